@@ -1,0 +1,97 @@
+import QilaCore
+
+/// Qila's access policy, declared in one place for auditors to read.
+///
+/// A request is allowed only if some rule below grants the subject's effective role the action
+/// on the resource's kind within the rule's reach, *and* every global condition holds
+/// (TLP clearance, token scope, fresh MFA for sensitive actions, account enabled). Anything
+/// not granted is denied.
+public enum Policy {
+    /// How far a grant reaches.
+    public enum Reach: String, Sendable, CaseIterable {
+        /// Everything of that kind, in every organisation.
+        case all
+        /// Resources of organisations in the subject's regulated sector.
+        case sector
+        /// Resources of the organisations the subject audits, and of their own.
+        case audited
+        /// Resources of the subject's own organisation.
+        case ownOrganisation = "own organisation"
+        /// The subject's own account and what belongs to it.
+        case `self`
+        /// Resources that belong to no organisation (sectors, the audit log).
+        case installation
+    }
+
+    public struct Rule: Sendable, Hashable {
+        public var role: Role?
+        public var kind: Resource.Kind
+        public var actions: Set<Action>
+        public var reach: Reach
+        public var note: String
+    }
+
+    /// Rules that apply to every authenticated subject, whatever their role.
+    static let everyone: [Rule] = [
+        Rule(role: nil, kind: .sector, actions: [.read], reach: .installation, note: "the list of sectors is public to members"),
+        Rule(role: nil, kind: .organisation, actions: [.read], reach: .ownOrganisation, note: "one's own organisation"),
+        Rule(role: nil, kind: .user, actions: [.read], reach: .self, note: "one's own profile"),
+        Rule(role: nil, kind: .credentials, actions: [.read, .update], reach: .self, note: "own password, TOTP, sessions"),
+        Rule(role: nil, kind: .apiToken, actions: [.read, .create, .delete], reach: .self, note: "own API tokens"),
+    ]
+
+    /// The grants of each role.
+    public static let rules: [Rule] =
+        everyone + [
+            // The authority
+            Rule(role: .authorityAdmin, kind: .sector, actions: [.create, .update], reach: .installation, note: "sectors are configurable"),
+            Rule(role: .authorityAdmin, kind: .organisation, actions: [.read, .create, .update], reach: .all, note: "registers tenants"),
+            Rule(role: .authorityAdmin, kind: .user, actions: [.read, .create, .update, .administer], reach: .all, note: "manages every account"),
+            Rule(role: .authorityAdmin, kind: .credentials, actions: [.administer], reach: .all, note: "resets MFA"),
+            Rule(role: .authorityAdmin, kind: .apiToken, actions: [.read, .create, .delete], reach: .all, note: "service account tokens"),
+            Rule(role: .authorityAdmin, kind: .certificate, actions: [.read, .create, .administer], reach: .all, note: "internal CA"),
+            Rule(role: .authorityAdmin, kind: .auditLog, actions: [.read], reach: .installation, note: "audit log browser"),
+            Rule(role: .authorityAdmin, kind: .system, actions: [.read, .administer], reach: .installation, note: "operations"),
+            Rule(role: .authorityAnalyst, kind: .organisation, actions: [.read], reach: .all, note: "national view"),
+            Rule(role: .authorityAnalyst, kind: .user, actions: [.read], reach: .all, note: "contacts across tenants"),
+            Rule(role: .oversightViewer, kind: .organisation, actions: [.read], reach: .all, note: "oversight of the programme"),
+            Rule(role: .oversightViewer, kind: .auditLog, actions: [.read], reach: .installation, note: "audits the operators"),
+            Rule(role: .investigator, kind: .organisation, actions: [.read], reach: .all, note: "to name the provider in a warrant"),
+            // Sector regulators
+            Rule(role: .sectorRegulator, kind: .organisation, actions: [.read], reach: .sector, note: "their sector"),
+            Rule(role: .sectorRegulator, kind: .user, actions: [.read], reach: .sector, note: "contacts in their sector"),
+            // Organisations
+            Rule(role: .organisationAdmin, kind: .organisation, actions: [.update], reach: .ownOrganisation, note: "name and registration"),
+            Rule(role: .organisationAdmin, kind: .user, actions: [.read, .create, .update, .administer], reach: .ownOrganisation, note: "own staff and sensors"),
+            Rule(role: .organisationAdmin, kind: .credentials, actions: [.administer], reach: .ownOrganisation, note: "resets staff MFA"),
+            Rule(role: .organisationAdmin, kind: .apiToken, actions: [.read, .create, .delete], reach: .ownOrganisation, note: "service account tokens"),
+            Rule(role: .organisationAdmin, kind: .certificate, actions: [.read, .create, .administer], reach: .ownOrganisation, note: "sensor certificates"),
+            Rule(role: .organisationReporter, kind: .user, actions: [.read], reach: .ownOrganisation, note: "colleagues"),
+            // Auditors
+            Rule(role: .auditor, kind: .organisation, actions: [.read], reach: .audited, note: "the organisations they audit"),
+        ]
+
+    /// How long a second factor counts as fresh for sensitive actions.
+    public static let mfaFreshness: Duration = .seconds(15 * 60)
+
+    /// Renders the policy as a Markdown table, for `qila policy` and the documentation.
+    public static func markdown() -> String {
+        var lines = [
+            "| role | resource | actions | reach | why |",
+            "|---|---|---|---|---|",
+        ]
+        for rule in rules {
+            let actions = Action.allCases.filter(rule.actions.contains).map(\.rawValue).joined(separator: ", ")
+            lines.append(
+                "| \(rule.role?.rawValue ?? "everyone") | \(rule.kind.rawValue) | \(actions) | \(rule.reach.rawValue) | \(rule.note) |"
+            )
+        }
+        lines.append("")
+        lines.append("Global conditions, checked for every request after a grant is found:")
+        lines.append("- the account is enabled;")
+        lines.append("- TLP: the resource's marking is no more restricted than the subject's clearance;")
+        lines.append("- API tokens: the token carries the scope of the action (read; write for create, update, delete; admin for administer);")
+        lines.append("- administer: a second factor or a client certificate was checked within the last 15 minutes.")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,51 @@
+public import QilaCore
+
+/// What a request acts on, reduced to what the policy needs to know about it.
+public struct Resource: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, CaseIterable {
+        case sector
+        case organisation
+        case user
+        case credentials
+        case apiToken = "api-token"
+        case certificate
+        case auditLog = "audit-log"
+        case system
+    }
+
+    public var kind: Kind
+    /// The tenant that owns it; nil for things of the installation (sectors, the audit log).
+    public var owner: OrganisationID?
+    public var sector: SectorID?
+    /// The TLP marking; nil means unmarked, readable by anyone who may otherwise read it.
+    public var tlp: TLP?
+    /// For personal resources (own credentials, own tokens): the user they belong to.
+    public var person: UserID?
+    /// An identifier for the audit log, such as `user:<id>`.
+    public var reference: String
+
+    public init(
+        kind: Kind, owner: OrganisationID? = nil, sector: SectorID? = nil, tlp: TLP? = nil, person: UserID? = nil,
+        reference: String = ""
+    ) {
+        self.kind = kind
+        self.owner = owner
+        self.sector = sector
+        self.tlp = tlp
+        self.person = person
+        self.reference = reference.isEmpty ? kind.rawValue : reference
+    }
+
+    public var description: String { reference }
+
+    public static func organisation(_ organisation: Organisation) -> Resource {
+        Resource(
+            kind: .organisation, owner: organisation.id, sector: organisation.sector,
+            reference: "organisation:\(organisation.id)")
+    }
+
+    public static func user(_ user: User, in organisation: Organisation) -> Resource {
+        Resource(
+            kind: .user, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)")
+    }
+}

@@ -1,0 +1,51 @@
+public import Foundation
+
+public typealias OrganisationID = Identifier<Organisation>
+
+/// A tenant: the authority, a sector regulator, or an organisation under oversight.
+public struct Organisation: Sendable, Codable, Hashable, Identifiable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case authority
+        case sectorRegulator = "sector-regulator"
+        case licensee
+        case bank
+        case governmentBody = "government-body"
+        case other
+
+        public var title: String {
+            switch self {
+            case .authority: "National cybersecurity authority"
+            case .sectorRegulator: "Sector regulator"
+            case .licensee: "Licensee or operator"
+            case .bank: "Bank"
+            case .governmentBody: "Government body"
+            case .other: "Other"
+            }
+        }
+    }
+
+    public var id: OrganisationID
+    public var name: String
+    public var kind: Kind
+    /// The sector the organisation belongs to or, for a regulator, the sector it regulates.
+    public var sector: SectorID
+    /// Licence or registration number issued by the regulator; nil where none applies.
+    public var registrationNumber: String?
+    public var createdAt: Date
+
+    public init(
+        id: OrganisationID = OrganisationID(),
+        name: String,
+        kind: Kind,
+        sector: SectorID,
+        registrationNumber: String? = nil,
+        createdAt: Date = Date()
+    ) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.sector = sector
+        self.registrationNumber = registrationNumber
+        self.createdAt = createdAt
+    }
+}

@@ -1,0 +1,41 @@
+/// An error a person can act on: an extensible code, a message that names what was wrong and
+/// where, and the place it was found (field, line, byte offset).
+///
+/// The web layer turns these into RFC 9457 problem details; the command line prints them.
+public struct QilaError: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, RawRepresentable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let invalidInput = Code(rawValue: "invalid-input")
+        public static let notFound = Code(rawValue: "not-found")
+        public static let conflict = Code(rawValue: "conflict")
+        public static let unauthenticated = Code(rawValue: "unauthenticated")
+        public static let forbidden = Code(rawValue: "forbidden")
+        public static let throttled = Code(rawValue: "throttled")
+        public static let storage = Code(rawValue: "storage")
+        public static let configuration = Code(rawValue: "configuration")
+        public static let integrity = Code(rawValue: "integrity")
+    }
+
+    public var code: Code
+    public var message: String
+    /// Where the problem is, such as `field password` or `qila.yaml line 4`.
+    public var location: String?
+
+    public init(_ code: Code, _ message: String, at location: String? = nil) {
+        self.code = code
+        self.message = message
+        self.location = location
+    }
+
+    public var description: String {
+        if let location { return "\(message) (\(location))" }
+        return message
+    }
+
+    public static func invalid(_ message: String, field: String) -> QilaError {
+        QilaError(.invalidInput, message, at: "field \(field)")
+    }
+}

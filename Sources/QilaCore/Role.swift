@@ -1,0 +1,29 @@
+/// What a user does in the programme. A user may hold several roles; what each allows is
+/// declared once, in `QilaAccess`'s policy.
+public enum Role: String, Sendable, Codable, CaseIterable, Hashable, Comparable {
+    case authorityAdmin = "authority-admin"
+    case authorityAnalyst = "authority-analyst"
+    case sectorRegulator = "sector-regulator"
+    case organisationAdmin = "organisation-admin"
+    case organisationReporter = "organisation-reporter"
+    case auditor
+    case investigator
+    case oversightViewer = "oversight-viewer"
+
+    public var title: String {
+        switch self {
+        case .authorityAdmin: "Authority administrator"
+        case .authorityAnalyst: "Authority analyst"
+        case .sectorRegulator: "Sector regulator"
+        case .organisationAdmin: "Organisation administrator"
+        case .organisationReporter: "Organisation reporter"
+        case .auditor: "Auditor"
+        case .investigator: "Investigator"
+        case .oversightViewer: "Oversight viewer"
+        }
+    }
+
+    public static func < (lhs: Role, rhs: Role) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}

@@ -1,0 +1,72 @@
+/// Qila's schema, as numbered migrations. Types are portable: BIGINT, TEXT and BYTES (BLOB on
+/// SQLite, BYTEA on PostgreSQL). Times are milliseconds since 1970.
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(
+            version: 1,
+            name: "tenancy, identities and access",
+            statements: [
+                "CREATE TABLE sectors (id TEXT PRIMARY KEY, name TEXT NOT NULL)",
+                """
+                CREATE TABLE organisations (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+                    sector TEXT NOT NULL REFERENCES sectors(id), registration_number TEXT, created_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY, organisation TEXT NOT NULL REFERENCES organisations(id), kind TEXT NOT NULL,
+                    username TEXT NOT NULL, username_key TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL, email TEXT,
+                    roles TEXT NOT NULL, clearance TEXT NOT NULL, audited TEXT NOT NULL, disabled BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL, password_hash TEXT, password_changed_at BIGINT, totp_secret BYTES,
+                    totp_enabled_at BIGINT, totp_last_step BIGINT, recovery_codes TEXT NOT NULL)
+                """,
+                "CREATE INDEX users_organisation ON users (organisation)",
+                """
+                CREATE TABLE sessions (
+                    id_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    method TEXT NOT NULL, created_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL,
+                    authenticated_at BIGINT NOT NULL, mfa_at BIGINT, csrf_token TEXT NOT NULL, source_address TEXT,
+                    user_agent TEXT)
+                """,
+                "CREATE INDEX sessions_user ON sessions (user_id)",
+                """
+                CREATE TABLE api_tokens (
+                    id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, name TEXT NOT NULL,
+                    prefix TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL, created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL, revoked_at BIGINT, last_used_at BIGINT)
+                """,
+                "CREATE INDEX api_tokens_user ON api_tokens (user_id)",
+                """
+                CREATE TABLE device_certificates (
+                    serial TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), common_name TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL UNIQUE, not_before BIGINT NOT NULL, not_after BIGINT NOT NULL,
+                    revoked_at BIGINT, revocation_reason TEXT)
+                """,
+                """
+                CREATE TABLE one_time_links (
+                    token_hash TEXT PRIMARY KEY, purpose TEXT NOT NULL, user_id TEXT, created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL, used_at BIGINT)
+                """,
+                "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            ]
+        ),
+        Migration(
+            version: 2,
+            name: "audit log",
+            statements: [
+                """
+                CREATE TABLE audit_entries (
+                    idx BIGINT PRIMARY KEY, time BIGINT NOT NULL, actor TEXT NOT NULL, actor_organisation TEXT,
+                    action TEXT NOT NULL, outcome TEXT NOT NULL, resource TEXT NOT NULL, source_address TEXT,
+                    details TEXT NOT NULL, leaf_hash BYTES NOT NULL)
+                """,
+                "CREATE INDEX audit_entries_action ON audit_entries (action, idx)",
+                """
+                CREATE TABLE audit_tree_heads (
+                    tree_size BIGINT PRIMARY KEY, root_hash TEXT NOT NULL, time BIGINT NOT NULL,
+                    ed25519_signature TEXT NOT NULL, mldsa65_signature TEXT NOT NULL)
+                """,
+            ]
+        ),
+    ]
+}
