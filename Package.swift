@@ -87,6 +87,12 @@ let package = Package(
             swiftSettings: strict,
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
+        .target(
+            name: "QilaTestSupport",
+            dependencies: ["QilaCore", "QilaStore", "QilaAccess"],
+            path: "Tests/QilaTestSupport",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "qila",
             dependencies: [
@@ -108,13 +114,13 @@ let package = Package(
         ),
         .testTarget(
             name: "QilaStoreTests",
-            dependencies: ["QilaCore", "QilaStore"],
+            dependencies: ["QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "QilaAccessTests",
             dependencies: [
-                "QilaCore", "QilaStore", "QilaAccess",
+                "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -122,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "QilaWebTests",
             dependencies: [
-                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb",
+                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

@@ -15,11 +15,23 @@ public final class PostgresDatabase: SQLDatabase {
     public init(url: String, logger: Logger = Logger(label: "qila.store.postgres")) async throws {
         let configuration = try Self.configuration(from: url)
         self.logger = logger
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: quiet)
         self.client = client
         runTask = Task { await client.run() }
         do {
-            _ = try await client.query("SELECT 1", logger: logger).collect()
+            // The pool retries refused connections for ever; a first query with a deadline turns
+            // an unreachable server into one clear error at start.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await client.query("SELECT 1", logger: logger).collect() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(10))
+                    throw StoreError(.unavailable, "no answer within 10 seconds")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         } catch {
             runTask.cancel()
             throw StoreError(

@@ -1,0 +1,187 @@
+public import Crypto
+public import Foundation
+import SwiftASN1
+public import X509
+
+/// Qila's internal certificate authority, created at first start in `<data>/pki`.
+///
+/// It signs the HTTPS server certificate and the client certificates with which sensors and
+/// API clients authenticate (mutual TLS). Keys are ECDSA P-256; the CA key never leaves the
+/// data directory.
+public struct CertificateAuthority: Sendable {
+    public let directory: String
+    public let certificate: Certificate
+    private let key: Certificate.PrivateKey
+
+    public var certificatePEM: String { (try? certificate.serializeAsPEM().pemString) ?? "" }
+    public var caFile: String { directory + "/ca.pem" }
+    public var serverCertificateFile: String { directory + "/server.pem" }
+    public var serverKeyFile: String { directory + "/server-key.pem" }
+
+    /// Loads the CA from `directory`, creating it (and the server certificate) if absent.
+    public init(directory: String, name: String = "Qila internal CA") throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let certificatePath = directory + "/ca.pem"
+        let keyPath = directory + "/ca-key.pem"
+        if FileManager.default.fileExists(atPath: certificatePath) {
+            do {
+                certificate = try Certificate(pemEncoded: try String(contentsOfFile: certificatePath, encoding: .utf8))
+                key = try Certificate.PrivateKey(pemEncoded: try String(contentsOfFile: keyPath, encoding: .utf8))
+            } catch {
+                throw SecretsError(message: "cannot read the internal CA in \(directory): \(error)")
+            }
+        } else {
+            let caKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
+            let subject = try DistinguishedName {
+                OrganizationName("Qila")
+                CommonName(name)
+            }
+            let now = Date()
+            certificate = try Certificate(
+                version: .v3,
+                serialNumber: Certificate.SerialNumber(),
+                publicKey: caKey.publicKey,
+                notValidBefore: now.addingTimeInterval(-300),
+                notValidAfter: now.addingTimeInterval(10 * 365 * 86_400),
+                issuer: subject,
+                subject: subject,
+                signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: try Certificate.Extensions {
+                    Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                    Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+                    SubjectKeyIdentifier(hash: caKey.publicKey)
+                },
+                issuerPrivateKey: caKey
+            )
+            key = caKey
+            try Self.write(try caKey.serializeAsPEM().pemString, to: keyPath, mode: 0o600)
+            try Self.write(try certificate.serializeAsPEM().pemString, to: certificatePath, mode: 0o644)
+        }
+    }
+
+    /// Makes sure a server certificate for these names exists and is not about to expire.
+    public func ensureServerCertificate(hostnames: [String]) throws {
+        if let existing = try? String(contentsOfFile: serverCertificateFile, encoding: .utf8),
+            let parsed = try? Certificate(pemEncoded: existing),
+            parsed.notValidAfter > Date().addingTimeInterval(30 * 86_400),
+            let names = try? parsed.extensions.subjectAlternativeNames,
+            Set(hostnames).isSubset(of: Set(names.compactMap { name -> String? in
+                if case .dnsName(let dns) = name { return dns }
+                return nil
+            }).union(["127.0.0.1", "::1"]))
+        {
+            return
+        }
+        let issued = try issue(
+            commonName: hostnames.first ?? "localhost", organisation: "Qila", validityDays: 397,
+            usage: .server(hostnames: hostnames))
+        try Self.write(issued.keyPEM, to: serverKeyFile, mode: 0o600)
+        try Self.write(issued.certificatePEM, to: serverCertificateFile, mode: 0o644)
+    }
+
+    public enum Usage: Sendable {
+        case server(hostnames: [String])
+        case client(identity: String)
+    }
+
+    public struct Issued: Sendable {
+        public var certificate: Certificate
+        public var certificatePEM: String
+        public var keyPEM: String
+        public var serial: String
+        /// SHA-256 of the DER certificate, lower-case hexadecimal.
+        public var fingerprint: String
+    }
+
+    public func issue(commonName: String, organisation: String, validityDays: Int, usage: Usage) throws -> Issued {
+        let leafKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let now = Date()
+        let subject = try DistinguishedName {
+            OrganizationName(organisation)
+            CommonName(commonName)
+        }
+        let extensions: Certificate.Extensions
+        switch usage {
+        case .server(let hostnames):
+            var names: [GeneralName] = []
+            for host in hostnames {
+                if let bytes = Self.ipBytes(host) {
+                    names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(bytes))))
+                } else {
+                    names.append(.dnsName(host))
+                }
+            }
+            for loopback in ["127.0.0.1", "::1"] where !hostnames.contains(loopback) {
+                names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(Self.ipBytes(loopback)!))))
+            }
+            extensions = try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
+                try ExtendedKeyUsage([.serverAuth])
+                SubjectAlternativeNames(names)
+                AuthorityKeyIdentifier(keyIdentifier: try? certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+            }
+        case .client(let identity):
+            extensions = try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.clientAuth])
+                SubjectAlternativeNames([.uniformResourceIdentifier(identity)])
+                AuthorityKeyIdentifier(keyIdentifier: try? certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+            }
+        }
+        let issued = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: leafKey.publicKey,
+            notValidBefore: now.addingTimeInterval(-300),
+            notValidAfter: now.addingTimeInterval(Double(validityDays) * 86_400),
+            issuer: certificate.subject,
+            subject: subject,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: extensions,
+            issuerPrivateKey: key
+        )
+        return Issued(
+            certificate: issued,
+            certificatePEM: try issued.serializeAsPEM().pemString,
+            keyPEM: try leafKey.serializeAsPEM().pemString,
+            serial: Self.serialText(issued.serialNumber),
+            fingerprint: try Self.fingerprint(issued)
+        )
+    }
+
+    public static func serialText(_ serial: Certificate.SerialNumber) -> String {
+        Hex.encode(serial.bytes)
+    }
+
+    public static func fingerprint(_ certificate: Certificate) throws -> String {
+        var serializer = DER.Serializer()
+        try serializer.serialize(certificate)
+        return Hex.encode(SHA256.hash(data: serializer.serializedBytes))
+    }
+
+    /// The identity (`urn:qila:user:<id>`) a client certificate names, if Qila issued it.
+    public static func identity(of certificate: Certificate) -> String? {
+        guard let names = try? certificate.extensions.subjectAlternativeNames else { return nil }
+        for name in names {
+            if case .uniformResourceIdentifier(let uri) = name, uri.hasPrefix("urn:qila:user:") { return uri }
+        }
+        return nil
+    }
+
+    static func ipBytes(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        return nil
+    }
+
+    static func write(_ text: String, to path: String, mode: Int) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        else { throw SecretsError(message: "cannot write \(path)") }
+    }
+}

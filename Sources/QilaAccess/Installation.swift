@@ -1,0 +1,111 @@
+public import Foundation
+public import Logging
+public import QilaCore
+public import QilaStore
+
+/// Everything access control needs, opened from a data directory and a database location.
+///
+/// The data directory holds the SQLite file (by default), `secrets/` (pepper, sealing and audit
+/// keys) and `pki/` (the internal CA and the server certificate).
+public struct Installation: Sendable {
+    public let dataDirectory: String
+    public let store: SQLStore
+    public let secrets: ServerSecrets
+    public let audit: AuditLog
+    public let authenticator: Authenticator
+    public let directory: Directory
+    public let policy: PolicyDecisionPoint
+
+    public struct Options: Sendable {
+        public var dataDirectory: String
+        /// A `postgres://` URL, or nil for SQLite at `<data>/qila.sqlite`.
+        public var database: String?
+        public var breachedPasswordFile: String?
+        /// Lower only in tests: PBKDF2 iterations.
+        public var passwordIterations: Int = PasswordHasher.defaultIterations
+        public var sessionLimits = SessionLimits()
+
+        public init(dataDirectory: String, database: String? = nil, breachedPasswordFile: String? = nil) {
+            self.dataDirectory = dataDirectory
+            self.database = database
+            self.breachedPasswordFile = breachedPasswordFile
+        }
+    }
+
+    public static func open(_ options: Options, logger: Logger = Logger(label: "qila")) async throws -> Installation {
+        let data = (options.dataDirectory as NSString).standardizingPath
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let store = try await SQLStore.open(options.database ?? data + "/qila.sqlite", logger: logger)
+        let secrets = try ServerSecrets(directory: data + "/secrets")
+        let audit = AuditLog(store: store, ed25519: secrets.auditEd25519, mldsa65: secrets.auditMLDSA65)
+        let blocklist = try PasswordBlocklist.shipped(breachedFile: options.breachedPasswordFile)
+        let authenticator = Authenticator(
+            store: store, secrets: secrets, hasher: PasswordHasher(pepper: secrets.pepper, iterations: options.passwordIterations),
+            passwordPolicy: PasswordPolicy(blocklist: blocklist), audit: audit, limits: options.sessionLimits)
+        return Installation(
+            dataDirectory: data, store: store, secrets: secrets, audit: audit, authenticator: authenticator,
+            directory: Directory(store: store, audit: audit), policy: PolicyDecisionPoint())
+    }
+
+    public var pkiDirectory: String { dataDirectory + "/pki" }
+
+    public func certificateAuthority() throws -> CertificateAuthority {
+        try CertificateAuthority(directory: pkiDirectory)
+    }
+
+    /// The authority's organisation, if set up.
+    public func authority() async throws -> Organisation? {
+        try await store.organisations().first { $0.kind == .authority }
+    }
+
+    /// True until the first authority administrator exists.
+    public func needsFirstRun() async throws -> Bool {
+        try await store.userCount() == 0
+    }
+
+    /// Issues a client certificate for a user (usually a service account) and records it.
+    public func issueCertificate(for user: User, validityDays: Int, by actor: Subject?) async throws -> CertificateAuthority.Issued {
+        guard let organisation = try await store.organisation(user.organisation) else {
+            throw QilaError(.notFound, "the user's organisation is missing")
+        }
+        guard (1...825).contains(validityDays) else {
+            throw QilaError.invalid("must be from 1 to 825 days", field: "days")
+        }
+        let issued = try certificateAuthority().issue(
+            commonName: user.username, organisation: organisation.name, validityDays: validityDays,
+            usage: .client(identity: "urn:qila:user:\(user.id)"))
+        try await store.recordCertificate(
+            DeviceCertificate(
+                serial: issued.serial, user: user.id, commonName: user.username, fingerprint: issued.fingerprint,
+                notBefore: issued.certificate.notValidBefore, notAfter: issued.certificate.notValidAfter))
+        try await audit.append(
+            AuditEntry(
+                time: Date(), actor: actor?.user.id.description ?? "system", actorOrganisation: actor?.organisation.id,
+                action: "certificate.issue", outcome: .success, resource: "certificate:\(issued.serial)",
+                details: ["user": user.id.description]))
+        return issued
+    }
+
+    public func revokeCertificate(serial: String, reason: String, by actor: Subject?) async throws {
+        guard let certificate = try await store.certificate(serial: serial.lowercased()) else {
+            throw QilaError(.notFound, "no certificate with serial \(serial)")
+        }
+        guard certificate.revokedAt == nil else {
+            throw QilaError(.conflict, "certificate \(serial) was already revoked")
+        }
+        try await store.revokeCertificate(serial: certificate.serial, at: Date(), reason: reason)
+        try await audit.append(
+            AuditEntry(
+                time: Date(), actor: actor?.user.id.description ?? "system", actorOrganisation: actor?.organisation.id,
+                action: "certificate.revoke", outcome: .success, resource: "certificate:\(certificate.serial)",
+                details: ["reason": reason]))
+    }
+
+    public func verifier() -> AuditVerifier {
+        AuditVerifier(store: store, ed25519: secrets.auditEd25519.publicKey, mldsa65: secrets.auditMLDSA65.publicKey)
+    }
+
+    public func close() async throws {
+        try await store.close()
+    }
+}
