@@ -393,6 +393,11 @@ public final class Authenticator: Sendable {
         try await store.linkIsValid(tokenHash: RandomSecret.hash(secret), at: now)
     }
 
+    public func oneTimeLinkUser(_ secret: String) async throws -> User? {
+        guard let id = try await store.linkUser(tokenHash: RandomSecret.hash(secret)) else { return nil }
+        return try await store.user(id)
+    }
+
     public func redeemOneTimeLink(_ secret: String, now: Date = Date()) async throws -> (purpose: String, user: UserID?)? {
         try await store.redeemLink(tokenHash: RandomSecret.hash(secret), at: now)
     }

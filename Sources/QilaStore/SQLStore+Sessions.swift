@@ -181,6 +181,11 @@ extension SQLStore {
         return (try row.string("purpose"), row.optionalString("user_id").flatMap(UserID.init))
     }
 
+    public func linkUser(tokenHash: String) async throws -> UserID? {
+        try await database.query("SELECT user_id FROM one_time_links WHERE token_hash = ?", .text(tokenHash))
+            .first?.optionalString("user_id").flatMap(UserID.init)
+    }
+
     public func linkIsValid(tokenHash: String, at time: Date) async throws -> Bool {
         !(try await database.query(
             "SELECT token_hash FROM one_time_links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",

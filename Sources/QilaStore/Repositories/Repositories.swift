@@ -66,6 +66,8 @@ public protocol OneTimeLinkRepository: Sendable {
     /// Marks the link used and returns its purpose and user, once; nil if unknown, used or expired.
     func redeemLink(tokenHash: String, at time: Date) async throws -> (purpose: String, user: UserID?)?
     func linkIsValid(tokenHash: String, at time: Date) async throws -> Bool
+    /// The user a link was made for, without redeeming it.
+    func linkUser(tokenHash: String) async throws -> UserID?
 }
 
 /// The rows behind the tamper-evident audit log. Integrity is not this layer's job: the

@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOSSL
+import QilaAccess
+import QilaCore
+
+/// Establishes who sent each request, afresh every time: a client certificate from Qila's CA,
+/// an API token, or a session cookie, in that order. It decides nothing about access: that is
+/// the policy decision point's job, asked by each route.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = QilaRequestContext
+    let authenticator: Authenticator
+    static let sessionCookie = "__Host-qila_session"
+
+    /// Paths anyone may reach: health, the API description, assets, and the sign-in pages.
+    static func isPublic(_ path: String) -> Bool {
+        path == "/healthz" || path == "/readyz" || path == "/openapi.yaml" || path.hasPrefix("/assets/")
+            || path == "/sign-in" || path.hasPrefix("/setup/") || path == "/favicon.ico"
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let source = context.sourceAddress
+        let isAPI = request.uri.path.hasPrefix("/api/")
+
+        if let channel = context.channel, let certificate = try? await channel.nioSSL_peerCertificate().get() {
+            let fingerprint = Hex.encode(SHA256.hash(data: try certificate.toDERBytes()))
+            guard let principal = try await authenticator.authenticate(certificateFingerprint: fingerprint, source: source) else {
+                throw Problem(.unauthorized, "the client certificate is not known to Qila, or has been revoked or has expired")
+            }
+            context.principal = principal
+        } else if let authorization = request.headers[.authorization] {
+            guard authorization.lowercased().hasPrefix("bearer ") else {
+                throw Problem(.unauthorized, "the Authorization header must be 'Bearer qila_...'")
+            }
+            let secret = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            guard let principal = try await authenticator.authenticate(bearer: secret, source: source) else {
+                throw Problem(.unauthorized, "the API token is unknown, expired or revoked")
+            }
+            context.principal = principal
+        } else if let secret = request.cookies[Self.sessionCookie]?.value, !secret.isEmpty {
+            context.sessionSecret = secret
+            switch try await authenticator.session(secret: secret) {
+            case .active(let principal): context.principal = principal
+            case .awaitingSecondFactor(let principal): context.awaitingSecondFactor = principal
+            case .expired:
+                if isAPI { throw Problem(.unauthorized, "the session has expired; sign in again") }
+                if !Self.isPublic(request.uri.path) {
+                    return Response.redirect(to: "/sign-in?expired=1")
+                }
+            case .unknown: break
+            }
+        }
+
+        if context.principal == nil && !Self.isPublic(request.uri.path) {
+            if isAPI || request.uri.path == "/metrics" { throw Problem.unauthenticated }
+            if context.awaitingSecondFactor != nil, request.uri.path == "/sign-in/totp" || request.uri.path == "/sign-out" {
+                return try await next(request, context)
+            }
+            return Response.redirect(to: "/sign-in")
+        }
+        var request = request
+        if let session = context.principal?.session ?? context.awaitingSecondFactor?.session {
+            try await CSRFCheck.verify(request: &request, session: session, limit: context.maxUploadSize)
+        } else if request.method != .get && request.method != .head && !isAPI {
+            try CSRFCheck.sameOrigin(request)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Cross-site request forgery defences for browser sessions: a per-session token on every
+/// change (header `X-CSRF-Token` or form field `_csrf`), plus fetch-metadata and Origin checks.
+enum CSRFCheck {
+    static func sameOrigin(_ request: Request) throws {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site == "cross-site" {
+            throw Problem(.forbidden, "cross-site requests are refused")
+        }
+        if let origin = request.headers[HTTPField.Name("Origin")!], origin != "null",
+            let host = request.head.authority,
+            URLComponents(string: origin)?.host.map({ host.hasPrefix($0) }) == false
+        {
+            throw Problem(.forbidden, "the request's Origin does not match this server")
+        }
+    }
+
+    static func verify(request: inout Request, session: Session, limit: Int) async throws {
+        guard request.method != .get, request.method != .head, request.method != .options else { return }
+        try sameOrigin(request)
+        if let header = request.headers[HTTPField.Name("X-CSRF-Token")!], constantTimeEqual(header, session.csrfToken) {
+            return
+        }
+        if request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+            // Collecting keeps the body for the route to read again.
+            let body = try await request.collectBody(upTo: limit)
+            let fields = FormFields(String(buffer: body))
+            if let token = fields["_csrf"], constantTimeEqual(token, session.csrfToken) { return }
+        }
+        throw Problem(.forbidden, "missing or wrong CSRF token: reload the page and try again")
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for (p, q) in zip(x, y) { difference |= p ^ q }
+        return difference == 0
+    }
+}

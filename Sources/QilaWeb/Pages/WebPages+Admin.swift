@@ -1,0 +1,260 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import QilaAccess
+import QilaCore
+import QilaStore
+
+extension WebPages {
+    // MARK: organisations
+
+    func organisations(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        try await organisationsPage(context, [:])
+    }
+
+    func organisationsPage(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let subject = try subject(context)
+        let visible = try await store.organisations().filter { enforcement.permits(subject, .read, .organisation($0)) }
+        let sectors = try await store.sectors()
+        let sectorNames = Dictionary(uniqueKeysWithValues: sectors.map { ($0.id, $0.name) })
+        var values: [String: Any] = [
+            "organisations": visible.map { organisation -> [String: Any] in
+                [
+                    "id": organisation.id.description, "name": organisation.name, "kind": organisation.kind.title,
+                    "sector": sectorNames[organisation.sector] ?? organisation.sector.rawValue,
+                    "registration": organisation.registrationNumber ?? "", "created": organisation.createdAt.display,
+                ]
+            },
+            "canCreate": enforcement.permits(subject, .create, Resource(kind: .organisation)),
+            "kinds": Organisation.Kind.allCases.filter { $0 != .authority }.map { ["value": $0.rawValue, "title": $0.title] },
+            "sectors": sectors.map { ["id": $0.id.rawValue, "name": $0.name] },
+        ]
+        values.merge(extra) { $1 }
+        return render("organisations", "Organisations", context, values, status: status)
+    }
+
+    func createOrganisation(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        try await enforcement.require(subject, .create, Resource(kind: .organisation, reference: "organisation:new"), source: context.sourceAddress)
+        guard let kind = Organisation.Kind(rawValue: form["kind"] ?? "") else {
+            return try await organisationsPage(context, ["error": "Choose a kind of organisation."], status: .badRequest)
+        }
+        do {
+            let created = try await installation.directory.createOrganisation(
+                .init(name: form["name"] ?? "", kind: kind, sector: SectorID(rawValue: form["sector"] ?? ""), registrationNumber: form["registrationNumber"]),
+                by: subject)
+            return redirect("/admin/organisations/\(created.id)")
+        } catch let error as QilaError {
+            return try await organisationsPage(context, ["error": error.description], status: .badRequest)
+        }
+    }
+
+    func loadOrganisation(_ context: QilaRequestContext) async throws -> Organisation {
+        guard let id = OrganisationID(try context.parameters.require("id")), let organisation = try await store.organisation(id) else {
+            throw Problem(.notFound, "no such organisation")
+        }
+        return organisation
+    }
+
+    func organisation(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        try await organisationPage(context, try await loadOrganisation(context), [:])
+    }
+
+    func organisationPage(_ context: QilaRequestContext, _ organisation: Organisation, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let subject = try subject(context)
+        try await enforcement.require(subject, .read, .organisation(organisation), source: context.sourceAddress)
+        let usersResource = Resource(kind: .user, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/users")
+        var users: [[String: Any]] = []
+        if enforcement.permits(subject, .read, usersResource) {
+            for user in try await store.users(in: organisation.id) {
+                users.append([
+                    "id": user.id.description, "username": user.username, "displayName": user.displayName, "kind": user.kind.rawValue,
+                    "roles": user.roles.sorted().map(\.title).joined(separator: ", "), "clearance": user.clearance.rawValue,
+                    "clearanceSlug": user.clearance.slug, "mfa": try await store.credentials(of: user.id)?.mfaEnabled ?? false,
+                    "disabled": user.disabled,
+                ])
+            }
+        }
+        let sectorName = try await store.sectors().first { $0.id == organisation.sector }?.name ?? organisation.sector.rawValue
+        var values: [String: Any] = [
+            "organisation": [
+                "id": organisation.id.description, "name": organisation.name, "kind": organisation.kind.title, "sector": sectorName,
+                "registration": organisation.registrationNumber ?? "—",
+            ],
+            "users": users,
+            "canCreateUser": enforcement.permits(subject, .create, usersResource),
+            "roles": grantableRoles(subject, organisation).map { ["value": $0.rawValue, "title": $0.title] },
+            "clearances": TLP.allCases.filter { $0 <= subject.user.clearance }.map { ["value": $0.rawValue, "selected": $0 == .green] },
+        ]
+        values.merge(extra) { $1 }
+        return render("organisation", organisation.name, context, values, status: status)
+    }
+
+    func grantableRoles(_ subject: Subject, _ organisation: Organisation) -> [Role] {
+        Role.allCases.filter { role in
+            switch role {
+            case .authorityAdmin, .authorityAnalyst, .investigator, .oversightViewer:
+                organisation.kind == .authority && subject.effectiveRoles.contains(.authorityAdmin)
+            case .sectorRegulator:
+                (organisation.kind == .sectorRegulator || organisation.kind == .authority) && subject.effectiveRoles.contains(.authorityAdmin)
+            default:
+                true
+            }
+        }
+    }
+
+    func createUser(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let organisation = try await loadOrganisation(context)
+        let form = try await form(request, context)
+        let resource = Resource(kind: .user, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/users")
+        return try await withReauthentication("/admin/organisations/\(organisation.id)") {
+            try await enforcement.require(subject, .create, resource, source: context.sourceAddress)
+            try await enforcement.require(subject, .administer, resource, source: context.sourceAddress)
+            do {
+                let user = try await installation.directory.createUser(
+                    .init(
+                        kind: User.Kind(rawValue: form["kind"] ?? "person") ?? .person, username: form["username"] ?? "",
+                        displayName: form["displayName"] ?? "", email: form["email"],
+                        roles: Set(form.all("role").compactMap(Role.init(rawValue:))),
+                        clearance: TLP(rawValue: form["clearance"] ?? "") ?? .green),
+                    in: organisation.id, by: subject)
+                var extra: [String: Any] = ["message": "Account \(user.username) added."]
+                if user.kind == .person {
+                    let secret = try await authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
+                    extra["setupLink"] = "/setup/\(secret)"
+                    extra["setupFor"] = user.username
+                }
+                return try await organisationPage(context, organisation, extra)
+            } catch let error as QilaError {
+                return try await organisationPage(context, organisation, ["error": error.description], status: .badRequest)
+            }
+        }
+    }
+
+    // MARK: users
+
+    func loadUser(_ context: QilaRequestContext) async throws -> (User, Organisation) {
+        guard let id = UserID(try context.parameters.require("id")), let user = try await store.user(id),
+            let organisation = try await store.organisation(user.organisation)
+        else { throw Problem(.notFound, "no such user") }
+        return (user, organisation)
+    }
+
+    func user(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let (user, organisation) = try await loadUser(context)
+        return try await userPage(context, user, organisation, [:])
+    }
+
+    func userPage(_ context: QilaRequestContext, _ user: User, _ organisation: Organisation, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let subject = try subject(context)
+        try await enforcement.require(subject, .read, .user(user, in: organisation), source: context.sourceAddress)
+        var values: [String: Any] = [
+            "user": [
+                "id": user.id.description, "displayName": user.displayName, "username": user.username, "kind": user.kind.rawValue,
+                "email": user.email ?? "—", "disabled": user.disabled,
+            ],
+            "organisation": ["id": organisation.id.description, "name": organisation.name],
+            "mfa": try await store.credentials(of: user.id)?.mfaEnabled ?? false,
+            "isPerson": user.kind == .person,
+            "canAdminister": user.id != subject.user.id && enforcement.permits(subject, .update, .user(user, in: organisation)),
+            "roles": grantableRoles(subject, organisation).map { ["value": $0.rawValue, "title": $0.title, "checked": user.roles.contains($0)] },
+            "clearances": TLP.allCases.filter { $0 <= subject.user.clearance }.map { ["value": $0.rawValue, "selected": $0 == user.clearance] },
+        ]
+        values.merge(extra) { $1 }
+        return render("user", user.displayName, context, values, status: status)
+    }
+
+    func updateUser(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let (user, organisation) = try await loadUser(context)
+        let form = try await form(request, context)
+        return try await withReauthentication("/admin/users/\(user.id)") {
+            try await enforcement.require(subject, .administer, .user(user, in: organisation), source: context.sourceAddress)
+            do {
+                let updated = try await installation.directory.updateUser(
+                    user.id,
+                    .init(
+                        roles: Set(form.all("role").compactMap(Role.init(rawValue:))), clearance: TLP(rawValue: form["clearance"] ?? ""),
+                        disabled: form["disabled"] == "1"),
+                    by: subject)
+                return try await userPage(context, updated, organisation, ["message": "Saved."])
+            } catch let error as QilaError {
+                return try await userPage(context, user, organisation, ["error": error.description], status: .badRequest)
+            }
+        }
+    }
+
+    func newSetupLink(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let (user, organisation) = try await loadUser(context)
+        return try await withReauthentication("/admin/users/\(user.id)") {
+            try await enforcement.require(subject, .administer, Resource(kind: .credentials, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)/credentials"), source: context.sourceAddress)
+            let secret = try await authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
+            try await installation.audit.append(
+                AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "admin.setup-link", outcome: .success, resource: "user:\(user.id)"))
+            return try await userPage(context, user, organisation, ["setupLink": "/setup/\(secret)"])
+        }
+    }
+
+    func resetMFA(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let (user, organisation) = try await loadUser(context)
+        return try await withReauthentication("/admin/users/\(user.id)") {
+            try await enforcement.require(subject, .administer, Resource(kind: .credentials, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)/credentials"), source: context.sourceAddress)
+            try await authenticator.resetMFA(for: user, by: subject)
+            _ = try await store.deleteSessions(of: user.id, except: nil)
+            return try await userPage(context, user, organisation, ["message": "Two-factor sign-in was reset; the person's sessions were ended."])
+        }
+    }
+
+    // MARK: audit log
+
+    func audit(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        try await enforcement.require(subject, .read, Resource(kind: .auditLog), source: context.sourceAddress)
+        let query = request.uri.queryParameters
+        let action = query["action"].map(String.init) ?? ""
+        let size = try await store.auditEntryCount()
+        let from = query["from"].flatMap { Int64(String($0)) } ?? max(0, size - 100)
+        let entries = try await store.auditEntries(from: from, limit: 100, actionPrefix: action.isEmpty ? nil : action)
+        try await installation.audit.append(
+            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "audit.read", outcome: .success, resource: "audit-log", sourceAddress: context.sourceAddress))
+        let head = try await store.latestTreeHead()
+        return render("audit", "Audit log", context, [
+            "action": action, "from": from,
+            "next": entries.count == 100 ? String(entries.last!.index + 1) : "",
+            "entries": entries.reversed().map { entry -> [String: Any] in
+                [
+                    "index": entry.index, "time": entry.time.display, "actor": entry.actor, "action": entry.action,
+                    "outcome": entry.outcome.rawValue, "resource": entry.resource, "source": entry.sourceAddress ?? "",
+                    "details": entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                ]
+            },
+            "head": head.map { ["treeSize": $0.treeSize, "rootHash": $0.rootHash, "time": $0.time.display] } as Any,
+            "chart": try await hourlyChart(),
+        ])
+    }
+
+    /// Entries of the last 24 hours by hour and outcome.
+    func hourlyChart() async throws -> String {
+        let now = Date()
+        let hour = 3600.0
+        let start = (now.timeIntervalSince1970 / hour).rounded(.down) * hour - 23 * hour
+        let rows = try await store.database.query(
+            "SELECT time, outcome FROM audit_entries WHERE time >= ? ORDER BY idx", SQLValue(Date(timeIntervalSince1970: start)))
+        var buckets = [[String: Int]](repeating: [:], count: 24)
+        for row in rows {
+            let time = Double(try row.int("time")) / 1000
+            let slot = Int((time - start) / hour)
+            guard (0..<24).contains(slot) else { continue }
+            buckets[slot][try row.string("outcome"), default: 0] += 1
+        }
+        let bars = buckets.enumerated().map { offset, values in
+            let label = Date(timeIntervalSince1970: start + Double(offset) * hour).display.dropFirst(11).prefix(5)
+            return BarChart.Bar(label: String(label), values: values)
+        }
+        return BarChart(bars: bars, series: ["success", "denied", "failure"], title: "Audit entries per hour").svg()
+    }
+}

@@ -1,0 +1,413 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import QilaAccess
+import QilaCore
+import QilaStore
+
+/// The server-rendered pages: sign-in with TOTP, first-run set-up, profile, organisation and
+/// user administration, and the audit log browser. Each handler asks the policy enforcement
+/// point before it reads or changes anything.
+struct WebPages: Sendable {
+    let installation: Installation
+    let enforcement: PolicyEnforcementPoint
+    let renderer: PageRenderer
+    let secureCookies: Bool
+
+    var store: SQLStore { installation.store }
+    var authenticator: Authenticator { installation.authenticator }
+
+    func register(on router: Router<QilaRequestContext>) {
+        router.get("/", use: home)
+        router.get("/sign-in", use: signInPage)
+        router.post("/sign-in", use: signIn)
+        router.get("/sign-in/totp", use: totpPage)
+        router.post("/sign-in/totp", use: totp)
+        router.post("/sign-out", use: signOut)
+        router.get("/setup/:token", use: setupPage)
+        router.post("/setup/:token", use: setup)
+        router.get("/profile", use: profile)
+        router.post("/profile/password", use: changePassword)
+        router.get("/profile/totp", use: totpEnrolPage)
+        router.post("/profile/totp", use: totpEnrol)
+        router.post("/profile/sessions/end-others", use: endOtherSessions)
+        router.post("/profile/tokens", use: createToken)
+        router.post("/profile/tokens/:id/revoke", use: revokeToken)
+        router.get("/reauthenticate", use: reauthenticatePage)
+        router.post("/reauthenticate", use: reauthenticate)
+        router.get("/admin/organisations", use: organisations)
+        router.post("/admin/organisations", use: createOrganisation)
+        router.get("/admin/organisations/:id", use: organisation)
+        router.post("/admin/organisations/:id/users", use: createUser)
+        router.get("/admin/users/:id", use: user)
+        router.post("/admin/users/:id", use: updateUser)
+        router.post("/admin/users/:id/setup-link", use: newSetupLink)
+        router.post("/admin/users/:id/reset-mfa", use: resetMFA)
+        router.get("/admin/audit", use: audit)
+    }
+
+    // MARK: helpers
+
+    func subject(_ context: QilaRequestContext) throws -> Subject {
+        guard let subject = context.subject() else { throw Problem.unauthenticated }
+        return subject
+    }
+
+    func form(_ request: Request, _ context: QilaRequestContext) async throws -> FormFields {
+        guard request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true else {
+            throw Problem(.unsupportedMediaType, "send the form as application/x-www-form-urlencoded")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        guard let text = body.getString(at: body.readerIndex, length: body.readableBytes), text.utf8.count == body.readableBytes else {
+            throw Problem(.badRequest, "the form is not valid UTF-8")
+        }
+        return FormFields(text)
+    }
+
+    func render(_ template: String, _ title: String, _ context: QilaRequestContext, _ values: [String: Any] = [:],
+                status: HTTPResponse.Status = .ok) -> Response {
+        renderer.page(template, title: title, context: context, values: values, status: status, enforcement: enforcement)
+    }
+
+    func sessionCookie(_ secret: String) -> Cookie {
+        Cookie(
+            name: AuthenticationMiddleware.sessionCookie, value: secret, maxAge: 12 * 3600, path: "/",
+            secure: secureCookies, httpOnly: true, sameSite: .strict)
+    }
+
+    func clearedCookie() -> Cookie {
+        Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
+    }
+
+    func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    /// Sends the person to confirm their identity when a sensitive action needs it.
+    func withReauthentication(_ next: String, _ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await body()
+        } catch let problem as Problem where problem.type.hasSuffix("/reauthenticate") {
+            return redirect("/reauthenticate?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-"))) ?? "/"))
+        }
+    }
+
+    // MARK: sign-in
+
+    func signInPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        if context.principal != nil { return redirect("/") }
+        if try await installation.needsFirstRun() {
+            return render("sign-in", "Sign in", context, ["error": "Qila has not been set up yet. Open the set-up link that `qila serve` printed when it started."])
+        }
+        return render("sign-in", "Sign in", context, ["expired": request.uri.queryParameters["expired"] != nil])
+    }
+
+    func signIn(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let form = try await form(request, context)
+        let username = form["username"] ?? ""
+        let outcome = try await authenticator.signIn(
+            username: username, password: form["password"] ?? "", source: context.sourceAddress,
+            userAgent: request.headers[.userAgent])
+        switch outcome {
+        case .signedIn(let secret, _):
+            var response = redirect("/")
+            response.setCookie(sessionCookie(secret))
+            return response
+        case .needsSecondFactor(let secret, _):
+            var response = redirect("/sign-in/totp")
+            response.setCookie(sessionCookie(secret))
+            return response
+        case .refused(let message):
+            return render("sign-in", "Sign in", context, ["error": message, "username": username], status: .unauthorized)
+        case .throttled(let until):
+            let minutes = max(1, Int((until.timeIntervalSinceNow / 60).rounded(.up)))
+            var response = render(
+                "sign-in", "Sign in", context,
+                ["error": "Too many failed attempts. Try again in \(minutes) minute\(minutes == 1 ? "" : "s").", "username": username],
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = String(minutes * 60)
+            return response
+        }
+    }
+
+    func totpPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        guard context.awaitingSecondFactor != nil else { return redirect("/") }
+        return render("totp", "Second factor", context)
+    }
+
+    func totp(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        guard context.awaitingSecondFactor != nil, let secret = context.sessionSecret else { return redirect("/sign-in") }
+        let form = try await form(request, context)
+        if try await authenticator.verifySecondFactor(sessionSecret: secret, code: form["code"] ?? "", source: context.sourceAddress) {
+            return redirect("/")
+        }
+        return render("totp", "Second factor", context, ["error": "That code is not right, or was already used."], status: .unauthorized)
+    }
+
+    func signOut(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        if let secret = context.sessionSecret {
+            try await authenticator.signOut(secret: secret, source: context.sourceAddress)
+        }
+        var response = redirect("/sign-in")
+        response.setCookie(clearedCookie())
+        return response
+    }
+
+    // MARK: set-up links
+
+    func setupPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let token = try context.parameters.require("token")
+        guard try await authenticator.oneTimeLinkIsValid(token) else {
+            throw Problem(.notFound, "this set-up link is unknown, used or expired; ask an administrator for a new one")
+        }
+        return try await setupForm(token: token, context: context, values: [:])
+    }
+
+    func setupForm(token: String, context: QilaRequestContext, values: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+        var values = values
+        values["token"] = token
+        let firstRun = try await installation.needsFirstRun()
+        values["firstRun"] = firstRun
+        if !firstRun, let link = try await linkUser(token) {
+            values["displayName"] = link.displayName
+            values["username"] = link.username
+        }
+        return render("setup", firstRun ? "Set up Qila" : "Choose your password", context, values, status: status)
+    }
+
+    /// The user a password link belongs to, read without redeeming it.
+    func linkUser(_ token: String) async throws -> User? {
+        try await authenticator.oneTimeLinkUser(token)
+    }
+
+    func setup(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let token = try context.parameters.require("token")
+        let form = try await form(request, context)
+        guard try await authenticator.oneTimeLinkIsValid(token) else {
+            throw Problem(.notFound, "this set-up link is unknown, used or expired; ask an administrator for a new one")
+        }
+        let echo: [String: Any] = [
+            "organisation": form["organisation"] ?? "", "displayName": form["displayName"] ?? "",
+            "username": form["username"] ?? "", "email": form["email"] ?? "",
+        ]
+        do {
+            if try await installation.needsFirstRun() {
+                let password = try form.required("password")
+                // Check the password before creating anything, so a refusal leaves no half-made account.
+                if let refusal = authenticator.passwordPolicy.check(
+                    password, mfaEnabled: false, context: ["username": form["username"] ?? "", "name": form["displayName"] ?? ""])
+                {
+                    throw refusal
+                }
+                var authority = try await installation.authority()
+                if authority == nil {
+                    authority = try await installation.directory.createOrganisation(
+                        .init(name: try form.required("organisation", label: "The authority's name"), kind: .authority, sector: "government"), by: nil)
+                }
+                guard let authority else { throw Problem(.internalServerError, "the authority could not be created") }
+                let admin = try await installation.directory.createUser(
+                    .init(
+                        username: try form.required("username"), displayName: try form.required("displayName", label: "Your name"),
+                        email: form["email"], roles: [.authorityAdmin], clearance: .red),
+                    in: authority.id, by: nil)
+                try await authenticator.setPassword(password, for: admin, organisationName: authority.name)
+                _ = try await authenticator.redeemOneTimeLink(token)
+            } else {
+                guard let user = try await linkUser(token) else { throw Problem(.notFound, "this link does not belong to an account") }
+                let organisation = try await store.organisation(user.organisation)
+                try await authenticator.setPassword(try form.required("password"), for: user, organisationName: organisation?.name)
+                _ = try await authenticator.redeemOneTimeLink(token)
+            }
+        } catch let refusal as PasswordPolicy.Refusal {
+            return try await setupForm(token: token, context: context, values: echo.merging(["error": refusal.description]) { $1 }, status: .badRequest)
+        } catch let error as QilaError {
+            return try await setupForm(token: token, context: context, values: echo.merging(["error": error.description]) { $1 }, status: .badRequest)
+        } catch let problem as Problem where problem.status == 400 {
+            return try await setupForm(token: token, context: context, values: echo.merging(["error": problem.detail ?? ""]) { $1 }, status: .badRequest)
+        }
+        return redirect("/sign-in")
+    }
+
+    // MARK: overview
+
+    func home(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let organisations = try await store.organisations().filter { enforcement.permits(subject, .read, .organisation($0)) }
+        let sectors = try await store.sectors()
+        let counts = Dictionary(grouping: organisations, by: \.sector).mapValues(\.count)
+        let chart = BarChart(
+            bars: sectors.filter { counts[$0.id] != nil }.map { BarChart.Bar(label: $0.name, values: ["organisations": counts[$0.id] ?? 0]) },
+            series: ["organisations"], title: "Organisations by sector")
+        return render("home", "Overview", context, [
+            "organisation": subject.organisation.name,
+            "roles": subject.effectiveRoles.sorted().map(\.title),
+            "clearance": subject.user.clearance.rawValue,
+            "clearanceSlug": subject.user.clearance.slug,
+            "method": subject.method.rawValue,
+            "mfa": try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false,
+            "sectorChart": chart.svg(),
+        ])
+    }
+
+    // MARK: profile
+
+    func profile(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        try await profilePage(context, [:])
+    }
+
+    func profilePage(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let subject = try subject(context)
+        try await enforcement.require(subject, .read, Resource(kind: .credentials, owner: subject.organisation.id, person: subject.user.id), source: context.sourceAddress)
+        let credentials = try await store.credentials(of: subject.user.id)
+        let current = context.principal?.session?.idHash
+        let csrf = context.principal?.session?.csrfToken ?? ""
+        var values: [String: Any] = [
+            "mfa": credentials?.mfaEnabled ?? false,
+            "mfaSince": credentials?.totpEnabledAt?.display ?? "",
+            "minimumLength": credentials?.mfaEnabled == true ? PasswordPolicy.minimumWithMFA : PasswordPolicy.minimumSingleFactor,
+            "sessions": try await store.sessions(of: subject.user.id).map { session -> [String: Any] in
+                [
+                    "created": session.createdAt.display, "lastSeen": session.lastSeenAt.display,
+                    "source": session.sourceAddress ?? "", "agent": session.userAgent ?? "", "current": session.idHash == current,
+                ]
+            },
+            "tokens": try await store.tokens(of: subject.user.id).map { token -> [String: Any] in
+                [
+                    "id": token.id.description, "name": token.name, "prefix": token.prefix,
+                    "scopes": token.scopes.sorted().map(\.rawValue).joined(separator: ", "), "expires": token.expiresAt.display,
+                    "lastUsed": token.lastUsedAt?.display ?? "never", "revoked": token.revokedAt != nil, "csrf": csrf,
+                ]
+            },
+        ]
+        values.merge(extra) { $1 }
+        return render("profile", "Your profile", context, values, status: status)
+    }
+
+    func changePassword(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        try await enforcement.require(subject, .update, Resource(kind: .credentials, owner: subject.organisation.id, person: subject.user.id), source: context.sourceAddress)
+        guard let hash = try await store.credentials(of: subject.user.id)?.passwordHash,
+            authenticator.hasher.verify(form["current"] ?? "", against: hash)
+        else {
+            return try await profilePage(context, ["error": "The current password is not right."], status: .badRequest)
+        }
+        do {
+            try await authenticator.setPassword(form["new"] ?? "", for: subject.user, organisationName: subject.organisation.name)
+        } catch let refusal as PasswordPolicy.Refusal {
+            return try await profilePage(context, ["error": refusal.description], status: .badRequest)
+        }
+        let ended = try await authenticator.endOtherSessions(of: subject.user, keeping: context.principal?.session)
+        return try await profilePage(context, ["message": "Password changed. \(ended) other session\(ended == 1 ? "" : "s") signed out."])
+    }
+
+    func totpEnrolPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        if try await store.credentials(of: subject.user.id)?.mfaEnabled == true { return redirect("/profile") }
+        var totp = try await authenticator.pendingTOTP(for: subject.user)
+        if totp == nil { totp = try await authenticator.beginTOTPEnrolment(for: subject.user) }
+        guard let totp else { return redirect("/profile") }
+        return try totpEnrolView(totp, subject: subject, context: context, extra: [:])
+    }
+
+    func totpEnrolView(_ totp: TOTP, subject: Subject, context: QilaRequestContext, extra: [String: Any], status: HTTPResponse.Status = .ok) throws -> Response {
+        let uri = totp.provisioningURI(account: subject.user.username, issuer: authenticator.issuer)
+        var values: [String: Any] = [
+            "qr": try QRCode(uri).svg(title: "QR code for your authenticator app"),
+            "secret": Base32.encode(totp.secret).chunked(4),
+        ]
+        values.merge(extra) { $1 }
+        return render("totp-enrol", "Two-factor sign-in", context, values, status: status)
+    }
+
+    func totpEnrol(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        try await enforcement.require(subject, .update, Resource(kind: .credentials, owner: subject.organisation.id, person: subject.user.id), source: context.sourceAddress)
+        if let codes = try await authenticator.confirmTOTPEnrolment(for: subject.user, code: form["code"] ?? "") {
+            if var session = context.principal?.session {
+                session.mfaAt = Date()
+                session.method = .passwordAndTOTP
+                try await store.updateSession(session)
+            }
+            return render("totp-enrol", "Two-factor sign-in", context, ["recoveryCodes": codes])
+        }
+        guard let totp = try await authenticator.pendingTOTP(for: subject.user) else { return redirect("/profile/totp") }
+        return try totpEnrolView(totp, subject: subject, context: context, extra: ["error": "That code is not right. Check the time on your phone and try the next code."], status: .badRequest)
+    }
+
+    func endOtherSessions(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        try await enforcement.require(subject, .update, Resource(kind: .credentials, owner: subject.organisation.id, person: subject.user.id), source: context.sourceAddress)
+        let ended = try await authenticator.endOtherSessions(of: subject.user, keeping: context.principal?.session)
+        return try await profilePage(context, ["message": "\(ended) other session\(ended == 1 ? "" : "s") signed out."])
+    }
+
+    func createToken(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        try await enforcement.require(
+            subject, .create, Resource(kind: .apiToken, owner: subject.organisation.id, sector: subject.organisation.sector, person: subject.user.id),
+            source: context.sourceAddress)
+        let scopes = Set(form.all("scope").compactMap(TokenScope.init(rawValue:)).filter { $0 != .admin })
+        do {
+            let issued = try await authenticator.issueToken(
+                for: subject.user, name: form["name"] ?? "", scopes: scopes, days: Int(form["days"] ?? "90") ?? 0, by: subject)
+            return try await profilePage(context, ["newToken": issued.secret])
+        } catch let error as QilaError {
+            return try await profilePage(context, ["error": error.description], status: .badRequest)
+        }
+    }
+
+    func revokeToken(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        guard let id = APITokenID(try context.parameters.require("id")), let token = try await store.token(id), token.user == subject.user.id else {
+            throw Problem(.notFound, "no such token")
+        }
+        try await enforcement.require(
+            subject, .delete, Resource(kind: .apiToken, owner: subject.organisation.id, person: subject.user.id), source: context.sourceAddress)
+        try await store.revokeToken(id, at: Date())
+        try await installation.audit.append(
+            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "token.revoke", outcome: .success, resource: "api-token:\(id)"))
+        return try await profilePage(context, ["message": "Token \(token.name) revoked."])
+    }
+
+    // MARK: re-authentication
+
+    func reauthenticatePage(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let next = request.uri.queryParameters["next"].map(String.init) ?? "/"
+        return render("reauthenticate", "Confirm it is you", context, [
+            "next": next.hasPrefix("/") && !next.hasPrefix("//") ? next : "/",
+            "mfa": try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false,
+        ])
+    }
+
+    func reauthenticate(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        guard let session = context.principal?.session else { return redirect("/") }
+        let next = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/"
+        if try await authenticator.reauthenticate(session: session, password: form["password"] ?? "", code: form["code"]) {
+            return redirect(next)
+        }
+        return render("reauthenticate", "Confirm it is you", context, [
+            "next": next, "mfa": try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false,
+            "error": "The password or code is not right.",
+        ], status: .unauthorized)
+    }
+}
+
+extension String {
+    /// Groups characters for reading aloud or typing: `ABCD EFGH ...`.
+    func chunked(_ size: Int) -> String {
+        var out = ""
+        for (index, character) in enumerated() {
+            if index > 0 && index % size == 0 { out.append(" ") }
+            out.append(character)
+        }
+        return out
+    }
+}
+

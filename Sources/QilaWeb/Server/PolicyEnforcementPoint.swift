@@ -1,0 +1,49 @@
+import Foundation
+import QilaAccess
+import QilaCore
+
+/// The one gate every route passes: it asks the policy decision point, records every denial
+/// (and every cross-tenant access) in the audit log, and turns a denial into an answer that
+/// does not reveal what exists in other tenants.
+struct PolicyEnforcementPoint: Sendable {
+    let policy: PolicyDecisionPoint
+    let audit: AuditLog
+    /// Only for measuring the cost of the checks (`qila serve --benchmark-unsafe-skip-policy`).
+    let skipForBenchmark: Bool
+
+    @discardableResult
+    func require(_ subject: Subject, _ action: Action, _ resource: Resource, source: String?) async throws -> Subject {
+        if skipForBenchmark { return subject }
+        let decision = policy.decide(subject, action, resource)
+        guard decision.allowed else {
+            try await audit.append(
+                AuditEntry(
+                    time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id,
+                    action: "policy.deny", outcome: .denied, resource: resource.reference, sourceAddress: source,
+                    details: ["action": action.rawValue, "reason": decision.denial?.rawValue ?? "denied"]))
+            switch decision.denial {
+            case .outsideReach:
+                // Other tenants' things are not there, as far as this subject can tell.
+                throw Problem(.notFound, "no such \(resource.kind.rawValue)")
+            case .staleMFA:
+                throw Problem(
+                    .forbidden, "this needs a second factor checked in the last 15 minutes: re-authenticate at /reauthenticate",
+                    type: "https://qila.invalid/problems/reauthenticate")
+            default:
+                throw Problem(.forbidden, decision.reason)
+            }
+        }
+        if let owner = resource.owner, owner != subject.organisation.id, action == .read {
+            try await audit.append(
+                AuditEntry(
+                    time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id,
+                    action: "data.read.cross-tenant", outcome: .success, resource: resource.reference, sourceAddress: source))
+        }
+        return subject
+    }
+
+    /// True when the subject may; records nothing. For showing or hiding buttons, never for access.
+    func permits(_ subject: Subject, _ action: Action, _ resource: Resource) -> Bool {
+        skipForBenchmark || policy.decide(subject, action, resource).allowed
+    }
+}

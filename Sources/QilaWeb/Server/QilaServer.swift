@@ -1,0 +1,124 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+public import Prometheus
+public import QilaAccess
+public import ServiceLifecycle
+import OpenAPIHummingbird
+import QilaCore
+
+/// Builds the HTTP application: middleware, the REST API, the pages, health and metrics.
+public struct QilaServer: Sendable {
+    public let installation: Installation
+    public let configuration: WebConfiguration
+    public let metrics: PrometheusCollectorRegistry
+
+    public init(installation: Installation, configuration: WebConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.installation = installation
+        self.configuration = configuration
+        self.metrics = metrics
+    }
+
+    /// The router alone, for tests that send requests without sockets.
+    func router() async throws -> Router<QilaRequestContext> {
+        let renderer = try await PageRenderer.load()
+        let enforcement = PolicyEnforcementPoint(
+            policy: installation.policy, audit: installation.audit, skipForBenchmark: configuration.benchmarkUnsafeSkipPolicy)
+        let router = Router(context: QilaRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware(hsts: configuration.tls))
+        router.add(middleware: ProblemMiddleware(pages: renderer))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: AuthenticationMiddleware(authenticator: installation.authenticator))
+        router.add(middleware: RequestScopeMiddleware())
+
+        let installation = self.installation
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            do {
+                _ = try await installation.store.database.query("SELECT 1 AS ok")
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+            } catch {
+                return Problem(.serviceUnavailable, "the database is not answering").response()
+            }
+        }
+        let metrics = self.metrics
+        router.get("/metrics") { _, context -> Response in
+            guard let subject = context.subject() else { throw Problem.unauthenticated }
+            try await enforcement.require(subject, .read, Resource(kind: .system, reference: "metrics"), source: context.sourceAddress)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
+        guard let resources = Bundle.module.resourcePath else { throw QilaError(.configuration, "the QilaWeb bundle is missing") }
+        let spec = try String(contentsOfFile: resources + "/openapi.yaml", encoding: .utf8)
+        router.get("/openapi.yaml") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: spec)))
+        }
+        router.add(middleware: FileMiddleware(resources + "/Assets", urlBasePath: "/assets", cacheControl: .init([(.text, [.maxAge(3600)])])))
+
+        let api = QilaAPI(installation: installation, enforcement: enforcement)
+        try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
+        WebPages(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls)
+            .register(on: router)
+        return router
+    }
+
+    /// The HTTP(S) server as a service, plus the tree-head signer.
+    public func services(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> [any Service] {
+        let router = try await router()
+        let server: HTTPServerBuilder
+        if configuration.tls {
+            let authority = try installation.certificateAuthority()
+            try authority.ensureServerCertificate(hostnames: configuration.hostnames)
+            var tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(authority.serverCertificateFile).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: authority.serverKeyFile, format: .pem)))
+            // Client certificates are optional (browsers have none) but, when sent, must chain to Qila's CA.
+            tls.certificateVerification = .optionalVerification
+            tls.trustRoots = .file(authority.caFile)
+            tls.minimumTLSVersion = .tlsv12
+            server = try .tls(.http1(), tlsConfiguration: tls)
+        } else {
+            server = .http1()
+        }
+        let app = Application(
+            router: router,
+            server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qila"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        return [app, TreeHeadSigner(audit: installation.audit, interval: configuration.treeHeadInterval, logger: logger)]
+    }
+}
+
+/// Makes the principal visible to the generated API handlers.
+struct RequestScopeMiddleware: RouterMiddleware {
+    typealias Context = QilaRequestContext
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try await RequestScope.$current.withValue(.init(principal: context.principal, source: context.sourceAddress)) {
+            try await next(request, context)
+        }
+    }
+}
+
+/// Signs a tree head whenever the audit log has grown, at an interval, and once more at shutdown.
+struct TreeHeadSigner: Service {
+    let audit: AuditLog
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: interval)
+            do { try await audit.signTreeHead() } catch { logger.error("could not sign the audit tree head", metadata: ["error": "\(error)"]) }
+        }
+        _ = try? await audit.signTreeHead()
+    }
+}

@@ -1,0 +1,16 @@
+/// How the web server listens.
+public struct WebConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8443
+    /// HTTPS with the internal CA's server certificate; off only behind a TLS-terminating proxy
+    /// or in tests.
+    public var tls: Bool = true
+    /// Names the server certificate is issued for, besides the loopback addresses.
+    public var hostnames: [String] = ["localhost"]
+    /// Interval at which the audit log's tree head is signed, when it has grown.
+    public var treeHeadInterval: Duration = .seconds(10)
+    /// Measures the cost of access control by turning the policy check off. Never in production.
+    public var benchmarkUnsafeSkipPolicy = false
+
+    public init() {}
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import QilaAccess
+import QilaWeb
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the platform: web UI, REST API and background services.",
+        discussion: """
+            Stops gracefully on SIGTERM or SIGINT (Ctrl-C): requests in flight finish and a last audit
+            tree head is signed. On the first start it prints a one-time set-up link.
+            """)
+
+    @OptionGroup var storage: StorageOptions
+
+    @Option(help: "Address to listen on. Default: 127.0.0.1 (loopback only).")
+    var host: String?
+
+    @Option(help: "HTTPS port. Default: 8443.")
+    var port: Int?
+
+    @Flag(help: "Serve plain HTTP (only behind a TLS-terminating proxy, or for tests).")
+    var noTLS = false
+
+    @Option(name: .customLong("hostname"), help: "A name for the server certificate (repeatable). Default: localhost.")
+    var hostnames: [String] = []
+
+    @Flag(help: .hidden)
+    var benchmarkUnsafeSkipPolicy = false
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["QILA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "qila")
+
+        // Flags win over QILA_* variables, which win over qila.yaml.
+        let reader = try await storage.reader()
+        var web = WebConfiguration()
+        web.host = host ?? reader.string(forKey: "http.host", default: web.host)
+        web.port = port ?? reader.int(forKey: "http.port", default: web.port)
+        web.tls = noTLS ? false : reader.bool(forKey: "http.tls", default: web.tls)
+        web.hostnames = hostnames.isEmpty ? reader.stringArray(forKey: "hostnames", default: web.hostnames) : hostnames
+        web.benchmarkUnsafeSkipPolicy = benchmarkUnsafeSkipPolicy
+        if benchmarkUnsafeSkipPolicy {
+            logger.warning("THE POLICY CHECK IS OFF (--benchmark-unsafe-skip-policy): every signed-in user can do everything")
+        }
+
+        let installation = try await storage.open()
+        let server = QilaServer(installation: installation, configuration: web, metrics: registry)
+        let scheme = web.tls ? "https" : "http"
+        let firstRun = try await installation.needsFirstRun()
+        let setupSecret = firstRun
+            ? try await installation.authenticator.createOneTimeLink(purpose: "first-run", user: nil, validFor: .seconds(24 * 3600))
+            : nil
+        let settings = web
+        let services = try await server.services(logger: logger) { port in
+            let base = "\(scheme)://\(settings.host.contains(":") ? "[\(settings.host)]" : settings.host):\(port)"
+            print("Qila is serving \(base) (data: \(installation.dataDirectory))")
+            if let setupSecret {
+                print("First start: create the authority's first administrator at\n  \(base)/setup/\(setupSecret)\n(this link works once and expires in 24 hours)")
+            }
+            if settings.tls {
+                print("The server certificate is issued by Qila's CA: \(installation.pkiDirectory)/ca.pem")
+            }
+            fflush(nil)
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            throw fail("the server stopped: \(error)")
+        }
+        try await installation.close()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring the database schema up to date (serve does this too) and list what was applied.")
+
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        let options = try await storage.installationOptions()
+        let location = options.database ?? options.dataDirectory + "/qila.sqlite"
+        do {
+            try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+            let store = try await QilaStore.SQLStore.open(location)
+            let versions = try await QilaStore.Migrator().appliedVersions(in: store.database)
+            print("schema is at version \(versions.max() ?? 0) (\(versions.count) migrations applied)")
+            try await store.close()
+        } catch let error as QilaStore.StoreError {
+            throw fail(error.message)
+        }
+    }
+}
+
+import QilaStore
+
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "Print the access policy as a table, for auditors.")
+
+    func run() throws {
+        print(Policy.markdown())
+    }
+}

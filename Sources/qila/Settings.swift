@@ -1,0 +1,81 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Logging
+import QilaAccess
+import QilaCore
+import QilaStore
+import SystemPackage
+
+/// Where Qila keeps its data; shared by every command.
+struct StorageOptions: ParsableArguments {
+    @Option(name: .long, help: "The data directory (SQLite file, keys, internal CA). Default: ./qila-data")
+    var data: String?
+
+    @Option(name: .long, help: "A PostgreSQL URL (postgres://user:password@host:5432/db) instead of SQLite.")
+    var database: String?
+
+    @Option(name: .long, help: "A YAML file of settings. Default: ./qila.yaml if it exists.")
+    var config: String?
+
+    /// The flags given, as configuration keys, to sit above the environment and the file.
+    var flagValues: [String: String] {
+        var values: [String: String] = [:]
+        if let data { values["data"] = data }
+        if let database { values["database"] = database }
+        return values
+    }
+
+    /// Settings from flags, then `QILA_*` variables, then the YAML file.
+    func reader(extra: [String: String] = [:]) async throws -> ConfigReader {
+        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in flagValues.merging(extra, uniquingKeysWith: { $1 }) {
+            flags[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: key == "database")
+        }
+        var environment: [String: String] = [:]
+        for (key, value) in ProcessInfo.processInfo.environment where key.hasPrefix("QILA_") {
+            environment[String(key.dropFirst(5))] = value
+        }
+        let path = config ?? "qila.yaml"
+        let file: FileProvider<YAMLSnapshot>
+        do {
+            file = try await FileProvider<YAMLSnapshot>(filePath: FilePath(path), allowMissing: config == nil)
+        } catch {
+            throw ValidationError("cannot read the settings file \(path): \(error)")
+        }
+        return ConfigReader(providers: [
+            InMemoryProvider(name: "flags", values: flags),
+            EnvironmentVariablesProvider(
+                environmentVariables: environment, secretsSpecifier: .specific(["DATABASE"])),
+            file,
+        ])
+    }
+
+    func installationOptions() async throws -> Installation.Options {
+        let reader = try await reader()
+        var options = Installation.Options(
+            dataDirectory: reader.string(forKey: "data", default: "qila-data"),
+            database: reader.string(forKey: "database"),
+            breachedPasswordFile: reader.string(forKey: "breachedPasswords"))
+        if let iterations = reader.int(forKey: "passwordIterations") { options.passwordIterations = iterations }
+        return options
+    }
+
+    func open() async throws -> Installation {
+        do {
+            return try await Installation.open(try await installationOptions(), logger: Logger(label: "qila"))
+        } catch let error as StoreError {
+            throw fail(error.message)
+        } catch let error as SecretsError {
+            throw fail(error.message)
+        } catch let error as BlocklistError {
+            throw fail(error.message)
+        }
+    }
+}
+
+/// Prints one clear line to standard error; the caller exits with status 1.
+func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("qila: \(message)\n".utf8))
+    return ExitCode(1)
+}
