@@ -132,6 +132,7 @@ let package = Package(
             name: "QilaWebTests",
             dependencies: [
                 "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

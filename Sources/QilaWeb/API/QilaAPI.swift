@@ -181,6 +181,9 @@ struct QilaAPI: APIProtocol {
         let (user, organisation) = try await userAndOrganisation(try Parse.user(input.path.userId))
         let subject = try await require(.create, tokenResource(user, organisation))
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType, "send application/json") }
+        if subject.user.kind == .service {
+            throw Problem(.forbidden, "service accounts cannot issue tokens; an administrator issues them")
+        }
         if user.id != subject.user.id && user.kind != .service {
             throw Problem(.forbidden, "tokens may be issued for your own account or for service accounts only")
         }

@@ -331,7 +331,7 @@ struct WebPages: Sendable {
                 session.method = .passwordAndTOTP
                 try await store.updateSession(session)
             }
-            return render("totp-enrol", "Two-factor sign-in", context, ["recoveryCodes": codes])
+            return render("totp-enrol", "Two-factor sign-in", context, ["recoveryCodes": codes, "enrolled": true])
         }
         guard let totp = try await authenticator.pendingTOTP(for: subject.user) else { return redirect("/profile/totp") }
         return try totpEnrolView(totp, subject: subject, context: context, extra: ["error": "That code is not right. Check the time on your phone and try the next code."], status: .badRequest)

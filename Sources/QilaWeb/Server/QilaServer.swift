@@ -33,6 +33,7 @@ public struct QilaServer: Sendable {
         router.add(middleware: SecurityHeadersMiddleware(hsts: configuration.tls))
         router.add(middleware: ProblemMiddleware(pages: renderer))
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: BodyLimitMiddleware())
         router.add(middleware: AuthenticationMiddleware(authenticator: installation.authenticator))
         router.add(middleware: RequestScopeMiddleware())
 
