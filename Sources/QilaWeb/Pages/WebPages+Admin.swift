@@ -109,7 +109,7 @@ extension WebPages {
         let organisation = try await loadOrganisation(context)
         let form = try await form(request, context)
         let resource = Resource(kind: .user, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/users")
-        return try await withReauthentication("/admin/organisations/\(organisation.id)") {
+        return try await withReauthentication("/admin/organisations/\(organisation.id)", for: subject) {
             try await enforcement.require(subject, .create, resource, source: context.sourceAddress)
             try await enforcement.require(subject, .administer, resource, source: context.sourceAddress)
             do {
@@ -170,7 +170,7 @@ extension WebPages {
         let subject = try subject(context)
         let (user, organisation) = try await loadUser(context)
         let form = try await form(request, context)
-        return try await withReauthentication("/admin/users/\(user.id)") {
+        return try await withReauthentication("/admin/users/\(user.id)", for: subject) {
             try await enforcement.require(subject, .administer, .user(user, in: organisation), source: context.sourceAddress)
             do {
                 let updated = try await installation.directory.updateUser(
@@ -189,7 +189,7 @@ extension WebPages {
     func newSetupLink(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let (user, organisation) = try await loadUser(context)
-        return try await withReauthentication("/admin/users/\(user.id)") {
+        return try await withReauthentication("/admin/users/\(user.id)", for: subject) {
             try await enforcement.require(subject, .administer, Resource(kind: .credentials, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)/credentials"), source: context.sourceAddress)
             let secret = try await authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
             try await installation.audit.append(
@@ -201,7 +201,7 @@ extension WebPages {
     func resetMFA(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let (user, organisation) = try await loadUser(context)
-        return try await withReauthentication("/admin/users/\(user.id)") {
+        return try await withReauthentication("/admin/users/\(user.id)", for: subject) {
             try await enforcement.require(subject, .administer, Resource(kind: .credentials, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)/credentials"), source: context.sourceAddress)
             try await authenticator.resetMFA(for: user, by: subject)
             _ = try await store.deleteSessions(of: user.id, except: nil)
@@ -221,20 +221,26 @@ extension WebPages {
         let entries = try await store.auditEntries(from: from, limit: 100, actionPrefix: action.isEmpty ? nil : action)
         try await installation.audit.append(
             AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "audit.read", outcome: .success, resource: "audit-log", sourceAddress: context.sourceAddress))
-        let head = try await store.latestTreeHead()
-        return render("audit", "Audit log", context, [
+        var names: [String: String] = [:]
+        for actor in Set(entries.map(\.actor)) {
+            if let id = UserID(actor), let user = try await store.user(id) { names[actor] = user.username }
+        }
+        var values: [String: Any] = [
             "action": action, "from": from,
-            "next": entries.count == 100 ? String(entries.last!.index + 1) : "",
             "entries": entries.reversed().map { entry -> [String: Any] in
                 [
-                    "index": entry.index, "time": entry.time.display, "actor": entry.actor, "action": entry.action,
+                    "index": entry.index, "time": entry.time.display, "actor": names[entry.actor] ?? entry.actor, "action": entry.action,
                     "outcome": entry.outcome.rawValue, "resource": entry.resource, "source": entry.sourceAddress ?? "",
                     "details": entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
                 ]
             },
-            "head": head.map { ["treeSize": $0.treeSize, "rootHash": $0.rootHash, "time": $0.time.display] } as Any,
             "chart": try await hourlyChart(),
-        ])
+        ]
+        if entries.count == 100, let last = entries.last { values["next"] = String(last.index + 1) }
+        if let head = try await store.latestTreeHead() {
+            values["head"] = ["treeSize": head.treeSize, "rootHash": head.rootHash, "time": head.time.display]
+        }
+        return render("audit", "Audit log", context, values)
     }
 
     /// Entries of the last 24 hours by hour and outcome.

@@ -84,11 +84,15 @@ struct WebPages: Sendable {
         Response(status: .seeOther, headers: [.location: location])
     }
 
-    /// Sends the person to confirm their identity when a sensitive action needs it.
-    func withReauthentication(_ next: String, _ body: () async throws -> Response) async throws -> Response {
+    /// Sends the person to confirm their identity when a sensitive action needs it, or to turn
+    /// on two-factor sign-in first: administering is never done on a password alone.
+    func withReauthentication(_ next: String, for subject: Subject, _ body: () async throws -> Response) async throws -> Response {
         do {
             return try await body()
         } catch let problem as Problem where problem.type.hasSuffix("/reauthenticate") {
+            if try await store.credentials(of: subject.user.id)?.mfaEnabled != true {
+                return redirect("/profile/totp?reason=administer")
+            }
             return redirect("/reauthenticate?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-"))) ?? "/"))
         }
     }
@@ -308,12 +312,13 @@ struct WebPages: Sendable {
         var totp = try await authenticator.pendingTOTP(for: subject.user)
         if totp == nil { totp = try await authenticator.beginTOTPEnrolment(for: subject.user) }
         guard let totp else { return redirect("/profile") }
-        return try totpEnrolView(totp, subject: subject, context: context, extra: [:])
+        return try totpEnrolView(totp, subject: subject, context: context, extra: ["administer": request.uri.queryParameters["reason"] == "administer"])
     }
 
     func totpEnrolView(_ totp: TOTP, subject: Subject, context: QilaRequestContext, extra: [String: Any], status: HTTPResponse.Status = .ok) throws -> Response {
         let uri = totp.provisioningURI(account: subject.user.username, issuer: authenticator.issuer)
         var values: [String: Any] = [
+            "administer": extra["administer"] as? Bool ?? false,
             "qr": try QRCode(uri).svg(title: "QR code for your authenticator app"),
             "secret": Base32.encode(totp.secret).chunked(4),
         ]

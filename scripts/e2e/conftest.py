@@ -1,0 +1,99 @@
+"""Starts the real `qila` binary for end-to-end checks: HTTPS on loopback, SQLite data in a
+temporary directory, the one-time set-up link read from its output."""
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+BINARY = os.environ.get("QILA_BINARY", ".build/debug/qila")
+PASSWORD = "lantern orchard velvet ninety"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def insecure_context():
+    # The server certificate comes from Qila's own CA; these checks test Qila, not the PKI.
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class Server:
+    def __init__(self, data, port):
+        self.data = data
+        self.port = port
+        self.base = f"https://127.0.0.1:{port}"
+        self.process = None
+        self.output = ""
+
+    def start(self):
+        log = open(os.path.join(self.data, "server.log"), "a")
+        self.process = subprocess.Popen(
+            [BINARY, "serve", "--data", self.data, "--port", str(self.port)],
+            stdout=subprocess.PIPE, stderr=log, text=True)
+        deadline = time.time() + 60
+        lines = []
+        while time.time() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                if self.process.poll() is not None:
+                    raise RuntimeError("qila serve exited: " + open(os.path.join(self.data, "server.log")).read()[-2000:])
+                continue
+            lines.append(line)
+            if "Qila is serving" in line:
+                break
+        # The set-up lines follow the serving line on first start.
+        time.sleep(0.3)
+        self.output = "".join(lines)
+        self.wait_healthy()
+        return self
+
+    def setup_link(self):
+        # Read what is left of the first-start message.
+        while "expires in 24 hours" not in self.output:
+            self.output += self.process.stdout.readline()
+        match = re.search(r"(/setup/[A-Za-z0-9_-]+)", self.output)
+        return self.base + match.group(1)
+
+    def wait_healthy(self):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", context=insecure_context(), timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("qila did not become healthy")
+
+    def kill9(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def server():
+    data = tempfile.mkdtemp(prefix="qila-e2e-")
+    instance = Server(data, free_port()).start()
+    yield instance
+    instance.stop()
