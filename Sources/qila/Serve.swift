@@ -32,6 +32,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: .hidden)
     var benchmarkUnsafeSkipPolicy = false
 
+    @Flag(help: .hidden)
+    var benchmarkUnsafeSkipReadAudit = false
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -50,6 +53,10 @@ struct Serve: AsyncParsableCommand {
         web.tls = noTLS ? false : reader.bool(forKey: "http.tls", default: web.tls)
         web.hostnames = hostnames.isEmpty ? reader.stringArray(forKey: "hostnames", default: web.hostnames) : hostnames
         web.benchmarkUnsafeSkipPolicy = benchmarkUnsafeSkipPolicy
+        web.benchmarkUnsafeSkipReadAudit = benchmarkUnsafeSkipReadAudit
+        if benchmarkUnsafeSkipReadAudit {
+            logger.warning("CROSS-TENANT READS ARE NOT AUDITED (--benchmark-unsafe-skip-read-audit)")
+        }
         if benchmarkUnsafeSkipPolicy {
             logger.warning("THE POLICY CHECK IS OFF (--benchmark-unsafe-skip-policy): every signed-in user can do everything")
         }

@@ -126,3 +126,13 @@ struct PolicyTests {
         #expect(table.contains("TLP"))
     }
 }
+
+@Suite("Policy documentation")
+struct PolicyDocumentationTests {
+    @Test("docs/policy.md is the policy the code enforces (regenerate with `qila policy`)")
+    func documentMatchesCode() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let document = try String(contentsOf: root.appendingPathComponent("docs/policy.md"), encoding: .utf8)
+        #expect(document.contains(Policy.markdown()), "docs/policy.md is stale: run `qila policy` and paste the table")
+    }
+}

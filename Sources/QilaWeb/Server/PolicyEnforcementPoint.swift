@@ -10,6 +10,8 @@ struct PolicyEnforcementPoint: Sendable {
     let audit: AuditLog
     /// Only for measuring the cost of the checks (`qila serve --benchmark-unsafe-skip-policy`).
     let skipForBenchmark: Bool
+    /// Only for measuring the cost of auditing reads (`--benchmark-unsafe-skip-read-audit`).
+    var auditReads = true
 
     @discardableResult
     func require(_ subject: Subject, _ action: Action, _ resource: Resource, source: String?) async throws -> Subject {
@@ -33,7 +35,7 @@ struct PolicyEnforcementPoint: Sendable {
                 throw Problem(.forbidden, decision.reason)
             }
         }
-        if let owner = resource.owner, owner != subject.organisation.id, action == .read {
+        if auditReads, let owner = resource.owner, owner != subject.organisation.id, action == .read {
             try await audit.append(
                 AuditEntry(
                     time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id,

@@ -28,7 +28,8 @@ public struct QilaServer: Sendable {
     func router() async throws -> Router<QilaRequestContext> {
         let renderer = try await PageRenderer.load()
         let enforcement = PolicyEnforcementPoint(
-            policy: installation.policy, audit: installation.audit, skipForBenchmark: configuration.benchmarkUnsafeSkipPolicy)
+            policy: installation.policy, audit: installation.audit, skipForBenchmark: configuration.benchmarkUnsafeSkipPolicy,
+            auditReads: !configuration.benchmarkUnsafeSkipReadAudit)
         let router = Router(context: QilaRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware(hsts: configuration.tls))
         router.add(middleware: ProblemMiddleware(pages: renderer))

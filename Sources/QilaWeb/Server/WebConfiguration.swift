@@ -11,6 +11,8 @@ public struct WebConfiguration: Sendable {
     public var treeHeadInterval: Duration = .seconds(10)
     /// Measures the cost of access control by turning the policy check off. Never in production.
     public var benchmarkUnsafeSkipPolicy = false
+    /// Measures the cost of auditing reads by not recording cross-tenant reads. Never in production.
+    public var benchmarkUnsafeSkipReadAudit = false
 
     public init() {}
 }
