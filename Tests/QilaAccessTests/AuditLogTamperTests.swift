@@ -35,7 +35,27 @@ struct AuditLogTamperTests {
 
     /// Drops the append-only guard first, as an attacker with owner rights would.
     func tamper(_ installation: Installation, _ sql: String, _ binds: [SQLValue] = []) async throws {
-        try await installation.store.database.execute(sql, binds)
+        let database = installation.store.database
+        switch database.dialect {
+        case .sqlite:
+            for trigger in ["audit_entries_no_update", "audit_entries_no_delete", "audit_heads_no_update", "audit_heads_no_delete"] {
+                try await database.execute("DROP TRIGGER IF EXISTS \(trigger)")
+            }
+        case .postgres:
+            try await database.execute("DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries")
+            try await database.execute("DROP TRIGGER IF EXISTS audit_heads_append_only ON audit_tree_heads")
+        }
+        try await database.execute(sql, binds)
+    }
+
+    @Test("ordinary statements cannot change or delete audit rows", arguments: TestBackend.available)
+    func appendOnlyGuard(_ backend: TestBackend) async throws {
+        let installation = try await populated(backend)
+        let database = installation.store.database
+        await #expect(throws: (any Error).self) { try await database.execute("UPDATE audit_entries SET actor = 'x' WHERE idx = 1") }
+        await #expect(throws: (any Error).self) { try await database.execute("DELETE FROM audit_entries WHERE idx = 1") }
+        await #expect(throws: (any Error).self) { try await database.execute("DELETE FROM audit_tree_heads") }
+        #expect(try await installation.verifier().verify().isIntact)
     }
 
     @Test("an intact log verifies, with inclusion and consistency proofs", arguments: TestBackend.available)

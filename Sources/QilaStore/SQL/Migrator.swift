@@ -42,6 +42,7 @@ public struct Migrator: Sendable {
                 statements.append(SQLStatement("SELECT pg_advisory_xact_lock(74657)"))
             }
             statements += migration.statements.map { SQLStatement(database.dialect.ddl($0)) }
+            statements += (migration.dialectStatements[database.dialect] ?? []).map { SQLStatement($0) }
             statements.append(
                 SQLStatement(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

@@ -68,5 +68,28 @@ public enum Schema {
                 """,
             ]
         ),
+        Migration(
+            version: 3,
+            name: "audit entries and signed heads are append-only",
+            statements: [],
+            dialectStatements: [
+                // Defence in depth: ordinary statements cannot change history. Someone with owner
+                // rights can drop these; the Merkle tree still shows what they did.
+                .sqlite: [
+                    "CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END",
+                    "CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END",
+                    "CREATE TRIGGER audit_heads_no_update BEFORE UPDATE ON audit_tree_heads BEGIN SELECT RAISE(ABORT, 'signed tree heads are append-only'); END",
+                    "CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_tree_heads BEGIN SELECT RAISE(ABORT, 'signed tree heads are append-only'); END",
+                ],
+                .postgres: [
+                    """
+                    CREATE FUNCTION qila_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$
+                    """,
+                    "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries FOR EACH ROW EXECUTE FUNCTION qila_append_only()",
+                    "CREATE TRIGGER audit_heads_append_only BEFORE UPDATE OR DELETE ON audit_tree_heads FOR EACH ROW EXECUTE FUNCTION qila_append_only()",
+                ],
+            ]
+        ),
     ]
 }
