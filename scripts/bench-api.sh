@@ -46,7 +46,7 @@ start
 jar2="$data/jar2"
 # The analyst signs in with a password set through a set-up link.
 setup=$("$qila" admin setup-link --data "$data" --username analyst2)
-curl -sk -o /dev/null -X POST "$base$setup" --data-urlencode "password=$password"
+curl -sk -o /dev/null -X POST "$base/setup/${setup##*/setup/}" --data-urlencode "password=$password"
 curl -sk -c "$jar2" -o /dev/null -X POST "$base/sign-in" --data-urlencode username=analyst2 --data-urlencode "password=$password"
 csrf2=$(curl -sk -b "$jar2" "$base/profile" | grep -o 'name="_csrf" value="[^"]*"' | head -n 1 | sed 's/.*value="//;s/"//')
 token=$(curl -sk -b "$jar2" -X POST "$base/profile/tokens" --data-urlencode "_csrf=$csrf2" -d 'name=bench&scope=read&days=1' \

@@ -6,7 +6,8 @@
 set -euo pipefail
 action=${1:-start}
 dir=${2:-${TMPDIR:-/tmp}/qila-test-postgres}
-port=${QILA_TEST_POSTGRES_PORT:-54329}
+# A free loopback port unless one is given; remembered in the data directory for `stop`.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -n "$bin" ] || { echo "PostgreSQL is not installed: apt-get install postgresql" >&2; exit 1; }
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -19,10 +20,16 @@ start)
     as_postgres "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
   if ! as_postgres "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-    as_postgres "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" start >/dev/null
+    port=${QILA_TEST_POSTGRES_PORT:-$(free_port)}
+    echo "$port" > "$dir/qila-port"
+    if ! as_postgres "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" start >/dev/null; then
+      echo "PostgreSQL did not start; its log says:" >&2
+      tail -n 20 "$dir/server.log" >&2
+      exit 1
+    fi
   fi
-  echo "postgres://postgres@127.0.0.1:$port/postgres"
+  echo "postgres://postgres@127.0.0.1:$(cat "$dir/qila-port")/postgres"
   ;;
 stop)
   as_postgres "$bin/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true

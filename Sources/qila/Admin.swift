@@ -80,7 +80,7 @@ struct Admin: AsyncParsableCommand {
                 print("created \(user.kind.rawValue) account \(user.username) (\(user.id)) in \(target.name)")
                 if !service {
                     let secret = try await installation.authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
-                    print("one-time link to set the password (72 hours): /setup/\(secret)")
+                    print("one-time link to set the password (72 hours): \(try await storage.serverBase())/setup/\(secret)")
                 }
             } catch let error as QilaError {
                 throw fail(error.description)
@@ -100,7 +100,7 @@ struct Admin: AsyncParsableCommand {
                 throw fail("no person with the username '\(username)'")
             }
             let secret = try await installation.authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
-            print("/setup/\(secret)")
+            print("\(try await storage.serverBase())/setup/\(secret)")
         }
     }
 

@@ -61,6 +61,15 @@ struct StorageOptions: ParsableArguments {
         return options
     }
 
+    /// Where `qila serve` listens by these settings, for links printed on the command line.
+    func serverBase() async throws -> String {
+        let reader = try await reader()
+        let host = reader.string(forKey: "http.host", default: "127.0.0.1")
+        let port = reader.int(forKey: "http.port", default: 8443)
+        let tls = reader.bool(forKey: "http.tls", default: true)
+        return "\(tls ? "https" : "http")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
+
     func open() async throws -> Installation {
         do {
             return try await Installation.open(try await installationOptions(), logger: Logger(label: "qila"))

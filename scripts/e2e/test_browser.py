@@ -96,7 +96,7 @@ def test_first_day_of_an_administrator(server, page):
     page.click("button:has-text('Add account')")
     expect(page.locator("text=Account bilal added.")).to_be_visible()
     link = page.locator("section.secret code").inner_text()
-    assert re.match(r"^/setup/[A-Za-z0-9_-]{40,}$", link)
+    assert re.match(r"^https://127\.0\.0\.1:\d+/setup/[A-Za-z0-9_-]{40,}$", link), link
     page.screenshot(path=os.path.join(SHOTS, "organisation.png"), full_page=True)
 
     # The audit log shows what happened, with a chart.

@@ -123,7 +123,7 @@ extension WebPages {
                 var extra: [String: Any] = ["message": "Account \(user.username) added."]
                 if user.kind == .person {
                     let secret = try await authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
-                    extra["setupLink"] = "/setup/\(secret)"
+                    extra["setupLink"] = absolute("/setup/\(secret)", request)
                     extra["setupFor"] = user.username
                 }
                 return try await organisationPage(context, organisation, extra)
@@ -194,7 +194,7 @@ extension WebPages {
             let secret = try await authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
             try await installation.audit.append(
                 AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "admin.setup-link", outcome: .success, resource: "user:\(user.id)"))
-            return try await userPage(context, user, organisation, ["setupLink": "/setup/\(secret)"])
+            return try await userPage(context, user, organisation, ["setupLink": absolute("/setup/\(secret)", request)])
         }
     }
 

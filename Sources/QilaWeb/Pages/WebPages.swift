@@ -80,6 +80,12 @@ struct WebPages: Sendable {
         Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
     }
 
+    /// A full link to send to someone, from the address this request came to.
+    func absolute(_ path: String, _ request: Request) -> String {
+        guard let authority = request.head.authority else { return path }
+        return "\(secureCookies ? "https" : "http")://\(authority)\(path)"
+    }
+
     func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
     }
