@@ -1,6 +1,7 @@
 public import Foundation
 public import QilaCore
-public import QilaStore
+public import Metrics
+import QilaStore
 
 /// Establishes who a request comes from: passwords, TOTP, sessions, API tokens, client
 /// certificates and one-time links. Every outcome of note goes to the audit log; no secret
@@ -246,6 +247,14 @@ public final class Authenticator: Sendable {
         if let refusal = passwordPolicy.check(password, mfaEnabled: credentials.mfaEnabled, context: context) {
             throw refusal
         }
+        // Names of the tenants are public facts a guesser would try first.
+        let folded = PasswordPolicy.normalise(password).lowercased().filter { $0.isLetter || $0.isNumber }
+        for organisation in try await store.organisations() {
+            let name = organisation.name.lowercased().filter { $0.isLetter || $0.isNumber }
+            if name.count >= 5, folded.contains(name) {
+                throw PasswordPolicy.Refusal.blocklisted(reason: "it contains the name of an organisation registered in Qila")
+            }
+        }
         credentials.passwordHash = try hasher.hash(password)
         credentials.passwordChangedAt = now
         try await store.updateCredentials(credentials, of: user.id)
@@ -407,6 +416,7 @@ public final class Authenticator: Sendable {
     func record(
         _ action: String, _ outcome: AuditEntry.Outcome, user: User, source: String?, details: [String: String] = [:]
     ) async throws {
+        Counter(label: "qila_authentication_events_total", dimensions: [("event", action), ("outcome", outcome.rawValue)]).increment()
         try await audit.append(
             AuditEntry(
                 time: Date(), actor: user.id.description, actorOrganisation: user.organisation, action: action,
@@ -416,6 +426,7 @@ public final class Authenticator: Sendable {
     func record(
         _ action: String, _ outcome: AuditEntry.Outcome, actor: String, source: String?, details: [String: String] = [:]
     ) async throws {
+        Counter(label: "qila_authentication_events_total", dimensions: [("event", action), ("outcome", outcome.rawValue)]).increment()
         try await audit.append(
             AuditEntry(time: Date(), actor: actor, action: action, outcome: outcome, sourceAddress: source, details: details))
     }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import QilaAccess
+import QilaTestSupport
 import Testing
 
 @Suite("Passwords (NIST SP 800-63B)")
@@ -102,5 +103,16 @@ struct PasswordTests {
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).txt").path
         try "password123\n".write(toFile: bad, atomically: true, encoding: .utf8)
         #expect(throws: BlocklistError.self) { try BreachedPasswordFile(path: bad) }
+    }
+
+    @Test("a password built on a registered organisation's name is refused")
+    func organisationNames() async throws {
+        let world = try await TenantWorld.make(on: .sqlite)
+        do {
+            try await world.installation.authenticator.setPassword("FirstBank rocks 2026!", for: world.users["b-reporter"]!)
+            Issue.record("a password containing 'First Bank' should be refused")
+        } catch let refusal as PasswordPolicy.Refusal {
+            #expect(refusal.description.contains("organisation registered in Qila"))
+        }
     }
 }

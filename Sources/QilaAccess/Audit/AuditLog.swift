@@ -1,5 +1,6 @@
 public import Crypto
 public import Foundation
+import Metrics
 public import QilaCore
 public import QilaStore
 
@@ -84,6 +85,8 @@ public actor AuditLog {
                 continue
             }
             for item in numbered { frontier.append(item.leafHash) }
+            Counter(label: "qila_audit_entries_total").increment(by: numbered.count)
+            Gauge(label: "qila_audit_log_size").record(Double(frontier.size))
             return numbered.map(\.entry)
         }
         throw StoreError(.conflict, "the audit log is being written by other nodes too fast to append to")

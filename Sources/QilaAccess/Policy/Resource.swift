@@ -44,6 +44,13 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
             reference: "organisation:\(organisation.id)")
     }
 
+    /// A person's own password, second factor and sessions.
+    public static func credentials(of subject: Subject) -> Resource {
+        Resource(
+            kind: .credentials, owner: subject.organisation.id, sector: subject.organisation.sector, person: subject.user.id,
+            reference: "user:\(subject.user.id)/credentials")
+    }
+
     public static func user(_ user: User, in organisation: Organisation) -> Resource {
         Resource(
             kind: .user, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)")

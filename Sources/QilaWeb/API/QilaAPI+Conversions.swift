@@ -43,6 +43,14 @@ extension Components.Schemas.AuditEntry {
     }
 }
 
+extension Directory.OrganisationInput {
+    init(_ body: Components.Schemas.OrganisationInput) {
+        self.init(
+            name: body.name, kind: Organisation.Kind(rawValue: body.kind.rawValue)!, sector: SectorID(rawValue: body.sector),
+            registrationNumber: body.registrationNumber)
+    }
+}
+
 /// Parses identifiers from paths and bodies, naming the place when they are malformed.
 enum Parse {
     static func organisation(_ text: String, at place: String = "path organisationId") throws -> OrganisationID {

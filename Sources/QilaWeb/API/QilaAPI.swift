@@ -78,11 +78,7 @@ struct QilaAPI: APIProtocol {
     func createOrganisation(_ input: Operations.CreateOrganisation.Input) async throws -> Operations.CreateOrganisation.Output {
         let subject = try await require(.create, Resource(kind: .organisation, reference: "organisation:new"))
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType, "send application/json") }
-        let created = try await installation.directory.createOrganisation(
-            .init(
-                name: body.name, kind: Organisation.Kind(rawValue: body.kind.rawValue)!, sector: SectorID(rawValue: body.sector),
-                registrationNumber: body.registrationNumber),
-            by: subject)
+        let created = try await installation.directory.createOrganisation(.init(body), by: subject)
         return .created(.init(body: .json(.init(created))))
     }
 
@@ -96,12 +92,7 @@ struct QilaAPI: APIProtocol {
         let existing = try await organisation(try Parse.organisation(input.path.organisationId))
         let subject = try await require(.update, .organisation(existing))
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType, "send application/json") }
-        let updated = try await installation.directory.updateOrganisation(
-            existing.id,
-            .init(
-                name: body.name, kind: Organisation.Kind(rawValue: body.kind.rawValue)!, sector: SectorID(rawValue: body.sector),
-                registrationNumber: body.registrationNumber),
-            by: subject)
+        let updated = try await installation.directory.updateOrganisation(existing.id, .init(body), by: subject)
         return .ok(.init(body: .json(.init(updated))))
     }
 

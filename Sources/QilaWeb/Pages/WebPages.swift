@@ -268,7 +268,7 @@ struct WebPages: Sendable {
 
     func profilePage(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
         let subject = try subject(context)
-        try await enforcement.require(subject, .read, Resource(kind: .credentials, owner: subject.organisation.id, person: subject.user.id), source: context.sourceAddress)
+        try await enforcement.require(subject, .read, .credentials(of: subject), source: context.sourceAddress)
         let credentials = try await store.credentials(of: subject.user.id)
         let current = context.principal?.session?.idHash
         let csrf = context.principal?.session?.csrfToken ?? ""
@@ -297,7 +297,7 @@ struct WebPages: Sendable {
     func changePassword(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let form = try await form(request, context)
-        try await enforcement.require(subject, .update, Resource(kind: .credentials, owner: subject.organisation.id, person: subject.user.id), source: context.sourceAddress)
+        try await enforcement.require(subject, .update, .credentials(of: subject), source: context.sourceAddress)
         guard let hash = try await store.credentials(of: subject.user.id)?.passwordHash,
             authenticator.hasher.verify(form["current"] ?? "", against: hash)
         else {
@@ -335,7 +335,7 @@ struct WebPages: Sendable {
     func totpEnrol(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let form = try await form(request, context)
-        try await enforcement.require(subject, .update, Resource(kind: .credentials, owner: subject.organisation.id, person: subject.user.id), source: context.sourceAddress)
+        try await enforcement.require(subject, .update, .credentials(of: subject), source: context.sourceAddress)
         if let codes = try await authenticator.confirmTOTPEnrolment(for: subject.user, code: form["code"] ?? "") {
             if var session = context.principal?.session {
                 session.mfaAt = Date()
@@ -350,7 +350,7 @@ struct WebPages: Sendable {
 
     func endOtherSessions(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        try await enforcement.require(subject, .update, Resource(kind: .credentials, owner: subject.organisation.id, person: subject.user.id), source: context.sourceAddress)
+        try await enforcement.require(subject, .update, .credentials(of: subject), source: context.sourceAddress)
         let ended = try await authenticator.endOtherSessions(of: subject.user, keeping: context.principal?.session)
         return try await profilePage(context, ["message": "\(ended) other session\(ended == 1 ? "" : "s") signed out."])
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import QilaAccess
 import QilaCore
 
@@ -18,6 +19,7 @@ struct PolicyEnforcementPoint: Sendable {
         if skipForBenchmark { return subject }
         let decision = policy.decide(subject, action, resource)
         guard decision.allowed else {
+            Counter(label: "qila_policy_denials_total", dimensions: [("reason", decision.denial?.rawValue ?? "denied")]).increment()
             try await audit.append(
                 AuditEntry(
                     time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id,
