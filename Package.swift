@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "qila", targets: ["qila"]),
         .library(name: "QilaCore", targets: ["QilaCore"]),
         .library(name: "QilaStore", targets: ["QilaStore"]),
+        .library(name: "QilaDetect", targets: ["QilaDetect"]),
         .library(name: "QilaAccess", targets: ["QilaAccess"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
@@ -34,10 +35,19 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(
             name: "QilaCore",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "QilaDetect",
+            dependencies: [
+                "QilaCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -114,6 +124,11 @@ let package = Package(
         .testTarget(
             name: "QilaCoreTests",
             dependencies: ["QilaCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaDetectTests",
+            dependencies: ["QilaCore", "QilaDetect"],
             swiftSettings: strict
         ),
         .testTarget(
