@@ -6,13 +6,20 @@ public struct SigmaString: Sendable, Hashable, CustomStringConvertible {
         case literal(String)
         case anyRun
         case anyOne
+        /// Exactly one of these characters (the `windash` modifier's dashes).
+        case anyOf(String)
     }
 
     public private(set) var parts: [Part]
+    /// The text as written in the rule, kept for modifiers that read it verbatim (`re`).
+    public private(set) var source: String?
 
     public init(parts: [Part]) {
         self.parts = Self.merged(parts)
     }
+
+    public static func == (lhs: SigmaString, rhs: SigmaString) -> Bool { lhs.parts == rhs.parts }
+    public func hash(into hasher: inout Hasher) { hasher.combine(parts) }
 
     /// Parses the text as written in a rule.
     public init(parsing text: String) {
@@ -42,6 +49,7 @@ public struct SigmaString: Sendable, Hashable, CustomStringConvertible {
         }
         if !literal.isEmpty { parts.append(.literal(literal)) }
         self.parts = Self.merged(parts)
+        self.source = text
     }
 
     /// A plain string with no wildcards, as produced by modifiers such as base64.
@@ -65,6 +73,7 @@ public struct SigmaString: Sendable, Hashable, CustomStringConvertible {
                     .replacingOccurrences(of: "?", with: "\\?")
             case .anyRun: "*"
             case .anyOne: "?"
+            case .anyOf(let characters): "[\(characters)]"
             }
         }.joined()
     }

@@ -7,21 +7,25 @@ public struct WildcardMatcher: Sendable {
     public init(_ string: SigmaString, caseSensitive: Bool = false) {
         self.caseSensitive = caseSensitive
         pattern = caseSensitive ? string.parts : string.parts.map { part in
-            if case .literal(let text) = part { return .literal(text.lowercased()) }
-            return part
+            switch part {
+            case .literal(let text): .literal(text.lowercased())
+            case .anyOf(let characters): .anyOf(characters.lowercased())
+            default: part
+            }
         }
     }
 
     public func matches(_ text: String) -> Bool {
         let subject = Array(caseSensitive ? text : text.lowercased())
         // Flatten the pattern into single-character steps.
-        enum Step { case char(Character), one, run }
+        enum Step { case char(Character), one, run, set(String) }
         var steps: [Step] = []
         for part in pattern {
             switch part {
             case .literal(let literal): steps += literal.map { .char($0) }
             case .anyOne: steps.append(.one)
             case .anyRun: steps.append(.run)
+            case .anyOf(let characters): steps.append(.set(characters))
             }
         }
         var s = 0, p = 0
@@ -39,6 +43,10 @@ public struct WildcardMatcher: Sendable {
                     p += 1
                     continue
                 case .char(let c) where c == subject[s]:
+                    s += 1
+                    p += 1
+                    continue
+                case .set(let characters) where characters.contains(subject[s]):
                     s += 1
                     p += 1
                     continue

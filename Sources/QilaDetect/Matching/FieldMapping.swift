@@ -1,0 +1,71 @@
+import Foundation
+import Yams
+
+/// How Sigma field names map onto one event format: for each field, the JSON paths to try in
+/// order. Mappings are data (`mappings/*.yml`), so a new format needs no code.
+public struct FieldMapping: Sendable {
+    public var name: String
+    /// Paths per Sigma field name, each a list of object keys.
+    public var fields: [String: [[String]]]
+    /// Path templates for fields not listed; `{field}` is replaced by the field name.
+    public var defaultPaths: [String]
+
+    /// The identity mapping: field names are top-level keys or dotted paths.
+    public static let flat = FieldMapping(name: "flat", fields: [:], defaultPaths: ["{field}"])
+
+    public init(name: String, fields: [String: [[String]]], defaultPaths: [String]) {
+        self.name = name
+        self.fields = fields
+        self.defaultPaths = defaultPaths
+    }
+
+    /// Loads a mapping file; errors name the file and what is wrong.
+    public init(contentsOf url: URL) throws {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        guard let root = try Yams.compose(yaml: text)?.mapping, let name = root["name"]?.string else {
+            throw SigmaError("a mapping needs a name and fields", file: url.lastPathComponent)
+        }
+        var fields: [String: [[String]]] = [:]
+        for (key, value) in root["fields"]?.mapping ?? [:] {
+            guard let field = key.string, let paths = value.sequence?.compactMap(\.string) else {
+                throw SigmaError("each field maps to a list of paths", file: url.lastPathComponent, line: key.mark?.line)
+            }
+            fields[field] = paths.map(Self.split)
+        }
+        self.init(name: name, fields: fields, defaultPaths: root["default"]?.sequence?.compactMap(\.string) ?? ["{field}"])
+    }
+
+    /// Splits `a.b.#attributes.c` into keys.
+    static func split(_ path: String) -> [String] {
+        path.split(separator: ".").map(String.init)
+    }
+
+    /// `{field}` is the name as written; `{field words}` splits it at case changes
+    /// (`SourceName` becomes `Source Name`, as Windows Defender names its fields).
+    public func paths(for field: String) -> [[String]] {
+        if let listed = fields[field] { return listed }
+        var seen: Set<[String]> = []
+        return defaultPaths.compactMap { template -> [String]? in
+            let path: [String]
+            if template == "{field}" {
+                path = [field]
+            } else {
+                path = Self.split(
+                    template.replacingOccurrences(of: "{field words}", with: Self.words(field))
+                        .replacingOccurrences(of: "{field}", with: field))
+            }
+            return seen.insert(path).inserted ? path : nil
+        }
+    }
+
+    static func words(_ field: String) -> String {
+        var out = ""
+        var previous: Character?
+        for character in field {
+            if let previous, previous.isLowercase, character.isUppercase { out.append(" ") }
+            out.append(character)
+            previous = character
+        }
+        return out
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+
+/// Evaluates one Sigma rule against JSON events, directly from its parsed form.
+///
+/// This is the reference interpreter: simple enough to check by reading, and the yardstick the
+/// compiled rule set must agree with.
+public struct SigmaEvaluator: Sendable {
+    public let rule: SigmaRule
+    let mapping: FieldMapping
+    let searches: [String: CompiledSearch]
+
+    struct CompiledItem: Sendable {
+        var paths: [[String]]
+        var predicates: [ValuePredicate]
+        var all: Bool
+        var negated: Bool
+        var exists: Bool?
+        var fieldReference: [[String]]?
+    }
+
+    enum CompiledSearch: Sendable {
+        case maps([[CompiledItem]])
+        case keywords([ValuePredicate], all: Bool)
+    }
+
+    /// Compiles the rule's values; refuses what this version cannot evaluate, with the reason.
+    public init(rule: SigmaRule, mapping: FieldMapping = .flat) throws {
+        self.rule = rule
+        self.mapping = mapping
+        var searches: [String: CompiledSearch] = [:]
+        for (name, search) in rule.detection.searches {
+            switch search {
+            case .maps(let alternatives):
+                searches[name] = .maps(try alternatives.map { items in try items.map { try Self.compile($0, mapping) } })
+            case .keywords(let values, let all):
+                searches[name] = .keywords(
+                    try values.map { try ValuePredicate.compile($0, modifiers: [.contains]) }, all: all)
+            }
+        }
+        self.searches = searches
+    }
+
+    static func compile(_ item: FieldItem, _ mapping: FieldMapping) throws -> CompiledItem {
+        do {
+            let modifiers = Set(item.modifiers)
+            var compiled = CompiledItem(
+                paths: mapping.paths(for: item.field), predicates: [], all: modifiers.contains(.all),
+                negated: modifiers.contains(.neq), exists: nil, fieldReference: nil)
+            if modifiers.contains(.exists) {
+                guard item.values.count == 1, case .bool(let expected) = item.values[0] else {
+                    throw SigmaError("exists takes true or false")
+                }
+                compiled.exists = expected
+                return compiled
+            }
+            if modifiers.contains(.fieldref) {
+                guard item.values.count == 1, case .string(let other) = item.values[0], let name = other.plain else {
+                    throw SigmaError("fieldref takes the name of one other field")
+                }
+                compiled.fieldReference = mapping.paths(for: name)
+                return compiled
+            }
+            compiled.predicates = try item.values.map { try ValuePredicate.compile($0, modifiers: item.modifiers) }
+            return compiled
+        } catch var error as SigmaError {
+            error.message = "field '\(item.field)': \(error.message)"
+            error.line = error.line ?? item.line
+            throw error
+        }
+    }
+
+    /// True when any of the rule's conditions holds for the event.
+    public func matches(_ event: [String: Any]) -> Bool {
+        var cache: [String: Bool] = [:]
+        let names = Array(rule.detection.searches.keys)
+        func search(_ name: String) -> Bool {
+            if let known = cache[name] { return known }
+            let result = searches[name].map { evaluate($0, event) } ?? false
+            cache[name] = result
+            return result
+        }
+        func holds(_ condition: SigmaCondition) -> Bool {
+            switch condition {
+            case .search(let name): return search(name)
+            case .oneOf(let pattern): return SigmaCondition.expand(pattern, in: names).contains(where: search)
+            case .allOf(let pattern): return SigmaCondition.expand(pattern, in: names).allSatisfy(search)
+            case .not(let inner): return !holds(inner)
+            case .and(let parts): return parts.allSatisfy(holds)
+            case .or(let parts): return parts.contains(where: holds)
+            }
+        }
+        return rule.detection.conditions.contains(where: holds)
+    }
+
+    func evaluate(_ search: CompiledSearch, _ event: [String: Any]) -> Bool {
+        switch search {
+        case .maps(let alternatives):
+            return alternatives.contains { items in items.allSatisfy { evaluate($0, event) } }
+        case .keywords(let predicates, let all):
+            var texts: [String] = []
+            Self.collectTexts(event, into: &texts)
+            let hit = { (predicate: ValuePredicate) in texts.contains(where: predicate.matches) }
+            return all ? predicates.allSatisfy(hit) : predicates.contains(where: hit)
+        }
+    }
+
+    func evaluate(_ item: CompiledItem, _ event: [String: Any]) -> Bool {
+        let found = Self.lookup(item.paths, in: event)
+        if let expected = item.exists {
+            let present = found.map { !($0 is NSNull) } ?? false
+            return present == expected
+        }
+        if let reference = item.fieldReference {
+            guard let value = found, let other = Self.lookup(reference, in: event) else { return false }
+            let equal = Self.texts(value).contains { a in Self.texts(other).contains { $0.lowercased() == a.lowercased() } }
+            return item.negated ? !equal : equal
+        }
+        let values = found.map(Self.texts) ?? []
+        let isNull = found == nil || found is NSNull
+        func hit(_ predicate: ValuePredicate) -> Bool {
+            if case .null = predicate { return isNull }
+            return values.contains(where: predicate.matches)
+        }
+        let result = item.all ? item.predicates.allSatisfy(hit) : item.predicates.contains(where: hit)
+        return item.negated ? !result : result
+    }
+
+    /// The first path that exists in the event.
+    static func lookup(_ paths: [[String]], in event: [String: Any]) -> Any? {
+        for path in paths {
+            var current: Any? = event
+            for key in path {
+                current = (current as? [String: Any])?[key]
+                if current == nil { break }
+            }
+            if let current { return current }
+        }
+        return nil
+    }
+
+    /// An event value as the texts it can be compared as (arrays give each element).
+    static func texts(_ value: Any) -> [String] {
+        switch value {
+        case let string as String: return [string]
+        case let number as NSNumber:
+            // JSON true and false arrive as NSNumbers of type char ("c").
+            if String(cString: number.objCType) == "c" { return [number.boolValue ? "true" : "false"] }
+            let double = number.doubleValue
+            if double == double.rounded(), abs(double) < 1e15 { return [String(Int64(double))] }
+            return [number.stringValue]
+        case let array as [Any]: return array.flatMap(texts)
+        default: return []
+        }
+    }
+
+    static func collectTexts(_ value: Any, into texts: inout [String]) {
+        switch value {
+        case let object as [String: Any]: for member in object.values { collectTexts(member, into: &texts) }
+        case let array as [Any]: for element in array { collectTexts(element, into: &texts) }
+        default: texts += Self.texts(value)
+        }
+    }
+}
