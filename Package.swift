@@ -110,6 +110,7 @@ let package = Package(
                 "QilaStore",
                 "QilaAccess",
                 "QilaWeb",
+                "QilaDetect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),

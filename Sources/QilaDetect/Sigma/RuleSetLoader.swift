@@ -1,0 +1,65 @@
+import Foundation
+
+/// Loads every rule under some directories, keeping each refusal with its reason, so that one
+/// broken rule never stops the others.
+public struct RuleSetLoader: Sendable {
+    public struct Report: Sendable {
+        public var rules: [SigmaRule] = []
+        public var refusals: [SigmaError] = []
+        public var files = 0
+    }
+
+    public var mapping: FieldMapping
+
+    public init(mapping: FieldMapping = .flat) {
+        self.mapping = mapping
+    }
+
+    /// Reads `.yml` and `.yaml` files below each path (or the files themselves), in a stable order.
+    /// A rule is loaded only if it also compiles for evaluation.
+    public func load(_ paths: [String]) -> Report {
+        var report = Report()
+        var files: [URL] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                report.refusals.append(SigmaError("no such file or directory", file: path))
+                continue
+            }
+            if isDirectory.boolValue {
+                let enumerator = FileManager.default.enumerator(at: URL(fileURLWithPath: path), includingPropertiesForKeys: nil)
+                while let url = enumerator?.nextObject() as? URL {
+                    if ["yml", "yaml"].contains(url.pathExtension) { files.append(url) }
+                }
+            } else {
+                files.append(URL(fileURLWithPath: path))
+            }
+        }
+        files.sort { $0.path < $1.path }
+        let parser = SigmaRuleParser()
+        for url in files {
+            report.files += 1
+            guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
+                report.refusals.append(SigmaError("not readable as UTF-8 text", file: url.path))
+                continue
+            }
+            for result in parser.parse(yaml: text, file: url.path) {
+                switch result {
+                case .success(let rule):
+                    do {
+                        _ = try SigmaEvaluator(rule: rule, mapping: mapping)
+                        report.rules.append(rule)
+                    } catch var error as SigmaError {
+                        error.file = error.file ?? url.path
+                        report.refusals.append(error)
+                    } catch {
+                        report.refusals.append(SigmaError("\(error)", file: url.path))
+                    }
+                case .failure(let error):
+                    report.refusals.append(error)
+                }
+            }
+        }
+        return report
+    }
+}
