@@ -4,7 +4,7 @@ import Foundation
 enum ValuePredicate: Sendable {
     /// Any of the strings (with wildcards) equals the event value.
     case strings([WildcardMatcher])
-    case regex(NSRegularExpressionBox)
+    case regex(LinearRegex)
     case compare(Comparison, Double)
     case cidr(Network)
     /// The field is missing or null.
@@ -15,7 +15,7 @@ enum ValuePredicate: Sendable {
     func matches(_ text: String) -> Bool {
         switch self {
         case .strings(let matchers): return matchers.contains { $0.matches(text) }
-        case .regex(let box): return box.matches(text)
+        case .regex(let expression): return expression.matches(text)
         case .compare(let comparison, let bound):
             guard let number = Double(text.trimmingCharacters(in: .whitespaces)) else { return false }
             switch comparison {
@@ -58,15 +58,11 @@ enum ValuePredicate: Sendable {
         }
         if set.contains(.re) {
             guard let pattern = value.rawText else { throw SigmaError("re needs a regular expression") }
-            var options: NSRegularExpression.Options = []
+            var options: LinearRegex.Options = []
             if set.contains(.i) { options.insert(.caseInsensitive) }
-            if set.contains(.m) { options.insert(.anchorsMatchLines) }
-            if set.contains(.s) { options.insert(.dotMatchesLineSeparators) }
-            do {
-                return .regex(NSRegularExpressionBox(try NSRegularExpression(pattern: pattern, options: options)))
-            } catch {
-                throw SigmaError("'\(pattern)' is not a valid regular expression")
-            }
+            if set.contains(.m) { options.insert(.multiline) }
+            if set.contains(.s) { options.insert(.dotAll) }
+            return .regex(try LinearRegex(pattern, options: options))
         }
         // Transformations, left to right.
         var variants = [text]
@@ -180,15 +176,6 @@ extension SigmaValue {
         case .number(let text): return text
         default: return nil
         }
-    }
-}
-
-/// NSRegularExpression is thread-safe for matching but not marked Sendable.
-struct NSRegularExpressionBox: @unchecked Sendable {
-    let expression: NSRegularExpression
-    init(_ expression: NSRegularExpression) { self.expression = expression }
-    func matches(_ text: String) -> Bool {
-        expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 }
 
