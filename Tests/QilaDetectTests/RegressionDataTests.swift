@@ -47,7 +47,7 @@ struct RegressionDataTests {
             "the events hold three Sysmon file creations named procdump.exe, procdump64.exe and procdump64a.exe; all three end with a listed name, so the rule matches 3, not the recorded 1 (the EVTX holds the same six events)",
     ]
 
-    @Test("every regression test gives exactly its match count (needs ../shared)")
+    @Test("every regression test gives exactly its match count, log source included (needs ../shared)")
     func regression() throws {
         guard FileManager.default.fileExists(atPath: Self.corpus.path) else {
             print("note: ../shared/corpora/sigma is absent; the regression test checks nothing")
@@ -88,7 +88,7 @@ struct RegressionDataTests {
                 guard let path = test["path"] as? String else { continue }
                 let json = Self.corpus.appendingPathComponent(path).deletingPathExtension().appendingPathExtension("json")
                 let events = Self.objects(in: try String(contentsOf: json, encoding: .utf8))
-                let matches = events.filter(evaluator.matches).count
+                let matches = events.filter(evaluator.detects).count
                 let expected = test["match_count"] as? Int
                 checked += 1
                 if let expected, matches != expected, Self.knownDataErrors[rule.title] == nil {

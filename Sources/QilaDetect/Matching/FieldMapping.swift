@@ -9,14 +9,24 @@ public struct FieldMapping: Sendable {
     public var fields: [String: [[String]]]
     /// Path templates for fields not listed; `{field}` is replaced by the field name.
     public var defaultPaths: [String]
+    /// Which events each log source covers; nil when the mapping does not say (everything applies).
+    public var logSources: [LogSourceCondition]?
+
+    /// `match` is a rule's logsource; an event is covered when, for every field under `where`,
+    /// it holds one of the listed values.
+    public struct LogSourceCondition: Sendable {
+        public var match: LogSource
+        public var requirements: [(paths: [[String]], values: Set<String>)]
+    }
 
     /// The identity mapping: field names are top-level keys or dotted paths.
     public static let flat = FieldMapping(name: "flat", fields: [:], defaultPaths: ["{field}"])
 
-    public init(name: String, fields: [String: [[String]]], defaultPaths: [String]) {
+    public init(name: String, fields: [String: [[String]]], defaultPaths: [String], logSources: [LogSourceCondition]? = nil) {
         self.name = name
         self.fields = fields
         self.defaultPaths = defaultPaths
+        self.logSources = logSources
     }
 
     /// Loads a mapping file; errors name the file and what is wrong.
@@ -33,6 +43,32 @@ public struct FieldMapping: Sendable {
             fields[field] = paths.map(Self.split)
         }
         self.init(name: name, fields: fields, defaultPaths: root["default"]?.sequence?.compactMap(\.string) ?? ["{field}"])
+        if let entries = root["logsources"]?.sequence {
+            var conditions: [LogSourceCondition] = []
+            for entry in entries {
+                guard let match = entry.mapping?["match"]?.mapping else {
+                    throw SigmaError("each logsources entry needs match: {product, category, service}", file: url.lastPathComponent, line: entry.mark?.line)
+                }
+                var requirements: [(paths: [[String]], values: Set<String>)] = []
+                for (key, value) in entry.mapping?["where"]?.mapping ?? [:] {
+                    guard let field = key.string, let values = value.sequence?.compactMap(\.string) else {
+                        throw SigmaError("where maps each field to a list of values", file: url.lastPathComponent, line: key.mark?.line)
+                    }
+                    requirements.append((paths(for: field), Set(values.map { $0.lowercased() })))
+                }
+                conditions.append(
+                    LogSourceCondition(
+                        match: LogSource(category: match["category"]?.string, product: match["product"]?.string, service: match["service"]?.string),
+                        requirements: requirements))
+            }
+            logSources = conditions
+        }
+    }
+
+    /// The conditions that cover a rule's logsource: nil means everything applies, an empty
+    /// list that nothing does.
+    public func coverage(of logSource: LogSource) -> [LogSourceCondition]? {
+        logSources.map { $0.filter { $0.match == logSource } }
     }
 
     /// Splits `a.b.#attributes.c` into keys.

@@ -8,6 +8,7 @@ public struct SigmaEvaluator: Sendable {
     public let rule: SigmaRule
     let mapping: FieldMapping
     let searches: [String: CompiledSearch]
+    let coverage: [FieldMapping.LogSourceCondition]?
 
     struct CompiledItem: Sendable {
         var paths: [[String]]
@@ -38,6 +39,23 @@ public struct SigmaEvaluator: Sendable {
             }
         }
         self.searches = searches
+        coverage = mapping.coverage(of: rule.logSource)
+    }
+
+    /// True when the event is of the kind the rule's logsource names, by the mapping.
+    public func applies(to event: [String: Any]) -> Bool {
+        guard let coverage else { return true }
+        return coverage.contains { condition in
+            condition.requirements.allSatisfy { requirement in
+                guard let value = Self.lookup(requirement.paths, in: event) else { return false }
+                return Self.texts(value).contains { requirement.values.contains($0.lowercased()) }
+            }
+        }
+    }
+
+    /// The event is of the rule's kind and the detection holds.
+    public func detects(_ event: [String: Any]) -> Bool {
+        applies(to: event) && matches(event)
     }
 
     static func compile(_ item: FieldItem, _ mapping: FieldMapping) throws -> CompiledItem {
