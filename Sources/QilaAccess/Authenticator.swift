@@ -299,8 +299,9 @@ public final class Authenticator: Sendable {
         return codes
     }
 
-    /// Turns TOTP off for a user (an administrator's reset, or the user's own choice).
-    public func resetMFA(for user: User, by actor: Subject?) async throws {
+    /// Turns TOTP off for a user (lost phone) and ends their sessions; returns how many ended.
+    @discardableResult
+    public func resetMFA(for user: User, by actor: Subject?) async throws -> Int {
         var credentials = try await store.credentials(of: user.id) ?? UserCredentials()
         credentials.totpSecretSealed = nil
         credentials.totpEnabledAt = nil
@@ -311,6 +312,7 @@ public final class Authenticator: Sendable {
             AuditEntry(
                 time: Date(), actor: actor?.user.id.description ?? "system", actorOrganisation: actor?.organisation.id,
                 action: "admin.mfa-reset", outcome: .success, resource: "user:\(user.id)"))
+        return try await store.deleteSessions(of: user.id, except: nil)
     }
 
     /// Ten characters from an alphabet without look-alikes, shown as xxxxx-xxxxx.
@@ -400,6 +402,14 @@ public final class Authenticator: Sendable {
 
     public func oneTimeLinkIsValid(_ secret: String, now: Date = Date()) async throws -> Bool {
         try await store.linkIsValid(tokenHash: RandomSecret.hash(secret), at: now)
+    }
+
+    /// How long a link for setting a password stays valid.
+    public static let passwordLinkValidity: Duration = .seconds(72 * 3600)
+
+    /// A one-time link secret with which a person sets their own password (`/setup/<secret>`).
+    public func createPasswordLink(for user: User) async throws -> String {
+        try await createOneTimeLink(purpose: "password", user: user.id, validFor: Self.passwordLinkValidity)
     }
 
     public func oneTimeLinkUser(_ secret: String) async throws -> User? {

@@ -79,7 +79,7 @@ struct Admin: AsyncParsableCommand {
                     in: target.id, by: nil)
                 print("created \(user.kind.rawValue) account \(user.username) (\(user.id)) in \(target.name)")
                 if !service {
-                    let secret = try await installation.authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
+                    let secret = try await installation.authenticator.createPasswordLink(for: user)
                     print("one-time link to set the password (72 hours): \(try await storage.serverBase())/setup/\(secret)")
                 }
             } catch let error as QilaError {
@@ -99,7 +99,7 @@ struct Admin: AsyncParsableCommand {
             guard let user = try await installation.store.user(username: username), user.kind == .person else {
                 throw fail("no person with the username '\(username)'")
             }
-            let secret = try await installation.authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
+            let secret = try await installation.authenticator.createPasswordLink(for: user)
             print("\(try await storage.serverBase())/setup/\(secret)")
         }
     }
@@ -113,8 +113,7 @@ struct Admin: AsyncParsableCommand {
         func run() async throws {
             let installation = try await storage.open()
             guard let user = try await installation.store.user(username: username) else { throw fail("no user '\(username)'") }
-            try await installation.authenticator.resetMFA(for: user, by: nil)
-            let ended = try await installation.store.deleteSessions(of: user.id, except: nil)
+            let ended = try await installation.authenticator.resetMFA(for: user, by: nil)
             print("two-factor sign-in reset for \(user.username); \(ended) session(s) ended")
         }
     }

@@ -88,13 +88,13 @@ struct Audit: AsyncParsableCommand {
             let installation = try await storage.open()
             var verifier = installation.verifier()
             if let ed25519Key {
-                guard let data = Data(base64Encoded: ed25519Key), let key = try? Curve25519Signing.publicKey(data) else {
+                guard let data = Data(base64Encoded: ed25519Key), let key = try? AuditPublicKeys.ed25519(data) else {
                     throw ValidationError("--ed25519-key is not a base64 Ed25519 public key")
                 }
                 verifier = AuditVerifier(store: installation.store, ed25519: key, mldsa65: verifier.mldsa65)
             }
             if let mldsa65Key {
-                guard let data = Data(base64Encoded: mldsa65Key), let key = try? Curve25519Signing.mldsaKey(data) else {
+                guard let data = Data(base64Encoded: mldsa65Key), let key = try? AuditPublicKeys.mldsa65(data) else {
                     throw ValidationError("--mldsa65-key is not a base64 ML-DSA-65 public key")
                 }
                 verifier = AuditVerifier(store: installation.store, ed25519: verifier.ed25519, mldsa65: key)
@@ -167,7 +167,8 @@ struct Audit: AsyncParsableCommand {
 
 import Crypto
 
-enum Curve25519Signing {
-    static func publicKey(_ data: Data) throws -> Curve25519.Signing.PublicKey { try .init(rawRepresentation: data) }
-    static func mldsaKey(_ data: Data) throws -> MLDSA65.PublicKey { try .init(rawRepresentation: data) }
+/// Parses the public keys an independent verifier pinned (`qila audit keys` prints them).
+enum AuditPublicKeys {
+    static func ed25519(_ data: Data) throws -> Curve25519.Signing.PublicKey { try .init(rawRepresentation: data) }
+    static func mldsa65(_ data: Data) throws -> MLDSA65.PublicKey { try .init(rawRepresentation: data) }
 }

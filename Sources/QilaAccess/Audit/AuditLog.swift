@@ -16,7 +16,6 @@ public actor AuditLog {
     private var frontier = MerkleFrontier()
     private var pending: [(entries: [AuditEntry], continuation: CheckedContinuation<[AuditEntry], any Error>)] = []
     private var flushing = false
-    private var loaded = false
 
     public init(store: any AuditRepository, ed25519: Curve25519.Signing.PrivateKey, mldsa65: MLDSA65.PrivateKey) {
         self.store = store
@@ -103,7 +102,6 @@ public actor AuditLog {
             }
             for hash in hashes { frontier.append(hash) }
         }
-        loaded = true
     }
 
     /// Signs and stores a head for the current tree, unless the latest head already covers it.

@@ -122,7 +122,7 @@ extension WebPages {
                     in: organisation.id, by: subject)
                 var extra: [String: Any] = ["message": "Account \(user.username) added."]
                 if user.kind == .person {
-                    let secret = try await authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
+                    let secret = try await authenticator.createPasswordLink(for: user)
                     extra["setupLink"] = absolute("/setup/\(secret)", request)
                     extra["setupFor"] = user.username
                 }
@@ -191,7 +191,7 @@ extension WebPages {
         let (user, organisation) = try await loadUser(context)
         return try await withReauthentication("/admin/users/\(user.id)", for: subject) {
             try await enforcement.require(subject, .administer, Resource(kind: .credentials, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)/credentials"), source: context.sourceAddress)
-            let secret = try await authenticator.createOneTimeLink(purpose: "password", user: user.id, validFor: .seconds(72 * 3600))
+            let secret = try await authenticator.createPasswordLink(for: user)
             try await installation.audit.append(
                 AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "admin.setup-link", outcome: .success, resource: "user:\(user.id)"))
             return try await userPage(context, user, organisation, ["setupLink": absolute("/setup/\(secret)", request)])
@@ -204,7 +204,6 @@ extension WebPages {
         return try await withReauthentication("/admin/users/\(user.id)", for: subject) {
             try await enforcement.require(subject, .administer, Resource(kind: .credentials, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)/credentials"), source: context.sourceAddress)
             try await authenticator.resetMFA(for: user, by: subject)
-            _ = try await store.deleteSessions(of: user.id, except: nil)
             return try await userPage(context, user, organisation, ["message": "Two-factor sign-in was reset; the person's sessions were ended."])
         }
     }

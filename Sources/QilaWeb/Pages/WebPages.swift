@@ -179,16 +179,11 @@ struct WebPages: Sendable {
         values["token"] = token
         let firstRun = try await installation.needsFirstRun()
         values["firstRun"] = firstRun
-        if !firstRun, let link = try await linkUser(token) {
+        if !firstRun, let link = try await authenticator.oneTimeLinkUser(token) {
             values["displayName"] = link.displayName
             values["username"] = link.username
         }
         return render("setup", firstRun ? "Set up Qila" : "Choose your password", context, values, status: status)
-    }
-
-    /// The user a password link belongs to, read without redeeming it.
-    func linkUser(_ token: String) async throws -> User? {
-        try await authenticator.oneTimeLinkUser(token)
     }
 
     func setup(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -224,7 +219,7 @@ struct WebPages: Sendable {
                 try await authenticator.setPassword(password, for: admin, organisationName: authority.name)
                 _ = try await authenticator.redeemOneTimeLink(token)
             } else {
-                guard let user = try await linkUser(token) else { throw Problem(.notFound, "this link does not belong to an account") }
+                guard let user = try await authenticator.oneTimeLinkUser(token) else { throw Problem(.notFound, "this link does not belong to an account") }
                 let organisation = try await store.organisation(user.organisation)
                 try await authenticator.setPassword(try form.required("password"), for: user, organisationName: organisation?.name)
                 _ = try await authenticator.redeemOneTimeLink(token)
