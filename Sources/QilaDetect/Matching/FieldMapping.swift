@@ -16,7 +16,7 @@ public struct FieldMapping: Sendable {
     /// it holds one of the listed values.
     public struct LogSourceCondition: Sendable {
         public var match: LogSource
-        public var requirements: [(paths: [[String]], values: Set<String>)]
+        public var requirements: [(field: String, paths: [[String]], values: Set<String>)]
     }
 
     /// The identity mapping: field names are top-level keys or dotted paths.
@@ -49,12 +49,12 @@ public struct FieldMapping: Sendable {
                 guard let match = entry.mapping?["match"]?.mapping else {
                     throw SigmaError("each logsources entry needs match: {product, category, service}", file: url.lastPathComponent, line: entry.mark?.line)
                 }
-                var requirements: [(paths: [[String]], values: Set<String>)] = []
+                var requirements: [(field: String, paths: [[String]], values: Set<String>)] = []
                 for (key, value) in entry.mapping?["where"]?.mapping ?? [:] {
                     guard let field = key.string, let values = value.sequence?.compactMap(\.string) else {
                         throw SigmaError("where maps each field to a list of values", file: url.lastPathComponent, line: key.mark?.line)
                     }
-                    requirements.append((paths(for: field), Set(values.map { $0.lowercased() })))
+                    requirements.append((field, paths(for: field), Set(values.map { $0.lowercased() })))
                 }
                 conditions.append(
                     LogSourceCondition(

@@ -31,6 +31,9 @@ public struct LinearRegex: Sendable {
 
     let program: [Instruction]
     let caseInsensitive: Bool
+    /// The longest run of characters every match contains, lowercased as UTF-8 (empty when
+    /// there is none): the compiled rule set looks for it before running the automaton.
+    let requiredLiteral: [UInt8]
 
     public init(_ pattern: String, options: Options = []) throws {
         var parser = Parser(pattern: Array(pattern.unicodeScalars), options: options)
@@ -43,6 +46,32 @@ public struct LinearRegex: Sendable {
             throw SigmaError("the regular expression '\(pattern)' is too large once its repetitions are expanded")
         }
         program = compiler.instructions
+        requiredLiteral = Bytes.lowercased(String(String.UnicodeScalarView(Self.longestLiteral(node))))
+    }
+
+    /// The longest sequence of single characters that every match of the node contains.
+    static func longestLiteral(_ node: Node) -> [Unicode.Scalar] {
+        var best: [Unicode.Scalar] = []
+        var run: [Unicode.Scalar] = []
+        func close() {
+            if run.count > best.count { best = run }
+            run = []
+        }
+        func walk(_ node: Node) {
+            switch node {
+            case .scalar(let scalar): run.append(scalar)
+            case .assert, .empty: break  // consumes nothing: neighbours stay adjacent
+            case .concat(let items): items.forEach(walk)
+            case .repeatNode(let inner, let minimum, _) where minimum >= 1:
+                // The first repetition is certain; what follows it is not adjacent for sure.
+                walk(inner)
+                close()
+            default: close()
+            }
+        }
+        walk(node)
+        close()
+        return best
     }
 
     /// True when the expression matches anywhere in the text.

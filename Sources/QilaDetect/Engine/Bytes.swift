@@ -1,0 +1,159 @@
+/// Small byte-level helpers for the compiled engine, which works on UTF-8 bytes rather than
+/// `String`s so that an event is never turned into objects it does not need.
+enum Bytes {
+    /// ASCII lowercasing; the caller handles non-ASCII text (see `lowercase(_:into:)`).
+    static let asciiLower: [UInt8] = (0...255).map { byte in
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(UInt8(byte)) ? UInt8(byte) + 32 : UInt8(byte)
+    }
+
+    /// Appends the lowercase form of `text` to `out`: a byte table for ASCII, Unicode rules
+    /// otherwise (the same `lowercased()` the rules' values went through).
+    static func lowercase(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        var ascii = true
+        for byte in text where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii {
+            for byte in text { out.append(asciiLower[Int(byte)]) }
+        } else {
+            out.append(contentsOf: String(decoding: text, as: UTF8.self).lowercased().utf8)
+        }
+    }
+
+    static func lowercased(_ string: String) -> [UInt8] { Array(string.lowercased().utf8) }
+
+    /// FNV-1a, 64 bits.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        return hash
+    }
+
+    static func hash(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBufferPointer { hash($0) } }
+
+    /// The length of the UTF-8 sequence a lead byte starts (1 for stray continuation bytes, so
+    /// that scanning always moves on).
+    @inline(__always)
+    static func sequenceLength(_ lead: UInt8) -> Int {
+        if lead < 0xC0 { return 1 }
+        if lead < 0xE0 { return 2 }
+        if lead < 0xF0 { return 3 }
+        return 4
+    }
+
+    /// The scalar at `index`, and its length in bytes.
+    static func scalar(in text: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar?, Int) {
+        let length = min(sequenceLength(text[index]), text.count - index)
+        let slice = UnsafeBufferPointer(rebasing: text[index..<index + length])
+        return (String(decoding: slice, as: UTF8.self).unicodeScalars.first, length)
+    }
+
+    /// The offset of the first byte that breaks UTF-8 well-formedness, or nil when valid.
+    static func firstInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            var low: UInt8 = 0x80
+            var high: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return index
+            }
+            guard index + length <= count else { return index }
+            let second = bytes[index + 1]
+            guard second >= low, second <= high else { return index }
+            for offset in 2..<max(2, length) where bytes[index + offset] & 0xC0 != 0x80 { return index }
+            index += length
+        }
+        return nil
+    }
+}
+
+/// An open-addressing table from byte strings to integers, looked up without building an
+/// array or a `String` for the key.
+struct ByteKeyTable: Sendable {
+    private var keys: [[UInt8]] = []
+    private var values: [Int32] = []
+    private var slots: [Int32]
+    private var mask: Int
+
+    init(capacity: Int = 8) {
+        var size = 8
+        while size < capacity * 2 { size <<= 1 }
+        slots = Array(repeating: -1, count: size)
+        mask = size - 1
+    }
+
+    var count: Int { keys.count }
+
+    func value(for key: UnsafeBufferPointer<UInt8>) -> Int32? {
+        var slot = Int(truncatingIfNeeded: Bytes.hash(key)) & mask
+        while true {
+            let entry = slots[slot]
+            if entry < 0 { return nil }
+            if Self.equal(keys[Int(entry)], key) { return values[Int(entry)] }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    func value(for key: [UInt8]) -> Int32? { key.withUnsafeBufferPointer { value(for: $0) } }
+
+    /// Inserts or replaces.
+    mutating func set(_ key: [UInt8], _ value: Int32) {
+        if (keys.count + 1) * 2 > slots.count { grow() }
+        var slot = Int(truncatingIfNeeded: Bytes.hash(key)) & mask
+        while true {
+            let entry = slots[slot]
+            if entry < 0 {
+                slots[slot] = Int32(keys.count)
+                keys.append(key)
+                values.append(value)
+                return
+            }
+            if keys[Int(entry)] == key {
+                values[Int(entry)] = value
+                return
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let old = zip(keys, values)
+        var bigger = ByteKeyTable(capacity: slots.count)
+        for (key, value) in old { bigger.set(key, value) }
+        self = bigger
+    }
+
+    @inline(__always)
+    private static func equal(_ stored: [UInt8], _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard stored.count == key.count else { return false }
+        return stored.withUnsafeBufferPointer { stored in
+            guard let a = stored.baseAddress, let b = key.baseAddress else { return true }
+            return memcmp(a, b, key.count) == 0
+        }
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif

@@ -1,0 +1,420 @@
+/// All rules compiled together for one event format.
+///
+/// Every distinct value test of every rule (an *atom*: one field, one value, its modifiers) is
+/// compiled once and grouped with the other tests of its field: equality through one hash
+/// table, substrings, prefixes, suffixes and the literal parts of wildcards and regular
+/// expressions through one Aho–Corasick automaton, so each field of an event is read once
+/// whatever the number of rules. Log sources are decided first, from the few fields the
+/// mapping names, and only the rules of the event's log source are considered; a rule is
+/// evaluated only when one of its tests held (or when its condition could hold with none).
+/// Only the fields rules use are taken from the JSON at all.
+///
+/// The compiled set is immutable and shared; each worker matches with its own `RuleMatcher`.
+public final class CompiledRuleSet: Sendable {
+    public let rules: [SigmaRule]
+    /// Rules that were not loaded or did not compile, with the reason.
+    public let refusals: [SigmaError]
+    public let mapping: FieldMapping
+
+    let programs: [RuleProgram]
+    let fields: [FieldPlan]
+    let atomRules: [[Int32]]
+    let atomFields: [Int32]
+    /// Each atom's value as written in the rule, for alerts.
+    let atomDescriptions: [String]
+    let tree: FieldTree
+    let collectLeaves: Bool
+    let logSources: LogSourcePlan
+
+    /// Compiles the rules that can be compiled; the others are listed in `refusals`.
+    public init(rules: [SigmaRule], mapping: FieldMapping, loadingRefusals: [SigmaError] = []) {
+        var builder = Builder(mapping: mapping)
+        var kept: [SigmaRule] = []
+        var programs: [RuleProgram] = []
+        var refusals: [SigmaError] = []
+        for rule in rules {
+            let saved = builder
+            do {
+                programs.append(try builder.compile(rule, index: kept.count))
+                kept.append(rule)
+            } catch var error as SigmaError {
+                builder = saved
+                error.file = error.file ?? rule.file
+                refusals.append(error)
+            } catch {
+                builder = saved
+                refusals.append(SigmaError("\(error)", file: rule.file))
+            }
+        }
+        self.rules = kept
+        self.programs = programs
+        self.refusals = loadingRefusals + refusals
+        self.mapping = mapping
+        let plan = builder.logSourcePlan(rules: kept)
+        logSources = plan
+        var tree = FieldTree()
+        var fields: [FieldPlan] = []
+        for (index, name) in builder.fieldNames.enumerated() {
+            let slots = index == builder.keywordField ? [] : mapping.paths(for: name).map { tree.slot(for: $0) }
+            fields.append(FieldPlan(name: name, slots: slots, isKeywords: index == builder.keywordField, matcher: builder.matchers[index].build()))
+        }
+        self.fields = fields
+        self.tree = tree
+        atomRules = builder.atomRules
+        atomFields = builder.atomFields
+        atomDescriptions = builder.atomDescriptions
+        collectLeaves = builder.keywordField != nil
+    }
+
+    /// Loads and compiles the rules under some paths; refusals from reading come first.
+    public convenience init(paths: [String], mapping: FieldMapping) {
+        let report = RuleSetLoader(mapping: mapping).load(paths)
+        self.init(rules: report.rules, mapping: mapping, loadingRefusals: report.refusals)
+    }
+
+    /// Number of distinct value tests after deduplication, for reports.
+    public var atomCount: Int { atomRules.count }
+}
+
+// MARK: - Compiled forms
+
+struct FieldPlan: Sendable {
+    let name: String
+    /// Slots of the field's paths in the order to try; the first present one is the value.
+    let slots: [Int]
+    /// The pseudo-field of keyword searches: every scalar of the event.
+    let isKeywords: Bool
+    let matcher: FieldMatcher
+}
+
+/// One check of a field value for one atom.
+struct AtomCheck: Sendable {
+    enum Kind: Sendable {
+        /// The automaton's hit is the match (`contains`).
+        case hit
+        /// The hit must start at the beginning of the value.
+        case prefix(Int)
+        /// The hit must end at the end of the value.
+        case suffix
+        /// The whole pattern must match (on the original text when cased).
+        case wildcard(BytePattern, cased: Bool)
+        case regex(LinearRegex)
+        case compare(ValuePredicate.Comparison, Double)
+        case cidr(Network)
+    }
+
+    let atom: Int32
+    let kind: Kind
+}
+
+/// Every atom of one field, arranged to be tested in one pass over each value.
+struct FieldMatcher: Sendable {
+    var exact: ByteKeyTable
+    var exactChecks: [[AtomCheck]]
+    var automaton: AhoCorasick
+    var patternChecks: [[AtomCheck]]
+    /// Checks with no literal to look for first.
+    var others: [AtomCheck]
+}
+
+struct FieldMatcherBuilder: Sendable {
+    var exactIndex: [[UInt8]: Int] = [:]
+    var exactChecks: [[AtomCheck]] = []
+    var patternIndex: [[UInt8]: Int] = [:]
+    var patterns: [[UInt8]] = []
+    var patternChecks: [[AtomCheck]] = []
+    var others: [AtomCheck] = []
+
+    mutating func addExact(_ key: [UInt8], _ check: AtomCheck) {
+        if let index = exactIndex[key] {
+            exactChecks[index].append(check)
+        } else {
+            exactIndex[key] = exactChecks.count
+            exactChecks.append([check])
+        }
+    }
+
+    mutating func addLiteral(_ literal: [UInt8], _ check: AtomCheck) {
+        guard !literal.isEmpty else {
+            others.append(check)
+            return
+        }
+        if let index = patternIndex[literal] {
+            patternChecks[index].append(check)
+        } else {
+            patternIndex[literal] = patterns.count
+            patterns.append(literal)
+            patternChecks.append([check])
+        }
+    }
+
+    /// Adds one wildcard string of an atom.
+    mutating func add(_ matcher: WildcardMatcher, atom: Int32) {
+        let string = SigmaString(parts: matcher.pattern)
+        let cased = matcher.caseSensitive
+        let lower = BytePattern(string, lowercase: true)
+        if cased {
+            let exact = BytePattern(string, lowercase: false)
+            let check = AtomCheck(atom: atom, kind: .wildcard(exact, cased: true))
+            if case .exact(let bytes) = lower.shape { addExact(bytes, check) } else { addLiteral(lower.requiredLiteral, check) }
+            return
+        }
+        switch lower.shape {
+        case .exact(let bytes): addExact(bytes, AtomCheck(atom: atom, kind: .hit))
+        case .contains(let bytes): addLiteral(bytes, AtomCheck(atom: atom, kind: .hit))
+        case .prefix(let bytes): addLiteral(bytes, AtomCheck(atom: atom, kind: .prefix(bytes.count)))
+        case .suffix(let bytes): addLiteral(bytes, AtomCheck(atom: atom, kind: .suffix))
+        case .general: addLiteral(lower.requiredLiteral, AtomCheck(atom: atom, kind: .wildcard(lower, cased: false)))
+        }
+    }
+
+    mutating func add(_ predicate: ValuePredicate, atom: Int32) {
+        switch predicate {
+        case .strings(let matchers): for matcher in matchers { add(matcher, atom: atom) }
+        case .regex(let expression): addLiteral(expression.requiredLiteral, AtomCheck(atom: atom, kind: .regex(expression)))
+        case .compare(let comparison, let bound): others.append(AtomCheck(atom: atom, kind: .compare(comparison, bound)))
+        case .cidr(let network): others.append(AtomCheck(atom: atom, kind: .cidr(network)))
+        case .null: break
+        }
+    }
+
+    func build() -> FieldMatcher {
+        var table = ByteKeyTable(capacity: exactChecks.count)
+        for (key, index) in exactIndex { table.set(key, Int32(index)) }
+        return FieldMatcher(
+            exact: table, exactChecks: exactChecks, automaton: AhoCorasick(patterns: patterns), patternChecks: patternChecks,
+            others: others)
+    }
+}
+
+/// A rule's condition over its searches, with quantifiers expanded.
+indirect enum ConditionProgram: Sendable {
+    case search(Int)
+    case and([ConditionProgram])
+    case or([ConditionProgram])
+    case not(ConditionProgram)
+    case constant(Bool)
+}
+
+struct ItemProgram: Sendable {
+    enum Kind: Sendable {
+        case values
+        case exists(Bool)
+        case reference(Int32)
+    }
+
+    var field: Int32
+    var atoms: [Int32]
+    var matchesNull: Bool
+    var all: Bool
+    var negated: Bool
+    var kind: Kind
+}
+
+enum SearchProgram: Sendable {
+    case maps([[ItemProgram]])
+    case keywords([Int32], all: Bool)
+}
+
+struct RuleProgram: Sendable {
+    var condition: ConditionProgram
+    var searches: [SearchProgram]
+    var searchNames: [String]
+    /// The condition cannot hold unless one of the rule's atoms does.
+    var needsHit: Bool
+    /// Fields with atoms: the ones to scan when the rule is eligible.
+    var scannedFields: [Int32]
+}
+
+/// Which rules apply to an event, from the mapping's log-source conditions.
+struct LogSourcePlan: Sendable {
+    struct Condition: Sendable {
+        var requirements: [(field: Int32, values: Set<String>)]
+    }
+
+    /// Nil when the mapping says nothing about log sources: every rule applies to every event.
+    var conditions: [Condition]?
+    /// The fields whose values decide the log source, in a fixed order.
+    var keyFields: [Int32]
+    /// For each rule, the conditions that cover it.
+    var ruleConditions: [[Int]]
+}
+
+extension CompiledRuleSet {
+    struct Builder {
+        let mapping: FieldMapping
+        var fieldNames: [String] = []
+        var fieldIndex: [String: Int] = [:]
+        var matchers: [FieldMatcherBuilder] = []
+        var keywordField: Int?
+        var atomIndex: [String: Int32] = [:]
+        var atomRules: [[Int32]] = []
+        var atomFields: [Int32] = []
+        var atomDescriptions: [String] = []
+
+        init(mapping: FieldMapping) { self.mapping = mapping }
+
+        mutating func field(_ name: String) -> Int32 {
+            if let index = fieldIndex[name] { return Int32(index) }
+            fieldIndex[name] = fieldNames.count
+            fieldNames.append(name)
+            matchers.append(FieldMatcherBuilder())
+            return Int32(fieldNames.count - 1)
+        }
+
+        mutating func keywords() -> Int32 {
+            if let keywordField { return Int32(keywordField) }
+            let index = field("\u{0}keywords")
+            keywordField = Int(index)
+            return index
+        }
+
+        /// The atom for a value with its modifiers on a field, compiled on first use.
+        mutating func atom(field: Int32, value: SigmaValue, modifiers: [SigmaModifier], rule: Int) throws -> Int32? {
+            let relevant = modifiers.filter { $0 != .all && $0 != .neq }
+            let key = "\(field)|\(relevant.map(\.rawValue).joined(separator: "|"))|\(value.kindTag)\(value)"
+            if let known = atomIndex[key] {
+                if atomRules[Int(known)].last != Int32(rule) { atomRules[Int(known)].append(Int32(rule)) }
+                return known
+            }
+            let predicate = try ValuePredicate.compile(value, modifiers: modifiers)
+            if case .null = predicate { return nil }
+            let atom = Int32(atomRules.count)
+            atomIndex[key] = atom
+            atomRules.append([Int32(rule)])
+            atomFields.append(field)
+            atomDescriptions.append(value.description)
+            matchers[Int(field)].add(predicate, atom: atom)
+            return atom
+        }
+
+        mutating func compile(_ rule: SigmaRule, index: Int) throws -> RuleProgram {
+            let names = rule.detection.searches.keys.sorted()
+            var searches: [SearchProgram] = []
+            var scanned: Set<Int32> = []
+            for name in names {
+                switch rule.detection.searches[name]! {
+                case .keywords(let values, let all):
+                    let field = keywords()
+                    var atoms: [Int32] = []
+                    for value in values {
+                        if let atom = try atom(field: field, value: value, modifiers: [.contains], rule: index) { atoms.append(atom) }
+                    }
+                    scanned.insert(field)
+                    searches.append(.keywords(atoms, all: all))
+                case .maps(let alternatives):
+                    var maps: [[ItemProgram]] = []
+                    for items in alternatives {
+                        maps.append(try items.map { item in try compile(item, rule: index, scanned: &scanned) })
+                    }
+                    searches.append(.maps(maps))
+                }
+            }
+            let position = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+            func program(_ condition: SigmaCondition) -> ConditionProgram {
+                switch condition {
+                case .search(let name): position[name].map(ConditionProgram.search) ?? .constant(false)
+                case .oneOf(let pattern): .or(SigmaCondition.expand(pattern, in: names).compactMap { position[$0] }.map(ConditionProgram.search))
+                case .allOf(let pattern): .and(SigmaCondition.expand(pattern, in: names).compactMap { position[$0] }.map(ConditionProgram.search))
+                case .not(let inner): .not(program(inner))
+                case .and(let parts): .and(parts.map(program))
+                case .or(let parts): .or(parts.map(program))
+                }
+            }
+            let condition = ConditionProgram.or(rule.detection.conditions.map(program))
+            return RuleProgram(
+                condition: condition, searches: searches, searchNames: names,
+                needsHit: Self.needsHit(condition, searches), scannedFields: scanned.sorted())
+        }
+
+        mutating func compile(_ item: FieldItem, rule: Int, scanned: inout Set<Int32>) throws -> ItemProgram {
+            do {
+                let modifiers = Set(item.modifiers)
+                let field = field(item.field)
+                var program = ItemProgram(
+                    field: field, atoms: [], matchesNull: false, all: modifiers.contains(.all), negated: modifiers.contains(.neq),
+                    kind: .values)
+                if modifiers.contains(.exists) {
+                    guard item.values.count == 1, case .bool(let expected) = item.values[0] else {
+                        throw SigmaError("exists takes true or false")
+                    }
+                    program.kind = .exists(expected)
+                    return program
+                }
+                if modifiers.contains(.fieldref) {
+                    guard item.values.count == 1, case .string(let other) = item.values[0], let name = other.plain else {
+                        throw SigmaError("fieldref takes the name of one other field")
+                    }
+                    program.kind = .reference(self.field(name))
+                    return program
+                }
+                for value in item.values {
+                    if let atom = try atom(field: field, value: value, modifiers: item.modifiers, rule: rule) {
+                        program.atoms.append(atom)
+                    } else {
+                        program.matchesNull = true
+                    }
+                }
+                if !program.atoms.isEmpty { scanned.insert(field) }
+                return program
+            } catch var error as SigmaError {
+                error.message = "field '\(item.field)': \(error.message)"
+                error.line = error.line ?? item.line
+                throw error
+            }
+        }
+
+        /// True when the condition is false whenever every atom is false, whatever the
+        /// fields' presence: such a rule need only be evaluated after one of its atoms held.
+        static func needsHit(_ condition: ConditionProgram, _ searches: [SearchProgram]) -> Bool {
+            switch condition {
+            case .constant(let value): return !value
+            case .not: return false
+            case .and(let parts): return parts.contains { needsHit($0, searches) }
+            case .or(let parts): return parts.allSatisfy { needsHit($0, searches) }
+            case .search(let index):
+                switch searches[index] {
+                case .keywords(let atoms, _): return !atoms.isEmpty
+                case .maps(let maps):
+                    return maps.allSatisfy { items in
+                        items.contains { item in
+                            guard case .values = item.kind, !item.negated, !item.matchesNull else { return false }
+                            return !item.atoms.isEmpty
+                        }
+                    }
+                }
+            }
+        }
+
+        mutating func logSourcePlan(rules: [SigmaRule]) -> LogSourcePlan {
+            guard let entries = mapping.logSources else {
+                return LogSourcePlan(conditions: nil, keyFields: [], ruleConditions: [])
+            }
+            var keyFields: [Int32] = []
+            var conditions: [LogSourcePlan.Condition] = []
+            for entry in entries {
+                var requirements: [(field: Int32, values: Set<String>)] = []
+                for requirement in entry.requirements {
+                    let field = field(requirement.field)
+                    if !keyFields.contains(field) { keyFields.append(field) }
+                    requirements.append((field, requirement.values))
+                }
+                conditions.append(LogSourcePlan.Condition(requirements: requirements))
+            }
+            let ruleConditions = rules.map { rule in entries.indices.filter { entries[$0].match == rule.logSource } }
+            return LogSourcePlan(conditions: conditions, keyFields: keyFields, ruleConditions: ruleConditions)
+        }
+    }
+}
+
+extension SigmaValue {
+    /// Distinguishes `1` from `'1'` and `null` from `'null'` in atom keys.
+    var kindTag: String {
+        switch self {
+        case .string: "s:"
+        case .number: "n:"
+        case .bool: "b:"
+        case .null: "0:"
+        }
+    }
+}

@@ -1,0 +1,385 @@
+/// A rule that held for an event.
+public struct RuleMatch: Sendable {
+    /// Index into the compiled set's `rules`.
+    public var rule: Int
+    /// The fields whose values made the rule's searches hold, with those values (as in the event).
+    public var fields: [(name: String, value: String)]
+}
+
+/// Matches events against a `CompiledRuleSet`. Holds the scratch state of one worker: make one
+/// per thread and reuse it, since it keeps its buffers and its cache of log-source decisions.
+public struct RuleMatcher {
+    public let ruleSet: CompiledRuleSet
+    private let scanner: EventScanner
+    private var event = ScannedEvent()
+    private var generation: UInt32 = 0
+    private var atomStamp: [UInt32]
+    private var verifyStamp: [UInt32]
+    private var ruleStamp: [UInt32]
+    private var candidates: [Int32] = []
+    private var fieldStamp: [UInt32]
+    private var fieldTexts: [Range<Int>]
+    private var fieldNull: [Bool]
+    private var fieldPresent: [Bool]
+    private var texts: [Text] = []
+    private var arena: [UInt8] = []
+    private var textCounter: UInt32 = 0
+    private var buckets: [String: Bucket] = [:]
+    private var line: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)
+
+    /// Events larger than this are refused (default 1 MiB).
+    public var maximumEventSize = 1 << 20
+
+    /// One text of a field: original bytes (in the line or the arena) and lowercase bytes (arena).
+    private struct Text {
+        var inLine: Bool
+        var original: Range<Int>
+        var lower: Range<Int>
+    }
+
+    /// The rules that apply to events of one log source, and what to read for them.
+    private final class Bucket: Sendable {
+        let eligible: [Bool]
+        let atomEligible: [Bool]
+        let fields: [Int32]
+        let always: [Int32]
+        let empty: Bool
+
+        init(eligible: [Bool], ruleSet: CompiledRuleSet) {
+            self.eligible = eligible
+            var atomEligible = [Bool](repeating: false, count: ruleSet.atomCount)
+            var fields: Set<Int32> = []
+            var always: [Int32] = []
+            for (rule, program) in ruleSet.programs.enumerated() where eligible[rule] {
+                fields.formUnion(program.scannedFields)
+                if !program.needsHit { always.append(Int32(rule)) }
+            }
+            for (atom, rules) in ruleSet.atomRules.enumerated() where rules.contains(where: { eligible[Int($0)] }) {
+                atomEligible[atom] = true
+            }
+            self.atomEligible = atomEligible
+            self.fields = fields.sorted()
+            self.always = always
+            empty = !eligible.contains(true)
+        }
+    }
+
+    public init(_ ruleSet: CompiledRuleSet) {
+        self.ruleSet = ruleSet
+        scanner = EventScanner(tree: ruleSet.tree, collectLeaves: ruleSet.collectLeaves)
+        atomStamp = Array(repeating: 0, count: ruleSet.atomCount)
+        verifyStamp = Array(repeating: 0, count: ruleSet.atomCount)
+        ruleStamp = Array(repeating: 0, count: ruleSet.rules.count)
+        fieldStamp = Array(repeating: 0, count: ruleSet.fields.count)
+        fieldTexts = Array(repeating: 0..<0, count: ruleSet.fields.count)
+        fieldNull = Array(repeating: true, count: ruleSet.fields.count)
+        fieldPresent = Array(repeating: false, count: ruleSet.fields.count)
+    }
+
+    /// Matches one event given as a JSON object in UTF-8; calls `found` for each rule that holds.
+    public mutating func match(_ bytes: UnsafeBufferPointer<UInt8>, _ found: (RuleMatch) -> Void) throws(EventError) {
+        guard bytes.count <= maximumEventSize else {
+            throw EventError(kind: .tooLarge, offset: maximumEventSize, detail: "an event may have at most \(maximumEventSize) bytes")
+        }
+        try scanner.scan(bytes, into: &event)
+        line = bytes
+        defer { line = UnsafeBufferPointer(start: nil, count: 0) }
+        nextGeneration()
+        let bucket = currentBucket()
+        guard !bucket.empty else { return }
+        candidates.removeAll(keepingCapacity: true)
+        for field in bucket.fields { scan(field: Int(field), bucket) }
+        for rule in bucket.always where ruleStamp[Int(rule)] != generation {
+            ruleStamp[Int(rule)] = generation
+            candidates.append(rule)
+        }
+        candidates.sort()
+        for rule in candidates where evaluate(ruleSet.programs[Int(rule)].condition, Int(rule)) {
+            found(RuleMatch(rule: Int(rule), fields: matchedFields(Int(rule))))
+        }
+    }
+
+    /// Convenience for tests and small callers.
+    public mutating func match(_ json: String) throws(EventError) -> [RuleMatch] {
+        var results: [RuleMatch] = []
+        let bytes = Array(json.utf8)
+        try bytes.withUnsafeBufferPointer { (buffer) throws(EventError) in try match(buffer) { results.append($0) } }
+        return results
+    }
+
+    private mutating func nextGeneration() {
+        generation &+= 1
+        if generation == 0 {
+            // After four billion events the stamps wrap: clear them once.
+            for index in atomStamp.indices { atomStamp[index] = 0 }
+            for index in ruleStamp.indices { ruleStamp[index] = 0 }
+            for index in fieldStamp.indices { fieldStamp[index] = 0 }
+            generation = 1
+        }
+        texts.removeAll(keepingCapacity: true)
+        arena.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: log sources
+
+    private mutating func currentBucket() -> Bucket {
+        let plan = ruleSet.logSources
+        var key = ""
+        for field in plan.keyFields {
+            materialise(Int(field))
+            for text in fieldTexts[Int(field)] {
+                key += String(decoding: lowerBytes(texts[text]), as: UTF8.self)
+                key += "\u{1}"
+            }
+            key += "\u{2}"
+        }
+        if let known = buckets[key] { return known }
+        var eligible = [Bool](repeating: plan.conditions == nil, count: ruleSet.rules.count)
+        if let conditions = plan.conditions {
+            let holding = conditions.map { condition in
+                condition.requirements.allSatisfy { requirement in
+                    fieldTexts[Int(requirement.field)].contains { index in
+                        requirement.values.contains(String(decoding: lowerBytes(texts[index]), as: UTF8.self))
+                    }
+                }
+            }
+            for rule in eligible.indices {
+                eligible[rule] = plan.ruleConditions[rule].contains { holding[$0] }
+            }
+        }
+        let bucket = Bucket(eligible: eligible, ruleSet: ruleSet)
+        if buckets.count >= 4096 { buckets.removeAll() }  // bounded, whatever the input
+        buckets[key] = bucket
+        return bucket
+    }
+
+    // MARK: field values
+
+    private func lowerBytes(_ text: Text) -> ArraySlice<UInt8> { arena[text.lower] }
+
+    private func withOriginal<R>(_ text: Text, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if text.inLine { return body(UnsafeBufferPointer(rebasing: line[text.original])) }
+        return arena.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[text.original])) }
+    }
+
+    private func original(_ text: Text) -> String { withOriginal(text) { String(decoding: $0, as: UTF8.self) } }
+
+    /// Reads a field's value from the scanned event once per event: texts, null, presence.
+    private mutating func materialise(_ field: Int) {
+        guard fieldStamp[field] != generation else { return }
+        fieldStamp[field] = generation
+        let start = texts.count
+        let plan = ruleSet.fields[field]
+        var present = false
+        var null = true
+        if plan.isKeywords {
+            present = true
+            for value in event.leaves { addText(value) }
+            null = false
+        } else {
+            for slot in plan.slots where event.first[slot] >= 0 {
+                present = true
+                var index = event.first[slot]
+                while index >= 0 {
+                    let value = event.values[Int(index)]
+                    if value.kind != .null { null = false }
+                    addText(value)
+                    index = value.next
+                }
+                break
+            }
+        }
+        fieldTexts[field] = start..<texts.count
+        fieldPresent[field] = present
+        fieldNull[field] = null
+    }
+
+    private mutating func addText(_ value: ScannedValue) {
+        let range = Int(value.start)..<Int(value.end)
+        var text: Text
+        switch value.kind {
+        case .string, .true, .false:
+            text = Text(inLine: true, original: range, lower: 0..<0)
+        case .number:
+            text = Text(inLine: true, original: range, lower: 0..<0)
+            let raw = line[range]
+            if raw.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
+                let number = Double(String(decoding: raw, as: UTF8.self)), number == number.rounded(), abs(number) < 1e15
+            {
+                // 4.0 and 4e0 compare as 4, as the reference reads JSON numbers.
+                let start = arena.count
+                arena.append(contentsOf: String(Int64(number)).utf8)
+                text = Text(inLine: false, original: start..<arena.count, lower: 0..<0)
+            }
+        case .escapedString:
+            let start = arena.count
+            JSONText.unescape(UnsafeBufferPointer(rebasing: line[range]), into: &arena)
+            text = Text(inLine: false, original: start..<arena.count, lower: 0..<0)
+        case .null, .container:
+            return
+        }
+        let lowerStart = arena.count
+        if text.inLine {
+            Bytes.lowercase(UnsafeBufferPointer(rebasing: line[text.original]), into: &arena)
+        } else {
+            let copy = Array(arena[text.original])
+            copy.withUnsafeBufferPointer { Bytes.lowercase($0, into: &arena) }
+        }
+        text.lower = lowerStart..<arena.count
+        texts.append(text)
+    }
+
+    // MARK: atoms
+
+    private mutating func scan(field: Int, _ bucket: Bucket) {
+        materialise(field)
+        let matcher = ruleSet.fields[field].matcher
+        for index in fieldTexts[field] {
+            let text = texts[index]
+            textCounter &+= 1
+            let lower = text.lower
+            let arena = self.arena  // no copy: nothing appends to the arena while matching
+            arena.withUnsafeBufferPointer { arenaBytes in
+                let lowerBytes = UnsafeBufferPointer(rebasing: arenaBytes[lower])
+                if matcher.exact.count > 0, let list = matcher.exact.value(for: lowerBytes) {
+                    for check in matcher.exactChecks[Int(list)] { run(check, text, end: lowerBytes.count, length: lowerBytes.count, bucket) }
+                }
+                matcher.automaton.scan(lowerBytes) { pattern, end in
+                    for check in matcher.patternChecks[pattern] { run(check, text, end: end, length: lowerBytes.count, bucket) }
+                }
+            }
+            for check in matcher.others { run(check, text, end: 0, length: text.lower.count, bucket) }
+        }
+    }
+
+    @inline(__always)
+    private mutating func run(_ check: AtomCheck, _ text: Text, end: Int, length: Int, _ bucket: Bucket) {
+        let atom = Int(check.atom)
+        guard atomStamp[atom] != generation, bucket.atomEligible[atom] else { return }
+        let holds: Bool
+        switch check.kind {
+        case .hit: holds = true
+        case .prefix(let count): holds = end == count
+        case .suffix: holds = end == length
+        default:
+            guard verifyStamp[atom] != textCounter else { return }
+            verifyStamp[atom] = textCounter
+            holds = verify(check.kind, text)
+        }
+        if holds { fire(atom, bucket) }
+    }
+
+    private func verify(_ kind: AtomCheck.Kind, _ text: Text) -> Bool {
+        switch kind {
+        case .hit, .prefix, .suffix: return true
+        case .wildcard(let pattern, let cased):
+            if cased { return withOriginal(text) { pattern.matches($0) } }
+            return arena.withUnsafeBufferPointer { pattern.matches(UnsafeBufferPointer(rebasing: $0[text.lower])) }
+        case .regex(let expression):
+            return expression.matches(original(text))
+        case .compare(let comparison, let bound):
+            guard let number = Double(original(text).trimmingCharacters(in: .whitespaces)) else { return false }
+            switch comparison {
+            case .lt: return number < bound
+            case .lte: return number <= bound
+            case .gt: return number > bound
+            case .gte: return number >= bound
+            }
+        case .cidr(let network):
+            return network.contains(original(text))
+        }
+    }
+
+    private mutating func fire(_ atom: Int, _ bucket: Bucket) {
+        atomStamp[atom] = generation
+        for rule in ruleSet.atomRules[atom] where bucket.eligible[Int(rule)] && ruleStamp[Int(rule)] != generation {
+            ruleStamp[Int(rule)] = generation
+            candidates.append(rule)
+        }
+    }
+
+    @inline(__always)
+    private func holds(_ atom: Int32) -> Bool { atomStamp[Int(atom)] == generation }
+
+    // MARK: conditions
+
+    private mutating func evaluate(_ condition: ConditionProgram, _ rule: Int) -> Bool {
+        switch condition {
+        case .constant(let value): return value
+        case .search(let index): return evaluate(search: ruleSet.programs[rule].searches[index])
+        case .not(let inner): return !evaluate(inner, rule)
+        case .and(let parts):
+            for part in parts where !evaluate(part, rule) { return false }
+            return true
+        case .or(let parts):
+            for part in parts where evaluate(part, rule) { return true }
+            return false
+        }
+    }
+
+    private mutating func evaluate(search: SearchProgram) -> Bool {
+        switch search {
+        case .keywords(let atoms, let all):
+            return all ? atoms.allSatisfy(holds) : atoms.contains(where: holds)
+        case .maps(let maps):
+            for items in maps where items.allSatisfy({ evaluate(item: $0) }) { return true }
+            return false
+        }
+    }
+
+    private mutating func evaluate(item: ItemProgram) -> Bool {
+        let field = Int(item.field)
+        switch item.kind {
+        case .exists(let expected):
+            materialise(field)
+            return (fieldPresent[field] && !fieldNull[field]) == expected
+        case .reference(let other):
+            materialise(field)
+            materialise(Int(other))
+            guard fieldPresent[field], fieldPresent[Int(other)] else { return false }
+            let equal = fieldTexts[field].contains { a in
+                fieldTexts[Int(other)].contains { b in lowerBytes(texts[a]) == lowerBytes(texts[b]) }
+            }
+            return item.negated ? !equal : equal
+        case .values:
+            var result: Bool
+            if item.all {
+                result = item.atoms.allSatisfy(holds)
+                if result, item.matchesNull {
+                    materialise(field)
+                    result = fieldNull[field]
+                }
+            } else {
+                result = item.atoms.contains(where: holds)
+                if !result, item.matchesNull {
+                    materialise(field)
+                    result = fieldNull[field]
+                }
+            }
+            return item.negated ? !result : result
+        }
+    }
+
+    /// The values of the positive items in the searches that held, for the alert.
+    private mutating func matchedFields(_ rule: Int) -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        var seen: Set<Int32> = []
+        for search in ruleSet.programs[rule].searches {
+            switch search {
+            case .keywords(let atoms, _):
+                for atom in atoms where holds(atom) {
+                    fields.append(("keywords", ruleSet.atomDescriptions[Int(atom)]))
+                }
+            case .maps(let maps):
+                for items in maps where items.allSatisfy({ evaluate(item: $0) }) {
+                    for item in items where !item.negated && !item.atoms.isEmpty && seen.insert(item.field).inserted {
+                        materialise(Int(item.field))
+                        let value = fieldTexts[Int(item.field)].first.map { original(texts[$0]) } ?? ""
+                        fields.append((ruleSet.fields[Int(item.field)].name, value))
+                    }
+                }
+            }
+        }
+        return fields
+    }
+}
