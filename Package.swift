@@ -52,6 +52,7 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            resources: [.copy("mappings")],
             swiftSettings: strict
         ),
         .target(

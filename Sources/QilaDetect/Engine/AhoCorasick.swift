@@ -4,15 +4,15 @@ struct AhoCorasick: Sendable {
     /// Byte to class; bytes that occur in no pattern share class 0.
     private let classOf: [UInt8]
     private let classCount: Int
-    /// `transitions[state * classCount + class]`.
-    private let transitions: [Int32]
+    /// `transitions[state * classCount + class]` holds the next state's row offset
+    /// (`next * classCount`) shifted left once, with the low bit set when that state reports:
+    /// one load per input byte, no multiplication.
+    private let transitions: [UInt32]
     /// Patterns ending at a state: `outputs[outputStart[state]..<outputStart[state + 1]]`.
     private let outputStart: [Int32]
     private let outputs: [Int32]
     /// The nearest state down the failure chain that has outputs of its own, or -1.
     private let outputLink: [Int32]
-    /// A state has outputs of its own or through its link.
-    private let reports: [Bool]
     let patternLengths: [Int]
 
     var stateCount: Int { outputLink.count }
@@ -84,24 +84,26 @@ struct AhoCorasick: Sendable {
         }
         self.classOf = classOf
         self.classCount = classCount
-        transitions = table
+        let reports = (0..<states).map { !own[$0].isEmpty || link[$0] >= 0 }
+        precondition(states * classCount < Int(UInt32.max >> 1), "Aho-Corasick automaton too large")
+        transitions = table.map { next in UInt32(Int(next) * classCount) << 1 | (reports[Int(next)] ? 1 : 0) }
         outputStart = starts
         outputs = flat
         outputLink = link
-        reports = (0..<states).map { !own[$0].isEmpty || link[$0] >= 0 }
     }
 
     /// Calls `hit(pattern, end)` for every occurrence, `end` being the offset just past it.
     @inline(__always)
     func scan(_ text: UnsafeBufferPointer<UInt8>, _ hit: (Int, Int) -> Void) {
         guard !patternLengths.isEmpty else { return }
-        var state = 0
+        var row = 0
         transitions.withUnsafeBufferPointer { transitions in
             classOf.withUnsafeBufferPointer { classOf in
                 for index in 0..<text.count {
-                    state = Int(transitions[state &* classCount &+ Int(classOf[Int(text[index])])])
-                    if reports[state] {
-                        var current = state
+                    let entry = transitions[row &+ Int(classOf[Int(text[index])])]
+                    row = Int(entry >> 1)
+                    if entry & 1 != 0 {
+                        var current = row / classCount
                         while current >= 0 {
                             for output in outputStart[current]..<outputStart[current + 1] {
                                 hit(Int(outputs[Int(output)]), index + 1)

@@ -1,23 +1,61 @@
 /// Small byte-level helpers for the compiled engine, which works on UTF-8 bytes rather than
 /// `String`s so that an event is never turned into objects it does not need.
 enum Bytes {
-    /// ASCII lowercasing; the caller handles non-ASCII text (see `lowercase(_:into:)`).
-    static let asciiLower: [UInt8] = (0...255).map { byte in
-        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(UInt8(byte)) ? UInt8(byte) + 32 : UInt8(byte)
+    /// ASCII lowercasing of one byte; the caller handles non-ASCII text (see `lowercase(_:into:)`).
+    @inline(__always)
+    static func asciiLower(_ byte: UInt8) -> UInt8 {
+        byte &- 65 < 26 ? byte | 0x20 : byte
+    }
+
+    /// True when every byte is below 0x80 (sixteen at a time).
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var index = 0
+        var combined = SIMD16<UInt8>(repeating: 0)
+        while index + 16 <= bytes.count {
+            combined |= raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            index += 16
+        }
+        var rest: UInt8 = 0
+        while index < bytes.count {
+            rest |= bytes[index]
+            index += 1
+        }
+        return (combined.max() | rest) < 0x80
     }
 
     /// Appends the lowercase form of `text` to `out`: a byte table for ASCII, Unicode rules
     /// otherwise (the same `lowercased()` the rules' values went through).
     static func lowercase(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        var ascii = true
-        for byte in text where byte >= 0x80 {
-            ascii = false
-            break
-        }
-        if ascii {
-            for byte in text { out.append(asciiLower[Int(byte)]) }
+        if isASCII(text) {
+            let start = out.count
+            out.append(contentsOf: text)
+            out.withUnsafeMutableBufferPointer { buffer in
+                for index in start..<buffer.count { buffer[index] = asciiLower(buffer[index]) }
+            }
         } else {
             out.append(contentsOf: String(decoding: text, as: UTF8.self).lowercased().utf8)
+        }
+    }
+
+    /// Lowercases `bytes[start...]` where they were just appended.
+    static func lowercaseInPlace(_ bytes: inout [UInt8], from start: Int) {
+        var ascii = true
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for index in start..<buffer.count {
+                let byte = buffer[index]
+                if byte >= 0x80 {
+                    ascii = false
+                    break
+                }
+                buffer[index] = asciiLower(byte)
+            }
+        }
+        if !ascii {
+            let lowered = Array(String(decoding: bytes[start...], as: UTF8.self).lowercased().utf8)
+            bytes.removeSubrange(start...)
+            bytes += lowered
         }
     }
 

@@ -33,17 +33,15 @@ public final class CompiledRuleSet: Sendable {
         var programs: [RuleProgram] = []
         var refusals: [SigmaError] = []
         for rule in rules {
-            let saved = builder
             do {
                 programs.append(try builder.compile(rule, index: kept.count))
                 kept.append(rule)
-            } catch var error as SigmaError {
-                builder = saved
-                error.file = error.file ?? rule.file
-                refusals.append(error)
             } catch {
-                builder = saved
-                refusals.append(SigmaError("\(error)", file: rule.file))
+                // Atoms already added for this rule stay, unreferenced; the index is reused.
+                builder.forget(rule: kept.count)
+                var refusal = error as? SigmaError ?? SigmaError("\(error)")
+                refusal.file = refusal.file ?? rule.file
+                refusals.append(refusal)
             }
         }
         self.rules = kept
@@ -108,13 +106,21 @@ struct AtomCheck: Sendable {
 }
 
 /// Every atom of one field, arranged to be tested in one pass over each value.
-struct FieldMatcher: Sendable {
-    var exact: ByteKeyTable
-    var exactChecks: [[AtomCheck]]
-    var automaton: AhoCorasick
-    var patternChecks: [[AtomCheck]]
+final class FieldMatcher: Sendable {
+    let exact: ByteKeyTable
+    let exactChecks: [[AtomCheck]]
+    let automaton: AhoCorasick
+    let patternChecks: [[AtomCheck]]
     /// Checks with no literal to look for first.
-    var others: [AtomCheck]
+    let others: [AtomCheck]
+
+    init(exact: ByteKeyTable, exactChecks: [[AtomCheck]], automaton: AhoCorasick, patternChecks: [[AtomCheck]], others: [AtomCheck]) {
+        self.exact = exact
+        self.exactChecks = exactChecks
+        self.automaton = automaton
+        self.patternChecks = patternChecks
+        self.others = others
+    }
 }
 
 struct FieldMatcherBuilder: Sendable {
@@ -171,7 +177,10 @@ struct FieldMatcherBuilder: Sendable {
     mutating func add(_ predicate: ValuePredicate, atom: Int32) {
         switch predicate {
         case .strings(let matchers): for matcher in matchers { add(matcher, atom: atom) }
-        case .regex(let expression): addLiteral(expression.requiredLiteral, AtomCheck(atom: atom, kind: .regex(expression)))
+        case .regex(let expression):
+            let check = AtomCheck(atom: atom, kind: .regex(expression))
+            if expression.requiredLiterals.isEmpty { others.append(check) }
+            for literal in expression.requiredLiterals { addLiteral(literal, check) }
         case .compare(let comparison, let bound): others.append(AtomCheck(atom: atom, kind: .compare(comparison, bound)))
         case .cidr(let network): others.append(AtomCheck(atom: atom, kind: .cidr(network)))
         case .null: break
@@ -260,6 +269,13 @@ extension CompiledRuleSet {
             fieldNames.append(name)
             matchers.append(FieldMatcherBuilder())
             return Int32(fieldNames.count - 1)
+        }
+
+        /// Removes a rule that failed half-way from the atoms it had reached.
+        mutating func forget(rule: Int) {
+            for atom in atomRules.indices where atomRules[atom].last == Int32(rule) {
+                atomRules[atom].removeLast()
+            }
         }
 
         mutating func keywords() -> Int32 {

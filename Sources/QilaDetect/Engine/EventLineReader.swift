@@ -38,7 +38,10 @@ public final class EventLineReader {
         func consume(_ chunk: UnsafeBufferPointer<UInt8>, final: Bool) throws {
             var start = 0
             while start < chunk.count || (final && !pending.isEmpty) {
-                let newline = start < chunk.count ? chunk[start...].firstIndex(of: UInt8(ascii: "\n")) : nil
+                var newline: Int? = nil
+                if start < chunk.count, let base = chunk.baseAddress, let found = memchr(base + start, 0x0A, chunk.count - start) {
+                    newline = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
+                }
                 guard let end = newline ?? (final ? chunk.count : nil) else {
                     // No end of line in this chunk: keep the rest, unless the line is already too long.
                     if !skippingLongLine {
@@ -117,6 +120,19 @@ public final class EventLineReader {
                     fileBytesRead += more.count
                     input.discardReadBytes()
                     input.writeBytes(more)
+                }
+            }
+            if !truncated {
+                // An ended stream answers a further byte with "stream end" and leaves it unread;
+                // one that was cut short takes it (or fails).
+                var probe = ByteBuffer(bytes: [0])
+                var scratch = ByteBuffer()
+                scratch.reserveCapacity(64)
+                do {
+                    try decompressor.streamInflate(from: &probe, to: &scratch)
+                    truncated = probe.readableBytes != 1
+                } catch {
+                    truncated = true
                 }
             }
             try decompressor.finishStream()

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Why an event line was not accepted, with the byte offset where the fault is.
 public struct EventError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
@@ -50,7 +56,7 @@ struct FieldTree: Sendable {
 /// One JSON value kept from an event: where its bytes are and what they are.
 struct ScannedValue: Sendable {
     enum Kind: UInt8, Sendable {
-        case string, escapedString, number, `true`, `false`, null, container
+        case string, escapedString, number, `true`, `false`, null, object, array
     }
 
     var start: Int32
@@ -100,12 +106,7 @@ struct EventScanner: Sendable {
 
     func scan(_ line: UnsafeBufferPointer<UInt8>, into event: inout ScannedEvent) throws(EventError) {
         event.reset(slots: tree.slotCount)
-        var ascii = true
-        for byte in line where byte >= 0x80 {
-            ascii = false
-            break
-        }
-        if !ascii, let bad = Bytes.firstInvalidUTF8(line) {
+        if !Bytes.isASCII(line), let bad = Bytes.firstInvalidUTF8(line) {
             throw EventError(kind: .notUTF8, offset: bad, detail: "invalid byte 0x\(String(line[bad], radix: 16, uppercase: true))")
         }
         var reader = Reader(bytes: line, tree: tree, maximumDepth: maximumDepth, collectLeaves: collectLeaves)
@@ -157,7 +158,7 @@ struct EventScanner: Sendable {
                     throw EventError(kind: .tooDeep, offset: position, detail: "more than \(maximumDepth) levels of objects and arrays")
                 }
                 if slot >= 0 {
-                    event.add(ScannedValue(start: Int32(position), end: Int32(position), kind: .container, next: -1), slot: slot)
+                    event.add(ScannedValue(start: Int32(position), end: Int32(position), kind: .object, next: -1), slot: slot)
                 }
                 try object(node: node, depth: depth + 1, event: &event)
             case UInt8(ascii: "["):
@@ -165,7 +166,7 @@ struct EventScanner: Sendable {
                     throw EventError(kind: .tooDeep, offset: position, detail: "more than \(maximumDepth) levels of objects and arrays")
                 }
                 if slot >= 0 {
-                    event.add(ScannedValue(start: Int32(position), end: Int32(position), kind: .container, next: -1), slot: slot)
+                    event.add(ScannedValue(start: Int32(position), end: Int32(position), kind: .array, next: -1), slot: slot)
                 }
                 position += 1
                 skipSpace()
@@ -261,7 +262,20 @@ struct EventScanner: Sendable {
         mutating func string() throws(EventError) -> Bool {
             position += 1
             var escaped = false
-            while position < bytes.count {
+            let count = bytes.count
+            let base = UnsafeRawPointer(bytes.baseAddress!)
+            let quote = SIMD16<UInt8>(repeating: UInt8(ascii: "\""))
+            let backslash = SIMD16<UInt8>(repeating: UInt8(ascii: "\\"))
+            let space = SIMD16<UInt8>(repeating: 0x20)
+            while position < count {
+                // Sixteen bytes at a time while none of them is special.
+                while position + 16 <= count {
+                    let chunk = base.loadUnaligned(fromByteOffset: position, as: SIMD16<UInt8>.self)
+                    let special = (chunk .== quote) .| (chunk .== backslash) .| (chunk .< space)
+                    if any(special) { break }
+                    position += 16
+                }
+                guard position < count else { break }
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") {
                     position += 1
@@ -269,13 +283,13 @@ struct EventScanner: Sendable {
                 }
                 if byte == UInt8(ascii: "\\") {
                     escaped = true
-                    guard position + 1 < bytes.count else { break }
+                    guard position + 1 < count else { break }
                     switch bytes[position + 1] {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         position += 2
                     case UInt8(ascii: "u"):
-                        guard position + 5 < bytes.count,
+                        guard position + 5 < count,
                             (2...5).allSatisfy({ JSONText.hexValue(bytes[position + $0]) != nil })
                         else { throw fail("\\u needs four hexadecimal digits") }
                         position += 6
@@ -308,19 +322,22 @@ struct EventScanner: Sendable {
                 while let byte = peek, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { position += 1 }
                 return position - from
             }
+            // Faults are reported at the number's first byte.
+            func refuse(_ detail: String) -> EventError {
+                EventError(kind: .malformedJSON, offset: start, detail: detail)
+            }
             let integer = digits()
-            guard integer > 0 else { throw fail("a number needs digits") }
-            if integer > 1, bytes[position - integer] == UInt8(ascii: "0") { throw fail("a number cannot start with 0") }
+            guard integer > 0 else { throw refuse("a number needs digits") }
+            if integer > 1, bytes[position - integer] == UInt8(ascii: "0") { throw refuse("a number cannot start with 0") }
             if peek == UInt8(ascii: ".") {
                 position += 1
-                guard digits() > 0 else { throw fail("a decimal point needs digits after it") }
+                guard digits() > 0 else { throw refuse("a decimal point needs digits after it") }
             }
             if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
                 position += 1
                 if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { position += 1 }
-                guard digits() > 0 else { throw fail("an exponent needs digits") }
+                guard digits() > 0 else { throw refuse("an exponent needs digits") }
             }
-            _ = start
         }
     }
 }
@@ -345,6 +362,8 @@ enum JSONText {
     }
 
     static func unescape(_ body: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        guard let base = body.baseAddress else { return }
+        out.reserveCapacity(out.count + body.count)
         var index = 0
         func hex4(_ at: Int) -> UInt32 {
             (0..<4).reduce(0) { $0 << 4 | (hexValue(body[at + $1]) ?? 0) }
@@ -354,11 +373,17 @@ enum JSONText {
             out.append(contentsOf: String(value).utf8)
         }
         while index < body.count {
-            let byte = body[index]
-            guard byte == UInt8(ascii: "\\"), index + 1 < body.count else {
-                out.append(byte)
-                index += 1
-                continue
+            // Copy the run up to the next backslash in one go.
+            guard let found = memchr(base + index, Int32(UInt8(ascii: "\\")), body.count - index) else {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: body[index...]))
+                return
+            }
+            let backslash = UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: body[index..<backslash]))
+            index = backslash
+            guard index + 1 < body.count else {
+                out.append(body[index])
+                return
             }
             let escape = body[index + 1]
             index += 2

@@ -24,7 +24,9 @@ public struct RuleMatcher {
     private var texts: [Text] = []
     private var arena: [UInt8] = []
     private var textCounter: UInt32 = 0
-    private var buckets: [String: Bucket] = [:]
+    private var buckets: [UInt64: [(key: [UInt8], bucket: Bucket)]] = [:]
+    private var bucketsByRules: [[Bool]: Bucket] = [:]
+    private var keyScratch: [UInt8] = []
     private var line: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)
 
     /// Events larger than this are refused (default 1 MiB).
@@ -124,22 +126,25 @@ public struct RuleMatcher {
 
     private mutating func currentBucket() -> Bucket {
         let plan = ruleSet.logSources
-        var key = ""
+        // The log source is decided by a few fields' values: look their bytes up without
+        // building strings, and build a bucket once per distinct set of rules.
+        keyScratch.removeAll(keepingCapacity: true)
         for field in plan.keyFields {
             materialise(Int(field))
             for text in fieldTexts[Int(field)] {
-                key += String(decoding: lowerBytes(texts[text]), as: UTF8.self)
-                key += "\u{1}"
+                keyScratch += arena[texts[text].lower]
+                keyScratch.append(1)
             }
-            key += "\u{2}"
+            keyScratch.append(2)
         }
-        if let known = buckets[key] { return known }
+        let hash = Bytes.hash(keyScratch)
+        if let candidates = buckets[hash], let known = candidates.first(where: { $0.key == keyScratch }) { return known.bucket }
         var eligible = [Bool](repeating: plan.conditions == nil, count: ruleSet.rules.count)
         if let conditions = plan.conditions {
             let holding = conditions.map { condition in
                 condition.requirements.allSatisfy { requirement in
                     fieldTexts[Int(requirement.field)].contains { index in
-                        requirement.values.contains(String(decoding: lowerBytes(texts[index]), as: UTF8.self))
+                        FieldMapping.LogSourceCondition.accepts(requirement.values, String(decoding: lowerBytes(texts[index]), as: UTF8.self))
                     }
                 }
             }
@@ -147,9 +152,16 @@ public struct RuleMatcher {
                 eligible[rule] = plan.ruleConditions[rule].contains { holding[$0] }
             }
         }
-        let bucket = Bucket(eligible: eligible, ruleSet: ruleSet)
+        let bucket: Bucket
+        if let same = bucketsByRules[eligible] {
+            bucket = same
+        } else {
+            bucket = Bucket(eligible: eligible, ruleSet: ruleSet)
+            bucketsByRules[eligible] = bucket
+        }
         if buckets.count >= 4096 { buckets.removeAll() }  // bounded, whatever the input
-        buckets[key] = bucket
+        if bucketsByRules.count >= 1024 { bucketsByRules.removeAll() }
+        buckets[hash, default: []].append((keyScratch, bucket))
         return bucket
     }
 
@@ -178,6 +190,9 @@ public struct RuleMatcher {
             null = false
         } else {
             for slot in plan.slots where event.first[slot] >= 0 {
+                let first = event.values[Int(event.first[slot])]
+                // An object is not a value to compare: the next path is tried (EventID and EventID.#text).
+                if first.kind == .object, first.next < 0 { continue }
                 present = true
                 var index = event.first[slot]
                 while index >= 0 {
@@ -215,15 +230,18 @@ public struct RuleMatcher {
             let start = arena.count
             JSONText.unescape(UnsafeBufferPointer(rebasing: line[range]), into: &arena)
             text = Text(inLine: false, original: start..<arena.count, lower: 0..<0)
-        case .null, .container:
+        case .null, .object, .array:
             return
         }
         let lowerStart = arena.count
         if text.inLine {
             Bytes.lowercase(UnsafeBufferPointer(rebasing: line[text.original]), into: &arena)
+        } else if value.kind == .escapedString {
+            // Unescape a second time rather than copy out of the arena being appended to.
+            JSONText.unescape(UnsafeBufferPointer(rebasing: line[range]), into: &arena)
+            Bytes.lowercaseInPlace(&arena, from: lowerStart)
         } else {
-            let copy = Array(arena[text.original])
-            copy.withUnsafeBufferPointer { Bytes.lowercase($0, into: &arena) }
+            arena.append(contentsOf: String(decoding: arena[text.original], as: UTF8.self).lowercased().utf8)
         }
         text.lower = lowerStart..<arena.count
         texts.append(text)
@@ -276,7 +294,10 @@ public struct RuleMatcher {
             if cased { return withOriginal(text) { pattern.matches($0) } }
             return arena.withUnsafeBufferPointer { pattern.matches(UnsafeBufferPointer(rebasing: $0[text.lower])) }
         case .regex(let expression):
-            return expression.matches(original(text))
+            if expression.caseInsensitive {
+                return arena.withUnsafeBufferPointer { expression.matches(utf8: UnsafeBufferPointer(rebasing: $0[text.lower])) }
+            }
+            return withOriginal(text) { expression.matches(utf8: $0) }
         case .compare(let comparison, let bound):
             guard let number = Double(original(text).trimmingCharacters(in: .whitespaces)) else { return false }
             switch comparison {

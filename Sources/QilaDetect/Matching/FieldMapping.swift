@@ -13,10 +13,15 @@ public struct FieldMapping: Sendable {
     public var logSources: [LogSourceCondition]?
 
     /// `match` is a rule's logsource; an event is covered when, for every field under `where`,
-    /// it holds one of the listed values.
+    /// it holds one of the listed values (compared without regard to case; `*` is any value).
     public struct LogSourceCondition: Sendable {
         public var match: LogSource
         public var requirements: [(field: String, paths: [[String]], values: Set<String>)]
+
+        /// True when one of the texts is an accepted value (lowercased texts).
+        static func accepts(_ values: Set<String>, _ text: String) -> Bool {
+            values.contains(text) || values.contains("*")
+        }
     }
 
     /// The identity mapping: field names are top-level keys or dotted paths.
@@ -27,6 +32,27 @@ public struct FieldMapping: Sendable {
         self.fields = fields
         self.defaultPaths = defaultPaths
         self.logSources = logSources
+    }
+
+    /// The mappings shipped with Qila (`mappings/*.yml`), by name.
+    public static var shippedNames: [String] {
+        guard let folder = Bundle.module.url(forResource: "mappings", withExtension: nil),
+            let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
+        else { return [] }
+        return files.filter { $0.hasSuffix(".yml") && $0 != "windows-logsources.yml" }.map { String($0.dropLast(4)) }.sorted()
+    }
+
+    /// A shipped mapping by name (`windows-flat`), or a mapping file by path.
+    public static func named(_ nameOrPath: String) throws -> FieldMapping {
+        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yml") || nameOrPath.hasSuffix(".yaml") {
+            return try FieldMapping(contentsOf: URL(fileURLWithPath: nameOrPath))
+        }
+        guard let folder = Bundle.module.url(forResource: "mappings", withExtension: nil),
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(nameOrPath).yml").path)
+        else {
+            throw SigmaError("no mapping named '\(nameOrPath)'; shipped mappings: \(shippedNames.joined(separator: ", ")), or give a file path")
+        }
+        return try FieldMapping(contentsOf: folder.appendingPathComponent("\(nameOrPath).yml"))
     }
 
     /// Loads a mapping file; errors name the file and what is wrong.
@@ -43,23 +69,36 @@ public struct FieldMapping: Sendable {
             fields[field] = paths.map(Self.split)
         }
         self.init(name: name, fields: fields, defaultPaths: root["default"]?.sequence?.compactMap(\.string) ?? ["{field}"])
-        if let entries = root["logsources"]?.sequence {
+        var sources = root["logsources"].map { [($0, url)] } ?? []
+        if let included = root["logsources_from"]?.string {
+            let other = url.deletingLastPathComponent().appendingPathComponent(included)
+            guard let text = try? String(contentsOf: other, encoding: .utf8), let list = try Yams.compose(yaml: text)?.mapping?["logsources"] else {
+                throw SigmaError("logsources_from names '\(included)', which is not a readable mapping file with logsources", file: url.lastPathComponent)
+            }
+            sources.append((list, other))
+        }
+        if !sources.isEmpty {
             var conditions: [LogSourceCondition] = []
-            for entry in entries {
-                guard let match = entry.mapping?["match"]?.mapping else {
-                    throw SigmaError("each logsources entry needs match: {product, category, service}", file: url.lastPathComponent, line: entry.mark?.line)
+            for (node, file) in sources {
+                guard let entries = node.sequence else {
+                    throw SigmaError("logsources must be a list", file: file.lastPathComponent, line: node.mark?.line)
                 }
-                var requirements: [(field: String, paths: [[String]], values: Set<String>)] = []
-                for (key, value) in entry.mapping?["where"]?.mapping ?? [:] {
-                    guard let field = key.string, let values = value.sequence?.compactMap(\.string) else {
-                        throw SigmaError("where maps each field to a list of values", file: url.lastPathComponent, line: key.mark?.line)
+                for entry in entries {
+                    guard let match = entry.mapping?["match"]?.mapping else {
+                        throw SigmaError("each logsources entry needs match: {product, category, service}", file: file.lastPathComponent, line: entry.mark?.line)
                     }
-                    requirements.append((field, paths(for: field), Set(values.map { $0.lowercased() })))
+                    var requirements: [(field: String, paths: [[String]], values: Set<String>)] = []
+                    for (key, value) in entry.mapping?["where"]?.mapping ?? [:] {
+                        guard let field = key.string, let values = value.sequence?.compactMap(\.string) else {
+                            throw SigmaError("where maps each field to a list of values", file: file.lastPathComponent, line: key.mark?.line)
+                        }
+                        requirements.append((field, paths(for: field), Set(values.map { $0.lowercased() })))
+                    }
+                    conditions.append(
+                        LogSourceCondition(
+                            match: LogSource(category: match["category"]?.string, product: match["product"]?.string, service: match["service"]?.string),
+                            requirements: requirements))
                 }
-                conditions.append(
-                    LogSourceCondition(
-                        match: LogSource(category: match["category"]?.string, product: match["product"]?.string, service: match["service"]?.string),
-                        requirements: requirements))
             }
             logSources = conditions
         }
@@ -76,8 +115,9 @@ public struct FieldMapping: Sendable {
         path.split(separator: ".").map(String.init)
     }
 
-    /// `{field}` is the name as written; `{field words}` splits it at case changes
-    /// (`SourceName` becomes `Source Name`, as Windows Defender names its fields).
+    /// `{field}` is the name as written, as one key; `{field path}` splits it at dots into nested
+    /// keys (`userIdentity.type`); `{field words}` splits it at case changes (`SourceName` becomes
+    /// `Source Name`, as Windows Defender names its fields).
     public func paths(for field: String) -> [[String]] {
         if let listed = fields[field] { return listed }
         var seen: Set<[String]> = []
@@ -85,6 +125,8 @@ public struct FieldMapping: Sendable {
             let path: [String]
             if template == "{field}" {
                 path = [field]
+            } else if template == "{field path}" {
+                path = Self.split(field)
             } else {
                 path = Self.split(
                     template.replacingOccurrences(of: "{field words}", with: Self.words(field))

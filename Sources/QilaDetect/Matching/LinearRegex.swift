@@ -21,7 +21,7 @@ public struct LinearRegex: Sendable {
 
     enum Instruction: Sendable {
         case scalar(Unicode.Scalar)
-        case set(CharacterSet, negated: Bool)
+        case set(ScalarSet, negated: Bool)
         case any(newline: Bool)
         case split(Int, Int)
         case jump(Int)
@@ -31,9 +31,11 @@ public struct LinearRegex: Sendable {
 
     let program: [Instruction]
     let caseInsensitive: Bool
-    /// The longest run of characters every match contains, lowercased as UTF-8 (empty when
-    /// there is none): the compiled rule set looks for it before running the automaton.
-    let requiredLiteral: [UInt8]
+    /// Every match starts at the beginning of the text (`^` without multiline, or `\A`).
+    let anchoredAtStart: Bool
+    /// Strings of which every match contains at least one, lowercased as UTF-8 (empty when
+    /// there are none): the compiled rule set looks for them before running the automaton.
+    let requiredLiterals: [[UInt8]]
 
     public init(_ pattern: String, options: Options = []) throws {
         var parser = Parser(pattern: Array(pattern.unicodeScalars), options: options)
@@ -46,77 +48,157 @@ public struct LinearRegex: Sendable {
             throw SigmaError("the regular expression '\(pattern)' is too large once its repetitions are expanded")
         }
         program = compiler.instructions
-        requiredLiteral = Bytes.lowercased(String(String.UnicodeScalarView(Self.longestLiteral(node))))
+        anchoredAtStart = Self.anchoredAtStart(node)
+        requiredLiterals = (Self.factors(node) ?? []).map { Bytes.lowercased(String(String.UnicodeScalarView($0))) }
     }
 
-    /// The longest sequence of single characters that every match of the node contains.
-    static func longestLiteral(_ node: Node) -> [Unicode.Scalar] {
-        var best: [Unicode.Scalar] = []
-        var run: [Unicode.Scalar] = []
-        func close() {
-            if run.count > best.count { best = run }
-            run = []
+    static func anchoredAtStart(_ node: Node) -> Bool {
+        switch node {
+        case .assert(.textStart): return true
+        case .concat(let items): return items.first.map(anchoredAtStart) ?? false
+        case .alternate(let branches): return branches.allSatisfy(anchoredAtStart)
+        default: return false
         }
-        func walk(_ node: Node) {
-            switch node {
-            case .scalar(let scalar): run.append(scalar)
-            case .assert, .empty: break  // consumes nothing: neighbours stay adjacent
-            case .concat(let items): items.forEach(walk)
-            case .repeatNode(let inner, let minimum, _) where minimum >= 1:
-                // The first repetition is certain; what follows it is not adjacent for sure.
-                walk(inner)
-                close()
-            default: close()
+    }
+
+    /// Alternatives of which every match contains one (each non-empty), or nil when the node
+    /// offers none worth looking for: a run of literal characters, or for an alternation the
+    /// factors of every branch.
+    static func factors(_ node: Node) -> [[Unicode.Scalar]]? {
+        func score(_ alternatives: [[Unicode.Scalar]]) -> Int {
+            // The shortest alternative decides how selective the search is; many alternatives cost a little.
+            (alternatives.map(\.count).min() ?? 0) * 8 - alternatives.count
+        }
+        func best(_ a: [[Unicode.Scalar]]?, _ b: [[Unicode.Scalar]]?) -> [[Unicode.Scalar]]? {
+            guard let a else { return b }
+            guard let b else { return a }
+            return score(b) > score(a) ? b : a
+        }
+        switch node {
+        case .scalar(let scalar): return [[scalar]]
+        case .repeatNode(let inner, let minimum, _) where minimum >= 1: return factors(inner)
+        case .alternate(let branches):
+            var all: [[Unicode.Scalar]] = []
+            for branch in branches {
+                guard let found = factors(branch) else { return nil }
+                all += found
             }
+            return all.count <= 64 ? all : nil
+        case .concat(let items):
+            var chosen: [[Unicode.Scalar]]? = nil
+            var run: [Unicode.Scalar] = []
+            func close() {
+                if !run.isEmpty { chosen = best(chosen, [run]) }
+                run = []
+            }
+            for item in items {
+                switch item {
+                case .scalar(let scalar): run.append(scalar)
+                case .assert, .empty: continue  // consumes nothing: neighbours stay adjacent
+                case .concat(let inner) where inner.allSatisfy({ if case .scalar = $0 { true } else { false } }):
+                    for case .scalar(let scalar) in inner { run.append(scalar) }
+                default:
+                    close()
+                    chosen = best(chosen, factors(item))
+                }
+            }
+            close()
+            return chosen
+        default: return nil
         }
-        walk(node)
-        close()
-        return best
     }
 
     /// True when the expression matches anywhere in the text.
     public func matches(_ text: String) -> Bool {
-        let input = caseInsensitive ? Array(text.lowercased().unicodeScalars) : Array(text.unicodeScalars)
-        var current = ThreadList(capacity: program.count)
-        var next = ThreadList(capacity: program.count)
-        for position in 0...input.count {
-            // Unanchored search: a new thread starts at every position.
-            if addThread(&current, 0, position, input) { return true }
-            guard position < input.count else { break }
-            let scalar = input[position]
-            next.clear()
-            for pc in current.items {
-                switch program[pc] {
-                case .scalar(let expected) where expected == scalar:
-                    if addThread(&next, pc + 1, position + 1, input) { return true }
-                case .set(let set, let negated) where set.contains(scalar) != negated:
-                    if addThread(&next, pc + 1, position + 1, input) { return true }
-                case .any(let newline) where newline || scalar != "\n":
-                    if addThread(&next, pc + 1, position + 1, input) { return true }
-                default:
-                    break
+        var bytes = Array((caseInsensitive ? text.lowercased() : text).utf8)
+        return bytes.withUnsafeMutableBufferPointer { matches(utf8: UnsafeBufferPointer($0)) }
+    }
+
+    /// True when the expression matches anywhere in UTF-8 text that is already lowercased when
+    /// the expression ignores case (the compiled rule set has both forms at hand).
+    ///
+    /// A Pike VM over the scalars decoded on the fly; its thread lists and work stack live in
+    /// temporary (stack) storage, so a call allocates nothing.
+    func matches(utf8 input: UnsafeBufferPointer<UInt8>) -> Bool {
+        let size = program.count
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: size * 6 + 2) { storage in
+            storage.initialize(repeating: 0)
+            var current = ThreadList(storage.baseAddress!, size)
+            var next = ThreadList(storage.baseAddress! + size * 2, size)
+            let stack = storage.baseAddress! + size * 4
+            var position = 0
+            while true {
+                // Unanchored search: a new thread starts at every position; anchored, only at the start.
+                if position == 0 || !anchoredAtStart {
+                    if addThread(&current, 0, position, input, stack) { return true }
+                } else if current.count == 0 {
+                    return false
                 }
+                guard position < input.count else { return false }
+                let (scalar, length) = Self.decode(input, position)
+                next.clear()
+                for index in 0..<current.count {
+                    let pc = current.dense[index]
+                    let advances: Bool
+                    switch program[pc] {
+                    case .scalar(let expected): advances = expected == scalar
+                    case .set(let set, let negated): advances = set.contains(scalar) != negated
+                    case .any(let newline): advances = newline || scalar != "\n"
+                    default: advances = false
+                    }
+                    if advances, addThread(&next, pc + 1, position + length, input, stack) { return true }
+                }
+                swap(&current, &next)
+                position += length
             }
-            swap(&current, &next)
         }
-        return false
+    }
+
+    /// The scalar at a byte offset and its length (invalid bytes read as U+FFFD, one byte).
+    @inline(__always)
+    static func decode(_ input: UnsafeBufferPointer<UInt8>, _ index: Int) -> (Unicode.Scalar, Int) {
+        let lead = input[index]
+        if lead < 0x80 { return (Unicode.Scalar(lead), 1) }
+        let length = Bytes.sequenceLength(lead)
+        guard index + length <= input.count else { return ("\u{FFFD}", 1) }
+        var value = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+        for offset in 1..<length { value = value << 6 | UInt32(input[index + offset] & 0x3F) }
+        return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
+    }
+
+    /// The scalar that ends just before a byte offset, if any.
+    static func scalar(before index: Int, in input: UnsafeBufferPointer<UInt8>) -> Unicode.Scalar? {
+        guard index > 0 else { return nil }
+        var start = index - 1
+        while start > 0, input[start] & 0xC0 == 0x80, index - start < 4 { start -= 1 }
+        return decode(input, start).0
     }
 
     /// Follows jumps, splits and assertions; returns true when `match` is reached.
-    private func addThread(_ list: inout ThreadList, _ pc: Int, _ position: Int, _ input: [Unicode.Scalar]) -> Bool {
-        var stack = [pc]
-        while let pc = stack.popLast() {
+    private func addThread(
+        _ list: inout ThreadList, _ start: Int, _ position: Int, _ input: UnsafeBufferPointer<UInt8>, _ stack: UnsafeMutablePointer<Int>
+    ) -> Bool {
+        var depth = 1
+        stack[0] = start
+        while depth > 0 {
+            depth -= 1
+            let pc = stack[depth]
             guard list.insert(pc) else { continue }
             switch program[pc] {
             case .match:
                 return true
             case .jump(let target):
-                stack.append(target)
+                stack[depth] = target
+                depth += 1
             case .split(let first, let second):
-                stack.append(second)
-                stack.append(first)
+                stack[depth] = second
+                stack[depth + 1] = first
+                depth += 2
             case .assert(let assertion):
-                if holds(assertion, position, input) { stack.append(pc + 1) }
+                if holds(assertion, position, input) {
+                    stack[depth] = pc + 1
+                    depth += 1
+                }
             default:
                 break
             }
@@ -124,42 +206,73 @@ public struct LinearRegex: Sendable {
         return false
     }
 
-    private func holds(_ assertion: Assertion, _ position: Int, _ input: [Unicode.Scalar]) -> Bool {
-        func isWord(_ index: Int) -> Bool {
-            guard index >= 0, index < input.count else { return false }
-            let scalar = input[index]
+    private func holds(_ assertion: Assertion, _ position: Int, _ input: UnsafeBufferPointer<UInt8>) -> Bool {
+        func isWord(_ scalar: Unicode.Scalar?) -> Bool {
+            guard let scalar else { return false }
             return scalar == "_" || CharacterSet.alphanumerics.contains(scalar)
         }
+        let count = input.count
         switch assertion {
         case .textStart: return position == 0
-        case .textEnd: return position == input.count
-        case .textEndBeforeNewline: return position == input.count || (position == input.count - 1 && input[position] == "\n")
-        case .lineStart: return position == 0 || input[position - 1] == "\n"
-        case .lineEnd: return position == input.count || input[position] == "\n"
-        case .wordBoundary: return isWord(position - 1) != isWord(position)
-        case .notWordBoundary: return isWord(position - 1) == isWord(position)
+        case .textEnd: return position == count
+        case .textEndBeforeNewline: return position == count || (position == count - 1 && input[position] == 0x0A)
+        case .lineStart: return position == 0 || input[position - 1] == 0x0A
+        case .lineEnd: return position == count || input[position] == 0x0A
+        case .wordBoundary, .notWordBoundary:
+            let before = isWord(Self.scalar(before: position, in: input))
+            let after = position < count && isWord(Self.decode(input, position).0)
+            return (before != after) == (assertion == .wordBoundary)
         }
     }
 
-    /// A set of program counters with O(1) insert and clear (sparse set).
-    struct ThreadList {
-        var dense: [Int]
-        var sparse: [Int]
-        var count = 0
-        init(capacity: Int) {
-            dense = Array(repeating: 0, count: capacity)
-            sparse = Array(repeating: 0, count: capacity)
+    /// A character class: a bitmap for ASCII, the full set for the rest.
+    struct ScalarSet: Sendable {
+        let low: UInt64
+        let high: UInt64
+        let set: CharacterSet
+
+        init(_ set: CharacterSet) {
+            var low: UInt64 = 0
+            var high: UInt64 = 0
+            for value in 0..<128 where set.contains(Unicode.Scalar(UInt8(value))) {
+                if value < 64 { low |= 1 << UInt64(value) } else { high |= 1 << UInt64(value - 64) }
+            }
+            self.low = low
+            self.high = high
+            self.set = set
         }
+
+        @inline(__always)
+        func contains(_ scalar: Unicode.Scalar) -> Bool {
+            let value = scalar.value
+            if value < 64 { return low & (1 << UInt64(value)) != 0 }
+            if value < 128 { return high & (1 << UInt64(value - 64)) != 0 }
+            return set.contains(scalar)
+        }
+    }
+
+    /// A set of program counters with O(1) insert and clear (a sparse set over caller storage).
+    struct ThreadList {
+        let dense: UnsafeMutablePointer<Int>
+        let sparse: UnsafeMutablePointer<Int>
+        var count = 0
+
+        init(_ storage: UnsafeMutablePointer<Int>, _ capacity: Int) {
+            dense = storage
+            sparse = storage + capacity
+        }
+
+        @inline(__always)
         mutating func insert(_ pc: Int) -> Bool {
             let slot = sparse[pc]
-            if slot < count && dense[slot] == pc { return false }
+            if slot >= 0, slot < count, dense[slot] == pc { return false }
             sparse[pc] = count
             dense[count] = pc
             count += 1
             return true
         }
+
         mutating func clear() { count = 0 }
-        var items: ArraySlice<Int> { dense[0..<count] }
     }
 
     // MARK: parsing
@@ -408,7 +521,7 @@ public struct LinearRegex: Sendable {
             switch node {
             case .empty: break
             case .scalar(let scalar): instructions.append(.scalar(scalar))
-            case .set(let set, let negated): instructions.append(.set(set, negated: negated))
+            case .set(let set, let negated): instructions.append(.set(ScalarSet(set), negated: negated))
             case .any: instructions.append(.any(newline: options.contains(.dotAll)))
             case .assert(let assertion): instructions.append(.assert(assertion))
             case .concat(let items): for item in items { emit(item) }

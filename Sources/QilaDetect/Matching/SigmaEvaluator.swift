@@ -48,7 +48,7 @@ public struct SigmaEvaluator: Sendable {
         return coverage.contains { condition in
             condition.requirements.allSatisfy { requirement in
                 guard let value = Self.lookup(requirement.paths, in: event) else { return false }
-                return Self.texts(value).contains { requirement.values.contains($0.lowercased()) }
+                return Self.texts(value).contains { FieldMapping.LogSourceCondition.accepts(requirement.values, $0.lowercased()) }
             }
         }
     }
@@ -143,7 +143,9 @@ public struct SigmaEvaluator: Sendable {
         return item.negated ? !result : result
     }
 
-    /// The first path that exists in the event.
+    /// The value at the first path that exists in the event and does not hold an object (an
+    /// object is not compared: `EventID` may be `{"#attributes": ..., "#text": 4688}`, and the
+    /// next path, `EventID.#text`, is then used).
     static func lookup(_ paths: [[String]], in event: [String: Any]) -> Any? {
         for path in paths {
             var current: Any? = event
@@ -151,7 +153,7 @@ public struct SigmaEvaluator: Sendable {
                 current = (current as? [String: Any])?[key]
                 if current == nil { break }
             }
-            if let current { return current }
+            if let current, !(current is [String: Any]) { return current }
         }
         return nil
     }

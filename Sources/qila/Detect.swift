@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import QilaDetect
+
+struct Detect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Sigma rules over JSON-lines events and write alerts as JSON lines.",
+        discussion: """
+            Reads each EVENTS file (plain or gzip-compressed) one line at a time with bounded memory,
+            writes one JSON line per alert to standard output (or --output), shows progress on
+            standard error for long inputs and ends with a summary there: events, lines refused
+            (with their line numbers), rules loaded and refused, alerts per rule, events per second.
+
+            Shipped mappings: \(FieldMapping.shippedNames.joined(separator: ", ")).
+            """)
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Rule files or directories (searched for .yml and .yaml).")
+    var rules: [String]
+
+    @Option(help: "The event format: a shipped mapping's name or a mapping file.")
+    var mapping: String
+
+    @Option(help: "Write alerts to this file instead of standard output.")
+    var output: String?
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    @Option(help: "How many refused lines to list by number before only counting them.")
+    var listRefusedLines = 20
+
+    @Argument(help: "JSON-lines files of events, plain or .gz.")
+    var events: [String]
+
+    func validate() throws {
+        if rules.isEmpty { throw ValidationError("--rules needs at least one file or directory") }
+        if events.isEmpty { throw ValidationError("give at least one events file") }
+    }
+
+    func run() throws {
+        let fieldMapping: FieldMapping
+        do {
+            fieldMapping = try FieldMapping.named(mapping)
+        } catch {
+            throw ValidationError("--mapping: \(error)")
+        }
+        let started = ContinuousClock.now
+        let ruleSet = CompiledRuleSet(paths: rules, mapping: fieldMapping)
+        let compiled = ContinuousClock.now - started
+        let standardError = FileHandle.standardError
+        func note(_ text: String) { standardError.write(Data((text + "\n").utf8)) }
+        for refusal in ruleSet.refusals { note("refused rule: \(refusal)") }
+        note(
+            "\(ruleSet.rules.count) rules loaded, \(ruleSet.refusals.count) refused, \(ruleSet.atomCount) distinct value tests; compiled in \(compiled.seconds) s"
+        )
+        guard !ruleSet.rules.isEmpty else { throw ValidationError("no rule could be loaded from \(rules.joined(separator: ", "))") }
+
+        let sink: FileHandle
+        if let output {
+            guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
+                throw ValidationError("--output: cannot create \(output)")
+            }
+            sink = handle
+        } else {
+            sink = FileHandle.standardOutput
+        }
+        var writer = AlertWriter(sink: sink, rules: ruleSet.rules)
+        var matcher = RuleMatcher(ruleSet)
+        var progress = Progress(enabled: !quiet)
+        var total = 0
+        var refused: [EventError.Kind: Int] = [:]
+        var perRule = [Int](repeating: 0, count: ruleSet.rules.count)
+        let matchStart = ContinuousClock.now
+        for path in events {
+            let reader = try EventLineReader(path: path)
+            progress.file = path
+            try reader.forEachLine { number, line in
+                total += 1
+                switch line {
+                case .failure(let error):
+                    refused[error.kind, default: 0] += 1
+                    if refused.values.reduce(0, +) <= listRefusedLines { note("\(path):\(number): \(error)") }
+                case .success(let bytes):
+                    do throws(EventError) {
+                        try matcher.match(bytes) { match in
+                            perRule[match.rule] += 1
+                            writer.write(match, source: path, line: number, event: bytes)
+                        }
+                    } catch {
+                        refused[error.kind, default: 0] += 1
+                        if refused.values.reduce(0, +) <= listRefusedLines { note("\(path):\(number): \(error)") }
+                    }
+                }
+                if total & 4095 == 0 {
+                    progress.update(events: total, alerts: writer.count, fraction: Double(reader.fileBytesRead) / Double(max(reader.fileSize, 1)))
+                }
+            }
+        }
+        writer.flush()
+        progress.finish()
+        let elapsed = (ContinuousClock.now - matchStart).seconds
+        let refusedTotal = refused.values.reduce(0, +)
+        note("")
+        note("events: \(total) read, \(total - refusedTotal) matched, \(refusedTotal) refused\(refused.isEmpty ? "" : " (" + refused.map { "\($0.value) \($0.key.rawValue)" }.sorted().joined(separator: ", ") + ")")")
+        note("rules: \(ruleSet.rules.count) loaded, \(ruleSet.refusals.count) refused")
+        note("alerts: \(writer.count) from \(perRule.filter { $0 > 0 }.count) rules")
+        for (rule, count) in perRule.enumerated().filter({ $0.element > 0 }).sorted(by: { ($1.element, $0.offset) < ($0.element, $1.offset) }) {
+            let meta = ruleSet.rules[rule]
+            note(String(format: "%8d  %@  %@", count, (meta.level?.rawValue ?? "-").padding(toLength: 13, withPad: " ", startingAt: 0), meta.title))
+        }
+        note(String(format: "time: %.2f s matching (%.0f events/s), %.2f s compiling rules", elapsed, Double(total) / max(elapsed, 1e-9), compiled.seconds))
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// A progress line on standard error, redrawn in place on a terminal, a line every 10 s otherwise.
+struct Progress {
+    let enabled: Bool
+    let terminal = isatty(2) == 1
+    var file = ""
+    private var started = ContinuousClock.now
+    private var last = ContinuousClock.now
+    private var drawn = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    mutating func update(events: Int, alerts: Int, fraction: Double) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        guard now - last >= (terminal ? .milliseconds(500) : .seconds(10)) else { return }
+        last = now
+        let rate = Double(events) / max((now - started).seconds, 1e-9)
+        let line = String(
+            format: "%@: %.0f%%, %d events, %d alerts, %.0f events/s", (file as NSString).lastPathComponent, min(fraction, 1) * 100, events,
+            alerts, rate)
+        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        drawn = true
+    }
+
+    mutating func finish() {
+        if enabled, terminal, drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+/// Alerts as JSON lines, buffered:
+/// `{"rule":{"id","title","level","file"},"source","line","matched":{field:value},"event":{...}}`.
+struct AlertWriter {
+    let sink: FileHandle
+    private var buffer: [UInt8] = []
+    private let prefixes: [[UInt8]]
+    private(set) var count = 0
+
+    init(sink: FileHandle, rules: [SigmaRule]) {
+        self.sink = sink
+        prefixes = rules.map { rule in
+            var text = "{\"rule\":{"
+            text += "\"id\":" + (rule.id.map(JSONString.quote) ?? "null")
+            text += ",\"title\":" + JSONString.quote(rule.title)
+            text += ",\"level\":" + (rule.level.map { JSONString.quote($0.rawValue) } ?? "null")
+            text += ",\"file\":" + (rule.file.map { JSONString.quote(($0 as NSString).lastPathComponent) } ?? "null")
+            text += "},"
+            return Array(text.utf8)
+        }
+        buffer.reserveCapacity(1 << 17)
+    }
+
+    mutating func write(_ match: RuleMatch, source: String, line: Int, event: UnsafeBufferPointer<UInt8>) {
+        count += 1
+        buffer += prefixes[match.rule]
+        buffer += Array("\"source\":\(JSONString.quote(source)),\"line\":\(line),\"matched\":{".utf8)
+        for (index, field) in match.fields.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            buffer += Array((JSONString.quote(field.name) + ":" + JSONString.quote(field.value)).utf8)
+        }
+        buffer += Array("},\"event\":".utf8)
+        buffer.append(contentsOf: event)
+        buffer += Array("}\n".utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        sink.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+enum JSONString {
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
