@@ -101,7 +101,7 @@ struct Detect: ParsableCommand {
         let elapsed = (ContinuousClock.now - matchStart).seconds
         let refusedTotal = refused.values.reduce(0, +)
         note("")
-        note("events: \(total) read, \(total - refusedTotal) matched, \(refusedTotal) refused\(refused.isEmpty ? "" : " (" + refused.map { "\($0.value) \($0.key.rawValue)" }.sorted().joined(separator: ", ") + ")")")
+        note("events: \(total) read, \(total - refusedTotal) examined, \(refusedTotal) refused\(refused.isEmpty ? "" : " (" + refused.map { "\($0.value) \($0.key.rawValue)" }.sorted().joined(separator: ", ") + ")")")
         note("rules: \(ruleSet.rules.count) loaded, \(ruleSet.refusals.count) refused")
         note("alerts: \(writer.count) from \(perRule.filter { $0 > 0 }.count) rules")
         for (rule, count) in perRule.enumerated().filter({ $0.element > 0 }).sorted(by: { ($1.element, $0.offset) < ($0.element, $1.offset) }) {
