@@ -193,7 +193,7 @@ struct BytePattern: Sendable, Hashable {
                     continue
                 case .set(let scalars):
                     let (scalar, length) = Bytes.scalar(in: text, at: s)
-                    if let scalar, scalars.contains(scalar) {
+                    if scalars.contains(scalar) {
                         s += length
                         p += 1
                         continue

@@ -84,11 +84,17 @@ enum Bytes {
         return 4
     }
 
-    /// The scalar at `index`, and its length in bytes.
-    static func scalar(in text: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar?, Int) {
-        let length = min(sequenceLength(text[index]), text.count - index)
-        let slice = UnsafeBufferPointer(rebasing: text[index..<index + length])
-        return (String(decoding: slice, as: UTF8.self).unicodeScalars.first, length)
+    /// The scalar at a byte offset and its length (an invalid or cut-off sequence reads as
+    /// U+FFFD, one byte).
+    @inline(__always)
+    static func scalar(in input: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar, Int) {
+        let lead = input[index]
+        if lead < 0x80 { return (Unicode.Scalar(lead), 1) }
+        let length = sequenceLength(lead)
+        guard index + length <= input.count else { return ("\u{FFFD}", 1) }
+        var value = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+        for offset in 1..<length { value = value << 6 | UInt32(input[index + offset] & 0x3F) }
+        return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
     }
 
     /// The offset of the first byte that breaks UTF-8 well-formedness, or nil when valid.

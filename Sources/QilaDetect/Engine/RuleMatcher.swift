@@ -299,13 +299,7 @@ public struct RuleMatcher {
             }
             return withOriginal(text) { expression.matches(utf8: $0) }
         case .compare(let comparison, let bound):
-            guard let number = Double(original(text).trimmingCharacters(in: .whitespaces)) else { return false }
-            switch comparison {
-            case .lt: return number < bound
-            case .lte: return number <= bound
-            case .gt: return number > bound
-            case .gte: return number >= bound
-            }
+            return comparison.holds(original(text), bound)
         case .cidr(let network):
             return network.contains(original(text))
         }

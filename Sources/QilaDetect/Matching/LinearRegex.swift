@@ -135,7 +135,7 @@ public struct LinearRegex: Sendable {
                     return false
                 }
                 guard position < input.count else { return false }
-                let (scalar, length) = Self.decode(input, position)
+                let (scalar, length) = Bytes.scalar(in: input, at: position)
                 next.clear()
                 for index in 0..<current.count {
                     let pc = current.dense[index]
@@ -154,24 +154,12 @@ public struct LinearRegex: Sendable {
         }
     }
 
-    /// The scalar at a byte offset and its length (invalid bytes read as U+FFFD, one byte).
-    @inline(__always)
-    static func decode(_ input: UnsafeBufferPointer<UInt8>, _ index: Int) -> (Unicode.Scalar, Int) {
-        let lead = input[index]
-        if lead < 0x80 { return (Unicode.Scalar(lead), 1) }
-        let length = Bytes.sequenceLength(lead)
-        guard index + length <= input.count else { return ("\u{FFFD}", 1) }
-        var value = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
-        for offset in 1..<length { value = value << 6 | UInt32(input[index + offset] & 0x3F) }
-        return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
-    }
-
     /// The scalar that ends just before a byte offset, if any.
     static func scalar(before index: Int, in input: UnsafeBufferPointer<UInt8>) -> Unicode.Scalar? {
         guard index > 0 else { return nil }
         var start = index - 1
         while start > 0, input[start] & 0xC0 == 0x80, index - start < 4 { start -= 1 }
-        return decode(input, start).0
+        return Bytes.scalar(in: input, at: start).0
     }
 
     /// Follows jumps, splits and assertions; returns true when `match` is reached.
@@ -220,7 +208,7 @@ public struct LinearRegex: Sendable {
         case .lineEnd: return position == count || input[position] == 0x0A
         case .wordBoundary, .notWordBoundary:
             let before = isWord(Self.scalar(before: position, in: input))
-            let after = position < count && isWord(Self.decode(input, position).0)
+            let after = position < count && isWord(Bytes.scalar(in: input, at: position).0)
             return (before != after) == (assertion == .wordBoundary)
         }
     }

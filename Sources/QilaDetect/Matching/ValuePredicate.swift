@@ -10,20 +10,27 @@ enum ValuePredicate: Sendable {
     /// The field is missing or null.
     case null
 
-    enum Comparison: Sendable { case lt, lte, gt, gte }
+    enum Comparison: Sendable {
+        case lt, lte, gt, gte
+
+        /// The text read as a number compares so with the bound; text that is no number never does.
+        func holds(_ text: String, _ bound: Double) -> Bool {
+            guard let number = Double(text.trimmingCharacters(in: .whitespaces)) else { return false }
+            switch self {
+            case .lt: return number < bound
+            case .lte: return number <= bound
+            case .gt: return number > bound
+            case .gte: return number >= bound
+            }
+        }
+    }
 
     func matches(_ text: String) -> Bool {
         switch self {
         case .strings(let matchers): return matchers.contains { $0.matches(text) }
         case .regex(let expression): return expression.matches(text)
         case .compare(let comparison, let bound):
-            guard let number = Double(text.trimmingCharacters(in: .whitespaces)) else { return false }
-            switch comparison {
-            case .lt: return number < bound
-            case .lte: return number <= bound
-            case .gt: return number > bound
-            case .gte: return number >= bound
-            }
+            return comparison.holds(text, bound)
         case .cidr(let network): return network.contains(text)
         case .null: return false
         }
