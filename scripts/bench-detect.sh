@@ -5,7 +5,9 @@
 #
 #   scripts/bench-detect.sh [WORKDIR]
 #
-# Environment: QILA_RUNS (default 5) and PEER_RUNS (default 1; one peer run takes about 2-3 min).
+# Environment: QILA_RUNS (default 5) and PEER_RUNS (default 1; one peer run takes about 2-3 min);
+# QILA_MAPPING (default windows-flat-sysmon, the Sysmon taxonomy the peer converts to; windows-flat
+# also covers Security 4688 as process creation).
 # The peer's Python packages come from PyPI into WORKDIR/venv on first use.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +34,7 @@ qila="$(cd "$root" && swift build -c release --show-bin-path)/qila"
 for i in $(seq "$qila_runs"); do
   echo "qila run $i" >&2
   taskset -c 0 /usr/bin/time -f "peak_rss_kb %M wall_s %e" "$qila" detect --quiet \
-    --rules "$shared/corpora/sigma/rules" --mapping windows-flat "$work/events.jsonl" \
+    --rules "$shared/corpora/sigma/rules" --mapping "${QILA_MAPPING:-windows-flat-sysmon}" "$work/events.jsonl" \
     --output "$work/alerts.jsonl" 2> "$work/qila-$i.log"
 done
 for i in $(seq "$peer_runs"); do

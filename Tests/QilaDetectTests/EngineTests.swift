@@ -278,4 +278,42 @@ struct EngineTests {
         #expect(try FieldMapping.named("aws-cloudtrail").paths(for: "userIdentity.type").contains(["userIdentity", "type"]))
         #expect(throws: SigmaError.self) { try FieldMapping.named("no-such-format") }
     }
+
+    @Test("windows-flat covers Security 4688 as process creation; windows-flat-sysmon extends it with Sysmon's taxonomy only")
+    func sysmonOnlyMapping() throws {
+        let rule = """
+            title: whoami
+            logsource: {product: windows, category: process_creation}
+            detection:
+              selection: {Image|endswith: '\\whoami.exe'}
+              condition: selection
+            """
+        let audit = #"{"Channel":"Security","EventID":4688,"NewProcessName":"C:\\Windows\\System32\\whoami.exe"}"#
+        let sysmon = #"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Image":"C:\\Windows\\System32\\whoami.exe"}"#
+        let rules = try SigmaRuleParser().parse(yaml: rule, file: "whoami.yml").map { try $0.get() }
+        let both = try CompiledRuleSet(rules: rules, mapping: .named("windows-flat"))
+        let sysmonOnly = try CompiledRuleSet(rules: rules, mapping: .named("windows-flat-sysmon"))
+        var matcher = RuleMatcher(both)
+        #expect(try matcher.match(audit).count == 1)
+        #expect(try matcher.match(sysmon).count == 1)
+        matcher = RuleMatcher(sysmonOnly)
+        #expect(try matcher.match(audit).isEmpty)
+        #expect(try matcher.match(sysmon).count == 1)
+        let extended = try FieldMapping.named("windows-flat-sysmon")
+        #expect(extended.paths(for: "Image") == (try FieldMapping.named("windows-flat")).paths(for: "Image"))
+    }
+
+    @Test("a mapping that extends itself is refused with the file named")
+    func mappingCycle() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qila-mapping-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "name: a\nextends: b\n".write(to: folder.appendingPathComponent("a.yml"), atomically: true, encoding: .utf8)
+        try "name: b\nextends: a\n".write(to: folder.appendingPathComponent("b.yml"), atomically: true, encoding: .utf8)
+        #expect {
+            try FieldMapping(contentsOf: folder.appendingPathComponent("a.yml"))
+        } throws: { error in
+            "\(error)".contains("cycle")
+        }
+    }
 }

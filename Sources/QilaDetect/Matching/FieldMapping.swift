@@ -39,7 +39,7 @@ public struct FieldMapping: Sendable {
         guard let folder = Bundle.module.url(forResource: "mappings", withExtension: nil),
             let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
         else { return [] }
-        return files.filter { $0.hasSuffix(".yml") && $0 != "windows-logsources.yml" }.map { String($0.dropLast(4)) }.sorted()
+        return files.filter { $0.hasSuffix(".yml") && !$0.contains("logsources") }.map { String($0.dropLast(4)) }.sorted()
     }
 
     /// A shipped mapping by name (`windows-flat`), or a mapping file by path.
@@ -55,27 +55,54 @@ public struct FieldMapping: Sendable {
         return try FieldMapping(contentsOf: folder.appendingPathComponent("\(nameOrPath).yml"))
     }
 
-    /// Loads a mapping file; errors name the file and what is wrong.
+    /// Loads a mapping file; errors name the file and what is wrong. `extends: NAME` starts from
+    /// another mapping file in the same folder (its fields, default paths and log sources); the
+    /// file's own `fields` are added over the base's, its `default` and log sources replace them.
+    /// `logsources_from` names one file or a list of files whose `logsources` are included.
     public init(contentsOf url: URL) throws {
+        try self.init(contentsOf: url, extending: [])
+    }
+
+    private init(contentsOf url: URL, extending chain: [String]) throws {
         let text = try String(contentsOf: url, encoding: .utf8)
         guard let root = try Yams.compose(yaml: text)?.mapping, let name = root["name"]?.string else {
             throw SigmaError("a mapping needs a name and fields", file: url.lastPathComponent)
         }
-        var fields: [String: [[String]]] = [:]
+        var base: FieldMapping?
+        if let parent = root["extends"] {
+            guard let parentName = parent.string else {
+                throw SigmaError("extends names one mapping file", file: url.lastPathComponent, line: parent.mark?.line)
+            }
+            let file = parentName.hasSuffix(".yml") ? parentName : parentName + ".yml"
+            guard !chain.contains(file), file != url.lastPathComponent else {
+                throw SigmaError("extends '\(parentName)' forms a cycle", file: url.lastPathComponent, line: parent.mark?.line)
+            }
+            base = try FieldMapping(contentsOf: url.deletingLastPathComponent().appendingPathComponent(file), extending: chain + [url.lastPathComponent])
+        }
+        var fields: [String: [[String]]] = base?.fields ?? [:]
         for (key, value) in root["fields"]?.mapping ?? [:] {
             guard let field = key.string, let paths = value.sequence?.compactMap(\.string) else {
                 throw SigmaError("each field maps to a list of paths", file: url.lastPathComponent, line: key.mark?.line)
             }
             fields[field] = paths.map(Self.split)
         }
-        self.init(name: name, fields: fields, defaultPaths: root["default"]?.sequence?.compactMap(\.string) ?? ["{field}"])
+        self.init(
+            name: name, fields: fields,
+            defaultPaths: root["default"]?.sequence?.compactMap(\.string) ?? base?.defaultPaths ?? ["{field}"],
+            logSources: base?.logSources)
         var sources = root["logsources"].map { [($0, url)] } ?? []
-        if let included = root["logsources_from"]?.string {
-            let other = url.deletingLastPathComponent().appendingPathComponent(included)
-            guard let text = try? String(contentsOf: other, encoding: .utf8), let list = try Yams.compose(yaml: text)?.mapping?["logsources"] else {
-                throw SigmaError("logsources_from names '\(included)', which is not a readable mapping file with logsources", file: url.lastPathComponent)
+        if let included = root["logsources_from"] {
+            let names = included.string.map { [$0] } ?? included.sequence?.compactMap(\.string) ?? []
+            if names.isEmpty {
+                throw SigmaError("logsources_from names a file or a list of files", file: url.lastPathComponent, line: included.mark?.line)
             }
-            sources.append((list, other))
+            for included in names {
+                let other = url.deletingLastPathComponent().appendingPathComponent(included)
+                guard let text = try? String(contentsOf: other, encoding: .utf8), let list = try Yams.compose(yaml: text)?.mapping?["logsources"] else {
+                    throw SigmaError("logsources_from names '\(included)', which is not a readable mapping file with logsources", file: url.lastPathComponent)
+                }
+                sources.append((list, other))
+            }
         }
         if !sources.isEmpty {
             var conditions: [LogSourceCondition] = []
