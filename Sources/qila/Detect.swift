@@ -20,6 +20,9 @@ struct Detect: ParsableCommand {
     @Option(help: "The event format: a shipped mapping's name or a mapping file.")
     var mapping: String
 
+    @Option(help: "A YAML file of values for the %name% placeholders of the expand modifier.")
+    var placeholders: String?
+
     @Option(help: "Write alerts to this file instead of standard output.")
     var output: String?
 
@@ -44,8 +47,9 @@ struct Detect: ParsableCommand {
         } catch {
             throw ValidationError("--mapping: \(error)")
         }
+        let values = try SigmaPlaceholders.load(placeholders)
         let started = ContinuousClock.now
-        let ruleSet = CompiledRuleSet(paths: rules, mapping: fieldMapping)
+        let ruleSet = CompiledRuleSet(paths: rules, mapping: fieldMapping, placeholders: values)
         let compiled = ContinuousClock.now - started
         let standardError = FileHandle.standardError
         func note(_ text: String) { standardError.write(Data((text + "\n").utf8)) }

@@ -65,8 +65,8 @@ public final class CompiledRuleSet: Sendable {
     }
 
     /// Loads and compiles the rules under some paths; refusals from reading come first.
-    public convenience init(paths: [String], mapping: FieldMapping) {
-        let report = RuleSetLoader(mapping: mapping).load(paths)
+    public convenience init(paths: [String], mapping: FieldMapping, placeholders: SigmaPlaceholders = .none) {
+        let report = RuleSetLoader(mapping: mapping, placeholders: placeholders).load(paths)
         self.init(rules: report.rules, mapping: mapping, loadingRefusals: report.refusals)
     }
 
@@ -98,6 +98,7 @@ struct AtomCheck: Sendable {
         case wildcard(BytePattern, cased: Bool)
         case regex(LinearRegex)
         case compare(ValuePredicate.Comparison, Double)
+        case timePart(TimePart, ValuePredicate.Comparison, Double)
         case cidr(Network)
     }
 
@@ -182,6 +183,7 @@ struct FieldMatcherBuilder: Sendable {
             if expression.requiredLiterals.isEmpty { others.append(check) }
             for literal in expression.requiredLiterals { addLiteral(literal, check) }
         case .compare(let comparison, let bound): others.append(AtomCheck(atom: atom, kind: .compare(comparison, bound)))
+        case .timePart(let part, let comparison, let bound): others.append(AtomCheck(atom: atom, kind: .timePart(part, comparison, bound)))
         case .cidr(let network): others.append(AtomCheck(atom: atom, kind: .cidr(network)))
         case .null: break
         }

@@ -300,6 +300,8 @@ public struct RuleMatcher {
             return withOriginal(text) { expression.matches(utf8: $0) }
         case .compare(let comparison, let bound):
             return comparison.holds(original(text), bound)
+        case .timePart(let part, let comparison, let bound):
+            return part.value(in: original(text)).map { comparison.holds(Double($0), bound) } ?? false
         case .cidr(let network):
             return network.contains(original(text))
         }

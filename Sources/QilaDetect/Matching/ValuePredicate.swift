@@ -6,17 +6,24 @@ enum ValuePredicate: Sendable {
     case strings([WildcardMatcher])
     case regex(LinearRegex)
     case compare(Comparison, Double)
+    /// A part of a date in the event value (`hour`) compared with the rule's number.
+    case timePart(TimePart, Comparison, Double)
     case cidr(Network)
     /// The field is missing or null.
     case null
 
     enum Comparison: Sendable {
-        case lt, lte, gt, gte
+        case eq, lt, lte, gt, gte
 
         /// The text read as a number compares so with the bound; text that is no number never does.
         func holds(_ text: String, _ bound: Double) -> Bool {
             guard let number = Double(text.trimmingCharacters(in: .whitespaces)) else { return false }
+            return holds(number, bound)
+        }
+
+        func holds(_ number: Double, _ bound: Double) -> Bool {
             switch self {
+            case .eq: return number == bound
             case .lt: return number < bound
             case .lte: return number <= bound
             case .gt: return number > bound
@@ -31,6 +38,8 @@ enum ValuePredicate: Sendable {
         case .regex(let expression): return expression.matches(text)
         case .compare(let comparison, let bound):
             return comparison.holds(text, bound)
+        case .timePart(let part, let comparison, let bound):
+            return part.value(in: text).map { comparison.holds(Double($0), bound) } ?? false
         case .cidr(let network): return network.contains(text)
         case .null: return false
         }
@@ -40,8 +49,8 @@ enum ValuePredicate: Sendable {
     static func compile(_ value: SigmaValue, modifiers: [SigmaModifier]) throws -> ValuePredicate {
         let set = Set(modifiers)
         let cased = set.contains(.cased)
-        if let unsupported = modifiers.first(where: { [.expand, .minute, .hour, .day, .week, .month, .year].contains($0) }) {
-            throw SigmaError("the \(unsupported.rawValue) modifier is not supported by this version of Qila yet")
+        if modifiers.contains(.expand) {
+            throw SigmaError("expand needs placeholder values, given when the rules are read")
         }
         if case .null = value { return .null }
         let text: SigmaString
@@ -50,6 +59,16 @@ enum ValuePredicate: Sendable {
         case .number(let number): text = SigmaString(literal: number)
         case .bool(let bool): text = SigmaString(literal: String(bool))
         case .null: return .null
+        }
+        if let part = modifiers.lazy.compactMap(TimePart.init).first {
+            guard let bound = Double(text.plain ?? ""), bound == bound.rounded() else {
+                throw SigmaError("\(modifiers.map(\.rawValue).joined(separator: "|")) needs a whole number, not '\(text)'")
+            }
+            let comparison = modifiers.lazy.compactMap(Self.comparison).first ?? .eq
+            guard comparison != .eq || part.range.contains(Int(bound)) else {
+                throw SigmaError("\(part.modifier.rawValue) is between \(part.range.lowerBound) and \(part.range.upperBound), so it is never \(text)")
+            }
+            return .timePart(part, comparison, bound)
         }
         if let comparison = modifiers.lazy.compactMap(Self.comparison).first {
             guard let bound = Double(text.plain ?? "") else {
@@ -183,6 +202,143 @@ extension SigmaValue {
         case .number(let text): return text
         default: return nil
         }
+    }
+}
+
+/// The parts of a date the time modifiers read. The date is taken as written in the event, without
+/// time-zone conversion (as the specification says): `2024-03-05T22:10:00+05:00` has hour 22. A
+/// value of only digits is a Unix time in seconds (10 digits or fewer) or milliseconds, in UTC.
+enum TimePart: Sendable {
+    case minute, hour, day, week, month, year
+
+    init?(_ modifier: SigmaModifier) {
+        switch modifier {
+        case .minute: self = .minute
+        case .hour: self = .hour
+        case .day: self = .day
+        case .week: self = .week
+        case .month: self = .month
+        case .year: self = .year
+        default: return nil
+        }
+    }
+
+    var modifier: SigmaModifier {
+        switch self {
+        case .minute: .minute
+        case .hour: .hour
+        case .day: .day
+        case .week: .week
+        case .month: .month
+        case .year: .year
+        }
+    }
+
+    /// The values this part can take; `week` is the ISO 8601 week (1 to 53).
+    var range: ClosedRange<Int> {
+        switch self {
+        case .minute: 0...59
+        case .hour: 0...23
+        case .day: 1...31
+        case .week: 1...53
+        case .month: 1...12
+        case .year: 0...9999
+        }
+    }
+
+    func value(in text: String) -> Int? {
+        guard let date = CivilTime(text) else { return nil }
+        switch self {
+        case .minute: return date.minute
+        case .hour: return date.hour
+        case .day: return date.day
+        case .month: return date.month
+        case .year: return date.year
+        case .week: return date.isoWeek
+        }
+    }
+}
+
+/// A calendar date and time of day read from an ISO 8601 text (`2024-03-05`, `2024-03-05T22:10`,
+/// `2024-03-05 22:10:07.123Z`) or from a Unix time.
+struct CivilTime: Equatable {
+    var year: Int, month: Int, day: Int
+    var hour: Int?, minute: Int?
+
+    init(year: Int, month: Int, day: Int, hour: Int? = nil, minute: Int? = nil) {
+        (self.year, self.month, self.day, self.hour, self.minute) = (year, month, day, hour, minute)
+    }
+
+    init?(_ text: String) {
+        let bytes = Array(text.utf8.drop { $0 == UInt8(ascii: " ") })
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[range] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        if !bytes.isEmpty, bytes.count <= 13, let epoch = number(0..<bytes.count) {
+            let seconds = bytes.count > 10 ? epoch / 1000 : epoch
+            let days = seconds / 86_400
+            self = Self.civil(days: days)
+            hour = seconds % 86_400 / 3600
+            minute = seconds % 3600 / 60
+            return
+        }
+        guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            (1...12).contains(month), (1...Self.daysIn(month, of: year)).contains(day)
+        else { return nil }
+        self.init(year: year, month: month, day: day)
+        if bytes.count >= 16, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "), bytes[13] == UInt8(ascii: ":"),
+            let hour = number(11..<13), let minute = number(14..<16), hour < 24, minute < 60
+        {
+            self.hour = hour
+            self.minute = minute
+        }
+    }
+
+    static func daysIn(_ month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date.
+    static func days(year: Int, month: Int, day: Int) -> Int {
+        // Count from 1 March so that the leap day ends the counting year.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civil(days: Int) -> CivilTime {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return CivilTime(year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
+    }
+
+    /// The ISO 8601 week number: weeks start on Monday, and week 1 holds the year's first Thursday.
+    var isoWeek: Int {
+        let count = Self.days(year: year, month: month, day: day)
+        let weekday = ((count + 3) % 7 + 7) % 7 + 1  // 1970-01-01 was a Thursday (4)
+        let thursday = count - weekday + 4
+        let thursdayYear = Self.civil(days: thursday).year
+        return (thursday - Self.days(year: thursdayYear, month: 1, day: 1)) / 7 + 1
     }
 }
 

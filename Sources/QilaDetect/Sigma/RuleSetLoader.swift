@@ -10,9 +10,11 @@ public struct RuleSetLoader: Sendable {
     }
 
     public var mapping: FieldMapping
+    public var placeholders: SigmaPlaceholders
 
-    public init(mapping: FieldMapping = .flat) {
+    public init(mapping: FieldMapping = .flat, placeholders: SigmaPlaceholders = .none) {
         self.mapping = mapping
+        self.placeholders = placeholders
     }
 
     /// Reads `.yml` and `.yaml` files below each path (or the files themselves), in a stable order.
@@ -36,7 +38,7 @@ public struct RuleSetLoader: Sendable {
             }
         }
         files.sort { $0.path < $1.path }
-        let parser = SigmaRuleParser()
+        let parser = SigmaRuleParser(placeholders: placeholders)
         for url in files {
             report.files += 1
             guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {

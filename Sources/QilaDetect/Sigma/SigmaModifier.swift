@@ -30,6 +30,10 @@ public enum SigmaModifier: String, Sendable, Hashable, CaseIterable {
         if !set.intersection(comparisons).isEmpty, !set.subtracting(comparisons.union(timeParts)).isEmpty {
             return "lt, lte, gt and gte compare numbers and combine only with a time part"
         }
+        if set.intersection(timeParts).count > 1 { return "only one of minute, hour, day, week, month and year may be used" }
+        if !set.intersection(timeParts).isEmpty, !set.subtracting(timeParts.union(comparisons).union([.neq, .all])).isEmpty {
+            return "minute, hour, day, week, month and year read a date and combine only with lt, lte, gt, gte, neq and all"
+        }
         if set.contains(.exists), set.count > 1 { return "exists stands alone" }
         if set.contains(.cidr), set.count > 1 { return "cidr stands alone" }
         if set.contains(.fieldref), !set.subtracting([.fieldref, .contains, .startswith, .endswith, .cased, .neq]).isEmpty {

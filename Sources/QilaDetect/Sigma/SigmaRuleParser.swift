@@ -4,7 +4,12 @@ import Yams
 /// Reads Sigma rules from YAML, refusing each broken rule with its reason and place while the
 /// others load. A file may hold several YAML documents.
 public struct SigmaRuleParser: Sendable {
-    public init() {}
+    /// Values for the placeholders of `expand`; a rule that uses one without values is refused.
+    public var placeholders: SigmaPlaceholders
+
+    public init(placeholders: SigmaPlaceholders = .none) {
+        self.placeholders = placeholders
+    }
 
     /// One entry per YAML document: the rule, or why it was refused.
     public func parse(yaml: String, file: String? = nil) -> [Result<SigmaRule, SigmaError>] {
@@ -155,7 +160,7 @@ public struct SigmaRuleParser: Sendable {
             if let conflict = SigmaModifier.conflict(in: modifiers) {
                 throw fail("field '\(key)': \(conflict)", at: keyNode)
             }
-            let values: [SigmaValue]
+            var values: [SigmaValue]
             if let list = valueNode.sequence {
                 values = try list.map(value)
             } else if valueNode.mapping != nil {
@@ -163,9 +168,27 @@ public struct SigmaRuleParser: Sendable {
             } else {
                 values = [try value(valueNode)]
             }
+            if modifiers.contains(.expand) {
+                values = try expand(values, field: parts[0], at: valueNode)
+                modifiers.removeAll { $0 == .expand }
+            }
             items.append(FieldItem(field: parts[0], modifiers: modifiers, values: values, line: keyNode.mark?.line))
         }
         return items
+    }
+
+    /// Replaces each value's `%name%` placeholders by their configured values.
+    func expand(_ values: [SigmaValue], field: String, at node: Node) throws -> [SigmaValue] {
+        try values.flatMap { value -> [SigmaValue] in
+            guard case .string = value, let text = value.rawText else { return [value] }
+            do throws(SigmaPlaceholders.MissingPlaceholder) {
+                return try placeholders.expand(text).map { .string(SigmaString(parsing: $0)) }
+            } catch {
+                throw fail(
+                    "field '\(field)' expands the placeholder %\(error.name)%, which has no values here; "
+                        + "give its values in a placeholders file (--placeholders FILE)", at: node)
+            }
+        }
     }
 
     func value(_ node: Node) throws -> SigmaValue {
