@@ -86,12 +86,15 @@ public final class EventLineReader {
             }
         }
 
-        let first = try handle.read(upToCount: chunkSize) ?? Data()
-        fileBytesRead = first.count
-        if first.starts(with: [0x1F, 0x8B]) {
+        // One buffer for the whole file, filled by read(2): no allocation (and no fresh pages
+        // for the kernel to clear) per chunk.
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
+        defer { buffer.deallocate() }
+        var filled = try fill(buffer)
+        if filled >= 2, buffer[0] == 0x1F, buffer[1] == 0x8B {
             let decompressor = CompressionAlgorithm.gzip().decompressor
             try decompressor.startStream()
-            var input = ByteBuffer(bytes: first)
+            var input = ByteBuffer(bytes: UnsafeBufferPointer(rebasing: buffer[..<filled]))
             var output = ByteBuffer()
             output.reserveCapacity(chunkSize)
             var truncated = false
@@ -116,10 +119,10 @@ public final class EventLineReader {
                     continue
                 }
                 if input.readableBytes == 0 {
-                    guard let more = try handle.read(upToCount: chunkSize), !more.isEmpty else { break }
-                    fileBytesRead += more.count
+                    filled = try fill(buffer)
+                    guard filled > 0 else { break }
                     input.discardReadBytes()
-                    input.writeBytes(more)
+                    input.writeBytes(UnsafeBufferPointer(rebasing: buffer[..<filled]))
                 }
             }
             if !truncated {
@@ -141,14 +144,28 @@ public final class EventLineReader {
                 throw SigmaError("the gzip stream ends early (truncated file?) after line \(number)", file: path)
             }
         } else {
-            var data = first
-            while !data.isEmpty {
-                try data.withUnsafeBytes { try consume($0.bindMemory(to: UInt8.self), final: false) }
-                data = try handle.read(upToCount: chunkSize) ?? Data()
-                fileBytesRead += data.count
+            while filled > 0 {
+                try consume(UnsafeBufferPointer(rebasing: buffer[..<filled]), final: false)
+                filled = try fill(buffer)
             }
         }
         try consume(UnsafeBufferPointer(start: nil, count: 0), final: true)
+    }
+
+    /// Reads up to the buffer's size (less only at the end of the file); 0 at the end.
+    private func fill(_ buffer: UnsafeMutableBufferPointer<UInt8>) throws -> Int {
+        var total = 0
+        while total < buffer.count {
+            let count = read(handle.fileDescriptor, buffer.baseAddress! + total, buffer.count - total)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SigmaError("cannot read the file: \(String(cString: strerror(errno)))", file: path)
+            }
+            if count == 0 { break }
+            total += count
+        }
+        fileBytesRead += total
+        return total
     }
 
     private func tooLong() -> EventError {

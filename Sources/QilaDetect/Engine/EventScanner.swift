@@ -268,11 +268,17 @@ struct EventScanner: Sendable {
             let backslash = SIMD16<UInt8>(repeating: UInt8(ascii: "\\"))
             let space = SIMD16<UInt8>(repeating: 0x20)
             while position < count {
-                // Sixteen bytes at a time while none of them is special.
+                // Sixteen bytes at a time while none of them is special; then straight to the
+                // first special one (not one byte at a time with a reload per byte).
                 while position + 16 <= count {
                     let chunk = base.loadUnaligned(fromByteOffset: position, as: SIMD16<UInt8>.self)
                     let special = (chunk .== quote) .| (chunk .== backslash) .| (chunk .< space)
-                    if any(special) { break }
+                    if any(special) {
+                        while bytes[position] != UInt8(ascii: "\"") && bytes[position] != UInt8(ascii: "\\") && bytes[position] >= 0x20 {
+                            position += 1
+                        }
+                        break
+                    }
                     position += 16
                 }
                 guard position < count else { break }
