@@ -169,6 +169,35 @@ struct EngineTests {
         }
     }
 
+    @Test("multi-pattern search with long patterns through windows finds exactly the naive occurrences")
+    func windowedPatterns() {
+        var random = SplitMix(state: 23)
+        for round in 0..<300 {
+            // A small alphabet makes windows shared by many patterns and occurrences overlap.
+            let alphabet = Array((round % 2 == 0 ? "ab\\" : "abcdefgh0123=").utf8)
+            let patterns = (0..<Int.random(in: 1...400, using: &random)).map { _ in
+                (0..<Int.random(in: 1...24, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            }
+            var text = (0..<Int.random(in: 0...300, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            // Plant some patterns so that long ones occur too.
+            for _ in 0..<3 where !patterns.isEmpty {
+                let pattern = patterns.randomElement(using: &random)!
+                text.insert(contentsOf: pattern, at: Int.random(in: 0...text.count, using: &random))
+            }
+            // Every other round with the long patterns in the window index whatever their number.
+            let matcher = MultiPattern(patterns: patterns, automatonBudget: round % 4 < 2 ? 0 : MultiPattern.automatonBudget)
+            var found: Set<[Int]> = []
+            text.withUnsafeBufferPointer { buffer in matcher.scan(buffer) { found.insert([$0, $1]) } }
+            var expected: Set<[Int]> = []
+            for (index, pattern) in patterns.enumerated() where pattern.count <= text.count {
+                for end in pattern.count...text.count where Array(text[(end - pattern.count)..<end]) == pattern {
+                    expected.insert([index, end])
+                }
+            }
+            #expect(found == expected, "round \(round)")
+        }
+    }
+
     @Test("byte wildcard patterns agree with the reference matcher")
     func bytePatterns() {
         var random = SplitMix(state: 5)

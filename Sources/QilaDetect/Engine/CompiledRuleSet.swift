@@ -17,6 +17,10 @@ public final class CompiledRuleSet: Sendable {
     public let mapping: FieldMapping
 
     let programs: [RuleProgram]
+    /// Every rule's condition as one flat program (`ConditionCode`), read without reference
+    /// counting while matching; `codeStart[rule]` is where the rule's starts.
+    let code: [Int32]
+    let codeStart: [Int32]
     let fields: [FieldPlan]
     let atomRules: [[Int32]]
     let atomFields: [Int32]
@@ -46,6 +50,14 @@ public final class CompiledRuleSet: Sendable {
         }
         self.rules = kept
         self.programs = programs
+        var code: [Int32] = []
+        var codeStart: [Int32] = []
+        for program in programs {
+            codeStart.append(Int32(code.count))
+            ConditionCode.emit(program.condition, program.searches, into: &code)
+        }
+        self.code = code
+        self.codeStart = codeStart
         self.refusals = loadingRefusals + refusals
         self.mapping = mapping
         let plan = builder.logSourcePlan(rules: kept)
@@ -110,12 +122,12 @@ struct AtomCheck: Sendable {
 final class FieldMatcher: Sendable {
     let exact: ByteKeyTable
     let exactChecks: [[AtomCheck]]
-    let automaton: AhoCorasick
+    let automaton: MultiPattern
     let patternChecks: [[AtomCheck]]
     /// Checks with no literal to look for first.
     let others: [AtomCheck]
 
-    init(exact: ByteKeyTable, exactChecks: [[AtomCheck]], automaton: AhoCorasick, patternChecks: [[AtomCheck]], others: [AtomCheck]) {
+    init(exact: ByteKeyTable, exactChecks: [[AtomCheck]], automaton: MultiPattern, patternChecks: [[AtomCheck]], others: [AtomCheck]) {
         self.exact = exact
         self.exactChecks = exactChecks
         self.automaton = automaton
@@ -193,7 +205,7 @@ struct FieldMatcherBuilder: Sendable {
         var table = ByteKeyTable(capacity: exactChecks.count)
         for (key, index) in exactIndex { table.set(key, Int32(index)) }
         return FieldMatcher(
-            exact: table, exactChecks: exactChecks, automaton: AhoCorasick(patterns: patterns), patternChecks: patternChecks,
+            exact: table, exactChecks: exactChecks, automaton: MultiPattern(patterns: patterns), patternChecks: patternChecks,
             others: others)
     }
 }
@@ -205,6 +217,70 @@ indirect enum ConditionProgram: Sendable {
     case or([ConditionProgram])
     case not(ConditionProgram)
     case constant(Bool)
+}
+
+/// A condition flattened into 32-bit words, so that evaluating it touches one array and no
+/// reference-counted values. Each node is `[operation, size in words, operands...]`:
+///
+///     constant  [0, 3, 0|1]
+///     and, or   [1|2, size, child nodes...]
+///     not       [3, size, child node]
+///     values    [4, size, field, flags (1 all, 2 matches null, 4 negated), atoms...]
+///     exists    [5, 4, field, 0|1]
+///     fieldref  [6, 5, field, other field, negated]
+///     keywords  [7, size, all, atoms...]
+///
+/// A search becomes the `or` of its maps, each the `and` of its items.
+enum ConditionCode {
+    static let constant: Int32 = 0, and: Int32 = 1, or: Int32 = 2, not: Int32 = 3
+    static let values: Int32 = 4, exists: Int32 = 5, reference: Int32 = 6, keywords: Int32 = 7
+    static let all: Int32 = 1, matchesNull: Int32 = 2, negated: Int32 = 4
+
+    static func emit(_ condition: ConditionProgram, _ searches: [SearchProgram], into code: inout [Int32]) {
+        switch condition {
+        case .constant(let value): code += [constant, 3, value ? 1 : 0]
+        case .search(let index): emit(searches[index], into: &code)
+        case .not(let inner): node(not, &code) { emit(inner, searches, into: &$0) }
+        case .and(let parts): group(and, parts.count, &code) { emit(parts[$0], searches, into: &$1) }
+        case .or(let parts): group(or, parts.count, &code) { emit(parts[$0], searches, into: &$1) }
+        }
+    }
+
+    static func emit(_ search: SearchProgram, into code: inout [Int32]) {
+        switch search {
+        case .keywords(let atoms, let all):
+            code += [keywords, Int32(3 + atoms.count), all ? 1 : 0] + atoms
+        case .maps(let maps):
+            group(or, maps.count, &code) { map, code in
+                group(and, maps[map].count, &code) { emit(maps[map][$0], into: &$1) }
+            }
+        }
+    }
+
+    static func emit(_ item: ItemProgram, into code: inout [Int32]) {
+        switch item.kind {
+        case .exists(let expected): code += [exists, 4, item.field, expected ? 1 : 0]
+        case .reference(let other): code += [reference, 5, item.field, other, item.negated ? 1 : 0]
+        case .values:
+            let flags = (item.all ? all : 0) | (item.matchesNull ? matchesNull : 0) | (item.negated ? negated : 0)
+            code += [values, Int32(4 + item.atoms.count), item.field, flags] + item.atoms
+        }
+    }
+
+    /// An `and` or `or` of several parts; one part stands alone.
+    private static func group(_ operation: Int32, _ count: Int, _ code: inout [Int32], _ part: (Int, inout [Int32]) -> Void) {
+        if count == 1 { return part(0, &code) }
+        node(operation, &code) { code in
+            for index in 0..<count { part(index, &code) }
+        }
+    }
+
+    private static func node(_ operation: Int32, _ code: inout [Int32], _ children: (inout [Int32]) -> Void) {
+        let start = code.count
+        code += [operation, 0]
+        children(&code)
+        code[start + 1] = Int32(code.count - start)
+    }
 }
 
 struct ItemProgram: Sendable {

@@ -33,6 +33,10 @@ public struct RuleMatcher {
     public var maximumEventSize = 1 << 20
 
     /// One text of a field: original bytes (in the line or the arena) and lowercase bytes (arena).
+    /// The address read from the value being scanned (`addressText` is its text counter).
+    private var address: IPAddress?
+    private var addressText: UInt32 = 0
+
     private struct Text {
         var inLine: Bool
         var original: Range<Int>
@@ -96,8 +100,11 @@ public struct RuleMatcher {
             candidates.append(rule)
         }
         candidates.sort()
-        for rule in candidates where evaluate(ruleSet.programs[Int(rule)].condition, Int(rule)) {
-            found(RuleMatch(rule: Int(rule), fields: matchedFields(Int(rule))))
+        let ruleSet = self.ruleSet
+        ruleSet.code.withUnsafeBufferPointer { code in
+            for rule in candidates where evaluate(code, Int(ruleSet.codeStart[Int(rule)])) {
+                found(RuleMatch(rule: Int(rule), fields: matchedFields(Int(rule))))
+            }
         }
     }
 
@@ -255,6 +262,12 @@ public struct RuleMatcher {
         for index in fieldTexts[field] {
             let text = texts[index]
             textCounter &+= 1
+            if textCounter == 0 {
+                // Wrapped after four billion values: forget the stamps of the last round.
+                for index in verifyStamp.indices { verifyStamp[index] = 0 }
+                addressText = 0
+                textCounter = 1
+            }
             let lower = text.lower
             let arena = self.arena  // no copy: nothing appends to the arena while matching
             arena.withUnsafeBufferPointer { arenaBytes in
@@ -287,7 +300,7 @@ public struct RuleMatcher {
         if holds { fire(atom, bucket) }
     }
 
-    private func verify(_ kind: AtomCheck.Kind, _ text: Text) -> Bool {
+    private mutating func verify(_ kind: AtomCheck.Kind, _ text: Text) -> Bool {
         switch kind {
         case .hit, .prefix, .suffix: return true
         case .wildcard(let pattern, let cased):
@@ -303,7 +316,12 @@ public struct RuleMatcher {
         case .timePart(let part, let comparison, let bound):
             return part.value(in: original(text)).map { comparison.holds(Double($0), bound) } ?? false
         case .cidr(let network):
-            return network.contains(original(text))
+            // One reading of the address per value, however many networks a rule set lists.
+            if addressText != textCounter {
+                addressText = textCounter
+                address = withOriginal(text) { IPAddress(utf8: $0) }
+            }
+            return address.map(network.contains) ?? false
         }
     }
 
@@ -320,61 +338,72 @@ public struct RuleMatcher {
 
     // MARK: conditions
 
-    private mutating func evaluate(_ condition: ConditionProgram, _ rule: Int) -> Bool {
-        switch condition {
-        case .constant(let value): return value
-        case .search(let index): return evaluate(search: ruleSet.programs[rule].searches[index])
-        case .not(let inner): return !evaluate(inner, rule)
-        case .and(let parts):
-            for part in parts where !evaluate(part, rule) { return false }
-            return true
-        case .or(let parts):
-            for part in parts where evaluate(part, rule) { return true }
-            return false
-        }
-    }
-
-    private mutating func evaluate(search: SearchProgram) -> Bool {
-        switch search {
-        case .keywords(let atoms, let all):
-            return all ? atoms.allSatisfy(holds) : atoms.contains(where: holds)
-        case .maps(let maps):
-            for items in maps where items.allSatisfy({ evaluate(item: $0) }) { return true }
-            return false
-        }
-    }
-
-    private mutating func evaluate(item: ItemProgram) -> Bool {
-        let field = Int(item.field)
-        switch item.kind {
-        case .exists(let expected):
-            materialise(field)
-            return (fieldPresent[field] && !fieldNull[field]) == expected
-        case .reference(let other):
-            materialise(field)
-            materialise(Int(other))
-            guard fieldPresent[field], fieldPresent[Int(other)] else { return false }
-            let equal = fieldTexts[field].contains { a in
-                fieldTexts[Int(other)].contains { b in lowerBytes(texts[a]) == lowerBytes(texts[b]) }
+    /// Evaluates the condition node at `at` (see `ConditionCode`).
+    private mutating func evaluate(_ code: UnsafeBufferPointer<Int32>, _ at: Int) -> Bool {
+        switch code[at] {
+        case ConditionCode.constant:
+            return code[at + 2] != 0
+        case ConditionCode.and:
+            let end = at + Int(code[at + 1])
+            var child = at + 2
+            while child < end {
+                if !evaluate(code, child) { return false }
+                child += Int(code[child + 1])
             }
-            return item.negated ? !equal : equal
-        case .values:
+            return true
+        case ConditionCode.or:
+            let end = at + Int(code[at + 1])
+            var child = at + 2
+            while child < end {
+                if evaluate(code, child) { return true }
+                child += Int(code[child + 1])
+            }
+            return false
+        case ConditionCode.not:
+            return !evaluate(code, at + 2)
+        case ConditionCode.values:
+            let field = Int(code[at + 2])
+            let flags = code[at + 3]
+            let atoms = UnsafeBufferPointer(rebasing: code[(at + 4)..<(at + Int(code[at + 1]))])
             var result: Bool
-            if item.all {
-                result = item.atoms.allSatisfy(holds)
-                if result, item.matchesNull {
+            if flags & ConditionCode.all != 0 {
+                result = atoms.allSatisfy(holds)
+                if result, flags & ConditionCode.matchesNull != 0 {
                     materialise(field)
                     result = fieldNull[field]
                 }
             } else {
-                result = item.atoms.contains(where: holds)
-                if !result, item.matchesNull {
+                result = atoms.contains(where: holds)
+                if !result, flags & ConditionCode.matchesNull != 0 {
                     materialise(field)
                     result = fieldNull[field]
                 }
             }
-            return item.negated ? !result : result
+            return flags & ConditionCode.negated != 0 ? !result : result
+        case ConditionCode.exists:
+            let field = Int(code[at + 2])
+            materialise(field)
+            return (fieldPresent[field] && !fieldNull[field]) == (code[at + 3] != 0)
+        case ConditionCode.reference:
+            let (field, other) = (Int(code[at + 2]), Int(code[at + 3]))
+            materialise(field)
+            materialise(other)
+            guard fieldPresent[field], fieldPresent[other] else { return false }
+            let equal = fieldTexts[field].contains { a in
+                fieldTexts[other].contains { b in lowerBytes(texts[a]) == lowerBytes(texts[b]) }
+            }
+            return code[at + 4] != 0 ? !equal : equal
+        default:  // keywords
+            let atoms = UnsafeBufferPointer(rebasing: code[(at + 3)..<(at + Int(code[at + 1]))])
+            return code[at + 2] != 0 ? atoms.allSatisfy(holds) : atoms.contains(where: holds)
         }
+    }
+
+    /// One item on its own (for the fields of an alert: only rules that matched come here).
+    private mutating func evaluate(item: ItemProgram) -> Bool {
+        var code: [Int32] = []
+        ConditionCode.emit(item, into: &code)
+        return code.withUnsafeBufferPointer { evaluate($0, 0) }
     }
 
     /// The values of the positive items in the searches that held, for the alert.

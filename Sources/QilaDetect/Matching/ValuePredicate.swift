@@ -342,37 +342,66 @@ struct CivilTime: Equatable {
     }
 }
 
+/// An IPv4 or IPv6 address as 128 bits (IPv4 in the first 32), read without building a String.
+struct IPAddress: Sendable, Equatable {
+    var high: UInt64
+    var low: UInt64
+    var isIPv6: Bool
+
+    init?(_ text: String) {
+        var copy = text
+        guard let address = copy.withUTF8({ IPAddress(utf8: $0) }) else { return nil }
+        self = address
+    }
+
+    /// Reads `10.1.2.3` or `2001:db8::1` (spaces around are ignored).
+    init?(utf8 raw: UnsafeBufferPointer<UInt8>) {
+        var text = raw[...]
+        while let first = text.first, first == 0x20 { text = text.dropFirst() }
+        while let last = text.last, last == 0x20 { text = text.dropLast() }
+        guard !text.isEmpty, text.count <= 45 else { return nil }
+        let parsed = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> (UInt64, UInt64, Bool)? in
+            for (offset, byte) in text.enumerated() { buffer[offset] = CChar(bitPattern: byte) }
+            buffer[text.count] = 0
+            var v6 = in6_addr()
+            if text.contains(UInt8(ascii: ":")) {
+                guard inet_pton(AF_INET6, buffer.baseAddress!, &v6) == 1 else { return nil }
+                return withUnsafeBytes(of: &v6) { bytes in
+                    (UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)), true)
+                }
+            }
+            var v4 = in_addr()
+            guard inet_pton(AF_INET, buffer.baseAddress!, &v4) == 1 else { return nil }
+            return (UInt64(UInt32(bigEndian: v4.s_addr)) << 32, 0, false)
+        }
+        guard let parsed else { return nil }
+        (high, low, isIPv6) = parsed
+    }
+}
+
 /// An IPv4 or IPv6 network, for the cidr modifier.
-struct Network: Sendable {
-    let address: [UInt8]
+struct Network: Sendable, Equatable {
+    let address: IPAddress
     let prefix: Int
 
     init?(cidr: String) {
-        let parts = cidr.split(separator: "/")
-        guard let address = Self.parse(String(parts[0])) else { return nil }
-        let prefix = parts.count > 1 ? Int(parts[1]) : address.count * 8
-        guard let prefix, parts.count <= 2, (0...address.count * 8).contains(prefix) else { return nil }
+        let parts = cidr.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let address = IPAddress(String(parts[0])) else { return nil }
+        let bits = address.isIPv6 ? 128 : 32
+        let prefix = parts.count > 1 ? Int(parts[1]) : bits
+        guard let prefix, (0...bits).contains(prefix) else { return nil }
         self.address = address
         self.prefix = prefix
     }
 
     func contains(_ text: String) -> Bool {
-        guard let candidate = Self.parse(text.trimmingCharacters(in: .whitespaces)), candidate.count == address.count else { return false }
-        var remaining = prefix
-        for (a, b) in zip(address, candidate) {
-            if remaining <= 0 { return true }
-            let mask: UInt8 = remaining >= 8 ? 0xFF : UInt8(0xFF << (8 - remaining) & 0xFF)
-            if a & mask != b & mask { return false }
-            remaining -= 8
-        }
-        return true
+        IPAddress(text).map(contains) ?? false
     }
 
-    static func parse(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-        return nil
+    func contains(_ candidate: IPAddress) -> Bool {
+        guard candidate.isIPv6 == address.isIPv6 else { return false }
+        let highMask: UInt64 = prefix >= 64 ? .max : (prefix == 0 ? 0 : ~(UInt64.max >> UInt64(prefix)))
+        let lowMask: UInt64 = prefix <= 64 ? 0 : (prefix >= 128 ? .max : ~(UInt64.max >> UInt64(prefix - 64)))
+        return candidate.high & highMask == address.high & highMask && candidate.low & lowMask == address.low & lowMask
     }
 }

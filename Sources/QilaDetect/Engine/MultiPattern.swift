@@ -1,0 +1,169 @@
+import Foundation
+
+/// Finds every occurrence of many byte strings in a text, choosing per field how: one
+/// Aho–Corasick automaton when its table is small enough to stay in the processor's caches,
+/// otherwise the automaton for the short patterns only and a `WindowIndex` for the long ones.
+///
+/// The split matters for fields such as `Hashes` or `CommandLine`, whose thousands of long
+/// patterns make an automaton of tens of megabytes: a walk through it waits on memory at almost
+/// every byte, while the window index reads one word per byte and a small filter.
+struct MultiPattern: Sendable {
+    private let automaton: AhoCorasick
+    /// The automaton's pattern numbers in the caller's numbering.
+    private let automatonPatterns: [Int32]
+    private let windows: WindowIndex?
+
+    /// Automaton tables up to this size are walked directly.
+    static let automatonBudget = 256 << 10
+
+    init(patterns: [[UInt8]], automatonBudget: Int = Self.automatonBudget) {
+        let distinctBytes = Set(patterns.joined()).count + 1
+        let states = patterns.reduce(1) { $0 + $1.count }  // an upper bound
+        guard states * distinctBytes * 4 > automatonBudget, patterns.contains(where: { $0.count >= WindowIndex.width }) else {
+            automaton = AhoCorasick(patterns: patterns)
+            automatonPatterns = patterns.indices.map(Int32.init)
+            windows = nil
+            return
+        }
+        // A zero byte never occurs in a window, so that the index can use 0 for an empty slot.
+        let windowed = patterns.map { $0.count >= WindowIndex.width && !$0.contains(0) }
+        let short = patterns.indices.filter { !windowed[$0] }
+        automaton = AhoCorasick(patterns: short.map { patterns[$0] })
+        automatonPatterns = short.map(Int32.init)
+        windows = WindowIndex(patterns: patterns, indexing: windowed)
+    }
+
+    var isEmpty: Bool { automaton.isEmpty && windows == nil }
+
+    /// Calls `hit(pattern, end)` for every occurrence, `end` being the offset just past it.
+    @inline(__always)
+    func scan(_ text: UnsafeBufferPointer<UInt8>, _ hit: (Int, Int) -> Void) {
+        if !automaton.isEmpty {
+            automatonPatterns.withUnsafeBufferPointer { numbers in
+                automaton.scan(text) { pattern, end in hit(Int(numbers[pattern]), end) }
+            }
+        }
+        windows?.scan(text, hit)
+    }
+}
+
+/// Long patterns found through one 8-byte window of each: every 8 bytes of the text are read as
+/// a word, checked against a small filter, looked up in a hash table of the windows, and the
+/// patterns behind a window compared in full. Each pattern's window is the one fewest other
+/// patterns share, so that a common run such as `\windows\` does not send every path to the
+/// comparison.
+struct WindowIndex: Sendable {
+    static let width = 8
+    private static let filterBits = 16
+
+    /// One bit per filter slot, set when some window hashes there.
+    private let filter: [UInt64]
+    /// Open addressing on the window word (never 0: patterns with a zero byte are not indexed).
+    private let slotKeys: [UInt64]
+    private let slotEntries: [Int32]  // start into `entries`, or -1
+    private let slotMask: Int
+    /// Per window, its patterns: (pattern number, window offset in the pattern), ended by -1.
+    private let entries: [Int32]
+    private let bytes: [UInt8]
+    private let starts: [Int32]
+
+    /// Indexes the patterns marked in `indexing` (each at least `width` bytes, without zero bytes).
+    init(patterns: [[UInt8]], indexing: [Bool]) {
+        let width = Self.width
+        // How many patterns contain each window, to pick rare ones.
+        var shared: [UInt64: Int] = [:]
+        for (index, pattern) in patterns.enumerated() where indexing[index] {
+            var seen: Set<UInt64> = []
+            for offset in 0...(pattern.count - width) where seen.insert(Self.word(pattern, offset)).inserted {
+                shared[Self.word(pattern, offset), default: 0] += 1
+            }
+        }
+        var chosen: [UInt64: [(pattern: Int32, offset: Int32)]] = [:]
+        for (index, pattern) in patterns.enumerated() where indexing[index] {
+            var best = (key: UInt64(0), offset: -1, cost: Int.max)
+            for offset in stride(from: pattern.count - width, through: 0, by: -1) {
+                let key = Self.word(pattern, offset)
+                let cost = shared[key, default: 0] + (chosen[key]?.count ?? 0) * 4
+                if cost < best.cost { best = (key, offset, cost) }
+            }
+            chosen[best.key, default: []].append((Int32(index), Int32(best.offset)))
+        }
+        var capacity = 16
+        while capacity < chosen.count * 2 { capacity *= 2 }
+        var filter = [UInt64](repeating: 0, count: (1 << Self.filterBits) / 64)
+        var slotKeys = [UInt64](repeating: 0, count: capacity)
+        var slotEntries = [Int32](repeating: -1, count: capacity)
+        var entries: [Int32] = []
+        for (key, list) in chosen {
+            let hash = Self.hash(key)
+            let bit = Int(hash >> UInt64(64 - Self.filterBits))
+            filter[bit >> 6] |= 1 << UInt64(bit & 63)
+            var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+            while slotEntries[slot] >= 0 { slot = (slot + 1) & (capacity - 1) }
+            slotKeys[slot] = key
+            slotEntries[slot] = Int32(entries.count)
+            for (pattern, offset) in list { entries += [pattern, offset] }
+            entries.append(-1)
+        }
+        self.filter = filter
+        self.slotKeys = slotKeys
+        self.slotEntries = slotEntries
+        self.slotMask = capacity - 1
+        self.entries = entries
+        var bytes: [UInt8] = []
+        var starts: [Int32] = [0]
+        for pattern in patterns {
+            bytes += pattern
+            starts.append(Int32(bytes.count))
+        }
+        self.bytes = bytes
+        self.starts = starts
+    }
+
+    private static func word(_ pattern: [UInt8], _ offset: Int) -> UInt64 {
+        pattern.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
+    }
+
+    @inline(__always)
+    private static func hash(_ key: UInt64) -> UInt64 {
+        (key ^ (key >> 29)) &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    @inline(__always)
+    func scan(_ text: UnsafeBufferPointer<UInt8>, _ hit: (Int, Int) -> Void) {
+        let count = text.count
+        guard count >= Self.width, let base = text.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
+        filter.withUnsafeBufferPointer { filter in
+            for position in 0...(count - Self.width) {
+                let key = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                let hash = Self.hash(key)
+                let bit = Int(hash >> UInt64(64 - Self.filterBits))
+                guard filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { continue }
+                lookup(key, hash, at: position, base, count, hit)
+            }
+        }
+    }
+
+    private func lookup(_ key: UInt64, _ hash: UInt64, at position: Int, _ text: UnsafePointer<UInt8>, _ count: Int, _ hit: (Int, Int) -> Void) {
+        var slot = Int(truncatingIfNeeded: hash) & slotMask
+        while slotEntries[slot] >= 0 {
+            if slotKeys[slot] == key {
+                var entry = Int(slotEntries[slot])
+                while entries[entry] >= 0 {
+                    let pattern = Int(entries[entry])
+                    let start = position - Int(entries[entry + 1])
+                    let length = Int(starts[pattern + 1] - starts[pattern])
+                    if start >= 0, start + length <= count,
+                        bytes.withUnsafeBufferPointer({ memcmp(text + start, $0.baseAddress! + Int(starts[pattern]), length) == 0 })
+                    {
+                        hit(pattern, start + length)
+                    }
+                    entry += 2
+                }
+                return
+            }
+            slot = (slot + 1) & slotMask
+        }
+    }
+}
