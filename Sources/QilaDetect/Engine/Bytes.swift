@@ -64,12 +64,27 @@ enum Bytes {
     /// FNV-1a, 64 bits.
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x100_0000_01b3
+        // Eight bytes per step, then a final mix so that high and low bits both depend on all.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return hash }
+        let raw = UnsafeRawPointer(base)
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            hash = (hash ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            hash ^= hash >> 29
+            offset += 8
         }
-        return hash
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < bytes.count {
+            tail |= UInt64(base[offset]) << shift
+            shift += 8
+            offset += 1
+        }
+        hash = (hash ^ tail) &* 0xFF51_AFD7_ED55_8CCD
+        hash ^= hash >> 33
+        hash &*= 0xC4CE_B9FE_1A85_EC53
+        return hash ^ (hash >> 33)
     }
 
     static func hash(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBufferPointer { hash($0) } }
@@ -131,28 +146,41 @@ enum Bytes {
 }
 
 /// An open-addressing table from byte strings to integers, looked up without building an
-/// array or a `String` for the key.
+/// array or a `String` for the key. Keys live end to end in one array, and each slot keeps part
+/// of its key's hash, so a lookup reads one slot and, when that part agrees, one key: a million
+/// keys cost one allocation, not a million.
 struct ByteKeyTable: Sendable {
-    private var keys: [[UInt8]] = []
+    private var bytes: [UInt8] = []
+    /// Key `i` is `bytes[keyStarts[i]..<keyStarts[i + 1]]`.
+    private var keyStarts: [Int] = [0]
     private var values: [Int32] = []
-    private var slots: [Int32]
+    /// No key is longer: longer texts are answered without hashing them.
+    private var longest = 0
+    /// 0: empty; otherwise the high 32 bits of the key's hash and the entry number plus one.
+    private var slots: [UInt64]
     private var mask: Int
 
     init(capacity: Int = 8) {
         var size = 8
         while size < capacity * 2 { size <<= 1 }
-        slots = Array(repeating: -1, count: size)
+        slots = Array(repeating: 0, count: size)
         mask = size - 1
     }
 
-    var count: Int { keys.count }
+    var count: Int { values.count }
 
     func value(for key: UnsafeBufferPointer<UInt8>) -> Int32? {
-        var slot = Int(truncatingIfNeeded: Bytes.hash(key)) & mask
+        guard key.count <= longest else { return nil }
+        let hash = Bytes.hash(key)
+        let tag = hash >> 32
+        var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let entry = slots[slot]
-            if entry < 0 { return nil }
-            if Self.equal(keys[Int(entry)], key) { return values[Int(entry)] }
+            if entry == 0 { return nil }
+            if entry >> 32 == tag {
+                let index = Int(entry & 0xFFFF_FFFF) - 1
+                if keyEquals(index, key) { return values[index] }
+            }
             slot = (slot + 1) & mask
         }
     }
@@ -161,18 +189,25 @@ struct ByteKeyTable: Sendable {
 
     /// Inserts or replaces.
     mutating func set(_ key: [UInt8], _ value: Int32) {
-        if (keys.count + 1) * 2 > slots.count { grow() }
-        var slot = Int(truncatingIfNeeded: Bytes.hash(key)) & mask
+        key.withUnsafeBufferPointer { set($0, value) }
+    }
+
+    mutating func set(_ key: UnsafeBufferPointer<UInt8>, _ value: Int32) {
+        if (values.count + 1) * 2 > slots.count { grow() }
+        let hash = Bytes.hash(key)
+        var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let entry = slots[slot]
-            if entry < 0 {
-                slots[slot] = Int32(keys.count)
-                keys.append(key)
+            if entry == 0 {
+                longest = max(longest, key.count)
+                bytes.append(contentsOf: key)
+                keyStarts.append(bytes.count)
                 values.append(value)
+                slots[slot] = (hash >> 32) << 32 | UInt64(values.count)
                 return
             }
-            if keys[Int(entry)] == key {
-                values[Int(entry)] = value
+            if entry >> 32 == hash >> 32, keyEquals(Int(entry & 0xFFFF_FFFF) - 1, key) {
+                values[Int(entry & 0xFFFF_FFFF) - 1] = value
                 return
             }
             slot = (slot + 1) & mask
@@ -180,19 +215,27 @@ struct ByteKeyTable: Sendable {
     }
 
     private mutating func grow() {
-        let old = zip(keys, values)
-        var bigger = ByteKeyTable(capacity: slots.count)
-        for (key, value) in old { bigger.set(key, value) }
-        self = bigger
+        let size = slots.count * 2
+        var grown = [UInt64](repeating: 0, count: size)
+        bytes.withUnsafeBufferPointer { all in
+            for index in values.indices {
+                let key = UnsafeBufferPointer(rebasing: all[keyStarts[index]..<keyStarts[index + 1]])
+                let hash = Bytes.hash(key)
+                var slot = Int(truncatingIfNeeded: hash) & (size - 1)
+                while grown[slot] != 0 { slot = (slot + 1) & (size - 1) }
+                grown[slot] = (hash >> 32) << 32 | UInt64(index + 1)
+            }
+        }
+        slots = grown
+        mask = size - 1
     }
 
     @inline(__always)
-    private static func equal(_ stored: [UInt8], _ key: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard stored.count == key.count else { return false }
-        return stored.withUnsafeBufferPointer { stored in
-            guard let a = stored.baseAddress, let b = key.baseAddress else { return true }
-            return memcmp(a, b, key.count) == 0
-        }
+    private func keyEquals(_ index: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = keyStarts[index]
+        guard keyStarts[index + 1] - start == key.count else { return false }
+        guard key.count > 0 else { return true }
+        return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, key.baseAddress!, key.count) == 0 }
     }
 }
 
