@@ -11,11 +11,21 @@ struct Detect: ParsableCommand {
             standard error for long inputs and ends with a summary there: events, lines refused
             (with their line numbers), rules loaded and refused, alerts per rule, events per second.
 
+            With --indicators, every event is also matched against indicators of compromise
+            (addresses and networks, domains with their subdomains, URLs, hashes, e-mail
+            addresses, STIX 2.1 patterns with =, IN, ISSUBSET, AND, OR); their alerts name the
+            indicator instead of a rule.
+
             Shipped mappings: \(FieldMapping.shippedNames.joined(separator: ", ")).
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "Rule files or directories (searched for .yml and .yaml).")
-    var rules: [String]
+    var rules: [String] = []
+
+    @Option(
+        name: .long,
+        help: "An indicator file (repeat for more): STIX 2.1 JSON, or one indicator per line (a STIX pattern, kind,value[,name], or a bare value).")
+    var indicators: [String] = []
 
     @Option(help: "The event format: a shipped mapping's name or a mapping file.")
     var mapping: String
@@ -36,7 +46,7 @@ struct Detect: ParsableCommand {
     var events: [String]
 
     func validate() throws {
-        if rules.isEmpty { throw ValidationError("--rules needs at least one file or directory") }
+        if rules.isEmpty && indicators.isEmpty { throw ValidationError("give --rules, --indicators or both") }
         if events.isEmpty { throw ValidationError("give at least one events file") }
     }
 
@@ -57,7 +67,13 @@ struct Detect: ParsableCommand {
         note(
             "\(ruleSet.rules.count) rules loaded, \(ruleSet.refusals.count) refused, \(ruleSet.atomCount) distinct value tests; compiled in \(compiled.seconds) s"
         )
-        guard !ruleSet.rules.isEmpty else { throw ValidationError("no rule could be loaded from \(rules.joined(separator: ", "))") }
+        guard !ruleSet.rules.isEmpty || rules.isEmpty else { throw ValidationError("no rule could be loaded from \(rules.joined(separator: ", "))") }
+        let indicatorSet = IndicatorSet(paths: indicators)
+        if !indicators.isEmpty {
+            for refusal in indicatorSet.refusals.prefix(listRefusedLines) { note("refused indicator: \(refusal)") }
+            note("\(indicatorSet.count) indicators loaded, \(indicatorSet.refusals.count) refused")
+            guard indicatorSet.count > 0 else { throw ValidationError("no indicator could be loaded from \(indicators.joined(separator: ", "))") }
+        }
 
         let sink: FileHandle
         if let output {
@@ -68,8 +84,10 @@ struct Detect: ParsableCommand {
         } else {
             sink = FileHandle.standardOutput
         }
-        var writer = AlertWriter(sink: sink, rules: ruleSet.rules)
+        var writer = AlertWriter(sink: sink, rules: ruleSet.rules, indicators: indicatorSet.indicators)
         var matcher = RuleMatcher(ruleSet)
+        var indicatorMatcher = IndicatorMatcher(indicatorSet)
+        var perIndicator: [Int: Int] = [:]
         var progress = Progress(enabled: !quiet)
         var total = 0
         var refused: [EventError.Kind: Int] = [:]
@@ -86,9 +104,17 @@ struct Detect: ParsableCommand {
                     if refused.values.reduce(0, +) <= listRefusedLines { note("\(path):\(number): \(error)") }
                 case .success(let bytes):
                     do throws(EventError) {
-                        try matcher.match(bytes) { match in
-                            perRule[match.rule] += 1
-                            writer.write(match, source: path, line: number, event: bytes)
+                        if !ruleSet.rules.isEmpty {
+                            try matcher.match(bytes) { match in
+                                perRule[match.rule] += 1
+                                writer.write(match, source: path, line: number, event: bytes)
+                            }
+                        }
+                        if indicatorSet.count > 0 {
+                            try indicatorMatcher.match(bytes) { match in
+                                perIndicator[match.indicator, default: 0] += 1
+                                writer.write(match, source: path, line: number, event: bytes)
+                            }
                         }
                     } catch {
                         refused[error.kind, default: 0] += 1
@@ -106,8 +132,15 @@ struct Detect: ParsableCommand {
         let refusedTotal = refused.values.reduce(0, +)
         note("")
         note("events: \(total) read, \(total - refusedTotal) examined, \(refusedTotal) refused\(refused.isEmpty ? "" : " (" + refused.map { "\($0.value) \($0.key.rawValue)" }.sorted().joined(separator: ", ") + ")")")
-        note("rules: \(ruleSet.rules.count) loaded, \(ruleSet.refusals.count) refused")
-        note("alerts: \(writer.count) from \(perRule.filter { $0 > 0 }.count) rules")
+        if !rules.isEmpty { note("rules: \(ruleSet.rules.count) loaded, \(ruleSet.refusals.count) refused") }
+        if !indicators.isEmpty {
+            note("indicators: \(indicatorSet.count) loaded, \(indicatorSet.refusals.count) refused; \(perIndicator.values.reduce(0, +)) alerts from \(perIndicator.count) indicators")
+            for (indicator, count) in perIndicator.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }).prefix(20) {
+                let meta = indicatorSet.indicators[indicator]
+                note(String(format: "%8d  %@", count, meta.name.map { "\($0): \(meta.text)" } ?? meta.text))
+            }
+        }
+        if !rules.isEmpty { note("alerts: \(perRule.reduce(0, +)) from \(perRule.filter { $0 > 0 }.count) rules") }
         for (rule, count) in perRule.enumerated().filter({ $0.element > 0 }).sorted(by: { ($1.element, $0.offset) < ($0.element, $1.offset) }) {
             let meta = ruleSet.rules[rule]
             note(String(format: "%8d  %@  %@", count, (meta.level?.rawValue ?? "-").padding(toLength: 13, withPad: " ", startingAt: 0), meta.title))
@@ -157,8 +190,11 @@ struct AlertWriter {
     private let prefixes: [[UInt8]]
     private(set) var count = 0
 
-    init(sink: FileHandle, rules: [SigmaRule]) {
+    private let indicators: [Indicator]
+
+    init(sink: FileHandle, rules: [SigmaRule], indicators: [Indicator] = []) {
         self.sink = sink
+        self.indicators = indicators
         prefixes = rules.map { rule in
             var text = "{\"rule\":{"
             text += "\"id\":" + (rule.id.map(JSONString.quote) ?? "null")
@@ -172,10 +208,24 @@ struct AlertWriter {
     }
 
     mutating func write(_ match: RuleMatch, source: String, line: Int, event: UnsafeBufferPointer<UInt8>) {
-        count += 1
         buffer += prefixes[match.rule]
+        write(match.fields, source: source, line: line, event: event)
+    }
+
+    /// `{"indicator":{"id","name","pattern"},"source","line","matched":{...},"event":{...}}`
+    mutating func write(_ match: IndicatorMatch, source: String, line: Int, event: UnsafeBufferPointer<UInt8>) {
+        let indicator = indicators[match.indicator]
+        var text = "{\"indicator\":{\"id\":" + JSONString.quote(indicator.id)
+        text += ",\"name\":" + (indicator.name.map(JSONString.quote) ?? "null")
+        text += ",\"pattern\":" + JSONString.quote(indicator.text) + "},"
+        buffer += Array(text.utf8)
+        write(match.fields, source: source, line: line, event: event)
+    }
+
+    private mutating func write(_ fields: [(name: String, value: String)], source: String, line: Int, event: UnsafeBufferPointer<UInt8>) {
+        count += 1
         buffer += Array("\"source\":\(JSONString.quote(source)),\"line\":\(line),\"matched\":{".utf8)
-        for (index, field) in match.fields.enumerated() {
+        for (index, field) in fields.enumerated() {
             if index > 0 { buffer.append(UInt8(ascii: ",")) }
             buffer += Array((JSONString.quote(field.name) + ":" + JSONString.quote(field.value)).utf8)
         }

@@ -73,6 +73,9 @@ struct ScannedEvent: Sendable {
     var last: [Int32] = []
     var values: [ScannedValue] = []
     var leaves: [ScannedValue] = []
+    /// For each leaf, the bytes of the member name it is under (as written, maybe escaped);
+    /// empty for a scalar at the top of an array that is the whole event's member list.
+    var leafKeys: [Range<Int32>] = []
 
     mutating func reset(slots: Int) {
         if first.count != slots {
@@ -83,6 +86,7 @@ struct ScannedEvent: Sendable {
         }
         values.removeAll(keepingCapacity: true)
         leaves.removeAll(keepingCapacity: true)
+        leafKeys.removeAll(keepingCapacity: true)
     }
 
     mutating func add(_ value: ScannedValue, slot: Int) {
@@ -122,6 +126,8 @@ struct EventScanner: Sendable {
         let tree: FieldTree
         let maximumDepth: Int
         let collectLeaves: Bool
+        /// The member name the value being read is under (for leaves).
+        var currentKey: Range<Int32> = 0..<0
         var position = 0
 
         init(bytes: UnsafeBufferPointer<UInt8>, tree: FieldTree, maximumDepth: Int, collectLeaves: Bool) {
@@ -213,7 +219,10 @@ struct EventScanner: Sendable {
         @inline(__always)
         func keep(_ value: ScannedValue, _ slot: Int, _ event: inout ScannedEvent) {
             if slot >= 0 { event.add(value, slot: slot) }
-            if collectLeaves { event.leaves.append(value) }
+            if collectLeaves {
+                event.leaves.append(value)
+                event.leafKeys.append(currentKey)
+            }
         }
 
         mutating func object(node: Int, depth: Int, event: inout ScannedEvent) throws(EventError) {
@@ -223,6 +232,9 @@ struct EventScanner: Sendable {
                 position += 1
                 return
             }
+            // Values after this object in an enclosing array are under the enclosing name again.
+            let enclosingKey = currentKey
+            defer { currentKey = enclosingKey }
             while true {
                 skipSpace()
                 guard peek == UInt8(ascii: "\"") else { throw fail("expected a member name in double quotes") }
@@ -245,6 +257,7 @@ struct EventScanner: Sendable {
                 guard peek == UInt8(ascii: ":") else { throw fail("expected ':' after a member name") }
                 position += 1
                 let slot = child >= 0 ? Int(tree.nodes[child].slot) : -1
+                if collectLeaves { currentKey = Int32(keyStart)..<Int32(keyEnd) }
                 try value(node: child, slot: slot, depth: depth, event: &event)
                 skipSpace()
                 guard let separator = peek else { throw fail("the object is not closed") }

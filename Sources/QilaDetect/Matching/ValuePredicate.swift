@@ -384,6 +384,11 @@ struct Network: Sendable, Equatable {
     let address: IPAddress
     let prefix: Int
 
+    init(address: IPAddress, prefix: Int) {
+        self.address = address
+        self.prefix = prefix
+    }
+
     init?(cidr: String) {
         let parts = cidr.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let address = IPAddress(String(parts[0])) else { return nil }

@@ -1,0 +1,381 @@
+import Foundation
+
+/// Indicators compiled for matching: every distinct value once in one byte-keyed table (a
+/// million indicators are a few allocations), networks grouped by prefix length so that an
+/// address is looked up once per length in use, and each indicator's pattern kept only when it
+/// is more than one value.
+public final class IndicatorSet: Sendable {
+    public let indicators: [Indicator]
+    public let refusals: [SigmaError]
+
+    /// Value key → atom. Keys: a kind byte and the normal form (`d` domain, `u` URL, `e`
+    /// e-mail, `h` hash), or `4`/`6`, the prefix length and the masked address for networks.
+    let atoms: ByteKeyTable
+    let atomCount: Int
+    /// Indicators per atom: `atomIndicators[atomStart[a]..<atomStart[a + 1]]`.
+    let atomStart: [Int32]
+    let atomIndicators: [Int32]
+    /// Patterns of more than one value, by indicator; nil for a single value.
+    let expressions: [Int32: Expression]
+    let ipv4Lengths: [Int]
+    let ipv6Lengths: [Int]
+    let hasDomains, hasURLs, hasEmails, hasHashes: Bool
+
+    enum Expression: Sendable {
+        case atom(Int32)
+        case and([Expression])
+        case or([Expression])
+    }
+
+    public convenience init(paths: [String]) {
+        let report = IndicatorLoader().load(paths)
+        self.init(indicators: report.indicators, loadingRefusals: report.refusals)
+    }
+
+    public init(indicators: [Indicator], loadingRefusals: [SigmaError] = []) {
+        var table = ByteKeyTable(capacity: indicators.count)
+        var count = 0
+        var pairs: [(atom: Int32, indicator: Int32)] = []
+        pairs.reserveCapacity(indicators.count)
+        var expressions: [Int32: Expression] = [:]
+        var v4: Set<Int> = []
+        var v6: Set<Int> = []
+        var kinds: Set<ObservableKind> = []
+
+        func atom(_ key: [UInt8]) -> Int32 {
+            if let known = table.value(for: key) { return known }
+            table.set(key, Int32(count))
+            count += 1
+            return Int32(count - 1)
+        }
+        func compile(_ pattern: StixPattern, _ indicator: Int32) -> Expression {
+            switch pattern {
+            case .equals(let kind, let value):
+                kinds.insert(kind)
+                let key = Self.key(kind, Array(value.utf8))
+                let index = atom(key)
+                pairs.append((index, indicator))
+                return .atom(index)
+            case .inNetwork(let kind, let text):
+                let network = Network(addressOrCIDR: text)!  // checked when the pattern was made
+                if network.address.isIPv6 { v6.insert(network.prefix) } else { v4.insert(network.prefix) }
+                kinds.insert(kind)
+                let index = atom(Self.networkKey(network.address, prefix: network.prefix))
+                pairs.append((index, indicator))
+                return .atom(index)
+            case .and(let parts): return .and(parts.map { compile($0, indicator) })
+            case .or(let parts): return .or(parts.map { compile($0, indicator) })
+            }
+        }
+        for (index, indicator) in indicators.enumerated() {
+            let expression = compile(indicator.pattern, Int32(index))
+            if case .atom = expression { continue }
+            expressions[Int32(index)] = expression
+        }
+        // Indicators per atom, in one array.
+        pairs.sort { ($0.atom, $0.indicator) < ($1.atom, $1.indicator) }
+        var starts = [Int32](repeating: 0, count: count + 1)
+        var list: [Int32] = []
+        list.reserveCapacity(pairs.count)
+        var previous: (Int32, Int32) = (-1, -1)
+        for pair in pairs where pair != previous {
+            starts[Int(pair.atom) + 1] += 1
+            list.append(pair.indicator)
+            previous = pair
+        }
+        for index in 0..<count { starts[index + 1] += starts[index] }
+        self.indicators = indicators
+        refusals = loadingRefusals
+        atoms = table
+        atomCount = count
+        atomStart = starts
+        atomIndicators = list
+        self.expressions = expressions
+        ipv4Lengths = v4.sorted(by: >)
+        ipv6Lengths = v6.sorted(by: >)
+        hasDomains = kinds.contains(.domain) || kinds.contains(.url)
+        hasURLs = kinds.contains(.url)
+        hasEmails = kinds.contains(.email)
+        hasHashes = kinds.contains(.md5) || kinds.contains(.sha1) || kinds.contains(.sha256)
+    }
+
+    static func key(_ kind: ObservableKind, _ value: [UInt8]) -> [UInt8] {
+        let tag: UInt8
+        switch kind {
+        case .domain: tag = UInt8(ascii: "d")
+        case .url: tag = UInt8(ascii: "u")
+        case .email: tag = UInt8(ascii: "e")
+        case .md5, .sha1, .sha256: tag = UInt8(ascii: "h")
+        case .ipv4, .ipv6: tag = UInt8(ascii: "a")
+        }
+        return [tag] + value
+    }
+
+    static func networkKey(_ address: IPAddress, prefix: Int) -> [UInt8] {
+        let highMask: UInt64 = prefix >= 64 ? .max : (prefix == 0 ? 0 : ~(UInt64.max >> UInt64(prefix)))
+        let lowMask: UInt64 = prefix <= 64 ? 0 : (prefix >= 128 ? .max : ~(UInt64.max >> UInt64(prefix - 64)))
+        var key: [UInt8] = [address.isIPv6 ? 6 : 4, UInt8(prefix)]
+        withUnsafeBytes(of: (address.high & highMask).bigEndian) { key += $0 }
+        if address.isIPv6 { withUnsafeBytes(of: (address.low & lowMask).bigEndian) { key += $0 } }
+        return key
+    }
+
+    public var count: Int { indicators.count }
+}
+
+/// One indicator that held on an event, with the event values that made it hold.
+public struct IndicatorMatch: Sendable {
+    public var indicator: Int
+    public var fields: [(name: String, value: String)]
+}
+
+/// Matches events against an indicator set; one per worker (it keeps scratch state). Every
+/// string and number of the event is examined: the whole value as an address; its words as
+/// hashes, e-mail addresses, domains (with every parent domain, so `evil.example` catches
+/// `a.b.evil.example`) and `host:port`; and any `scheme://…` in it as a normalised URL and its host.
+public struct IndicatorMatcher {
+    public let set: IndicatorSet
+    private var scanner = EventScanner(tree: FieldTree(), collectLeaves: true)
+    private var event = ScannedEvent()
+    private var atomStamp: [UInt32]
+    private var atomLeaf: [Int32]
+    private var generation: UInt32 = 0
+    private var hitAtoms: [Int32] = []
+    private var value: [UInt8] = []
+    private var lower: [UInt8] = []
+    private var key: [UInt8] = []
+    private var leaf = 0
+    private var leafTexts: [String?] = []
+
+    public init(_ set: IndicatorSet) {
+        self.set = set
+        atomStamp = Array(repeating: 0, count: set.atomCount)
+        atomLeaf = Array(repeating: -1, count: set.atomCount)
+    }
+
+    /// Matches one event given as a JSON object in UTF-8.
+    public mutating func match(_ bytes: UnsafeBufferPointer<UInt8>, _ found: (IndicatorMatch) -> Void) throws(EventError) {
+        guard set.atomCount > 0 else { return }
+        try scanner.scan(bytes, into: &event)
+        generation &+= 1
+        if generation == 0 {
+            for index in atomStamp.indices { atomStamp[index] = 0 }
+            generation = 1
+        }
+        hitAtoms.removeAll(keepingCapacity: true)
+        for index in event.leaves.indices {
+            let leafValue = event.leaves[index]
+            guard leafValue.kind == .string || leafValue.kind == .escapedString || leafValue.kind == .number else { continue }
+            leaf = index
+            value.removeAll(keepingCapacity: true)
+            let range = Int(leafValue.start)..<Int(leafValue.end)
+            if leafValue.kind == .escapedString {
+                JSONText.unescape(UnsafeBufferPointer(rebasing: bytes[range]), into: &value)
+            } else {
+                value.append(contentsOf: bytes[range])
+            }
+            examine()
+        }
+        guard !hitAtoms.isEmpty else { return }
+        var candidates: [Int32] = []
+        for atom in hitAtoms {
+            candidates += set.atomIndicators[Int(set.atomStart[Int(atom)])..<Int(set.atomStart[Int(atom) + 1])]
+        }
+        candidates.sort()
+        var previous: Int32 = -1
+        for indicator in candidates where indicator != previous {
+            previous = indicator
+            guard set.expressions[indicator].map(holds) ?? true else { continue }
+            found(IndicatorMatch(indicator: Int(indicator), fields: fields(of: indicator, bytes)))
+        }
+    }
+
+    /// Convenience for tests and small callers.
+    public mutating func match(_ json: String) throws(EventError) -> [IndicatorMatch] {
+        var results: [IndicatorMatch] = []
+        let bytes = Array(json.utf8)
+        try bytes.withUnsafeBufferPointer { (buffer) throws(EventError) in try match(buffer) { results.append($0) } }
+        return results
+    }
+
+    private func holds(_ expression: IndicatorSet.Expression) -> Bool {
+        switch expression {
+        case .atom(let atom): atomStamp[Int(atom)] == generation
+        case .and(let parts): parts.allSatisfy(holds)
+        case .or(let parts): parts.contains(where: holds)
+        }
+    }
+
+    /// The values behind the atoms of an indicator that held.
+    private func fields(of indicator: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> [(name: String, value: String)] {
+        var leaves: [Int32] = []
+        func collect(_ expression: IndicatorSet.Expression) {
+            switch expression {
+            case .atom(let atom): if atomStamp[Int(atom)] == generation, !leaves.contains(atomLeaf[Int(atom)]) { leaves.append(atomLeaf[Int(atom)]) }
+            case .and(let parts), .or(let parts): parts.forEach(collect)
+            }
+        }
+        if let expression = set.expressions[indicator] {
+            collect(expression)
+        } else {
+            for atom in hitAtoms where set.atomIndicators[Int(set.atomStart[Int(atom)])..<Int(set.atomStart[Int(atom) + 1])].contains(indicator) {
+                if !leaves.contains(atomLeaf[Int(atom)]) { leaves.append(atomLeaf[Int(atom)]) }
+            }
+        }
+        return leaves.map { index in
+            let keyRange = event.leafKeys[Int(index)]
+            let leafValue = event.leaves[Int(index)]
+            let name = JSONText.unescape(UnsafeBufferPointer(rebasing: bytes[Int(keyRange.lowerBound)..<Int(keyRange.upperBound)]))
+            let raw = UnsafeBufferPointer(rebasing: bytes[Int(leafValue.start)..<Int(leafValue.end)])
+            let text = leafValue.kind == .escapedString ? JSONText.unescape(raw) : Array(raw)
+            return (String(decoding: name, as: UTF8.self), String(decoding: text, as: UTF8.self))
+        }
+    }
+
+    // MARK: examining one value
+
+    private mutating func hit(_ key: [UInt8]) {
+        guard let atom = set.atoms.value(for: key) else { return }
+        record(atom)
+    }
+
+    private mutating func record(_ atom: Int32) {
+        guard atomStamp[Int(atom)] != generation else { return }
+        atomStamp[Int(atom)] = generation
+        atomLeaf[Int(atom)] = Int32(leaf)
+        hitAtoms.append(atom)
+    }
+
+    private mutating func examine() {
+        if !set.ipv4Lengths.isEmpty || !set.ipv6Lengths.isEmpty, value.count <= 45 {
+            value.withUnsafeBufferPointer { lookupAddress(IPAddress(utf8: $0)) }
+        }
+        guard set.hasDomains || set.hasEmails || set.hasHashes || !set.ipv4Lengths.isEmpty else { return }
+        lower.removeAll(keepingCapacity: true)
+        value.withUnsafeBufferPointer { Bytes.lowercase($0, into: &lower) }
+        if set.hasURLs { findURLs() }
+        var start = 0
+        for index in 0...lower.count {
+            if index == lower.count || Self.separates(lower[index]) {
+                if index > start { examine(token: start..<index) }
+                start = index + 1
+            }
+        }
+    }
+
+    private mutating func lookupAddress(_ parsed: IPAddress?) {
+        guard var address = parsed else { return }
+        if address.isIPv6, address.high == 0, address.low >> 32 == 0xFFFF {
+            // ::ffff:a.b.c.d is the IPv4 address a.b.c.d.
+            address = IPAddress(v4: UInt32(truncatingIfNeeded: address.low))
+        }
+        for prefix in address.isIPv6 ? set.ipv6Lengths : set.ipv4Lengths {
+            if let atom = set.atoms.value(for: IndicatorSet.networkKey(address, prefix: prefix)) { record(atom) }
+        }
+    }
+
+    private static func separates(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x00...0x20, UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "("),
+            UInt8(ascii: ")"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"),
+            UInt8(ascii: "}"), UInt8(ascii: "|"), UInt8(ascii: "="), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "`"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private mutating func examine(token range: Range<Int>) {
+        var token = lower[range]
+        let count = token.count
+        if set.hasHashes, Observable.hashKind(length: count) != nil, token.allSatisfy(\.isHexDigit) {
+            key.removeAll(keepingCapacity: true)
+            key.append(UInt8(ascii: "h"))
+            key += token
+            hit(key)
+            return
+        }
+        if set.hasEmails, token.contains(UInt8(ascii: "@")) {
+            if let email = Observable.email(Substring(String(decoding: token, as: UTF8.self))) {
+                hit(IndicatorSet.key(.email, Array(email.utf8)))
+            }
+            return
+        }
+        guard token.contains(UInt8(ascii: ".")) else { return }
+        // host:port
+        if let colon = token.lastIndex(of: UInt8(ascii: ":")), colon > token.startIndex,
+            token[(colon + 1)...].allSatisfy({ (0x30...0x39).contains($0) })
+        {
+            token = token[..<colon]
+        }
+        if !set.ipv4Lengths.isEmpty, let first = token.first, (0x30...0x39).contains(first) {
+            let address = Array(token).withUnsafeBufferPointer { IPAddress(utf8: $0) }
+            if address != nil {
+                lookupAddress(address)
+                return
+            }
+        }
+        if set.hasDomains { lookupDomain(token) }
+    }
+
+    /// The domain and each of its parents.
+    private mutating func lookupDomain(_ raw: ArraySlice<UInt8>) {
+        var name = raw
+        while let last = name.last, last == UInt8(ascii: ".") { name = name.dropLast() }
+        guard name.count >= 3, name.count <= 253,
+            name.allSatisfy({ $0 >= 0x80 || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") })
+        else { return }
+        var start = name.startIndex
+        while start < name.endIndex {
+            key.removeAll(keepingCapacity: true)
+            key.append(UInt8(ascii: "d"))
+            key += name[start...]
+            hit(key)
+            guard let dot = name[start...].firstIndex(of: UInt8(ascii: ".")) else { break }
+            start = dot + 1
+        }
+    }
+
+    /// Every `scheme://…` in the value, up to white space or a quote.
+    private mutating func findURLs() {
+        var index = 0
+        while index + 3 <= lower.count {
+            guard lower[index] == UInt8(ascii: ":"), lower[index + 1] == UInt8(ascii: "/"), lower[index + 2] == UInt8(ascii: "/") else {
+                index += 1
+                continue
+            }
+            var start = index
+            while start > 0, Self.isSchemeByte(lower[start - 1]) { start -= 1 }
+            var end = index + 3
+            while end < lower.count, lower[end] > 0x20, lower[end] != UInt8(ascii: "\""), lower[end] != UInt8(ascii: "'"),
+                lower[end] != UInt8(ascii: "<"), lower[end] != UInt8(ascii: ">")
+            {
+                end += 1
+            }
+            // The path keeps its case; `lower` stands in only if lowering changed the length.
+            let source = lower.count == value.count ? value : lower
+            if start < index, let url = Observable.url(Substring(String(decoding: source[start..<min(end, source.count)], as: UTF8.self))) {
+                hit(IndicatorSet.key(.url, Array(url.utf8)))
+                if let host = Observable.urlHost(url) { lookupDomain(ArraySlice(host.utf8)) }
+            }
+            index = end
+        }
+    }
+
+    private static func isSchemeByte(_ byte: UInt8) -> Bool {
+        (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+            || byte == UInt8(ascii: ".")
+    }
+}
+
+extension IPAddress {
+    init(v4: UInt32) {
+        self.init(high: UInt64(v4) << 32, low: 0, isIPv6: false)
+    }
+
+    init(high: UInt64, low: UInt64, isIPv6: Bool) {
+        self.high = high
+        self.low = low
+        self.isIPv6 = isIPv6
+    }
+}
