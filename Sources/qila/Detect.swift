@@ -77,10 +77,13 @@ struct Detect: ParsableCommand {
 
         let sink: FileHandle
         if let output {
-            guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
-                throw ValidationError("--output: cannot create \(output)")
+            // open(2), not FileManager.createFile: that replaces the path with a new regular
+            // file, which would turn /dev/null or a named pipe into a file.
+            let descriptor = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard descriptor >= 0 else {
+                throw ValidationError("--output: cannot open \(output) for writing: \(String(cString: strerror(errno)))")
             }
-            sink = handle
+            sink = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         } else {
             sink = FileHandle.standardOutput
         }
