@@ -112,11 +112,10 @@ public final class IndicatorSet: Sendable {
     }
 
     static func networkKey(_ address: IPAddress, prefix: Int) -> [UInt8] {
-        let highMask: UInt64 = prefix >= 64 ? .max : (prefix == 0 ? 0 : ~(UInt64.max >> UInt64(prefix)))
-        let lowMask: UInt64 = prefix <= 64 ? 0 : (prefix >= 128 ? .max : ~(UInt64.max >> UInt64(prefix - 64)))
+        let masked = address.masked(prefix)
         var key: [UInt8] = [address.isIPv6 ? 6 : 4, UInt8(prefix)]
-        withUnsafeBytes(of: (address.high & highMask).bigEndian) { key += $0 }
-        if address.isIPv6 { withUnsafeBytes(of: (address.low & lowMask).bigEndian) { key += $0 } }
+        withUnsafeBytes(of: masked.high.bigEndian) { key += $0 }
+        if address.isIPv6 { withUnsafeBytes(of: masked.low.bigEndian) { key += $0 } }
         return key
     }
 

@@ -354,6 +354,13 @@ struct IPAddress: Sendable, Equatable {
         self = address
     }
 
+    /// The first `prefix` bits, the others zero.
+    func masked(_ prefix: Int) -> (high: UInt64, low: UInt64) {
+        let highMask: UInt64 = prefix >= 64 ? .max : (prefix <= 0 ? 0 : ~(UInt64.max >> UInt64(prefix)))
+        let lowMask: UInt64 = prefix <= 64 ? 0 : (prefix >= 128 ? .max : ~(UInt64.max >> UInt64(prefix - 64)))
+        return (high & highMask, low & lowMask)
+    }
+
     /// Reads `10.1.2.3` or `2001:db8::1` (spaces around are ignored).
     init?(utf8 raw: UnsafeBufferPointer<UInt8>) {
         var text = raw[...]
@@ -405,8 +412,6 @@ struct Network: Sendable, Equatable {
 
     func contains(_ candidate: IPAddress) -> Bool {
         guard candidate.isIPv6 == address.isIPv6 else { return false }
-        let highMask: UInt64 = prefix >= 64 ? .max : (prefix == 0 ? 0 : ~(UInt64.max >> UInt64(prefix)))
-        let lowMask: UInt64 = prefix <= 64 ? 0 : (prefix >= 128 ? .max : ~(UInt64.max >> UInt64(prefix - 64)))
-        return candidate.high & highMask == address.high & highMask && candidate.low & lowMask == address.low & lowMask
+        return candidate.masked(prefix) == address.masked(prefix)
     }
 }
