@@ -11,6 +11,11 @@ struct Detect: ParsableCommand {
             standard error for long inputs and ends with a summary there: events, lines refused
             (with their line numbers), rules loaded and refused, alerts per rule, events per second.
 
+            Correlation rules (event_count, value_count, temporal, temporal_ordered, value_sum,
+            value_avg, value_median, value_percentile) in the rule files run over the stream in
+            event time (the mapping's timestamp fields); their alerts name the correlation, the
+            group, the measured value, the window and the events (file and line) that made it.
+
             With --indicators, every event is also matched against indicators of compromise
             (addresses and networks, domains with their subdomains, URLs, hashes, e-mail
             addresses, STIX 2.1 patterns with =, IN, ISSUBSET, AND, OR); their alerts name the
@@ -65,7 +70,8 @@ struct Detect: ParsableCommand {
         func note(_ text: String) { standardError.write(Data((text + "\n").utf8)) }
         for refusal in ruleSet.refusals { note("refused rule: \(refusal)") }
         note(
-            "\(ruleSet.rules.count) rules loaded, \(ruleSet.refusals.count) refused, \(ruleSet.atomCount) distinct value tests; compiled in \(compiled.seconds) s"
+            "\(ruleSet.rules.count) rules and \(ruleSet.correlations.correlations.count) correlation rules loaded, \(ruleSet.refusals.count) refused, "
+                + "\(ruleSet.atomCount) distinct value tests; compiled in \(String(format: "%.2f", compiled.seconds)) s"
         )
         guard !ruleSet.rules.isEmpty || rules.isEmpty else { throw ValidationError("no rule could be loaded from \(rules.joined(separator: ", "))") }
         let indicatorSet = IndicatorSet(paths: indicators)
@@ -87,8 +93,20 @@ struct Detect: ParsableCommand {
         } else {
             sink = FileHandle.standardOutput
         }
-        var writer = AlertWriter(sink: sink, rules: ruleSet.rules, indicators: indicatorSet.indicators)
+        var writer = AlertWriter(sink: sink, rules: ruleSet.rules, indicators: indicatorSet.indicators, correlations: ruleSet.correlations.correlations)
         var matcher = RuleMatcher(ruleSet)
+        let correlations = ruleSet.correlations
+        var correlator = Correlator(correlations)
+        var perCorrelation = [Int](repeating: 0, count: correlations.correlations.count)
+        var matched: [Int] = []
+        // An event's reference in correlation alerts: the file's position in EVENTS and the line.
+        func reference(file: Int, line: Int) -> Int64 { Int64(file) << 40 | Int64(line) }
+        func emit(_ alerts: [CorrelationAlert]) {
+            for alert in alerts {
+                perCorrelation[alert.correlation] += 1
+                writer.write(alert) { reference in (events[Int(reference >> 40)], Int(reference & (1 << 40 - 1))) }
+            }
+        }
         var indicatorMatcher = IndicatorMatcher(indicatorSet)
         var perIndicator: [Int: Int] = [:]
         var progress = Progress(enabled: !quiet)
@@ -96,7 +114,7 @@ struct Detect: ParsableCommand {
         var refused: [EventError.Kind: Int] = [:]
         var perRule = [Int](repeating: 0, count: ruleSet.rules.count)
         let matchStart = ContinuousClock.now
-        for path in events {
+        for (fileIndex, path) in events.enumerated() {
             let reader = try EventLineReader(path: path)
             progress.file = path
             try reader.forEachLine { number, line in
@@ -108,9 +126,16 @@ struct Detect: ParsableCommand {
                 case .success(let bytes):
                     do throws(EventError) {
                         if !ruleSet.rules.isEmpty {
+                            matched.removeAll(keepingCapacity: true)
                             try matcher.match(bytes) { match in
                                 perRule[match.rule] += 1
-                                writer.write(match, source: path, line: number, event: bytes)
+                                matched.append(match.rule)
+                                if !correlations.silentRules.contains(match.rule) {
+                                    writer.write(match, source: path, line: number, event: bytes)
+                                }
+                            }
+                            if !matched.isEmpty, !correlations.isEmpty {
+                                emit(correlator.observe(rules: matched, event: bytes, reference: reference(file: fileIndex, line: number)))
                             }
                         }
                         if indicatorSet.count > 0 {
@@ -129,13 +154,14 @@ struct Detect: ParsableCommand {
                 }
             }
         }
+        emit(correlator.finish())
         writer.flush()
         progress.finish()
         let elapsed = (ContinuousClock.now - matchStart).seconds
         let refusedTotal = refused.values.reduce(0, +)
         note("")
         note("events: \(total) read, \(total - refusedTotal) examined, \(refusedTotal) refused\(refused.isEmpty ? "" : " (" + refused.map { "\($0.value) \($0.key.rawValue)" }.sorted().joined(separator: ", ") + ")")")
-        if !rules.isEmpty { note("rules: \(ruleSet.rules.count) loaded, \(ruleSet.refusals.count) refused") }
+        if !rules.isEmpty { note("rules: \(ruleSet.rules.count) loaded, \(ruleSet.correlations.correlations.count) correlation rules, \(ruleSet.refusals.count) refused") }
         if !indicators.isEmpty {
             note("indicators: \(indicatorSet.count) loaded, \(indicatorSet.refusals.count) refused; \(perIndicator.values.reduce(0, +)) alerts from \(perIndicator.count) indicators")
             for (indicator, count) in perIndicator.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }).prefix(20) {
@@ -143,7 +169,22 @@ struct Detect: ParsableCommand {
                 note(String(format: "%8d  %@", count, meta.name.map { "\($0): \(meta.text)" } ?? meta.text))
             }
         }
-        if !rules.isEmpty { note("alerts: \(perRule.reduce(0, +)) from \(perRule.filter { $0 > 0 }.count) rules") }
+        if !rules.isEmpty {
+            let silent = correlations.silentRules.count
+            note("alerts: \(perRule.reduce(0, +)) from \(perRule.filter { $0 > 0 }.count) rules" + (silent > 0 ? " (\(silent) rules alert only through correlations)" : ""))
+        }
+        if !correlations.isEmpty {
+            note("correlations: \(correlations.correlations.count) loaded; \(perCorrelation.reduce(0, +)) alerts from \(perCorrelation.filter { $0 > 0 }.count)")
+            if correlator.eventsWithoutTime > 0 { note("  \(correlator.eventsWithoutTime) correlated events had no readable time and were placed at the latest time seen") }
+            if correlator.nonNumericValues > 0 { note("  \(correlator.nonNumericValues) values were not numbers and were left out of sums and averages") }
+            if correlator.droppedGroups + correlator.droppedEntries > 0 {
+                note("  state limits reached: \(correlator.droppedGroups) groups and \(correlator.droppedEntries) window entries dropped")
+            }
+            for (index, count) in perCorrelation.enumerated().filter({ $0.element > 0 }) {
+                let meta = correlations.correlations[index]
+                note(String(format: "%8d  %@  %@ (%@)", count, (meta.level?.rawValue ?? "-").padding(toLength: 13, withPad: " ", startingAt: 0), meta.title, meta.kind.rawValue))
+            }
+        }
         for (rule, count) in perRule.enumerated().filter({ $0.element > 0 }).sorted(by: { ($1.element, $0.offset) < ($0.element, $1.offset) }) {
             let meta = ruleSet.rules[rule]
             note(String(format: "%8d  %@  %@", count, (meta.level?.rawValue ?? "-").padding(toLength: 13, withPad: " ", startingAt: 0), meta.title))
@@ -194,10 +235,12 @@ struct AlertWriter {
     private(set) var count = 0
 
     private let indicators: [Indicator]
+    private let correlations: [SigmaCorrelation]
 
-    init(sink: FileHandle, rules: [SigmaRule], indicators: [Indicator] = []) {
+    init(sink: FileHandle, rules: [SigmaRule], indicators: [Indicator] = [], correlations: [SigmaCorrelation] = []) {
         self.sink = sink
         self.indicators = indicators
+        self.correlations = correlations
         prefixes = rules.map { rule in
             var text = "{\"rule\":{"
             text += "\"id\":" + (rule.id.map(JSONString.quote) ?? "null")
@@ -223,6 +266,28 @@ struct AlertWriter {
         text += ",\"pattern\":" + JSONString.quote(indicator.text) + "},"
         buffer += Array(text.utf8)
         write(match.fields, source: source, line: line, event: event)
+    }
+
+    /// `{"correlation":{"id","title","level","type"},"group":{field:value},"value","window":{"start","end"},
+    /// "count","events":[{"source","line"}]}`; `place` turns an event reference into its file and line.
+    mutating func write(_ alert: CorrelationAlert, place: (Int64) -> (source: String, line: Int)) {
+        count += 1
+        let correlation = correlations[alert.correlation]
+        var text = "{\"correlation\":{\"id\":" + (correlation.id.map(JSONString.quote) ?? "null")
+        text += ",\"title\":" + JSONString.quote(correlation.title)
+        text += ",\"level\":" + (correlation.level.map { JSONString.quote($0.rawValue) } ?? "null")
+        text += ",\"type\":" + JSONString.quote(correlation.kind.rawValue) + "},\"group\":{"
+        text += alert.group.map { JSONString.quote($0.field) + ":" + JSONString.quote($0.value) }.joined(separator: ",")
+        let value = alert.value == alert.value.rounded() && abs(alert.value) < 1e15 ? String(Int64(alert.value)) : String(alert.value)
+        text += "},\"value\":\(value),\"window\":{\"start\":\(JSONString.quote(EventTime.text(alert.windowStart))),\"end\":\(JSONString.quote(EventTime.text(alert.windowEnd)))}"
+        text += ",\"count\":\(alert.eventCount),\"events\":["
+        text += alert.events.map { reference in
+            let (source, line) = place(reference)
+            return "{\"source\":\(JSONString.quote(source)),\"line\":\(line)}"
+        }.joined(separator: ",")
+        text += "]}\n"
+        buffer += Array(text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
     }
 
     private mutating func write(_ fields: [(name: String, value: String)], source: String, line: Int, event: UnsafeBufferPointer<UInt8>) {

@@ -23,11 +23,19 @@ struct Rules: ParsableCommand {
         func run() throws {
             let fieldMapping = try mapping.map { try FieldMapping.named($0) } ?? .flat
             let report = RuleSetLoader(mapping: fieldMapping, placeholders: try SigmaPlaceholders.load(placeholders)).load(paths)
-            for refusal in report.refusals { print(refusal) }
-            let total = report.rules.count + report.refusals.count
-            let share = total == 0 ? 0 : Double(report.rules.count) / Double(total) * 100
-            print("\(report.files) files, \(total) rules: \(report.rules.count) loaded (\(String(format: "%.2f", share))%), \(report.refusals.count) refused")
-            if !report.refusals.isEmpty { throw ExitCode(1) }
+            // Correlations are checked against the rules that loaded: every reference must resolve.
+            let correlations = CorrelationSet(correlations: report.correlations, rules: report.rules, mapping: fieldMapping)
+            let refusals = report.refusals + correlations.refusals
+            for refusal in refusals { print(refusal) }
+            let loaded = report.rules.count + correlations.correlations.count
+            let total = loaded + refusals.count
+            let share = total == 0 ? 0 : Double(loaded) / Double(total) * 100
+            var summary = "\(report.files) files, \(total) rules: \(loaded) loaded (\(String(format: "%.2f", share))%), \(refusals.count) refused"
+            if !report.correlations.isEmpty {
+                summary += "; of them \(report.correlations.count) correlation rules, \(correlations.correlations.count) loaded"
+            }
+            print(summary)
+            if !refusals.isEmpty { throw ExitCode(1) }
         }
     }
 }

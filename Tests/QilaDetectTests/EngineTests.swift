@@ -274,7 +274,7 @@ struct EngineTests {
                     for _ in 0..<20_000 {
                         let alerts = try session.process(event)
                         #expect(alerts.count == 1)
-                        for alert in alerts { titles[alert.rule.title, default: 0] += 1 }
+                        for alert in alerts { titles[alert.title, default: 0] += 1 }
                     }
                     return titles
                 }
@@ -293,7 +293,7 @@ struct EngineTests {
         }
         #expect(counts.values.reduce(0, +) == 40_000)
         var session = engine.makeSession()
-        #expect(try session.process(event).map(\.rule.title) == ["new"])
+        #expect(try session.process(event).map(\.title) == ["new"])
         #expect(engine.version == 52)
     }
 

@@ -15,6 +15,8 @@ public final class CompiledRuleSet: Sendable {
     /// Rules that were not loaded or did not compile, with the reason.
     public let refusals: [SigmaError]
     public let mapping: FieldMapping
+    /// The correlation rules over these rules (run by a `Correlator` per stream).
+    public let correlations: CorrelationSet
 
     let programs: [RuleProgram]
     /// Every rule's condition as one flat program (`ConditionCode`), read without reference
@@ -31,7 +33,7 @@ public final class CompiledRuleSet: Sendable {
     let logSources: LogSourcePlan
 
     /// Compiles the rules that can be compiled; the others are listed in `refusals`.
-    public init(rules: [SigmaRule], mapping: FieldMapping, loadingRefusals: [SigmaError] = []) {
+    public init(rules: [SigmaRule], mapping: FieldMapping, loadingRefusals: [SigmaError] = [], correlations: [SigmaCorrelation] = []) {
         var builder = Builder(mapping: mapping)
         var kept: [SigmaRule] = []
         var programs: [RuleProgram] = []
@@ -58,7 +60,9 @@ public final class CompiledRuleSet: Sendable {
         }
         self.code = code
         self.codeStart = codeStart
-        self.refusals = loadingRefusals + refusals
+        let correlationSet = CorrelationSet(correlations: correlations, rules: kept, mapping: mapping)
+        self.correlations = correlationSet
+        self.refusals = loadingRefusals + refusals + correlationSet.refusals
         self.mapping = mapping
         let plan = builder.logSourcePlan(rules: kept)
         logSources = plan
@@ -79,7 +83,7 @@ public final class CompiledRuleSet: Sendable {
     /// Loads and compiles the rules under some paths; refusals from reading come first.
     public convenience init(paths: [String], mapping: FieldMapping, placeholders: SigmaPlaceholders = .none) {
         let report = RuleSetLoader(mapping: mapping, placeholders: placeholders).load(paths)
-        self.init(rules: report.rules, mapping: mapping, loadingRefusals: report.refusals)
+        self.init(rules: report.rules, mapping: mapping, loadingRefusals: report.refusals, correlations: report.correlations)
     }
 
     /// Number of distinct value tests after deduplication, for reports.

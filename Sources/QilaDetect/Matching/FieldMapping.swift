@@ -11,6 +11,12 @@ public struct FieldMapping: Sendable {
     public var defaultPaths: [String]
     /// Which events each log source covers; nil when the mapping does not say (everything applies).
     public var logSources: [LogSourceCondition]?
+    /// Where an event's time is, in the order to try (`timestamp:` in the file); correlations
+    /// place events in time by it.
+    public var timestampPaths: [[String]]
+
+    /// Where events of unknown formats usually keep their time.
+    public static let commonTimestampPaths = [["@timestamp"], ["timestamp"], ["time"], ["eventTime"], ["TimeCreated"], ["UtcTime"], ["EventTime"]]
 
     /// `match` is a rule's logsource; an event is covered when, for every field under `where`,
     /// it holds one of the listed values (compared without regard to case; `*` is any value).
@@ -27,11 +33,15 @@ public struct FieldMapping: Sendable {
     /// The identity mapping: field names are top-level keys or dotted paths.
     public static let flat = FieldMapping(name: "flat", fields: [:], defaultPaths: ["{field}"])
 
-    public init(name: String, fields: [String: [[String]]], defaultPaths: [String], logSources: [LogSourceCondition]? = nil) {
+    public init(
+        name: String, fields: [String: [[String]]], defaultPaths: [String], logSources: [LogSourceCondition]? = nil,
+        timestampPaths: [[String]] = FieldMapping.commonTimestampPaths
+    ) {
         self.name = name
         self.fields = fields
         self.defaultPaths = defaultPaths
         self.logSources = logSources
+        self.timestampPaths = timestampPaths
     }
 
     /// The mappings shipped with Qila (`mappings/*.yml`), by name.
@@ -89,7 +99,8 @@ public struct FieldMapping: Sendable {
         self.init(
             name: name, fields: fields,
             defaultPaths: root["default"]?.sequence?.compactMap(\.string) ?? base?.defaultPaths ?? ["{field}"],
-            logSources: base?.logSources)
+            logSources: base?.logSources,
+            timestampPaths: root["timestamp"]?.sequence?.compactMap(\.string).map(Self.split) ?? base?.timestampPaths ?? Self.commonTimestampPaths)
         var sources = root["logsources"].map { [($0, url)] } ?? []
         if let included = root["logsources_from"] {
             let names = included.string.map { [$0] } ?? included.sequence?.compactMap(\.string) ?? []

@@ -5,6 +5,9 @@ import Foundation
 public struct RuleSetLoader: Sendable {
     public struct Report: Sendable {
         public var rules: [SigmaRule] = []
+        /// Correlation rules as read; their references are resolved when the set is compiled
+        /// (`CorrelationSet`).
+        public var correlations: [SigmaCorrelation] = []
         public var refusals: [SigmaError] = []
         public var files = 0
     }
@@ -45,9 +48,11 @@ public struct RuleSetLoader: Sendable {
                 report.refusals.append(SigmaError("not readable as UTF-8 text", file: url.path))
                 continue
             }
-            for result in parser.parse(yaml: text, file: url.path) {
+            for result in parser.parseDocuments(yaml: text, file: url.path) {
                 switch result {
-                case .success(let rule):
+                case .success(.correlation(let correlation)):
+                    report.correlations.append(correlation)
+                case .success(.rule(let rule)):
                     do {
                         _ = try SigmaEvaluator(rule: rule, mapping: mapping)
                         report.rules.append(rule)

@@ -11,8 +11,22 @@ public struct SigmaRuleParser: Sendable {
         self.placeholders = placeholders
     }
 
-    /// One entry per YAML document: the rule, or why it was refused.
+    /// One entry per YAML document that is a detection rule: the rule, or why it was refused.
+    /// A correlation document is refused here; `parseDocuments` reads both kinds.
     public func parse(yaml: String, file: String? = nil) -> [Result<SigmaRule, SigmaError>] {
+        parseDocuments(yaml: yaml, file: file).map { result in
+            result.flatMap { document in
+                switch document {
+                case .rule(let rule): .success(rule)
+                case .correlation(let correlation):
+                    .failure(SigmaError("'\(correlation.title)' is a correlation rule, not a detection rule", file: file, line: correlation.line))
+                }
+            }
+        }
+    }
+
+    /// One entry per YAML document: the detection or correlation rule, or why it was refused.
+    public func parseDocuments(yaml: String, file: String? = nil) -> [Result<SigmaDocument, SigmaError>] {
         var documents: [Node] = []
         do {
             // Read document by document so that a syntax error is reported, not swallowed.
@@ -25,7 +39,10 @@ public struct SigmaRuleParser: Sendable {
         }
         return documents.map { document in
             do {
-                return .success(try rule(document, file: file))
+                if let root = document.mapping, root["correlation"] != nil {
+                    return .success(.correlation(try correlation(document, file: file)))
+                }
+                return .success(.rule(try rule(document, file: file)))
             } catch var error as SigmaError {
                 if error.file == nil { error.file = file }
                 return .failure(error)
@@ -51,19 +68,10 @@ public struct SigmaRuleParser: Sendable {
     func rule(_ document: Node, file: String?) throws -> SigmaRule {
         guard let root = document.mapping else { throw fail("a rule must be a YAML mapping", at: document) }
         func text(_ key: String) -> String? { root[key]?.string }
-        if root["correlation"] != nil {
-            throw fail("correlation rules are not supported by this version of Qila yet", at: root["correlation"])
-        }
         guard let title = text("title"), !title.isEmpty else { throw fail("the rule has no title", at: document) }
         guard let detectionNode = root["detection"] else { throw fail("the rule has no detection section", at: document) }
         let detectionKey = root.first { $0.key.string == "detection" }?.key
-        var level: SigmaRule.Level?
-        if let levelNode = root["level"] {
-            guard let parsed = levelNode.string.flatMap(SigmaRule.Level.init(rawValue:)) else {
-                throw fail("level must be informational, low, medium, high or critical", at: levelNode)
-            }
-            level = parsed
-        }
+        let level = try level(root["level"])
         let logSourceNode = root["logsource"]?.mapping
         let logSource = LogSource(
             category: logSourceNode?["category"]?.string, product: logSourceNode?["product"]?.string,
@@ -72,6 +80,15 @@ public struct SigmaRuleParser: Sendable {
             id: text("id"), name: text("name"), title: title, status: text("status"), level: level,
             tags: root["tags"]?.sequence?.compactMap(\.string) ?? [], logSource: logSource,
             detection: try detection(detectionNode, key: detectionKey), file: file, line: document.mark?.line)
+    }
+
+    /// The `level` of a rule or correlation, if given.
+    func level(_ node: Node?) throws -> SigmaRule.Level? {
+        guard let node else { return nil }
+        guard let parsed = node.string.flatMap(SigmaRule.Level.init(rawValue:)) else {
+            throw fail("level must be informational, low, medium, high or critical", at: node)
+        }
+        return parsed
     }
 
     func detection(_ node: Node, key: Node?) throws -> Detection {
