@@ -26,6 +26,11 @@ public final class CompiledRuleSet: Sendable {
     let fields: [FieldPlan]
     let atomRules: [[Int32]]
     let atomFields: [Int32]
+    /// Each atom's part: `field * 2` for anchored tests (whole value, prefix, suffix), `+ 1`
+    /// for the others (substrings, wildcards, expressions, comparisons), which read the whole value.
+    let atomParts: [Int32]
+    /// Per atom, the rules it can make candidates: those whose trigger clause holds it.
+    let triggerRules: [[Int32]]
     /// Each atom's value as written in the rule, for alerts.
     let atomDescriptions: [String]
     let tree: FieldTree
@@ -70,12 +75,23 @@ public final class CompiledRuleSet: Sendable {
         var fields: [FieldPlan] = []
         for (index, name) in builder.fieldNames.enumerated() {
             let slots = index == builder.keywordField ? [] : mapping.paths(for: name).map { tree.slot(for: $0) }
-            fields.append(FieldPlan(name: name, slots: slots, isKeywords: index == builder.keywordField, matcher: builder.matchers[index].build()))
+            fields.append(
+                FieldPlan(
+                    name: name, slots: slots, isKeywords: index == builder.keywordField, anchored: builder.anchored[index].build(),
+                    floating: builder.floating[index].build()))
         }
         self.fields = fields
         self.tree = tree
         atomRules = builder.atomRules
         atomFields = builder.atomFields
+        atomParts = builder.atomParts
+        var triggerRules = [[Int32]](repeating: [], count: builder.atomRules.count)
+        for (rule, program) in programs.enumerated() {
+            for atom in program.triggers ?? [] where triggerRules[Int(atom)].last != Int32(rule) {
+                triggerRules[Int(atom)].append(Int32(rule))
+            }
+        }
+        self.triggerRules = triggerRules
         atomDescriptions = builder.atomDescriptions
         collectLeaves = builder.keywordField != nil
     }
@@ -98,7 +114,10 @@ struct FieldPlan: Sendable {
     let slots: [Int]
     /// The pseudo-field of keyword searches: every scalar of the event.
     let isKeywords: Bool
-    let matcher: FieldMatcher
+    /// The tests that look at the whole value, its start or its end (cheap on long values).
+    let anchored: FieldMatcher
+    /// The tests that must read the whole value.
+    let floating: FieldMatcher
 }
 
 /// One check of a field value for one atom.
@@ -122,18 +141,36 @@ struct AtomCheck: Sendable {
     let kind: Kind
 }
 
-/// Every atom of one field, arranged to be tested in one pass over each value.
+/// Atoms of one field (one part of them), arranged to be tested in one pass over each value:
+/// whole values through a hash table, prefixes by reading only the value's first bytes,
+/// suffixes only its last, substrings and the literals of wildcards and expressions through one
+/// multi-pattern search over the whole value.
 final class FieldMatcher: Sendable {
     let exact: ByteKeyTable
     let exactChecks: [[AtomCheck]]
+    let prefixes: Anchored
+    let suffixes: Anchored
     let automaton: MultiPattern
     let patternChecks: [[AtomCheck]]
     /// Checks with no literal to look for first.
     let others: [AtomCheck]
 
-    init(exact: ByteKeyTable, exactChecks: [[AtomCheck]], automaton: MultiPattern, patternChecks: [[AtomCheck]], others: [AtomCheck]) {
+    /// Patterns that can only match within `length` bytes of one end of the value.
+    struct Anchored: Sendable {
+        let automaton: MultiPattern
+        let checks: [[AtomCheck]]
+        let length: Int
+        var isEmpty: Bool { checks.isEmpty }
+    }
+
+    init(
+        exact: ByteKeyTable, exactChecks: [[AtomCheck]], prefixes: Anchored, suffixes: Anchored, automaton: MultiPattern, patternChecks: [[AtomCheck]],
+        others: [AtomCheck]
+    ) {
         self.exact = exact
         self.exactChecks = exactChecks
+        self.prefixes = prefixes
+        self.suffixes = suffixes
         self.automaton = automaton
         self.patternChecks = patternChecks
         self.others = others
@@ -147,6 +184,40 @@ struct FieldMatcherBuilder: Sendable {
     var patterns: [[UInt8]] = []
     var patternChecks: [[AtomCheck]] = []
     var others: [AtomCheck] = []
+    var prefixes = PatternList()
+    var suffixes = PatternList()
+
+    struct PatternList: Sendable {
+        var index: [[UInt8]: Int] = [:]
+        var patterns: [[UInt8]] = []
+        var checks: [[AtomCheck]] = []
+
+        mutating func add(_ literal: [UInt8], _ check: AtomCheck) {
+            if let known = index[literal] {
+                checks[known].append(check)
+            } else {
+                index[literal] = patterns.count
+                patterns.append(literal)
+                checks.append([check])
+            }
+        }
+
+        func build() -> FieldMatcher.Anchored {
+            FieldMatcher.Anchored(automaton: MultiPattern(patterns: patterns), checks: checks, length: patterns.map(\.count).max() ?? 0)
+        }
+    }
+
+    /// True when every test of the predicate looks at the whole value, its start or its end.
+    static func isAnchored(_ predicate: ValuePredicate) -> Bool {
+        guard case .strings(let matchers) = predicate else { return false }
+        return matchers.allSatisfy { matcher in
+            switch BytePattern(SigmaString(parts: matcher.pattern), lowercase: true).shape {
+            case .exact: true
+            case .prefix, .suffix: !matcher.caseSensitive
+            case .contains, .general: false
+            }
+        }
+    }
 
     mutating func addExact(_ key: [UInt8], _ check: AtomCheck) {
         if let index = exactIndex[key] {
@@ -185,8 +256,8 @@ struct FieldMatcherBuilder: Sendable {
         switch lower.shape {
         case .exact(let bytes): addExact(bytes, AtomCheck(atom: atom, kind: .hit))
         case .contains(let bytes): addLiteral(bytes, AtomCheck(atom: atom, kind: .hit))
-        case .prefix(let bytes): addLiteral(bytes, AtomCheck(atom: atom, kind: .prefix(bytes.count)))
-        case .suffix(let bytes): addLiteral(bytes, AtomCheck(atom: atom, kind: .suffix))
+        case .prefix(let bytes): prefixes.add(bytes, AtomCheck(atom: atom, kind: .prefix(bytes.count)))
+        case .suffix(let bytes): suffixes.add(bytes, AtomCheck(atom: atom, kind: .suffix))
         case .general: addLiteral(lower.requiredLiteral, AtomCheck(atom: atom, kind: .wildcard(lower, cased: false)))
         }
     }
@@ -209,8 +280,8 @@ struct FieldMatcherBuilder: Sendable {
         var table = ByteKeyTable(capacity: exactChecks.count)
         for (key, index) in exactIndex { table.set(key, Int32(index)) }
         return FieldMatcher(
-            exact: table, exactChecks: exactChecks, automaton: MultiPattern(patterns: patterns), patternChecks: patternChecks,
-            others: others)
+            exact: table, exactChecks: exactChecks, prefixes: prefixes.build(), suffixes: suffixes.build(), automaton: MultiPattern(patterns: patterns),
+            patternChecks: patternChecks, others: others)
     }
 }
 
@@ -229,7 +300,7 @@ indirect enum ConditionProgram: Sendable {
 ///     constant  [0, 3, 0|1]
 ///     and, or   [1|2, size, child nodes...]
 ///     not       [3, size, child node]
-///     values    [4, size, field, flags (1 all, 2 matches null, 4 negated), atoms...]
+///     values    [4, size, field, flags (1 all, 2 matches null, 4 negated, 8 anchored part, 16 floating part), atoms...]
 ///     exists    [5, 4, field, 0|1]
 ///     fieldref  [6, 5, field, other field, negated]
 ///     keywords  [7, size, all, atoms...]
@@ -239,6 +310,8 @@ enum ConditionCode {
     static let constant: Int32 = 0, and: Int32 = 1, or: Int32 = 2, not: Int32 = 3
     static let values: Int32 = 4, exists: Int32 = 5, reference: Int32 = 6, keywords: Int32 = 7
     static let all: Int32 = 1, matchesNull: Int32 = 2, negated: Int32 = 4
+    /// In a values node's flags: its atoms lie in the field's anchored part, its floating part.
+    static let anchoredPart: Int32 = 8, floatingPart: Int32 = 16
 
     static func emit(_ condition: ConditionProgram, _ searches: [SearchProgram], into code: inout [Int32]) {
         switch condition {
@@ -266,7 +339,7 @@ enum ConditionCode {
         case .exists(let expected): code += [exists, 4, item.field, expected ? 1 : 0]
         case .reference(let other): code += [reference, 5, item.field, other, item.negated ? 1 : 0]
         case .values:
-            let flags = (item.all ? all : 0) | (item.matchesNull ? matchesNull : 0) | (item.negated ? negated : 0)
+            let flags = (item.all ? all : 0) | (item.matchesNull ? matchesNull : 0) | (item.negated ? negated : 0) | item.parts
             code += [values, Int32(4 + item.atoms.count), item.field, flags] + item.atoms
         }
     }
@@ -300,6 +373,8 @@ struct ItemProgram: Sendable {
     var all: Bool
     var negated: Bool
     var kind: Kind
+    /// Which parts of the field hold the atoms (`ConditionCode.anchoredPart`, `.floatingPart`).
+    var parts: Int32 = 0
 }
 
 enum SearchProgram: Sendable {
@@ -311,10 +386,10 @@ struct RuleProgram: Sendable {
     var condition: ConditionProgram
     var searches: [SearchProgram]
     var searchNames: [String]
-    /// The condition cannot hold unless one of the rule's atoms does.
-    var needsHit: Bool
-    /// Fields with atoms: the ones to scan when the rule is eligible.
-    var scannedFields: [Int32]
+    /// A clause of the condition: atoms of which one holds whenever the condition does (the
+    /// cheapest such clause to test). Only these atoms make the rule a candidate; nil when the
+    /// condition can hold with no atom holding (the rule is then always evaluated).
+    var triggers: [Int32]?
 }
 
 /// Which rules apply to an event, from the mapping's log-source conditions.
@@ -336,11 +411,13 @@ extension CompiledRuleSet {
         let mapping: FieldMapping
         var fieldNames: [String] = []
         var fieldIndex: [String: Int] = [:]
-        var matchers: [FieldMatcherBuilder] = []
+        var anchored: [FieldMatcherBuilder] = []
+        var floating: [FieldMatcherBuilder] = []
         var keywordField: Int?
         var atomIndex: [String: Int32] = [:]
         var atomRules: [[Int32]] = []
         var atomFields: [Int32] = []
+        var atomParts: [Int32] = []
         var atomDescriptions: [String] = []
 
         init(mapping: FieldMapping) { self.mapping = mapping }
@@ -349,7 +426,8 @@ extension CompiledRuleSet {
             if let index = fieldIndex[name] { return Int32(index) }
             fieldIndex[name] = fieldNames.count
             fieldNames.append(name)
-            matchers.append(FieldMatcherBuilder())
+            anchored.append(FieldMatcherBuilder())
+            floating.append(FieldMatcherBuilder())
             return Int32(fieldNames.count - 1)
         }
 
@@ -382,14 +460,19 @@ extension CompiledRuleSet {
             atomRules.append([Int32(rule)])
             atomFields.append(field)
             atomDescriptions.append(value.description)
-            matchers[Int(field)].add(predicate, atom: atom)
+            if FieldMatcherBuilder.isAnchored(predicate) {
+                atomParts.append(field * 2)
+                anchored[Int(field)].add(predicate, atom: atom)
+            } else {
+                atomParts.append(field * 2 + 1)
+                floating[Int(field)].add(predicate, atom: atom)
+            }
             return atom
         }
 
         mutating func compile(_ rule: SigmaRule, index: Int) throws -> RuleProgram {
             let names = rule.detection.searches.keys.sorted()
             var searches: [SearchProgram] = []
-            var scanned: Set<Int32> = []
             for name in names {
                 switch rule.detection.searches[name]! {
                 case .keywords(let values, let all):
@@ -398,12 +481,11 @@ extension CompiledRuleSet {
                     for value in values {
                         if let atom = try atom(field: field, value: value, modifiers: [.contains], rule: index) { atoms.append(atom) }
                     }
-                    scanned.insert(field)
                     searches.append(.keywords(atoms, all: all))
                 case .maps(let alternatives):
                     var maps: [[ItemProgram]] = []
                     for items in alternatives {
-                        maps.append(try items.map { item in try compile(item, rule: index, scanned: &scanned) })
+                        maps.append(try items.map { item in try compile(item, rule: index) })
                     }
                     searches.append(.maps(maps))
                 }
@@ -420,12 +502,13 @@ extension CompiledRuleSet {
                 }
             }
             let condition = ConditionProgram.or(rule.detection.conditions.map(program))
+            let cost = { (atom: Int32) in self.atomParts[Int(atom)] & 1 == 0 ? 1 : 4 }
             return RuleProgram(
                 condition: condition, searches: searches, searchNames: names,
-                needsHit: Self.needsHit(condition, searches), scannedFields: scanned.sorted())
+                triggers: Self.clause(condition, searches, cost: cost)?.atoms)
         }
 
-        mutating func compile(_ item: FieldItem, rule: Int, scanned: inout Set<Int32>) throws -> ItemProgram {
+        mutating func compile(_ item: FieldItem, rule: Int) throws -> ItemProgram {
             do {
                 let modifiers = Set(item.modifiers)
                 let field = field(item.field)
@@ -449,11 +532,11 @@ extension CompiledRuleSet {
                 for value in item.values {
                     if let atom = try atom(field: field, value: value, modifiers: item.modifiers, rule: rule) {
                         program.atoms.append(atom)
+                        program.parts |= atomParts[Int(atom)] & 1 == 0 ? ConditionCode.anchoredPart : ConditionCode.floatingPart
                     } else {
                         program.matchesNull = true
                     }
                 }
-                if !program.atoms.isEmpty { scanned.insert(field) }
                 return program
             } catch var error as SigmaError {
                 error.message = "field '\(item.field)': \(error.message)"
@@ -462,24 +545,42 @@ extension CompiledRuleSet {
             }
         }
 
-        /// True when the condition is false whenever every atom is false, whatever the
-        /// fields' presence: such a rule need only be evaluated after one of its atoms held.
-        static func needsHit(_ condition: ConditionProgram, _ searches: [SearchProgram]) -> Bool {
+        /// The cheapest clause of the condition: atoms at least one of which holds whenever the
+        /// condition does, whatever the fields' presence; nil when the condition can hold with
+        /// every atom false. An empty clause means the condition never holds.
+        static func clause(_ condition: ConditionProgram, _ searches: [SearchProgram], cost: (Int32) -> Int) -> (atoms: [Int32], cost: Int)? {
+            func make(_ atoms: [Int32]) -> (atoms: [Int32], cost: Int) { (atoms, atoms.reduce(0) { $0 + cost($1) }) }
+            // `all` needs every atom: any one of them is a clause.
+            func values(_ atoms: [Int32], all: Bool) -> (atoms: [Int32], cost: Int) {
+                all ? make([atoms.min { cost($0) < cost($1) }!]) : make(atoms)
+            }
+            func cheapest(_ clauses: [(atoms: [Int32], cost: Int)?]) -> (atoms: [Int32], cost: Int)? {
+                clauses.compactMap(\.self).min { $0.cost < $1.cost }
+            }
+            func union(_ clauses: [(atoms: [Int32], cost: Int)?]) -> (atoms: [Int32], cost: Int)? {
+                guard clauses.allSatisfy({ $0 != nil }) else { return nil }
+                var seen: Set<Int32> = []
+                return make(clauses.flatMap { $0!.atoms }.filter { seen.insert($0).inserted })
+            }
             switch condition {
-            case .constant(let value): return !value
-            case .not: return false
-            case .and(let parts): return parts.contains { needsHit($0, searches) }
-            case .or(let parts): return parts.allSatisfy { needsHit($0, searches) }
+            case .constant(let value): return value ? nil : ([], 0)
+            case .not: return nil
+            case .and(let parts): return cheapest(parts.map { clause($0, searches, cost: cost) })
+            case .or(let parts): return union(parts.map { clause($0, searches, cost: cost) })
             case .search(let index):
                 switch searches[index] {
-                case .keywords(let atoms, _): return !atoms.isEmpty
+                case .keywords(let atoms, let all):
+                    if atoms.isEmpty { return all ? nil : ([], 0) }
+                    return values(atoms, all: all)
                 case .maps(let maps):
-                    return maps.allSatisfy { items in
-                        items.contains { item in
-                            guard case .values = item.kind, !item.negated, !item.matchesNull else { return false }
-                            return !item.atoms.isEmpty
-                        }
-                    }
+                    return union(
+                        maps.map { items in
+                            cheapest(
+                                items.map { item in
+                                    guard case .values = item.kind, !item.negated, !item.matchesNull, !item.atoms.isEmpty else { return nil }
+                                    return values(item.atoms, all: item.all)
+                                })
+                        })
                 }
             }
         }

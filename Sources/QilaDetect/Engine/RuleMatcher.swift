@@ -17,7 +17,11 @@ public struct RuleMatcher {
     private var verifyStamp: [UInt32]
     private var ruleStamp: [UInt32]
     private var candidates: [Int32] = []
+    private var holding: [Int32] = []
+    /// The bucket of the event being matched, for parts read while evaluating.
+    private var bucket: Bucket?
     private var fieldStamp: [UInt32]
+    private var partStamp: [UInt32]
     private var fieldTexts: [Range<Int>]
     private var fieldNull: [Bool]
     private var fieldPresent: [Bool]
@@ -47,24 +51,29 @@ public struct RuleMatcher {
     private final class Bucket: Sendable {
         let eligible: [Bool]
         let atomEligible: [Bool]
-        let fields: [Int32]
+        /// The parts read for every event: those holding the trigger atoms of eligible rules.
+        /// Other parts are read only when evaluating a candidate rule needs them.
+        let eagerParts: [Int32]
         let always: [Int32]
         let empty: Bool
 
         init(eligible: [Bool], ruleSet: CompiledRuleSet) {
             self.eligible = eligible
             var atomEligible = [Bool](repeating: false, count: ruleSet.atomCount)
-            var fields: Set<Int32> = []
+            var parts: Set<Int32> = []
             var always: [Int32] = []
             for (rule, program) in ruleSet.programs.enumerated() where eligible[rule] {
-                fields.formUnion(program.scannedFields)
-                if !program.needsHit { always.append(Int32(rule)) }
+                if let triggers = program.triggers {
+                    for atom in triggers { parts.insert(ruleSet.atomParts[Int(atom)]) }
+                } else {
+                    always.append(Int32(rule))
+                }
             }
             for (atom, rules) in ruleSet.atomRules.enumerated() where rules.contains(where: { eligible[Int($0)] }) {
                 atomEligible[atom] = true
             }
             self.atomEligible = atomEligible
-            self.fields = fields.sorted()
+            eagerParts = parts.sorted()
             self.always = always
             empty = !eligible.contains(true)
         }
@@ -77,6 +86,7 @@ public struct RuleMatcher {
         verifyStamp = Array(repeating: 0, count: ruleSet.atomCount)
         ruleStamp = Array(repeating: 0, count: ruleSet.rules.count)
         fieldStamp = Array(repeating: 0, count: ruleSet.fields.count)
+        partStamp = Array(repeating: 0, count: ruleSet.fields.count * 2)
         fieldTexts = Array(repeating: 0..<0, count: ruleSet.fields.count)
         fieldNull = Array(repeating: true, count: ruleSet.fields.count)
         fieldPresent = Array(repeating: false, count: ruleSet.fields.count)
@@ -94,17 +104,29 @@ public struct RuleMatcher {
         let bucket = currentBucket()
         guard !bucket.empty else { return }
         candidates.removeAll(keepingCapacity: true)
-        for field in bucket.fields { scan(field: Int(field), bucket) }
+        for part in bucket.eagerParts { scan(part: Int(part), bucket) }
         for rule in bucket.always where ruleStamp[Int(rule)] != generation {
             ruleStamp[Int(rule)] = generation
             candidates.append(rule)
         }
-        candidates.sort()
+        // Evaluating a candidate reads the parts it needs that were not read yet (a rule whose
+        // first search fails never reads the fields of its filters); their atoms may make more
+        // rules candidates, which are evaluated in turn. Matches are reported in rule order.
+        self.bucket = bucket
+        defer { self.bucket = nil }
+        holding.removeAll(keepingCapacity: true)
         let ruleSet = self.ruleSet
         ruleSet.code.withUnsafeBufferPointer { code in
-            for rule in candidates where evaluate(code, Int(ruleSet.codeStart[Int(rule)])) {
-                found(RuleMatch(rule: Int(rule), fields: matchedFields(Int(rule))))
+            var next = 0
+            while next < candidates.count {
+                let rule = candidates[next]
+                next += 1
+                if evaluate(code, Int(ruleSet.codeStart[Int(rule)])) { holding.append(rule) }
             }
+        }
+        holding.sort()
+        for rule in holding {
+            found(RuleMatch(rule: Int(rule), fields: matchedFields(Int(rule))))
         }
     }
 
@@ -123,6 +145,7 @@ public struct RuleMatcher {
             for index in atomStamp.indices { atomStamp[index] = 0 }
             for index in ruleStamp.indices { ruleStamp[index] = 0 }
             for index in fieldStamp.indices { fieldStamp[index] = 0 }
+            for index in partStamp.indices { partStamp[index] = 0 }
             generation = 1
         }
         texts.removeAll(keepingCapacity: true)
@@ -256,9 +279,12 @@ public struct RuleMatcher {
 
     // MARK: atoms
 
-    private mutating func scan(field: Int, _ bucket: Bucket) {
+    /// Tests one part of a field's atoms on each of the field's values.
+    private mutating func scan(part: Int, _ bucket: Bucket) {
+        partStamp[part] = generation
+        let field = part >> 1
         materialise(field)
-        let matcher = ruleSet.fields[field].matcher
+        let matcher = part & 1 == 0 ? ruleSet.fields[field].anchored : ruleSet.fields[field].floating
         for index in fieldTexts[field] {
             let text = texts[index]
             textCounter &+= 1
@@ -272,11 +298,27 @@ public struct RuleMatcher {
             let arena = self.arena  // no copy: nothing appends to the arena while matching
             arena.withUnsafeBufferPointer { arenaBytes in
                 let lowerBytes = UnsafeBufferPointer(rebasing: arenaBytes[lower])
+                let length = lowerBytes.count
                 if matcher.exact.count > 0, let list = matcher.exact.value(for: lowerBytes) {
-                    for check in matcher.exactChecks[Int(list)] { run(check, text, end: lowerBytes.count, length: lowerBytes.count, bucket) }
+                    for check in matcher.exactChecks[Int(list)] { run(check, text, end: length, length: length, bucket) }
                 }
-                matcher.automaton.scan(lowerBytes) { pattern, end in
-                    for check in matcher.patternChecks[pattern] { run(check, text, end: end, length: lowerBytes.count, bucket) }
+                if !matcher.prefixes.isEmpty {
+                    // A prefix ends within the longest prefix's length: read no further.
+                    let head = UnsafeBufferPointer(rebasing: lowerBytes[..<min(length, matcher.prefixes.length)])
+                    matcher.prefixes.automaton.scan(head) { pattern, end in
+                        for check in matcher.prefixes.checks[pattern] { run(check, text, end: end, length: length, bucket) }
+                    }
+                }
+                if !matcher.suffixes.isEmpty {
+                    let start = max(0, length - matcher.suffixes.length)
+                    matcher.suffixes.automaton.scan(UnsafeBufferPointer(rebasing: lowerBytes[start...])) { pattern, end in
+                        for check in matcher.suffixes.checks[pattern] { run(check, text, end: start + end, length: length, bucket) }
+                    }
+                }
+                if !matcher.automaton.isEmpty {
+                    matcher.automaton.scan(lowerBytes) { pattern, end in
+                        for check in matcher.patternChecks[pattern] { run(check, text, end: end, length: length, bucket) }
+                    }
                 }
             }
             for check in matcher.others { run(check, text, end: 0, length: text.lower.count, bucket) }
@@ -327,7 +369,7 @@ public struct RuleMatcher {
 
     private mutating func fire(_ atom: Int, _ bucket: Bucket) {
         atomStamp[atom] = generation
-        for rule in ruleSet.atomRules[atom] where bucket.eligible[Int(rule)] && ruleStamp[Int(rule)] != generation {
+        for rule in ruleSet.triggerRules[atom] where bucket.eligible[Int(rule)] && ruleStamp[Int(rule)] != generation {
             ruleStamp[Int(rule)] = generation
             candidates.append(rule)
         }
@@ -364,6 +406,8 @@ public struct RuleMatcher {
         case ConditionCode.values:
             let field = Int(code[at + 2])
             let flags = code[at + 3]
+            if flags & ConditionCode.anchoredPart != 0, partStamp[field &* 2] != generation { scan(part: field &* 2, bucket!) }
+            if flags & ConditionCode.floatingPart != 0, partStamp[field &* 2 &+ 1] != generation { scan(part: field &* 2 &+ 1, bucket!) }
             let atoms = UnsafeBufferPointer(rebasing: code[(at + 4)..<(at + Int(code[at + 1]))])
             var result: Bool
             if flags & ConditionCode.all != 0 {
@@ -395,6 +439,9 @@ public struct RuleMatcher {
             return code[at + 4] != 0 ? !equal : equal
         default:  // keywords
             let atoms = UnsafeBufferPointer(rebasing: code[(at + 3)..<(at + Int(code[at + 1]))])
+            for atom in atoms where partStamp[Int(ruleSet.atomParts[Int(atom)])] != generation {
+                scan(part: Int(ruleSet.atomParts[Int(atom)]), bucket!)
+            }
             return code[at + 2] != 0 ? atoms.allSatisfy(holds) : atoms.contains(where: holds)
         }
     }
