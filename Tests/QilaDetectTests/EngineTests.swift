@@ -169,14 +169,16 @@ struct EngineTests {
         }
     }
 
-    @Test("multi-pattern search with long patterns through windows finds exactly the naive occurrences")
+    @Test("multi-pattern search through windows or byte pairs finds exactly the naive occurrences")
     func windowedPatterns() {
         var random = SplitMix(state: 23)
-        for round in 0..<300 {
+        for round in 0..<450 {
             // A small alphabet makes windows shared by many patterns and occurrences overlap.
             let alphabet = Array((round % 2 == 0 ? "ab\\" : "abcdefgh0123=").utf8)
-            let patterns = (0..<Int.random(in: 1...400, using: &random)).map { _ in
-                (0..<Int.random(in: 1...24, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            // Rounds 300 and later: few patterns of two bytes or more, found through byte pairs.
+            let pairs = round >= 300
+            let patterns = (0..<Int.random(in: 1...(pairs ? MultiPattern.pairLimit : 400), using: &random)).map { _ in
+                (0..<Int.random(in: (pairs ? 2 : 1)...24, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
             }
             var text = (0..<Int.random(in: 0...300, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
             // Plant some patterns so that long ones occur too.

@@ -12,11 +12,22 @@ struct MultiPattern: Sendable {
     /// The automaton's pattern numbers in the caller's numbering.
     private let automatonPatterns: [Int32]
     private let windows: WindowIndex?
+    private let pairs: PairIndex?
 
     /// Automaton tables up to this size are walked directly.
     static let automatonBudget = 256 << 10
+    /// Up to this many patterns (of two bytes or more) are found through their first two bytes.
+    static let pairLimit = 48
 
-    init(patterns: [[UInt8]], automatonBudget: Int = Self.automatonBudget) {
+    init(patterns: [[UInt8]], automatonBudget: Int = Self.automatonBudget, pairLimit: Int = Self.pairLimit) {
+        if !patterns.isEmpty, patterns.count <= pairLimit, patterns.allSatisfy({ $0.count >= 2 }) {
+            automaton = AhoCorasick(patterns: [])
+            automatonPatterns = []
+            windows = nil
+            pairs = PairIndex(patterns: patterns)
+            return
+        }
+        pairs = nil
         let distinctBytes = Set(patterns.joined()).count + 1
         let states = patterns.reduce(1) { $0 + $1.count }  // an upper bound
         guard states * distinctBytes * 4 > automatonBudget, patterns.contains(where: { $0.count >= WindowIndex.width }) else {
@@ -33,11 +44,15 @@ struct MultiPattern: Sendable {
         windows = WindowIndex(patterns: patterns, indexing: windowed)
     }
 
-    var isEmpty: Bool { automaton.isEmpty && windows == nil }
+    var isEmpty: Bool { automaton.isEmpty && windows == nil && pairs == nil }
 
     /// Calls `hit(pattern, end)` for every occurrence, `end` being the offset just past it.
     @inline(__always)
     func scan(_ text: UnsafeBufferPointer<UInt8>, _ hit: (Int, Int) -> Void) {
+        if let pairs {
+            pairs.scan(text, hit)
+            return
+        }
         if !automaton.isEmpty {
             automatonPatterns.withUnsafeBufferPointer { numbers in
                 automaton.scan(text) { pattern, end in hit(Int(numbers[pattern]), end) }
@@ -164,6 +179,75 @@ struct WindowIndex: Sendable {
                 return
             }
             slot = (slot + 1) & slotMask
+        }
+    }
+}
+
+/// A few patterns found through their first two bytes: each position of the text is looked up
+/// in a 65,536-bit table of the byte pairs that start a pattern, loads that do not wait on each
+/// other as an automaton's walk does, and the patterns behind a present pair are compared in full.
+struct PairIndex: Sendable {
+    private let filter: [UInt64]
+    /// Per pair, where its patterns start in `entries` (-1: none); read only when the filter says so.
+    private let first: [Int32]
+    /// Pattern numbers per pair, each list ended by -1.
+    private let entries: [Int32]
+    private let bytes: [UInt8]
+    private let starts: [Int32]
+
+    init(patterns: [[UInt8]]) {
+        var lists: [Int: [Int32]] = [:]
+        for (index, pattern) in patterns.enumerated() {
+            lists[Int(pattern[0]) << 8 | Int(pattern[1]), default: []].append(Int32(index))
+        }
+        var filter = [UInt64](repeating: 0, count: 1024)
+        var first = [Int32](repeating: -1, count: 65_536)
+        var entries: [Int32] = []
+        for (pair, list) in lists.sorted(by: { $0.key < $1.key }) {
+            filter[pair >> 6] |= 1 << UInt64(pair & 63)
+            first[pair] = Int32(entries.count)
+            entries += list + [-1]
+        }
+        self.filter = filter
+        self.first = first
+        self.entries = entries
+        var bytes: [UInt8] = []
+        var starts: [Int32] = [0]
+        for pattern in patterns {
+            bytes += pattern
+            starts.append(Int32(bytes.count))
+        }
+        self.bytes = bytes
+        self.starts = starts
+    }
+
+    @inline(__always)
+    func scan(_ text: UnsafeBufferPointer<UInt8>, _ hit: (Int, Int) -> Void) {
+        let count = text.count
+        guard count >= 2, let base = text.baseAddress else { return }
+        filter.withUnsafeBufferPointer { filter in
+            var previous = Int(base[0])
+            for position in 1..<count {
+                let current = Int(base[position])
+                let pair = previous << 8 | current
+                previous = current
+                guard filter[pair >> 6] & (1 << UInt64(pair & 63)) != 0 else { continue }
+                compare(pair, at: position - 1, base, count, hit)
+            }
+        }
+    }
+
+    private func compare(_ pair: Int, at start: Int, _ text: UnsafePointer<UInt8>, _ count: Int, _ hit: (Int, Int) -> Void) {
+        var entry = Int(first[pair])
+        while entries[entry] >= 0 {
+            let pattern = Int(entries[entry])
+            let length = Int(starts[pattern + 1] - starts[pattern])
+            if start + length <= count,
+                bytes.withUnsafeBufferPointer({ memcmp(text + start, $0.baseAddress! + Int(starts[pattern]), length) == 0 })
+            {
+                hit(pattern, start + length)
+            }
+            entry += 1
         }
     }
 }
