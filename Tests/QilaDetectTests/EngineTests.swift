@@ -200,6 +200,21 @@ struct EngineTests {
         }
     }
 
+    @Test("lowercasing eight bytes at a time agrees with Unicode lowercasing, every ASCII byte at every position")
+    func lowercasing() {
+        var random = SplitMix(state: 11)
+        for round in 0..<3000 {
+            var bytes = (0..<Int.random(in: 0...40, using: &random)).map { _ in UInt8.random(in: 0...127, using: &random) }
+            if round < 128 { bytes = Array(repeating: UInt8(ascii: "x"), count: round % 17) + [UInt8(round)] + Array(repeating: UInt8(ascii: "Q"), count: 9) }
+            var text = String(decoding: bytes, as: UTF8.self)
+            if round % 5 == 0 { text += ["É", "ǅ", "İ", "Σ", "ß"][round % 25 / 5] + "ABC" }
+            let expected = Array(text.lowercased().utf8)
+            var out: [UInt8] = [1, 2, 3]
+            Array(text.utf8).withUnsafeBufferPointer { Bytes.lowercase($0, into: &out) }
+            #expect(Array(out.dropFirst(3)) == expected, "\(bytes)")
+        }
+    }
+
     @Test("byte wildcard patterns agree with the reference matcher")
     func bytePatterns() {
         var random = SplitMix(state: 5)

@@ -25,34 +25,45 @@ enum Bytes {
         return (combined.max() | rest) < 0x80
     }
 
-    /// Appends the lowercase form of `text` to `out`: a byte table for ASCII, Unicode rules
-    /// otherwise (the same `lowercased()` the rules' values went through).
+    /// Appends the lowercase form of `text` to `out`: eight bytes at a time for ASCII,
+    /// Unicode rules otherwise (the same `lowercased()` the rules' values went through).
     static func lowercase(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        if isASCII(text) {
-            let start = out.count
-            out.append(contentsOf: text)
-            out.withUnsafeMutableBufferPointer { buffer in
-                for index in start..<buffer.count { buffer[index] = asciiLower(buffer[index]) }
-            }
-        } else {
-            out.append(contentsOf: String(decoding: text, as: UTF8.self).lowercased().utf8)
-        }
+        let start = out.count
+        out.append(contentsOf: text)
+        lowercaseInPlace(&out, from: start)
     }
 
     /// Lowercases `bytes[start...]` where they were just appended.
     static func lowercaseInPlace(_ bytes: inout [UInt8], from start: Int) {
-        var ascii = true
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            for index in start..<buffer.count {
-                let byte = buffer[index]
-                if byte >= 0x80 {
-                    ascii = false
-                    break
-                }
-                buffer[index] = asciiLower(byte)
+        let ascii = bytes.withUnsafeMutableBufferPointer { buffer -> Bool in
+            guard let base = buffer.baseAddress else { return true }
+            let raw = UnsafeMutableRawPointer(base)
+            var index = start
+            var high: UInt64 = 0
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            while index + 8 <= buffer.count {
+                var word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                high |= word
+                // Per byte, without carries between bytes: the top bit of `atLeastA` is set from
+                // 'A' up, of `pastZ` from '[' up; letters in between gain 0x20.
+                let low7 = word & (0x7F &* ones)
+                let atLeastA = low7 &+ (0x3F &* ones)
+                let pastZ = low7 &+ (0x25 &* ones)
+                let upper = atLeastA & ~pastZ & ~word & (0x80 &* ones)
+                word |= upper >> 2
+                raw.storeBytes(of: word, toByteOffset: index, as: UInt64.self)
+                index += 8
             }
+            var rest: UInt8 = 0
+            while index < buffer.count {
+                rest |= buffer[index]
+                buffer[index] = asciiLower(buffer[index])
+                index += 1
+            }
+            return high & (0x80 &* ones) == 0 && rest < 0x80
         }
         if !ascii {
+            // Undo nothing: ASCII letters lowercased already lowercase the same under Unicode rules.
             let lowered = Array(String(decoding: bytes[start...], as: UTF8.self).lowercased().utf8)
             bytes.removeSubrange(start...)
             bytes += lowered

@@ -267,8 +267,13 @@ public struct RuleMatcher {
         if text.inLine {
             Bytes.lowercase(UnsafeBufferPointer(rebasing: line[text.original]), into: &arena)
         } else if value.kind == .escapedString {
-            // Unescape a second time rather than copy out of the arena being appended to.
-            JSONText.unescape(UnsafeBufferPointer(rebasing: line[range]), into: &arena)
+            // Copy the unescaped text within the arena, then lowercase the copy.
+            let length = text.original.count
+            arena.append(contentsOf: repeatElement(0, count: length))
+            arena.withUnsafeMutableBufferPointer { buffer in
+                let base = buffer.baseAddress!
+                (base + lowerStart).update(from: base + text.original.lowerBound, count: length)
+            }
             Bytes.lowercaseInPlace(&arena, from: lowerStart)
         } else {
             arena.append(contentsOf: String(decoding: arena[text.original], as: UTF8.self).lowercased().utf8)
