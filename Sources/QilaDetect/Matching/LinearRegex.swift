@@ -36,6 +36,9 @@ public struct LinearRegex: Sendable {
     /// Strings of which every match contains at least one, lowercased as UTF-8 (empty when
     /// there are none): the compiled rule set looks for them before running the automaton.
     let requiredLiterals: [[UInt8]]
+    /// The bytes a match can start with (a 256-bit set), or nil when any can: while no thread
+    /// is alive, the search skips to the next such byte instead of starting one at every byte.
+    let firstBytes: (UInt64, UInt64, UInt64, UInt64)?
 
     public init(_ pattern: String, options: Options = []) throws {
         var parser = Parser(pattern: Array(pattern.unicodeScalars), options: options)
@@ -48,8 +51,43 @@ public struct LinearRegex: Sendable {
             throw SigmaError("the regular expression '\(pattern)' is too large once its repetitions are expanded")
         }
         program = compiler.instructions
+        firstBytes = Self.firstBytes(program, caseInsensitive: parser.options.contains(.caseInsensitive))
         anchoredAtStart = Self.anchoredAtStart(node)
         requiredLiterals = (Self.factors(node) ?? []).map { Bytes.lowercased(String(String.UnicodeScalarView($0))) }
+    }
+
+    /// The first bytes of the scalars a match can begin with, following jumps, splits and
+    /// assertions from the start; nil when a match can be empty or begin with any scalar.
+    static func firstBytes(_ program: [Instruction], caseInsensitive: Bool) -> (UInt64, UInt64, UInt64, UInt64)? {
+        var words: [UInt64] = [0, 0, 0, 0]
+        func mark(_ byte: Int) { words[byte >> 6] |= 1 << UInt64(byte & 63) }
+        func markNonASCII() { for byte in 0xC0...0xFF { mark(byte) } }
+        var seen = Set<Int>()
+        var stack = [0]
+        while let pc = stack.popLast() {
+            guard seen.insert(pc).inserted else { continue }
+            switch program[pc] {
+            case .match, .any: return nil
+            case .jump(let target): stack.append(target)
+            case .split(let first, let second): stack += [first, second]
+            case .assert: stack.append(pc + 1)
+            case .scalar(let scalar):
+                guard scalar.isASCII else {
+                    markNonASCII()
+                    continue
+                }
+                let byte = Int(scalar.value)
+                mark(byte)
+                if caseInsensitive, let letter = Character(scalar).asciiValue, Character(scalar).isLetter {
+                    mark(Int(Character(String(Character(scalar)).lowercased()).asciiValue ?? letter))
+                    mark(Int(Character(String(Character(scalar)).uppercased()).asciiValue ?? letter))
+                }
+            case .set(let set, let negated):
+                for byte in 0..<128 where set.contains(Unicode.Scalar(UInt8(byte))) != negated { mark(byte) }
+                markNonASCII()
+            }
+        }
+        return (words[0], words[1], words[2], words[3])
     }
 
     static func anchoredAtStart(_ node: Node) -> Bool {
@@ -130,6 +168,15 @@ public struct LinearRegex: Sendable {
             while true {
                 // Unanchored search: a new thread starts at every position; anchored, only at the start.
                 if position == 0 || !anchoredAtStart {
+                    if current.count == 0, !anchoredAtStart, let first = firstBytes {
+                        // No thread alive: no match can start before the next possible first byte.
+                        while position < input.count {
+                            let byte = input[position]
+                            let word = byte < 128 ? (byte < 64 ? first.0 : first.1) : (byte < 192 ? first.2 : first.3)
+                            if word & (1 << UInt64(byte & 63)) != 0 { break }
+                            position += 1
+                        }
+                    }
                     if addThread(&current, 0, position, input, stack) { return true }
                 } else if current.count == 0 {
                     return false
