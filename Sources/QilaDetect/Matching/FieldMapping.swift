@@ -166,12 +166,32 @@ public struct FieldMapping: Sendable {
             } else if template == "{field path}" {
                 path = Self.split(field)
             } else {
-                path = Self.split(
-                    template.replacingOccurrences(of: "{field words}", with: Self.words(field))
-                        .replacingOccurrences(of: "{field}", with: field))
+                path = Self.split(Self.fill(template, field: field))
             }
             return seen.insert(path).inserted ? path : nil
         }
+    }
+
+    /// The template with `{field words}` and `{field}` replaced (plain string work: this runs
+    /// for every field of every rule while a rule set compiles).
+    static func fill(_ template: String, field: String) -> String {
+        var out = ""
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let tail = rest[open...]
+            if tail.hasPrefix("{field words}") {
+                out += words(field)
+                rest = tail.dropFirst("{field words}".count)
+            } else if tail.hasPrefix("{field}") {
+                out += field
+                rest = tail.dropFirst("{field}".count)
+            } else {
+                out.append("{")
+                rest = tail.dropFirst()
+            }
+        }
+        return out + rest
     }
 
     static func words(_ field: String) -> String {

@@ -69,8 +69,13 @@ public struct SigmaString: Sendable, Hashable, CustomStringConvertible {
         parts.map { part in
             switch part {
             case .literal(let text):
-                text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "*", with: "\\*")
-                    .replacingOccurrences(of: "?", with: "\\?")
+                // Escaped as the specification writes them (plain string work: this names every
+                // atom while a rule set compiles).
+                String(
+                    text.unicodeScalars.reduce(into: String.UnicodeScalarView()) { out, scalar in
+                        if scalar == "\\" || scalar == "*" || scalar == "?" { out.append("\\") }
+                        out.append(scalar)
+                    })
             case .anyRun: "*"
             case .anyOne: "?"
             case .anyOf(let characters): "[\(characters)]"
