@@ -188,7 +188,9 @@ struct WindowIndex: Sendable {
 /// other as an automaton's walk does, and the patterns behind a present pair are compared in full.
 struct PairIndex: Sendable {
     private let filter: [UInt64]
-    /// Per pair, where its patterns start in `entries` (-1: none); read only when the filter says so.
+    /// The pairs that start patterns, ascending, and where each one's patterns start in
+    /// `entries`; searched only when the filter says the pair is there.
+    private let pairs: [UInt16]
     private let first: [Int32]
     /// Pattern numbers per pair, each list ended by -1.
     private let entries: [Int32]
@@ -201,14 +203,17 @@ struct PairIndex: Sendable {
             lists[Int(pattern[0]) << 8 | Int(pattern[1]), default: []].append(Int32(index))
         }
         var filter = [UInt64](repeating: 0, count: 1024)
-        var first = [Int32](repeating: -1, count: 65_536)
+        var pairs: [UInt16] = []
+        var first: [Int32] = []
         var entries: [Int32] = []
         for (pair, list) in lists.sorted(by: { $0.key < $1.key }) {
             filter[pair >> 6] |= 1 << UInt64(pair & 63)
-            first[pair] = Int32(entries.count)
+            pairs.append(UInt16(pair))
+            first.append(Int32(entries.count))
             entries += list + [-1]
         }
         self.filter = filter
+        self.pairs = pairs
         self.first = first
         self.entries = entries
         var bytes: [UInt8] = []
@@ -238,7 +243,9 @@ struct PairIndex: Sendable {
     }
 
     private func compare(_ pair: Int, at start: Int, _ text: UnsafePointer<UInt8>, _ count: Int, _ hit: (Int, Int) -> Void) {
-        var entry = Int(first[pair])
+        let slot = pairs.partitioningIndex { Int($0) >= pair }
+        guard slot < pairs.count, Int(pairs[slot]) == pair else { return }
+        var entry = Int(first[slot])
         while entries[entry] >= 0 {
             let pattern = Int(entries[entry])
             let length = Int(starts[pattern + 1] - starts[pattern])

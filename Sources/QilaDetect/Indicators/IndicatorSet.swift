@@ -246,7 +246,10 @@ public struct IndicatorMatcher {
     }
 
     private mutating func examine() {
-        if !set.ipv4Lengths.isEmpty || !set.ipv6Lengths.isEmpty, value.count <= 45 {
+        let addressBytes = Self.addressBytes  // read once: a static in the loop costs a check per byte
+        if !set.ipv4Lengths.isEmpty || !set.ipv6Lengths.isEmpty, value.count <= 45, value.count >= 2,
+            value.allSatisfy({ addressBytes[Int($0)] })
+        {
             value.withUnsafeBufferPointer { lookupAddress(IPAddress(utf8: $0)) }
         }
         guard set.hasDomains || set.hasEmails || set.hasHashes || !set.ipv4Lengths.isEmpty else { return }
@@ -254,11 +257,15 @@ public struct IndicatorMatcher {
         value.withUnsafeBufferPointer { Bytes.lowercase($0, into: &lower) }
         if set.hasURLs { findURLs() }
         var start = 0
-        for index in 0...lower.count {
-            if index == lower.count || Self.separates(lower[index]) {
+        let separators = Self.separators
+        var index = 0
+        let count = lower.count
+        while index <= count {
+            if index == count || separators[Int(lower[index])] {
                 if index > start { examine(token: start..<index) }
                 start = index + 1
             }
+            index += 1
         }
     }
 
@@ -273,7 +280,17 @@ public struct IndicatorMatcher {
         }
     }
 
-    private static func separates(_ byte: UInt8) -> Bool {
+    /// The bytes an address can be written with (digits, hex letters, `.`, `:`, spaces around):
+    /// other values are not handed to the address parser at all.
+    private static let addressBytes: [Bool] = (0..<256).map { (byte: Int) -> Bool in
+        let scalar = Unicode.Scalar(UInt8(byte))
+        return scalar.properties.isASCIIHexDigit || scalar == "." || scalar == ":" || scalar == " "
+    }
+
+    /// Where values are cut into words, as a table.
+    private static let separators: [Bool] = (0..<256).map { separatesSlowly(UInt8($0)) }
+
+    private static func separatesSlowly(_ byte: UInt8) -> Bool {
         switch byte {
         case 0x00...0x20, UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "("),
             UInt8(ascii: ")"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"),
