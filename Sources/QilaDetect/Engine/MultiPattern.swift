@@ -188,10 +188,11 @@ struct WindowIndex: Sendable {
 /// other as an automaton's walk does, and the patterns behind a present pair are compared in full.
 struct PairIndex: Sendable {
     private let filter: [UInt64]
-    /// The pairs that start patterns, ascending, and where each one's patterns start in
-    /// `entries`; searched only when the filter says the pair is there.
-    private let pairs: [UInt16]
+    /// The pairs that start patterns in a 128-slot open-addressed table (-1: empty), and where
+    /// each one's patterns start in `entries`; looked up only when the filter says the pair is there.
+    private let slotPairs: [Int32]
     private let first: [Int32]
+    private static let slots = 128
     /// Pattern numbers per pair, each list ended by -1.
     private let entries: [Int32]
     private let bytes: [UInt8]
@@ -202,18 +203,21 @@ struct PairIndex: Sendable {
         for (index, pattern) in patterns.enumerated() {
             lists[Int(pattern[0]) << 8 | Int(pattern[1]), default: []].append(Int32(index))
         }
+        precondition(lists.count <= Self.slots / 2, "a pair index holds at most \(Self.slots / 2) pairs")
         var filter = [UInt64](repeating: 0, count: 1024)
-        var pairs: [UInt16] = []
-        var first: [Int32] = []
+        var slotPairs = [Int32](repeating: -1, count: Self.slots)
+        var first = [Int32](repeating: -1, count: Self.slots)
         var entries: [Int32] = []
         for (pair, list) in lists.sorted(by: { $0.key < $1.key }) {
             filter[pair >> 6] |= 1 << UInt64(pair & 63)
-            pairs.append(UInt16(pair))
-            first.append(Int32(entries.count))
+            var slot = Self.slot(pair)
+            while slotPairs[slot] >= 0 { slot = (slot + 1) & (Self.slots - 1) }
+            slotPairs[slot] = Int32(pair)
+            first[slot] = Int32(entries.count)
             entries += list + [-1]
         }
         self.filter = filter
-        self.pairs = pairs
+        self.slotPairs = slotPairs
         self.first = first
         self.entries = entries
         var bytes: [UInt8] = []
@@ -225,6 +229,9 @@ struct PairIndex: Sendable {
         self.bytes = bytes
         self.starts = starts
     }
+
+    @inline(__always)
+    private static func slot(_ pair: Int) -> Int { Int((UInt32(pair) &* 2_654_435_761) >> 25) }
 
     @inline(__always)
     func scan(_ text: UnsafeBufferPointer<UInt8>, _ hit: (Int, Int) -> Void) {
@@ -243,8 +250,11 @@ struct PairIndex: Sendable {
     }
 
     private func compare(_ pair: Int, at start: Int, _ text: UnsafePointer<UInt8>, _ count: Int, _ hit: (Int, Int) -> Void) {
-        let slot = pairs.partitioningIndex { Int($0) >= pair }
-        guard slot < pairs.count, Int(pairs[slot]) == pair else { return }
+        var slot = Self.slot(pair)
+        while slotPairs[slot] != Int32(pair) {
+            guard slotPairs[slot] >= 0 else { return }
+            slot = (slot + 1) & (Self.slots - 1)
+        }
         var entry = Int(first[slot])
         while entries[entry] >= 0 {
             let pattern = Int(entries[entry])
