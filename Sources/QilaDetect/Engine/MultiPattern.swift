@@ -16,7 +16,7 @@ struct MultiPattern: Sendable {
 
     /// Automaton tables up to this size are walked directly.
     static let automatonBudget = 256 << 10
-    /// Up to this many patterns (of two bytes or more) are found through their first two bytes.
+    /// Up to this many patterns (of two bytes or more) are found through one byte pair each.
     static let pairLimit = 48
 
     init(patterns: [[UInt8]], automatonBudget: Int = Self.automatonBudget, pairLimit: Int = Self.pairLimit) {
@@ -183,25 +183,42 @@ struct WindowIndex: Sendable {
     }
 }
 
-/// A few patterns found through their first two bytes: each position of the text is looked up
-/// in a 65,536-bit table of the byte pairs that start a pattern, loads that do not wait on each
-/// other as an automaton's walk does, and the patterns behind a present pair are compared in full.
+/// A few patterns found through one byte pair of each: each position of the text is looked up
+/// in a 65,536-bit table of the pairs chosen, loads that do not wait on each other as an
+/// automaton's walk does, and the patterns behind a present pair are compared in full. Each
+/// pattern is indexed by its least common pair by a rough frequency of bytes in log text (path
+/// separators, dots, digits and common letters are common), so that `|c:\windows\…` is not
+/// compared at every stack frame of a call trace.
 struct PairIndex: Sendable {
     private let filter: [UInt64]
-    /// The pairs that start patterns in a 128-slot open-addressed table (-1: empty), and where
-    /// each one's patterns start in `entries`; looked up only when the filter says the pair is there.
+    /// The chosen pairs in a 128-slot open-addressed table (-1: empty), and where each one's
+    /// patterns start in `entries`; looked up only when the filter says the pair is there.
     private let slotPairs: [Int32]
     private let first: [Int32]
     private static let slots = 128
-    /// Pattern numbers per pair, each list ended by -1.
+    /// Per pair, (pattern number, the pair's offset in the pattern), ended by -1.
     private let entries: [Int32]
     private let bytes: [UInt8]
     private let starts: [Int32]
 
+    /// How common a byte is in log text, roughly: 10 very, 3 a letter, 1 anything else.
+    private static let weights: [Int] = (0..<256).map { (byte: Int) -> Int in
+        let common = Array("\\:.|+ 0123456789esioantrlwdcm".utf8).map(Int.init)
+        if common.contains(byte) { return 10 }
+        return (0x61...0x7A).contains(byte) ? 3 : 1
+    }
+
     init(patterns: [[UInt8]]) {
         var lists: [Int: [Int32]] = [:]
+        let weights = Self.weights
         for (index, pattern) in patterns.enumerated() {
-            lists[Int(pattern[0]) << 8 | Int(pattern[1]), default: []].append(Int32(index))
+            var best = (offset: 0, score: Int.max)
+            for offset in 0..<(pattern.count - 1) {
+                let score = weights[Int(pattern[offset])] * weights[Int(pattern[offset + 1])]
+                if score < best.score { best = (offset, score) }
+            }
+            let pair = Int(pattern[best.offset]) << 8 | Int(pattern[best.offset + 1])
+            lists[pair, default: []] += [Int32(index), Int32(best.offset)]
         }
         precondition(lists.count <= Self.slots / 2, "a pair index holds at most \(Self.slots / 2) pairs")
         var filter = [UInt64](repeating: 0, count: 1024)
@@ -249,7 +266,7 @@ struct PairIndex: Sendable {
         }
     }
 
-    private func compare(_ pair: Int, at start: Int, _ text: UnsafePointer<UInt8>, _ count: Int, _ hit: (Int, Int) -> Void) {
+    private func compare(_ pair: Int, at position: Int, _ text: UnsafePointer<UInt8>, _ count: Int, _ hit: (Int, Int) -> Void) {
         var slot = Self.slot(pair)
         while slotPairs[slot] != Int32(pair) {
             guard slotPairs[slot] >= 0 else { return }
@@ -258,13 +275,14 @@ struct PairIndex: Sendable {
         var entry = Int(first[slot])
         while entries[entry] >= 0 {
             let pattern = Int(entries[entry])
+            let start = position - Int(entries[entry + 1])
             let length = Int(starts[pattern + 1] - starts[pattern])
-            if start + length <= count,
+            if start >= 0, start + length <= count,
                 bytes.withUnsafeBufferPointer({ memcmp(text + start, $0.baseAddress! + Int(starts[pattern]), length) == 0 })
             {
                 hit(pattern, start + length)
             }
-            entry += 1
+            entry += 2
         }
     }
 }
