@@ -12,17 +12,17 @@ enum Bytes {
         guard let base = bytes.baseAddress else { return true }
         let raw = UnsafeRawPointer(base)
         var index = 0
-        var combined = SIMD16<UInt8>(repeating: 0)
-        while index + 16 <= bytes.count {
-            combined |= raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
-            index += 16
+        var combined: UInt64 = 0
+        while index + 8 <= bytes.count {
+            combined |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
         }
         var rest: UInt8 = 0
         while index < bytes.count {
             rest |= bytes[index]
             index += 1
         }
-        return (combined.max() | rest) < 0x80
+        return combined & 0x8080_8080_8080_8080 == 0 && rest < 0x80
     }
 
     /// Appends the lowercase form of `text` to `out`: eight bytes at a time for ASCII,

@@ -277,22 +277,25 @@ struct EventScanner: Sendable {
             var escaped = false
             let count = bytes.count
             let base = UnsafeRawPointer(bytes.baseAddress!)
-            let quote = SIMD16<UInt8>(repeating: UInt8(ascii: "\""))
-            let backslash = SIMD16<UInt8>(repeating: UInt8(ascii: "\\"))
-            let space = SIMD16<UInt8>(repeating: 0x20)
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let high: UInt64 = 0x8080_8080_8080_8080
             while position < count {
-                // Sixteen bytes at a time while none of them is special; then straight to the
-                // first special one (not one byte at a time with a reload per byte).
-                while position + 16 <= count {
-                    let chunk = base.loadUnaligned(fromByteOffset: position, as: SIMD16<UInt8>.self)
-                    let special = (chunk .== quote) .| (chunk .== backslash) .| (chunk .< space)
-                    if any(special) {
-                        while bytes[position] != UInt8(ascii: "\"") && bytes[position] != UInt8(ascii: "\\") && bytes[position] >= 0x20 {
-                            position += 1
-                        }
+                // Eight bytes at a time while none of them is special, then straight to the first
+                // special one. Per byte, without carries between bytes except upwards from a
+                // byte that is itself special: a quote or backslash becomes a zero byte after
+                // the exclusive or, and `x - 1` sets the top bit of a zero byte; a control
+                // character sets it in `x - 0x20`. The lowest flag is therefore always real.
+                while position + 8 <= count {
+                    let word = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                    let quotes = word ^ (0x22 &* ones)
+                    let backslashes = word ^ (0x5C &* ones)
+                    let flags =
+                        ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes | (word &- (0x20 &* ones)) & ~word) & high
+                    if flags != 0 {
+                        position += flags.trailingZeroBitCount >> 3
                         break
                     }
-                    position += 16
+                    position += 8
                 }
                 guard position < count else { break }
                 let byte = bytes[position]
