@@ -130,6 +130,24 @@ struct CorrelationTests {
         #expect(atEnd.map(\.value) == [2, 2])
     }
 
+    @Test("an event without the aggregated field opens no window")
+    func windowsNeedValues() throws {
+        let engine = try Self.engine(
+            """
+            title: Few users
+            correlation: {type: value_count, rules: [failed_login], group-by: [source], timespan: 1m, condition: {field: user, lt: 3}}
+            """)
+        let events = [
+            Self.event(0, ["action": "fail", "source": "10.0.0.1"]),  // no user: no window, no alert
+            Self.event(5, ["action": "fail", "source": "10.0.0.2", "user": "a"]),
+            Self.event(6, ["action": "fail", "source": "10.0.0.2", "user": "b"]),
+        ]
+        let alerts = try Self.run(engine, events)
+        #expect(alerts.map(\.group) == [["10.0.0.2"]])
+        #expect(alerts.map(\.value) == [2])
+        #expect(alerts.map(\.end) == [65])
+    }
+
     @Test("value_count counts distinct values of the field per group")
     func valueCount() throws {
         let engine = try Self.engine(

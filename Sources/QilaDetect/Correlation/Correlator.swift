@@ -185,9 +185,10 @@ public struct Correlator {
                 group = Group(values: values, positions: rule.rules.count)
                 group.latest = time
             }
-            if group.windowStart == nil { group.windowStart = time }
-            insert(correlation, observation, into: &group)
-            states[correlation][key] = group
+            // A window opens with the first event that brings a value (for value types, an
+            // event without the field is not part of the window).
+            if insert(correlation, observation, into: &group), group.windowStart == nil { group.windowStart = time }
+            if group.windowStart != nil { states[correlation][key] = group }
             return
         }
 
@@ -276,18 +277,20 @@ public struct Correlator {
         }
     }
 
-    private mutating func insert(_ correlation: Int, _ observation: Observation, into group: inout Group) {
+    /// Adds the event to the group's window; false when it brings no value to aggregate.
+    @discardableResult
+    private mutating func insert(_ correlation: Int, _ observation: Observation, into group: inout Group) -> Bool {
         let rule = set.correlations[correlation]
         var entry = Entry(time: observation.time, reference: observation.reference, text: nil, number: 0)
         if let field = rule.field {
-            guard let text = observation.lookup(field) else { return }
+            guard let text = observation.lookup(field) else { return false }
             if rule.kind == .valueCount {
                 entry.text = text
                 group.counts[text, default: 0] += 1
             } else {
                 guard let number = Double(text.trimmingCharacters(in: .whitespaces)), number.isFinite else {
                     nonNumericValues += 1
-                    return
+                    return false
                 }
                 entry.number = number
                 group.sum += number
@@ -304,6 +307,7 @@ public struct Correlator {
             droppedEntries += 1
             remove(correlation, &group, count: 1)
         }
+        return true
     }
 
     private func evict(_ correlation: Int, _ group: inout Group, before limit: Int64) {
