@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "QilaCore", targets: ["QilaCore"]),
         .library(name: "QilaStore", targets: ["QilaStore"]),
         .library(name: "QilaDetect", targets: ["QilaDetect"]),
+        .library(name: "QilaFlows", targets: ["QilaFlows"]),
         .library(name: "QilaAccess", targets: ["QilaAccess"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
@@ -53,6 +54,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("mappings")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "QilaFlows",
+            dependencies: ["QilaCore"],
             swiftSettings: strict
         ),
         .target(
@@ -135,6 +141,11 @@ let package = Package(
         .testTarget(
             name: "QilaDetectTests",
             dependencies: ["QilaCore", "QilaDetect"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaFlowsTests",
+            dependencies: ["QilaFlows"],
             swiftSettings: strict
         ),
         .testTarget(
