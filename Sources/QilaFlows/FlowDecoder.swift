@@ -34,8 +34,8 @@ public struct FlowDecoder: Sendable {
         /// Datagrams that arrived with a sequence number already passed (reordered or repeated).
         public var outOfOrder = 0
         public var faults: [Fault: Int] = [:]
-        /// Data records skipped because their template is unknown.
-        public var unknownTemplateRecords = 0
+        /// Data sets skipped because their template is unknown (not yet announced, or withdrawn).
+        public var unknownTemplateSets: Int { faults[.unknownTemplate] ?? 0 }
     }
 
     struct TemplateKey: Hashable {
@@ -357,7 +357,6 @@ public struct FlowDecoder: Sendable {
 
     private mutating func data(_ reader: inout Reader, _ body: Range<Int>, _ key: TemplateKey, _ clock: TimeBase, _ records: inout [FlowRecord]) {
         guard let template = templates[key] else {
-            counters[key.domain, default: Counters()].unknownTemplateRecords += 1
             counters[key.domain, default: Counters()].faults[.unknownTemplate, default: 0] += 1
             return
         }

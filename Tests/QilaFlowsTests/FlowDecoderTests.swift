@@ -221,7 +221,7 @@ struct FlowDecoderTests {
         let domain = FlowDecoder.Domain(exporter: Self.exporter, domain: 2)
         var result = decoder.decode(Wire.ipfix(domain: 2, sequence: 0, seconds: Self.exportSeconds, [data]), from: Self.exporter)
         #expect(result.records.isEmpty)
-        #expect(decoder.counters[domain]?.unknownTemplateRecords == 1)
+        #expect(decoder.counters[domain]?.unknownTemplateSets == 1)
         let template = Wire.set(2, Wire.template(256, Wire.fields(v6: false, ipfix: true)))
         result = decoder.decode(Wire.ipfix(domain: 2, sequence: 0, seconds: Self.exportSeconds, [template, data]), from: Self.exporter)
         #expect(result.records == [flow])
@@ -233,7 +233,7 @@ struct FlowDecoderTests {
         #expect(result.records.isEmpty)
         #expect(decoder.counters[domain]?.withdrawals == 1)
         _ = decoder.decode(Wire.ipfix(domain: 2, sequence: 1, seconds: Self.exportSeconds, [template, Wire.set(2, Wire.be(2, 2) + Wire.be(0, 2)), data]), from: Self.exporter)
-        #expect(decoder.counters[domain]?.unknownTemplateRecords == 3)
+        #expect(decoder.counters[domain]?.unknownTemplateSets == 3)
     }
 
     @Test("enterprise and variable-length fields are skipped by their lengths (short and long forms)")

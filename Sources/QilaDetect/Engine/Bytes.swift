@@ -63,7 +63,7 @@ enum Bytes {
             return high & (0x80 &* ones) == 0 && rest < 0x80
         }
         if !ascii {
-            // Undo nothing: ASCII letters lowercased already lowercase the same under Unicode rules.
+            // The ASCII letters lowercased above stay as Unicode lowercasing makes them.
             let lowered = Array(String(decoding: bytes[start...], as: UTF8.self).lowercased().utf8)
             bytes.removeSubrange(start...)
             bytes += lowered

@@ -148,45 +148,39 @@ struct AtomCheck: Sendable {
 final class FieldMatcher: Sendable {
     let exact: ByteKeyTable
     let exactChecks: [[AtomCheck]]
-    let prefixes: Anchored
-    let suffixes: Anchored
-    let automaton: MultiPattern
-    let patternChecks: [[AtomCheck]]
+    let prefixes: Patterns
+    let suffixes: Patterns
+    let substrings: Patterns
     /// Checks with no literal to look for first.
     let others: [AtomCheck]
 
-    /// Patterns that can only match within `length` bytes of one end of the value.
-    struct Anchored: Sendable {
+    /// Literals found by one multi-pattern search, with the checks each hit runs. Prefixes and
+    /// suffixes can only match within `length` bytes of their end of the value.
+    struct Patterns: Sendable {
         let automaton: MultiPattern
         let checks: [[AtomCheck]]
         let length: Int
         var isEmpty: Bool { checks.isEmpty }
     }
 
-    init(
-        exact: ByteKeyTable, exactChecks: [[AtomCheck]], prefixes: Anchored, suffixes: Anchored, automaton: MultiPattern, patternChecks: [[AtomCheck]],
-        others: [AtomCheck]
-    ) {
+    init(exact: ByteKeyTable, exactChecks: [[AtomCheck]], prefixes: Patterns, suffixes: Patterns, substrings: Patterns, others: [AtomCheck]) {
         self.exact = exact
         self.exactChecks = exactChecks
         self.prefixes = prefixes
         self.suffixes = suffixes
-        self.automaton = automaton
-        self.patternChecks = patternChecks
+        self.substrings = substrings
         self.others = others
     }
 }
 
 struct FieldMatcherBuilder: Sendable {
-    var exactIndex: [[UInt8]: Int] = [:]
-    var exactChecks: [[AtomCheck]] = []
-    var patternIndex: [[UInt8]: Int] = [:]
-    var patterns: [[UInt8]] = []
-    var patternChecks: [[AtomCheck]] = []
-    var others: [AtomCheck] = []
+    var exact = PatternList()
     var prefixes = PatternList()
     var suffixes = PatternList()
+    var substrings = PatternList()
+    var others: [AtomCheck] = []
 
+    /// Distinct literals in the order first added, each with the checks that share it.
     struct PatternList: Sendable {
         var index: [[UInt8]: Int] = [:]
         var patterns: [[UInt8]] = []
@@ -202,8 +196,8 @@ struct FieldMatcherBuilder: Sendable {
             }
         }
 
-        func build() -> FieldMatcher.Anchored {
-            FieldMatcher.Anchored(automaton: MultiPattern(patterns: patterns), checks: checks, length: patterns.map(\.count).max() ?? 0)
+        func build() -> FieldMatcher.Patterns {
+            FieldMatcher.Patterns(automaton: MultiPattern(patterns: patterns), checks: checks, length: patterns.map(\.count).max() ?? 0)
         }
     }
 
@@ -219,27 +213,8 @@ struct FieldMatcherBuilder: Sendable {
         }
     }
 
-    mutating func addExact(_ key: [UInt8], _ check: AtomCheck) {
-        if let index = exactIndex[key] {
-            exactChecks[index].append(check)
-        } else {
-            exactIndex[key] = exactChecks.count
-            exactChecks.append([check])
-        }
-    }
-
     mutating func addLiteral(_ literal: [UInt8], _ check: AtomCheck) {
-        guard !literal.isEmpty else {
-            others.append(check)
-            return
-        }
-        if let index = patternIndex[literal] {
-            patternChecks[index].append(check)
-        } else {
-            patternIndex[literal] = patterns.count
-            patterns.append(literal)
-            patternChecks.append([check])
-        }
+        if literal.isEmpty { others.append(check) } else { substrings.add(literal, check) }
     }
 
     /// Adds one wildcard string of an atom.
@@ -248,13 +223,12 @@ struct FieldMatcherBuilder: Sendable {
         let cased = matcher.caseSensitive
         let lower = BytePattern(string, lowercase: true)
         if cased {
-            let exact = BytePattern(string, lowercase: false)
-            let check = AtomCheck(atom: atom, kind: .wildcard(exact, cased: true))
-            if case .exact(let bytes) = lower.shape { addExact(bytes, check) } else { addLiteral(lower.requiredLiteral, check) }
+            let check = AtomCheck(atom: atom, kind: .wildcard(BytePattern(string, lowercase: false), cased: true))
+            if case .exact(let bytes) = lower.shape { exact.add(bytes, check) } else { addLiteral(lower.requiredLiteral, check) }
             return
         }
         switch lower.shape {
-        case .exact(let bytes): addExact(bytes, AtomCheck(atom: atom, kind: .hit))
+        case .exact(let bytes): exact.add(bytes, AtomCheck(atom: atom, kind: .hit))
         case .contains(let bytes): addLiteral(bytes, AtomCheck(atom: atom, kind: .hit))
         case .prefix(let bytes): prefixes.add(bytes, AtomCheck(atom: atom, kind: .prefix(bytes.count)))
         case .suffix(let bytes): suffixes.add(bytes, AtomCheck(atom: atom, kind: .suffix))
@@ -277,11 +251,11 @@ struct FieldMatcherBuilder: Sendable {
     }
 
     func build() -> FieldMatcher {
-        var table = ByteKeyTable(capacity: exactChecks.count)
-        for (key, index) in exactIndex { table.set(key, Int32(index)) }
+        var table = ByteKeyTable(capacity: exact.patterns.count)
+        for (key, index) in exact.index { table.set(key, Int32(index)) }
         return FieldMatcher(
-            exact: table, exactChecks: exactChecks, prefixes: prefixes.build(), suffixes: suffixes.build(), automaton: MultiPattern(patterns: patterns),
-            patternChecks: patternChecks, others: others)
+            exact: table, exactChecks: exact.checks, prefixes: prefixes.build(), suffixes: suffixes.build(), substrings: substrings.build(),
+            others: others)
     }
 }
 

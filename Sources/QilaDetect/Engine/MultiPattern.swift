@@ -75,12 +75,10 @@ struct WindowIndex: Sendable {
     private let filter: [UInt64]
     /// Open addressing on the window word (never 0: patterns with a zero byte are not indexed).
     private let slotKeys: [UInt64]
-    private let slotEntries: [Int32]  // start into `entries`, or -1
+    private let slotEntries: [Int32]  // the window's list in `lists`, or -1
     private let slotMask: Int
-    /// Per window, its patterns: (pattern number, window offset in the pattern), ended by -1.
-    private let entries: [Int32]
-    private let bytes: [UInt8]
-    private let starts: [Int32]
+    /// Per window, its patterns and the window's offset in each.
+    private let lists: CandidateLists
 
     /// Indexes the patterns marked in `indexing` (each at least `width` bytes, without zero bytes).
     init(patterns: [[UInt8]], indexing: [Bool]) {
@@ -108,7 +106,7 @@ struct WindowIndex: Sendable {
         var filter = [UInt64](repeating: 0, count: (1 << Self.filterBits) / 64)
         var slotKeys = [UInt64](repeating: 0, count: capacity)
         var slotEntries = [Int32](repeating: -1, count: capacity)
-        var entries: [Int32] = []
+        var lists = CandidateLists(patterns: patterns)
         for (key, list) in chosen {
             let hash = Self.hash(key)
             let bit = Int(hash >> UInt64(64 - Self.filterBits))
@@ -116,23 +114,13 @@ struct WindowIndex: Sendable {
             var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
             while slotEntries[slot] >= 0 { slot = (slot + 1) & (capacity - 1) }
             slotKeys[slot] = key
-            slotEntries[slot] = Int32(entries.count)
-            for (pattern, offset) in list { entries += [pattern, offset] }
-            entries.append(-1)
+            slotEntries[slot] = lists.append(list)
         }
         self.filter = filter
         self.slotKeys = slotKeys
         self.slotEntries = slotEntries
         self.slotMask = capacity - 1
-        self.entries = entries
-        var bytes: [UInt8] = []
-        var starts: [Int32] = [0]
-        for pattern in patterns {
-            bytes += pattern
-            starts.append(Int32(bytes.count))
-        }
-        self.bytes = bytes
-        self.starts = starts
+        self.lists = lists
     }
 
     private static func word(_ pattern: [UInt8], _ offset: Int) -> UInt64 {
@@ -164,18 +152,7 @@ struct WindowIndex: Sendable {
         var slot = Int(truncatingIfNeeded: hash) & slotMask
         while slotEntries[slot] >= 0 {
             if slotKeys[slot] == key {
-                var entry = Int(slotEntries[slot])
-                while entries[entry] >= 0 {
-                    let pattern = Int(entries[entry])
-                    let start = position - Int(entries[entry + 1])
-                    let length = Int(starts[pattern + 1] - starts[pattern])
-                    if start >= 0, start + length <= count,
-                        bytes.withUnsafeBufferPointer({ memcmp(text + start, $0.baseAddress! + Int(starts[pattern]), length) == 0 })
-                    {
-                        hit(pattern, start + length)
-                    }
-                    entry += 2
-                }
+                lists.compare(Int(slotEntries[slot]), at: position, text, count, hit)
                 return
             }
             slot = (slot + 1) & slotMask
@@ -192,14 +169,12 @@ struct WindowIndex: Sendable {
 struct PairIndex: Sendable {
     private let filter: [UInt64]
     /// The chosen pairs in a 128-slot open-addressed table (-1: empty), and where each one's
-    /// patterns start in `entries`; looked up only when the filter says the pair is there.
+    /// patterns' list is in `lists`; looked up only when the filter says the pair is there.
     private let slotPairs: [Int32]
     private let first: [Int32]
     private static let slots = 128
-    /// Per pair, (pattern number, the pair's offset in the pattern), ended by -1.
-    private let entries: [Int32]
-    private let bytes: [UInt8]
-    private let starts: [Int32]
+    /// Per pair, its patterns and the pair's offset in each.
+    private let lists: CandidateLists
 
     /// How common a byte is in log text, roughly: 10 very, 3 a letter, 1 anything else.
     private static let weights: [Int] = (0..<256).map { (byte: Int) -> Int in
@@ -209,7 +184,7 @@ struct PairIndex: Sendable {
     }
 
     init(patterns: [[UInt8]]) {
-        var lists: [Int: [Int32]] = [:]
+        var chosen: [Int: [(pattern: Int32, offset: Int32)]] = [:]
         let weights = Self.weights
         for (index, pattern) in patterns.enumerated() {
             var best = (offset: 0, score: Int.max)
@@ -218,33 +193,24 @@ struct PairIndex: Sendable {
                 if score < best.score { best = (offset, score) }
             }
             let pair = Int(pattern[best.offset]) << 8 | Int(pattern[best.offset + 1])
-            lists[pair, default: []] += [Int32(index), Int32(best.offset)]
+            chosen[pair, default: []].append((Int32(index), Int32(best.offset)))
         }
-        precondition(lists.count <= Self.slots / 2, "a pair index holds at most \(Self.slots / 2) pairs")
+        precondition(chosen.count <= Self.slots / 2, "a pair index holds at most \(Self.slots / 2) pairs")
         var filter = [UInt64](repeating: 0, count: 1024)
         var slotPairs = [Int32](repeating: -1, count: Self.slots)
         var first = [Int32](repeating: -1, count: Self.slots)
-        var entries: [Int32] = []
-        for (pair, list) in lists.sorted(by: { $0.key < $1.key }) {
+        var lists = CandidateLists(patterns: patterns)
+        for (pair, list) in chosen.sorted(by: { $0.key < $1.key }) {
             filter[pair >> 6] |= 1 << UInt64(pair & 63)
             var slot = Self.slot(pair)
             while slotPairs[slot] >= 0 { slot = (slot + 1) & (Self.slots - 1) }
             slotPairs[slot] = Int32(pair)
-            first[slot] = Int32(entries.count)
-            entries += list + [-1]
+            first[slot] = lists.append(list)
         }
         self.filter = filter
         self.slotPairs = slotPairs
         self.first = first
-        self.entries = entries
-        var bytes: [UInt8] = []
-        var starts: [Int32] = [0]
-        for pattern in patterns {
-            bytes += pattern
-            starts.append(Int32(bytes.count))
-        }
-        self.bytes = bytes
-        self.starts = starts
+        self.lists = lists
     }
 
     @inline(__always)
@@ -272,7 +238,40 @@ struct PairIndex: Sendable {
             guard slotPairs[slot] >= 0 else { return }
             slot = (slot + 1) & (Self.slots - 1)
         }
-        var entry = Int(first[slot])
+        lists.compare(Int(first[slot]), at: position, text, count, hit)
+    }
+}
+
+/// The patterns behind each key of an index (a window, a byte pair): per key a list of
+/// (pattern number, the key's offset in the pattern) ended by -1, and every pattern's bytes, so
+/// that a key found in the text is confirmed by comparing its patterns in full.
+struct CandidateLists: Sendable {
+    private var entries: [Int32] = []
+    private let bytes: [UInt8]
+    private let starts: [Int32]
+
+    init(patterns: [[UInt8]]) {
+        var bytes: [UInt8] = []
+        var starts: [Int32] = [0]
+        for pattern in patterns {
+            bytes += pattern
+            starts.append(Int32(bytes.count))
+        }
+        self.bytes = bytes
+        self.starts = starts
+    }
+
+    /// Adds one key's list; returns where it starts, for `compare`.
+    mutating func append(_ list: [(pattern: Int32, offset: Int32)]) -> Int32 {
+        let start = Int32(entries.count)
+        for (pattern, offset) in list { entries += [pattern, offset] }
+        entries.append(-1)
+        return start
+    }
+
+    /// Compares the patterns of the list at `list` with the text, their key found at `position`.
+    func compare(_ list: Int, at position: Int, _ text: UnsafePointer<UInt8>, _ count: Int, _ hit: (Int, Int) -> Void) {
+        var entry = list
         while entries[entry] >= 0 {
             let pattern = Int(entries[entry])
             let start = position - Int(entries[entry + 1])

@@ -320,9 +320,9 @@ public struct RuleMatcher {
                         for check in matcher.suffixes.checks[pattern] { run(check, text, end: start + end, length: length, bucket) }
                     }
                 }
-                if !matcher.automaton.isEmpty {
-                    matcher.automaton.scan(lowerBytes) { pattern, end in
-                        for check in matcher.patternChecks[pattern] { run(check, text, end: end, length: length, bucket) }
+                if !matcher.substrings.isEmpty {
+                    matcher.substrings.automaton.scan(lowerBytes) { pattern, end in
+                        for check in matcher.substrings.checks[pattern] { run(check, text, end: end, length: length, bucket) }
                     }
                 }
             }
