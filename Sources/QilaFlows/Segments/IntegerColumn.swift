@@ -1,0 +1,163 @@
+/// A column of unsigned integers in frames of 256, each frame coded on its own in whichever of two
+/// ways is smaller for it: bit packing above the frame's least value, or exponential-Golomb codes
+/// of an order chosen from the frame's value lengths (short codes for the many small values of
+/// heavy-tailed columns such as durations and byte counts). A frame can be decoded alone, so a
+/// query reads the frames that hold its rows and nothing else.
+///
+/// Layout: varint count, u32 offset of each frame (from the start of the frame data), then the
+/// frames: mode byte (0 packed, 1 Golomb), parameter byte (width or order), varint base, bits.
+/// In `sorted` columns the base is the frame's first value and the rest are stored as differences
+/// from their predecessor, so a sorted column is searched by its frame bases.
+struct IntegerColumn {
+    static let frameLength = 256
+
+    enum Layout { case plain, sorted }
+
+    static func encode(_ values: UnsafeBufferPointer<UInt64>, layout: Layout = .plain, into out: inout [UInt8]) {
+        let count = values.count
+        let frames = (count + frameLength - 1) / frameLength
+        VarInt.append(UInt64(count), to: &out)
+        let table = out.count
+        out.append(contentsOf: repeatElement(0, count: frames * 4))
+        let dataStart = out.count
+        var scratch = [UInt64](repeating: 0, count: frameLength)
+        for frame in 0..<frames {
+            let lower = frame * frameLength
+            let upper = min(count, lower + frameLength)
+            let offset = UInt32(out.count - dataStart)
+            withUnsafeBytes(of: offset.littleEndian) { bytes in
+                for i in 0..<4 { out[table + frame * 4 + i] = bytes[i] }
+            }
+            var base: UInt64
+            var first = lower
+            if layout == .sorted {
+                base = values[lower]
+                first = lower + 1
+                var previous = base
+                for i in first..<upper {
+                    scratch[i - first] = values[i] &- previous
+                    previous = values[i]
+                }
+            } else {
+                base = UInt64.max
+                for i in lower..<upper where values[i] < base { base = values[i] }
+                for i in lower..<upper { scratch[i - lower] = values[i] &- base }
+            }
+            let stored = upper - first
+            // Lengths of the stored numbers decide the cheapest coding.
+            var lengths = [Int](repeating: 0, count: 65)
+            for i in 0..<stored { lengths[64 - scratch[i].leadingZeroBitCount] += 1 }
+            var widest = 0
+            for length in 0...64 where lengths[length] > 0 { widest = length }
+            var bestCost = widest * stored
+            var bestOrder = -1
+            if stored > 0 && widest > 1 {
+                for order in 0..<widest {
+                    var cost = 0
+                    for length in 0...widest where lengths[length] > 0 {
+                        // A value of `length` bits costs order+1 bits when it fits the order,
+                        // and about 2·length−order−1 beyond it.
+                        let each = length <= order ? order + 1 : length == order + 1 ? order + 3 : 2 * length - order - 1
+                        cost += lengths[length] * each
+                    }
+                    if cost < bestCost { bestCost = cost; bestOrder = order }
+                }
+            }
+            out.append(bestOrder < 0 ? 0 : 1)
+            out.append(UInt8(bestOrder < 0 ? widest : bestOrder))
+            VarInt.append(base, to: &out)
+            var writer = BitWriter(capacity: (bestCost + 7) / 8 + 8)
+            if bestOrder < 0 {
+                for i in 0..<stored { writer.write(scratch[i], bits: widest) }
+            } else {
+                for i in 0..<stored { writer.writeGolomb(scratch[i], order: bestOrder) }
+            }
+            out.append(contentsOf: writer.finish())
+        }
+    }
+
+    static func encode(_ values: [UInt64], layout: Layout = .plain, into out: inout [UInt8]) {
+        values.withUnsafeBufferPointer { encode($0, layout: layout, into: &out) }
+    }
+}
+
+/// Reads an `IntegerColumn` in place.
+struct IntegerColumnReader {
+    let bytes: UnsafeRawBufferPointer
+    let count: Int
+    let frames: Int
+    private let table: Int
+    private let dataStart: Int
+
+    enum Failure: Error, Equatable { case damaged(String) }
+
+    /// `bytes` must stay valid while the reader is used.
+    init(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
+        self.bytes = bytes
+        var offset = 0
+        guard let count = VarInt.read(bytes, &offset), count < 1 << 40 else { throw .damaged("column length") }
+        self.count = Int(count)
+        frames = (self.count + IntegerColumn.frameLength - 1) / IntegerColumn.frameLength
+        table = offset
+        dataStart = offset + frames * 4
+        guard dataStart <= bytes.count else { throw .damaged("frame table") }
+    }
+
+    private func frameOffset(_ frame: Int) -> Int {
+        let at = table + frame * 4
+        let raw = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        return dataStart + Int(raw)
+    }
+
+    /// The base of a frame: for sorted columns its first value.
+    func base(ofFrame frame: Int) throws(Failure) -> UInt64 {
+        var offset = frameOffset(frame) + 2
+        guard offset <= bytes.count, let base = VarInt.read(bytes, &offset) else { throw .damaged("frame \(frame) header") }
+        return base
+    }
+
+    /// Decodes one frame into `out` (which receives up to 256 values), returning how many.
+    @discardableResult
+    func decode(frame: Int, layout: IntegerColumn.Layout = .plain, into out: UnsafeMutablePointer<UInt64>) throws(Failure) -> Int {
+        guard frame < frames else { throw .damaged("frame \(frame) of \(frames)") }
+        var offset = frameOffset(frame)
+        guard offset + 2 <= bytes.count else { throw .damaged("frame \(frame) header") }
+        let mode = bytes[offset]
+        let parameter = Int(bytes[offset + 1])
+        offset += 2
+        guard let base = VarInt.read(bytes, &offset), mode <= 1, parameter <= 64 else { throw .damaged("frame \(frame) header") }
+        let n = min(IntegerColumn.frameLength, count - frame * IntegerColumn.frameLength)
+        var reader = BitReader(bytes, from: offset)
+        if layout == .sorted {
+            out[0] = base
+            var previous = base
+            for i in 1..<max(1, n) {
+                let delta = mode == 0 ? reader.read(bits: parameter) : reader.readGolomb(order: parameter)
+                previous &+= delta
+                out[i] = previous
+            }
+        } else if mode == 0 {
+            for i in 0..<n { out[i] = base &+ reader.read(bits: parameter) }
+        } else {
+            for i in 0..<n { out[i] = base &+ reader.readGolomb(order: parameter) }
+        }
+        if reader.overrun { throw .damaged("frame \(frame) runs past its column") }
+        return n
+    }
+
+    func decodeAll(layout: IntegerColumn.Layout = .plain) throws(Failure) -> [UInt64] {
+        var values = [UInt64](repeating: 0, count: count)
+        try values.withUnsafeMutableBufferPointer { (buffer) throws(Failure) in
+            for frame in 0..<frames {
+                try decode(frame: frame, layout: layout, into: buffer.baseAddress! + frame * IntegerColumn.frameLength)
+            }
+        }
+        return values
+    }
+
+    /// The value at `index`, decoding its frame into `scratch` (256 values).
+    func value(at index: Int, layout: IntegerColumn.Layout = .plain, scratch: UnsafeMutablePointer<UInt64>) throws(Failure) -> UInt64 {
+        try decode(frame: index / IntegerColumn.frameLength, layout: layout, into: scratch)
+        return scratch[index % IntegerColumn.frameLength]
+    }
+}
