@@ -58,7 +58,10 @@ let package = Package(
         ),
         .target(
             name: "QilaFlows",
-            dependencies: ["QilaCore"],
+            dependencies: [
+                "QilaCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(

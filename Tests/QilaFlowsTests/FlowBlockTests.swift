@@ -105,7 +105,8 @@ struct FlowBlockTests {
         let flows = sampleFlows(count, seed: UInt64(count))
         var batch = FlowBatch()
         for (record, exporter) in flows { batch.append(record, from: exporter) }
-        let (bytes, statistics) = FlowBlock.encode(batch)
+        let encoded = FlowBlock.encode(batch)
+        let (bytes, statistics) = (encoded.bytes, encoded.statistics)
         #expect(statistics.rows == count)
         try bytes.withUnsafeBytes { raw in
             let reader = try FlowBlockReader(raw)
@@ -130,7 +131,7 @@ struct FlowBlockTests {
         let flows = sampleFlows(100_000, seed: 9, ipv6: false, translation: false)
         var batch = FlowBatch()
         for (record, exporter) in flows { batch.append(record, from: exporter) }
-        let (bytes, _) = FlowBlock.encode(batch)
+        let bytes = FlowBlock.encode(batch).bytes
         let perFlow = Double(bytes.count) / Double(flows.count)
         // The 13 fields take 54 bytes on the wire; the generator's data compress to under 20.
         #expect(perFlow < 20, "\(perFlow) bytes per flow")

@@ -50,8 +50,16 @@ public enum FlowBlock {
         }
     }
 
+    public struct Encoded: Sendable {
+        public var bytes: [UInt8]
+        public var statistics: Statistics
+        /// The block's distinct addresses, for the segment's address filter.
+        var addressesV4: [UInt64]
+        var addressesV6: [FlowAddress]
+    }
+
     /// Encodes `batch` (at most `maximumRows` flows).
-    public static func encode(_ batch: FlowBatch) -> (bytes: [UInt8], statistics: Statistics) {
+    public static func encode(_ batch: FlowBatch) -> Encoded {
         var encoder = Encoder(batch)
         return encoder.run()
     }
@@ -74,7 +82,7 @@ public enum FlowBlock {
             columns.append((column, bytes))
         }
 
-        mutating func run() -> (bytes: [UInt8], statistics: Statistics) {
+        mutating func run() -> Encoded {
             let n = rows
             // 1. Address dictionary: every address slot (source 2i, destination 2i+1,
             // translated 2n+i) is numbered by the address's rank among the block's addresses.
@@ -112,9 +120,11 @@ public enum FlowBlock {
             }
             v6.sort { $0.0 < $1.0 }
             var dictionaryV6: [UInt64] = []
+            var addressesV6: [FlowAddress] = []
             var previousV6: FlowAddress?
             for (address, slot) in v6 {
                 if address != previousV6 {
+                    addressesV6.append(address)
                     dictionaryV6.append(address.high)
                     dictionaryV6.append(address.low)
                     previousV6 = address
@@ -197,7 +207,7 @@ public enum FlowBlock {
                 index(values, bits: idBits + 1, keys: .translatedKeys, starts: .translatedListStarts, frames: .translatedFrames, skipZero: true)
                 ranked(batch.translatedPort, order, table: .translatedPortTable, ranks: .translatedPort)
             }
-            return (assemble(statistics), statistics)
+            return Encoded(bytes: assemble(statistics), statistics: statistics, addressesV4: dictionaryV4, addressesV6: addressesV6)
         }
 
         /// For every distinct value of `column` (in row order), the frames it occurs in.

@@ -10,9 +10,9 @@ public struct FlowBlockReader {
 
     public let statistics: FlowBlock.Statistics
     let bytes: UnsafeRawBufferPointer
-    private var columns: [FlowBlock.Column: IntegerColumnReader] = [:]
+    var columns: [FlowBlock.Column: IntegerColumnReader] = [:]
     private let v4Count: Int
-    private let v6: [FlowAddress]
+    let v6: [FlowAddress]
     private let exporters: [FlowDecoder.Domain]
     private let tables: [FlowBlock.Column: [UInt64]]
 
@@ -281,5 +281,17 @@ struct FrameCache {
             column = reader.bytes.baseAddress
         }
         return values[index % IntegerColumn.frameLength]
+    }
+}
+
+extension FlowBlockReader {
+    /// Every address in the block's dictionary.
+    func addresses() throws(Failure) -> [FlowAddress] {
+        guard let column = columns[.addressesV4] else { return v6 }
+        do {
+            return try column.decodeAll(layout: .sorted).map { FlowAddress(ipv4: UInt32(truncatingIfNeeded: $0)) } + v6
+        } catch {
+            throw .damaged("address dictionary")
+        }
     }
 }
