@@ -125,6 +125,7 @@ let package = Package(
                 "QilaAccess",
                 "QilaWeb",
                 "QilaDetect",
+                "QilaFlows",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -72,3 +72,25 @@ public struct FlowRecord: Sendable, Hashable {
 
     public init() {}
 }
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension FlowAddress {
+    /// Reads `10.1.2.3` or `2001:db8::1`; nil for anything else.
+    public init?(parsing text: String) {
+        if !text.contains(":") {
+            var address = in_addr()
+            guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
+            self.init(ipv4: UInt32(bigEndian: address.s_addr))
+            return
+        }
+        var address = in6_addr()
+        guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
+        let bytes = withUnsafeBytes(of: address) { Array($0) }
+        self.init(
+            high: bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) },
+            low: bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
+    }
+}

@@ -100,7 +100,7 @@ public final class FlowStore: @unchecked Sendable {
             .sorted()
     }
 
-    static func validOrganisation(_ name: String) -> Bool {
+    public static func isValidOrganisation(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 64 && name.utf8.allSatisfy { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }
     }
 
@@ -112,7 +112,7 @@ public final class FlowStore: @unchecked Sendable {
     @discardableResult
     public func append(_ batch: FlowBatch, organisation: String, received: Int64) throws(FlowSegment.Failure) -> FlowSegment.BlockEntry? {
         guard !batch.isEmpty else { return nil }
-        precondition(FlowStore.validOrganisation(organisation), "organisation names are letters, digits, - and _")
+        precondition(FlowStore.isValidOrganisation(organisation), "organisation names are letters, digits, - and _")
         let encoded = FlowBlock.encode(batch)
         lock.lock()
         defer { lock.unlock() }
