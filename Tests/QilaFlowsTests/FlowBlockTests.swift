@@ -2,23 +2,14 @@ import Testing
 
 @testable import QilaFlows
 
-/// A deterministic generator (SplitMix64) so failures repeat.
-struct Random {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix {
     mutating func below(_ bound: UInt64) -> UInt64 { next() % bound }
 }
 
 /// Flows shaped like an ISP's: subscribers in 10.0.0.0/16 talking to a skewed pool of remote
 /// hosts, some IPv6, some behind carrier-grade NAT.
 func sampleFlows(_ count: Int, seed: UInt64, ipv6: Bool = true, translation: Bool = true) -> [(FlowRecord, FlowDecoder.Domain)] {
-    var random = Random(state: seed)
+    var random = SplitMix(state: seed)
     let exporters = [
         FlowDecoder.Domain(exporter: FlowAddress(ipv4: 0x7F00_0001), domain: 1),
         FlowDecoder.Domain(exporter: FlowAddress(ipv4: 0x7F00_0002), domain: 7),
@@ -64,7 +55,7 @@ func sampleFlows(_ count: Int, seed: UInt64, ipv6: Bool = true, translation: Boo
 struct FlowBlockTests {
     @Test("Integer columns round-trip every shape of data, frame by frame", arguments: [0, 1, 255, 256, 257, 5000])
     func integerColumns(count: Int) throws {
-        var random = Random(state: UInt64(count) + 1)
+        var random = SplitMix(state: UInt64(count) + 1)
         let shapes: [[UInt64]] = [
             (0..<count).map { _ in random.below(1 << 14) },
             (0..<count).map { _ in UInt64(1) << random.below(40) + random.below(1000) },

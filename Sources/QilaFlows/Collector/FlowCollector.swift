@@ -268,7 +268,7 @@ public final class FlowCollector: @unchecked Sendable {
     private func write() {
         while true {
             pendingSignal.lock()
-            while pending.isEmpty && (threads > 1 || isRunning) { pendingSignal.wait(until: Date(timeIntervalSinceNow: 0.2)) }
+            while pending.isEmpty && (threads > 1 || isRunning) { _ = pendingSignal.wait(until: Date(timeIntervalSinceNow: 0.2)) }
             let work = pending
             pending.removeAll()
             let done = work.isEmpty && threads <= 1 && !isRunning

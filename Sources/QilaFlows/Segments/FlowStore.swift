@@ -16,6 +16,9 @@ public final class FlowStore: @unchecked Sendable {
         /// Intake stops with an alarm when the file system has less free space than this.
         public var reserveBytes: Int64 = 256 << 20
         public var signingKey: Curve25519.Signing.PrivateKey
+        /// Opens without recovering open segments or chaining anything: for readers beside a
+        /// running collector. Appending, sealing and expiring are refused.
+        public var readOnly = false
 
         public init(root: String, signingKey: Curve25519.Signing.PrivateKey) {
             self.root = root
@@ -60,6 +63,7 @@ public final class FlowStore: @unchecked Sendable {
             throw .io("cannot create", path: root, errno: EACCES)
         }
         chain = try FlowChain(path: root + "/chain.jsonl", key: configuration.signingKey)
+        if configuration.readOnly { return }
         // Open segments left by a stop or crash continue where they ended.
         for organisation in organisations() {
             for name in segmentNames(organisation) where name.hasSuffix(FlowSegment.openSuffix) {
@@ -112,6 +116,7 @@ public final class FlowStore: @unchecked Sendable {
     @discardableResult
     public func append(_ batch: FlowBatch, organisation: String, received: Int64) throws(FlowSegment.Failure) -> FlowSegment.BlockEntry? {
         guard !batch.isEmpty else { return nil }
+        guard !configuration.readOnly else { throw .io("read-only store:", path: configuration.root, errno: EROFS) }
         precondition(FlowStore.isValidOrganisation(organisation), "organisation names are letters, digits, - and _")
         let encoded = FlowBlock.encode(batch)
         lock.lock()
@@ -168,6 +173,7 @@ public final class FlowStore: @unchecked Sendable {
 
     /// Seals every open segment whose partition ended before `now`, or all of them.
     public func seal(before now: Int64? = nil) throws(FlowSegment.Failure) {
+        guard !configuration.readOnly else { return }
         lock.lock()
         defer { lock.unlock() }
         for (organisation, writer) in writers.sorted(by: { $0.key < $1.key }) {
@@ -265,6 +271,7 @@ public final class FlowStore: @unchecked Sendable {
     /// period (`retentionDays(organisation)`) counted back from `now`; each deletion is chained.
     @discardableResult
     public func expire(now: Int64, retentionDays: (String) -> Int) throws(FlowSegment.Failure) -> [FlowChainEntry] {
+        guard !configuration.readOnly else { throw .io("read-only store:", path: configuration.root, errno: EROFS) }
         lock.lock()
         defer { lock.unlock() }
         var deleted: [FlowChainEntry] = []

@@ -1,0 +1,17 @@
+// swift-tools-version: 6.2
+// Benchmark programs, kept apart from the product so that they never ship in `qila`.
+import PackageDescription
+
+let package = Package(
+    name: "QilaBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "qila", path: "..")
+    ],
+    targets: [
+        .executableTarget(
+            name: "flow-query",
+            dependencies: [.product(name: "QilaFlows", package: "qila")]
+        )
+    ]
+)

@@ -1,0 +1,69 @@
+import Crypto
+import Foundation
+import Testing
+
+@testable import QilaFlows
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("Flow collector over UDP")
+struct FlowCollectorTests {
+    /// Sends `datagrams` from `source` (a loopback address) to 127.0.0.1:`port`.
+    static func send(_ datagrams: [[UInt8]], from source: String, to port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        inet_pton(AF_INET, source, &local.sin_addr)
+        _ = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_port = port.bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &target.sin_addr)
+        for datagram in datagrams {
+            _ = datagram.withUnsafeBytes { raw in
+                withUnsafePointer(to: &target) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+            usleep(200)
+        }
+    }
+
+    @Test("Registered exporters' flows are stored and found; unknown exporters and broken datagrams are counted")
+    func collect() throws {
+        let root = FlowStoreTests.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try FlowStore(FlowStore.Configuration(root: root, signingKey: Curve25519.Signing.PrivateKey()))
+        let collector = FlowCollector(
+            store: store, exporters: [FlowCollector.Exporter(address: FlowAddress(ipv4: 0x7F00_0001), organisation: "isp-a")],
+            durabilityInterval: 0.2)
+        let port = try collector.listen(host: "127.0.0.1", port: 0)
+        let flows = sampleFlows(500, seed: 11, ipv6: false, translation: false).map(\.0)
+        let fields = Wire.fields(v6: false, ipfix: true)
+        var datagrams = [Wire.ipfix(domain: 3, sequence: 0, seconds: 1_790_000_000, [Wire.set(2, Wire.template(256, fields))])]
+        for (index, chunk) in stride(from: 0, to: flows.count, by: 20).enumerated() {
+            let body = flows[chunk..<min(chunk + 20, flows.count)].flatMap { Wire.record($0, ipfix: true, base: 0) }
+            datagrams.append(Wire.ipfix(domain: 3, sequence: UInt32(index * 20), seconds: 1_790_000_000, [Wire.set(256, body)]))
+        }
+        datagrams.append([0, 10, 0, 200, 1, 2])  // a truncated IPFIX header
+        Self.send(datagrams, from: "127.0.0.1", to: port)
+        Self.send(Array(datagrams.prefix(5)), from: "127.0.0.2", to: port)  // not registered
+        // Wait for the writer to store the flows (at most a few durability intervals).
+        let deadline = Date().addingTimeInterval(10)
+        while collector.currentHealth.storedFlows < flows.count && Date() < deadline { usleep(50_000) }
+        collector.stop()
+        let health = collector.currentHealth
+        #expect(health.storedFlows == flows.count)
+        #expect(health.unknownExporters[FlowAddress(ipv4: 0x7F00_0002)] == 5)
+        let counters = health.exporters[FlowDecoder.Domain(exporter: FlowAddress(ipv4: 0x7F00_0001), domain: 3)]
+        #expect(counters?.records == flows.count && counters?.lost == 0)
+        #expect(health.exporters.values.contains { $0.faults[.truncated] == 1 })
+        let probe = flows[17].source
+        let found = try store.flows(of: probe, window: Int64.min..<Int64.max)
+        #expect(found.map { "\($0.record)" }.sorted() == flows.filter { $0.source == probe || $0.destination == probe }.map { "\($0)" }.sorted())
+        #expect(found.allSatisfy { $0.organisation == "isp-a" && $0.exporter.domain == 3 })
+    }
+}

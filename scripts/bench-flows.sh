@@ -1,0 +1,75 @@
+#!/bin/bash
+# bench-flows.sh [RATE] [SECS] [WORKDIR]: the flow-retention benchmark against nfdump (Debian),
+# in one run on the same generated data (flowgen.py, same seed, IPFIX, 25 records a datagram).
+#   1. ingest: nfcapd, then `qila flows collect`, each receiving RATE flows/s for SECS seconds;
+#      flows sent, stored, loss, CPU seconds of the collector, bytes on disk per flow
+#   2. query: every flow of one address over all stored flows (nfdump -R DIR "ip ADDR" against
+#      Benchmarks' flow-query over Qila's store), medians of QUERY_RUNS runs, warm cache
+#   3. the two answers compared flow by flow
+# Needs: nfdump (apt), python3 with numpy, `swift build -c release` here and in Benchmarks/.
+set -euo pipefail
+RATE=${1:-900000}; SECS=${2:-35}; WORK=${3:-/tmp/qila-bench-flows}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+KIT=${FLOW_KIT:-$HERE/../shared/corpora/flows}
+ADDR=${TARGET_IP:-10.0.1.1}; RUNS=${QUERY_RUNS:-9}; PEER_RUNS=${PEER_RUNS:-3}
+QILA=$HERE/.build/release/qila; QUERY=$HERE/Benchmarks/.build/release/flow-query
+[ -x "$QILA" ] && [ -x "$QUERY" ] || { echo "build first: swift build -c release; (cd Benchmarks && swift build -c release)" >&2; exit 2; }
+command -v nfcapd >/dev/null || { echo "nfdump is not installed (apt-get install nfdump)" >&2; exit 2; }
+[ -f "$KIT/flowgen.py" ] || { echo "the flow kit is not at $KIT (set FLOW_KIT)" >&2; exit 2; }
+rm -rf "$WORK"; mkdir -p "$WORK"
+snmp() { awk '/^Udp:/ && $2 ~ /^[0-9]/ {print $4+$6}' /proc/net/snmp; }
+
+echo "== nfcapd ingest ($RATE flows/s, $SECS s)" >&2
+POOL=40000 ROT=15 "$KIT/nfdump-ingest.sh" /usr/bin/nfcapd "$RATE" "$SECS" "$WORK/nfcapd" | tee "$WORK/nfcapd.json"
+
+echo "== qila ingest ($RATE flows/s, $SECS s)" >&2
+E0=$(snmp)
+"$QILA" flows collect --data "$WORK/qila" --listen 127.0.0.1:9995 --exporter 127.0.0.1=isp --report 0 > "$WORK/qila-collect.json" 2> "$WORK/qila-collect.err" &
+CPID=$!
+sleep 2
+python3 "$KIT/flowgen.py" --proto ipfix --port 9995 --rate "$RATE" --duration "$SECS" --pool 40000 --stats-out "$WORK/qila-gen.json" > /dev/null
+sleep 2
+CPU=$(awk '{printf "%.2f", ($14+$15)/100}' /proc/$CPID/stat)
+kill -TERM $CPID; wait $CPID || true
+E1=$(snmp)
+"$QILA" flows stats --data "$WORK/qila" > "$WORK/qila-stats.txt"
+python3 - "$WORK/qila-gen.json" "$WORK/qila-collect.json" "$WORK/qila" "$CPU" "$((E1-E0))" <<'PY' | tee "$WORK/qila.json"
+import json, os, sys
+g = json.load(open(sys.argv[1])); c = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
+size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(sys.argv[3], "flows")) for f in fs if f.endswith((".open", ".seg")))
+print(json.dumps(dict(collector="qila", sent_rate=g["flows_per_s"], sent=g["flows_sent"], stored=c["stored"],
+      loss_pct=round(100 * (1 - c["stored"] / g["flows_sent"]), 3), udp_drops=int(sys.argv[5]), cpu_s=float(sys.argv[4]),
+      secs=g["seconds"], cores=round(float(sys.argv[4]) / g["seconds"], 2), bytes=size, bytes_per_flow=round(size / max(c["stored"], 1), 1))))
+PY
+
+echo "== query: all flows of $ADDR" >&2
+for i in $(seq 1 "$PEER_RUNS"); do
+  /usr/bin/time -f "%e" nfdump -q -R "$WORK/nfcapd/data" -o csv "ip $ADDR" > "$WORK/nfdump.csv" 2>> "$WORK/nfdump-times.txt"
+done
+"$QUERY" "$WORK/qila/flows" "$ADDR" "$RUNS" > "$WORK/qila.csv" 2> "$WORK/qila-times.txt"
+python3 - "$WORK" "$ADDR" <<'PY'
+import csv, datetime, json, statistics, sys
+work, addr = sys.argv[1], sys.argv[2]
+times = [float(l) for l in open(f"{work}/nfdump-times.txt") if l.strip() and l.strip()[0].isdigit()]
+q = open(f"{work}/qila-times.txt").read().split()
+qmed = float(q[q.index("median_s") + 1])
+def ms(text):  # nfdump prints "YYYY-MM-DD hh:mm:ss.mmm" in local time (TZ is UTC here)
+    d = datetime.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+    return int(round(d.timestamp() * 1000))
+peer = set()
+with open(f"{work}/nfdump.csv") as f:
+    for row in csv.reader(f):
+        if len(row) < 13 or not row[0][:1].isdigit(): continue
+        # ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,...
+        peer.add((ms(row[0]), ms(row[1]), row[3], row[4], int(row[5]), int(row[6]), row[7], int(row[11]), int(row[12])))
+ours = set()
+proto = {"6": "TCP", "17": "UDP", "1": "ICMP"}
+for line in open(f"{work}/qila.csv"):
+    s, e, sa, da, sp, dp, pr, pk, by = line.strip().split(",")
+    ours.add((int(s), int(e), sa, da, int(sp), int(dp), proto.get(pr, pr), int(pk), int(by)))
+nfmed = statistics.median(times)
+print(json.dumps(dict(address=addr, nfdump_runs=times, nfdump_median_s=nfmed, qila_median_s=qmed,
+      speedup=round(nfmed / qmed, 1), nfdump_flows=len(peer), qila_flows=len(ours), same=peer == ours,
+      only_nfdump=len(peer - ours), only_qila=len(ours - peer))))
+PY
+cat "$WORK/qila-times.txt" >&2
