@@ -73,7 +73,7 @@ public final class FlowCollector: @unchecked Sendable {
         let v6 = host.contains(":")
         let fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw FlowSegment.Failure.io("cannot open a socket for", path: "\(host):\(port)", errno: errno) }
-        var size: Int32 = 32 << 20
+        var size: Int32 = 128 << 20
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)

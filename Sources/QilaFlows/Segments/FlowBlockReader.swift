@@ -14,7 +14,6 @@ public struct FlowBlockReader {
     private let v4Count: Int
     let v6: [FlowAddress]
     private let exporters: [FlowDecoder.Domain]
-    private let tables: [FlowBlock.Column: [UInt64]]
 
     /// `bytes` (the block's payload) must stay valid while the reader is used.
     public init(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
@@ -71,11 +70,6 @@ public struct FlowBlockReader {
             exporters = stride(from: 0, to: exporterWords.count - 2, by: 3).map {
                 FlowDecoder.Domain(exporter: FlowAddress(high: exporterWords[$0], low: exporterWords[$0 + 1]), domain: UInt32(truncatingIfNeeded: exporterWords[$0 + 2]))
             }
-            var tables: [FlowBlock.Column: [UInt64]] = [:]
-            for table in [FlowBlock.Column.sourcePortTable, .destinationPortTable, .protocolTable, .ingressTable, .egressTable, .translatedPortTable] {
-                if let column = columns[table] { tables[table] = try column.decodeAll() }
-            }
-            self.tables = tables
         } catch {
             throw .damaged("tables")
         }
@@ -206,11 +200,12 @@ public struct FlowBlockReader {
             defer { caches[column] = cache }
             return try cache.value(reader, row, .plain)
         }
+        // Tables are read lazily: a query touches a few of their frames, not all of them.
         func ranked(_ table: FlowBlock.Column, _ column: FlowBlock.Column, _ row: Int) throws(Failure) -> UInt64 {
-            guard let values = tables[table] else { return 0 }
+            guard let values = columns[table] else { return 0 }
             let rank = Int(try value(column, row))
             guard rank < values.count else { throw .damaged("rank \(rank) of \(column)") }
-            return values[rank]
+            return try value(table, rank)
         }
         for row in rows {
             guard row >= 0, row < rowCount else { throw .damaged("row \(row) of \(rowCount)") }

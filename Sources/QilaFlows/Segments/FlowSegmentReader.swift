@@ -46,7 +46,9 @@ struct FlowSegmentScan {
     /// Why the scan stopped before the end of the file, if it did.
     var stopped: String?
 
-    init(path: String) throws(FlowSegment.Failure) {
+    /// `thorough` checks every record's checksum and collects the addresses (to resume writing);
+    /// otherwise only the record structure is walked, as a reader beside the writer needs.
+    init(path: String, thorough: Bool = true) throws(FlowSegment.Failure) {
         let file = try MappedFile(path: path)
         let bytes = file.bytes
         fileLength = bytes.count
@@ -61,17 +63,17 @@ struct FlowSegmentScan {
             let crc = bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian
             guard length >= 1, offset + 8 + length <= bytes.count else { stopped = "incomplete record at byte \(offset)"; break }
             let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<(offset + 8 + length)])
-            guard CRC32C.checksum(body) == crc else { stopped = "checksum mismatch at byte \(offset)"; break }
+            guard !thorough || CRC32C.checksum(body) == crc else { stopped = "checksum mismatch at byte \(offset)"; break }
             guard body[0] == FlowSegment.RecordKind.block.rawValue else { stopped = "a \(body[0]) record in an open segment at byte \(offset)"; break }
             let payload = UnsafeRawBufferPointer(rebasing: body[1...])
             guard let reader = try? FlowBlockReader(payload) else { stopped = "undecodable block at byte \(offset)"; break }
             blocks.append(FlowSegment.BlockEntry(offset: offset + 9, length: payload.count, statistics: reader.statistics))
-            if let addresses = try? reader.addresses() {
+            if thorough, let addresses = try? reader.addresses() {
                 for address in addresses {
                     if let v4 = address.ipv4 { addressesV4.insert(v4) } else { addressesV6.insert(address) }
                 }
             }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 8 + length)]))
+            if thorough { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 8 + length)])) }
             offset += 8 + length
             validLength = offset
         }
@@ -132,7 +134,7 @@ public final class FlowSegmentReader: @unchecked Sendable {
                 throw .damaged("block at \(block.offset) out of range", path: path)
             }
         } else {
-            let scan = try FlowSegmentScan(path: path)
+            let scan = try FlowSegmentScan(path: path, thorough: false)
             let mapped = try MappedFile(path: path)
             file = mapped
             header = scan.header
