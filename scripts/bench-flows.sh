@@ -8,10 +8,11 @@
 #   3. the two answers compared flow by flow
 # Needs: nfdump (apt), python3 with numpy, `swift build -c release` here and in Benchmarks/.
 set -euo pipefail
+export TZ=UTC
 RATE=${1:-900000}; SECS=${2:-35}; WORK=${3:-/tmp/qila-bench-flows}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 KIT=${FLOW_KIT:-$HERE/../shared/corpora/flows}
-ADDR=${TARGET_IP:-10.0.1.1}; RUNS=${QUERY_RUNS:-9}; PEER_RUNS=${PEER_RUNS:-3}
+ADDR=${TARGET_IP:-10.1.82.153}  # a subscriber present in the generator's pooled records (10.0.1.1 is not); RUNS=${QUERY_RUNS:-9}; PEER_RUNS=${PEER_RUNS:-3}
 QILA=$HERE/.build/release/qila; QUERY=$HERE/Benchmarks/.build/release/flow-query
 [ -x "$QILA" ] && [ -x "$QUERY" ] || { echo "build first: swift build -c release; (cd Benchmarks && swift build -c release)" >&2; exit 2; }
 command -v nfcapd >/dev/null || { echo "nfdump is not installed (apt-get install nfdump)" >&2; exit 2; }
@@ -53,23 +54,24 @@ work, addr = sys.argv[1], sys.argv[2]
 times = [float(l) for l in open(f"{work}/nfdump-times.txt") if l.strip() and l.strip()[0].isdigit()]
 q = open(f"{work}/qila-times.txt").read().split()
 qmed = float(q[q.index("median_s") + 1])
-def ms(text):  # nfdump prints "YYYY-MM-DD hh:mm:ss.mmm" in local time (TZ is UTC here)
-    d = datetime.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
-    return int(round(d.timestamp() * 1000))
-peer = set()
+def sec(text):  # nfdump's CSV gives whole seconds in local time (run with TZ=UTC)
+    d = datetime.datetime.strptime(text.strip()[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp())
+import collections
+peer = collections.Counter()  # the two ingests ran at different times: flows compared without their times
 with open(f"{work}/nfdump.csv") as f:
     for row in csv.reader(f):
         if len(row) < 13 or not row[0][:1].isdigit(): continue
         # ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,...
-        peer.add((ms(row[0]), ms(row[1]), row[3], row[4], int(row[5]), int(row[6]), row[7], int(row[11]), int(row[12])))
-ours = set()
+        peer[(row[3], row[4], int(row[5]), int(row[6]), row[7], int(row[11]), int(row[12]))] += 1
+ours = collections.Counter()
 proto = {"6": "TCP", "17": "UDP", "1": "ICMP"}
 for line in open(f"{work}/qila.csv"):
     s, e, sa, da, sp, dp, pr, pk, by = line.strip().split(",")
-    ours.add((int(s), int(e), sa, da, int(sp), int(dp), proto.get(pr, pr), int(pk), int(by)))
+    ours[(sa, da, int(sp), int(dp), proto.get(pr, pr), int(pk), int(by))] += 1
 nfmed = statistics.median(times)
 print(json.dumps(dict(address=addr, nfdump_runs=times, nfdump_median_s=nfmed, qila_median_s=qmed,
-      speedup=round(nfmed / qmed, 1), nfdump_flows=len(peer), qila_flows=len(ours), same=peer == ours,
-      only_nfdump=len(peer - ours), only_qila=len(ours - peer))))
+      speedup=round(nfmed / qmed, 1), nfdump_flows=sum(peer.values()), qila_flows=sum(ours.values()), same=peer == ours,
+      only_nfdump=sum((peer - ours).values()), only_qila=sum((ours - peer).values()))))
 PY
 cat "$WORK/qila-times.txt" >&2
