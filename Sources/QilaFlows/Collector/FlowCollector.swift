@@ -78,27 +78,14 @@ public final class FlowCollector: @unchecked Sendable {
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var bound: UInt16 = 0
-        if v6 {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else { close(fd); throw FlowSegment.Failure.damaged("not an IPv6 address", path: host) }
-            let result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-            guard result == 0 else { let code = errno; close(fd); throw FlowSegment.Failure.io("cannot bind", path: "[\(host)]:\(port)", errno: code) }
-            var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-            bound = UInt16(bigEndian: address.sin6_port)
-        } else {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { close(fd); throw FlowSegment.Failure.damaged("not an IPv4 address", path: host) }
-            let result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            guard result == 0 else { let code = errno; close(fd); throw FlowSegment.Failure.io("cannot bind", path: "\(host):\(port)", errno: code) }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-            bound = UInt16(bigEndian: address.sin_port)
+        let bound: UInt16
+        do {
+            bound = v6
+                ? try FlowCollector.bind(fd, sockaddr_in6(), host, port) { $0.sin6_family = sa_family_t(AF_INET6); $0.sin6_port = port.bigEndian; return inet_pton(AF_INET6, host, &$0.sin6_addr) == 1 } port: { UInt16(bigEndian: $0.sin6_port) }
+                : try FlowCollector.bind(fd, sockaddr_in(), host, port) { $0.sin_family = sa_family_t(AF_INET); $0.sin_port = port.bigEndian; return inet_pton(AF_INET, host, &$0.sin_addr) == 1 } port: { UInt16(bigEndian: $0.sin_port) }
+        } catch {
+            close(fd)
+            throw error
         }
         lock.lock()
         sockets.append(fd)
@@ -109,6 +96,19 @@ public final class FlowCollector: @unchecked Sendable {
         thread.name = "qila-flows-receive"
         thread.start()
         return bound
+    }
+
+    /// Fills in a socket address of either family, binds `fd` to it and returns the bound port.
+    private static func bind<Address>(
+        _ fd: Int32, _ empty: Address, _ host: String, _ port: UInt16, fill: (inout Address) -> Bool, port boundPort: (Address) -> UInt16
+    ) throws -> UInt16 {
+        var address = empty
+        guard fill(&address) else { throw FlowSegment.Failure.damaged("not an IP address", path: host) }
+        var length = socklen_t(MemoryLayout<Address>.size)
+        let result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) } }
+        guard result == 0 else { throw FlowSegment.Failure.io("cannot bind", path: "\(host):\(port)", errno: errno) }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return boundPort(address)
     }
 
     /// Stops receiving, stores what was received and waits for the threads to end.

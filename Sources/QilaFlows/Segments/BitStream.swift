@@ -59,23 +59,6 @@ struct BitWriter {
         accumulator = 0
         return bytes
     }
-
-    /// Pads to a whole byte; the writer can go on after it.
-    mutating func alignToByte() {
-        while filled > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: accumulator))
-            accumulator >>= 8
-            filled = max(0, filled - 8)
-        }
-        accumulator = 0
-    }
-
-    var byteCount: Int { bytes.count + (filled + 7) / 8 }
-
-    mutating func appendBytes<S: Sequence>(_ more: S) where S.Element == UInt8 {
-        alignToByte()
-        bytes.append(contentsOf: more)
-    }
 }
 
 /// Reads what `BitWriter` wrote. Reading past the end yields zero bits and sets `overrun`, so a

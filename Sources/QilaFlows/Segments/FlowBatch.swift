@@ -78,29 +78,6 @@ public struct FlowBatch: Sendable {
         append(record, exporter: exporterNumber(domain))
     }
 
-    /// The record at `index` with the exporter it came from.
-    public func record(at index: Int) -> (record: FlowRecord, exporter: FlowDecoder.Domain) {
-        var record = FlowRecord()
-        record.start = start[index]
-        record.end = end[index]
-        record.source = source[index]
-        record.destination = destination[index]
-        record.sourcePort = sourcePort[index]
-        record.destinationPort = destinationPort[index]
-        record.protocolNumber = UInt8(truncatingIfNeeded: protocolFlagsService[index] >> 16)
-        record.tcpFlags = UInt8(truncatingIfNeeded: protocolFlagsService[index] >> 8)
-        record.typeOfService = UInt8(truncatingIfNeeded: protocolFlagsService[index])
-        record.ingressInterface = ingress[index]
-        record.egressInterface = egress[index]
-        record.packets = packets[index]
-        record.octets = octets[index]
-        if hasTranslation {
-            record.translatedSource = translatedSource[index] == .zero ? nil : translatedSource[index]
-            record.translatedSourcePort = record.translatedSource == nil && translatedPort[index] == 0 ? nil : translatedPort[index]
-        }
-        return (record, exporters[Int(exporter[index])])
-    }
-
     public mutating func removeAll() {
         self = FlowBatch()
     }

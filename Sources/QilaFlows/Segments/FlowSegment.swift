@@ -90,8 +90,6 @@ public final class FlowSegmentWriter {
     public private(set) var length: Int
     private var descriptor: Int32
     private var hasher = SHA256()
-    private var filter: AddressFilter?
-    private var pendingAddresses: [FlowAddress] = []
     private var addressesV4 = Set<UInt32>()
     private var addressesV6 = Set<FlowAddress>()
 

@@ -154,10 +154,4 @@ struct IntegerColumnReader {
         }
         return values
     }
-
-    /// The value at `index`, decoding its frame into `scratch` (256 values).
-    func value(at index: Int, layout: IntegerColumn.Layout = .plain, scratch: UnsafeMutablePointer<UInt64>) throws(Failure) -> UInt64 {
-        try decode(frame: index / IntegerColumn.frameLength, layout: layout, into: scratch)
-        return scratch[index % IntegerColumn.frameLength]
-    }
 }

@@ -8,7 +8,6 @@ enum RadixSort {
         var other = [UInt64](repeating: 0, count: count)
         var shift = range.lowerBound
         var counts = [Int](repeating: 0, count: 2049)
-        var swapped = false
         while shift < range.upperBound {
             let width = min(11, range.upperBound - shift)
             let mask = UInt64((1 << width) - 1)
@@ -28,10 +27,8 @@ enum RadixSort {
                 }
             }
             swap(&values, &other)
-            swapped.toggle()
             shift += width
         }
-        _ = swapped
     }
 }
 
