@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "QilaDetect", targets: ["QilaDetect"]),
         .library(name: "QilaFlows", targets: ["QilaFlows"]),
         .library(name: "QilaAccess", targets: ["QilaAccess"]),
+        .library(name: "QilaRetention", targets: ["QilaRetention"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
     dependencies: [
@@ -90,11 +91,26 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QilaRetention",
+            dependencies: [
+                "QilaCore",
+                "QilaStore",
+                "QilaAccess",
+                "QilaFlows",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "QilaWeb",
             dependencies: [
                 "QilaCore",
                 "QilaStore",
                 "QilaAccess",
+                "QilaFlows",
+                "QilaRetention",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -126,6 +142,7 @@ let package = Package(
                 "QilaWeb",
                 "QilaDetect",
                 "QilaFlows",
+                "QilaRetention",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -150,6 +167,11 @@ let package = Package(
         .testTarget(
             name: "QilaFlowsTests",
             dependencies: ["QilaFlows"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaRetentionTests",
+            dependencies: ["QilaCore", "QilaStore", "QilaAccess", "QilaFlows", "QilaRetention", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

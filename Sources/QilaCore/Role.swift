@@ -7,6 +7,8 @@ public enum Role: String, Sendable, Codable, CaseIterable, Hashable, Comparable 
     case organisationAdmin = "organisation-admin"
     case organisationReporter = "organisation-reporter"
     case auditor
+    /// A provider's legal officer: approves or rejects the warrants addressed to it.
+    case legalOfficer = "legal-officer"
     case investigator
     case oversightViewer = "oversight-viewer"
 
@@ -18,6 +20,7 @@ public enum Role: String, Sendable, Codable, CaseIterable, Hashable, Comparable 
         case .organisationAdmin: "Organisation administrator"
         case .organisationReporter: "Organisation reporter"
         case .auditor: "Auditor"
+        case .legalOfficer: "Legal officer"
         case .investigator: "Investigator"
         case .oversightViewer: "Oversight viewer"
         }

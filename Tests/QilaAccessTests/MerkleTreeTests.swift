@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import QilaCore
 import QilaAccess
 import Testing
 

@@ -1,5 +1,6 @@
 public import Crypto
 public import Foundation
+import QilaCore
 import SwiftASN1
 public import X509
 

@@ -69,6 +69,18 @@ public enum Policy {
             Rule(role: .organisationReporter, kind: .user, actions: [.read], reach: .ownOrganisation, note: "colleagues"),
             // Auditors
             Rule(role: .auditor, kind: .organisation, actions: [.read], reach: .audited, note: "the organisations they audit"),
+            // Traffic-data retention (PECA 2016): exporters, retention, warrants
+            Rule(role: .authorityAdmin, kind: .flowSource, actions: [.read, .create, .delete], reach: .all, note: "registers exporters for providers"),
+            Rule(role: .organisationAdmin, kind: .flowSource, actions: [.read, .create, .delete], reach: .ownOrganisation, note: "own exporters and RADIUS clients"),
+            Rule(role: .legalOfficer, kind: .flowSource, actions: [.read], reach: .ownOrganisation, note: "what the provider retains"),
+            Rule(role: .authorityAdmin, kind: .flowRetention, actions: [.read, .update], reach: .all, note: "sets the retention period the authority notifies"),
+            Rule(role: .organisationAdmin, kind: .flowRetention, actions: [.read], reach: .ownOrganisation, note: "its own retention period"),
+            Rule(role: .legalOfficer, kind: .flowRetention, actions: [.read], reach: .ownOrganisation, note: "its own retention period"),
+            Rule(role: .investigator, kind: .warrant, actions: [.read, .create, .update], reach: .self, note: "records own warrants, withdraws them"),
+            Rule(role: .legalOfficer, kind: .warrant, actions: [.read, .update], reach: .ownOrganisation, note: "approves or rejects warrants addressed to the provider"),
+            Rule(role: .investigator, kind: .trafficData, actions: [.read], reach: .self, note: "queries under own approved warrants only"),
+            Rule(role: .oversightViewer, kind: .warrantStatistics, actions: [.read], reach: .installation, note: "counts and timing, never identifiers or records"),
+            Rule(role: .authorityAdmin, kind: .warrantStatistics, actions: [.read], reach: .installation, note: "counts and timing"),
         ]
 
     /// How long a second factor counts as fresh for sensitive actions.
@@ -91,7 +103,8 @@ public enum Policy {
         lines.append("- the account is enabled;")
         lines.append("- TLP: the resource's marking is no more restricted than the subject's clearance;")
         lines.append("- API tokens: the token carries the scope of the action (read; write for create, update, delete; admin for administer);")
-        lines.append("- administer: a second factor or a client certificate was checked within the last 15 minutes.")
+        lines.append("- administer: a second factor or a client certificate was checked within the last 15 minutes;")
+        lines.append("- traffic data, and any change to a warrant: a second factor (TOTP) was checked within the last 15 minutes; API tokens and certificates alone never suffice.")
         return lines.joined(separator: "\n")
     }
 }

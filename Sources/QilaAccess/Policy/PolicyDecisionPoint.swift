@@ -51,7 +51,12 @@ public struct PolicyDecisionPoint: Sendable {
         if let scopes = subject.tokenScopes, !scopes.contains(action.requiredScope) {
             return .deny(.tokenScope, "the API token lacks the \(action.requiredScope.rawValue) scope")
         }
-        if action.isSensitive {
+        if resource.kind.needsSecondFactor(for: action) {
+            let fresh = subject.mfaAt.map { now.timeIntervalSince($0) <= Double(Policy.mfaFreshness.components.seconds) } ?? false
+            if !fresh {
+                return .deny(.staleMFA, "\(resource.kind.rawValue) needs a second factor checked in the last 15 minutes")
+            }
+        } else if action.isSensitive {
             let fresh: Bool
             switch subject.method {
             case .clientCertificate: fresh = true

@@ -11,6 +11,26 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         case certificate
         case auditLog = "audit-log"
         case system
+        /// NetFlow/IPFIX exporters and RADIUS accounting clients of an organisation.
+        case flowSource = "flow-source"
+        /// How long an organisation's traffic data are kept.
+        case flowRetention = "flow-retention"
+        /// A court warrant for traffic data; `owner` is the provider, `person` the investigator.
+        case warrant
+        /// Retained traffic data under a warrant; `owner` is the provider, `person` the investigator.
+        case trafficData = "traffic-data"
+        /// Counts and timing of warrants and queries, without identifiers or records.
+        case warrantStatistics = "warrant-statistics"
+
+        /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
+        /// whatever the subject signed in with: API tokens and certificates alone never suffice.
+        public func needsSecondFactor(for action: Action) -> Bool {
+            switch self {
+            case .trafficData: true
+            case .warrant: action != .read
+            default: false
+            }
+        }
     }
 
     public var kind: Kind

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import QilaCore
 
 /// Random secrets handed to browsers and clients, and the hashes kept of them.
 enum RandomSecret {

@@ -70,23 +70,7 @@ public final class FlowCollector: @unchecked Sendable {
     /// Returns the bound port (useful with port 0).
     @discardableResult
     public func listen(host: String, port: UInt16) throws -> UInt16 {
-        let v6 = host.contains(":")
-        let fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw FlowSegment.Failure.io("cannot open a socket for", path: "\(host):\(port)", errno: errno) }
-        var size: Int32 = 128 << 20
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let bound: UInt16
-        do {
-            bound = v6
-                ? try FlowCollector.bind(fd, sockaddr_in6(), host, port) { $0.sin6_family = sa_family_t(AF_INET6); $0.sin6_port = port.bigEndian; return inet_pton(AF_INET6, host, &$0.sin6_addr) == 1 } port: { UInt16(bigEndian: $0.sin6_port) }
-                : try FlowCollector.bind(fd, sockaddr_in(), host, port) { $0.sin_family = sa_family_t(AF_INET); $0.sin_port = port.bigEndian; return inet_pton(AF_INET, host, &$0.sin_addr) == 1 } port: { UInt16(bigEndian: $0.sin_port) }
-        } catch {
-            close(fd)
-            throw error
-        }
+        let (fd, bound) = try UDPSocket.bind(host: host, port: port, receiveBuffer: 128 << 20)
         lock.lock()
         sockets.append(fd)
         if threads == 0 { startWriter() }
@@ -96,19 +80,6 @@ public final class FlowCollector: @unchecked Sendable {
         thread.name = "qila-flows-receive"
         thread.start()
         return bound
-    }
-
-    /// Fills in a socket address of either family, binds `fd` to it and returns the bound port.
-    private static func bind<Address>(
-        _ fd: Int32, _ empty: Address, _ host: String, _ port: UInt16, fill: (inout Address) -> Bool, port boundPort: (Address) -> UInt16
-    ) throws -> UInt16 {
-        var address = empty
-        guard fill(&address) else { throw FlowSegment.Failure.damaged("not an IP address", path: host) }
-        var length = socklen_t(MemoryLayout<Address>.size)
-        let result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) } }
-        guard result == 0 else { throw FlowSegment.Failure.io("cannot bind", path: "\(host):\(port)", errno: errno) }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return boundPort(address)
     }
 
     /// Stops receiving, stores what was received and waits for the threads to end.
@@ -171,7 +142,7 @@ public final class FlowCollector: @unchecked Sendable {
             if received > 0 {
                 let full = store.diskFull
                 for i in 0..<received {
-                    let exporter = FlowCollector.address(names + i)
+                    let exporter = UDPSocket.address(names + i)
                     let bytes = UnsafeRawBufferPointer(start: buffers + i * size, count: lengths[i])
                     guard let candidates = registry[exporter] else {
                         unknown[exporter, default: 0] += 1
@@ -226,25 +197,6 @@ public final class FlowCollector: @unchecked Sendable {
         pending.append((organisation, batch, now))
         pendingSignal.signal()
         pendingSignal.unlock()
-    }
-
-    static func address(_ storage: UnsafeMutablePointer<sockaddr_storage>) -> FlowAddress {
-        switch Int32(storage.pointee.ss_family) {
-        case AF_INET:
-            return storage.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { FlowAddress(ipv4: UInt32(bigEndian: $0.pointee.sin_addr.s_addr)) }
-        case AF_INET6:
-            return storage.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
-                withUnsafeBytes(of: pointer.pointee.sin6_addr) { raw in
-                    var high: UInt64 = 0
-                    var low: UInt64 = 0
-                    for i in 0..<8 { high = high << 8 | UInt64(raw[i]) }
-                    for i in 8..<16 { low = low << 8 | UInt64(raw[i]) }
-                    return FlowAddress(high: high, low: low)
-                }
-            }
-        default:
-            return .zero
-        }
     }
 
     /// The observation domain (v9 source id, IPFIX domain) from a datagram's header.

@@ -11,6 +11,11 @@ public struct FlowDecoder: Sendable {
     public struct Domain: Sendable, Hashable {
         public var exporter: FlowAddress
         public var domain: UInt32
+
+        public init(exporter: FlowAddress, domain: UInt32) {
+            self.exporter = exporter
+            self.domain = domain
+        }
     }
 
     /// What went wrong with a datagram or a set in it.

@@ -1,3 +1,4 @@
+import QilaCore
 import Crypto
 import Foundation
 
@@ -41,7 +42,7 @@ public struct FlowChainEntry: Sendable, Codable, Hashable {
         var hasher = SHA256()
         hasher.update(data: Array(previous.utf8))
         hasher.update(data: entry.signedBytes)
-        return AuditHex.encode(hasher.finalize())
+        return Hex.encode(hasher.finalize())
     }
 }
 

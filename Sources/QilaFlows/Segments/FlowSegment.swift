@@ -1,3 +1,4 @@
+import QilaCore
 import Crypto
 import Foundation
 
@@ -178,7 +179,7 @@ public final class FlowSegmentWriter {
         try write(FlowSegment.record(.filter, filterBytes))
         let footer = FlowSegment.Footer(
             organisation: header.organisation, partition: header.partition, blocks: blocks, statistics: statistics,
-            filterOffset: filterOffset, filterLength: filterBytes.count, contentSHA256: AuditHex.encode(content))
+            filterOffset: filterOffset, filterLength: filterBytes.count, contentSHA256: Hex.encode(content))
         let footerOffset = length
         let json = (try? JSONEncoder().encode(footer)) ?? Data()
         try write(FlowSegment.record(.footer, Array(json)))
@@ -230,18 +231,5 @@ public final class FlowSegmentWriter {
         guard fd >= 0 else { throw .io("cannot open directory", path: directory, errno: errno) }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw .io("cannot sync directory", path: directory, errno: errno) }
-    }
-}
-
-/// Hex for hashes in footers and the chain.
-enum AuditHex {
-    static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import QilaCore
 import Crypto
 import Foundation
 
@@ -191,7 +192,7 @@ public final class FlowSegmentReader: @unchecked Sendable {
         if let footer {
             var hasher = SHA256()
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[0..<(footer.filterOffset - 9)]))
-            if AuditHex.encode(hasher.finalize()) != footer.contentSHA256 { problems.append("content hash differs from the footer") }
+            if Hex.encode(hasher.finalize()) != footer.contentSHA256 { problems.append("content hash differs from the footer") }
         }
         return problems
     }

@@ -1,3 +1,4 @@
+import QilaCore
 import Crypto
 import Foundation
 
@@ -192,14 +193,14 @@ public final class FlowStore: @unchecked Sendable {
         let sealed = try writer.seal()
         let relative = "\(organisation)/\((sealed.path as NSString).lastPathComponent)"
         let reader = try FlowSegmentReader(path: sealed.path)
-        try record(.sealed, organisation: organisation, relative: relative, reader: reader, sha256: AuditHex.encode(sealed.sha256))
+        try record(.sealed, organisation: organisation, relative: relative, reader: reader, sha256: Hex.encode(sealed.sha256))
     }
 
     private func record(
         _ event: FlowChainEntry.Event, organisation: String, relative: String, reader: FlowSegmentReader, sha256: String? = nil, reason: String? = nil
     ) throws(FlowSegment.Failure) {
         let entry = try chain.append(
-            event, organisation: organisation, segment: relative, sha256: sha256 ?? AuditHex.encode(reader.digest()),
+            event, organisation: organisation, segment: relative, sha256: sha256 ?? Hex.encode(reader.digest()),
             bytes: Int(fileSize("\(configuration.root)/\(relative)")), rows: reader.statistics.rows,
             firstStart: reader.statistics.rows > 0 ? reader.statistics.firstStart : 0,
             lastEnd: reader.statistics.rows > 0 ? reader.statistics.lastEnd : 0, reason: reason,
@@ -283,7 +284,7 @@ public final class FlowStore: @unchecked Sendable {
                 let path = "\(configuration.root)/\(relative)"
                 let reader = try FlowSegmentReader(path: path)
                 guard reader.header.partition + configuration.partition <= cutoff, reader.statistics.lastEnd < cutoff else { continue }
-                let digest = AuditHex.encode(reader.digest())
+                let digest = Hex.encode(reader.digest())
                 let bytes = Int(fileSize(path))
                 guard unlink(path) == 0 else { throw .io("cannot delete", path: path, errno: errno) }
                 try FlowSegmentWriter.syncDirectory(of: path)
@@ -344,7 +345,7 @@ public final class FlowStore: @unchecked Sendable {
                         report.problems.append("\(relative): sealed segment not in the chain")
                         continue
                     }
-                    if AuditHex.encode(reader.digest()) != entry.sha256 { report.problems.append("\(relative): contents differ from the chain (SHA-256)") }
+                    if Hex.encode(reader.digest()) != entry.sha256 { report.problems.append("\(relative): contents differ from the chain (SHA-256)") }
                 } else {
                     report.openSegments += 1
                     report.flowsChecked += reader.statistics.rows

@@ -91,5 +91,37 @@ public enum Schema {
                 ],
             ]
         ),
+        Migration(
+            version: 4,
+            name: "traffic-data retention: flow sources, retention periods, warrants and their queries",
+            statements: [
+                """
+                CREATE TABLE flow_sources (
+                    id TEXT PRIMARY KEY, organisation TEXT NOT NULL REFERENCES organisations(id), kind TEXT NOT NULL,
+                    name TEXT NOT NULL, address TEXT NOT NULL, domain BIGINT NOT NULL, sealed_secret BYTES,
+                    created_at BIGINT NOT NULL, UNIQUE (kind, address, domain))
+                """,
+                "CREATE INDEX flow_sources_organisation ON flow_sources (organisation)",
+                "CREATE TABLE flow_retention (organisation TEXT PRIMARY KEY REFERENCES organisations(id), days BIGINT NOT NULL)",
+                """
+                CREATE TABLE warrants (
+                    id TEXT PRIMARY KEY, provider TEXT NOT NULL REFERENCES organisations(id), court TEXT NOT NULL,
+                    number TEXT NOT NULL, issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, agency TEXT NOT NULL,
+                    investigator TEXT NOT NULL REFERENCES users(id), sealed_scope BYTES NOT NULL, address_count BIGINT NOT NULL,
+                    subscriber_count BIGINT NOT NULL, discloses_subscribers BIGINT NOT NULL, window_start BIGINT NOT NULL,
+                    window_end BIGINT NOT NULL, status TEXT NOT NULL, recorded_at BIGINT NOT NULL, decided_by TEXT,
+                    decided_at BIGINT, decision_note TEXT)
+                """,
+                "CREATE INDEX warrants_provider ON warrants (provider, recorded_at)",
+                "CREATE INDEX warrants_investigator ON warrants (investigator, recorded_at)",
+                """
+                CREATE TABLE warrant_queries (
+                    id TEXT PRIMARY KEY, warrant TEXT NOT NULL REFERENCES warrants(id), actor TEXT NOT NULL REFERENCES users(id),
+                    time BIGINT NOT NULL, sealed_scope BYTES NOT NULL, window_start BIGINT NOT NULL, window_end BIGINT NOT NULL,
+                    result_count BIGINT NOT NULL, elapsed_ms BIGINT NOT NULL, manifest_sha256 TEXT NOT NULL)
+                """,
+                "CREATE INDEX warrant_queries_warrant ON warrant_queries (warrant, time)",
+            ]
+        ),
     ]
 }
