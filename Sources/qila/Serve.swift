@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Prometheus
 import QilaAccess
+import QilaRetention
 import QilaWeb
 import ServiceLifecycle
 
@@ -28,6 +29,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("hostname"), help: "A name for the server certificate (repeatable). Default: localhost.")
     var hostnames: [String] = []
+
+    @Option(name: .customLong("flows-listen"), help: "Collect NetFlow/IPFIX on HOST:PORT over UDP (repeatable), from the exporters registered on /flows. Default: off.")
+    var flowsListen: [String] = []
+
+    @Option(name: .customLong("radius-listen"), help: "Receive RADIUS accounting on HOST:PORT over UDP (repeatable), from the clients registered on /flows. Default: off.")
+    var radiusListen: [String] = []
 
     @Flag(help: .hidden)
     var benchmarkUnsafeSkipPolicy = false
@@ -62,7 +69,20 @@ struct Serve: AsyncParsableCommand {
         }
 
         let installation = try await storage.open()
-        let server = QilaServer(installation: installation, configuration: web, metrics: registry)
+        var retentionSettings = RetentionRuntime.Settings()
+        retentionSettings.flowListen = flowsListen.isEmpty ? reader.stringArray(forKey: "flows.listen", default: []) : flowsListen
+        retentionSettings.radiusListen = radiusListen.isEmpty ? reader.stringArray(forKey: "flows.radius", default: []) : radiusListen
+        retentionSettings.defaultRetentionDays = reader.int(forKey: "flows.retentionDays", default: 365)
+        let retention: RetentionRuntime
+        do {
+            retention = try RetentionRuntime(installation: installation, settings: retentionSettings)
+        } catch {
+            throw fail("cannot open the traffic-data store: \(error)")
+        }
+        for (path, discarded, blocks) in retention.store.recoveries {
+            print("recovered \(path): \(blocks) complete blocks kept, \(discarded) torn bytes cut")
+        }
+        let server = try QilaServer(installation: installation, configuration: web, metrics: registry, retention: retention)
         let scheme = web.tls ? "https" : "http"
         let firstRun = try await installation.needsFirstRun()
         let setupSecret = firstRun

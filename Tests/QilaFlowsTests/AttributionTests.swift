@@ -99,11 +99,11 @@ struct AttributionTests {
         let registry = SubscriberRegistry(root: root, key: key)
         try registry.record(
             [
-                AssignmentEvent(kind: .start, source: .radius, time: t0, address: address("100.64.1.2"), subscriber: "alice@isp.example", session: "A1"),
+                AssignmentEvent(kind: .start, source: .radius, time: t0, address: address("100.64.1.2"), subscriber: "alice@isp.example", session: "sess-alpha-1"),
                 AssignmentEvent(kind: .start, source: .cgnat, time: t0 + 60_000, address: address("203.0.113.7"), ports: 2048...2175, internalAddress: address("100.64.1.2")),
                 AssignmentEvent(kind: .start, source: .cgnat, time: t0 + 60_000, address: address("203.0.113.7"), ports: 2176...2303, internalAddress: address("100.64.1.3")),
                 AssignmentEvent(kind: .start, source: .radius, time: t0, address: address("100.64.1.3"), subscriber: "bob@isp.example", session: "B1"),
-                AssignmentEvent(kind: .stop, source: .radius, time: t0 + 2 * hour, address: address("100.64.1.2"), subscriber: "alice@isp.example", session: "A1"),
+                AssignmentEvent(kind: .stop, source: .radius, time: t0 + 2 * hour, address: address("100.64.1.2"), subscriber: "alice@isp.example", session: "sess-alpha-1"),
                 // Later the same inside address goes to someone else.
                 AssignmentEvent(kind: .start, source: .radius, time: t0 + 3 * hour, address: address("100.64.1.2"), subscriber: "carol@isp.example", session: "C1"),
                 // A stop whose start was lost still counts, from its session time.
@@ -128,7 +128,7 @@ struct AttributionTests {
         #expect(!files.isEmpty)
         for file in files {
             let text = try String(contentsOfFile: root + "/isp/" + file, encoding: .utf8)
-            #expect(!text.contains("alice") && !text.contains("isp.example") && !text.contains("A1"))
+            #expect(!text.contains("alice") && !text.contains("isp.example") && !text.contains("sess-alpha"))
         }
         let other = SubscriberRegistry(root: root, key: SymmetricKey(size: .bits256))
         #expect(who("100.64.1.2", nil, t0 + hour, other) == [], "another key reads no names")

@@ -119,6 +119,15 @@ struct AccessMatrixTests {
                 ("a-admin", "/admin/users/\(reporter)", true),
                 ("a-admin", "/admin/audit", false),
                 ("overseer", "/admin/audit", true),
+                ("a-admin", "/flows", true),
+                ("admin", "/flows", true),
+                ("a-reporter", "/flows", false),
+                ("investigator", "/warrants", true),
+                ("a-reporter", "/warrants", false),
+                ("overseer", "/warrants/oversight", true),
+                ("admin", "/warrants/oversight", true),
+                ("a-admin", "/warrants/oversight", false),
+                ("investigator", "/warrants/oversight", false),
             ]
             for (name, path, allowed) in cases {
                 let (cookie, _) = try await client.signIn(name)

@@ -24,7 +24,7 @@ struct WebHarness: Sendable {
         }
         var configuration = WebConfiguration()
         configuration.tls = false
-        let server = QilaServer(installation: world.installation, configuration: configuration)
+        let server = try QilaServer(installation: world.installation, configuration: configuration)
         let application = Application(router: try await server.router())
         return WebHarness(world: world, tokens: tokens, application: application)
     }

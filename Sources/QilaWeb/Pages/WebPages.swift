@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import QilaAccess
 import QilaCore
+import QilaRetention
 import QilaStore
 
 /// The server-rendered pages: sign-in with TOTP, first-run set-up, profile, organisation and
@@ -13,6 +14,7 @@ struct WebPages: Sendable {
     let enforcement: PolicyEnforcementPoint
     let renderer: PageRenderer
     let secureCookies: Bool
+    let retention: RetentionRuntime
 
     var store: SQLStore { installation.store }
     var authenticator: Authenticator { installation.authenticator }
@@ -44,6 +46,7 @@ struct WebPages: Sendable {
         router.post("/admin/users/:id/setup-link", use: newSetupLink)
         router.post("/admin/users/:id/reset-mfa", use: resetMFA)
         router.get("/admin/audit", use: audit)
+        registerRetention(on: router)
     }
 
     // MARK: helpers

@@ -36,6 +36,9 @@ struct PageRenderer: Sendable {
                 all["nav"] = [
                     "organisations": enforcement.permits(subject, .read, Resource(kind: .organisation, owner: subject.organisation.id)),
                     "audit": enforcement.permits(subject, .read, Resource(kind: .auditLog)),
+                    "flows": enforcement.permits(subject, .read, Resource(kind: .flowSource, owner: subject.organisation.id)),
+                    "warrants": !subject.effectiveRoles.isDisjoint(with: [.investigator, .legalOfficer])
+                        || enforcement.permits(subject, .read, Resource(kind: .warrantStatistics)),
                 ]
             }
         } else if let pending = context.awaitingSecondFactor {

@@ -11,17 +11,24 @@ public import QilaAccess
 public import ServiceLifecycle
 import OpenAPIHummingbird
 import QilaCore
+public import QilaRetention
 
 /// Builds the HTTP application: middleware, the REST API, the pages, health and metrics.
 public struct QilaServer: Sendable {
     public let installation: Installation
     public let configuration: WebConfiguration
     public let metrics: PrometheusCollectorRegistry
+    /// Traffic-data retention; `qila serve` passes the one its listeners run in.
+    public let retention: RetentionRuntime
 
-    public init(installation: Installation, configuration: WebConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    public init(
+        installation: Installation, configuration: WebConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        retention: RetentionRuntime? = nil
+    ) throws {
         self.installation = installation
         self.configuration = configuration
         self.metrics = metrics
+        self.retention = try retention ?? RetentionRuntime(installation: installation, settings: .init())
     }
 
     /// The router alone, for tests that send requests without sockets.
@@ -67,7 +74,7 @@ public struct QilaServer: Sendable {
 
         let api = QilaAPI(installation: installation, enforcement: enforcement)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
-        WebPages(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls)
+        WebPages(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, retention: retention)
             .register(on: router)
         return router
     }
@@ -96,7 +103,10 @@ public struct QilaServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qila"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
-        return [app, TreeHeadSigner(audit: installation.audit, interval: configuration.treeHeadInterval, logger: logger)]
+        return [
+            app, TreeHeadSigner(audit: installation.audit, interval: configuration.treeHeadInterval, logger: logger),
+            RetentionService(runtime: retention, logger: logger),
+        ]
     }
 }
 

@@ -1,0 +1,210 @@
+public import Foundation
+public import Logging
+public import QilaAccess
+public import QilaCore
+public import QilaFlows
+public import ServiceLifecycle
+
+/// Traffic-data retention inside `qila serve`: the flow store and subscriber registry under
+/// `<data>/flows`, the NetFlow/IPFIX collector and the RADIUS accounting listener fed from the
+/// flow sources registered in the database, the warrant desk, and the collector's recent health.
+public final class RetentionRuntime: @unchecked Sendable {
+    public struct Settings: Sendable {
+        /// `host:port` for NetFlow/IPFIX; empty turns the collector off.
+        public var flowListen: [String] = []
+        /// `host:port` for RADIUS accounting; empty turns the listener off.
+        public var radiusListen: [String] = []
+        /// Retention for organisations the authority set none for.
+        public var defaultRetentionDays = 365
+        public var durabilityInterval = 1.0
+
+        public init() {}
+    }
+
+    /// One sample of the collector's counters.
+    public struct Sample: Sendable {
+        public var time: Date
+        public var stored: Int
+        public var lost: Int
+        public var refused: Int
+        public var unknown: Int
+    }
+
+    public let installation: Installation
+    public let settings: Settings
+    public let store: FlowStore
+    public let registry: SubscriberRegistry
+    public let collector: FlowCollector
+    public let radius: RadiusListener
+    public let desk: WarrantDesk
+    public private(set) var boundFlowPorts: [UInt16] = []
+    public private(set) var boundRadiusPorts: [UInt16] = []
+    private let lock = NSLock()
+    private var samples: [Sample] = []
+    private var pendingChain: [FlowChainEntry] = []
+
+    public init(installation: Installation, settings: Settings) throws {
+        self.installation = installation
+        self.settings = settings
+        let root = installation.dataDirectory + "/flows"
+        store = try FlowStore(FlowStore.Configuration(root: root, signingKey: installation.secrets.auditEd25519))
+        var reading = FlowStore.Configuration(root: root, signingKey: installation.secrets.auditEd25519)
+        reading.readOnly = true
+        let reader = try FlowStore(reading)
+        registry = SubscriberRegistry(root: root, key: installation.secrets.sealingKey)
+        collector = FlowCollector(store: store, exporters: [], durabilityInterval: settings.durabilityInterval)
+        radius = RadiusListener(registry: registry, clients: [])
+        desk = WarrantDesk(
+            store: installation.store, audit: installation.audit, secrets: installation.secrets, flows: reader, subscribers: registry,
+            exportsDirectory: root + "/exports")
+        store.onChainEntry = { [weak self] entry in
+            guard let self else { return }
+            lock.lock()
+            pendingChain.append(entry)
+            lock.unlock()
+        }
+    }
+
+    public var isCollecting: Bool { !boundFlowPorts.isEmpty }
+    public var isReceivingAccounting: Bool { !boundRadiusPorts.isEmpty }
+
+    public var recentSamples: [Sample] {
+        lock.lock()
+        defer { lock.unlock() }
+        return samples
+    }
+
+    /// Starts the listeners named in the settings.
+    public func start() throws {
+        for (addresses, isFlow) in [(settings.flowListen, true), (settings.radiusListen, false)] {
+            for text in addresses {
+                guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+                    throw QilaError(.configuration, "'\(text)' is not HOST:PORT", at: isFlow ? "flows.listen" : "flows.radius")
+                }
+                let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                if isFlow { boundFlowPorts.append(try collector.listen(host: host, port: port)) }
+                else { boundRadiusPorts.append(try radius.listen(host: host, port: port)) }
+            }
+        }
+    }
+
+    public func stop() {
+        if isCollecting { collector.stop() }
+        if isReceivingAccounting { radius.stop() }
+    }
+
+    /// Reads the registered flow sources again and hands them to the listeners.
+    public func reloadSources() async throws {
+        var exporters: [FlowCollector.Exporter] = []
+        var clients: [RadiusListener.Client] = []
+        for source in try await installation.store.flowSources() {
+            guard let address = FlowAddress(parsing: source.address) else { continue }
+            switch source.kind {
+            case .exporter:
+                exporters.append(.init(address: address, domain: source.domain, organisation: source.organisation.description))
+            case .radius:
+                guard let sealed = source.sealedSecret, let secret = try? installation.secrets.open(sealed) else { continue }
+                clients.append(.init(address: address, secret: secret, organisation: source.organisation.description))
+            }
+        }
+        collector.replaceExporters(exporters)
+        radius.replaceClients(clients)
+    }
+
+    /// Takes a sample of the collector's counters (kept for an hour).
+    public func sample(now: Date = Date()) {
+        let health = collector.currentHealth
+        let sample = Sample(
+            time: now, stored: health.storedFlows, lost: health.exporters.values.reduce(0) { $0 + $1.lost },
+            refused: health.refusedFlows, unknown: health.unknownExporters.values.reduce(0, +))
+        lock.lock()
+        samples.append(sample)
+        samples.removeAll { now.timeIntervalSince($0.time) > 3600 }
+        lock.unlock()
+    }
+
+    /// Seals segments of partitions that have ended and records new chain entries in the audit log.
+    public func sealAndRecord(now: Date = Date()) async throws {
+        let millis = Int64(now.timeIntervalSince1970 * 1000)
+        try store.seal(before: millis - store.configuration.partition)
+        try await recordChain()
+    }
+
+    /// Deletes what is past each organisation's retention period, recording every deletion.
+    public func expire(now: Date = Date()) async throws -> Int {
+        let retention = try await installation.store.flowRetention()
+        let defaultDays = settings.defaultRetentionDays
+        let millis = Int64(now.timeIntervalSince1970 * 1000)
+        let deleted = try store.expire(now: millis) { organisation in
+            OrganisationID(organisation).flatMap { retention[$0] } ?? defaultDays
+        }
+        for organisation in try store.summary().map(\.organisation) {
+            let days = OrganisationID(organisation).flatMap { retention[$0] } ?? defaultDays
+            for name in registry.expire(now: millis, retentionDays: days, organisation: organisation) {
+                try await installation.audit.append(
+                    AuditEntry(
+                        time: now, actor: "system", action: "flows.assignments.delete", outcome: .success, resource: "flows:\(organisation)/\(name)",
+                        details: ["retentionDays": String(days)]))
+            }
+        }
+        try await recordChain()
+        return deleted.count
+    }
+
+    private func takeChainEntries() -> [FlowChainEntry] {
+        lock.lock()
+        defer { lock.unlock() }
+        let entries = pendingChain
+        pendingChain.removeAll()
+        return entries
+    }
+
+    func recordChain() async throws {
+        for entry in takeChainEntries() {
+            try await installation.audit.append(
+                AuditEntry(
+                    time: Date(timeIntervalSince1970: Double(entry.time) / 1000), actor: "system",
+                    action: entry.event == .sealed ? "flows.segment.seal" : "flows.segment.delete", outcome: .success,
+                    resource: "flows:\(entry.organisation)/\(entry.segment)",
+                    details: [
+                        "sha256": entry.sha256, "rows": String(entry.rows), "chainSequence": String(entry.sequence), "chainHead": entry.head,
+                    ].merging(entry.reason.map { ["reason": $0] } ?? [:]) { $1 }))
+        }
+    }
+}
+
+/// Runs the retention runtime for as long as `qila serve` runs.
+public struct RetentionService: Service {
+    let runtime: RetentionRuntime
+    let logger: Logger
+
+    public init(runtime: RetentionRuntime, logger: Logger) {
+        self.runtime = runtime
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await runtime.reloadSources()
+        try runtime.start()
+        if runtime.isCollecting { logger.info("collecting NetFlow/IPFIX", metadata: ["ports": "\(runtime.boundFlowPorts)"]) }
+        if runtime.isReceivingAccounting { logger.info("receiving RADIUS accounting", metadata: ["ports": "\(runtime.boundRadiusPorts)"]) }
+        var tick = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .seconds(10))
+            tick += 1
+            runtime.sample()
+            do {
+                try await runtime.reloadSources()
+                if tick % 6 == 0 { try await runtime.sealAndRecord() }
+                if tick % 360 == 1 {
+                    let deleted = try await runtime.expire()
+                    if deleted > 0 { logger.info("deleted traffic data past retention", metadata: ["segments": "\(deleted)"]) }
+                }
+            } catch {
+                logger.error("traffic-data retention", metadata: ["error": "\(error)"])
+            }
+        }
+        runtime.stop()
+        try? await runtime.recordChain()
+    }
+}

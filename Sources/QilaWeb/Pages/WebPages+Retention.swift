@@ -1,0 +1,414 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import QilaAccess
+import QilaCore
+import QilaFlows
+import QilaRetention
+import QilaStore
+
+/// The policy enforcement point as the warrant desk's gate, for one request.
+struct EnforcementGate: AccessGate {
+    let enforcement: PolicyEnforcementPoint
+    let source: String?
+    func require(_ subject: Subject, _ action: Action, _ resource: Resource) async throws {
+        try await enforcement.require(subject, action, resource, source: source)
+    }
+}
+
+/// Pages of traffic-data retention: flow sources, collector health and retention periods
+/// (`/flows`), warrants and the queries under them (`/warrants`), and the oversight view.
+extension WebPages {
+    func registerRetention(on router: Router<QilaRequestContext>) {
+        router.get("/flows", use: flowsPage)
+        router.post("/flows/sources", use: createFlowSource)
+        router.post("/flows/sources/:id/delete", use: deleteFlowSource)
+        router.post("/flows/retention", use: setRetention)
+        router.post("/flows/assignments", use: uploadAssignments)
+        router.get("/warrants", use: warrantsPage)
+        router.post("/warrants", use: recordWarrant)
+        router.get("/warrants/oversight", use: warrantOversight)
+        router.get("/warrants/:id", use: warrantPage)
+        router.post("/warrants/:id/decision", use: decideWarrant)
+        router.post("/warrants/:id/revoke", use: revokeWarrant)
+        router.post("/warrants/:id/query", use: queryWarrant)
+        router.get("/warrants/:id/queries/:query/package", use: downloadPackage)
+    }
+
+    func gate(_ context: QilaRequestContext) -> EnforcementGate { EnforcementGate(enforcement: enforcement, source: context.sourceAddress) }
+
+    // MARK: flow sources, health, retention
+
+    func flowsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        try await flowsView(context, [:])
+    }
+
+    func flowsView(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let subject = try subject(context)
+        try await enforcement.require(subject, .read, Resource(kind: .flowSource, owner: subject.organisation.id, reference: "flows"), source: context.sourceAddress)
+        let organisations = try await store.organisations().filter { $0.kind != .authority }
+        let readable = organisations.filter { enforcement.permits(subject, .read, Resource(kind: .flowSource, owner: $0.id, sector: $0.sector)) }
+        let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
+        let visible = Set(readable.map(\.id))
+        let health = retention.collector.currentHealth
+        let radius = retention.radius.currentCounters
+        var sources: [[String: Any]] = []
+        for source in try await store.flowSources() where visible.contains(source.organisation) {
+            var row: [String: Any] = [
+                "id": source.id.description, "kind": source.kind.title, "name": source.name, "address": source.address,
+                "domain": source.domain.map(String.init) ?? "any", "organisation": names[source.organisation] ?? "",
+                "canDelete": enforcement.permits(subject, .delete, Resource(kind: .flowSource, owner: source.organisation)),
+            ]
+            if let address = FlowAddress(parsing: source.address) {
+                if source.kind == .exporter {
+                    let counters = health.exporters.filter { $0.key.exporter == address && (source.domain == nil || $0.key.domain == source.domain) }.map(\.value)
+                    row["received"] = counters.reduce(0) { $0 + $1.records }
+                    row["lost"] = counters.reduce(0) { $0 + $1.lost }
+                    row["faults"] = counters.reduce(0) { $0 + $1.faults.values.reduce(0, +) }
+                } else if let counters = radius.clients[address] {
+                    row["received"] = counters.recorded
+                    row["lost"] = counters.unstored
+                    row["faults"] = counters.malformed + counters.badAuthenticator
+                }
+            }
+            sources.append(row)
+        }
+        let retentionDays = try await store.flowRetention()
+        let summaries = Dictionary(uniqueKeysWithValues: (try? retention.desk.flows.summary())?.map { ($0.organisation, $0) } ?? [])
+        let storeRows = readable.map { organisation -> [String: Any] in
+            let summary = summaries[organisation.id.description]
+            let counts = retention.registry.counts(organisation: organisation.id.description)
+            return [
+                "id": organisation.id.description, "name": organisation.name,
+                "days": retentionDays[organisation.id] ?? retention.settings.defaultRetentionDays,
+                "segments": (summary?.sealedSegments ?? 0) + (summary?.openSegments ?? 0), "flows": summary?.flows ?? 0,
+                "megabytes": String(format: "%.1f", Double(summary?.bytes ?? 0) / 1_048_576), "assignments": counts.bindings,
+                "canSet": enforcement.permits(subject, .update, Resource(kind: .flowRetention, owner: organisation.id, sector: organisation.sector)),
+            ]
+        }
+        let creatable = readable.filter { enforcement.permits(subject, .create, Resource(kind: .flowSource, owner: $0.id, sector: $0.sector)) }
+        let seesCollector = enforcement.permits(subject, .read, Resource(kind: .system, reference: "flows-collector"))
+        var values: [String: Any] = [
+            "sources": sources, "organisations": storeRows,
+            "creatable": creatable.map { ["id": $0.id.description, "name": $0.name] }, "canCreate": !creatable.isEmpty,
+            "kinds": FlowSource.Kind.allCases.map { ["value": $0.rawValue, "title": $0.title] },
+            "collecting": retention.isCollecting, "flowPorts": retention.boundFlowPorts.map(String.init).joined(separator: ", "),
+            "accounting": retention.isReceivingAccounting, "radiusPorts": retention.boundRadiusPorts.map(String.init).joined(separator: ", "),
+            "diskFull": health.diskFull, "lastError": seesCollector ? (health.lastError ?? "") : "",
+            "unknownExporters": seesCollector ? health.unknownExporters.values.reduce(0, +) + radius.unknown.values.reduce(0, +) : 0,
+            "seesCollector": seesCollector, "chart": collectorChart(),
+        ]
+        values.merge(extra) { $1 }
+        return render("flows", "Traffic data", context, values, status: status)
+    }
+
+    /// Flows stored and lost per minute over the last hour, from the collector's samples.
+    func collectorChart() -> String {
+        let samples = retention.recentSamples
+        let now = Date()
+        var stored = [Int](repeating: 0, count: 60)
+        var lost = [Int](repeating: 0, count: 60)
+        for (previous, sample) in zip(samples, samples.dropFirst()) {
+            let minute = 59 - Int(now.timeIntervalSince(sample.time) / 60)
+            guard (0..<60).contains(minute) else { continue }
+            stored[minute] += max(0, sample.stored - previous.stored)
+            lost[minute] += max(0, sample.lost - previous.lost) + max(0, sample.refused - previous.refused)
+        }
+        let bars = (0..<60).map { index in
+            BarChart.Bar(label: "-\(59 - index)m", values: ["stored": stored[index], "lost": lost[index]])
+        }
+        return BarChart(bars: bars, series: ["stored", "lost"], title: "Flows stored and lost per minute, last hour").svg()
+    }
+
+    func createFlowSource(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        guard let organisationID = OrganisationID(form["organisation"] ?? ""), let organisation = try await store.organisation(organisationID) else {
+            return try await flowsView(context, ["error": "Choose the organisation the source belongs to (field organisation)."], status: .badRequest)
+        }
+        try await enforcement.require(subject, .create, Resource(kind: .flowSource, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/flow-sources"), source: context.sourceAddress)
+        let kind = FlowSource.Kind(rawValue: form["kind"] ?? "") ?? .exporter
+        let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        let addressText = (form["address"] ?? "").trimmingCharacters(in: .whitespaces)
+        func refuse(_ message: String) async throws -> Response { try await flowsView(context, ["error": message], status: .badRequest) }
+        guard !name.isEmpty, name.count <= 100 else { return try await refuse("Give the source a name of at most 100 characters (field name).") }
+        guard let address = FlowAddress(parsing: addressText) else { return try await refuse("'\(addressText.prefix(60))' is not an IPv4 or IPv6 address (field address).") }
+        var domain: UInt32?
+        if let text = form["domain"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            guard let value = UInt32(text) else { return try await refuse("The observation domain is a number from 0 to 4294967295 (field domain).") }
+            domain = value
+        }
+        var sealed: [UInt8]?
+        if kind == .radius {
+            let secret = form["secret"] ?? ""
+            guard secret.utf8.count >= 16 else { return try await refuse("A RADIUS shared secret needs at least 16 characters (field secret).") }
+            sealed = try installation.secrets.seal(Array(secret.utf8))
+            domain = nil
+        }
+        let source = FlowSource(organisation: organisation.id, kind: kind, name: name, address: address.description, domain: domain, sealedSecret: sealed)
+        do {
+            try await store.createFlowSource(source)
+        } catch let error as StoreError where error.code == .conflict {
+            return try await refuse("\(address) is already registered\(domain.map { " for domain \($0)" } ?? "") (field address).")
+        }
+        try await installation.audit.append(
+            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "flows.source.create", outcome: .success,
+                       resource: "flow-source:\(source.id)", sourceAddress: context.sourceAddress, details: ["kind": kind.rawValue, "organisation": organisation.id.description]))
+        try await retention.reloadSources()
+        return redirect("/flows")
+    }
+
+    func deleteFlowSource(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        _ = try await form(request, context)
+        guard let id = FlowSource.ID(try context.parameters.require("id")), let source = try await store.flowSource(id) else {
+            throw Problem(.notFound, "no such flow source")
+        }
+        try await enforcement.require(subject, .delete, Resource(kind: .flowSource, owner: source.organisation, reference: "flow-source:\(source.id)"), source: context.sourceAddress)
+        try await store.deleteFlowSource(id)
+        try await installation.audit.append(
+            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "flows.source.delete", outcome: .success,
+                       resource: "flow-source:\(source.id)", sourceAddress: context.sourceAddress))
+        try await retention.reloadSources()
+        return redirect("/flows")
+    }
+
+    func setRetention(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        guard let id = OrganisationID(form["organisation"] ?? ""), let organisation = try await store.organisation(id) else {
+            throw Problem(.notFound, "no such organisation")
+        }
+        try await enforcement.require(subject, .update, Resource(kind: .flowRetention, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/flow-retention"), source: context.sourceAddress)
+        guard let days = Int(form["days"] ?? ""), (1...3650).contains(days) else {
+            return try await flowsView(context, ["error": "Retention is a number of days from 1 to 3650 (field days)."], status: .badRequest)
+        }
+        try await store.setFlowRetention(days, for: organisation.id)
+        try await installation.audit.append(
+            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "flows.retention.set", outcome: .success,
+                       resource: "organisation:\(organisation.id)", sourceAddress: context.sourceAddress, details: ["days": String(days)]))
+        return try await flowsView(context, ["message": "\(organisation.name) keeps traffic data for \(days) days."])
+    }
+
+    /// NAT port-block logs pasted or uploaded as text (CSV or syslog), for the organisation's own NAT.
+    func uploadAssignments(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        guard let id = OrganisationID(form["organisation"] ?? ""), let organisation = try await store.organisation(id) else {
+            return try await flowsView(context, ["error": "Choose the organisation whose NAT wrote the log (field organisation)."], status: .badRequest)
+        }
+        try await enforcement.require(subject, .create, Resource(kind: .flowSource, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/assignments"), source: context.sourceAddress)
+        let parsed = CGNATLogParser.parse(form["log"] ?? "")
+        guard !parsed.events.isEmpty || !parsed.errors.isEmpty else {
+            return try await flowsView(context, ["error": "The log is empty (field log)."], status: .badRequest)
+        }
+        try retention.registry.record(parsed.events, organisation: organisation.id.description)
+        try await installation.audit.append(
+            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "flows.assignments.import", outcome: .success,
+                       resource: "organisation:\(organisation.id)", sourceAddress: context.sourceAddress,
+                       details: ["records": String(parsed.events.count), "rejectedLines": String(parsed.errors.count)]))
+        var extra: [String: Any] = ["message": "\(parsed.events.count) port-block records stored for \(organisation.name)."]
+        if !parsed.errors.isEmpty {
+            extra["lineErrors"] = parsed.errors.prefix(20).map(\.description)
+        }
+        return try await flowsView(context, extra, status: parsed.errors.isEmpty ? .ok : .badRequest)
+    }
+
+    // MARK: warrants
+
+    func warrantsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        try await warrantsView(context, [:])
+    }
+
+    func warrantsView(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let subject = try subject(context)
+        let roles = subject.effectiveRoles
+        guard roles.contains(.investigator) || roles.contains(.legalOfficer) else {
+            if enforcement.permits(subject, .read, Resource(kind: .warrantStatistics, reference: "warrant-statistics")) { return redirect("/warrants/oversight") }
+            try await enforcement.require(subject, .read, Resource(kind: .warrant, owner: subject.organisation.id, reference: "warrants"), source: context.sourceAddress)
+            throw Problem(.forbidden, "warrants are for investigators and providers' legal officers")
+        }
+        let names = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id, $0.name) })
+        let warrants = try await retention.desk.warrants(for: subject, policy: installation.policy)
+        var values: [String: Any] = [
+            "warrants": warrants.map { warrant -> [String: Any] in
+                [
+                    "id": warrant.id.description, "number": warrant.number, "court": warrant.court, "provider": names[warrant.provider] ?? "",
+                    "status": warrant.status.title, "statusSlug": warrant.status.rawValue, "expires": warrant.expiresAt.display,
+                    "recorded": warrant.recordedAt.display, "identifiers": warrant.addresses.count + warrant.subscribers.count,
+                ]
+            },
+            "canRecord": roles.contains(.investigator),
+            "providers": try await store.organisations().filter { $0.kind != .authority }.map { ["id": $0.id.description, "name": $0.name] },
+        ]
+        values.merge(extra) { $1 }
+        return render("warrants", "Warrants", context, values, status: status)
+    }
+
+    func recordWarrant(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        let draft = WarrantDesk.Draft(
+            provider: form["provider"] ?? "", court: form["court"] ?? "", number: form["number"] ?? "", issuedAt: form["issuedAt"] ?? "",
+            expiresAt: form["expiresAt"] ?? "", agency: form["agency"] ?? "", addresses: form["addresses"] ?? "", subscribers: form["subscribers"] ?? "",
+            disclosesSubscribers: form["disclosesSubscribers"] == "1", windowStart: form["windowStart"] ?? "", windowEnd: form["windowEnd"] ?? "")
+        return try await withReauthentication("/warrants", for: subject) {
+            do {
+                let warrant = try await retention.desk.record(draft, by: subject, gate: gate(context))
+                return redirect("/warrants/\(warrant.id)")
+            } catch let error as QilaError where error.code == .invalidInput {
+                var echo: [String: Any] = ["error": error.description]
+                for key in ["court", "number", "issuedAt", "expiresAt", "agency", "addresses", "subscribers", "windowStart", "windowEnd"] { echo["form_\(key)"] = form[key] ?? "" }
+                return try await warrantsView(context, echo, status: .badRequest)
+            }
+        }
+    }
+
+    func loadWarrant(_ context: QilaRequestContext, _ subject: Subject) async throws -> Warrant {
+        guard let id = WarrantID(try context.parameters.require("id")) else { throw Problem(.notFound, "no such warrant") }
+        do {
+            return try await retention.desk.warrant(id, for: subject, gate: gate(context))
+        } catch let error as QilaError where error.code == .notFound {
+            throw Problem(.notFound, "no such warrant")
+        }
+    }
+
+    func warrantPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        return try await warrantView(context, try await loadWarrant(context, subject), [:])
+    }
+
+    func warrantView(_ context: QilaRequestContext, _ warrant: Warrant, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let subject = try subject(context)
+        let provider = try await store.organisation(warrant.provider)
+        let investigator = try await store.user(warrant.investigator)
+        let decider = try await warrant.decidedBy.asyncMap { try await store.user($0) } ?? nil
+        let isInvestigator = warrant.investigator == subject.user.id
+        let isLegal = subject.effectiveRoles.contains(.legalOfficer) && subject.organisation.id == warrant.provider
+        let queries = try await retention.desk.queries(of: warrant.id, for: subject, gate: gate(context))
+        var values: [String: Any] = [
+            "warrant": [
+                "id": warrant.id.description, "number": warrant.number, "court": warrant.court, "agency": warrant.agency,
+                "provider": provider?.name ?? "", "issued": warrant.issuedAt.display, "expires": warrant.expiresAt.display,
+                "windowStart": warrant.windowStart.display, "windowEnd": warrant.windowEnd.display,
+                "status": warrant.status.title, "statusSlug": warrant.status.rawValue, "investigator": investigator?.displayName ?? "",
+                "decidedBy": decider?.displayName ?? "", "decided": warrant.decidedAt?.display ?? "", "note": warrant.decisionNote ?? "",
+                "discloses": warrant.disclosesSubscribers,
+            ],
+            "addresses": warrant.addresses, "subscribers": warrant.subscribers,
+            "canDecide": isLegal && warrant.status == .pending,
+            "canRevoke": (isLegal || isInvestigator) && warrant.status == .approved,
+            "canQuery": isInvestigator && warrant.isInForce(at: Date()),
+            "queries": queries.map { query -> [String: Any] in
+                [
+                    "id": query.id.description, "time": query.time.display, "records": query.resultCount, "elapsed": query.elapsedMilliseconds,
+                    "identifiers": (query.addresses + query.subscribers).joined(separator: ", "), "sha": String(query.manifestSHA256.prefix(16)),
+                    "canDownload": isInvestigator,
+                ]
+            },
+        ]
+        values.merge(extra) { $1 }
+        return render("warrant", "Warrant \(warrant.number)", context, values, status: status)
+    }
+
+    func decideWarrant(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        let warrant = try await loadWarrant(context, subject)
+        return try await withReauthentication("/warrants/\(warrant.id)", for: subject) {
+            do {
+                let decided = try await retention.desk.decide(warrant.id, approve: form["decision"] == "approve", note: form["note"], by: subject, gate: gate(context))
+                return try await warrantView(context, decided, ["message": "The warrant is \(decided.status.title.lowercased())."])
+            } catch let error as QilaError where error.code != .forbidden {
+                return try await warrantView(context, warrant, ["error": error.description], status: .badRequest)
+            }
+        }
+    }
+
+    func revokeWarrant(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        let warrant = try await loadWarrant(context, subject)
+        return try await withReauthentication("/warrants/\(warrant.id)", for: subject) {
+            do {
+                let revoked = try await retention.desk.revoke(warrant.id, note: form["note"] ?? "", by: subject, gate: gate(context))
+                return try await warrantView(context, revoked, ["message": "The warrant is revoked; no more queries run under it."])
+            } catch let error as QilaError where error.code != .forbidden {
+                return try await warrantView(context, warrant, ["error": error.description], status: .badRequest)
+            }
+        }
+    }
+
+    func queryWarrant(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        let warrant = try await loadWarrant(context, subject)
+        let identifiers = form.all("identifier")
+        return try await withReauthentication("/warrants/\(warrant.id)", for: subject) {
+            do {
+                let start = try (form["windowStart"]).flatMap { $0.isEmpty ? nil : try WarrantDesk.date($0, field: "windowStart") }
+                let end = try (form["windowEnd"]).flatMap { $0.isEmpty ? nil : try WarrantDesk.date($0, field: "windowEnd") }
+                let result = try await retention.desk.query(
+                    warrant.id, addresses: identifiers.filter { warrant.addresses.contains($0) },
+                    subscribers: identifiers.filter { warrant.subscribers.contains($0) }, windowStart: start, windowEnd: end, by: subject, gate: gate(context))
+                return try await warrantView(
+                    context, warrant,
+                    [
+                        "message": "\(result.rows.count) records found in \(result.query.elapsedMilliseconds) ms; the signed package is ready.",
+                        "results": result.rows.prefix(200).map { row -> [String: Any] in
+                            [
+                                "start": row.start, "protocol": row.protocolNumber, "source": row.source, "sourcePort": row.sourcePort,
+                                "destination": row.destination, "destinationPort": row.destinationPort,
+                                "translated": row.translatedSource.map { "\($0):\(row.translatedSourcePort ?? 0)" } ?? "", "octets": row.octets,
+                                "subscriber": row.subscriber ?? "", "matched": row.matched,
+                            ]
+                        },
+                        "more": result.rows.count > 200 ? result.rows.count - 200 : 0,
+                    ])
+            } catch let error as QilaError where error.code != .forbidden {
+                return try await warrantView(context, warrant, ["error": error.description], status: .badRequest)
+            }
+        }
+    }
+
+    func downloadPackage(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let warrant = try await loadWarrant(context, subject)
+        guard let queryID = WarrantQueryID(try context.parameters.require("query")) else { throw Problem(.notFound, "no such export") }
+        return try await withReauthentication("/warrants/\(warrant.id)", for: subject) {
+            let bytes = try await retention.desk.package(queryID, of: warrant.id, for: subject, gate: gate(context))
+            var headers = HTTPFields()
+            headers[.contentType] = "application/x-tar"
+            let safeNumber = String(warrant.number.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? Character($0) : "-" })
+            headers[.contentDisposition] = "attachment; filename=\"warrant-\(safeNumber)-\(queryID.description.prefix(8)).tar\""
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    func warrantOversight(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let statistics = try await retention.desk.statistics(for: subject, gate: gate(context))
+        let months = Set(statistics.warrantsByMonth.keys).union(statistics.queriesByMonth.keys).sorted().suffix(12)
+        let chart = BarChart(
+            bars: months.map { BarChart.Bar(label: $0, values: ["warrants": statistics.warrantsByMonth[$0] ?? 0, "queries": statistics.queriesByMonth[$0] ?? 0]) },
+            series: ["warrants", "queries"], title: "Warrants recorded and queries run per month")
+        let hours = statistics.decisionHours.sorted()
+        let median = hours.isEmpty ? nil : hours.count % 2 == 1 ? hours[hours.count / 2] : (hours[hours.count / 2 - 1] + hours[hours.count / 2]) / 2
+        let values: [String: Any] = [
+            "statuses": Warrant.Status.allCases.map { ["title": $0.title, "count": statistics.byStatus[$0] ?? 0] },
+            "queries": statistics.queries, "records": statistics.records, "afterExpiry": statistics.queriesAfterExpiry,
+            "medianDecision": median.map { String(format: "%.1f h", $0) } ?? "—", "decided": hours.count,
+            "chart": chart.svg(),
+        ]
+        return render("warrant-oversight", "Warrant oversight", context, values)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}
