@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import QilaAccess
+import QilaCore
 import QilaFlows
+import QilaRetention
 
 #if canImport(Glibc)
     import Glibc
@@ -15,7 +17,7 @@ struct Flows: AsyncParsableCommand {
             segments; sealed segments are read-only and chained in DATA/flows/chain.jsonl, each
             chain line signed with the installation's audit key.
             """,
-        subcommands: [Collect.self, Stats.self, Verify.self, Expire.self])
+        subcommands: [Collect.self, Stats.self, Verify.self, Expire.self, Query.self])
 
     /// The store in the data directory given by the usual settings.
     static func store(_ storage: StorageOptions) async throws -> FlowStore {
@@ -246,5 +248,110 @@ final class StopSignal: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return flag
+    }
+}
+
+extension Flows {
+    struct Query: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Query retained traffic data inside an approved warrant and write the signed package.",
+            discussion: """
+                Only the investigator who recorded the warrant may query under it, while it is approved
+                and unexpired, for identifiers and times within its scope. The investigator signs in with
+                password and a current authenticator code (asked for on a terminal; otherwise read as two
+                lines from standard input). The query is recorded in the audit log like one made on the
+                warrant's page, and the package (records as CSV and JSON, manifest with SHA-256 of each
+                file, Ed25519 signature) is written as a tar file.
+                """)
+
+        @OptionGroup var storage: StorageOptions
+
+        @Option(name: .long, help: "The warrant's id (from its page).")
+        var warrant: String
+
+        @Option(name: .long, help: "The investigator's username.")
+        var user: String
+
+        @Option(name: .long, help: "An address of the warrant's scope (repeat; none and no --subscriber: all of the warrant's).")
+        var address: [String] = []
+
+        @Option(name: .long, help: "A subscriber identifier of the warrant's scope (repeat).")
+        var subscriber: [String] = []
+
+        @Option(name: .long, help: "Start of the window, RFC 3339 (default: the warrant's).")
+        var from: String?
+
+        @Option(name: .long, help: "End of the window, RFC 3339 (default: the warrant's).")
+        var until: String?
+
+        @Option(name: .long, help: "Where to write the package (a .tar file).")
+        var output: String
+
+        func run() async throws {
+            guard let warrantID = WarrantID(warrant) else { throw ValidationError("--warrant: '\(warrant)' is not a warrant id") }
+            let installation = try await storage.open()
+            do {
+                try await query(installation, warrantID)
+                try await installation.close()
+            } catch {
+                try? await installation.close()
+                throw error
+            }
+        }
+
+        func query(_ installation: Installation, _ warrantID: WarrantID) async throws {
+            let password: String
+            let code: String
+            if isatty(0) == 1 {
+                password = String(cString: getpass("Password for \(user): "))
+                code = String(cString: getpass("Authenticator code: "))
+            } else {
+                password = readLine() ?? ""
+                code = readLine() ?? ""
+            }
+            let subject = try await signIn(installation, password: password, code: code)
+            let runtime: RetentionRuntime
+            do {
+                runtime = try RetentionRuntime(installation: installation, settings: .init())
+            } catch {
+                throw fail("cannot open the traffic-data store: \(error)")
+            }
+            do {
+                let start = try from.map { try WarrantDesk.date($0, field: "from") }
+                let end = try until.map { try WarrantDesk.date($0, field: "until") }
+                let result = try await runtime.desk.query(
+                    warrantID, addresses: address, subscribers: subscriber, windowStart: start, windowEnd: end, by: subject,
+                    gate: DecisionGate(policy: installation.policy, audit: installation.audit))
+                let package = try await runtime.desk.package(
+                    result.query.id, of: warrantID, for: subject, gate: DecisionGate(policy: installation.policy, audit: installation.audit))
+                guard FileManager.default.createFile(atPath: output, contents: Data(package), attributes: [.posixPermissions: 0o600]) else {
+                    throw fail("cannot write \(output)")
+                }
+                print("\(result.rows.count) records in \(result.query.elapsedMilliseconds) ms; package \(output) (manifest SHA-256 \(result.query.manifestSHA256))")
+            } catch let error as QilaError {
+                throw fail(error.description)
+            }
+        }
+
+        /// Password and second factor, as on the sign-in page; the session ends when the command does.
+        func signIn(_ installation: Installation, password: String, code: String) async throws -> Subject {
+            let authenticator = installation.authenticator
+            let outcome = try await authenticator.signIn(username: user, password: password, source: "command line", userAgent: "qila flows query")
+            switch outcome {
+            case .needsSecondFactor(let secret, _):
+                let verified = try await authenticator.verifySecondFactor(sessionSecret: secret, code: code, source: "command line")
+                let state = try await authenticator.session(secret: secret)
+                // The subject is what the query is checked against; the session is not needed after.
+                try await authenticator.signOut(secret: secret, source: "command line")
+                guard verified, case .active(let principal) = state else { throw fail("the authenticator code is not right, or was already used") }
+                return principal.subject()
+            case .signedIn:
+                throw fail("\(user) has no second factor; querying traffic data needs one (turn it on in the profile)")
+            case .refused(let message):
+                throw fail(message)
+            case .throttled(let until):
+                throw fail("too many failed attempts; try again after \(until)")
+            }
+        }
     }
 }

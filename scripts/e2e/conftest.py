@@ -31,9 +31,10 @@ def insecure_context():
 
 
 class Server:
-    def __init__(self, data, port):
+    def __init__(self, data, port, extra=()):
         self.data = data
         self.port = port
+        self.extra = list(extra)
         self.base = f"https://127.0.0.1:{port}"
         self.process = None
         self.output = ""
@@ -41,7 +42,7 @@ class Server:
     def start(self):
         log = open(os.path.join(self.data, "server.log"), "a")
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--data", self.data, "--port", str(self.port)],
+            [BINARY, "serve", "--data", self.data, "--port", str(self.port)] + self.extra,
             stdout=subprocess.PIPE, stderr=log, text=True)
         deadline = time.time() + 60
         lines = []

@@ -95,10 +95,11 @@ extension WebPages {
             "kinds": FlowSource.Kind.allCases.map { ["value": $0.rawValue, "title": $0.title] },
             "collecting": retention.isCollecting, "flowPorts": retention.boundFlowPorts.map(String.init).joined(separator: ", "),
             "accounting": retention.isReceivingAccounting, "radiusPorts": retention.boundRadiusPorts.map(String.init).joined(separator: ", "),
-            "diskFull": health.diskFull, "lastError": seesCollector ? (health.lastError ?? "") : "",
+            "diskFull": health.diskFull,
             "unknownExporters": seesCollector ? health.unknownExporters.values.reduce(0, +) + radius.unknown.values.reduce(0, +) : 0,
             "seesCollector": seesCollector, "chart": collectorChart(),
         ]
+        if seesCollector, let error = health.lastError { values["lastError"] = error }
         values.merge(extra) { $1 }
         return render("flows", "Traffic data", context, values, status: status)
     }
@@ -211,6 +212,7 @@ extension WebPages {
         var extra: [String: Any] = ["message": "\(parsed.events.count) port-block records stored for \(organisation.name)."]
         if !parsed.errors.isEmpty {
             extra["lineErrors"] = parsed.errors.prefix(20).map(\.description)
+            extra["hasLineErrors"] = true
         }
         return try await flowsView(context, extra, status: parsed.errors.isEmpty ? .ok : .badRequest)
     }
@@ -287,15 +289,18 @@ extension WebPages {
         let isInvestigator = warrant.investigator == subject.user.id
         let isLegal = subject.effectiveRoles.contains(.legalOfficer) && subject.organisation.id == warrant.provider
         let queries = try await retention.desk.queries(of: warrant.id, for: subject, gate: gate(context))
+        var details: [String: Any] = [
+            "id": warrant.id.description, "number": warrant.number, "court": warrant.court, "agency": warrant.agency,
+            "provider": provider?.name ?? "", "issued": warrant.issuedAt.display, "expires": warrant.expiresAt.display,
+            "windowStart": warrant.windowStart.display, "windowEnd": warrant.windowEnd.display,
+            "status": warrant.status.title, "statusSlug": warrant.status.rawValue, "investigator": investigator?.displayName ?? "",
+            "discloses": warrant.disclosesSubscribers,
+        ]
+        // Mustache shows a section for any value present, so absent facts are left out.
+        if let decider, let decided = warrant.decidedAt { details["decidedBy"] = decider.displayName; details["decided"] = decided.display }
+        if let note = warrant.decisionNote, !note.isEmpty { details["note"] = note }
         var values: [String: Any] = [
-            "warrant": [
-                "id": warrant.id.description, "number": warrant.number, "court": warrant.court, "agency": warrant.agency,
-                "provider": provider?.name ?? "", "issued": warrant.issuedAt.display, "expires": warrant.expiresAt.display,
-                "windowStart": warrant.windowStart.display, "windowEnd": warrant.windowEnd.display,
-                "status": warrant.status.title, "statusSlug": warrant.status.rawValue, "investigator": investigator?.displayName ?? "",
-                "decidedBy": decider?.displayName ?? "", "decided": warrant.decidedAt?.display ?? "", "note": warrant.decisionNote ?? "",
-                "discloses": warrant.disclosesSubscribers,
-            ],
+            "warrant": details,
             "addresses": warrant.addresses, "subscribers": warrant.subscribers,
             "canDecide": isLegal && warrant.status == .pending,
             "canRevoke": (isLegal || isInvestigator) && warrant.status == .approved,
@@ -352,8 +357,8 @@ extension WebPages {
                 let result = try await retention.desk.query(
                     warrant.id, addresses: identifiers.filter { warrant.addresses.contains($0) },
                     subscribers: identifiers.filter { warrant.subscribers.contains($0) }, windowStart: start, windowEnd: end, by: subject, gate: gate(context))
-                return try await warrantView(
-                    context, warrant,
+                var shown: [String: Any] = result.rows.count > 200 ? ["more": result.rows.count - 200] : [:]
+                shown.merge(
                     [
                         "message": "\(result.rows.count) records found in \(result.query.elapsedMilliseconds) ms; the signed package is ready.",
                         "results": result.rows.prefix(200).map { row -> [String: Any] in
@@ -364,8 +369,9 @@ extension WebPages {
                                 "subscriber": row.subscriber ?? "", "matched": row.matched,
                             ]
                         },
-                        "more": result.rows.count > 200 ? result.rows.count - 200 : 0,
-                    ])
+                        "hasResults": !result.rows.isEmpty,
+                    ]) { $1 }
+                return try await warrantView(context, warrant, shown)
             } catch let error as QilaError where error.code != .forbidden {
                 return try await warrantView(context, warrant, ["error": error.description], status: .badRequest)
             }
