@@ -209,9 +209,20 @@ public struct FlowBlockReader {
         }
         for row in rows {
             guard row >= 0, row < rowCount else { throw .damaged("row \(row) of \(rowCount)") }
-            // The run that holds the row: runs start in ascending order.
+            // The run that holds the row: runs start in ascending order. Frames are found by
+            // their bases (read from headers alone); only the one frame is decoded.
             var low = 0
-            var high = runs.count
+            var high = runs.frames
+            do {
+                while low < high {
+                    let middle = (low + high) / 2
+                    if try runs.base(ofFrame: middle) <= UInt64(row) { low = middle + 1 } else { high = middle }
+                }
+            } catch {
+                throw .damaged("run starts")
+            }
+            low = max(0, low - 1) * IntegerColumn.frameLength
+            high = min(runs.count, low + IntegerColumn.frameLength)
             while low < high {
                 let middle = (low + high) / 2
                 if try startCache.value(runs, middle, .sorted) <= UInt64(row) { low = middle + 1 } else { high = middle }
@@ -259,23 +270,41 @@ public struct FlowBlockReader {
 struct FrameCache {
     private var column: UnsafeRawPointer?
     private var frame = -1
+    /// How many of the frame's values are decoded: frames are decoded only as far as needed.
+    private var decoded = 0
     private var values = [UInt64](repeating: 0, count: IntegerColumn.frameLength)
 
     mutating func value(_ reader: IntegerColumnReader, _ index: Int, _ layout: IntegerColumn.Layout) throws(FlowBlockReader.Failure) -> UInt64 {
         guard index >= 0, index < reader.count else { throw .damaged("index \(index) of \(reader.count)") }
         let wanted = index / IntegerColumn.frameLength
+        let position = index % IntegerColumn.frameLength
         if wanted != frame || column != reader.bytes.baseAddress {
-            do {
-                try values.withUnsafeMutableBufferPointer { (buffer) throws(IntegerColumnReader.Failure) in
-                    _ = try reader.decode(frame: wanted, layout: layout, into: buffer.baseAddress!)
+            // Scattered rows (an address as destination) touch a frame for one value: read it
+            // where it lies when the frame is bit-packed, and decode whole frames otherwise.
+            if layout == .plain {
+                do {
+                    if let value = try reader.packedValue(at: index) { return value }
+                } catch {
+                    throw .damaged("frame \(wanted)")
                 }
-            } catch {
-                throw .damaged("frame \(wanted)")
             }
-            frame = wanted
-            column = reader.bytes.baseAddress
+            try fill(reader, wanted, layout, upTo: position + 1)
+        } else if position >= decoded {
+            try fill(reader, wanted, layout, upTo: IntegerColumn.frameLength)
         }
-        return values[index % IntegerColumn.frameLength]
+        return values[position]
+    }
+
+    private mutating func fill(_ reader: IntegerColumnReader, _ wanted: Int, _ layout: IntegerColumn.Layout, upTo limit: Int) throws(FlowBlockReader.Failure) {
+        do {
+            decoded = try values.withUnsafeMutableBufferPointer { (buffer) throws(IntegerColumnReader.Failure) in
+                try reader.decode(frame: wanted, layout: layout, into: buffer.baseAddress!, limit: limit)
+            }
+        } catch {
+            throw .damaged("frame \(wanted)")
+        }
+        frame = wanted
+        column = reader.bytes.baseAddress
     }
 }
 

@@ -26,6 +26,8 @@ final class MappedFile: @unchecked Sendable {
         guard let address = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), address != MAP_FAILED else {
             throw .io("cannot map", path: path, errno: errno)
         }
+        // Queries touch a few frames of each block: map only the pages touched, not their neighbours.
+        _ = madvise(address, size, MADV_RANDOM)
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 

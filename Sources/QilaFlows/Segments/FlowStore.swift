@@ -52,6 +52,10 @@ public final class FlowStore: @unchecked Sendable {
     public private(set) var recoveries: [(path: String, discardedBytes: Int, blocks: Int)] = []
     /// Set while the file system is too full to take more flows.
     public private(set) var diskFull = false
+    /// Segment readers kept between queries, by path, with the file size they were opened at:
+    /// a sealed segment never changes, an open one is read afresh once it has grown.
+    private var readers: [String: (size: Int, reader: FlowSegmentReader)] = [:]
+    private let readersLock = NSLock()
     /// Called (under the store's lock) with each chain entry, to record it in the audit log.
     public var onChainEntry: (@Sendable (FlowChainEntry) -> Void)?
 
@@ -219,9 +223,13 @@ public final class FlowStore: @unchecked Sendable {
     /// `window`, from the given organisations (all when nil), in time order.
     public func flows(of address: FlowAddress, window: Range<Int64>, organisations wanted: Set<String>? = nil) throws -> [StoredFlow] {
         var found: [StoredFlow] = []
+        var current: Set<String> = []
+        defer { keepReaders(current) }
         for organisation in organisations() where wanted?.contains(organisation) ?? true {
             for name in segmentNames(organisation) {
-                let reader = try FlowSegmentReader(path: "\(configuration.root)/\(organisation)/\(name)")
+                let path = "\(configuration.root)/\(organisation)/\(name)"
+                current.insert(path)
+                let reader = try cachedReader(path)
                 guard reader.statistics.overlaps(window), reader.mightContain(address) else { continue }
                 for index in reader.blocks.indices where reader.blocks[index].statistics.overlaps(window) {
                     try reader.withBlock(index) { block in
@@ -237,6 +245,29 @@ public final class FlowStore: @unchecked Sendable {
         }
         found.sort { ($0.record.start, $0.record.end) < ($1.record.start, $1.record.end) }
         return found
+    }
+
+    /// A reader of the segment at `path`, kept for later queries while the file is unchanged.
+    func cachedReader(_ path: String) throws(FlowSegment.Failure) -> FlowSegmentReader {
+        let size = Int(fileSize(path))
+        readersLock.lock()
+        let known = readers[path]
+        readersLock.unlock()
+        if let known, known.size == size { return known.reader }
+        let reader = try FlowSegmentReader(path: path)
+        readersLock.lock()
+        readers[path] = (size, reader)
+        readersLock.unlock()
+        return reader
+    }
+
+    /// Lets go of readers of segments that are gone (expired, or renamed when sealed), once a
+    /// query has listed the organisation's segments anew.
+    private func keepReaders(_ current: Set<String>) {
+        readersLock.lock()
+        defer { readersLock.unlock() }
+        let prefixes = Set(current.map { ($0 as NSString).deletingLastPathComponent + "/" })
+        readers = readers.filter { path, _ in current.contains(path) || !prefixes.contains(where: { path.hasPrefix($0) }) }
     }
 
     /// What the store holds, per organisation.

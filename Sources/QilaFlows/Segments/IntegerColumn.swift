@@ -116,9 +116,30 @@ struct IntegerColumnReader {
         return base
     }
 
+    /// One value of a plain column without decoding its frame, when the frame is bit-packed:
+    /// the value sits at its own bit position. Nil for an exponential-Golomb frame, whose values
+    /// can only be read in order.
+    @inline(__always)
+    func packedValue(at index: Int) throws(Failure) -> UInt64? {
+        let frame = index / IntegerColumn.frameLength
+        guard frame < frames else { throw .damaged("frame \(frame) of \(frames)") }
+        var offset = frameOffset(frame)
+        guard offset + 2 <= bytes.count else { throw .damaged("frame \(frame) header") }
+        guard bytes[offset] == 0 else { return nil }
+        let width = Int(bytes[offset + 1])
+        offset += 2
+        guard let base = VarInt.read(bytes, &offset), width <= 64 else { throw .damaged("frame \(frame) header") }
+        let bit = (index % IntegerColumn.frameLength) * width
+        var reader = BitReader(bytes, from: offset + bit / 8)
+        _ = reader.read(bits: bit % 8)
+        let value = reader.read(bits: width)
+        if reader.overrun { throw .damaged("frame \(frame) runs past its column") }
+        return base &+ value
+    }
+
     /// Decodes one frame into `out` (which receives up to 256 values), returning how many.
     @discardableResult
-    func decode(frame: Int, layout: IntegerColumn.Layout = .plain, into out: UnsafeMutablePointer<UInt64>) throws(Failure) -> Int {
+    func decode(frame: Int, layout: IntegerColumn.Layout = .plain, into out: UnsafeMutablePointer<UInt64>, limit: Int = IntegerColumn.frameLength) throws(Failure) -> Int {
         guard frame < frames else { throw .damaged("frame \(frame) of \(frames)") }
         var offset = frameOffset(frame)
         guard offset + 2 <= bytes.count else { throw .damaged("frame \(frame) header") }
@@ -126,7 +147,7 @@ struct IntegerColumnReader {
         let parameter = Int(bytes[offset + 1])
         offset += 2
         guard let base = VarInt.read(bytes, &offset), mode <= 1, parameter <= 64 else { throw .damaged("frame \(frame) header") }
-        let n = min(IntegerColumn.frameLength, count - frame * IntegerColumn.frameLength)
+        let n = min(limit, IntegerColumn.frameLength, count - frame * IntegerColumn.frameLength)
         var reader = BitReader(bytes, from: offset)
         if layout == .sorted {
             out[0] = base
