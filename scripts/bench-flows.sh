@@ -22,9 +22,14 @@ command -v nfcapd >/dev/null || { echo "nfdump is not installed (apt-get install
 rm -rf "$WORK"; mkdir -p "$WORK"
 snmp() { awk '/^Udp:/ && $2 ~ /^[0-9]/ {print $4+$6}' /proc/net/snmp; }
 
+# Each ingest starts with nothing left to write back from the one before (nfcapd writes 3 GB).
+settle() { sync; sleep 5; }
+
+settle
 echo "== nfcapd ingest ($RATE flows/s, $SECS s)" >&2
 POOL=40000 ROT=15 "$KIT/nfdump-ingest.sh" /usr/bin/nfcapd "$RATE" "$SECS" "$WORK/nfcapd" | tee "$WORK/nfcapd.json"
 
+settle
 echo "== qila ingest ($RATE flows/s, $SECS s)" >&2
 E0=$(snmp)
 "$QILA" flows collect --data "$WORK/qila" --listen 127.0.0.1:9995 --exporter 127.0.0.1=isp --report 0 > "$WORK/qila-collect.json" 2> "$WORK/qila-collect.err" &

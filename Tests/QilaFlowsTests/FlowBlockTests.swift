@@ -117,6 +117,35 @@ struct FlowBlockTests {
         }
     }
 
+    @Test("A damaged block is refused or read as wrong numbers, never a crash: truncation, flipped bytes")
+    func damagedBlocks() throws {
+        let flows = sampleFlows(1_000, seed: 77)
+        var batch = FlowBatch()
+        for (record, exporter) in flows { batch.append(record, from: exporter) }
+        let original = FlowBlock.encode(batch).bytes
+        let probes = flows.prefix(8).flatMap { [$0.0.source, $0.0.destination] }
+        var random = SplitMix(state: 99)
+        var refused = 0
+        for round in 0..<300 {
+            var bytes = original
+            if round % 3 == 0 {
+                bytes = Array(bytes.prefix(Int(random.below(UInt64(bytes.count)))))
+            } else {
+                for _ in 0...random.below(8) { bytes[Int(random.below(UInt64(bytes.count)))] ^= UInt8(truncatingIfNeeded: random.next() | 1) }
+            }
+            bytes.withUnsafeBytes { raw in
+                do {
+                    let reader = try FlowBlockReader(raw)
+                    for address in probes { _ = try reader.records(at: try reader.rows(of: address)) }
+                    if round % 10 == 0 { _ = try reader.allRecords() }
+                } catch {
+                    refused += 1
+                }
+            }
+        }
+        #expect(refused > 100, "most damage must be noticed: \(refused) of 300 refused")
+    }
+
     @Test("Flows without IPv6 or translation keep their block small")
     func compact() throws {
         let flows = sampleFlows(100_000, seed: 9, ipv6: false, translation: false)
