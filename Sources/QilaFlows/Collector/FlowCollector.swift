@@ -42,6 +42,8 @@ public final class FlowCollector: @unchecked Sendable {
     private var sockets: [Int32] = []
     private var running = true
     private var pending: [(String, FlowBatch, Int64)] = []
+    /// Emptied batches the writer hands back for reuse (guarded by `pendingSignal`).
+    private var spare: [FlowBatch] = []
     private let pendingSignal = NSCondition()
     private var threads = 0
     private let finished = NSCondition()
@@ -161,7 +163,8 @@ public final class FlowCollector: @unchecked Sendable {
                         continue
                     }
                     let key = FlowDecoder.Domain(exporter: exporter, domain: domain ?? 0)
-                    batches[registration.organisation, default: FlowBatch()].appendAll(records, from: key)
+                    if batches[registration.organisation] == nil { batches[registration.organisation] = takeSpare() }
+                    batches[registration.organisation]!.appendAll(records, from: key)
                     if batches[registration.organisation]!.count >= FlowBlock.maximumRows - 65_536 {
                         hand(registration.organisation, &batches, now)
                     }
@@ -189,6 +192,12 @@ public final class FlowCollector: @unchecked Sendable {
         threads -= 1
         pendingSignal.signal()
         pendingSignal.unlock()
+    }
+
+    private func takeSpare() -> FlowBatch {
+        pendingSignal.lock()
+        defer { pendingSignal.unlock() }
+        return spare.popLast() ?? FlowBatch()
     }
 
     private func hand(_ organisation: String, _ batches: inout [String: FlowBatch], _ now: Int64) {
@@ -225,11 +234,21 @@ public final class FlowCollector: @unchecked Sendable {
         while true {
             pendingSignal.lock()
             while pending.isEmpty && (threads > 1 || isRunning) { _ = pendingSignal.wait(until: Date(timeIntervalSinceNow: 0.2)) }
-            let work = pending
+            var work = pending
             pending.removeAll()
             let done = work.isEmpty && threads <= 1 && !isRunning
             pendingSignal.unlock()
-            for (organisation, batch, received) in work {
+            for index in work.indices {
+                // Taken out of `work`, the batch's storage is unique and can be reused in place.
+                let (organisation, _, received) = work[index]
+                var batch = work[index].1
+                work[index].1 = FlowBatch()
+                defer {
+                    batch.removeAll(keepingCapacity: true)
+                    pendingSignal.lock()
+                    if spare.count < 4 { spare.append(batch) }
+                    pendingSignal.unlock()
+                }
                 do {
                     try store.append(batch, organisation: organisation, received: received)
                     lock.lock()

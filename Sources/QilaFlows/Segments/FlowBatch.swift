@@ -45,6 +45,28 @@ public struct FlowBatch: Sendable {
         exporter.reserveCapacity(capacity)
     }
 
+    /// Empties the batch and keeps its storage, so that the next second's flows are appended
+    /// without growing arrays (and faulting in fresh pages) on the receiving thread.
+    public mutating func removeAll(keepingCapacity: Bool) {
+        start.removeAll(keepingCapacity: keepingCapacity)
+        end.removeAll(keepingCapacity: keepingCapacity)
+        source.removeAll(keepingCapacity: keepingCapacity)
+        destination.removeAll(keepingCapacity: keepingCapacity)
+        sourcePort.removeAll(keepingCapacity: keepingCapacity)
+        destinationPort.removeAll(keepingCapacity: keepingCapacity)
+        protocolFlagsService.removeAll(keepingCapacity: keepingCapacity)
+        ingress.removeAll(keepingCapacity: keepingCapacity)
+        egress.removeAll(keepingCapacity: keepingCapacity)
+        packets.removeAll(keepingCapacity: keepingCapacity)
+        octets.removeAll(keepingCapacity: keepingCapacity)
+        translatedSource.removeAll(keepingCapacity: keepingCapacity)
+        translatedPort.removeAll(keepingCapacity: keepingCapacity)
+        exporter.removeAll(keepingCapacity: keepingCapacity)
+        exporters.removeAll(keepingCapacity: keepingCapacity)
+        exporterIndex.removeAll(keepingCapacity: keepingCapacity)
+        hasTranslation = false
+    }
+
     /// The index of `domain` in `exporters`, adding it when new.
     public mutating func exporterNumber(_ domain: FlowDecoder.Domain) -> UInt32 {
         if let known = exporterIndex[domain] { return known }
