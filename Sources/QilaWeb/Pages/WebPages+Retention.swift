@@ -318,27 +318,31 @@ extension WebPages {
     }
 
     func decideWarrant(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        let subject = try subject(context)
-        let form = try await form(request, context)
-        let warrant = try await loadWarrant(context, subject)
-        return try await withReauthentication("/warrants/\(warrant.id)", for: subject) {
-            do {
-                let decided = try await retention.desk.decide(warrant.id, approve: form["decision"] == "approve", note: form["note"], by: subject, gate: gate(context))
-                return try await warrantView(context, decided, ["message": "The warrant is \(decided.status.title.lowercased())."])
-            } catch let error as QilaError where error.code != .forbidden {
-                return try await warrantView(context, warrant, ["error": error.description], status: .badRequest)
-            }
+        try await changeWarrant(request, context) { warrant, form, subject in
+            let decided = try await retention.desk.decide(warrant.id, approve: form["decision"] == "approve", note: form["note"], by: subject, gate: gate(context))
+            return (decided, "The warrant is \(decided.status.title.lowercased()).")
         }
     }
 
     func revokeWarrant(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        try await changeWarrant(request, context) { warrant, form, subject in
+            let revoked = try await retention.desk.revoke(warrant.id, note: form["note"] ?? "", by: subject, gate: gate(context))
+            return (revoked, "The warrant is revoked; no more queries run under it.")
+        }
+    }
+
+    /// A change to a warrant from its page: confirmed identity first, then the change, then the
+    /// page again with what happened or what was wrong.
+    func changeWarrant(
+        _ request: Request, _ context: QilaRequestContext, _ change: (Warrant, FormFields, Subject) async throws -> (Warrant, String)
+    ) async throws -> Response {
         let subject = try subject(context)
         let form = try await form(request, context)
         let warrant = try await loadWarrant(context, subject)
         return try await withReauthentication("/warrants/\(warrant.id)", for: subject) {
             do {
-                let revoked = try await retention.desk.revoke(warrant.id, note: form["note"] ?? "", by: subject, gate: gate(context))
-                return try await warrantView(context, revoked, ["message": "The warrant is revoked; no more queries run under it."])
+                let (changed, message) = try await change(warrant, form, subject)
+                return try await warrantView(context, changed, ["message": message])
             } catch let error as QilaError where error.code != .forbidden {
                 return try await warrantView(context, warrant, ["error": error.description], status: .badRequest)
             }
