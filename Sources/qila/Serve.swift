@@ -73,6 +73,13 @@ struct Serve: AsyncParsableCommand {
         retentionSettings.flowListen = flowsListen.isEmpty ? reader.stringArray(forKey: "flows.listen", default: []) : flowsListen
         retentionSettings.radiusListen = radiusListen.isEmpty ? reader.stringArray(forKey: "flows.radius", default: []) : radiusListen
         retentionSettings.defaultRetentionDays = reader.int(forKey: "flows.retentionDays", default: 365)
+        retentionSettings.durabilityInterval = reader.double(forKey: "flows.durableSeconds", default: 1.0)
+        guard (0.05...60).contains(retentionSettings.durabilityInterval) else {
+            throw fail("flows.durableSeconds must be from 0.05 to 60 seconds")
+        }
+        guard (1...3650).contains(retentionSettings.defaultRetentionDays) else {
+            throw fail("flows.retentionDays must be from 1 to 3650")
+        }
         let retention: RetentionRuntime
         do {
             retention = try RetentionRuntime(installation: installation, settings: retentionSettings)

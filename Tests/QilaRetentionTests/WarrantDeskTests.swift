@@ -240,3 +240,52 @@ struct WarrantDeskTests {
         return files
     }
 }
+
+@Suite("Retention inside qila serve")
+struct RetentionRuntimeTests {
+    @Test("Sealed and expired segments are recorded in the audit log; registered sources reach the listeners")
+    func chainInAuditLog() async throws {
+        let world = try await TenantWorld.make(on: .sqlite)
+        let installation = world.installation
+        var settings = RetentionRuntime.Settings()
+        settings.defaultRetentionDays = 30
+        let runtime = try RetentionRuntime(installation: installation, settings: settings)
+        let organisation = world.operatorA.id.description
+        var batch = FlowBatch()
+        let exporter = batch.exporterNumber(.init(exporter: FlowAddress(parsing: "192.0.2.1")!, domain: 0))
+        var record = FlowRecord()
+        record.source = FlowAddress(parsing: "10.0.0.1")!
+        record.destination = FlowAddress(parsing: "198.51.100.1")!
+        let now = Date()
+        let old = Int64(now.timeIntervalSince1970 * 1000) - 40 * 86_400_000
+        record.start = old
+        record.end = old + 1_000
+        batch.append(record, exporter: exporter)
+        try runtime.store.append(batch, organisation: organisation, received: old)
+
+        try await runtime.sealAndRecord(now: now)
+        var entries = try await installation.store.auditEntries(from: 0, limit: 100, actionPrefix: "flows.segment")
+        #expect(entries.map(\.action) == ["flows.segment.seal"])
+        #expect(entries.first?.details["sha256"]?.count == 64 && entries.first?.resource.hasPrefix("flows:\(organisation)/") == true)
+
+        // Operator A keeps 365 days by the authority's notice: nothing goes. At the default 30, it goes.
+        try await installation.store.setFlowRetention(365, for: world.operatorA.id)
+        #expect(try await runtime.expire(now: now) == 0)
+        try await installation.store.setFlowRetention(30, for: world.operatorA.id)
+        #expect(try await runtime.expire(now: now) == 1)
+        entries = try await installation.store.auditEntries(from: 0, limit: 100, actionPrefix: "flows.segment")
+        #expect(entries.map(\.action) == ["flows.segment.seal", "flows.segment.delete"])
+        #expect(runtime.store.verify().isValid)
+
+        // A registered RADIUS client's secret is opened for the listener; an exporter reaches the collector.
+        try await installation.store.createFlowSource(
+            FlowSource(organisation: world.operatorA.id, kind: .radius, name: "bng", address: "127.0.0.1",
+                       sealedSecret: try installation.secrets.seal(Array("a shared secret, 16+".utf8))))
+        try await installation.store.createFlowSource(FlowSource(organisation: world.operatorA.id, kind: .exporter, name: "router", address: "127.0.0.1"))
+        await #expect(throws: (any Error).self) {
+            try await installation.store.createFlowSource(FlowSource(organisation: world.operatorB.id, kind: .exporter, name: "again", address: "127.0.0.1"))
+        }
+        try await runtime.reloadSources()
+        #expect(try await installation.store.flowSources(of: world.operatorA.id).count == 2)
+    }
+}
