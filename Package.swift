@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "QilaFlows", targets: ["QilaFlows"]),
         .library(name: "QilaAccess", targets: ["QilaAccess"]),
         .library(name: "QilaRetention", targets: ["QilaRetention"]),
+        .library(name: "QilaCases", targets: ["QilaCases"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
     dependencies: [
@@ -88,6 +89,15 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             resources: [.copy("Passwords/blocklist.txt")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "QilaCases",
+            dependencies: [
+                "QilaCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.copy("regimes")],
             swiftSettings: strict
         ),
         .target(
@@ -167,6 +177,11 @@ let package = Package(
         .testTarget(
             name: "QilaFlowsTests",
             dependencies: ["QilaFlows"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaCasesTests",
+            dependencies: ["QilaCases"],
             swiftSettings: strict
         ),
         .testTarget(
