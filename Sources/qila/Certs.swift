@@ -77,7 +77,7 @@ struct Audit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-hash every entry and check it against every signed tree head; exit 1 if anything was changed.",
             discussion: """
-                By default the public keys come from the data directory. Someone who does not trust the
+                By default the public keys come from the data directory. Someone who does not trust the \
                 operators should pass the keys they recorded earlier (`qila audit keys` prints them).
                 """)
         @OptionGroup var storage: StorageOptions

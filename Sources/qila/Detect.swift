@@ -6,19 +6,19 @@ struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run Sigma rules over JSON-lines events and write alerts as JSON lines.",
         discussion: """
-            Reads each EVENTS file (plain or gzip-compressed) one line at a time with bounded memory,
-            writes one JSON line per alert to standard output (or --output), shows progress on
-            standard error for long inputs and ends with a summary there: events, lines refused
+            Reads each EVENTS file (plain or gzip-compressed) one line at a time with bounded memory, \
+            writes one JSON line per alert to standard output (or --output), shows progress on \
+            standard error for long inputs and ends with a summary there: events, lines refused \
             (with their line numbers), rules loaded and refused, alerts per rule, events per second.
 
-            Correlation rules (event_count, value_count, temporal, temporal_ordered, value_sum,
-            value_avg, value_median, value_percentile) in the rule files run over the stream in
-            event time (the mapping's timestamp fields); their alerts name the correlation, the
+            Correlation rules (event_count, value_count, temporal, temporal_ordered, value_sum, \
+            value_avg, value_median, value_percentile) in the rule files run over the stream in \
+            event time (the mapping's timestamp fields); their alerts name the correlation, the \
             group, the measured value, the window and the events (file and line) that made it.
 
-            With --indicators, every event is also matched against indicators of compromise
-            (addresses and networks, domains with their subdomains, URLs, hashes, e-mail
-            addresses, STIX 2.1 patterns with =, IN, ISSUBSET, AND, OR); their alerts name the
+            With --indicators, every event is also matched against indicators of compromise \
+            (addresses and networks, domains with their subdomains, URLs, hashes, e-mail \
+            addresses, STIX 2.1 patterns with =, IN, ISSUBSET, AND, OR); their alerts name the \
             indicator instead of a rule.
 
             Shipped mappings: \(FieldMapping.shippedNames.joined(separator: ", ")).

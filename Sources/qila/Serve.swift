@@ -12,7 +12,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the platform: web UI, REST API and background services.",
         discussion: """
-            Stops gracefully on SIGTERM or SIGINT (Ctrl-C): requests in flight finish and a last audit
+            Stops gracefully on SIGTERM or SIGINT (Ctrl-C): requests in flight finish and a last audit \
             tree head is signed. On the first start it prints a one-time set-up link.
             """)
 
