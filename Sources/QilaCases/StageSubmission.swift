@@ -1,4 +1,5 @@
 public import Foundation
+import QilaCore
 
 /// A value given for a field of a report stage, after checking.
 public enum FieldValue: Sendable, Hashable, Codable {
@@ -58,8 +59,7 @@ extension ReportingRegime {
                 if options.contains(raw) { checked[name] = .text(raw) }
                 else { problems.append(FieldProblem(field: name, message: "\(field.label) is one of \(options.joined(separator: ", "))")) }
             case .dateTime:
-                let formatter = ISO8601DateFormatter()
-                if let date = formatter.date(from: raw) ?? formatter.date(from: raw + ":00Z") { checked[name] = .dateTime(date) }
+                if let date = RFC3339.parse(raw) { checked[name] = .dateTime(date) }
                 else { problems.append(FieldProblem(field: name, message: "\(field.label): '\(raw.prefix(40))' is not a date and time (2026-11-23T10:00Z)")) }
             }
         }

@@ -56,7 +56,7 @@ public final class RetentionRuntime: @unchecked Sendable {
         radius = RadiusListener(registry: registry, clients: [])
         desk = WarrantDesk(
             store: installation.store, audit: installation.audit, secrets: installation.secrets, flows: reader, subscribers: registry,
-            exportsDirectory: root + "/exports")
+            exportsDirectory: installation.dataDirectory + "/warrant-exports")
         store.onChainEntry = { [weak self] entry in
             guard let self else { return }
             lock.lock()
@@ -138,7 +138,7 @@ public final class RetentionRuntime: @unchecked Sendable {
         let deleted = try store.expire(now: millis) { organisation in
             OrganisationID(organisation).flatMap { retention[$0] } ?? defaultDays
         }
-        for organisation in try store.summary().map(\.organisation) {
+        for organisation in store.organisations() {
             let days = OrganisationID(organisation).flatMap { retention[$0] } ?? defaultDays
             for name in registry.expire(now: millis, retentionDays: days, organisation: organisation) {
                 try await installation.audit.append(

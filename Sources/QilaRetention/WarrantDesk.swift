@@ -423,34 +423,16 @@ public struct WarrantDesk: Sendable {
 
     static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
-    public static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
+    public static func format(_ date: Date) -> String { RFC3339.format(date) }
 
-    static func format(millis: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
-    }
+    static func format(millis: Int64) -> String { RFC3339.format(millis: millis) }
 
     static func month(_ date: Date) -> String { String(format(date).prefix(7)) }
 
     /// RFC 3339, or a date and time as browsers send them from `datetime-local` (read as UTC).
     public static func date(_ text: String, field: String) throws -> Date {
+        if let date = RFC3339.parse(text) { return date }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let formatter = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds]] {
-            formatter.formatOptions = options
-            if let date = formatter.date(from: trimmed) { return date }
-        }
-        let base = trimmed.hasSuffix("Z") || trimmed.hasSuffix("z") ? String(trimmed.dropLast()) : trimmed
-        let candidates = base.count == 16 ? [base + ":00Z"] : base.count == 10 ? [base + "T00:00:00Z"] : [base + "Z"]
-        for candidate in candidates {
-            formatter.formatOptions = [.withInternetDateTime]
-            if let date = formatter.date(from: candidate) { return date }
-        }
         throw QilaError.invalid(trimmed.isEmpty ? "is required" : "'\(trimmed.prefix(40))' is not a date and time (2026-11-23T10:00Z)", field: field)
     }
 

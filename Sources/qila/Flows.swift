@@ -13,8 +13,8 @@ struct Flows: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Traffic-data retention: collect NetFlow/IPFIX, show, verify and expire the store.",
         discussion: """
-            Flows are kept under DATA/flows, one directory per organisation, in time-partitioned
-            segments; sealed segments are read-only and chained in DATA/flows/chain.jsonl, each
+            Flows are kept under DATA/flows, one directory per organisation, in time-partitioned \
+            segments; sealed segments are read-only and chained in DATA/flows/chain.jsonl, each \
             chain line signed with the installation's audit key.
             """,
         subcommands: [Collect.self, Stats.self, Verify.self, Expire.self, Query.self])
@@ -39,8 +39,8 @@ struct Flows: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Receive NetFlow v5/v9 and IPFIX over UDP from registered exporters and store every flow.",
             discussion: """
-                Datagrams from addresses not given with --exporter are counted and dropped. Flows become
-                durable every --interval seconds; a crash loses at most that. Stops on SIGINT or SIGTERM
+                Datagrams from addresses not given with --exporter are counted and dropped. Flows become \
+                durable every --interval seconds; a crash loses at most that. Stops on SIGINT or SIGTERM \
                 after storing what it received; prints the collector's health to standard error.
                 """)
 
@@ -165,11 +165,10 @@ struct Flows: AsyncParsableCommand {
         func run() async throws {
             let store = try await Flows.store(storage)
             print("organisation\tsealed\topen\tflows\tbytes\tbytes/flow\tfirst\tlast")
-            let formatter = ISO8601DateFormatter()
             for summary in try store.summary() {
                 let perFlow = summary.flows > 0 ? String(format: "%.1f", Double(summary.bytes) / Double(summary.flows)) : "-"
-                let first = summary.firstStart.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-"
-                let last = summary.lastEnd.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-"
+                let first = summary.firstStart.map { RFC3339.format(Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-"
+                let last = summary.lastEnd.map { RFC3339.format(Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-"
                 print("\(summary.organisation)\t\(summary.sealedSegments)\t\(summary.openSegments)\t\(summary.flows)\t\(summary.bytes)\t\(perFlow)\t\(first)\t\(last)")
             }
             print("chain: \(store.chainEntries.count) entries")
@@ -256,11 +255,11 @@ extension Flows {
         static let configuration = CommandConfiguration(
             abstract: "Query retained traffic data inside an approved warrant and write the signed package.",
             discussion: """
-                Only the investigator who recorded the warrant may query under it, while it is approved
-                and unexpired, for identifiers and times within its scope. The investigator signs in with
-                password and a current authenticator code (asked for on a terminal; otherwise read as two
-                lines from standard input). The query is recorded in the audit log like one made on the
-                warrant's page, and the package (records as CSV and JSON, manifest with SHA-256 of each
+                Only the investigator who recorded the warrant may query under it, while it is approved \
+                and unexpired, for identifiers and times within its scope. The investigator signs in with \
+                password and a current authenticator code (asked for on a terminal; otherwise read as two \
+                lines from standard input). The query is recorded in the audit log like one made on the \
+                warrant's page, and the package (records as CSV and JSON, manifest with SHA-256 of each \
                 file, Ed25519 signature) is written as a tar file.
                 """)
 

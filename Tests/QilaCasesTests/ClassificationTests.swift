@@ -38,6 +38,11 @@ struct ClassificationTests {
         #expect(failure.problems.map(\.field).sorted() == ["colour", "durationMinutes", "severity", "summary", "usersAffected"])
         #expect(failure.description.contains("Users affected is at least 0 (field usersAffected)"))
         #expect(failure.description.contains("Severity is one of low, medium, high, critical (field severity)"))
+        // Times as people type them and browsers send them, in minutes, are read as UTC.
+        let certIn = try #require(try RegimeParser.presets().first { $0.id == "cert-in" })
+        let report = ["summary": "Defacement", "incidentTime": "2026-11-23T10:00Z", "affectedSystems": "web", "indicators": "198.51.100.7", "contact": "SOC"]
+        guard case .success(let reported) = certIn.check(stage: "report", values: report) else { Issue.record("refused"); return }
+        #expect(reported["incidentTime"] == .dateTime(Date(timeIntervalSince1970: 1_795_428_000)))
         guard case .failure(let unknown) = telecom.check(stage: "epilogue", values: [:]) else { Issue.record("accepted"); return }
         #expect(unknown.problems.first?.field == "stage")
     }

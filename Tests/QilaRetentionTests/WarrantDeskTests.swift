@@ -66,7 +66,7 @@ struct WarrantDeskTests {
             ], organisation: provider)
         let desk = WarrantDesk(
             store: installation.store, audit: installation.audit, secrets: installation.secrets, flows: flows, subscribers: registry,
-            exportsDirectory: installation.dataDirectory + "/flows/exports")
+            exportsDirectory: installation.dataDirectory + "/warrant-exports")
         return Setup(world: world, desk: desk, gate: DecisionGate(policy: installation.policy, audit: installation.audit),
                      t0: Date(timeIntervalSince1970: Double(t0Millis) / 1000))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import QilaCore
 
 /// The start or end of an address assignment: a RADIUS accounting start or stop (an address
 /// handed to a subscriber's session), or a carrier-grade NAT port-block allocation or release
@@ -251,11 +252,7 @@ public enum CGNATLogParser {
         if let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds < 1e11 {
             return Int64((seconds * 1000).rounded())
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        if let date = RFC3339.parse(text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         throw AssignmentParseError(line: 0, message: "\(column) '\(text.prefix(40))' is neither RFC 3339 nor seconds since 1970")
     }
 

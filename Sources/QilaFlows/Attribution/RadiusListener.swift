@@ -40,6 +40,7 @@ public final class RadiusListener: @unchecked Sendable {
     private var counters: [FlowAddress: Counters] = [:]
     private var unknown: [FlowAddress: Int] = [:]
     private var running = true
+    /// Receiving threads still running (guarded by `finished`).
     private var threads = 0
     private let finished = NSCondition()
 
@@ -63,27 +64,22 @@ public final class RadiusListener: @unchecked Sendable {
     @discardableResult
     public func listen(host: String, port: UInt16) throws -> UInt16 {
         let (fd, bound) = try UDPSocket.bind(host: host, port: port, receiveBuffer: 4 << 20)
-        lock.lock()
+        finished.lock()
         threads += 1
-        lock.unlock()
+        finished.unlock()
         let thread = Thread { [self] in receive(fd) }
         thread.name = "qila-radius-receive"
         thread.start()
         return bound
     }
 
+    /// Stops receiving and waits for the receiving threads to end.
     public func stop() {
         lock.lock()
         running = false
         lock.unlock()
         finished.lock()
-        while true {
-            lock.lock()
-            let remaining = threads
-            lock.unlock()
-            if remaining == 0 { break }
-            _ = finished.wait(until: Date(timeIntervalSinceNow: 0.05))
-        }
+        while threads > 0 { finished.wait() }
         finished.unlock()
     }
 
@@ -137,10 +133,8 @@ public final class RadiusListener: @unchecked Sendable {
             record(update, for: from, at: now)
         }
         close(fd)
-        lock.lock()
-        threads -= 1
-        lock.unlock()
         finished.lock()
+        threads -= 1
         finished.signal()
         finished.unlock()
     }

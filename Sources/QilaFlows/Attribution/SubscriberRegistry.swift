@@ -45,6 +45,8 @@ public final class SubscriberRegistry: @unchecked Sendable {
     private var byAddress: [String: [FlowAddress: [Binding]]] = [:]
     private var open: [String: [String: (FlowAddress, Int)]] = [:]
     private var byToken: [String: [[UInt8]: [(FlowAddress, Int)]]] = [:]
+    /// NAT blocks by the internal address they were lent to.
+    private var byInternal: [String: [FlowAddress: [(FlowAddress, Int)]]] = [:]
     public private(set) var skippedLines = 0
 
     /// `key` is the installation's sealing key; the registry derives its own keys from it.
@@ -170,8 +172,19 @@ public final class SubscriberRegistry: @unchecked Sendable {
         let key = line.x ?? "\(line.src.rawValue)|\(address)|\(ports.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "*")"
         let token = line.k.flatMap(Hex.decode)
         let sealed = line.s.flatMap { Data(base64Encoded: $0) }.map { Array($0) }
-        var bindings = byAddress[organisation, default: [:]]
+        // Taken out while changed, so that the organisation's table is not copied for each event.
+        var bindings = byAddress.removeValue(forKey: organisation) ?? [:]
         defer { byAddress[organisation] = bindings }
+        let inner = line.i.flatMap(FlowAddress.init(parsing:))
+        @discardableResult
+        func add(start: Int64, end: Int64) -> (FlowAddress, Int) {
+            bindings[address, default: []].append(
+                Binding(source: line.src, address: address, ports: ports, internalAddress: inner, start: start, end: end, token: token, sealed: sealed, session: line.x))
+            let position = (address, bindings[address]!.count - 1)
+            if let token { byToken[organisation, default: [:]][token, default: []].append(position) }
+            if let inner { byInternal[organisation, default: [:]][inner, default: []].append(position) }
+            return position
+        }
         func close(_ at: (FlowAddress, Int), time: Int64) {
             guard let current = bindings[at.0]?[at.1], current.end == .max else { return }
             bindings[at.0]![at.1].end = max(time, current.start)
@@ -187,23 +200,13 @@ public final class SubscriberRegistry: @unchecked Sendable {
             if ports == nil, let held = bindings[address]?.indices.last(where: { bindings[address]![$0].end == .max && bindings[address]![$0].ports == nil && bindings[address]![$0].source == line.src }) {
                 close((address, held), time: line.t)
             }
-            let binding = Binding(
-                source: line.src, address: address, ports: ports, internalAddress: line.i.flatMap(FlowAddress.init(parsing:)),
-                start: line.t, end: .max, token: token, sealed: sealed, session: line.x)
-            bindings[address, default: []].append(binding)
-            let position = (address, bindings[address]!.count - 1)
-            open[organisation, default: [:]][key] = position
-            if let token { byToken[organisation, default: [:]][token, default: []].append(position) }
+            open[organisation, default: [:]][key] = add(start: line.t, end: .max)
         case .stop:
             if let existing = open[organisation]?.removeValue(forKey: key) {
                 close(existing, time: line.t)
             } else {
                 // The start was never seen: the stop's session time says when it began.
-                let binding = Binding(
-                    source: line.src, address: address, ports: ports, internalAddress: line.i.flatMap(FlowAddress.init(parsing:)),
-                    start: line.t - (line.d ?? 0), end: line.t, token: token, sealed: sealed, session: line.x)
-                bindings[address, default: []].append(binding)
-                if let token { byToken[organisation, default: [:]][token, default: []].append((address, bindings[address]!.count - 1)) }
+                add(start: line.t - (line.d ?? 0), end: line.t)
             }
         }
     }
@@ -247,13 +250,12 @@ public final class SubscriberRegistry: @unchecked Sendable {
             clipped.end = min(binding.end, window.upperBound)
             result.append(clipped)
             guard binding.ports == nil else { continue }
-            for bindings in (byAddress[organisation] ?? [:]).values {
-                for block in bindings where block.internalAddress == binding.address && block.start < clipped.end && block.end > clipped.start {
-                    var lent = block
-                    lent.start = max(block.start, clipped.start)
-                    lent.end = min(block.end, clipped.end)
-                    result.append(lent)
-                }
+            let lentBlocks = (byInternal[organisation]?[binding.address] ?? []).compactMap { byAddress[organisation]?[$0.0]?[$0.1] }
+            for block in lentBlocks where block.start < clipped.end && block.end > clipped.start {
+                var lent = block
+                lent.start = max(block.start, clipped.start)
+                lent.end = min(block.end, clipped.end)
+                result.append(lent)
             }
         }
         return result.sorted { ($0.start, $0.address) < ($1.start, $1.address) }
@@ -283,6 +285,7 @@ public final class SubscriberRegistry: @unchecked Sendable {
             byAddress[organisation] = nil
             open[organisation] = nil
             byToken[organisation] = nil
+            byInternal[organisation] = nil
         }
         return names
     }

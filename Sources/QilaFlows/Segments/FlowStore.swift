@@ -94,7 +94,8 @@ public final class FlowStore: @unchecked Sendable {
         }
     }
 
-    func organisations() -> [String] {
+    /// The organisations that have a folder in the store.
+    public func organisations() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: configuration.root)) ?? [])
             .filter { name in
                 var directory: ObjCBool = false
@@ -273,11 +274,14 @@ public final class FlowStore: @unchecked Sendable {
     /// What the store holds, per organisation.
     public func summary() throws -> [OrganisationSummary] {
         var result: [OrganisationSummary] = []
+        var current: Set<String> = []
+        defer { keepReaders(current) }
         for organisation in organisations() {
             var summary = OrganisationSummary(organisation: organisation)
             for name in segmentNames(organisation) {
                 let path = "\(configuration.root)/\(organisation)/\(name)"
-                let reader = try FlowSegmentReader(path: path)
+                current.insert(path)
+                let reader = try cachedReader(path)
                 if reader.sealed { summary.sealedSegments += 1 } else { summary.openSegments += 1 }
                 summary.flows += reader.statistics.rows
                 summary.bytes += Int(fileSize(path))

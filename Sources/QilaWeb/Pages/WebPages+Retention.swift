@@ -285,7 +285,7 @@ extension WebPages {
         let subject = try subject(context)
         let provider = try await store.organisation(warrant.provider)
         let investigator = try await store.user(warrant.investigator)
-        let decider = try await warrant.decidedBy.asyncMap { try await store.user($0) } ?? nil
+        let decider: User? = if let id = warrant.decidedBy { try await store.user(id) } else { nil }
         let isInvestigator = warrant.investigator == subject.user.id
         let isLegal = subject.effectiveRoles.contains(.legalOfficer) && subject.organisation.id == warrant.provider
         let queries = try await retention.desk.queries(of: warrant.id, for: subject, gate: gate(context))
@@ -413,12 +413,5 @@ extension WebPages {
             "chart": chart.svg(),
         ]
         return render("warrant-oversight", "Warrant oversight", context, values)
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }
