@@ -95,7 +95,10 @@ let package = Package(
             name: "QilaCases",
             dependencies: [
                 "QilaCore",
+                "QilaStore",
+                "QilaAccess",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("regimes")],
             swiftSettings: strict
@@ -181,7 +184,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QilaCasesTests",
-            dependencies: ["QilaCases"],
+            dependencies: ["QilaCore", "QilaStore", "QilaAccess", "QilaCases", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -12,6 +12,8 @@ public struct ReportingRegime: Sendable, Hashable, Identifiable {
     public var timeZone: TimeZone
     /// A personal-data breach regime: added to a report that flags a personal-data breach.
     public var personalData: Bool
+    /// Sectors whose organisations report under this regime unless told otherwise.
+    public var sectors: [String]
     public var significance: [Question]
     /// `any`: one yes makes the incident reportable; `all`: every answer must be yes.
     public var reportableWhen: Combination

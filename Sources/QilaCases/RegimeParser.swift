@@ -41,7 +41,7 @@ public enum RegimeParser {
             RegimeError(message: message, file: file, line: at?.mark?.line, key: key)
         }
         guard let root = node.mapping else { throw fail("a regime is a mapping of keys", node, "(document)") }
-        let known: Set<String> = ["id", "title", "basis", "timeZone", "personalData", "significance", "reportableWhen", "stages", "fields"]
+        let known: Set<String> = ["id", "title", "basis", "timeZone", "personalData", "sectors", "significance", "reportableWhen", "stages", "fields"]
         for key in root.keys where !known.contains(key.string ?? "") {
             throw fail("unknown key; a regime has \(known.sorted().joined(separator: ", "))", key, key.string ?? "?")
         }
@@ -72,6 +72,13 @@ public enum RegimeParser {
         if let node = root["personalData"] {
             guard let value = node.bool else { throw fail("must be true or false", node, "personalData") }
             personalData = value
+        }
+        var sectors: [String] = []
+        if let node = root["sectors"] {
+            guard let list = node.sequence?.compactMap(\.string), list.count == node.sequence?.count else {
+                throw fail("must be a list of sector names", node, "sectors")
+            }
+            sectors = list
         }
         var combination = ReportingRegime.Combination.any
         if let node = root["reportableWhen"] {
@@ -157,7 +164,7 @@ public enum RegimeParser {
             stages.append(.init(id: stageID, title: stageTitle, due: due, onRequest: onRequest, fields: stageFields))
         }
         return ReportingRegime(
-            id: id, title: title, basis: basis, timeZone: zone, personalData: personalData, significance: questions,
+            id: id, title: title, basis: basis, timeZone: zone, personalData: personalData, sectors: sectors, significance: questions,
             reportableWhen: combination, stages: stages, fields: fields)
     }
 

@@ -99,9 +99,10 @@ public enum PAP: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
     /// No restriction.
     case clear = "PAP:CLEAR"
 
-    /// Reads the marking, accepting the older `PAP:WHITE` for `PAP:CLEAR`.
+    /// Reads the marking, with or without `PAP:`, in any case; the older `PAP:WHITE` is `PAP:CLEAR`.
     public init?(parsing text: String) {
-        let upper = text.trimmingCharacters(in: .whitespaces).uppercased()
+        var upper = text.trimmingCharacters(in: .whitespaces).uppercased()
+        if !upper.hasPrefix("PAP:") { upper = "PAP:" + upper }
         if upper == "PAP:WHITE" { self = .clear; return }
         guard let value = PAP(rawValue: upper) else { return nil }
         self = value

@@ -95,7 +95,7 @@ struct RegimeTests {
                 due: 12h after awareness
             """
         #expect(error(good) == "accepted")
-        #expect(error(good + "\ncolour: red") == "custom.yaml, line 7, key colour: unknown key; a regime has basis, fields, id, personalData, reportableWhen, significance, stages, timeZone, title")
+        #expect(error(good + "\ncolour: red") == "custom.yaml, line 7, key colour: unknown key; a regime has basis, fields, id, personalData, reportableWhen, sectors, significance, stages, timeZone, title")
         #expect(error(good.replacingOccurrences(of: "12h after awareness", with: "soon")).hasPrefix("custom.yaml, line 6, key stages[0].due: 'soon' is not AMOUNT UNIT"))
         #expect(error(good.replacingOccurrences(of: "12h after awareness", with: "2d after final")).contains("'final' is not awareness, request or an earlier stage"))
         #expect(error(good.replacingOccurrences(of: "12h after awareness", with: "3d after request")).contains("only an on-request stage"))

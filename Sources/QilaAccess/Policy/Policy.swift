@@ -81,6 +81,23 @@ public enum Policy {
             Rule(role: .investigator, kind: .trafficData, actions: [.read], reach: .self, note: "queries under own approved warrants only"),
             Rule(role: .oversightViewer, kind: .warrantStatistics, actions: [.read], reach: .installation, note: "counts and timing, never identifiers or records"),
             Rule(role: .authorityAdmin, kind: .warrantStatistics, actions: [.read], reach: .installation, note: "counts and timing"),
+            // Incident reporting and case management
+            Rule(role: .organisationReporter, kind: .incident, actions: [.read, .create, .update], reach: .ownOrganisation, note: "reports its incidents in stages"),
+            Rule(role: .organisationAdmin, kind: .incident, actions: [.read, .create, .update], reach: .ownOrganisation, note: "reports its incidents in stages"),
+            Rule(role: .auditor, kind: .incident, actions: [.read, .create, .update], reach: .audited, note: "reports on behalf of the organisations it audits"),
+            Rule(role: .authorityAnalyst, kind: .incident, actions: [.read, .create, .update], reach: .all, note: "national queue; opens cases from intelligence"),
+            Rule(role: .authorityAnalyst, kind: .incidentInternal, actions: [.read, .create, .update], reach: .all, note: "triage, internal comments, tasks, links"),
+            Rule(role: .sectorRegulator, kind: .incident, actions: [.read], reach: .sector, note: "cases of their sector"),
+            Rule(role: .sectorRegulator, kind: .incidentInternal, actions: [.read, .create], reach: .sector, note: "internal comments on their sector's cases"),
+            Rule(role: .authorityAnalyst, kind: .complianceNotice, actions: [.read, .create], reach: .all, note: "issues show-cause notices"),
+            Rule(role: .sectorRegulator, kind: .complianceNotice, actions: [.read], reach: .sector, note: "notices to their sector"),
+            Rule(role: .organisationAdmin, kind: .complianceNotice, actions: [.read], reach: .ownOrganisation, note: "notices addressed to it"),
+            Rule(role: .organisationReporter, kind: .complianceNotice, actions: [.read], reach: .ownOrganisation, note: "notices addressed to it"),
+            Rule(role: .authorityAnalyst, kind: .incidentStatistics, actions: [.read], reach: .installation, note: "national figures"),
+            Rule(role: .oversightViewer, kind: .incidentStatistics, actions: [.read], reach: .installation, note: "counts and compliance, never case content"),
+            Rule(role: .authorityAdmin, kind: .incidentStatistics, actions: [.read], reach: .installation, note: "national figures"),
+            Rule(role: .authorityAdmin, kind: .webhook, actions: [.read, .create, .delete], reach: .all, note: "where notifications go"),
+            Rule(role: .organisationAdmin, kind: .webhook, actions: [.read, .create, .delete], reach: .ownOrganisation, note: "its own systems"),
         ]
 
     /// How long a second factor counts as fresh for sensitive actions.

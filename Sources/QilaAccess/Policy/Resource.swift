@@ -21,6 +21,16 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         case trafficData = "traffic-data"
         /// Counts and timing of warrants and queries, without identifiers or records.
         case warrantStatistics = "warrant-statistics"
+        /// An incident case and its report; `owner` is the reporting organisation, `tlp` the case's marking.
+        case incident
+        /// The authority's side of a case: triage, internal comments, tasks, links.
+        case incidentInternal = "incident-internal"
+        /// A show-cause notice for a late or missing report; `owner` is the organisation it is addressed to.
+        case complianceNotice = "compliance-notice"
+        /// Counts of incidents and reporting compliance across all organisations, without case content.
+        case incidentStatistics = "incident-statistics"
+        /// Where case notifications go: signed webhooks of an organisation or of the authority.
+        case webhook
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.

@@ -123,5 +123,87 @@ public enum Schema {
                 "CREATE INDEX warrant_queries_warrant ON warrant_queries (warrant, time)",
             ]
         ),
+        Migration(
+            version: 5,
+            name: "incident reporting and case management",
+            statements: [
+                """
+                CREATE TABLE cases (
+                    id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, organisation TEXT NOT NULL REFERENCES organisations(id),
+                    sector TEXT NOT NULL, title TEXT NOT NULL, awareness BIGINT NOT NULL, regimes TEXT NOT NULL, tlp TEXT NOT NULL,
+                    pap TEXT NOT NULL, classification TEXT, offences TEXT NOT NULL, personal_data BIGINT NOT NULL,
+                    significance TEXT NOT NULL, severity TEXT, status TEXT NOT NULL, assignee TEXT, reported_by TEXT NOT NULL,
+                    on_behalf BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, submitted_at BIGINT,
+                    merged_into TEXT)
+                """,
+                "CREATE INDEX cases_organisation ON cases (organisation, created_at)",
+                "CREATE INDEX cases_queue ON cases (status, updated_at)",
+                """
+                CREATE TABLE case_stages (
+                    case_id TEXT NOT NULL REFERENCES cases(id), regime TEXT NOT NULL, stage TEXT NOT NULL, field_values TEXT NOT NULL,
+                    submitted_at BIGINT, submitted_by TEXT, on_behalf BIGINT NOT NULL, requested_at BIGINT, requested_by TEXT,
+                    updated_at BIGINT NOT NULL, PRIMARY KEY (case_id, regime, stage))
+                """,
+                """
+                CREATE TABLE case_entries (
+                    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), time BIGINT NOT NULL, actor TEXT,
+                    actor_organisation TEXT, kind TEXT NOT NULL, text TEXT NOT NULL, shared BIGINT NOT NULL)
+                """,
+                "CREATE INDEX case_entries_case ON case_entries (case_id, time)",
+                """
+                CREATE TABLE case_tasks (
+                    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), title TEXT NOT NULL, assignee TEXT, due BIGINT,
+                    created_at BIGINT NOT NULL, created_by TEXT NOT NULL, done_at BIGINT, done_by TEXT)
+                """,
+                "CREATE INDEX case_tasks_case ON case_tasks (case_id)",
+                """
+                CREATE TABLE case_requests (
+                    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), question TEXT NOT NULL, asked_by TEXT NOT NULL,
+                    asked_at BIGINT NOT NULL, due BIGINT, answer TEXT, answered_by TEXT, answered_at BIGINT)
+                """,
+                "CREATE INDEX case_requests_case ON case_requests (case_id)",
+                """
+                CREATE TABLE case_observables (
+                    case_id TEXT NOT NULL REFERENCES cases(id), kind TEXT NOT NULL, value TEXT NOT NULL, added_at BIGINT NOT NULL,
+                    added_by TEXT, PRIMARY KEY (case_id, kind, value))
+                """,
+                "CREATE INDEX case_observables_value ON case_observables (kind, value)",
+                """
+                CREATE TABLE case_attachments (
+                    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), sha256 TEXT NOT NULL, name TEXT NOT NULL,
+                    media_type TEXT NOT NULL, size BIGINT NOT NULL, uploaded_at BIGINT NOT NULL, uploaded_by TEXT NOT NULL)
+                """,
+                "CREATE INDEX case_attachments_case ON case_attachments (case_id)",
+                """
+                CREATE TABLE case_links (
+                    case_a TEXT NOT NULL REFERENCES cases(id), case_b TEXT NOT NULL REFERENCES cases(id), kind TEXT NOT NULL,
+                    created_at BIGINT NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (case_a, case_b))
+                """,
+                """
+                CREATE TABLE case_alerts (
+                    case_id TEXT NOT NULL REFERENCES cases(id), regime TEXT NOT NULL, stage TEXT NOT NULL, kind TEXT NOT NULL,
+                    time BIGINT NOT NULL, PRIMARY KEY (case_id, regime, stage, kind))
+                """,
+                """
+                CREATE TABLE compliance_notices (
+                    id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, organisation TEXT NOT NULL REFERENCES organisations(id),
+                    case_id TEXT NOT NULL REFERENCES cases(id), stages TEXT NOT NULL, issued_at BIGINT NOT NULL,
+                    issued_by TEXT NOT NULL, reply_days BIGINT NOT NULL, text TEXT NOT NULL)
+                """,
+                "CREATE INDEX compliance_notices_organisation ON compliance_notices (organisation, issued_at)",
+                """
+                CREATE TABLE webhooks (
+                    id TEXT PRIMARY KEY, organisation TEXT REFERENCES organisations(id), url TEXT NOT NULL, sealed_secret BYTES NOT NULL,
+                    events TEXT NOT NULL, created_at BIGINT NOT NULL, created_by TEXT NOT NULL, active BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE notification_outbox (
+                    id TEXT PRIMARY KEY, channel TEXT NOT NULL, target TEXT NOT NULL, event TEXT NOT NULL, subject TEXT NOT NULL,
+                    payload TEXT NOT NULL, created_at BIGINT NOT NULL, attempts BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL,
+                    delivered_at BIGINT, last_error TEXT)
+                """,
+                "CREATE INDEX notification_outbox_pending ON notification_outbox (delivered_at, next_attempt_at)",
+            ]
+        ),
     ]
 }
