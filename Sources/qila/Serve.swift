@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Prometheus
 import QilaAccess
+import QilaCases
 import QilaRetention
 import QilaWeb
 import ServiceLifecycle
@@ -89,7 +90,18 @@ struct Serve: AsyncParsableCommand {
         for (path, discarded, blocks) in retention.store.recoveries {
             print("recovered \(path): \(blocks) complete blocks kept, \(discarded) torn bytes cut")
         }
-        let server = try QilaServer(installation: installation, configuration: web, metrics: registry, retention: retention)
+        var caseSettings = CaseRuntime.Settings()
+        caseSettings.regimesFolder = reader.string(forKey: "cases.regimes")
+        let attachmentMB = reader.int(forKey: "cases.maxAttachmentMB", default: 25)
+        guard (1...1024).contains(attachmentMB) else { throw fail("cases.maxAttachmentMB must be from 1 to 1024") }
+        caseSettings.maximumAttachmentBytes = attachmentMB * 1024 * 1024
+        let cases: CaseRuntime
+        do {
+            cases = try CaseRuntime(installation: installation, settings: caseSettings)
+        } catch {
+            throw fail("\(error)")
+        }
+        let server = try QilaServer(installation: installation, configuration: web, metrics: registry, retention: retention, cases: cases)
         let scheme = web.tls ? "https" : "http"
         let firstRun = try await installation.needsFirstRun()
         let setupSecret = firstRun

@@ -1,5 +1,6 @@
 import Foundation
 import QilaAccess
+import QilaCases
 import QilaCore
 import QilaStore
 
@@ -8,6 +9,7 @@ import QilaStore
 struct QilaAPI: APIProtocol {
     let installation: Installation
     let enforcement: PolicyEnforcementPoint
+    let cases: CaseRuntime
 
     var store: SQLStore { installation.store }
 

@@ -99,6 +99,10 @@ enum CSRFCheck {
             let fields = FormFields(String(buffer: body))
             if let token = fields["_csrf"], constantTimeEqual(token, session.csrfToken) { return }
         }
+        if let boundary = MultipartForm.boundary(of: request.headers[.contentType]) {
+            let body = try await request.collectBody(upTo: limit)
+            if let token = (try? MultipartForm(body: body, boundary: boundary))?["_csrf"], constantTimeEqual(token, session.csrfToken) { return }
+        }
         throw Problem(.forbidden, "missing or wrong CSRF token: reload the page and try again")
     }
 

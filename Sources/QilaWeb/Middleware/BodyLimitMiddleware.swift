@@ -3,10 +3,21 @@ import Hummingbird
 
 /// Refuses bodies over the context's limit with 413 before any handler reads them, whether
 /// the size is announced (Content-Length) or only found out while reading (chunked).
+///
+/// Case attachments may be larger than other bodies: up to the attachment limit, plus room for
+/// the form around the file.
 struct BodyLimitMiddleware: RouterMiddleware {
     typealias Context = QilaRequestContext
+    let attachmentLimit: Int
+
+    static func isAttachmentUpload(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        return parts.last == "attachments" && (parts.first == "cases" || (parts.count == 5 && parts[0] == "api" && parts[2] == "cases"))
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if Self.isAttachmentUpload(request.uri.path) { context.maxUploadSize = max(context.maxUploadSize, attachmentLimit + 64 * 1024) }
         let limit = context.maxUploadSize
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Problem(.contentTooLarge, "the body has \(length) bytes; at most \(limit) are accepted")

@@ -162,6 +162,13 @@ extension WebPages {
             "roles": grantableRoles(subject, organisation).map { ["value": $0.rawValue, "title": $0.title, "checked": user.roles.contains($0)] },
             "clearances": TLP.allCases.filter { $0 <= subject.user.clearance }.map { ["value": $0.rawValue, "selected": $0 == user.clearance] },
         ]
+        // Audit engagements: which organisations an auditor reports for and reads.
+        if subject.effectiveRoles.contains(.authorityAdmin) && organisation.kind != .authority {
+            values["hasAuditable"] = true
+            values["auditable"] = try await store.organisations().filter { $0.kind != .authority && $0.id != organisation.id }.map {
+                ["id": $0.id.description, "name": $0.name, "checked": user.auditedOrganisations.contains($0.id)]
+            }
+        }
         values.merge(extra) { $1 }
         return render("user", user.displayName, context, values, status: status)
     }
@@ -177,6 +184,7 @@ extension WebPages {
                     user.id,
                     .init(
                         roles: Set(form.all("role").compactMap(Role.init(rawValue:))), clearance: TLP(rawValue: form["clearance"] ?? ""),
+                        auditedOrganisations: form["auditedShown"] == "1" ? Set(form.all("audited").compactMap(OrganisationID.init)) : nil,
                         disabled: form["disabled"] == "1"),
                     by: subject)
                 return try await userPage(context, updated, organisation, ["message": "Saved."])

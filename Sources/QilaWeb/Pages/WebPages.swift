@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import QilaAccess
+import QilaCases
 import QilaCore
 import QilaRetention
 import QilaStore
@@ -15,6 +16,7 @@ struct WebPages: Sendable {
     let renderer: PageRenderer
     let secureCookies: Bool
     let retention: RetentionRuntime
+    let cases: CaseRuntime
 
     var store: SQLStore { installation.store }
     var authenticator: Authenticator { installation.authenticator }
@@ -47,6 +49,7 @@ struct WebPages: Sendable {
         router.post("/admin/users/:id/reset-mfa", use: resetMFA)
         router.get("/admin/audit", use: audit)
         registerRetention(on: router)
+        registerCases(on: router)
     }
 
     // MARK: helpers

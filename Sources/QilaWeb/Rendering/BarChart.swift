@@ -25,12 +25,12 @@ struct BarChart: Sendable {
         for (index, bar) in bars.enumerated() {
             let x = Double(left) + Double(index) * slot + slot * 0.1
             var base = Double(top + plotHeight)
-            for name in series {
+            for (number, name) in series.enumerated() {
                 let value = bar.values[name] ?? 0
                 guard value > 0 else { continue }
                 let h = Double(plotHeight) * Double(value) / Double(maximum)
                 base -= h
-                shapes += "<rect class=\"bar bar-\(Self.escape(name))\" x=\"\(Self.f(x))\" y=\"\(Self.f(base))\" width=\"\(Self.f(slot * 0.8))\" height=\"\(Self.f(h))\"><title>\(Self.escape(bar.label)): \(value) \(Self.escape(name))</title></rect>"
+                shapes += "<rect class=\"bar series-\(number % 8) bar-\(Self.slug(name))\" x=\"\(Self.f(x))\" y=\"\(Self.f(base))\" width=\"\(Self.f(slot * 0.8))\" height=\"\(Self.f(h))\"><title>\(Self.escape(bar.label)): \(value) \(Self.escape(name))</title></rect>"
             }
             if index % labelEvery == 0 {
                 shapes += "<text x=\"\(Self.f(x))\" y=\"\(height - 6)\">\(Self.escape(bar.label))</text>"
@@ -39,10 +39,15 @@ struct BarChart: Sendable {
         var legend = ""
         if series.count > 1 {
             for (offset, name) in series.enumerated() {
-                legend += "<rect class=\"bar-\(Self.escape(name))\" x=\"\(width - 90)\" y=\"\(top + offset * 14)\" width=\"8\" height=\"8\"/><text x=\"\(width - 78)\" y=\"\(top + 8 + offset * 14)\">\(Self.escape(name))</text>"
+                legend += "<rect class=\"series-\(offset % 8) bar-\(Self.slug(name))\" x=\"\(width - 90)\" y=\"\(top + offset * 14)\" width=\"8\" height=\"8\"/><text x=\"\(width - 78)\" y=\"\(top + 8 + offset * 14)\">\(Self.escape(name))</text>"
             }
         }
         return "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(Self.escape(title))\">\(shapes)\(legend)</svg>"
+    }
+
+    /// A CSS class name for a series: letters and digits, other characters as `-`.
+    static func slug(_ name: String) -> String {
+        String(name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
     }
 
     static func f(_ value: Double) -> String { String(Double(Int(value * 10)) / 10) }

@@ -36,6 +36,10 @@ struct PageRenderer: Sendable {
                 all["nav"] = [
                     "organisations": enforcement.permits(subject, .read, Resource(kind: .organisation, owner: subject.organisation.id)),
                     "audit": enforcement.permits(subject, .read, Resource(kind: .auditLog)),
+                    "cases": enforcement.permits(subject, .read, Resource(kind: .incident, owner: subject.organisation.id, sector: subject.organisation.sector))
+                        || !subject.user.auditedOrganisations.isEmpty || subject.effectiveRoles.contains(.authorityAnalyst)
+                        || subject.effectiveRoles.contains(.sectorRegulator),
+                    "caseFigures": enforcement.permits(subject, .read, Resource(kind: .incidentStatistics)),
                     "flows": enforcement.permits(subject, .read, Resource(kind: .flowSource, owner: subject.organisation.id)),
                     "warrants": !subject.effectiveRoles.isDisjoint(with: [.investigator, .legalOfficer])
                         || enforcement.permits(subject, .read, Resource(kind: .warrantStatistics)),

@@ -25,8 +25,8 @@ struct QilaRequestContext: RequestContext {
         channel = nil
     }
 
-    /// Bodies above 1 MiB are refused with 413 before they are read.
-    var maxUploadSize: Int { 1 << 20 }
+    /// Bodies above this are refused with 413 before they are read: 1 MiB, more for attachments.
+    var maxUploadSize: Int = 1 << 20
 
     var sourceAddress: String? {
         guard let address = channel?.remoteAddress else { return nil }

@@ -12,6 +12,7 @@ public import ServiceLifecycle
 import OpenAPIHummingbird
 import QilaCore
 public import QilaRetention
+public import QilaCases
 
 /// Builds the HTTP application: middleware, the REST API, the pages, health and metrics.
 public struct QilaServer: Sendable {
@@ -20,15 +21,18 @@ public struct QilaServer: Sendable {
     public let metrics: PrometheusCollectorRegistry
     /// Traffic-data retention; `qila serve` passes the one its listeners run in.
     public let retention: RetentionRuntime
+    /// Incident reporting and case management.
+    public let cases: CaseRuntime
 
     public init(
         installation: Installation, configuration: WebConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        retention: RetentionRuntime? = nil
+        retention: RetentionRuntime? = nil, cases: CaseRuntime? = nil
     ) throws {
         self.installation = installation
         self.configuration = configuration
         self.metrics = metrics
         self.retention = try retention ?? RetentionRuntime(installation: installation, settings: .init())
+        self.cases = try cases ?? CaseRuntime(installation: installation)
     }
 
     /// The router alone, for tests that send requests without sockets.
@@ -41,7 +45,7 @@ public struct QilaServer: Sendable {
         router.add(middleware: SecurityHeadersMiddleware(hsts: configuration.tls))
         router.add(middleware: ProblemMiddleware(pages: renderer))
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: BodyLimitMiddleware())
+        router.add(middleware: BodyLimitMiddleware(attachmentLimit: cases.settings.maximumAttachmentBytes))
         router.add(middleware: AuthenticationMiddleware(authenticator: installation.authenticator))
         router.add(middleware: RequestScopeMiddleware())
 
@@ -72,9 +76,10 @@ public struct QilaServer: Sendable {
         }
         router.add(middleware: FileMiddleware(resources + "/Assets", urlBasePath: "/assets", cacheControl: .init([(.text, [.maxAge(3600)])])))
 
-        let api = QilaAPI(installation: installation, enforcement: enforcement)
+        let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
-        WebPages(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, retention: retention)
+        WebPages(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, retention: retention,
+                 cases: cases)
             .register(on: router)
         return router
     }
@@ -105,7 +110,7 @@ public struct QilaServer: Sendable {
             logger: logger)
         return [
             app, TreeHeadSigner(audit: installation.audit, interval: configuration.treeHeadInterval, logger: logger),
-            RetentionService(runtime: retention, logger: logger),
+            RetentionService(runtime: retention, logger: logger), CaseDeadlineService(runtime: cases, logger: logger),
         ]
     }
 }

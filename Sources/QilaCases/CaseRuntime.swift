@@ -1,0 +1,61 @@
+public import Foundation
+public import Logging
+public import QilaAccess
+import QilaCore
+public import ServiceLifecycle
+
+/// Incident reporting inside `qila serve`: the regimes in force (checked at start), the case desk
+/// with its attachment store under `<data>/attachments`, and the deadline sweep.
+public final class CaseRuntime: Sendable {
+    public struct Settings: Sendable {
+        /// Folder of authority-defined regimes (`*.yaml`); nil means `<data>/regimes`.
+        public var regimesFolder: String?
+        public var maximumAttachmentBytes = 25 * 1024 * 1024
+        /// How often deadlines are looked at for reminders and escalations.
+        public var sweepInterval: Duration = .seconds(60)
+
+        public init() {}
+    }
+
+    public let settings: Settings
+    public let desk: CaseDesk
+
+    public init(installation: Installation, settings: Settings = Settings(), notifier: any CaseNotifier = SilentNotifier()) throws {
+        self.settings = settings
+        let book: RegimeBook
+        do {
+            book = try RegimeBook.load(folder: settings.regimesFolder ?? installation.dataDirectory + "/regimes")
+        } catch {
+            throw QilaError(.configuration, "a reporting regime is not valid: \(error)")
+        }
+        desk = CaseDesk(
+            store: installation.store, audit: installation.audit, regimes: book,
+            attachments: AttachmentStore(folder: installation.dataDirectory + "/attachments", maximumBytes: settings.maximumAttachmentBytes),
+            notifier: notifier, policy: installation.policy)
+    }
+}
+
+/// Looks at every open case's deadlines at an interval: reminders before, escalations after.
+public struct CaseDeadlineService: Service {
+    let runtime: CaseRuntime
+    let logger: Logger
+
+    public init(runtime: CaseRuntime, logger: Logger) {
+        self.runtime = runtime
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let result = try await runtime.desk.sweep()
+                if result.reminders + result.escalations > 0 {
+                    logger.info("case deadlines", metadata: ["reminders": "\(result.reminders)", "escalations": "\(result.escalations)"])
+                }
+            } catch {
+                logger.error("the case deadline sweep failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: runtime.settings.sweepInterval)
+        }
+    }
+}
