@@ -409,7 +409,7 @@ public struct WarrantDesk: Sendable {
 
     static func addresses(_ text: String, field: String) throws -> [String] {
         var result: [String] = []
-        for token in text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }) {
+        for token in text.split(whereSeparator: { $0 == "," || $0 == " " || $0.isNewline || $0 == "\t" }) {
             guard let address = FlowAddress(parsing: String(token)) else {
                 throw QilaError.invalid("'\(token.prefix(60))' is not a single IPv4 or IPv6 address", field: field)
             }
@@ -420,7 +420,7 @@ public struct WarrantDesk: Sendable {
 
     static func subscriberList(_ text: String, field: String) throws -> [String] {
         var result: [String] = []
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: \.isNewline) {
             let id = line.trimmingCharacters(in: .whitespaces)
             if id.isEmpty { continue }
             guard id.utf8.count <= 253, !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {

@@ -335,6 +335,8 @@ struct CaseDeskTests {
             Observable(kind: .account, value: "svc-backup"),
         ])
         #expect(parsed.errors.map(\.line) == [3, 9, 10])
+        // Browsers send a textarea's lines with CRLF, which Swift reads as one character.
+        #expect(ObservableParser.parse("203.0.113.1\r\nexample.org\r\n").observables.count == 2)
         // Random text never crashes the parser and every value it accepts is stable under a second pass.
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("abcdef0123456789.:/-_@[]() xhtpsADF\n")

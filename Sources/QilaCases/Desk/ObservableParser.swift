@@ -22,7 +22,7 @@ public enum ObservableParser {
         var found: [Observable] = []
         var seen: Set<Observable> = []
         var errors: [LineError] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             switch parseOne(line) {

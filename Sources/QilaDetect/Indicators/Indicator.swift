@@ -157,7 +157,7 @@ public struct IndicatorLoader: Sendable {
     }
 
     func loadLines(_ text: String, path: String, into report: inout Report) {
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let id = "\((path as NSString).lastPathComponent):\(index + 1)"

@@ -532,7 +532,7 @@ extension WebPages {
         let notice = try await loadNotice(context)
         let incident = try await store.incident(notice.caseID)
         return render("notice", "Show-cause notice \(notice.number)", context, [
-            "id": notice.id.description, "number": notice.number, "paragraphs": notice.text.components(separatedBy: "\n\n").map { ["lines": $0.components(separatedBy: "\n")] },
+            "id": notice.id.description, "number": notice.number, "paragraphs": notice.text.components(separatedBy: "\n\n").map { ["lines": $0.split(whereSeparator: \.isNewline).map(String.init)] },
             "caseID": notice.caseID.description, "caseNumber": incident?.number ?? "",
         ])
     }

@@ -17,7 +17,9 @@ struct BarChart: Sendable {
         let left = 32, bottom = 22, top = 8
         let plotHeight = height - bottom - top
         let maximum = max(1, bars.map { $0.values.values.reduce(0, +) }.max() ?? 1)
-        let slot = bars.isEmpty ? 0 : Double(width - left - 4) / Double(bars.count)
+        // With a legend, the bars keep clear of it.
+        let right = series.count > 1 ? 100 : 4
+        let slot = bars.isEmpty ? 0 : Double(width - left - right) / Double(bars.count)
         var shapes = ""
         shapes += "<text x=\"0\" y=\"\(top + 8)\">\(maximum)</text><text x=\"0\" y=\"\(top + plotHeight)\">0</text>"
         shapes += "<line x1=\"\(left)\" y1=\"\(top + plotHeight)\" x2=\"\(width)\" y2=\"\(top + plotHeight)\" stroke=\"#d8dee6\"/>"
