@@ -280,6 +280,58 @@ struct CaseDeskTests {
         #expect(statistics.hoursToStage["Incident notification"] == [80])
     }
 
+    @Test("Exchange: a STIX 2.1 bundle with the Incident Core extension and TLP 2.0 marking; a MISP event that imports back as a case")
+    func exchange() async throws {
+        let s = try await Self.setup()
+        let reporter = s.world.subject("a-admin", now: Self.t0)
+        let analyst = s.world.subject("analyst", now: Self.t0)
+        let incident = try await s.desk.open(
+            .init(organisation: "", title: "Ransomware", awareness: "2026-03-27T08:00Z", tlp: "amber", pap: "red", classification: "malicious-code/infected-system",
+                  offences: ["5"], observables: "203.0.113.50\nevil.example\n44d88612fea8a8f36de82e1278abb02f"), by: reporter, gate: s.gate, now: Self.t0)
+        _ = try await s.desk.submit(incident.id, regime: "telecom", stage: "early-warning", values: Self.earlyWarning(), by: reporter, gate: s.gate, now: Self.t0)
+        _ = try await s.desk.triage(incident.id, .init(status: "in-progress", severity: "critical"), by: analyst, gate: s.gate, now: Self.t0)
+
+        let stix = try JSONSerialization.jsonObject(with: Data(try await s.desk.export(incident.id, as: .stix, for: analyst, gate: s.gate))) as! [String: Any]
+        #expect(stix["type"] as? String == "bundle")
+        let objects = stix["objects"] as! [[String: Any]]
+        let stixIncident = try #require(objects.first { $0["type"] as? String == "incident" })
+        #expect(stixIncident["id"] as? String == "incident--\(incident.id)")
+        #expect(stixIncident["object_marking_refs"] as? [String] == ["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"])
+        #expect(stixIncident["description"] as? String == "Ransomware on billing servers")
+        let extensionBody = (stixIncident["extensions"] as? [String: Any])?[CaseExchange.incidentExtension] as? [String: Any]
+        #expect(extensionBody?["determination"] as? String == "confirmed")
+        #expect(extensionBody?["investigation_status"] as? String == "open")
+        #expect(extensionBody?["criticality"] as? Int == 100)
+        #expect((stixIncident["labels"] as? [String])?.contains("rsit:malicious-code=\"infected-system\"") == true)
+        let address = try #require(objects.first { $0["type"] as? String == "ipv4-addr" })
+        #expect(address["value"] as? String == "203.0.113.50")
+        // Deterministic: the same address always has the same id (UUIDv5 of {"value":...}).
+        #expect(address["id"] as? String == "ipv4-addr--\(CaseExchange.uuid5(CaseExchange.observableNamespace, #"{"value":"203.0.113.50"}"#).uuidString.lowercased())")
+        #expect(objects.filter { $0["type"] as? String == "relationship" }.count == 4)
+        // RFC 9562 appendix A.4: the name-based UUID of "www.example.com" in the DNS namespace.
+        #expect(CaseExchange.uuid5(UUID(uuidString: "6ba7b810-9dad-11d1-80b4-00c04fd430c8")!, "www.example.com").uuidString.lowercased() == "2ed6657d-e927-568b-95e1-2665a8aea6a2")
+
+        let misp = try await s.desk.export(incident.id, as: .misp, for: reporter, gate: s.gate)
+        let event = try CaseExchange.readMISPEvent(misp)
+        #expect(event.tlp == .amber && event.pap == "PAP:RED" && event.classification == "malicious-code/infected-system" && event.offences == ["5"])
+        #expect(event.severity == .high)
+        #expect(Set(event.observables) == Set(try await s.world.installation.store.observables(of: incident.id)))
+        // Operator B never sees A's case; the authority imports the event for B and the two correlate.
+        await #expect(throws: QilaError.self) { _ = try await s.desk.export(incident.id, as: .misp, for: s.world.subject("b-admin"), gate: s.gate) }
+        let (imported, skipped) = try await s.desk.importMISP(misp, organisation: s.world.operatorB.id.description, by: analyst, gate: s.gate, now: Self.t0)
+        #expect(skipped.isEmpty)
+        #expect(imported.status == .new && imported.organisation == s.world.operatorB.id && imported.tlp == .amber)
+        #expect(try await s.desk.campaigns(for: analyst).count == 3)
+        // A reporter cannot import; a broken file is refused naming the field.
+        await #expect(throws: QilaError.self) {
+            _ = try await s.desk.importMISP(misp, organisation: s.world.operatorA.id.description, by: reporter, gate: s.gate, now: Self.t0)
+        }
+        do {
+            _ = try await s.desk.importMISP(Array("[1,2]".utf8), organisation: s.world.operatorB.id.description, by: analyst, gate: s.gate, now: Self.t0)
+            Issue.record("a broken event was imported")
+        } catch let error as QilaError { #expect(error.location == "field file") }
+    }
+
     @Test("Attachments: stored by SHA-256 when they are what they claim; over the limit, programs and mismatches refused before storing")
     func attachments() async throws {
         let s = try await Self.setup(maximumBytes: 4096)

@@ -3,9 +3,12 @@ a report and submits its stages (one late), the licensee's auditor reports anoth
 its behalf with an attachment, an authority analyst triages, comments internally and to the
 reporter, asks for information and an intermediate report and issues a show-cause notice, the
 sector regulator sees its sector's cases, and the reporter answers. Then the figures page."""
+import json
 import os
 import re
 import time
+
+from stix2validator import ValidationOptions, validate_string
 
 from playwright.sync_api import expect
 
@@ -169,6 +172,33 @@ def test_a_reported_incident_from_draft_to_show_cause(server, browser):
     op.screenshot(path=os.path.join(SHOTS, "case-notice.png"), full_page=True)
     op.goto(case_url)
     op.screenshot(path=os.path.join(SHOTS, "case-analyst.png"), full_page=True)
+
+    # Exchange: the case as a STIX 2.1 bundle, checked by the OASIS validator, and as a MISP
+    # event, which the analyst imports back as a new case.
+    with op.expect_download() as download:
+        op.click("#export-stix")
+    bundle = open(download.value.path()).read()
+    results = validate_string(bundle, ValidationOptions(version="2.1"))
+    assert results.is_valid, "\n".join(str(error) for error in results.errors)
+    objects = json.loads(bundle)["objects"]
+    incident = next(o for o in objects if o["type"] == "incident")
+    assert "extension-definition--ef765651-680c-498d-9894-99799f2fa126" in incident["extensions"]
+    assert any(o["type"] == "ipv4-addr" and o["value"] == "203.0.113.50" for o in objects)
+    with op.expect_download() as download:
+        op.click("#export-misp")
+    event = json.loads(open(download.value.path()).read())["Event"]
+    tags = {tag["name"] for tag in event["Tag"]}
+    assert {"tlp:green", "PAP:AMBER", 'rsit:malicious-code="infected-system"', "peca-2016:section-5"} <= tags, tags
+    misp_file = os.path.join(server.data, "event.json")
+    with open(misp_file, "w") as handle:
+        json.dump({"Event": event}, handle)
+    op.goto(server.base + "/cases")
+    op.select_option("#import-organisation", label="Operator A")
+    op.set_input_files("#import-file", misp_file)
+    op.click("#import-misp button")
+    expect(op.locator("#timeline")).to_contain_text("Imported from MISP event")
+    expect(op.locator("#observables")).to_contain_text("203.0.113.50")
+    op.goto(case_url)
 
     # The regulator sees its sector's cases, comments internally, and cannot triage.
     nadia = person(browser, server, regulator_link, "nadia")

@@ -20,7 +20,9 @@ extension WebPages {
         router.get("/cases.csv", use: casesCSV)
         router.get("/cases/reports", use: caseReports)
         router.get("/cases/campaigns", use: campaignsPage)
+        router.post("/cases/import", use: importMISP)
         router.get("/cases/:id", use: casePage)
+        router.get("/cases/:id/export/:format", use: exportCase)
         router.post("/cases/:id/stages/:regime/:stage", use: stageAction)
         router.post("/cases/:id/report", use: changeReport)
         router.post("/cases/:id/triage", use: triageCase)
@@ -98,6 +100,7 @@ extension WebPages {
             return row
         }
         let primary = cases.desk.regimes.primaryRegimes
+        let importable = subject.effectiveRoles.contains(.authorityAnalyst) ? organisations.filter { $0.kind != .authority && $0.kind != .sectorRegulator } : []
         var values: [String: Any] = [
             "cases": rows, "hasCases": !rows.isEmpty, "canOpen": !openable.isEmpty, "canTriage": canTriage,
             "openable": openable.map { ["id": $0.id.description, "name": $0.name, "selected": $0.id == subject.organisation.id] },
@@ -112,6 +115,7 @@ extension WebPages {
             "filterOpen": request.uri.queryParameters["status"] == "open",
             "query": request.uri.query ?? "",
             "nowLocal": String(RFC3339.format(now).prefix(16)),
+            "canImport": !importable.isEmpty, "importable": importable.map { ["id": $0.id.description, "name": $0.name] },
         ]
         values.merge(extra) { $1 }
         return render("cases", "Incident cases", context, values, status: status)
@@ -543,6 +547,44 @@ extension WebPages {
         headers[.contentType] = "text/plain; charset=utf-8"
         headers[.contentDisposition] = "attachment; filename=\"\(notice.number).txt\""
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: notice.text + "\n")))
+    }
+
+    // MARK: exchange
+
+    func exportCase(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let id = try caseID(context)
+        guard let format = CaseDesk.ExportFormat(rawValue: try context.parameters.require("format")) else { throw Problem(.notFound, "export as stix or misp") }
+        let bytes: [UInt8]
+        do {
+            bytes = try await desk.export(id, as: format, for: subject, gate: gate(context))
+        } catch let error as QilaError where error.code == .notFound {
+            throw Problem(.notFound, "no such case")
+        }
+        let number = (try await store.incident(id))?.number ?? "case"
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.contentDisposition] = "attachment; filename=\"\(number)-\(format == .stix ? "stix-2.1" : "misp").json\""
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    func importMISP(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        guard let boundary = MultipartForm.boundary(of: request.headers[.contentType]) else {
+            throw Problem(.unsupportedMediaType, "send the event as multipart/form-data")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let form: MultipartForm
+        do { form = try MultipartForm(body: body, boundary: boundary) } catch { throw Problem(.badRequest, "the upload is not valid multipart/form-data") }
+        do {
+            guard let file = form.file("file"), !file.bytes.isEmpty else { throw QilaError.invalid("choose the MISP event's JSON file", field: "file") }
+            let (incident, _) = try await desk.importMISP(file.bytes, organisation: form["organisation"] ?? "", by: subject, gate: gate(context))
+            return redirect("/cases/\(incident.id)")
+        } catch let error as QilaError where error.code == .invalidInput {
+            return try await casesView(request, context, ["error": error.description], status: .badRequest)
+        }
     }
 
     // MARK: figures, compliance, campaigns
