@@ -13,6 +13,10 @@ public final class CaseRuntime: Sendable {
         public var maximumAttachmentBytes = 25 * 1024 * 1024
         /// How often deadlines are looked at for reminders and escalations.
         public var sweepInterval: Duration = .seconds(60)
+        /// The mail server for e-mail notifications; nil sends none (webhooks still go).
+        public var smtp: SMTPSettings?
+        /// The address people reach Qila at, for links in e-mails.
+        public var baseURL: String?
 
         public init() {}
     }
@@ -20,7 +24,9 @@ public final class CaseRuntime: Sendable {
     public let settings: Settings
     public let desk: CaseDesk
 
-    public init(installation: Installation, settings: Settings = Settings(), notifier: any CaseNotifier = SilentNotifier()) throws {
+    public let notifier: any CaseNotifier
+
+    public init(installation: Installation, settings: Settings = Settings(), notifier: (any CaseNotifier)? = nil) throws {
         self.settings = settings
         let book: RegimeBook
         do {
@@ -28,6 +34,9 @@ public final class CaseRuntime: Sendable {
         } catch {
             throw QilaError(.configuration, "a reporting regime is not valid: \(error)")
         }
+        let notifier = notifier ?? OutboxNotifier(
+            store: installation.store, logger: Logger(label: "qila.cases.notify"), emailEnabled: settings.smtp != nil, baseURL: settings.baseURL)
+        self.notifier = notifier
         desk = CaseDesk(
             store: installation.store, audit: installation.audit, regimes: book,
             attachments: AttachmentStore(folder: installation.dataDirectory + "/attachments", maximumBytes: settings.maximumAttachmentBytes),
@@ -55,7 +64,8 @@ public struct CaseDeadlineService: Service {
             } catch {
                 logger.error("the case deadline sweep failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: runtime.settings.sweepInterval)
+            // A graceful shutdown ends the pause at once, not after a minute.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: runtime.settings.sweepInterval) }
         }
     }
 }

@@ -190,7 +190,7 @@ public struct RetentionService: Service {
         if runtime.isReceivingAccounting { logger.info("receiving RADIUS accounting", metadata: ["ports": "\(runtime.boundRadiusPorts)"]) }
         var tick = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .seconds(10))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(10)) }
             tick += 1
             runtime.sample()
             do {

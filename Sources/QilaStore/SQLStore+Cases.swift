@@ -466,3 +466,145 @@ extension SQLStore {
         try? JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }
+
+/// A receiver of signed case events: an organisation's system, or the authority's when
+/// `organisation` is nil (then every event).
+public struct Webhook: Sendable, Hashable {
+    public var id: String
+    public var organisation: OrganisationID?
+    public var url: String
+    public var sealedSecret: [UInt8]
+    /// Event kinds it receives; empty means all.
+    public var events: [String]
+    public var createdAt: Date
+    public var createdBy: UserID
+    public var active: Bool
+
+    public init(id: String = UUID().uuidString.lowercased(), organisation: OrganisationID?, url: String, sealedSecret: [UInt8], events: [String], createdAt: Date, createdBy: UserID, active: Bool = true) {
+        self.id = id
+        self.organisation = organisation
+        self.url = url
+        self.sealedSecret = sealedSecret
+        self.events = events
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.active = active
+    }
+}
+
+/// One message waiting to go out (or gone): a webhook call or an e-mail.
+public struct OutboxMessage: Sendable, Hashable {
+    public enum Channel: String, Sendable { case webhook, email }
+    public var id: String
+    public var channel: Channel
+    /// The webhook id, or the e-mail address.
+    public var target: String
+    public var event: String
+    public var subject: String
+    public var payload: String
+    public var createdAt: Date
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var deliveredAt: Date?
+    public var lastError: String?
+
+    public init(channel: Channel, target: String, event: String, subject: String, payload: String, createdAt: Date) {
+        self.id = UUID().uuidString.lowercased()
+        self.channel = channel
+        self.target = target
+        self.event = event
+        self.subject = subject
+        self.payload = payload
+        self.createdAt = createdAt
+        self.attempts = 0
+        self.nextAttemptAt = createdAt
+    }
+}
+
+extension SQLStore {
+    // MARK: webhooks
+
+    public func createWebhook(_ hook: Webhook) async throws {
+        try await database.execute(
+            "INSERT INTO webhooks (id, organisation, url, sealed_secret, events, created_at, created_by, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            .text(hook.id), SQLValue(hook.organisation?.description), .text(hook.url), .blob(hook.sealedSecret), .text(hook.events.joined(separator: ",")),
+            SQLValue(hook.createdAt), .text(hook.createdBy.description), SQLValue(hook.active))
+    }
+
+    public func webhooks() async throws -> [Webhook] {
+        try await database.query("SELECT * FROM webhooks ORDER BY created_at").map { row in
+            guard let creator = UserID(try row.string("created_by")), let secret = row.optionalBytes("sealed_secret") else {
+                throw StoreError(.corruptRow, "a webhook cannot be read")
+            }
+            return Webhook(
+                id: try row.string("id"), organisation: row.optionalString("organisation").flatMap(OrganisationID.init), url: try row.string("url"),
+                sealedSecret: secret, events: Self.split(try row.string("events")), createdAt: try row.date("created_at"), createdBy: creator, active: try row.bool("active"))
+        }
+    }
+
+    public func deleteWebhook(_ id: String) async throws {
+        try await database.execute("UPDATE webhooks SET active = 0 WHERE id = ?", .text(id))
+    }
+
+    // MARK: outbox
+
+    public func enqueue(_ messages: [OutboxMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        try await database.batch(messages.map { m in
+            SQLStatement(
+                """
+                INSERT INTO notification_outbox (id, channel, target, event, subject, payload, created_at, attempts, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
+                """,
+                [.text(m.id), .text(m.channel.rawValue), .text(m.target), .text(m.event), .text(m.subject), .text(m.payload), SQLValue(m.createdAt), SQLValue(m.nextAttemptAt)])
+        })
+    }
+
+    /// Takes up to `limit` messages that are due, leasing each for `lease` so that another node
+    /// does not send it at the same time; a message whose sender died is due again after the lease.
+    public func claimOutbox(now: Date, lease: TimeInterval, limit: Int = 20) async throws -> [OutboxMessage] {
+        let due = try await database.query(
+            "SELECT id FROM notification_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?", SQLValue(now), SQLValue(limit))
+        var claimed: [OutboxMessage] = []
+        for row in due {
+            let id = try row.string("id")
+            let rows = try await database.writeReturning(
+                "UPDATE notification_outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL AND next_attempt_at <= ? RETURNING *",
+                [SQLValue(now.addingTimeInterval(lease)), .text(id), SQLValue(now)])
+            if let row = rows.first { claimed.append(try Self.outboxRow(row)) }
+        }
+        return claimed
+    }
+
+    public func outbox(limit: Int = 100) async throws -> [OutboxMessage] {
+        try await database.query("SELECT * FROM notification_outbox ORDER BY created_at DESC LIMIT ?", SQLValue(limit)).map(Self.outboxRow)
+    }
+
+    public func markDelivered(_ id: String, at time: Date) async throws {
+        try await database.execute("UPDATE notification_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?", SQLValue(time), .text(id))
+    }
+
+    public func markFailed(_ id: String, error: String, retryAt: Date?) async throws {
+        // Giving up is recorded as delivered_at = -1: kept for the record, never tried again.
+        if let retryAt {
+            try await database.execute(
+                "UPDATE notification_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?", .text(error), SQLValue(retryAt), .text(id))
+        } else {
+            try await database.execute(
+                "UPDATE notification_outbox SET attempts = attempts + 1, last_error = ?, delivered_at = -1 WHERE id = ?", .text(error), .text(id))
+        }
+    }
+
+    static func outboxRow(_ row: SQLRow) throws -> OutboxMessage {
+        guard let channel = OutboxMessage.Channel(rawValue: try row.string("channel")) else { throw StoreError(.corruptRow, "an outbox message cannot be read") }
+        var message = OutboxMessage(
+            channel: channel, target: try row.string("target"), event: try row.string("event"), subject: try row.string("subject"),
+            payload: try row.string("payload"), createdAt: try row.date("created_at"))
+        message.id = try row.string("id")
+        message.attempts = Int(try row.int("attempts"))
+        message.nextAttemptAt = try row.date("next_attempt_at")
+        message.deliveredAt = row.optionalDate("delivered_at")
+        message.lastError = row.optionalString("last_error")
+        return message
+    }
+}

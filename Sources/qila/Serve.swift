@@ -95,6 +95,17 @@ struct Serve: AsyncParsableCommand {
         let attachmentMB = reader.int(forKey: "cases.maxAttachmentMB", default: 25)
         guard (1...1024).contains(attachmentMB) else { throw fail("cases.maxAttachmentMB must be from 1 to 1024") }
         caseSettings.maximumAttachmentBytes = attachmentMB * 1024 * 1024
+        if let smtpHost = reader.string(forKey: "smtp.host") {
+            guard let from = reader.string(forKey: "smtp.from"), from.contains("@") else { throw fail("smtp.from must be the sender's e-mail address") }
+            let securityText = reader.string(forKey: "smtp.security", default: "starttls")
+            guard let security = SMTPSettings.Security(rawValue: securityText) else { throw fail("smtp.security must be starttls, tls or none") }
+            let port = reader.int(forKey: "smtp.port", default: security == .tls ? 465 : 587)
+            guard (1...65535).contains(port) else { throw fail("smtp.port must be from 1 to 65535") }
+            caseSettings.smtp = SMTPSettings(
+                host: smtpHost, port: port, security: security, username: reader.string(forKey: "smtp.username"),
+                password: reader.string(forKey: "smtp.password", isSecret: true), from: from)
+        }
+        caseSettings.baseURL = reader.string(forKey: "publicURL")
         let cases: CaseRuntime
         do {
             cases = try CaseRuntime(installation: installation, settings: caseSettings)

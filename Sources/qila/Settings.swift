@@ -46,7 +46,7 @@ struct StorageOptions: ParsableArguments {
         return ConfigReader(providers: [
             InMemoryProvider(name: "flags", values: flags),
             EnvironmentVariablesProvider(
-                environmentVariables: environment, secretsSpecifier: .specific(["DATABASE"])),
+                environmentVariables: environment, secretsSpecifier: .specific(["DATABASE", "SMTP_PASSWORD"])),
             file,
         ])
     }

@@ -75,6 +75,17 @@ def test_a_reported_incident_from_draft_to_show_cause(server, browser):
         page.click("button:has-text('Save')")
     expect(page.get_by_role("status")).to_have_text("Saved.")
 
+    # Where notifications go: a signed webhook for the authority's own systems.
+    page.click("nav >> text=Webhooks")
+    page.fill("#webhook-url", "http://example.org/hook")
+    page.click("#add-webhook button")
+    expect(page.get_by_role("alert")).to_contain_text("field url")
+    page.fill("#webhook-url", "https://siem.authority.example/qila")
+    page.check("input[name=event][value='case.submitted']")
+    page.click("#add-webhook button")
+    assert len(page.locator("#webhook-secret").inner_text()) == 64
+    expect(page.locator("#webhooks")).to_contain_text("siem.authority.example")
+
     # The licensee's reporter opens a report: aware 30 hours ago, so the early warning will be late.
     rashid = person(browser, server, reporter_link, "rashid")
     rp = rashid.page

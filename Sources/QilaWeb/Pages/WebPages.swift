@@ -50,6 +50,7 @@ struct WebPages: Sendable {
         router.get("/admin/audit", use: audit)
         registerRetention(on: router)
         registerCases(on: router)
+        registerWebhooks(on: router)
     }
 
     // MARK: helpers

@@ -40,6 +40,7 @@ struct PageRenderer: Sendable {
                         || !subject.user.auditedOrganisations.isEmpty || subject.effectiveRoles.contains(.authorityAnalyst)
                         || subject.effectiveRoles.contains(.sectorRegulator),
                     "caseFigures": enforcement.permits(subject, .read, Resource(kind: .incidentStatistics)),
+                    "webhooks": enforcement.permits(subject, .create, Resource(kind: .webhook, owner: subject.organisation.id, sector: subject.organisation.sector)),
                     "flows": enforcement.permits(subject, .read, Resource(kind: .flowSource, owner: subject.organisation.id)),
                     "warrants": !subject.effectiveRoles.isDisjoint(with: [.investigator, .legalOfficer])
                         || enforcement.permits(subject, .read, Resource(kind: .warrantStatistics)),

@@ -111,6 +111,7 @@ public struct QilaServer: Sendable {
         return [
             app, TreeHeadSigner(audit: installation.audit, interval: configuration.treeHeadInterval, logger: logger),
             RetentionService(runtime: retention, logger: logger), CaseDeadlineService(runtime: cases, logger: logger),
+            NotificationSender(store: installation.store, secrets: installation.secrets, smtp: cases.settings.smtp, logger: logger),
         ]
     }
 }
@@ -133,7 +134,7 @@ struct TreeHeadSigner: Service {
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             do { try await audit.signTreeHead() } catch { logger.error("could not sign the audit tree head", metadata: ["error": "\(error)"]) }
         }
         _ = try? await audit.signTreeHead()
