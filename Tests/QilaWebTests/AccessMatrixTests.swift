@@ -128,6 +128,19 @@ struct AccessMatrixTests {
                 ("admin", "/warrants/oversight", true),
                 ("a-admin", "/warrants/oversight", false),
                 ("investigator", "/warrants/oversight", false),
+                ("a-reporter", "/cases", true),
+                ("auditor", "/cases", true),
+                ("regulator", "/cases", true),
+                ("investigator", "/cases", false),
+                ("overseer", "/cases/reports", true),
+                ("bank-admin", "/cases/reports", true),
+                ("investigator", "/cases/reports", false),
+                ("regulator", "/cases/campaigns", true),
+                ("a-admin", "/cases/campaigns", false),
+                ("a-admin", "/admin/webhooks", true),
+                ("admin", "/admin/webhooks", true),
+                ("a-reporter", "/admin/webhooks", false),
+                ("analyst", "/admin/webhooks", false),
             ]
             for (name, path, allowed) in cases {
                 let (cookie, _) = try await client.signIn(name)
