@@ -8,6 +8,7 @@ import os
 import re
 import time
 
+from pymisp import MISPEvent
 from stix2validator import ValidationOptions, validate_string
 
 from playwright.sync_api import expect
@@ -197,8 +198,13 @@ def test_a_reported_incident_from_draft_to_show_cause(server, browser):
     assert any(o["type"] == "ipv4-addr" and o["value"] == "203.0.113.50" for o in objects)
     with op.expect_download() as download:
         op.click("#export-misp")
-    event = json.loads(open(download.value.path()).read())["Event"]
+    misp_text = open(download.value.path()).read()
+    event = json.loads(misp_text)["Event"]
     tags = {tag["name"] for tag in event["Tag"]}
+    # PyMISP, MISP's own library, reads the event and checks every attribute's type and category.
+    loaded = MISPEvent()
+    loaded.load(misp_text)
+    assert loaded.info.startswith(number) and {a.type for a in loaded.attributes} >= {"ip-dst", "url"}
     assert {"tlp:green", "PAP:AMBER", 'rsit:malicious-code="infected-system"', "peca-2016:section-5"} <= tags, tags
     misp_file = os.path.join(server.data, "event.json")
     with open(misp_file, "w") as handle:
