@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "QilaAccess", targets: ["QilaAccess"]),
         .library(name: "QilaRetention", targets: ["QilaRetention"]),
         .library(name: "QilaCases", targets: ["QilaCases"]),
+        .library(name: "QilaIngest", targets: ["QilaIngest"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
     dependencies: [
@@ -110,6 +111,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QilaIngest",
+            dependencies: ["QilaCore"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "QilaRetention",
             dependencies: [
                 "QilaCore",
@@ -194,6 +200,11 @@ let package = Package(
         .testTarget(
             name: "QilaCasesTests",
             dependencies: ["QilaCore", "QilaStore", "QilaAccess", "QilaCases", "QilaTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaIngestTests",
+            dependencies: ["QilaIngest"],
             swiftSettings: strict
         ),
         .testTarget(
