@@ -10,20 +10,30 @@ extension SQLStore {
     /// Stores a new case, numbering it `<prefix>-<year>-<n>` with the next free number of the year.
     public func createCase(_ incident: IncidentCase, prefix: String = "QC", entries: [CaseEntry]) async throws -> IncidentCase {
         var incident = incident
+        incident.number = try await insertNumbered(prefix: prefix, table: "cases", at: incident.createdAt) { number in
+            incident.number = number
+            return [Self.insertCase(incident)] + entries.map(Self.insertEntry)
+        }
+        return incident
+    }
+
+    /// Inserts a row numbered `<prefix>-<year>-<nnnn>` in `table`, taking the next number of the
+    /// year; when another node took it first (the unique key conflicts), tries the next one.
+    func insertNumbered(prefix: String, table: String, at time: Date, _ statements: (String) -> [SQLStatement]) async throws -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        let year = calendar.component(.year, from: incident.createdAt)
+        let year = calendar.component(.year, from: time)
+        let taken = try await database.query("SELECT COUNT(*) AS n FROM \(table) WHERE number LIKE ?", .text("\(prefix)-\(year)-%")).first?.int("n") ?? 0
         for attempt in 0..<8 {
-            let taken = try await database.query("SELECT COUNT(*) AS n FROM cases WHERE number LIKE ?", .text("\(prefix)-\(year)-%")).first?.int("n") ?? 0
-            incident.number = String(format: "%@-%d-%04d", prefix, year, Int(taken) + 1 + attempt)
+            let number = String(format: "%@-%d-%04d", prefix, year, Int(taken) + 1 + attempt)
             do {
-                try await database.batch([Self.insertCase(incident)] + entries.map(Self.insertEntry))
-                return incident
+                try await database.batch(statements(number))
+                return number
             } catch let error as StoreError where error.code == .conflict {
-                if try await self.incident(incident.id) != nil { throw error }
+                continue
             }
         }
-        throw StoreError(.conflict, "no free case number for \(year)")
+        throw StoreError(.conflict, "no free \(prefix) number for \(year)")
     }
 
     static func insertCase(_ c: IncidentCase) -> SQLStatement {
@@ -404,32 +414,21 @@ extension SQLStore {
 
     public func createNotice(_ notice: ComplianceNotice, entries: [CaseEntry]) async throws -> ComplianceNotice {
         var notice = notice
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let year = calendar.component(.year, from: notice.issuedAt)
-        for attempt in 0..<8 {
-            let taken = try await database.query("SELECT COUNT(*) AS n FROM compliance_notices WHERE number LIKE ?", .text("SCN-\(year)-%")).first?.int("n") ?? 0
-            notice.number = String(format: "SCN-%d-%04d", year, Int(taken) + 1 + attempt)
-            do {
-                try await database.batch(
+        notice.number = try await insertNumbered(prefix: "SCN", table: "compliance_notices", at: notice.issuedAt) { number in
+            [
+                SQLStatement(
+                    """
+                    INSERT INTO compliance_notices (id, number, organisation, case_id, stages, issued_at, issued_by, reply_days, text)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
                     [
-                        SQLStatement(
-                            """
-                            INSERT INTO compliance_notices (id, number, organisation, case_id, stages, issued_at, issued_by, reply_days, text)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                            [
-                                .text(notice.id.description), .text(notice.number), .text(notice.organisation.description), .text(notice.caseID.description),
-                                .text(notice.stages.joined(separator: ",")), SQLValue(notice.issuedAt), .text(notice.issuedBy.description),
-                                SQLValue(notice.replyDays), .text(notice.text),
-                            ])
-                    ] + entries.map(Self.insertEntry))
-                return notice
-            } catch let error as StoreError where error.code == .conflict {
-                continue
-            }
+                        .text(notice.id.description), .text(number), .text(notice.organisation.description), .text(notice.caseID.description),
+                        .text(notice.stages.joined(separator: ",")), SQLValue(notice.issuedAt), .text(notice.issuedBy.description),
+                        SQLValue(notice.replyDays), .text(notice.text),
+                    ])
+            ] + entries.map(Self.insertEntry)
         }
-        throw StoreError(.conflict, "no free notice number for \(year)")
+        return notice
     }
 
     public func notices(organisation: OrganisationID? = nil, caseID: CaseID? = nil) async throws -> [ComplianceNotice] {
@@ -506,6 +505,8 @@ public struct OutboxMessage: Sendable, Hashable {
     public var attempts: Int
     public var nextAttemptAt: Date
     public var deliveredAt: Date?
+    /// Set when the last attempt failed and no more are made.
+    public var givenUpAt: Date?
     public var lastError: String?
 
     public init(channel: Channel, target: String, event: String, subject: String, payload: String, createdAt: Date) {
@@ -564,7 +565,7 @@ extension SQLStore {
     /// does not send it at the same time; a message whose sender died is due again after the lease.
     public func claimOutbox(now: Date, lease: TimeInterval, limit: Int = 20) async throws -> [OutboxMessage] {
         let due = try await database.query(
-            "SELECT id FROM notification_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?", SQLValue(now), SQLValue(limit))
+            "SELECT id FROM notification_outbox WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?", SQLValue(now), SQLValue(limit))
         var claimed: [OutboxMessage] = []
         for row in due {
             let id = try row.string("id")
@@ -584,14 +585,14 @@ extension SQLStore {
         try await database.execute("UPDATE notification_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?", SQLValue(time), .text(id))
     }
 
-    public func markFailed(_ id: String, error: String, retryAt: Date?) async throws {
-        // Giving up is recorded as delivered_at = -1: kept for the record, never tried again.
+    /// Records a failed attempt: tried again at `retryAt`, or, when nil, given up (kept on record).
+    public func markFailed(_ id: String, error: String, retryAt: Date?, at time: Date) async throws {
         if let retryAt {
             try await database.execute(
                 "UPDATE notification_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?", .text(error), SQLValue(retryAt), .text(id))
         } else {
             try await database.execute(
-                "UPDATE notification_outbox SET attempts = attempts + 1, last_error = ?, delivered_at = -1 WHERE id = ?", .text(error), .text(id))
+                "UPDATE notification_outbox SET attempts = attempts + 1, last_error = ?, given_up_at = ? WHERE id = ?", .text(error), SQLValue(time), .text(id))
         }
     }
 
@@ -604,6 +605,7 @@ extension SQLStore {
         message.attempts = Int(try row.int("attempts"))
         message.nextAttemptAt = try row.date("next_attempt_at")
         message.deliveredAt = row.optionalDate("delivered_at")
+        message.givenUpAt = row.optionalDate("given_up_at")
         message.lastError = row.optionalString("last_error")
         return message
     }

@@ -13,9 +13,8 @@ from stix2validator import ValidationOptions, validate_string
 
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from test_browser import SHOTS
-from test_warrants import Person, add_account, browser, set_password  # noqa: F401 (browser is a fixture)
+from test_warrants import Person, add_account, browser, first_administrator, set_password  # noqa: F401 (browser is a fixture)
 
 
 def stamp(t):
@@ -47,16 +46,8 @@ def fill_early_warning(page, summary):
 
 
 def test_a_reported_incident_from_draft_to_show_cause(server, browser):
-    admin = Person(browser, server, "ayesha")
+    admin = first_administrator(browser, server)
     page = admin.page
-    page.goto(server.setup_link())
-    page.fill("#organisation", "National Cybersecurity Authority")
-    page.fill("#displayName", "Ayesha Khan")
-    page.fill("#username", "ayesha")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    admin.sign_in()
-    admin.enrol()
 
     register(page, "Operator A", "licensee", "telecom")
     register(page, "Telecom Regulator", "sector-regulator", "telecom")

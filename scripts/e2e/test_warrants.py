@@ -101,6 +101,21 @@ class Person:
         return url is not None
 
 
+def first_administrator(browser, server):
+    """Creates the authority and its first administrator from the set-up link, signed in with TOTP."""
+    admin = Person(browser, server, "ayesha")
+    page = admin.page
+    page.goto(server.setup_link())
+    page.fill("#organisation", "National Cybersecurity Authority")
+    page.fill("#displayName", "Ayesha Khan")
+    page.fill("#username", "ayesha")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    admin.sign_in()
+    admin.enrol()
+    return admin
+
+
 def set_password(browser, server, link):
     context = browser.new_context(ignore_https_errors=True)
     page = context.new_page()
@@ -157,16 +172,8 @@ def send_radius_start(port, user, address, session):
 
 def test_a_warrant_from_recording_to_court_package(retention_server, browser):
     server = retention_server
-    admin = Person(browser, server, "ayesha")
+    admin = first_administrator(browser, server)
     page = admin.page
-    page.goto(server.setup_link())
-    page.fill("#organisation", "National Cybersecurity Authority")
-    page.fill("#displayName", "Ayesha Khan")
-    page.fill("#username", "ayesha")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    admin.sign_in()
-    admin.enrol()
 
     # The provider, its legal officer, and the investigator at the authority.
     page.click("nav >> text=Organisations")

@@ -66,8 +66,7 @@ extension CaseDesk {
                 guard let userID = UserID(text), let user = try await store.user(userID), !user.disabled,
                     let organisation = try await store.organisation(user.organisation)
                 else { throw QilaError.invalid("choose a person of the authority or of the case's regulator", field: "assignee") }
-                let candidate = Subject(user: user, organisation: organisation, method: .password, authenticatedAt: now, mfaAt: now)
-                guard policy.decide(candidate, .update, Self.internalResource(incident)).allowed else {
+                guard mayHandle(user, in: organisation, incident) else {
                     throw QilaError.invalid("\(user.displayName) may not handle this case", field: "assignee")
                 }
                 if userID != incident.assignee { entry(.assigned, "Assigned to \(user.displayName)", shared: false); incident.assignee = userID }
@@ -94,7 +93,7 @@ extension CaseDesk {
         let reporter = Self.isReporter(subject, of: incident)
         let isShared = reporter || shared
         if isShared {
-            try await gate.require(subject, reporter ? .update : .update, reporter ? Self.resource(incident) : Self.internalResource(incident))
+            try await gate.require(subject, .update, reporter ? Self.resource(incident) : Self.internalResource(incident))
         } else {
             try await gate.require(subject, .create, Self.internalResource(incident))
         }

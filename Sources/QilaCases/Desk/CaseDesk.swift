@@ -73,7 +73,29 @@ public struct CaseDesk: Sendable {
 
     /// Whether the subject is on the reporting side of the case: the organisation or its auditor.
     public static func isReporter(_ subject: Subject, of c: IncidentCase) -> Bool {
-        subject.organisation.id == c.organisation || subject.user.auditedOrganisations.contains(c.organisation)
+        isReporter(subject, for: c.organisation)
+    }
+
+    /// Whether the subject reports for `organisation`: it is theirs, or they audit it.
+    public static func isReporter(_ subject: Subject, for organisation: OrganisationID) -> Bool {
+        subject.organisation.id == organisation || subject.user.auditedOrganisations.contains(organisation)
+    }
+
+    /// Whether `user` may handle the case (triage, tasks, internal comments): asked of the policy
+    /// as if they were signed in, so an assignment never goes to someone who could not act on it.
+    public func mayHandle(_ user: User, in organisation: Organisation, _ incident: IncidentCase) -> Bool {
+        guard !user.disabled, user.kind == .person else { return false }
+        let candidate = Subject(user: user, organisation: organisation, method: .passwordAndTOTP, authenticatedAt: Date(), mfaAt: Date())
+        return policy.decide(candidate, .update, Self.internalResource(incident)).allowed
+    }
+
+    /// The people who may handle the case: the authority's analysts, and the regulators its policy allows.
+    public func handlers(of incident: IncidentCase) async throws -> [User] {
+        var result: [User] = []
+        for organisation in try await store.organisations() where organisation.kind == .authority || organisation.kind == .sectorRegulator {
+            result += try await store.users(in: organisation.id).filter { mayHandle($0, in: organisation, incident) }
+        }
+        return result.sorted { $0.displayName < $1.displayName }
     }
 
     // MARK: opening a case
@@ -275,7 +297,8 @@ public struct CaseDesk: Sendable {
         try await gate.require(subject, .update, Self.resource(incident))
         let stage = try stageDefinition(incident, regimeID, stageID)
         guard let regime = regimes.regime(regimeID) else { throw QilaError.invalid("unknown regime", field: "regime") }
-        let existing = try await store.stages(of: id).first { $0.regime == regimeID && $0.stage == stageID }
+        let stages = try await store.stages(of: id)
+        let existing = stages.first { $0.regime == regimeID && $0.stage == stageID }
         if existing?.isSubmitted == true { throw QilaError(.conflict, "\(stage.title) was already submitted on \(RFC3339.format(existing!.submittedAt!))") }
         if stage.onRequest && existing?.requestedAt == nil {
             throw QilaError.invalid("\(stage.title) is due only when the authority asks for it", field: "stage")
@@ -305,7 +328,7 @@ public struct CaseDesk: Sendable {
             incident.severity = proposed
         }
         let onBehalf = subject.organisation.id != incident.organisation
-        let clock = clocks(of: incident, stages: (try await store.stages(of: id)), now: now).first { $0.regime.id == regimeID }?.clocks.first { $0.stage == stageID }
+        let clock = clocks(of: incident, stages: stages, now: now).first { $0.regime.id == regimeID }?.clocks.first { $0.stage == stageID }
         let lateness = clock?.due.map { now > $0 ? " — late, due \(RFC3339.format($0))" : "" } ?? ""
         let entry = CaseEntry(
             caseID: id, time: now, actor: subject.user.id, actorOrganisation: subject.organisation.id, kind: .submitted,

@@ -91,7 +91,7 @@ public enum CaseExchange {
         ]
         var object: [String: Any] = [
             "type": "identity", "spec_version": "2.1", "id": "identity--\(organisation.id)", "created": timestamp(created), "modified": timestamp(created),
-            "name": organisation.name, "identity_class": organisation.kind == .authority ? "organization" : "organization",
+            "name": organisation.name, "identity_class": "organization",
         ]
         if let sector = sectors[organisation.sector.rawValue] { object["sectors"] = [sector] }
         return object

@@ -127,7 +127,7 @@ public struct NotificationSender: Service {
             } catch {
                 let attempts = message.attempts + 1
                 let retry = attempts >= Self.maximumAttempts ? nil : now.addingTimeInterval(min(6 * 3600, 30 * pow(2, Double(attempts - 1))))
-                try await store.markFailed(message.id, error: String("\(error)".prefix(300)), retryAt: retry)
+                try await store.markFailed(message.id, error: String("\(error)".prefix(300)), retryAt: retry, at: now)
                 logger.warning(
                     "a notification was not delivered", metadata: ["channel": "\(message.channel.rawValue)", "event": "\(message.event)", "attempt": "\(attempts)", "error": "\(error)"])
             }

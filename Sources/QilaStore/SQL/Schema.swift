@@ -200,7 +200,7 @@ public enum Schema {
                 CREATE TABLE notification_outbox (
                     id TEXT PRIMARY KEY, channel TEXT NOT NULL, target TEXT NOT NULL, event TEXT NOT NULL, subject TEXT NOT NULL,
                     payload TEXT NOT NULL, created_at BIGINT NOT NULL, attempts BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL,
-                    delivered_at BIGINT, last_error TEXT)
+                    delivered_at BIGINT, given_up_at BIGINT, last_error TEXT)
                 """,
                 "CREATE INDEX notification_outbox_pending ON notification_outbox (delivered_at, next_attempt_at)",
             ]

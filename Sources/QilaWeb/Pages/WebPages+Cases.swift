@@ -53,7 +53,7 @@ extension WebPages {
         try await store.organisations().filter { organisation in
             organisation.kind != .authority
                 && enforcement.permits(subject, .create, Resource(kind: .incident, owner: organisation.id, sector: organisation.sector))
-                && CaseDesk.isReporter(subject, of: IncidentCase(organisation: organisation.id, sector: organisation.sector, title: "", awareness: Date(), regimes: [], reportedBy: subject.user.id))
+                && CaseDesk.isReporter(subject, for: organisation.id)
         }
     }
 
@@ -74,7 +74,6 @@ extension WebPages {
         let list = try await filteredCases(request, subject)
         let openable = try await reportable(subject)
         let canTriage = enforcement.permits(subject, .read, Resource(kind: .incidentInternal, owner: subject.organisation.id, sector: subject.organisation.sector))
-            || subject.effectiveRoles.contains(.authorityAnalyst) || subject.effectiveRoles.contains(.sectorRegulator)
         guard !list.isEmpty || !openable.isEmpty || canTriage else {
             try await enforcement.require(subject, .read, Resource(kind: .incident, owner: subject.organisation.id, sector: subject.organisation.sector, reference: "cases"), source: context.sourceAddress)
             throw Problem(.forbidden, "cases are for reporting organisations, their auditors, the authority and regulators")
@@ -267,7 +266,7 @@ extension WebPages {
             if let answer = item.answer { row["answer"] = answer; row["answered"] = item.answeredAt?.display ?? "" } else { row["canAnswer"] = canReport }
             requests.append(row)
         }
-        let handlers = canHandle ? try await handlersFor(incident) : []
+        let handlers = canHandle ? try await desk.handlers(of: incident) : []
         let lateOrMissing = view.clocks.contains { $0.clocks.contains(where: \.isLateOrMissing) }
         var header: [String: Any] = [
             "id": incident.id.description, "number": incident.number, "title": incident.title, "organisation": organisation?.name ?? "",
@@ -315,18 +314,6 @@ extension WebPages {
         ]
         values.merge(extra) { $1 }
         return render("case", "\(incident.number) · \(incident.title)", context, values, status: status)
-    }
-
-    /// People who may handle the case: the authority's analysts (and regulators of its sector).
-    func handlersFor(_ incident: IncidentCase) async throws -> [User] {
-        var result: [User] = []
-        for organisation in try await store.organisations() where organisation.kind == .authority || organisation.kind == .sectorRegulator {
-            for user in try await store.users(in: organisation.id) where !user.disabled && user.kind == .person {
-                let candidate = Subject(user: user, organisation: organisation, method: .passwordAndTOTP, authenticatedAt: Date(), mfaAt: Date())
-                if installation.policy.decide(candidate, .update, CaseDesk.internalResource(incident)).allowed { result.append(user) }
-            }
-        }
-        return result.sorted { $0.displayName < $1.displayName }
     }
 
     static func stateTitle(_ state: StageClock.State) -> String {

@@ -47,7 +47,7 @@ extension WebPages {
             "events": CaseEvent.Kind.allCases.map { ["value": $0.rawValue] },
             "deliveries": deliveries.map { message -> [String: Any] in
                 ["event": message.event, "created": message.createdAt.display, "attempts": message.attempts,
-                 "state": message.deliveredAt.map { $0.timeIntervalSince1970 < 0 ? "given up" : "delivered" } ?? "waiting", "error": message.lastError ?? ""]
+                 "state": message.deliveredAt != nil ? "delivered" : message.givenUpAt != nil ? "given up" : "waiting", "error": message.lastError ?? ""]
             },
         ]
         values.merge(extra) { $1 }
@@ -58,7 +58,7 @@ extension WebPages {
         let subject = try subject(context)
         let form = try await form(request, context)
         let scopeText = form["organisation"] ?? ""
-        let organisation: Organisation? = scopeText.isEmpty ? nil : try await OrganisationID(scopeText).asyncMap { try await store.organisation($0) } ?? nil
+        let organisation: Organisation? = if let id = OrganisationID(scopeText) { try await store.organisation(id) } else { nil }
         if !scopeText.isEmpty && organisation == nil { return try await webhooksView(context, ["error": "Choose whose cases the webhook hears of (field organisation)."], status: .badRequest) }
         try await enforcement.require(subject, .create, webhookResource(organisation), source: context.sourceAddress)
         let address = (form["url"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -96,9 +96,3 @@ extension WebPages {
     }
 }
 
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
-    }
-}
