@@ -112,7 +112,19 @@ let package = Package(
         ),
         .target(
             name: "QilaIngest",
-            dependencies: ["QilaCore"],
+            dependencies: [
+                "QilaCore",
+                "QilaDetect",
+                "QilaStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -204,7 +216,12 @@ let package = Package(
         ),
         .testTarget(
             name: "QilaIngestTests",
-            dependencies: ["QilaIngest"],
+            dependencies: [
+                "QilaCore", "QilaStore", "QilaAccess", "QilaDetect", "QilaIngest", "QilaTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -35,10 +35,19 @@ public final class CompiledRuleSet: Sendable {
     let atomDescriptions: [String]
     let tree: FieldTree
     let collectLeaves: Bool
+    /// Fields kept from every event for the caller (host, account, event type), whatever the
+    /// rules read: their slots, in the order of `extraFieldNames`.
+    let extraFieldSlots: [[Int]]
+    public let extraFieldNames: [String]
     let logSources: LogSourcePlan
 
     /// Compiles the rules that can be compiled; the others are listed in `refusals`.
-    public init(rules: [SigmaRule], mapping: FieldMapping, loadingRefusals: [SigmaError] = [], correlations: [SigmaCorrelation] = []) {
+    /// `extraFields` are Sigma field names (looked up through the mapping) whose values a
+    /// `RuleMatcher` keeps from every event it scans, read with `extraValue(_:)`.
+    public init(
+        rules: [SigmaRule], mapping: FieldMapping, loadingRefusals: [SigmaError] = [], correlations: [SigmaCorrelation] = [],
+        extraFields: [String] = []
+    ) {
         var builder = Builder(mapping: mapping)
         var kept: [SigmaRule] = []
         var programs: [RuleProgram] = []
@@ -81,6 +90,8 @@ public final class CompiledRuleSet: Sendable {
                     floating: builder.floating[index].build()))
         }
         self.fields = fields
+        extraFieldSlots = extraFields.map { mapping.paths(for: $0).map { tree.slot(for: $0) } }
+        extraFieldNames = extraFields
         self.tree = tree
         atomRules = builder.atomRules
         atomFields = builder.atomFields
@@ -97,9 +108,10 @@ public final class CompiledRuleSet: Sendable {
     }
 
     /// Loads and compiles the rules under some paths; refusals from reading come first.
-    public convenience init(paths: [String], mapping: FieldMapping, placeholders: SigmaPlaceholders = .none) {
+    public convenience init(paths: [String], mapping: FieldMapping, placeholders: SigmaPlaceholders = .none, extraFields: [String] = []) {
         let report = RuleSetLoader(mapping: mapping, placeholders: placeholders).load(paths)
-        self.init(rules: report.rules, mapping: mapping, loadingRefusals: report.refusals, correlations: report.correlations)
+        self.init(
+            rules: report.rules, mapping: mapping, loadingRefusals: report.refusals, correlations: report.correlations, extraFields: extraFields)
     }
 
     /// Number of distinct value tests after deduplication, for reports.

@@ -130,6 +130,25 @@ public struct RuleMatcher {
         }
     }
 
+    /// The value of the compiled set's `extraFieldNames[index]` in the event last given to
+    /// `match` (scanned even when no rule applied to it): the first path present, a string
+    /// unescaped or a number, boolean or null as written; nil when absent or an object or array.
+    public func extraValue(_ index: Int, in bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        for slot in ruleSet.extraFieldSlots[index] where slot < event.first.count && event.first[slot] >= 0 {
+            var value = event.values[Int(event.first[slot])]
+            if value.kind == .array, value.next >= 0 { value = event.values[Int(value.next)] }
+            let range = Int(value.start)..<Int(value.end)
+            guard range.upperBound <= bytes.count else { return nil }
+            switch value.kind {
+            case .string: return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            case .escapedString: return String(decoding: JSONText.unescape(UnsafeBufferPointer(rebasing: bytes[range])), as: UTF8.self)
+            case .number, .true, .false, .null: return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            case .object, .array: continue
+            }
+        }
+        return nil
+    }
+
     /// Convenience for tests and small callers.
     public mutating func match(_ json: String) throws(EventError) -> [RuleMatch] {
         var results: [RuleMatch] = []

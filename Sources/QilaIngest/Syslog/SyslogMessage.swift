@@ -27,6 +27,9 @@ public struct SyslogMessage: Sendable, Hashable {
     public var msgID: String?
     public var structuredData: [StructuredElement]
     public var message: String
+    /// Where MSG is in the bytes parsed (byte-order mark and trailing line end left out), so a
+    /// JSON body can be read in place.
+    public var messageRange: Range<Int> = 0..<0
 }
 
 /// What was wrong with a message, and at which byte.
@@ -41,14 +44,24 @@ public enum SyslogParser {
     /// which carry none: the latest year that does not put the message more than a day ahead.
     public static func parse(_ bytes: [UInt8], now: Int64) throws(SyslogError) -> SyslogMessage {
         try bytes.withUnsafeBufferPointer { (buffer) throws(SyslogError) -> SyslogMessage in
-            var reader = Reader(bytes: buffer)
-            return try reader.message(now: now)
+            try parse(buffer, now: now)
         }
+    }
+
+    /// Parses in place; with `text: false`, `message` stays empty and only `messageRange` says
+    /// where MSG is (the intake pipeline's path, which reads JSON bodies without a copy).
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, now: Int64, text: Bool = true) throws(SyslogError) -> SyslogMessage {
+        var reader = Reader(bytes: buffer, keepText: text)
+        var message = try reader.message(now: now)
+        message.messageRange = reader.messageRange
+        return message
     }
 
     struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
+        var keepText = true
         var at = 0
+        var messageRange: Range<Int> = 0..<0
 
         var atEnd: Bool { at >= bytes.count }
         func peek() -> UInt8? { at < bytes.count ? bytes[at] : nil }
@@ -91,7 +104,8 @@ public enum SyslogParser {
             var end = bytes.count
             while end > start, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D || bytes[end - 1] == 0x00 { end -= 1 }
             at = bytes.count
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            messageRange = start..<end
+            return keepText ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) : ""
         }
 
         mutating func message(now: Int64) throws(SyslogError) -> SyslogMessage {

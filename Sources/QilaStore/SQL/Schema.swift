@@ -205,5 +205,55 @@ public enum Schema {
                 "CREATE INDEX notification_outbox_pending ON notification_outbox (delivered_at, next_attempt_at)",
             ]
         ),
+        Migration(
+            version: 6,
+            name: "telemetry intake, alerts and detection rules",
+            statements: [
+                """
+                CREATE TABLE sensors (
+                    id TEXT PRIMARY KEY, organisation TEXT NOT NULL REFERENCES organisations(id), name TEXT NOT NULL,
+                    transport TEXT NOT NULL, format TEXT NOT NULL, mapping TEXT NOT NULL, account TEXT REFERENCES users(id),
+                    addresses TEXT NOT NULL, rate_limit BIGINT NOT NULL, enabled BIGINT NOT NULL, created_at BIGINT NOT NULL,
+                    created_by TEXT NOT NULL, UNIQUE (organisation, name))
+                """,
+                """
+                CREATE TABLE sensor_health (
+                    sensor TEXT PRIMARY KEY REFERENCES sensors(id), last_seen BIGINT, events BIGINT NOT NULL, bytes BIGINT NOT NULL,
+                    refused TEXT NOT NULL, last_error TEXT, last_error_at BIGINT)
+                """,
+                """
+                CREATE TABLE sensor_volumes (
+                    sensor TEXT NOT NULL REFERENCES sensors(id), hour BIGINT NOT NULL, type TEXT NOT NULL, events BIGINT NOT NULL,
+                    PRIMARY KEY (sensor, type, hour))
+                """,
+                """
+                CREATE TABLE detection_rules (
+                    id TEXT PRIMARY KEY, title TEXT NOT NULL, level TEXT, file TEXT NOT NULL, yaml TEXT NOT NULL, enabled BIGINT NOT NULL,
+                    problems TEXT NOT NULL, uploaded_at BIGINT NOT NULL, uploaded_by TEXT)
+                """,
+                """
+                CREATE TABLE alerts (
+                    id TEXT PRIMARY KEY, organisation TEXT NOT NULL REFERENCES organisations(id), sensor TEXT, kind TEXT NOT NULL,
+                    rule TEXT NOT NULL, title TEXT NOT NULL, severity TEXT NOT NULL, group_key TEXT NOT NULL, host TEXT, account TEXT,
+                    first_at BIGINT NOT NULL, last_at BIGINT NOT NULL, count BIGINT NOT NULL, fields TEXT NOT NULL, status TEXT NOT NULL,
+                    reason TEXT, triaged_by TEXT, triaged_at BIGINT, case_id TEXT, campaign TEXT, explanation TEXT)
+                """,
+                "CREATE INDEX alerts_group ON alerts (group_key, last_at)",
+                "CREATE INDEX alerts_queue ON alerts (status, last_at)",
+                "CREATE INDEX alerts_organisation ON alerts (organisation, last_at)",
+                "CREATE INDEX alerts_rule ON alerts (rule, last_at)",
+                """
+                CREATE TABLE alert_evidence (
+                    alert TEXT NOT NULL REFERENCES alerts(id), seq BIGINT NOT NULL, received_at BIGINT NOT NULL, event TEXT NOT NULL,
+                    fields TEXT NOT NULL, PRIMARY KEY (alert, seq))
+                """,
+                "CREATE TABLE intake_checkpoints (journal TEXT PRIMARY KEY, position BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+                """
+                CREATE TABLE first_seen (
+                    organisation TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL, value TEXT NOT NULL, first_at BIGINT NOT NULL,
+                    PRIMARY KEY (organisation, kind, subject, value))
+                """,
+            ]
+        ),
     ]
 }

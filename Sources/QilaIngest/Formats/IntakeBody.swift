@@ -1,0 +1,164 @@
+public import QilaCore
+import QilaDetect
+
+/// An HTTP intake body cut into records: JSON lines (blank lines skipped, CR LF accepted), or an
+/// AWS CloudTrail log file (`{"Records": [...]}`) whose records become one event each. Records
+/// that are not JSON objects are refused one by one, each with its line (or record number) and
+/// byte, so that a sender learns what to fix while the rest is kept.
+public struct IntakeBody: Sendable {
+    public struct Refusal: Sendable, Hashable, CustomStringConvertible {
+        /// Line number (JSON lines) or record number (CloudTrail file), from 1.
+        public var line: Int
+        public var reason: String
+        public var description: String { "line \(line): \(reason)" }
+    }
+
+    public var entry: JournalEntry
+    public var refusals: [Refusal]
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(_ body: [UInt8], sensor: Sensor, receivedAt: Int64, maximumEventSize: Int = 1 << 20) throws(Failure) {
+        entry = JournalEntry(sensor: sensor.id, receivedAt: receivedAt, kind: .json, capacity: body.count)
+        refusals = []
+        let ranges: [(range: Range<Int>, line: Int)]
+        var start = 0
+        while start < body.count, [0x20, 0x09, 0x0A, 0x0D].contains(body[start]) { start += 1 }
+        let isRecordsFile = sensor.format == .cloudtrail && start < body.count && body[start] == UInt8(ascii: "{")
+            && Self.recordsArray(body, from: start) != nil
+        if isRecordsFile {
+            ranges = try Self.records(body, from: start).enumerated().map { ($0.element, $0.offset + 1) }
+        } else {
+            ranges = Self.lines(body)
+        }
+        body.withUnsafeBufferPointer { bytes in
+            for (range, line) in ranges {
+                let record = UnsafeBufferPointer(rebasing: bytes[range])
+                do throws(EventError) {
+                    try EventValidator.check(record, maximumSize: maximumEventSize)
+                    entry.append(record)
+                } catch {
+                    refusals.append(Refusal(line: line, reason: error.description))
+                }
+            }
+        }
+    }
+
+    /// Non-blank lines, without their line ends.
+    static func lines(_ body: [UInt8]) -> [(range: Range<Int>, line: Int)] {
+        var result: [(Range<Int>, Int)] = []
+        var start = 0
+        var line = 1
+        for index in 0...body.count where index == body.count || body[index] == 0x0A {
+            var end = index
+            if end > start, body[end - 1] == 0x0D { end -= 1 }
+            if body[start..<end].contains(where: { $0 != 0x20 && $0 != 0x09 }) { result.append((start..<end, line)) }
+            start = index + 1
+            line += 1
+        }
+        return result
+    }
+
+    /// Where the value of the top-level `Records` member begins, if the object has one.
+    static func recordsArray(_ body: [UInt8], from start: Int) -> Int? {
+        var reader = Reader(bytes: body, at: start + 1)
+        while true {
+            reader.skipSpace()
+            guard reader.peek == UInt8(ascii: "\"") else { return nil }
+            guard let key = reader.stringBody() else { return nil }
+            reader.skipSpace()
+            guard reader.peek == UInt8(ascii: ":") else { return nil }
+            reader.at += 1
+            reader.skipSpace()
+            if body[key].elementsEqual("Records".utf8) { return reader.peek == UInt8(ascii: "[") ? reader.at : nil }
+            guard reader.skipValue() else { return nil }
+            reader.skipSpace()
+            guard reader.peek == UInt8(ascii: ",") else { return nil }
+            reader.at += 1
+        }
+    }
+
+    static func records(_ body: [UInt8], from start: Int) throws(Failure) -> [Range<Int>] {
+        guard let arrayStart = recordsArray(body, from: start) else { throw Failure(description: "no Records array") }
+        var reader = Reader(bytes: body, at: arrayStart + 1)
+        var result: [Range<Int>] = []
+        reader.skipSpace()
+        if reader.peek == UInt8(ascii: "]") { return [] }
+        while true {
+            reader.skipSpace()
+            let valueStart = reader.at
+            guard reader.skipValue() else {
+                throw Failure(description: "record \(result.count + 1) of the Records array is not complete JSON (byte \(valueStart + 1))")
+            }
+            result.append(valueStart..<reader.at)
+            reader.skipSpace()
+            if reader.peek == UInt8(ascii: ",") {
+                reader.at += 1
+                continue
+            }
+            guard reader.peek == UInt8(ascii: "]") else {
+                throw Failure(description: "expected ',' or ']' after record \(result.count) at byte \(reader.at + 1)")
+            }
+            return result
+        }
+    }
+
+    /// Just enough JSON to find value boundaries; values themselves are checked per record.
+    struct Reader {
+        let bytes: [UInt8]
+        var at: Int
+        var peek: UInt8? { at < bytes.count ? bytes[at] : nil }
+
+        mutating func skipSpace() {
+            while let byte = peek, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { at += 1 }
+        }
+
+        /// At an opening quote: moves past the string, returns its body's range.
+        mutating func stringBody() -> Range<Int>? {
+            at += 1
+            let start = at
+            while let byte = peek {
+                if byte == UInt8(ascii: "\\") {
+                    at += 2
+                } else if byte == UInt8(ascii: "\"") {
+                    at += 1
+                    return start..<(at - 1)
+                } else {
+                    at += 1
+                }
+            }
+            return nil
+        }
+
+        mutating func skipValue() -> Bool {
+            guard let first = peek else { return false }
+            if first == UInt8(ascii: "\"") { return stringBody() != nil }
+            if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                var depth = 0
+                while let byte = peek {
+                    switch byte {
+                    case UInt8(ascii: "\""):
+                        guard stringBody() != nil else { return false }
+                        continue
+                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                    case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                        depth -= 1
+                        if depth == 0 {
+                            at += 1
+                            return true
+                        }
+                    default: break
+                    }
+                    at += 1
+                }
+                return false
+            }
+            // A number or literal: up to the next delimiter.
+            let start = at
+            while let byte = peek, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D].contains(byte) { at += 1 }
+            return at > start
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+public import QilaCore
+public import QilaDetect
+import Synchronization
+
+/// The rules and indicators intake runs: the enabled rules, parsed once and compiled for each
+/// mapping a sensor uses, and the indicator set. Replacing them (rules uploaded, enabled or
+/// disabled) makes a new version; each worker picks it up at its next entry, and an entry is
+/// matched entirely against one version.
+public final class DetectionSets: Sendable {
+    struct Current: Sendable {
+        var version: Int
+        var rules: [SigmaRule]
+        var correlations: [SigmaCorrelation]
+        var refusals: [SigmaError]
+        var compiled: [String: CompiledRuleSet]
+        var indicators: IndicatorSet
+        /// Which stored rule each Sigma rule came from (by the Sigma rule's file, set to the stored id).
+        var sources: Int
+    }
+
+    private let current: Mutex<Current>
+
+    public init(rules: [DetectionRule] = [], indicators: IndicatorSet = IndicatorSet(indicators: [])) {
+        let parsed = Self.parse(rules)
+        current = Mutex(
+            Current(
+                version: 1, rules: parsed.rules, correlations: parsed.correlations, refusals: parsed.refusals, compiled: [:],
+                indicators: indicators, sources: rules.count))
+    }
+
+    public var version: Int { current.withLock { $0.version } }
+    public var indicators: IndicatorSet { current.withLock { $0.indicators } }
+    public var ruleCount: Int { current.withLock { $0.rules.count + $0.correlations.count } }
+
+    /// Parses the enabled rules; each Sigma rule's `file` is its stored rule's id, so alerts name it.
+    static func parse(_ rules: [DetectionRule]) -> (rules: [SigmaRule], correlations: [SigmaCorrelation], refusals: [SigmaError]) {
+        let parser = SigmaRuleParser()
+        var sigma: [SigmaRule] = []
+        var correlations: [SigmaCorrelation] = []
+        var refusals: [SigmaError] = []
+        for rule in rules where rule.enabled {
+            for result in parser.parseDocuments(yaml: rule.yaml, file: rule.id) {
+                switch result {
+                case .success(.rule(let parsed)): sigma.append(parsed)
+                case .success(.correlation(let correlation)): correlations.append(correlation)
+                case .failure(let error): refusals.append(error)
+                }
+            }
+        }
+        return (sigma, correlations, refusals)
+    }
+
+    /// Makes `rules` (those enabled) current; sets for the mappings in use are compiled again
+    /// before the switch, so workers never wait for a compilation.
+    public func replace(rules: [DetectionRule]) {
+        let parsed = Self.parse(rules)
+        let mappings = current.withLock { Array($0.compiled.keys) }
+        var compiled: [String: CompiledRuleSet] = [:]
+        for mapping in mappings {
+            if let set = try? Self.compile(parsed.rules, parsed.correlations, mapping: mapping) { compiled[mapping] = set }
+        }
+        current.withLock {
+            $0.rules = parsed.rules
+            $0.correlations = parsed.correlations
+            $0.refusals = parsed.refusals
+            $0.compiled = compiled
+            $0.sources = rules.count
+            $0.version += 1
+        }
+    }
+
+    public func replace(indicators: IndicatorSet) {
+        current.withLock {
+            $0.indicators = indicators
+            $0.version += 1
+        }
+    }
+
+    static func compile(_ rules: [SigmaRule], _ correlations: [SigmaCorrelation], mapping: String) throws -> CompiledRuleSet {
+        let fieldMapping = try FieldMapping.named(mapping)
+        // Rules that cannot be evaluated for this mapping are refused here, as the loader would.
+        var usable: [SigmaRule] = []
+        var refusals: [SigmaError] = []
+        for rule in rules {
+            do {
+                _ = try SigmaEvaluator(rule: rule, mapping: fieldMapping)
+                usable.append(rule)
+            } catch {
+                var refusal = error as? SigmaError ?? SigmaError("\(error)")
+                refusal.file = refusal.file ?? rule.file
+                refusals.append(refusal)
+            }
+        }
+        return CompiledRuleSet(
+            rules: usable, mapping: fieldMapping, loadingRefusals: refusals, correlations: correlations,
+            extraFields: EntityProfile.forMapping(mapping).fields)
+    }
+
+    /// The set for `mapping`, compiled on first use; nil when the mapping is unknown.
+    func ruleSet(for mapping: String) -> (set: CompiledRuleSet, version: Int)? {
+        let (existing, rules, correlations, version) = current.withLock { ($0.compiled[mapping], $0.rules, $0.correlations, $0.version) }
+        if let existing { return (existing, version) }
+        guard let set = try? Self.compile(rules, correlations, mapping: mapping) else { return nil }
+        return current.withLock { state in
+            guard state.version == version else { return state.compiled[mapping].map { ($0, state.version) } ?? (set, version) }
+            state.compiled[mapping] = set
+            return (set, version)
+        }
+    }
+
+    /// Compiles the sets of these mappings now (at start, so the first events do not wait).
+    public func prepare(mappings: Set<String>) {
+        for mapping in mappings { _ = ruleSet(for: mapping) }
+    }
+
+    /// What is wrong with a rule's text: parse errors, and for each mapping in use whether it
+    /// compiles. Empty when it loads everywhere.
+    public func lint(_ yaml: String, file: String, mappings: Set<String>) -> [String] {
+        var problems: [String] = []
+        var parsed: [SigmaRule] = []
+        var correlations = 0
+        for result in SigmaRuleParser().parseDocuments(yaml: yaml, file: file) {
+            switch result {
+            case .success(.rule(let rule)): parsed.append(rule)
+            case .success(.correlation): correlations += 1
+            case .failure(let error): problems.append(error.description)
+            }
+        }
+        if parsed.isEmpty && correlations == 0 && problems.isEmpty { problems.append("\(file): no rule in the document") }
+        for mapping in mappings.sorted() {
+            guard let fieldMapping = try? FieldMapping.named(mapping) else { continue }
+            for rule in parsed {
+                do {
+                    _ = try SigmaEvaluator(rule: rule, mapping: fieldMapping)
+                } catch {
+                    problems.append("for mapping \(mapping): \(error)")
+                }
+            }
+        }
+        return problems
+    }
+}

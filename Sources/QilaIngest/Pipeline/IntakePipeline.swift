@@ -1,0 +1,192 @@
+import Foundation
+import Logging
+public import QilaCore
+public import QilaStore
+import Synchronization
+
+/// Journalled entries in, stored alerts out. Entries are numbered as they arrive and matched by
+/// worker threads in any order (rules and indicators need no state across events); results are
+/// committed strictly in journal order by one committer, which also keeps the state that spans
+/// events (alert groups, correlations, first-seen values) and writes the journal checkpoint in
+/// the same transaction, so that a restart resumes exactly after the last commit.
+public final class IntakePipeline: @unchecked Sendable {
+    public let store: SQLStore
+    public let sets: DetectionSets
+    public let sensors: SensorDirectory
+    public let settings: IntakeSettings
+    let journalID: String
+    let logger: Logger
+    let committer: AlertCommitter
+
+    private let condition = NSCondition()
+    private var queue: [(sequence: Int64, stored: IntakeJournal.Stored)] = []
+    private var queueHead = 0
+    private var queuedBytes = 0
+    private var nextSequence: Int64 = 0
+    private var done: [Int64: EntryResult] = [:]
+    private var nextToCommit: Int64 = 0
+    private var stopping = false
+    /// Results taken for a commit that failed, to be committed first next time.
+    private var retry: [EntryResult] = []
+    private var threads: [Thread] = []
+    private var runningWorkers = 0
+    private let committedEnd = Atomic<Int64>(0)
+    private let eventsProcessed = Atomic<Int64>(0)
+
+    /// Called after each commit with the position everything before which is committed.
+    var onCommit: (@Sendable (Int64) -> Void)?
+    /// Called with each new alert the committer stored (for promotion and notification).
+    public var onNewAlerts: (@Sendable ([SecurityAlert]) async -> Void)?
+
+    public init(store: SQLStore, sets: DetectionSets, sensors: SensorDirectory, settings: IntakeSettings, journalID: String, logger: Logger) {
+        self.store = store
+        self.sets = sets
+        self.sensors = sensors
+        self.settings = settings
+        self.journalID = journalID
+        self.logger = logger
+        committer = AlertCommitter(store: store, settings: settings, sets: sets, sensors: sensors)
+    }
+
+    /// Events matched so far (refused records not counted).
+    public var processedEvents: Int64 { eventsProcessed.load(ordering: .relaxed) }
+    /// The journal position up to which everything is committed.
+    public var committedPosition: Int64 { committedEnd.load(ordering: .relaxed) }
+
+    public var backlogBytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queuedBytes
+    }
+
+    /// Starts the worker threads.
+    public func start(committedPosition: Int64) {
+        committedEnd.store(committedPosition, ordering: .relaxed)
+        condition.lock()
+        runningWorkers = settings.workers
+        condition.unlock()
+        for index in 0..<settings.workers {
+            let thread = Thread { [self] in self.work() }
+            thread.name = "qila-detect-\(index)"
+            threads.append(thread)
+            thread.start()
+        }
+    }
+
+    /// Hands a durable entry to the workers; waits while the backlog is over its limit (which
+    /// is what slows the journal, and through it the listeners).
+    public func submit(_ stored: IntakeJournal.Stored) {
+        let size = stored.entry.payload.count
+        condition.lock()
+        while queuedBytes > 0 && queuedBytes + size > settings.queueBytes && !stopping { condition.wait() }
+        queue.append((nextSequence, stored))
+        nextSequence += 1
+        queuedBytes += size
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func work() {
+        var worker = IntakeWorker(sets: sets)
+        while true {
+            condition.lock()
+            while queueHead == queue.count && !stopping { condition.wait() }
+            if queueHead == queue.count && stopping {
+                runningWorkers -= 1
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let (sequence, stored) = queue[queueHead]
+            queueHead += 1
+            if queueHead > 4096 && queueHead * 2 > queue.count {
+                queue.removeFirst(queueHead)
+                queueHead = 0
+            }
+            condition.unlock()
+            let result = worker.process(stored, sequence: sequence, sensor: sensors.sensor(stored.entry.sensor))
+            eventsProcessed.add(result.events, ordering: .relaxed)
+            condition.lock()
+            queuedBytes -= stored.entry.payload.count
+            done[sequence] = result
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Results ready to commit, in order.
+    private func takeReady() -> [EntryResult] {
+        condition.lock()
+        defer { condition.unlock() }
+        var ready: [EntryResult] = []
+        while let result = done.removeValue(forKey: nextToCommit) {
+            ready.append(result)
+            nextToCommit += 1
+        }
+        return ready
+    }
+
+    /// Whether everything submitted so far has been committed.
+    public var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return nextToCommit == nextSequence
+    }
+
+    /// Commits what is ready: one transaction for the alerts, volumes, health and the checkpoint.
+    @discardableResult
+    public func commitReady() async throws -> Int {
+        let ready = retry + takeReady()
+        retry = []
+        let refusals = sensors.takeRefusals()
+        guard let last = ready.last else {
+            if !refusals.counts.isEmpty { try await store.commitIntake(try await committer.build([], refusals: refusals)) }
+            committer.committed()
+            return 0
+        }
+        var commit: IntakeCommit
+        do {
+            commit = try await committer.build(ready, refusals: refusals)
+            commit.checkpoint = (journalID, last.end)
+            try await store.commitIntake(commit)
+        } catch {
+            retry = ready
+            throw error
+        }
+        committer.committed()
+        committedEnd.store(last.end, ordering: .relaxed)
+        onCommit?(last.end)
+        if !commit.newAlerts.isEmpty, let onNewAlerts { await onNewAlerts(commit.newAlerts) }
+        return ready.count
+    }
+
+    /// Commits until stopped: every `commitInterval`, or sooner when much is ready.
+    public func runCommitter() async {
+        while !Task.isCancelled {
+            do {
+                if try await commitReady() == 0 {
+                    try? await Task.sleep(for: .milliseconds(Int(settings.commitInterval * 1000)))
+                }
+            } catch {
+                logger.error("intake commit failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Waits until everything submitted has been committed (tests and shutdown).
+    public func drain() async throws {
+        while !isIdle {
+            if try await commitReady() == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        }
+    }
+
+    /// Stops the workers once the queue is empty.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while runningWorkers > 0 { condition.wait() }
+        condition.unlock()
+    }
+}
