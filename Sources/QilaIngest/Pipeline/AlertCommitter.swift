@@ -65,7 +65,7 @@ final class AlertCommitter: @unchecked Sendable {
 
         func record(
             organisation: OrganisationID, sensor: Sensor.ID?, kind: SecurityAlert.Kind, rule: String, title: String, severity: SecurityAlert.Severity,
-            host: String?, account: String?, fields: [AlertField], event: [UInt8], occurrences: Int64, time: Int64, explanation: String? = nil,
+            host: String?, account: String?, fields: [AlertField], events: [[UInt8]], occurrences: Int64, time: Int64, explanation: String? = nil,
             groupKey given: String? = nil
         ) async throws {
             let groupKey = given ?? [organisation.description, kind.rawValue, rule, host ?? account ?? ""].joined(separator: "\u{1F}")
@@ -87,7 +87,7 @@ final class AlertCommitter: @unchecked Sendable {
                     update.lastAt = Date(milliseconds: max(time, update.lastAt.milliseconds))
                     updates[group.id] = update
                 }
-                if group.evidence < settings.evidencePerAlert, !event.isEmpty {
+                for event in events where group.evidence < settings.evidencePerAlert {
                     commit.evidence.append(
                         AlertEvidence(
                             alert: group.id, sequence: group.evidence, receivedAt: Date(milliseconds: time), event: String(decoding: event, as: UTF8.self),
@@ -104,11 +104,12 @@ final class AlertCommitter: @unchecked Sendable {
                 explanation: explanation)
             newAlerts[alert.id] = alert
             newOrder.append(alert.id)
-            state.open[groupKey] = OpenGroup(id: alert.id, lastAt: time, evidence: event.isEmpty ? 0 : 1, organisation: organisation, campaign: nil)
-            if !event.isEmpty {
+            let kept = events.prefix(settings.evidencePerAlert)
+            state.open[groupKey] = OpenGroup(id: alert.id, lastAt: time, evidence: kept.count, organisation: organisation, campaign: nil)
+            for (sequence, event) in kept.enumerated() {
                 commit.evidence.append(
                     AlertEvidence(
-                        alert: alert.id, sequence: 0, receivedAt: Date(milliseconds: time), event: String(decoding: event, as: UTF8.self), fields: fields))
+                        alert: alert.id, sequence: sequence, receivedAt: Date(milliseconds: time), event: String(decoding: event, as: UTF8.self), fields: fields))
             }
         }
 
@@ -133,14 +134,14 @@ final class AlertCommitter: @unchecked Sendable {
             for finding in result.findings {
                 try await record(
                     organisation: organisation, sensor: result.sensor, kind: finding.kind, rule: finding.rule, title: finding.title,
-                    severity: finding.severity, host: finding.host, account: finding.account, fields: finding.fields, event: finding.event,
+                    severity: finding.severity, host: finding.host, account: finding.account, fields: finding.fields, events: finding.events,
                     occurrences: finding.occurrences, time: result.receivedAt)
             }
             for correlated in result.correlated {
                 for fired in correlate(&state, correlated) {
                     try await record(
                         organisation: organisation, sensor: result.sensor, kind: .correlation, rule: fired.rule, title: fired.title,
-                        severity: fired.severity, host: nil, account: nil, fields: fired.fields, event: correlated.event, occurrences: 1,
+                        severity: fired.severity, host: nil, account: nil, fields: fired.fields, events: [correlated.event], occurrences: 1,
                         time: result.receivedAt, explanation: fired.explanation)
                 }
             }
@@ -166,7 +167,7 @@ final class AlertCommitter: @unchecked Sendable {
                         organisation: organisation, sensor: result.sensor, kind: .anomaly, rule: observation.kind, title: "\(title): \(observation.value)",
                         severity: .low, host: observation.subject, account: nil,
                         fields: [AlertField(name: "subject", value: observation.subject), AlertField(name: "value", value: observation.value)],
-                        event: [], occurrences: 1, time: result.receivedAt, explanation: explanation,
+                        events: [], occurrences: 1, time: result.receivedAt, explanation: explanation,
                         groupKey: [organisation.description, "anomaly", observation.kind, observation.subject, observation.value].joined(separator: "\u{1F}"))
                 }
                 if state.since[key] == nil { state.since[key] = result.receivedAt }

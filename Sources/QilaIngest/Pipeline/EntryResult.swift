@@ -13,8 +13,8 @@ struct EntryResult: Sendable {
         var host: String?
         var account: String?
         var fields: [AlertField]
-        /// The event, for the first occurrences of a group in the entry; empty after.
-        var event: [UInt8]
+        /// The events of the first occurrences in the entry (as many as alerts keep as evidence).
+        var events: [[UInt8]]
         /// Occurrences this finding stands for (the same rule and host within the entry).
         var occurrences: Int64
     }

@@ -87,7 +87,7 @@ public final class IntakePipeline: @unchecked Sendable {
     }
 
     private func work() {
-        var worker = IntakeWorker(sets: sets)
+        var worker = IntakeWorker(sets: sets, evidenceLimit: settings.evidencePerAlert)
         while true {
             condition.lock()
             while queueHead == queue.count && !stopping { condition.wait() }

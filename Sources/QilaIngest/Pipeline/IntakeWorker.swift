@@ -6,6 +6,7 @@ import QilaDetect
 /// that a busy host's every event does not become a first-seen question for the committer.
 struct IntakeWorker {
     let sets: DetectionSets
+    let evidenceLimit: Int
     private var matchers: [String: (version: Int, matcher: RuleMatcher, correlated: Set<Int>, profile: EntityProfile)] = [:]
     private var indicatorMatcher: IndicatorMatcher
     private var recent: Set<EntryResult.Observation> = []
@@ -15,8 +16,9 @@ struct IntakeWorker {
     private var findingIndex: [String: Int] = [:]
     static let recentLimit = 100_000
 
-    init(sets: DetectionSets) {
+    init(sets: DetectionSets, evidenceLimit: Int) {
         self.sets = sets
+        self.evidenceLimit = evidenceLimit
         indicatorMatcher = IndicatorMatcher(sets.indicators)
     }
 
@@ -159,13 +161,14 @@ struct IntakeWorker {
         let groupKey = key + "\u{1F}" + (host ?? "") + "\u{1F}" + (account ?? "")
         if let index = findingIndex[groupKey] {
             result.findings[index].occurrences += 1
+            if result.findings[index].events.count < evidenceLimit { result.findings[index].events.append(Array(event)) }
             return
         }
         findingIndex[groupKey] = result.findings.count
         result.findings.append(
             .init(
                 kind: kind, rule: key, title: title, severity: severity, host: host, account: account,
-                fields: fields.map { AlertField(name: $0.name, value: $0.value) }, event: Array(event), occurrences: 1))
+                fields: fields.map { AlertField(name: $0.name, value: $0.value) }, events: evidenceLimit > 0 ? [Array(event)] : [], occurrences: 1))
     }
 }
 
