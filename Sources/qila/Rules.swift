@@ -1,10 +1,49 @@
 import ArgumentParser
 import Foundation
+import QilaCore
 import QilaDetect
+import QilaIngest
+import QilaStore
 
 struct Rules: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Work with Sigma detection rules.", subcommands: [Lint.self])
+        abstract: "Work with Sigma detection rules.", subcommands: [Lint.self, Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store Sigma rules for intake to run (a rule already stored, by id, is replaced).",
+            discussion: "Each rule is linted against the mappings of the registered sensors (or windows-flat and aws-cloudtrail when none); running servers pick the rules up within seconds.")
+
+        @OptionGroup var storage: StorageOptions
+
+        @Argument(help: "Rule files or directories (searched for .yml and .yaml).")
+        var paths: [String]
+
+        @Flag(help: "Store the rules disabled.")
+        var disabled = false
+
+        func run() async throws {
+            let installation = try await storage.open()
+            let store = installation.store
+            var mappings = Set(try await store.sensors().map(\.mapping))
+            if mappings.isEmpty { mappings = ["windows-flat", "aws-cloudtrail"] }
+            let sets = DetectionSets()
+            var rules: [DetectionRule]
+            do {
+                rules = try RuleImport.rules(paths: paths, by: nil, sets: sets, mappings: mappings)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            if disabled { rules = rules.map { var rule = $0; rule.enabled = false; return rule } }
+            for start in stride(from: 0, to: rules.count, by: 500) {
+                try await store.saveRules(Array(rules[start..<min(rules.count, start + 500)]))
+            }
+            try await store.bumpRulesVersion()
+            let withProblems = rules.filter { !$0.problems.isEmpty }
+            for rule in withProblems.prefix(50) { print("\(rule.file): \(rule.problems.joined(separator: "; "))") }
+            print("\(rules.count) rules stored, \(withProblems.count) with lint findings (mappings: \(mappings.sorted().joined(separator: ", ")))")
+        }
+    }
 
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(

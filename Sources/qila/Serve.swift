@@ -5,6 +5,8 @@ import Metrics
 import Prometheus
 import QilaAccess
 import QilaCases
+import QilaCore
+import QilaIngest
 import QilaRetention
 import QilaWeb
 import ServiceLifecycle
@@ -36,6 +38,15 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("radius-listen"), help: "Receive RADIUS accounting on HOST:PORT over UDP (repeatable), from the clients registered on /flows. Default: off.")
     var radiusListen: [String] = []
+
+    @Option(name: .customLong("syslog-udp"), help: "Receive syslog on HOST:PORT over UDP (repeatable), from the sensors registered on /sensors. Default: off.")
+    var syslogUDP: [String] = []
+
+    @Option(name: .customLong("syslog-tcp"), help: "Receive syslog on HOST:PORT over TCP (RFC 6587 framing; repeatable). Default: off.")
+    var syslogTCP: [String] = []
+
+    @Option(name: .customLong("syslog-tls"), help: "Receive syslog over TLS on HOST:PORT (RFC 5425, client certificates from Qila's CA; repeatable). Default: off.")
+    var syslogTLS: [String] = []
 
     @Flag(help: .hidden)
     var benchmarkUnsafeSkipPolicy = false
@@ -112,14 +123,66 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-        let server = try QilaServer(installation: installation, configuration: web, metrics: registry, retention: retention, cases: cases)
+        var intakeSettings = IntakeRuntime.Settings(journalDirectory: reader.string(forKey: "intake.journal", default: installation.dataDirectory + "/journal"))
+        intakeSettings.syslogUDP = syslogUDP.isEmpty ? reader.stringArray(forKey: "intake.syslogUDP", default: []) : syslogUDP
+        intakeSettings.syslogTCP = syslogTCP.isEmpty ? reader.stringArray(forKey: "intake.syslogTCP", default: []) : syslogTCP
+        intakeSettings.syslogTLS = syslogTLS.isEmpty ? reader.stringArray(forKey: "intake.syslogTLS", default: []) : syslogTLS
+        intakeSettings.indicatorFiles = reader.stringArray(forKey: "intake.indicators", default: [])
+        let maximumMessage = reader.int(forKey: "intake.maxMessageKB", default: 64)
+        guard (1...1024).contains(maximumMessage) else { throw fail("intake.maxMessageKB must be from 1 to 1024") }
+        intakeSettings.maximumMessage = maximumMessage * 1024
+        var pipelineSettings = IntakeSettings()
+        pipelineSettings.workers = reader.int(forKey: "intake.workers", default: pipelineSettings.workers)
+        guard (1...256).contains(pipelineSettings.workers) else { throw fail("intake.workers must be from 1 to 256") }
+        let windowMinutes = reader.int(forKey: "intake.alertWindowMinutes", default: 60)
+        guard (1...10_080).contains(windowMinutes) else { throw fail("intake.alertWindowMinutes must be from 1 to 10080") }
+        pipelineSettings.alertWindow = Double(windowMinutes) * 60
+        pipelineSettings.campaignOrganisations = reader.int(forKey: "intake.campaignOrganisations", default: 2)
+        guard pipelineSettings.campaignOrganisations >= 2 else { throw fail("intake.campaignOrganisations must be at least 2") }
+        let campaignHours = reader.int(forKey: "intake.campaignHours", default: 24)
+        guard (1...720).contains(campaignHours) else { throw fail("intake.campaignHours must be from 1 to 720") }
+        pipelineSettings.campaignWindow = Double(campaignHours) * 3600
+        let learningDays = reader.double(forKey: "intake.firstSeenLearningDays", default: 7)
+        guard (0...365).contains(learningDays) else { throw fail("intake.firstSeenLearningDays must be from 0 to 365") }
+        pipelineSettings.firstSeenLearning = learningDays * 86_400
+        if let promote = reader.string(forKey: "intake.autoPromote") {
+            guard let severity = SecurityAlert.Severity(rawValue: promote) else {
+                throw fail("intake.autoPromote must be one of \(SecurityAlert.Severity.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            pipelineSettings.autoPromote = severity
+        }
+        pipelineSettings.sensorRate = reader.int(forKey: "intake.sensorRate", default: 0)
+        pipelineSettings.organisationRate = reader.int(forKey: "intake.organisationRate", default: 0)
+        pipelineSettings.organisationDailyQuota = reader.int(forKey: "intake.dailyQuota", default: 0)
+        guard pipelineSettings.sensorRate >= 0, pipelineSettings.organisationRate >= 0, pipelineSettings.organisationDailyQuota >= 0 else {
+            throw fail("intake.sensorRate, intake.organisationRate and intake.dailyQuota must not be negative")
+        }
+        pipelineSettings.authority = try await installation.store.organisations().first { $0.kind == .authority }?.id
+        intakeSettings.pipeline = pipelineSettings
+        if !intakeSettings.syslogTLS.isEmpty {
+            let authority = try installation.certificateAuthority()
+            try authority.ensureServerCertificate(hostnames: web.hostnames)
+            intakeSettings.tlsCertificate = authority.serverCertificateFile
+            intakeSettings.tlsKey = authority.serverKeyFile
+            intakeSettings.tlsClientCA = authority.caFile
+        }
+        let intake: IntakeRuntime
+        do {
+            intake = try IntakeRuntime(store: installation.store, settings: intakeSettings, logger: logger)
+        } catch {
+            throw fail("cannot open the intake journal: \(error)")
+        }
+        let server = try QilaServer(
+            installation: installation, configuration: web, metrics: registry, retention: retention, cases: cases, intake: intake)
         let scheme = web.tls ? "https" : "http"
         let firstRun = try await installation.needsFirstRun()
         let setupSecret = firstRun
             ? try await installation.authenticator.createOneTimeLink(purpose: "first-run", user: nil, validFor: .seconds(24 * 3600))
             : nil
         let settings = web
-        let services = try await server.services(logger: logger) { port in
+        let services = try await server.services(
+            logger: logger,
+            onServerRunning: { port in
             let base = "\(scheme)://\(settings.host.contains(":") ? "[\(settings.host)]" : settings.host):\(port)"
             print("Qila is serving \(base) (data: \(installation.dataDirectory))")
             if let setupSecret {
@@ -129,7 +192,11 @@ struct Serve: AsyncParsableCommand {
                 print("The server certificate is issued by Qila's CA: \(installation.pkiDirectory)/ca.pem")
             }
             fflush(nil)
-        }
+        },
+            onIntakeListening: { listening in
+                for (kind, port) in listening { print("Intake: \(kind) on port \(port)") }
+                fflush(nil)
+            })
         let group = ServiceGroup(
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -98,6 +98,19 @@ public enum Policy {
             Rule(role: .authorityAdmin, kind: .incidentStatistics, actions: [.read], reach: .installation, note: "national figures"),
             Rule(role: .authorityAdmin, kind: .webhook, actions: [.read, .create, .delete], reach: .all, note: "where notifications go"),
             Rule(role: .organisationAdmin, kind: .webhook, actions: [.read, .create, .delete], reach: .ownOrganisation, note: "its own systems"),
+            // Telemetry intake and alerts
+            Rule(role: .authorityAdmin, kind: .sensor, actions: [.read, .create, .update], reach: .all, note: "registers sensors for organisations"),
+            Rule(role: .authorityAnalyst, kind: .sensor, actions: [.read], reach: .all, note: "sensor health across the nation"),
+            Rule(role: .sectorRegulator, kind: .sensor, actions: [.read], reach: .sector, note: "sensor health in their sector"),
+            Rule(role: .organisationAdmin, kind: .sensor, actions: [.read, .create, .update], reach: .ownOrganisation, note: "its own sensors"),
+            Rule(role: .organisationAdmin, kind: .telemetry, actions: [.create], reach: .ownOrganisation, note: "sends its events (ingest-scoped tokens)"),
+            Rule(role: .organisationReporter, kind: .telemetry, actions: [.create], reach: .ownOrganisation, note: "sensor service accounts send events"),
+            Rule(role: .authorityAnalyst, kind: .alert, actions: [.read, .update], reach: .all, note: "national alert queue, triage, campaigns"),
+            Rule(role: .sectorRegulator, kind: .alert, actions: [.read], reach: .sector, note: "alerts of their sector"),
+            Rule(role: .organisationAdmin, kind: .alert, actions: [.read, .update], reach: .ownOrganisation, note: "triages its own alerts"),
+            Rule(role: .organisationReporter, kind: .alert, actions: [.read], reach: .ownOrganisation, note: "its own alerts"),
+            Rule(role: .authorityAnalyst, kind: .detectionRule, actions: [.read, .create, .update], reach: .installation, note: "uploads, enables and disables rules"),
+            Rule(role: .authorityAdmin, kind: .detectionRule, actions: [.read, .create, .update], reach: .installation, note: "rule management"),
         ]
 
     /// How long a second factor counts as fresh for sensitive actions.

@@ -48,8 +48,9 @@ public struct PolicyDecisionPoint: Sendable {
         if let marking = resource.tlp, marking > subject.user.clearance {
             return .deny(.clearance, "\(resource.reference) is \(marking.rawValue), above the clearance \(subject.user.clearance.rawValue)")
         }
-        if let scopes = subject.tokenScopes, !scopes.contains(action.requiredScope) {
-            return .deny(.tokenScope, "the API token lacks the \(action.requiredScope.rawValue) scope")
+        let scope = resource.kind == .telemetry && action == .create ? TokenScope.ingest : action.requiredScope
+        if let scopes = subject.tokenScopes, !scopes.contains(scope) {
+            return .deny(.tokenScope, "the API token lacks the \(scope.rawValue) scope")
         }
         if resource.kind.needsSecondFactor(for: action) {
             let fresh = subject.mfaAt.map { now.timeIntervalSince($0) <= Double(Policy.mfaFreshness.components.seconds) } ?? false

@@ -31,6 +31,14 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         case incidentStatistics = "incident-statistics"
         /// Where case notifications go: signed webhooks of an organisation or of the authority.
         case webhook
+        /// A sensor registered to an organisation, and its health.
+        case sensor
+        /// Sending events as a sensor; `owner` is the sensor's organisation.
+        case telemetry
+        /// An alert found in an organisation's telemetry; `owner` is that organisation.
+        case alert
+        /// The Sigma rules intake runs, for every organisation.
+        case detectionRule = "detection-rule"
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.

@@ -35,12 +35,15 @@ final class AlertCommitter: @unchecked Sendable {
     private var pending: State?
     private var healthLoaded = false
     private var organisationNames: [OrganisationID: String] = [:]
+    /// Where national campaign alerts go: the setting, or the installation's authority once it exists.
+    private var authority: OrganisationID?
 
     init(store: SQLStore, settings: IntakeSettings, sets: DetectionSets, sensors: SensorDirectory) {
         self.store = store
         self.settings = settings
         self.sets = sets
         self.sensors = sensors
+        authority = settings.authority
     }
 
     /// Called after the commit `build` returned is stored.
@@ -175,7 +178,8 @@ final class AlertCommitter: @unchecked Sendable {
         }
 
         // National campaigns: the same rule or indicator in several organisations within the window.
-        if let authority = settings.authority {
+        if authority == nil { authority = try await store.organisations().first { $0.kind == .authority }?.id }
+        if let authority {
             var byRule: [String: [SecurityAlert]] = [:]
             for id in newOrder where [.rule, .indicator, .correlation].contains(newAlerts[id]!.kind) {
                 byRule[newAlerts[id]!.rule, default: []].append(newAlerts[id]!)

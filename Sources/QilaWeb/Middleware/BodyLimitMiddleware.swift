@@ -18,6 +18,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if Self.isAttachmentUpload(request.uri.path) { context.maxUploadSize = max(context.maxUploadSize, attachmentLimit + 64 * 1024) }
+        if request.uri.path == "/api/v1/intake" { context.maxUploadSize = max(context.maxUploadSize, IntakeRoutes.bodyLimit) }
         let limit = context.maxUploadSize
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Problem(.contentTooLarge, "the body has \(length) bytes; at most \(limit) are accepted")

@@ -13,6 +13,7 @@ import OpenAPIHummingbird
 import QilaCore
 public import QilaRetention
 public import QilaCases
+public import QilaIngest
 
 /// Builds the HTTP application: middleware, the REST API, the pages, health and metrics.
 public struct QilaServer: Sendable {
@@ -23,11 +24,14 @@ public struct QilaServer: Sendable {
     public let retention: RetentionRuntime
     /// Incident reporting and case management.
     public let cases: CaseRuntime
+    /// Telemetry intake; without it the intake endpoint and pages answer that intake is off.
+    public let intake: IntakeRuntime?
 
     public init(
         installation: Installation, configuration: WebConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        retention: RetentionRuntime? = nil, cases: CaseRuntime? = nil
+        retention: RetentionRuntime? = nil, cases: CaseRuntime? = nil, intake: IntakeRuntime? = nil
     ) throws {
+        self.intake = intake
         self.installation = installation
         self.configuration = configuration
         self.metrics = metrics
@@ -76,6 +80,7 @@ public struct QilaServer: Sendable {
         }
         router.add(middleware: FileMiddleware(resources + "/Assets", urlBasePath: "/assets", cacheControl: .init([(.text, [.maxAge(3600)])])))
 
+        if let intake { IntakeRoutes(installation: installation, enforcement: enforcement, intake: intake).register(on: router) }
         let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
         WebPages(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, retention: retention,
@@ -85,7 +90,10 @@ public struct QilaServer: Sendable {
     }
 
     /// The HTTP(S) server as a service, plus the tree-head signer.
-    public func services(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> [any Service] {
+    public func services(
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+        onIntakeListening: @escaping @Sendable ([(kind: String, port: Int)]) -> Void = { _ in }
+    ) async throws -> [any Service] {
         let router = try await router()
         let server: HTTPServerBuilder
         if configuration.tls {
@@ -112,7 +120,7 @@ public struct QilaServer: Sendable {
             app, TreeHeadSigner(audit: installation.audit, interval: configuration.treeHeadInterval, logger: logger),
             RetentionService(runtime: retention, logger: logger), CaseDeadlineService(runtime: cases, logger: logger),
             NotificationSender(store: installation.store, secrets: installation.secrets, smtp: cases.settings.smtp, logger: logger),
-        ]
+        ] + (intake.map { [IntakeService(runtime: $0, logger: logger, onListening: onIntakeListening)] } ?? [])
     }
 }
 
