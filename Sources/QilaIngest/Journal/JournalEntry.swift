@@ -52,6 +52,15 @@ public struct JournalEntry: Sendable {
 
     public func record(_ index: Int) -> ArraySlice<UInt8> { payload[range(of: index)] }
 
+    /// The first `count` records, and the rest, as two entries of the same sensor and time.
+    public func split(at count: Int) -> (JournalEntry, JournalEntry) {
+        let cut = count == 0 ? 0 : Int(ends[count - 1])
+        let head = JournalEntry(sensor: sensor, receivedAt: receivedAt, kind: kind, payload: Array(payload[..<cut]), ends: Array(ends[..<count]))
+        let tail = JournalEntry(
+            sensor: sensor, receivedAt: receivedAt, kind: kind, payload: Array(payload[cut...]), ends: ends[count...].map { $0 - UInt32(cut) })
+        return (head, tail)
+    }
+
     // MARK: encoding
 
     /// Bytes before the body: the body's length and its CRC-32C.

@@ -46,6 +46,23 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelActive()
     }
 
+    /// The sender closed: what was read and held back for the rate is journalled now (it was
+    /// read from the socket, so it would otherwise be lost), beyond the rate if need be.
+    func channelInactive(context: ChannelHandlerContext) {
+        if let sensor, var pending = entry, !pending.isEmpty {
+            entry = nil
+            pending.sensor = sensor.id
+            _ = ingress.directory.admit(sensor, events: pending.count, credit: true)
+            let count = Int64(pending.count)
+            ingress.journal.append(pending) { result in
+                if case .failure(let failure) = result {
+                    self.ingress.directory.refused(sensor.id, "journal-failure", count: count, detail: failure.description)
+                }
+            }
+        }
+        context.fireChannelInactive()
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             identify(context: context)
@@ -103,16 +120,19 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func flush(context: ChannelHandlerContext) {
-        guard let sensor, var pending = entry, !pending.isEmpty else { return }
+        guard let sensor, var pending = entry, !pending.isEmpty, !pausedForRate else { return }
         entry = nil
         pending.sensor = sensor.id
-        switch ingress.directory.admit(sensor, events: pending.count, credit: true) {
-        case .refuse:
-            return
-        case .slowDown(let seconds):
-            pause(context: context, forRate: seconds)
-        case .accept:
-            break
+        let (granted, wait) = ingress.directory.take(sensor, upTo: pending.count)
+        if granted < pending.count {
+            if granted == 0 && wait == 0 { return }  // over the daily quota: refused and counted
+            // Over the rate: journal what is allowed, keep the rest here and stop reading until
+            // the allowance has grown (the sender's TCP window fills meanwhile; nothing is lost).
+            let (now, later) = pending.split(at: granted)
+            entry = later
+            pending = now
+            pause(context: context, forRate: wait)
+            if pending.isEmpty { return }
         }
         let size = pending.payload.count
         outstanding += size
@@ -143,7 +163,9 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
         updateReading(context: context)
         context.eventLoop.scheduleTask(in: .milliseconds(Int64(max(1, seconds * 1000)))) {
             self.pausedForRate = false
-            if let context = self.context { self.updateReading(context: context) }
+            guard let context = self.context else { return }
+            self.flush(context: context)
+            if !self.pausedForRate { self.updateReading(context: context) }
         }
     }
 

@@ -138,6 +138,39 @@ public final class SensorDirectory: Sendable {
         }
     }
 
+    /// For streams that can be slowed down (TCP): how many of `events` may be taken now within
+    /// the sensor's and organisation's rates, and, when not all, how long to wait before asking
+    /// again. Nothing is refused; the rest waits with the sender. Over the daily quota, all are
+    /// refused (and counted) instead.
+    public func take(_ sensor: Sensor, upTo events: Int, now: Double = Date().timeIntervalSince1970) -> (granted: Int, wait: Double) {
+        let sensorRate = Double(sensor.rateLimit > 0 ? sensor.rateLimit : settings.sensorRate)
+        let organisationRate = Double(settings.organisationRate)
+        if sensorRate == 0 && organisationRate == 0 {
+            return admit(sensor, events: events, now: now, credit: true) == .refuse("over-quota") ? (0, 0) : (events, 0)
+        }
+        let granted: Int = state.withLock { state in
+            func available(_ bucket: inout Bucket, rate: Double) -> Int {
+                guard rate > 0 else { return events }
+                bucket.tokens = min(rate, bucket.tokens + (now - bucket.updated) * rate)
+                bucket.updated = now
+                return max(0, Int(bucket.tokens))
+            }
+            var sensorBucket = state.sensorBuckets[sensor.id] ?? Bucket(tokens: sensorRate, updated: now)
+            var organisationBucket = state.organisationBuckets[sensor.organisation] ?? Bucket(tokens: organisationRate, updated: now)
+            let granted = min(events, available(&sensorBucket, rate: sensorRate), available(&organisationBucket, rate: organisationRate))
+            if sensorRate > 0 { sensorBucket.tokens -= Double(granted) }
+            if organisationRate > 0 { organisationBucket.tokens -= Double(granted) }
+            state.sensorBuckets[sensor.id] = sensorBucket
+            state.organisationBuckets[sensor.organisation] = organisationBucket
+            return granted
+        }
+        if granted > 0, settings.organisationDailyQuota > 0, admit(sensor, events: granted, now: now, credit: true) == .refuse("over-quota") {
+            return (0, 0)
+        }
+        let slowest = [sensorRate, organisationRate].filter { $0 > 0 }.min() ?? 1
+        return (granted, granted == events ? 0 : max(0.01, min(1, Double(events - granted) / slowest)))
+    }
+
     /// Counts refused messages of a known sensor (malformed framing, oversized, wrong format).
     public func refused(_ sensor: Sensor.ID, _ reason: String, count: Int64 = 1, detail: String? = nil) {
         state.withLock {
