@@ -248,7 +248,8 @@ let package = Package(
         .testTarget(
             name: "QilaWebTests",
             dependencies: [
-                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaTestSupport",
+                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

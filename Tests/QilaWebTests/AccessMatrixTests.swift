@@ -141,6 +141,20 @@ struct AccessMatrixTests {
                 ("admin", "/admin/webhooks", true),
                 ("a-reporter", "/admin/webhooks", false),
                 ("analyst", "/admin/webhooks", false),
+                ("a-admin", "/sensors", true),
+                ("analyst", "/sensors", true),
+                ("regulator", "/sensors", true),
+                ("a-reporter", "/sensors", false),
+                ("investigator", "/sensors", false),
+                ("a-reporter", "/alerts", true),
+                ("analyst", "/alerts", true),
+                ("regulator", "/alerts", true),
+                ("investigator", "/alerts", false),
+                ("overseer", "/alerts", false),
+                ("analyst", "/rules", true),
+                ("admin", "/rules", true),
+                ("a-admin", "/rules", false),
+                ("regulator", "/rules", false),
             ]
             for (name, path, allowed) in cases {
                 let (cookie, _) = try await client.signIn(name)

@@ -5,6 +5,8 @@ import HummingbirdTesting
 import NIOCore
 import QilaAccess
 import QilaCore
+import QilaIngest
+import Logging
 import QilaTestSupport
 @testable import QilaWeb
 
@@ -24,7 +26,10 @@ struct WebHarness: Sendable {
         }
         var configuration = WebConfiguration()
         configuration.tls = false
-        let server = try QilaServer(installation: world.installation, configuration: configuration)
+        // Intake's runtime without its listeners: the pages and the intake endpoint use its sensors and journal.
+        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("qila-web-journal-\(UUID().uuidString)").path
+        let intake = try IntakeRuntime(store: world.installation.store, settings: .init(journalDirectory: journal), logger: Logger(label: "test.intake"))
+        let server = try QilaServer(installation: world.installation, configuration: configuration, intake: intake)
         let application = Application(router: try await server.router())
         return WebHarness(world: world, tokens: tokens, application: application)
     }

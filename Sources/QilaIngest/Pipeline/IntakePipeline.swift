@@ -25,6 +25,8 @@ public final class IntakePipeline: @unchecked Sendable {
     private var nextSequence: Int64 = 0
     private var done: [Int64: EntryResult] = [:]
     private var nextToCommit: Int64 = 0
+    /// Entries before this sequence are stored (their commit returned).
+    private var stored: Int64 = 0
     private var stopping = false
     /// Results taken for a commit that failed, to be committed first next time.
     private var retry: [EntryResult] = []
@@ -61,6 +63,9 @@ public final class IntakePipeline: @unchecked Sendable {
 
     /// Starts the worker threads.
     public func start(committedPosition: Int64) {
+        condition.lock()
+        stored = nextSequence
+        condition.unlock()
         committedEnd.store(committedPosition, ordering: .relaxed)
         condition.lock()
         runningWorkers = settings.workers
@@ -126,11 +131,17 @@ public final class IntakePipeline: @unchecked Sendable {
         return ready
     }
 
-    /// Whether everything submitted so far has been committed.
+    private func markStored(before sequence: Int64) {
+        condition.lock()
+        stored = sequence
+        condition.unlock()
+    }
+
+    /// Whether everything submitted so far has been committed and stored.
     public var isIdle: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return nextToCommit == nextSequence
+        return stored == nextSequence
     }
 
     /// Commits what is ready: one transaction for the alerts, volumes, health and the checkpoint.
@@ -154,6 +165,7 @@ public final class IntakePipeline: @unchecked Sendable {
             throw error
         }
         committer.committed()
+        markStored(before: last.sequence + 1)
         committedEnd.store(last.end, ordering: .relaxed)
         onCommit?(last.end)
         if !commit.newAlerts.isEmpty, let onNewAlerts { await onNewAlerts(commit.newAlerts) }

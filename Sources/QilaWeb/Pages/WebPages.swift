@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import QilaAccess
 import QilaCases
+import QilaIngest
 import QilaCore
 import QilaRetention
 import QilaStore
@@ -17,6 +18,7 @@ struct WebPages: Sendable {
     let secureCookies: Bool
     let retention: RetentionRuntime
     let cases: CaseRuntime
+    let intake: IntakeRuntime?
 
     var store: SQLStore { installation.store }
     var authenticator: Authenticator { installation.authenticator }
@@ -51,6 +53,7 @@ struct WebPages: Sendable {
         registerRetention(on: router)
         registerCases(on: router)
         registerWebhooks(on: router)
+        registerIntake(on: router)
     }
 
     // MARK: helpers

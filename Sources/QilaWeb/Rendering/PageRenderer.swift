@@ -42,6 +42,9 @@ struct PageRenderer: Sendable {
                     "caseFigures": enforcement.permits(subject, .read, Resource(kind: .incidentStatistics)),
                     "webhooks": enforcement.permits(subject, .create, Resource(kind: .webhook, owner: subject.organisation.id, sector: subject.organisation.sector)),
                     "flows": enforcement.permits(subject, .read, Resource(kind: .flowSource, owner: subject.organisation.id)),
+                    "alerts": enforcement.permits(subject, .read, Resource(kind: .alert, owner: subject.organisation.id, sector: subject.organisation.sector)),
+                    "sensors": enforcement.permits(subject, .read, Resource(kind: .sensor, owner: subject.organisation.id, sector: subject.organisation.sector)),
+                    "rules": enforcement.permits(subject, .update, Resource(kind: .detectionRule)),
                     "warrants": !subject.effectiveRoles.isDisjoint(with: [.investigator, .legalOfficer])
                         || enforcement.permits(subject, .read, Resource(kind: .warrantStatistics)),
                 ]

@@ -84,7 +84,7 @@ public struct QilaServer: Sendable {
         let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
         WebPages(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, retention: retention,
-                 cases: cases)
+                 cases: cases, intake: intake)
             .register(on: router)
         return router
     }
