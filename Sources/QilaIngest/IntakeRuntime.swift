@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 public import QilaCore
+import Synchronization
 import QilaDetect
 public import QilaStore
 public import ServiceLifecycle
@@ -60,6 +61,10 @@ public final class IntakeRuntime: Sendable {
     public let sets: DetectionSets
     public let pipeline: IntakePipeline
     let ingress: IntakeIngress
+    private let prepared = Atomic<Bool>(false)
+
+    /// Whether sensors and rules are loaded (HTTP intake answers 503 before).
+    public var isReady: Bool { prepared.load(ordering: .acquiring) }
 
     public init(store: SQLStore, settings: Settings, logger: Logger) throws {
         self.settings = settings
@@ -82,6 +87,7 @@ public final class IntakeRuntime: Sendable {
         sets.replace(rules: try await store.detectionRules())
         if !settings.indicatorFiles.isEmpty { sets.replace(indicators: IndicatorSet(paths: settings.indicatorFiles)) }
         sets.prepare(mappings: directory.mappings)
+        prepared.store(true, ordering: .releasing)
     }
 
     /// Reads the sensors again (after a change on the sensors page).
@@ -103,6 +109,7 @@ public final class IntakeRuntime: Sendable {
     /// HTTP intake: checks the sensor's allowance, journals the body's records and returns once
     /// they are durable.
     public func accept(_ body: [UInt8], sensor: Sensor) async -> Acceptance {
+        guard isReady else { return .refused(status: 503, reason: "intake is starting; send the batch again shortly", retryAfter: 2) }
         if journal.pendingBytes + pipeline.backlogBytes > settings.pipeline.queueBytes * 2 {
             directory.refused(sensor.id, "busy", detail: "intake is behind; the batch was refused and should be sent again")
             return .refused(status: 503, reason: "intake is busy; send the batch again later", retryAfter: 5)

@@ -195,6 +195,7 @@ struct Serve: AsyncParsableCommand {
         },
             onIntakeListening: { listening in
                 for (kind, port) in listening { print("Intake: \(kind) on port \(port)") }
+                print("Intake: ready")
                 fflush(nil)
             })
         let group = ServiceGroup(

@@ -46,20 +46,10 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelActive()
     }
 
-    /// The sender closed: what was read and held back for the rate is journalled now (it was
-    /// read from the socket, so it would otherwise be lost), beyond the rate if need be.
+    /// The sender closed: what was read and held back for the rate is still journalled, at the
+    /// rate (the handler lives on in its scheduled flushes until it is all written).
     func channelInactive(context: ChannelHandlerContext) {
-        if let sensor, var pending = entry, !pending.isEmpty {
-            entry = nil
-            pending.sensor = sensor.id
-            _ = ingress.directory.admit(sensor, events: pending.count, credit: true)
-            let count = Int64(pending.count)
-            ingress.journal.append(pending) { result in
-                if case .failure(let failure) = result {
-                    self.ingress.directory.refused(sensor.id, "journal-failure", count: count, detail: failure.description)
-                }
-            }
-        }
+        flush(context: nil, loop: context.eventLoop)
         context.fireChannelInactive()
     }
 
@@ -93,7 +83,7 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
                         return
                     }
                     self.sensor = found
-                    if let context = self.context { self.flush(context: context) }
+                    if let context = self.context { self.flush(context: context, loop: loop) }
                 }
             }
         }
@@ -115,11 +105,12 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flush(context: context)
+        flush(context: context, loop: context.eventLoop)
         context.fireChannelReadComplete()
     }
 
-    private func flush(context: ChannelHandlerContext) {
+    /// Journals what the allowance grants; `context` is nil once the connection is closed.
+    private func flush(context: ChannelHandlerContext?, loop: any EventLoop) {
         guard let sensor, var pending = entry, !pending.isEmpty, !pausedForRate else { return }
         entry = nil
         pending.sensor = sensor.id
@@ -131,16 +122,15 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
             let (now, later) = pending.split(at: granted)
             entry = later
             pending = now
-            pause(context: context, forRate: wait)
+            pause(context: context, loop: loop, forRate: wait)
             if pending.isEmpty { return }
         }
         let size = pending.payload.count
         outstanding += size
-        if outstanding > Self.highWater && !pausedForJournal {
+        if outstanding > Self.highWater && !pausedForJournal, let context {
             pausedForJournal = true
             updateReading(context: context)
         }
-        let loop = context.eventLoop
         ingress.journal.append(pending) { result in
             loop.execute {
                 self.outstanding -= size
@@ -157,15 +147,14 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func pause(context: ChannelHandlerContext, forRate seconds: Double) {
+    private func pause(context: ChannelHandlerContext?, loop: any EventLoop, forRate seconds: Double) {
         guard !pausedForRate else { return }
         pausedForRate = true
-        updateReading(context: context)
-        context.eventLoop.scheduleTask(in: .milliseconds(Int64(max(1, seconds * 1000)))) {
+        if let context { updateReading(context: context) }
+        loop.scheduleTask(in: .milliseconds(Int64(max(1, seconds * 1000)))) {
             self.pausedForRate = false
-            guard let context = self.context else { return }
-            self.flush(context: context)
-            if !self.pausedForRate { self.updateReading(context: context) }
+            self.flush(context: self.context, loop: loop)
+            if !self.pausedForRate, let context = self.context { self.updateReading(context: context) }
         }
     }
 

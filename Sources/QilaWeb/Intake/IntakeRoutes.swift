@@ -25,6 +25,13 @@ struct IntakeRoutes: Sendable {
 
     func receive(_ request: Request, context: QilaRequestContext) async throws -> Response {
         guard let principal = context.principal, let subject = context.subject() else { throw Problem.unauthenticated }
+        guard intake.isReady else {
+            var headers = HTTPFields()
+            headers[.retryAfter] = "2"
+            headers[.contentType] = "application/problem+json"
+            let data = try JSONEncoder().encode(Problem(.serviceUnavailable, "intake is starting; send the batch again shortly"))
+            return Response(status: .serviceUnavailable, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
         let name = request.uri.queryParameters.get("sensor")
         let transport: Sensor.Transport = .http
         guard let sensor = intake.directory.sensor(account: principal.user.id, transport: transport, name: name) else {
