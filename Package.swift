@@ -110,9 +110,11 @@ let package = Package(
             resources: [.copy("regimes")],
             swiftSettings: strict
         ),
+        .target(name: "CQilaCRC"),
         .target(
             name: "QilaIngest",
             dependencies: [
+                "CQilaCRC",
                 "QilaCore",
                 "QilaDetect",
                 "QilaStore",

@@ -22,7 +22,7 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
     private var pausedForRate = false
     private var identifying = false
     private var context: ChannelHandlerContext?
-    static let highWater = 4 << 20
+    static let highWater = 32 << 20
 
     init(ingress: IntakeIngress, tls: Bool) {
         self.ingress = ingress
@@ -93,11 +93,11 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
         let buffer = unwrapInboundIn(data)
         buffer.withUnsafeReadableBytes { framer.append($0) }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        while let frame = framer.next() {
+        while let frame = framer.nextLocated() {
             switch frame {
-            case .message(let bytes):
-                if entry == nil { entry = JournalEntry(sensor: sensor?.id ?? Sensor.ID(), receivedAt: now, kind: .syslog, capacity: 64 << 10) }
-                entry!.append(bytes)
+            case .message(let range):
+                if entry == nil { entry = JournalEntry(sensor: sensor?.id ?? Sensor.ID(), receivedAt: now, kind: .syslog, capacity: 256 << 10) }
+                framer.bytes.withUnsafeBufferPointer { entry!.append(UnsafeBufferPointer(rebasing: $0[range])) }
             case .refused(let reason):
                 if let sensor { ingress.directory.refused(sensor.id, reason.hasPrefix("message") ? "oversized" : "malformed-framing", detail: reason) }
             }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Splits a syslog TCP stream into messages (RFC 6587): octet counting (`LEN SP MSG`) when a frame
 /// starts with a digit, otherwise non-transparent framing ending at LF (a trailing CR is dropped).
 /// Senders mix both on one connection, so the choice is made per frame. A message over `maximum`
@@ -32,8 +38,36 @@ public struct SyslogFramer: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Where a frame is, for readers that copy it straight on (the listeners): a range into
+    /// `bytes`, valid until the next call.
+    public enum Located: Sendable, Hashable {
+        case message(Range<Int>)
+        case refused(String)
+    }
+
+    /// The buffered bytes `Located.message` ranges point into.
+    public var bytes: [UInt8] { buffer }
+
     /// The next complete frame, or nil until more bytes arrive.
     public mutating func next() -> Frame? {
+        switch nextLocated() {
+        case .message(let range)?: .message(Array(buffer[range]))
+        case .refused(let reason)?: .refused(reason)
+        case nil: nil
+        }
+    }
+
+    /// The first line end at or after `from`, found with memchr.
+    private func lineEnd(from: Int) -> Int? {
+        guard from < buffer.count else { return nil }
+        return buffer.withUnsafeBufferPointer { all -> Int? in
+            guard let found = memchr(all.baseAddress! + from, 0x0A, all.count - from) else { return nil }
+            return all.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// As `next()`, without copying the message.
+    public mutating func nextLocated() -> Located? {
         while true {
             if skipping > 0 {
                 let drop = min(skipping, buffer.count - start)
@@ -42,7 +76,7 @@ public struct SyslogFramer: Sendable {
                 if skipping > 0 { compact(); return nil }
             }
             if skippingLine {
-                guard let newline = buffer[start...].firstIndex(of: 0x0A) else { start = buffer.count; compact(); return nil }
+                guard let newline = lineEnd(from: start) else { start = buffer.count; compact(); return nil }
                 start = newline + 1
                 skippingLine = false
             }
@@ -68,11 +102,10 @@ public struct SyslogFramer: Sendable {
                     return .refused("a message of \(length) bytes is over the limit of \(maximum)")
                 }
                 guard buffer.count - body >= length else { compact(); return nil }
-                let message = Array(buffer[body..<(body + length)])
                 start = body + length
-                return .message(message)
+                return .message(body..<(body + length))
             }
-            guard let newline = buffer[start...].firstIndex(of: 0x0A) else {
+            guard let newline = lineEnd(from: start) else {
                 if buffer.count - start > maximum {
                     start = buffer.count
                     skippingLine = true
@@ -85,16 +118,16 @@ public struct SyslogFramer: Sendable {
             var end = newline
             if end > start && buffer[end - 1] == 0x0D { end -= 1 }
             let length = end - start
-            let message = Array(buffer[start..<end])
+            let message = start..<end
             start = newline + 1
             if length > maximum { return .refused("a line of \(length) bytes is over the limit of \(maximum)") }
             return .message(message)
         }
     }
 
-    private mutating func refuseLine(_ reason: String) -> Frame {
+    private mutating func refuseLine(_ reason: String) -> Located {
         // Resynchronise at the next line end.
-        if let newline = buffer[start...].firstIndex(of: 0x0A) {
+        if let newline = lineEnd(from: start) {
             start = newline + 1
         } else {
             start = buffer.count
