@@ -56,12 +56,13 @@ public struct Sensor: Sendable, Hashable, Codable, Identifiable {
     public var rateLimit: Int
     public var enabled: Bool
     public var createdAt: Date
-    public var createdBy: UserID
+    /// Who registered it; nil when it was registered from the server's shell.
+    public var createdBy: UserID?
 
     public init(
         id: ID = ID(), organisation: OrganisationID, name: String, transport: Transport, format: Format, mapping: String,
         account: UserID? = nil, addresses: [String] = [], rateLimit: Int = 0, enabled: Bool = true, createdAt: Date = Date(),
-        createdBy: UserID
+        createdBy: UserID?
     ) {
         self.id = id
         self.organisation = organisation

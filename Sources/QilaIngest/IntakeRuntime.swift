@@ -125,12 +125,12 @@ public final class IntakeRuntime: Sendable {
             directory.refused(sensor.id, "invalid-json", count: Int64(parsed.refusals.count), detail: parsed.refusals[0].description)
         }
         guard !parsed.entry.isEmpty else { return .accepted(records: 0, refusals: parsed.refusals) }
-        switch directory.admit(sensor, events: parsed.entry.count, credit: false) {
+        switch directory.admit(sensor, events: parsed.entry.count) {
         case .refuse(let reason):
             return reason == "over-quota"
                 ? .refused(status: 429, reason: "the organisation's daily event quota is used up", retryAfter: 3600)
                 : .refused(status: 429, reason: "over the sensor's or organisation's rate limit", retryAfter: 1)
-        case .accept, .slowDown:
+        case .accept:
             break
         }
         do {

@@ -19,7 +19,7 @@ extension SQLStore {
                     .text(sensor.id.description), .text(sensor.organisation.description), .text(sensor.name), .text(sensor.transport.rawValue),
                     .text(sensor.format.rawValue), .text(sensor.mapping), SQLValue(sensor.account?.description),
                     .text(sensor.addresses.joined(separator: ",")), SQLValue(sensor.rateLimit), SQLValue(sensor.enabled),
-                    SQLValue(sensor.createdAt), .text(sensor.createdBy.description),
+                    SQLValue(sensor.createdAt), SQLValue(sensor.createdBy?.description),
                 ]),
             SQLStatement(
                 "INSERT INTO sensor_health (sensor, events, bytes, refused) VALUES (?, 0, 0, '{}')", [.text(sensor.id.description)]),
@@ -54,14 +54,13 @@ extension SQLStore {
     static func sensorRow(_ row: SQLRow) throws -> Sensor {
         let id = try row.string("id")
         guard let sensorID = Sensor.ID(id), let organisation = OrganisationID(try row.string("organisation")),
-            let transport = Sensor.Transport(rawValue: try row.string("transport")), let format = Sensor.Format(rawValue: try row.string("format")),
-            let creator = UserID(try row.string("created_by"))
+            let transport = Sensor.Transport(rawValue: try row.string("transport")), let format = Sensor.Format(rawValue: try row.string("format"))
         else { throw StoreError(.corruptRow, "sensor \(id) cannot be read") }
         return Sensor(
             id: sensorID, organisation: organisation, name: try row.string("name"), transport: transport, format: format,
             mapping: try row.string("mapping"), account: row.optionalString("account").flatMap(UserID.init),
             addresses: split(try row.string("addresses")), rateLimit: Int(try row.int("rate_limit")), enabled: try row.bool("enabled"),
-            createdAt: try row.date("created_at"), createdBy: creator)
+            createdAt: try row.date("created_at"), createdBy: row.optionalString("created_by").flatMap(UserID.init))
     }
 
     public func sensorHealth() async throws -> [Sensor.ID: SensorHealth] {
@@ -242,10 +241,6 @@ extension SQLStore {
 
     // MARK: alerts
 
-    public func createAlert(_ alert: SecurityAlert, evidence: [AlertEvidence] = []) async throws {
-        try await commitIntake(IntakeCommit(newAlerts: [alert], evidence: evidence))
-    }
-
     /// The alert of `groupKey` still open for grouping: the latest whose last occurrence is at or after `since`.
     public func openAlert(groupKey: String, since: Date) async throws -> SecurityAlert? {
         try await database.query(
@@ -345,20 +340,12 @@ extension SQLStore {
         }
     }
 
-    /// Whether a value has been seen before for (organisation, kind, subject), and how many values the subject has.
-    public func firstSeenValues(organisation: OrganisationID, kind: String, subject: String) async throws -> Set<String> {
-        Set(
-            try await database.query(
-                "SELECT value FROM first_seen WHERE organisation = ? AND kind = ? AND subject = ?", .text(organisation.description), .text(kind),
-                .text(subject)
-            ).map { try $0.string("value") })
-    }
-
-    public func firstSeenSubjectSince(organisation: OrganisationID, kind: String, subject: String) async throws -> Date? {
-        try await database.query(
-            "SELECT MIN(first_at) AS t FROM first_seen WHERE organisation = ? AND kind = ? AND subject = ?", .text(organisation.description),
-            .text(kind), .text(subject)
-        ).first?.optionalDate("t")
+    /// The values seen so far for (organisation, kind, subject), and when the first of them was.
+    public func firstSeen(organisation: OrganisationID, kind: String, subject: String) async throws -> (values: Set<String>, since: Date?) {
+        let rows = try await database.query(
+            "SELECT value, first_at FROM first_seen WHERE organisation = ? AND kind = ? AND subject = ?", .text(organisation.description),
+            .text(kind), .text(subject))
+        return (Set(try rows.map { try $0.string("value") }), try rows.map { try $0.date("first_at") }.min())
     }
 
     static func alertRow(_ row: SQLRow) throws -> SecurityAlert {

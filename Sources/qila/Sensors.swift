@@ -3,6 +3,7 @@ import Foundation
 import QilaAccess
 import QilaCore
 import QilaDetect
+import QilaIngest
 import QilaStore
 
 struct Sensors: AsyncParsableCommand {
@@ -27,7 +28,7 @@ struct Sensors: AsyncParsableCommand {
             guard let transport = Sensor.Transport(rawValue: transport) else { throw ValidationError("--transport must be one of \(Sensor.Transport.allCases.map(\.rawValue).joined(separator: ", "))") }
             guard let format = Sensor.Format(rawValue: format) else { throw ValidationError("--format must be one of \(Sensor.Format.allCases.map(\.rawValue).joined(separator: ", "))") }
             guard FieldMapping.shippedNames.contains(mapping) else { throw ValidationError("--mapping must be one of \(FieldMapping.shippedNames.joined(separator: ", "))") }
-            for address in addresses where AddressRangeCheck.valid(address) == false { throw ValidationError("--address \(address) is not an address or CIDR network") }
+            for address in addresses where AddressRange(address) == nil { throw ValidationError("--address \(address) is not an address or CIDR network") }
             if transport == .syslog && addresses.isEmpty { throw ValidationError("a syslog sensor needs at least one --address") }
             if transport != .syslog && account == nil { throw ValidationError("an \(transport.rawValue) sensor needs --account (its service account)") }
             let installation = try await storage.open()
@@ -43,11 +44,9 @@ struct Sensors: AsyncParsableCommand {
                 }
                 accountID = user.id
             }
-            let creator = try await store.users(in: organisations.first { $0.kind == .authority }?.id ?? target.id).first { $0.roles.contains(.authorityAdmin) }?.id
-                ?? accountID ?? UserID()
             let sensor = Sensor(
                 organisation: target.id, name: name, transport: transport, format: format, mapping: mapping, account: accountID,
-                addresses: addresses, rateLimit: rate, createdBy: creator)
+                addresses: addresses, rateLimit: rate, createdBy: nil)
             do {
                 try await store.createSensor(sensor)
             } catch let error as StoreError where error.code == .conflict {
@@ -91,18 +90,5 @@ struct Sensors: AsyncParsableCommand {
             let issued = try await installation.authenticator.issueToken(for: user, name: "intake", scopes: [.ingest], days: days, by: nil)
             print(issued.secret)
         }
-    }
-}
-
-enum AddressRangeCheck {
-    static func valid(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", maxSplits: 1)
-        guard let first = parts.first else { return false }
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        let isV4 = inet_pton(AF_INET, String(first), &v4) == 1
-        guard isV4 || inet_pton(AF_INET6, String(first), &v6) == 1 else { return false }
-        if parts.count == 2 { return Int(parts[1]).map { $0 >= 0 && $0 <= (isV4 ? 32 : 128) } ?? false }
-        return true
     }
 }

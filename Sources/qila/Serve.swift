@@ -145,12 +145,6 @@ struct Serve: AsyncParsableCommand {
         let learningDays = reader.double(forKey: "intake.firstSeenLearningDays", default: 7)
         guard (0...365).contains(learningDays) else { throw fail("intake.firstSeenLearningDays must be from 0 to 365") }
         pipelineSettings.firstSeenLearning = learningDays * 86_400
-        if let promote = reader.string(forKey: "intake.autoPromote") {
-            guard let severity = SecurityAlert.Severity(rawValue: promote) else {
-                throw fail("intake.autoPromote must be one of \(SecurityAlert.Severity.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            pipelineSettings.autoPromote = severity
-        }
         pipelineSettings.sensorRate = reader.int(forKey: "intake.sensorRate", default: 0)
         pipelineSettings.organisationRate = reader.int(forKey: "intake.organisationRate", default: 0)
         pipelineSettings.organisationDailyQuota = reader.int(forKey: "intake.dailyQuota", default: 0)

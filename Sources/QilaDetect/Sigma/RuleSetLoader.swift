@@ -24,23 +24,8 @@ public struct RuleSetLoader: Sendable {
     /// A rule is loaded only if it also compiles for evaluation.
     public func load(_ paths: [String]) -> Report {
         var report = Report()
-        var files: [URL] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                report.refusals.append(SigmaError("no such file or directory", file: path))
-                continue
-            }
-            if isDirectory.boolValue {
-                let enumerator = FileManager.default.enumerator(at: URL(fileURLWithPath: path), includingPropertiesForKeys: nil)
-                while let url = enumerator?.nextObject() as? URL {
-                    if ["yml", "yaml"].contains(url.pathExtension) { files.append(url) }
-                }
-            } else {
-                files.append(URL(fileURLWithPath: path))
-            }
-        }
-        files.sort { $0.path < $1.path }
+        let (files, missing) = Self.ruleFiles(paths)
+        report.refusals = missing
         let parser = SigmaRuleParser(placeholders: placeholders)
         for url in files {
             report.files += 1
@@ -53,20 +38,54 @@ public struct RuleSetLoader: Sendable {
                 case .success(.correlation(let correlation)):
                     report.correlations.append(correlation)
                 case .success(.rule(let rule)):
-                    do {
-                        _ = try SigmaEvaluator(rule: rule, mapping: mapping)
-                        report.rules.append(rule)
-                    } catch var error as SigmaError {
-                        error.file = error.file ?? url.path
-                        report.refusals.append(error)
-                    } catch {
-                        report.refusals.append(SigmaError("\(error)", file: url.path))
-                    }
+                    let (usable, refused) = Self.evaluable([rule], mapping: mapping)
+                    report.rules += usable
+                    report.refusals += refused
                 case .failure(let error):
                     report.refusals.append(error)
                 }
             }
         }
         return report
+    }
+
+    /// The `.yml` and `.yaml` files below each path (or the files themselves), sorted; a path
+    /// that does not exist is a refusal.
+    public static func ruleFiles(_ paths: [String]) -> (files: [URL], refusals: [SigmaError]) {
+        var files: [URL] = []
+        var refusals: [SigmaError] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                refusals.append(SigmaError("no such file or directory", file: path))
+                continue
+            }
+            if isDirectory.boolValue {
+                let enumerator = FileManager.default.enumerator(at: URL(fileURLWithPath: path), includingPropertiesForKeys: nil)
+                while let url = enumerator?.nextObject() as? URL {
+                    if ["yml", "yaml"].contains(url.pathExtension) { files.append(url) }
+                }
+            } else {
+                files.append(URL(fileURLWithPath: path))
+            }
+        }
+        return (files.sorted { $0.path < $1.path }, refusals)
+    }
+
+    /// The rules that can be evaluated under `mapping`, and a refusal (with the rule's file) for each other.
+    public static func evaluable(_ rules: [SigmaRule], mapping: FieldMapping) -> (rules: [SigmaRule], refusals: [SigmaError]) {
+        var usable: [SigmaRule] = []
+        var refusals: [SigmaError] = []
+        for rule in rules {
+            do {
+                _ = try SigmaEvaluator(rule: rule, mapping: mapping)
+                usable.append(rule)
+            } catch {
+                var refusal = error as? SigmaError ?? SigmaError("\(error)")
+                refusal.file = refusal.file ?? rule.file
+                refusals.append(refusal)
+            }
+        }
+        return (usable, refusals)
     }
 }

@@ -55,7 +55,6 @@ public final class IntakeJournal: @unchecked Sendable {
     private var segmentLength: Int64 = 0
     private var consumer: (@Sendable (Stored) -> Void)?
     private var thread: Thread?
-    private let written = Atomic<Int64>(0)
     private let syncs = Atomic<Int64>(0)
 
     /// Bytes accepted but not yet handed to the consumer: what back-pressure looks at.
@@ -72,8 +71,7 @@ public final class IntakeJournal: @unchecked Sendable {
         return segmentStart + segmentLength
     }
 
-    /// Total bytes written and syncs made, for metrics.
-    public var bytesWritten: Int64 { written.load(ordering: .relaxed) }
+    /// Syncs made so far.
     public var syncCount: Int64 { syncs.load(ordering: .relaxed) }
 
     /// Opens (or creates) the journal in `directory`. A torn entry at the end of the last
@@ -226,13 +224,6 @@ public final class IntakeJournal: @unchecked Sendable {
         if !removable.isEmpty { Self.syncDirectory(directory) }
     }
 
-    /// Bytes on disk in all segments.
-    public var diskBytes: Int64 {
-        condition.lock()
-        defer { condition.unlock() }
-        return segmentStart + segmentLength - (state.segments.first ?? 0)
-    }
-
     // MARK: writing
 
     /// Starts the writer thread; `consumer` receives every entry after it is durable, in order, on that thread.
@@ -313,7 +304,6 @@ public final class IntakeJournal: @unchecked Sendable {
                     guard fdatasync(descriptor) == 0 else { throw Failure(description: "cannot sync the intake journal: \(String(cString: strerror(errno)))") }
                     syncs.add(1, ordering: .relaxed)
                     segmentLength += Int64(buffer.count)
-                    written.add(Int64(buffer.count), ordering: .relaxed)
                 }
             } catch {
                 failure = error

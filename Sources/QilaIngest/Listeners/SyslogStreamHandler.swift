@@ -213,7 +213,7 @@ final class SyslogDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         for (_, (sensor, entry)) in batches {
-            if case .refuse = ingress.directory.admit(sensor, events: entry.count, credit: false) { continue }
+            if case .refuse = ingress.directory.admit(sensor, events: entry.count) { continue }
             ingress.journal.append(entry) { result in
                 if case .failure(let failure) = result {
                     self.ingress.directory.refused(sensor.id, "journal-failure", count: Int64(entry.count), detail: failure.description)

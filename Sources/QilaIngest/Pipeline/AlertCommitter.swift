@@ -12,8 +12,6 @@ final class AlertCommitter: @unchecked Sendable {
         var id: AlertID
         var lastAt: Int64
         var evidence: Int
-        var organisation: OrganisationID
-        var campaign: AlertID?
     }
 
     struct State {
@@ -77,7 +75,7 @@ final class AlertCommitter: @unchecked Sendable {
                 if let existing = try await store.openAlert(groupKey: groupKey, since: Date(milliseconds: time - window)) {
                     let evidence = try await store.evidence(of: existing.id).count
                     state.open[groupKey] = OpenGroup(
-                        id: existing.id, lastAt: existing.lastAt.milliseconds, evidence: evidence, organisation: organisation, campaign: existing.campaign)
+                        id: existing.id, lastAt: existing.lastAt.milliseconds, evidence: evidence)
                 }
             }
             if var group = state.open[groupKey], group.lastAt >= time - window {
@@ -108,7 +106,7 @@ final class AlertCommitter: @unchecked Sendable {
             newAlerts[alert.id] = alert
             newOrder.append(alert.id)
             let kept = events.prefix(settings.evidencePerAlert)
-            state.open[groupKey] = OpenGroup(id: alert.id, lastAt: time, evidence: kept.count, organisation: organisation, campaign: nil)
+            state.open[groupKey] = OpenGroup(id: alert.id, lastAt: time, evidence: kept.count)
             for (sequence, event) in kept.enumerated() {
                 commit.evidence.append(
                     AlertEvidence(
@@ -151,10 +149,9 @@ final class AlertCommitter: @unchecked Sendable {
             for observation in result.observations {
                 let key = [organisation.description, observation.kind, observation.subject].joined(separator: "\u{1F}")
                 if state.known[key] == nil {
-                    state.known[key] = try await store.firstSeenValues(organisation: organisation, kind: observation.kind, subject: observation.subject)
-                    if let since = try await store.firstSeenSubjectSince(organisation: organisation, kind: observation.kind, subject: observation.subject) {
-                        state.since[key] = since.milliseconds
-                    }
+                    let stored = try await store.firstSeen(organisation: organisation, kind: observation.kind, subject: observation.subject)
+                    state.known[key] = stored.values
+                    if let since = stored.since { state.since[key] = since.milliseconds }
                 }
                 guard state.known[key]!.insert(observation.value).inserted else { continue }
                 commit.firstSeen.append(
@@ -162,7 +159,7 @@ final class AlertCommitter: @unchecked Sendable {
                         organisation: organisation, kind: observation.kind, subject: observation.subject, value: observation.value, at: seen))
                 if let since = state.since[key], since <= result.receivedAt - Int64(settings.firstSeenLearning * 1000) {
                     let known = state.known[key]!.count - 1
-                    let title = result.firstSeenTitles[observation.kind] ?? observation.kind
+                    let title = EntityProfile.firstSeenTitles[observation.kind] ?? observation.kind
                     let explanation =
                         "\(observation.value) was never seen for \(observation.subject) before; \(known) other value\(known == 1 ? "" : "s") "
                         + "seen for it since \(RFC3339.format(Date(milliseconds: since))) (first-seen baseline)."
@@ -217,7 +214,7 @@ final class AlertCommitter: @unchecked Sendable {
                     campaignID = campaign.id
                 }
                 state.checked.insert(groupKey)
-                state.open[groupKey] = OpenGroup(id: campaignID, lastAt: time, evidence: 0, organisation: authority, campaign: nil)
+                state.open[groupKey] = OpenGroup(id: campaignID, lastAt: time, evidence: 0)
                 if newAlerts[campaignID] == nil {
                     commit.campaignUpdates.append((campaignID, Int64(organisations.count), explanation, latest))
                 }

@@ -15,8 +15,6 @@ public final class DetectionSets: Sendable {
         var refusals: [SigmaError]
         var compiled: [String: CompiledRuleSet]
         var indicators: IndicatorSet
-        /// Which stored rule each Sigma rule came from (by the Sigma rule's file, set to the stored id).
-        var sources: Int
     }
 
     private let current: Mutex<Current>
@@ -26,12 +24,11 @@ public final class DetectionSets: Sendable {
         current = Mutex(
             Current(
                 version: 1, rules: parsed.rules, correlations: parsed.correlations, refusals: parsed.refusals, compiled: [:],
-                indicators: indicators, sources: rules.count))
+                indicators: indicators))
     }
 
     public var version: Int { current.withLock { $0.version } }
     public var indicators: IndicatorSet { current.withLock { $0.indicators } }
-    public var ruleCount: Int { current.withLock { $0.rules.count + $0.correlations.count } }
 
     /// Parses the enabled rules; each Sigma rule's `file` is its stored rule's id, so alerts name it.
     static func parse(_ rules: [DetectionRule]) -> (rules: [SigmaRule], correlations: [SigmaCorrelation], refusals: [SigmaError]) {
@@ -65,7 +62,6 @@ public final class DetectionSets: Sendable {
             $0.correlations = parsed.correlations
             $0.refusals = parsed.refusals
             $0.compiled = compiled
-            $0.sources = rules.count
             $0.version += 1
         }
     }
@@ -80,18 +76,7 @@ public final class DetectionSets: Sendable {
     static func compile(_ rules: [SigmaRule], _ correlations: [SigmaCorrelation], mapping: String) throws -> CompiledRuleSet {
         let fieldMapping = try FieldMapping.named(mapping)
         // Rules that cannot be evaluated for this mapping are refused here, as the loader would.
-        var usable: [SigmaRule] = []
-        var refusals: [SigmaError] = []
-        for rule in rules {
-            do {
-                _ = try SigmaEvaluator(rule: rule, mapping: fieldMapping)
-                usable.append(rule)
-            } catch {
-                var refusal = error as? SigmaError ?? SigmaError("\(error)")
-                refusal.file = refusal.file ?? rule.file
-                refusals.append(refusal)
-            }
-        }
+        let (usable, refusals) = RuleSetLoader.evaluable(rules, mapping: fieldMapping)
         return CompiledRuleSet(
             rules: usable, mapping: fieldMapping, loadingRefusals: refusals, correlations: correlations,
             extraFields: EntityProfile.forMapping(mapping).fields)
@@ -130,13 +115,7 @@ public final class DetectionSets: Sendable {
         if parsed.isEmpty && correlations == 0 && problems.isEmpty { problems.append("\(file): no rule in the document") }
         for mapping in mappings.sorted() {
             guard let fieldMapping = try? FieldMapping.named(mapping) else { continue }
-            for rule in parsed {
-                do {
-                    _ = try SigmaEvaluator(rule: rule, mapping: fieldMapping)
-                } catch {
-                    problems.append("for mapping \(mapping): \(error)")
-                }
-            }
+            for refusal in RuleSetLoader.evaluable(parsed, mapping: fieldMapping).refusals { problems.append("for mapping \(mapping): \(refusal)") }
         }
         return problems
     }

@@ -10,8 +10,13 @@ struct EntityProfile: Sendable {
         var value: Int
         /// How the value is reduced before comparing (an address to its network).
         var reduce: Reduction
-        var title: String
     }
+
+    /// What each first-seen kind means, for alert titles.
+    static let firstSeenTitles = [
+        "program-on-host": "New program on a host", "destination-of-host": "New destination for a host",
+        "network-of-account": "New source network for an account",
+    ]
 
     enum Reduction: Sendable {
         case none
@@ -35,8 +40,8 @@ struct EntityProfile: Sendable {
                 fields: ["Channel", "EventID", "Computer", "User", "SubjectUserName", "TargetUserName", "Image", "DestinationIp"],
                 typeFields: [0, 1], hostFields: [2], accountFields: [3, 5, 4],
                 firstSeen: [
-                    FirstSeen(kind: "program-on-host", subject: 2, value: 6, reduce: .lowercased, title: "New program on a host"),
-                    FirstSeen(kind: "destination-of-host", subject: 2, value: 7, reduce: .none, title: "New destination for a host"),
+                    FirstSeen(kind: "program-on-host", subject: 2, value: 6, reduce: .lowercased),
+                    FirstSeen(kind: "destination-of-host", subject: 2, value: 7, reduce: .none),
                 ])
         }
         if mapping.hasPrefix("aws") {
@@ -44,12 +49,12 @@ struct EntityProfile: Sendable {
                 fields: ["eventSource", "eventName", "userIdentity.arn", "sourceIPAddress", "recipientAccountId"],
                 typeFields: [0], hostFields: [], accountFields: [2],
                 firstSeen: [
-                    FirstSeen(kind: "network-of-account", subject: 2, value: 3, reduce: .network, title: "New source network for an account")
+                    FirstSeen(kind: "network-of-account", subject: 2, value: 3, reduce: .network)
                 ])
         }
         return EntityProfile(
             fields: ["app", "host", "user"], typeFields: [0], hostFields: [1], accountFields: [2],
-            firstSeen: [FirstSeen(kind: "program-on-host", subject: 1, value: 0, reduce: .none, title: "New program on a host")])
+            firstSeen: [FirstSeen(kind: "program-on-host", subject: 1, value: 0, reduce: .none)])
     }
 
     static func reduce(_ value: String, _ reduction: Reduction) -> String? {

@@ -47,7 +47,6 @@ struct EntryResult: Sendable {
     var findings: [Finding] = []
     var observations: [Observation] = []
     var correlated: [Correlated] = []
-    var firstSeenTitles: [String: String] = [:]
 }
 
 extension SecurityAlert.Severity {

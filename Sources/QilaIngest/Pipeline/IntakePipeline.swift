@@ -35,10 +35,6 @@ public final class IntakePipeline: @unchecked Sendable {
     private let committedEnd = Atomic<Int64>(0)
     private let eventsProcessed = Atomic<Int64>(0)
 
-    /// Called after each commit with the position everything before which is committed.
-    var onCommit: (@Sendable (Int64) -> Void)?
-    /// Called with each new alert the committer stored (for promotion and notification).
-    public var onNewAlerts: (@Sendable ([SecurityAlert]) async -> Void)?
 
     public init(store: SQLStore, sets: DetectionSets, sensors: SensorDirectory, settings: IntakeSettings, journalID: String, logger: Logger) {
         self.store = store
@@ -167,8 +163,6 @@ public final class IntakePipeline: @unchecked Sendable {
         committer.committed()
         markStored(before: last.sequence + 1)
         committedEnd.store(last.end, ordering: .relaxed)
-        onCommit?(last.end)
-        if !commit.newAlerts.isEmpty, let onNewAlerts { await onNewAlerts(commit.newAlerts) }
         return ready.count
     }
 

@@ -18,8 +18,6 @@ public struct IntakeSettings: Sendable {
     public var authority: OrganisationID?
     /// A subject (host, account) must have been known this long before a value new to it is an alert.
     public var firstSeenLearning: TimeInterval
-    /// New alerts at or above this severity are promoted to a case at once; nil, never.
-    public var autoPromote: SecurityAlert.Severity?
     /// How often the committer writes (seconds).
     public var commitInterval: TimeInterval
     /// Default events per second per sensor, and per organisation (0: unlimited).
@@ -31,7 +29,7 @@ public struct IntakeSettings: Sendable {
     public init(
         workers: Int = ProcessInfo.processInfo.activeProcessorCount, queueBytes: Int = 64 << 20, alertWindow: TimeInterval = 3600,
         evidencePerAlert: Int = 10, campaignOrganisations: Int = 2, campaignWindow: TimeInterval = 86_400, authority: OrganisationID? = nil,
-        firstSeenLearning: TimeInterval = 7 * 86_400, autoPromote: SecurityAlert.Severity? = nil, commitInterval: TimeInterval = 0.25,
+        firstSeenLearning: TimeInterval = 7 * 86_400, commitInterval: TimeInterval = 0.25,
         sensorRate: Int = 0, organisationRate: Int = 0, organisationDailyQuota: Int = 0
     ) {
         self.workers = max(1, workers)
@@ -42,7 +40,6 @@ public struct IntakeSettings: Sendable {
         self.campaignWindow = campaignWindow
         self.authority = authority
         self.firstSeenLearning = firstSeenLearning
-        self.autoPromote = autoPromote
         self.commitInterval = commitInterval
         self.sensorRate = sensorRate
         self.organisationRate = organisationRate

@@ -125,7 +125,6 @@ struct IntakeWorker {
             if recent.count >= Self.recentLimit { recent.removeAll(keepingCapacity: true) }
             if recent.insert(observation).inserted {
                 result.observations.append(observation)
-                result.firstSeenTitles[spec.kind] = spec.title
             }
         }
         let rules = state.matcher.ruleSet.rules

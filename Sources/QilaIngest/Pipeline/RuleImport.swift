@@ -34,24 +34,10 @@ public enum RuleImport {
 
     /// Every `.yml`/`.yaml` file under `paths`, in a stable order, as stored rules.
     public static func rules(paths: [String], by user: UserID?, sets: DetectionSets, mappings: Set<String>) throws -> [DetectionRule] {
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw QilaError.invalid("no such file or directory: \(path)", field: "paths")
-            }
-            if isDirectory.boolValue {
-                let enumerator = FileManager.default.enumerator(atPath: path)
-                while let relative = enumerator?.nextObject() as? String {
-                    if relative.hasSuffix(".yml") || relative.hasSuffix(".yaml") { files.append(path + "/" + relative) }
-                }
-            } else {
-                files.append(path)
-            }
-        }
-        return try files.sorted().map { file in
-            let text = try String(contentsOfFile: file, encoding: .utf8)
-            return rule(yaml: text, file: (file as NSString).lastPathComponent, by: user, sets: sets, mappings: mappings)
+        let (files, missing) = RuleSetLoader.ruleFiles(paths)
+        if let first = missing.first { throw QilaError.invalid("\(first)", field: "paths") }
+        return try files.map { file in
+            rule(yaml: try String(contentsOf: file, encoding: .utf8), file: file.lastPathComponent, by: user, sets: sets, mappings: mappings)
         }
     }
 }

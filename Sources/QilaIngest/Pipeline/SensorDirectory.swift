@@ -14,8 +14,6 @@ import Synchronization
 public final class SensorDirectory: Sendable {
     public enum Admission: Sendable, Equatable {
         case accept
-        /// Accepted on credit: the sender should be read no sooner than after this many seconds.
-        case slowDown(Double)
         /// Refused, with the reason counted (`rate-limited`, `over-quota`).
         case refuse(String)
     }
@@ -91,84 +89,82 @@ public final class SensorDirectory: Sendable {
         }
     }
 
-    /// Takes `events` from the sensor's and its organisation's allowances. `credit` lets a
-    /// stream go into debt (it is then read more slowly) instead of being refused.
-    public func admit(_ sensor: Sensor, events: Int, now: Double = Date().timeIntervalSince1970, credit: Bool) -> Admission {
-        let sensorRate = Double(sensor.rateLimit > 0 ? sensor.rateLimit : settings.sensorRate)
-        let organisationRate = Double(settings.organisationRate)
+    /// The events per second a sensor and its organisation may send (0: unlimited).
+    private func rates(of sensor: Sensor) -> (sensor: Double, organisation: Double) {
+        (Double(sensor.rateLimit > 0 ? sensor.rateLimit : settings.sensorRate), Double(settings.organisationRate))
+    }
+
+    /// The sensor's and its organisation's buckets, refilled up to `now`.
+    private static func buckets(_ state: State, _ sensor: Sensor, rates: (sensor: Double, organisation: Double), now: Double) -> (Bucket, Bucket) {
+        func refilled(_ bucket: Bucket?, _ rate: Double) -> Bucket {
+            guard let bucket else { return Bucket(tokens: rate, updated: now) }
+            return Bucket(tokens: min(rate, bucket.tokens + (now - bucket.updated) * rate), updated: now)
+        }
+        return (refilled(state.sensorBuckets[sensor.id], rates.sensor), refilled(state.organisationBuckets[sensor.organisation], rates.organisation))
+    }
+
+    /// Counts `events` against the organisation's daily quota; false (and counted as refused) when over it.
+    private func chargeQuota(_ state: inout State, _ sensor: Sensor, events: Int, now: Double) -> Bool {
         let quota = Int64(settings.organisationDailyQuota)
+        guard quota > 0 else { return true }
+        let day = Int64(now / 86_400)
+        var count = state.dailyCounts[sensor.organisation] ?? (day, 0)
+        if count.day != day { count = (day, 0) }
+        guard count.events + Int64(events) <= quota else {
+            state.dailyCounts[sensor.organisation] = count
+            state.refusals[sensor.id, default: [:]]["over-quota", default: 0] += Int64(events)
+            state.lastErrors[sensor.id] = "the organisation's daily quota of \(quota) events is used up"
+            return false
+        }
+        count.events += Int64(events)
+        state.dailyCounts[sensor.organisation] = count
+        return true
+    }
+
+    /// For what cannot be slowed down (datagrams, HTTP batches): all `events` within the
+    /// sensor's and organisation's rates and the daily quota, or none (refused and counted).
+    public func admit(_ sensor: Sensor, events: Int, now: Double = Date().timeIntervalSince1970) -> Admission {
+        let rates = rates(of: sensor)
         return state.withLock { state in
-            let day = Int64(now / 86_400)
-            if quota > 0 {
-                var count = state.dailyCounts[sensor.organisation] ?? (day, 0)
-                if count.day != day { count = (day, 0) }
-                if count.events + Int64(events) > quota {
-                    state.dailyCounts[sensor.organisation] = count
-                    state.refusals[sensor.id, default: [:]]["over-quota", default: 0] += Int64(events)
-                    state.lastErrors[sensor.id] = "the organisation's daily quota of \(quota) events is used up"
-                    return .refuse("over-quota")
-                }
-                count.events += Int64(events)
-                state.dailyCounts[sensor.organisation] = count
-            }
-            func take(_ bucket: inout Bucket, rate: Double) -> Double {
-                bucket.tokens = min(rate, bucket.tokens + (now - bucket.updated) * rate)
-                bucket.updated = now
-                bucket.tokens -= Double(events)
-                return bucket.tokens < 0 ? -bucket.tokens / rate : 0
-            }
-            var wait = 0.0
-            var sensorBucket = state.sensorBuckets[sensor.id] ?? Bucket(tokens: sensorRate, updated: now)
-            var organisationBucket = state.organisationBuckets[sensor.organisation] ?? Bucket(tokens: organisationRate, updated: now)
-            let before = (sensorBucket, organisationBucket)
-            if sensorRate > 0 { wait = max(wait, take(&sensorBucket, rate: sensorRate)) }
-            if organisationRate > 0 { wait = max(wait, take(&organisationBucket, rate: organisationRate)) }
-            if wait > 0 && !credit {
-                // Refused: nothing is taken.
-                state.sensorBuckets[sensor.id] = Bucket(tokens: before.0.tokens, updated: before.0.updated)
-                state.organisationBuckets[sensor.organisation] = before.1
-                if quota > 0 { state.dailyCounts[sensor.organisation]?.events -= Int64(events) }
-                state.refusals[sensor.id, default: [:]]["rate-limited", default: 0] += Int64(events)
-                state.lastErrors[sensor.id] = "over the rate limit of \(Int(sensorRate > 0 ? sensorRate : organisationRate)) events per second"
-                return .refuse("rate-limited")
-            }
+            var (sensorBucket, organisationBucket) = Self.buckets(state, sensor, rates: rates, now: now)
             state.sensorBuckets[sensor.id] = sensorBucket
             state.organisationBuckets[sensor.organisation] = organisationBucket
-            return wait > 0 ? .slowDown(wait) : .accept
+            if (rates.sensor > 0 && sensorBucket.tokens < Double(events)) || (rates.organisation > 0 && organisationBucket.tokens < Double(events)) {
+                state.refusals[sensor.id, default: [:]]["rate-limited", default: 0] += Int64(events)
+                state.lastErrors[sensor.id] = "over the rate limit of \(Int(rates.sensor > 0 ? rates.sensor : rates.organisation)) events per second"
+                return .refuse("rate-limited")
+            }
+            guard chargeQuota(&state, sensor, events: events, now: now) else { return .refuse("over-quota") }
+            sensorBucket.tokens -= Double(events)
+            organisationBucket.tokens -= Double(events)
+            state.sensorBuckets[sensor.id] = sensorBucket
+            state.organisationBuckets[sensor.organisation] = organisationBucket
+            return .accept
         }
     }
 
     /// For streams that can be slowed down (TCP): how many of `events` may be taken now within
     /// the sensor's and organisation's rates, and, when not all, how long to wait before asking
     /// again. Nothing is refused; the rest waits with the sender. Over the daily quota, all are
-    /// refused (and counted) instead.
+    /// refused (and counted) instead: (0, 0).
     public func take(_ sensor: Sensor, upTo events: Int, now: Double = Date().timeIntervalSince1970) -> (granted: Int, wait: Double) {
-        let sensorRate = Double(sensor.rateLimit > 0 ? sensor.rateLimit : settings.sensorRate)
-        let organisationRate = Double(settings.organisationRate)
-        if sensorRate == 0 && organisationRate == 0 {
-            return admit(sensor, events: events, now: now, credit: true) == .refuse("over-quota") ? (0, 0) : (events, 0)
-        }
-        let granted: Int = state.withLock { state in
-            func available(_ bucket: inout Bucket, rate: Double) -> Int {
-                guard rate > 0 else { return events }
-                bucket.tokens = min(rate, bucket.tokens + (now - bucket.updated) * rate)
-                bucket.updated = now
-                return max(0, Int(bucket.tokens))
+        let rates = rates(of: sensor)
+        return state.withLock { state in
+            var (sensorBucket, organisationBucket) = Self.buckets(state, sensor, rates: rates, now: now)
+            var granted = events
+            if rates.sensor > 0 { granted = min(granted, max(0, Int(sensorBucket.tokens))) }
+            if rates.organisation > 0 { granted = min(granted, max(0, Int(organisationBucket.tokens))) }
+            if granted > 0 && !chargeQuota(&state, sensor, events: granted, now: now) { granted = -1 }
+            if granted > 0 {
+                sensorBucket.tokens -= Double(granted)
+                organisationBucket.tokens -= Double(granted)
             }
-            var sensorBucket = state.sensorBuckets[sensor.id] ?? Bucket(tokens: sensorRate, updated: now)
-            var organisationBucket = state.organisationBuckets[sensor.organisation] ?? Bucket(tokens: organisationRate, updated: now)
-            let granted = min(events, available(&sensorBucket, rate: sensorRate), available(&organisationBucket, rate: organisationRate))
-            if sensorRate > 0 { sensorBucket.tokens -= Double(granted) }
-            if organisationRate > 0 { organisationBucket.tokens -= Double(granted) }
             state.sensorBuckets[sensor.id] = sensorBucket
             state.organisationBuckets[sensor.organisation] = organisationBucket
-            return granted
+            guard granted >= 0 else { return (0, 0) }
+            let slowest = [rates.sensor, rates.organisation].filter { $0 > 0 }.min() ?? 1
+            return (granted, granted == events ? 0 : max(0.01, min(1, Double(events - granted) / slowest)))
         }
-        if granted > 0, settings.organisationDailyQuota > 0, admit(sensor, events: granted, now: now, credit: true) == .refuse("over-quota") {
-            return (0, 0)
-        }
-        let slowest = [sensorRate, organisationRate].filter { $0 > 0 }.min() ?? 1
-        return (granted, granted == events ? 0 : max(0.01, min(1, Double(events - granted) / slowest)))
     }
 
     /// Counts refused messages of a known sensor (malformed framing, oversized, wrong format).

@@ -214,7 +214,7 @@ public enum Schema {
                     id TEXT PRIMARY KEY, organisation TEXT NOT NULL REFERENCES organisations(id), name TEXT NOT NULL,
                     transport TEXT NOT NULL, format TEXT NOT NULL, mapping TEXT NOT NULL, account TEXT REFERENCES users(id),
                     addresses TEXT NOT NULL, rate_limit BIGINT NOT NULL, enabled BIGINT NOT NULL, created_at BIGINT NOT NULL,
-                    created_by TEXT NOT NULL, UNIQUE (organisation, name))
+                    created_by TEXT, UNIQUE (organisation, name))
                 """,
                 """
                 CREATE TABLE sensor_health (

@@ -25,13 +25,8 @@ struct IntakeRoutes: Sendable {
 
     func receive(_ request: Request, context: QilaRequestContext) async throws -> Response {
         guard let principal = context.principal, let subject = context.subject() else { throw Problem.unauthenticated }
-        guard intake.isReady else {
-            var headers = HTTPFields()
-            headers[.retryAfter] = "2"
-            headers[.contentType] = "application/problem+json"
-            let data = try JSONEncoder().encode(Problem(.serviceUnavailable, "intake is starting; send the batch again shortly"))
-            return Response(status: .serviceUnavailable, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
+        // Before sensors are loaded no account has one: "send again" rather than "forbidden".
+        guard intake.isReady else { return Self.retryLater(503, "intake is starting; send the batch again shortly", after: 2) }
         let name = request.uri.queryParameters.get("sensor")
         let transport: Sensor.Transport = .http
         guard let sensor = intake.directory.sensor(account: principal.user.id, transport: transport, name: name) else {
@@ -73,12 +68,14 @@ struct IntakeRoutes: Sendable {
             let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
             return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
         case .refused(let status, let reason, let retryAfter):
-            let problem = Problem(HTTPResponse.Status(code: status), reason)
-            var headers = HTTPFields()
-            headers[.contentType] = "application/problem+json"
-            if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-            let data = try JSONEncoder().encode(problem)
-            return Response(status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return Self.retryLater(status, reason, after: retryAfter)
         }
+    }
+
+    /// A problem answer, with Retry-After when the sender should try again.
+    static func retryLater(_ status: Int, _ reason: String, after seconds: Int?) -> Response {
+        var response = Problem(HTTPResponse.Status(code: status), reason).response()
+        if let seconds { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 }

@@ -229,7 +229,7 @@ extension WebPages {
         let organisation = try await store.organisation(alert.organisation)
         try await enforcement.require(subject, .read, alertResource(alert, organisation), source: context.sourceAddress)
         let evidence = try await store.evidence(of: alert.id)
-        let sensor = try await alert.sensor.asyncFlatMap { try await store.sensor($0) }
+        let sensor: Sensor? = if let id = alert.sensor { try await store.sensor(id) } else { nil }
         var members: [[String: Any]] = []
         if alert.kind == .campaign {
             let names = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id, $0.name) })
@@ -237,10 +237,9 @@ extension WebPages {
                 members.append(["id": member.id.description, "organisation": names[member.organisation] ?? "?", "count": member.count, "last": member.lastAt.display])
             }
         }
+        // The national campaign alert is the authority's: linked only for those who may read it.
         var campaignLink: String?
-        if let campaign = alert.campaign, enforcement.permits(subject, .read, Resource(kind: .alert, owner: subject.organisation.id, reference: "alert:\(campaign)")),
-            let parent = try await store.alert(campaign), enforcement.permits(subject, .read, alertResource(parent, nil))
-        {
+        if let campaign = alert.campaign, let parent = try await store.alert(campaign), enforcement.permits(subject, .read, alertResource(parent, nil)) {
             campaignLink = "/alerts/\(campaign)"
         }
         var values: [String: Any] = [
@@ -389,12 +388,5 @@ extension WebPages {
                        outcome: .success, resource: "rule:\(id)", sourceAddress: context.sourceAddress))
         try await intake.reloadRules()
         return redirect("/rules?q=\(id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
-    }
-}
-
-extension Optional where Wrapped: Sendable {
-    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }
