@@ -17,6 +17,8 @@ public final class CaseRuntime: Sendable {
         public var smtp: SMTPSettings?
         /// The address people reach Qila at, for links in e-mails.
         public var baseURL: String?
+        /// New alerts at or above this severity become cases on their own; nil, only analysts promote.
+        public var autoPromote: SecurityAlert.Severity?
 
         public init() {}
     }

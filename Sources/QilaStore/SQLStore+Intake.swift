@@ -88,6 +88,29 @@ extension SQLStore {
         }
     }
 
+    /// What the volume baselines of `hour` are made of: the counts of the same hour of day on the
+    /// `days` days before it (and of `hour` itself), and each sensor's and type's total per day
+    /// over those days. Days are UTC days numbered from 1970 (`hour / 24`).
+    public func volumeHistory(hour: Int64, days: Int) async throws -> VolumeHistory {
+        let first = hour - Int64(days) * 24
+        let sameHour = try await database.query(
+            "SELECT sensor, hour, type, events FROM sensor_volumes WHERE hour >= ? AND hour <= ? AND hour % 24 = ?",
+            .integer(first), .integer(hour), .integer(hour % 24))
+        let totals = try await database.query(
+            "SELECT sensor, type, hour / 24 AS day, CAST(SUM(events) AS BIGINT) AS events FROM sensor_volumes WHERE hour >= ? AND hour < ? GROUP BY sensor, type, hour / 24",
+            .integer((hour / 24 - Int64(days)) * 24), .integer(hour / 24 * 24))
+        var history = VolumeHistory()
+        for row in sameHour {
+            guard let id = Sensor.ID(try row.string("sensor")) else { continue }
+            history.hours.append(.init(sensor: id, type: try row.string("type"), index: try row.int("hour"), events: try row.int("events")))
+        }
+        for row in totals {
+            guard let id = Sensor.ID(try row.string("sensor")) else { continue }
+            history.days.append(.init(sensor: id, type: try row.string("type"), index: try row.int("day"), events: try row.int("events")))
+        }
+        return history
+    }
+
     // MARK: detection rules
 
     public func saveRules(_ rules: [DetectionRule]) async throws {
@@ -148,6 +171,13 @@ extension SQLStore {
     /// The journal position up to which everything has been committed.
     public func intakeCheckpoint(journal: String) async throws -> Int64? {
         try await database.query("SELECT position FROM intake_checkpoints WHERE journal = ?", .text(journal)).first.map { try $0.int("position") }
+    }
+
+    static let volumesJudgedKey = "volume-baselines"
+
+    /// The last hour whose volumes were judged against their baselines.
+    public func volumesJudged() async throws -> Int64? {
+        try await intakeCheckpoint(journal: Self.volumesJudgedKey)
     }
 
     /// Writes what the pipeline made of a stretch of the journal, with the checkpoint after it,
@@ -218,6 +248,15 @@ extension SQLStore {
                     ON CONFLICT (journal) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
                     """,
                     [.text(checkpoint.journal), .integer(checkpoint.position), SQLValue(Date())]))
+        }
+        if let hour = commit.volumesJudged {
+            statements.append(
+                SQLStatement(
+                    """
+                    INSERT INTO intake_checkpoints (journal, position, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT (journal) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
+                    """,
+                    [.text(Self.volumesJudgedKey), .integer(hour), SQLValue(Date())]))
         }
         guard !statements.isEmpty else { return }
         try await database.batch(statements)
@@ -397,6 +436,28 @@ public struct AlertFilter: Sendable {
 }
 
 /// What the intake pipeline made of a stretch of the journal, written together.
+/// Stored hourly volumes around an hour being judged; see `SQLStore.volumeHistory(hour:days:)`.
+public struct VolumeHistory: Sendable {
+    public struct Count: Sendable, Hashable {
+        public var sensor: Sensor.ID
+        public var type: String
+        /// An hour or a day since 1970, UTC.
+        public var index: Int64
+        public var events: Int64
+        public init(sensor: Sensor.ID, type: String, index: Int64, events: Int64) {
+            self.sensor = sensor
+            self.type = type
+            self.index = index
+            self.events = events
+        }
+    }
+    /// The same hour of day on earlier days, and the hour itself.
+    public var hours: [Count] = []
+    /// Whole earlier days.
+    public var days: [Count] = []
+    public init() {}
+}
+
 public struct IntakeCommit: Sendable {
     public struct AlertUpdate: Sendable {
         public var alert: AlertID
@@ -448,6 +509,8 @@ public struct IntakeCommit: Sendable {
     public var health: [SensorHealth] = []
     public var firstSeen: [FirstSeen] = []
     public var checkpoint: (journal: String, position: Int64)?
+    /// The last hour whose volumes were judged against their baselines, kept with the alerts it raised.
+    public var volumesJudged: Int64?
 
     public init(
         newAlerts: [SecurityAlert] = [], alertUpdates: [AlertUpdate] = [], evidence: [AlertEvidence] = [], volumes: [Volume] = [],

@@ -117,6 +117,12 @@ struct Serve: AsyncParsableCommand {
                 password: reader.string(forKey: "smtp.password", isSecret: true), from: from)
         }
         caseSettings.baseURL = reader.string(forKey: "publicURL")
+        if let promote = reader.string(forKey: "intake.autoPromote"), !promote.isEmpty, promote != "off" {
+            guard let severity = SecurityAlert.Severity(rawValue: promote) else {
+                throw fail("intake.autoPromote must be off or a severity: \(SecurityAlert.Severity.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            caseSettings.autoPromote = severity
+        }
         let cases: CaseRuntime
         do {
             cases = try CaseRuntime(installation: installation, settings: caseSettings)
@@ -145,6 +151,12 @@ struct Serve: AsyncParsableCommand {
         let learningDays = reader.double(forKey: "intake.firstSeenLearningDays", default: 7)
         guard (0...365).contains(learningDays) else { throw fail("intake.firstSeenLearningDays must be from 0 to 365") }
         pipelineSettings.firstSeenLearning = learningDays * 86_400
+        pipelineSettings.volumeThreshold = reader.double(forKey: "intake.volumeThreshold", default: 5)
+        guard pipelineSettings.volumeThreshold >= 1 else { throw fail("intake.volumeThreshold must be at least 1 (robust spreads)") }
+        pipelineSettings.volumeMinimumEvents = reader.int(forKey: "intake.volumeMinimumEvents", default: 100)
+        guard pipelineSettings.volumeMinimumEvents >= 1 else { throw fail("intake.volumeMinimumEvents must be at least 1") }
+        pipelineSettings.volumeMinimumDays = reader.int(forKey: "intake.volumeMinimumDays", default: 7)
+        guard (1...28).contains(pipelineSettings.volumeMinimumDays) else { throw fail("intake.volumeMinimumDays must be from 1 to 28") }
         pipelineSettings.sensorRate = reader.int(forKey: "intake.sensorRate", default: 0)
         pipelineSettings.organisationRate = reader.int(forKey: "intake.organisationRate", default: 0)
         pipelineSettings.organisationDailyQuota = reader.int(forKey: "intake.dailyQuota", default: 0)

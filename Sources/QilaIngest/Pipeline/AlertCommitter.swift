@@ -50,7 +50,9 @@ final class AlertCommitter: @unchecked Sendable {
         pending = nil
     }
 
-    func build(_ results: [EntryResult], refusals: (counts: [Sensor.ID: [String: Int64]], errors: [Sensor.ID: String])) async throws -> IntakeCommit {
+    func build(
+        _ results: [EntryResult], refusals: (counts: [Sensor.ID: [String: Int64]], errors: [Sensor.ID: String]), volumes findings: [VolumeWatch.Finding] = []
+    ) async throws -> IntakeCommit {
         var state = self.state
         if !healthLoaded {
             for (id, health) in try await store.sensorHealth() { state.refusedTotals[id] = health.refused }
@@ -172,6 +174,15 @@ final class AlertCommitter: @unchecked Sendable {
                 }
                 if state.since[key] == nil { state.since[key] = result.receivedAt }
             }
+        }
+
+        for finding in findings {
+            let name = try await name(of: finding.organisation)
+            try await record(
+                organisation: finding.organisation, sensor: finding.sensor?.id, kind: .anomaly, rule: finding.direction.rawValue,
+                title: finding.title(organisationName: name), severity: finding.severity, host: nil, account: nil, fields: finding.fields, events: [],
+                occurrences: 1, time: (finding.hour + 1) * 3_600_000 - 1, explanation: finding.explanation(organisationName: name),
+                groupKey: finding.groupKey)
         }
 
         // National campaigns: the same rule or indicator in several organisations within the window.

@@ -34,6 +34,12 @@ public final class IntakePipeline: @unchecked Sendable {
     private var runningWorkers = 0
     private let committedEnd = Atomic<Int64>(0)
     private let eventsProcessed = Atomic<Int64>(0)
+    /// Arrival time (ms) of the last committed entry, and when this pipeline started: an hour's
+    /// volumes are judged once everything that arrived in it is committed, and only if it ran throughout.
+    private var lastCommittedArrival: Int64 = 0
+    private var startedAt: Int64 = Int64.max
+    /// The last hour judged; loaded from the store once.
+    private var volumesJudged: Int64??
 
 
     public init(store: SQLStore, sets: DetectionSets, sensors: SensorDirectory, settings: IntakeSettings, journalID: String, logger: Logger) {
@@ -59,6 +65,7 @@ public final class IntakePipeline: @unchecked Sendable {
 
     /// Starts the worker threads.
     public func start(committedPosition: Int64) {
+        startedAt = Date().milliseconds
         condition.lock()
         stored = nextSequence
         condition.unlock()
@@ -161,15 +168,46 @@ public final class IntakePipeline: @unchecked Sendable {
             throw error
         }
         committer.committed()
+        lastCommittedArrival = max(lastCommittedArrival, last.receivedAt)
         markStored(before: last.sequence + 1)
         committedEnd.store(last.end, ordering: .relaxed)
         return ready.count
     }
 
-    /// Commits until stopped: every `commitInterval`, or sooner when much is ready.
+    /// Judges the volumes of `hour` (hours since 1970, UTC) against their baselines and commits
+    /// the anomalies with the hour as the last judged. Must not run alongside `commitReady`.
+    public func judgeVolumes(hour: Int64) async throws {
+        let history = try await store.volumeHistory(hour: hour, days: VolumeWatch.historyDays)
+        let findings = VolumeWatch(settings: settings).judge(hour: hour, history: history, sensors: try await store.sensors())
+        var commit = try await committer.build([], refusals: ([:], [:]), volumes: findings)
+        commit.volumesJudged = hour
+        try await store.commitIntake(commit)
+        committer.committed()
+        volumesJudged = .some(hour)
+        if !findings.isEmpty { logger.info("volume anomalies", metadata: ["hour": "\(hour)", "alerts": "\(findings.count)"]) }
+    }
+
+    /// Judges every whole hour since the last judged one that this pipeline ran throughout, once a
+    /// minute has passed after it and everything that arrived in it is committed.
+    func judgeDueVolumes(now: Date) async throws {
+        let now = now.milliseconds
+        let last = now / 3_600_000 - 1
+        guard now - (last + 1) * 3_600_000 >= 60_000 else { return }
+        if volumesJudged == nil { volumesJudged = .some(try await store.volumesJudged()) }
+        let first = max((volumesJudged!.map { $0 + 1 }) ?? 0, (startedAt + 3_599_999) / 3_600_000)
+        guard first <= last else { return }
+        for hour in first...last {
+            guard lastCommittedArrival >= (hour + 1) * 3_600_000 || isIdle else { return }
+            try await judgeVolumes(hour: hour)
+        }
+    }
+
+    /// Commits until stopped: every `commitInterval`, or sooner when much is ready; judges volumes
+    /// as hours end.
     public func runCommitter() async {
         while !Task.isCancelled {
             do {
+                try await judgeDueVolumes(now: Date())
                 if try await commitReady() == 0 {
                     try? await Task.sleep(for: .milliseconds(Int(settings.commitInterval * 1000)))
                 }

@@ -18,6 +18,11 @@ public struct IntakeSettings: Sendable {
     public var authority: OrganisationID?
     /// A subject (host, account) must have been known this long before a value new to it is an alert.
     public var firstSeenLearning: TimeInterval
+    /// An hour's count this many robust spreads from its baseline, and at least `volumeMinimumEvents`
+    /// away, raises a volume anomaly; a baseline needs `volumeMinimumDays` earlier days.
+    public var volumeThreshold: Double
+    public var volumeMinimumEvents: Int
+    public var volumeMinimumDays: Int
     /// How often the committer writes (seconds).
     public var commitInterval: TimeInterval
     /// Default events per second per sensor, and per organisation (0: unlimited).
@@ -29,7 +34,8 @@ public struct IntakeSettings: Sendable {
     public init(
         workers: Int = ProcessInfo.processInfo.activeProcessorCount, queueBytes: Int = 64 << 20, alertWindow: TimeInterval = 3600,
         evidencePerAlert: Int = 10, campaignOrganisations: Int = 2, campaignWindow: TimeInterval = 86_400, authority: OrganisationID? = nil,
-        firstSeenLearning: TimeInterval = 7 * 86_400, commitInterval: TimeInterval = 0.25,
+        firstSeenLearning: TimeInterval = 7 * 86_400, volumeThreshold: Double = 5, volumeMinimumEvents: Int = 100, volumeMinimumDays: Int = 7,
+        commitInterval: TimeInterval = 0.25,
         sensorRate: Int = 0, organisationRate: Int = 0, organisationDailyQuota: Int = 0
     ) {
         self.workers = max(1, workers)
@@ -40,6 +46,9 @@ public struct IntakeSettings: Sendable {
         self.campaignWindow = campaignWindow
         self.authority = authority
         self.firstSeenLearning = firstSeenLearning
+        self.volumeThreshold = volumeThreshold
+        self.volumeMinimumEvents = volumeMinimumEvents
+        self.volumeMinimumDays = volumeMinimumDays
         self.commitInterval = commitInterval
         self.sensorRate = sensorRate
         self.organisationRate = organisationRate

@@ -255,5 +255,10 @@ public enum Schema {
                 """,
             ]
         ),
+        Migration(
+            version: 7,
+            name: "volume baselines read hours across sensors",
+            statements: ["CREATE INDEX sensor_volumes_hour ON sensor_volumes (hour)"]
+        ),
     ]
 }

@@ -290,11 +290,7 @@ extension WebPages {
             guard let organisation, organisation.kind != .authority else {
                 return try await alertView(context, idText, ["error": "A national campaign alert is promoted through its organisations' alerts."], status: .badRequest)
             }
-            let observables = alert.fields.map(\.value).filter { !$0.contains(" ") }.joined(separator: "\n")
-            let opening = CaseDesk.Opening(
-                organisation: organisation.id.description, title: String("Alert: \(alert.title)".prefix(200)), awareness: RFC3339.format(alert.firstAt),
-                observables: ObservableParser.parse(observables).errors.isEmpty ? observables : "")
-            let incident = try await cases.desk.open(opening, by: subject, gate: gate(context))
+            let incident = try await cases.desk.open(CaseDesk.opening(for: alert, organisation: organisation), by: subject, gate: gate(context))
             alert.status = .promoted
             alert.caseID = incident.id
             alert.reason = note.isEmpty ? nil : note

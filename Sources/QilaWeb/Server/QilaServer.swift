@@ -121,6 +121,7 @@ public struct QilaServer: Sendable {
             RetentionService(runtime: retention, logger: logger), CaseDeadlineService(runtime: cases, logger: logger),
             NotificationSender(store: installation.store, secrets: installation.secrets, smtp: cases.settings.smtp, logger: logger),
         ] + (intake.map { [IntakeService(runtime: $0, logger: logger, onListening: onIntakeListening)] } ?? [])
+            + (cases.settings.autoPromote.map { [AlertPromotionService(desk: cases.desk, minimum: $0, logger: logger)] } ?? [])
     }
 }
 

@@ -1,0 +1,125 @@
+public import Foundation
+public import QilaAccess
+public import QilaCore
+import Logging
+import QilaStore
+import ServiceLifecycle
+
+/// Cases opened from security alerts: by an analyst on the alert page, or automatically for alerts
+/// at or above a severity.
+extension CaseDesk {
+    /// The username of the account automatic promotions are recorded under: a disabled service
+    /// account of the authority, created on first use, that can neither sign in nor hold tokens.
+    public static let automationUsername = "qila-automation"
+
+    /// What a case opened from `alert` starts with: its title, the first occurrence as the time of
+    /// awareness, and the matched values that are observables.
+    public static func opening(for alert: SecurityAlert, organisation: Organisation) -> Opening {
+        let observables = alert.fields.map(\.value).filter { !$0.contains(" ") }.joined(separator: "\n")
+        return Opening(
+            organisation: organisation.id.description, title: String("Alert: \(alert.title)".prefix(200)), awareness: RFC3339.format(alert.firstAt),
+            observables: ObservableParser.parse(observables).errors.isEmpty ? observables : "")
+    }
+
+    /// Opens a case, in the authority's queue on behalf of the organisation, for every new alert at
+    /// or above `minimum` whose last occurrence is at or after `since` (national campaign alerts
+    /// are promoted through their organisations' alerts). Returns the cases opened.
+    public func promoteAlerts(atOrAbove minimum: SecurityAlert.Severity, since: Date, now: Date = Date()) async throws -> [IncidentCase] {
+        let severities = SecurityAlert.Severity.allCases.filter { $0 >= minimum }
+        let alerts = try await store.alerts(
+            AlertFilter(statuses: [.new], kinds: [.rule, .indicator, .correlation, .anomaly], severities: severities, since: since, limit: 200))
+        guard !alerts.isEmpty, let automation = try await automationAccount() else { return [] }
+        var opened: [IncidentCase] = []
+        for var alert in alerts.sorted(by: { $0.firstAt < $1.firstAt }) {
+            guard let organisation = try await store.organisation(alert.organisation), organisation.kind != .authority,
+                let regime = regimes.defaultRegime(for: organisation.sector)
+            else { continue }
+            let opening = Self.opening(for: alert, organisation: organisation)
+            var incident = IncidentCase(
+                organisation: organisation.id, sector: organisation.sector, title: opening.title, awareness: alert.firstAt, regimes: [regime.id],
+                tlp: .amber, pap: PAP.amber.rawValue, severity: IncidentCase.Severity(alert.severity), status: .new, reportedBy: automation.user.id,
+                onBehalf: true, createdAt: now, submittedAt: now)
+            let text =
+                "Opened automatically from alert \(alert.id) (\(alert.severity.rawValue), at or above \(minimum.rawValue), "
+                + "\(alert.count) occurrence\(alert.count == 1 ? "" : "s") since \(RFC3339.format(alert.firstAt)))"
+            incident = try await store.createCase(
+                incident,
+                entries: [
+                    CaseEntry(
+                        caseID: incident.id, time: now, actor: automation.user.id, actorOrganisation: automation.organisation.id, kind: .created, text: text,
+                        shared: true)
+                ])
+            _ = try await store.addObservables(ObservableParser.parse(opening.observables).observables, to: incident.id, by: automation.user.id, at: now)
+            alert.status = .promoted
+            alert.caseID = incident.id
+            alert.reason = "severity \(alert.severity.rawValue) is at or above \(minimum.rawValue)"
+            alert.triagedBy = automation.user.id
+            alert.triagedAt = now
+            try await store.triageAlert(alert)
+            try await record(automation, "case.open", incident, ["alert": alert.id.description, "automatic": "true"])
+            try await audit.append(
+                AuditEntry(
+                    time: now, actor: automation.user.id.description, actorOrganisation: automation.organisation.id, action: "alert.promote",
+                    outcome: .success, resource: "alert:\(alert.id)", details: ["case": incident.id.description, "automatic": "true"]))
+            opened.append(incident)
+        }
+        return opened
+    }
+
+    /// The automation account as a subject, created on first use; nil until there is an authority.
+    func automationAccount() async throws -> Subject? {
+        guard let authority = try await store.organisations().first(where: { $0.kind == .authority }) else { return nil }
+        var user = try await store.user(username: Self.automationUsername)
+        if user == nil {
+            let account = User(
+                organisation: authority.id, kind: .service, username: Self.automationUsername, displayName: "Qila automation", roles: [],
+                clearance: .amber, disabled: true)
+            try await store.createUser(account, credentials: UserCredentials())
+            user = account
+        }
+        guard let user, user.organisation == authority.id, user.kind == .service, user.disabled else {
+            throw QilaError(.configuration, "the username \(Self.automationUsername) belongs to another account; automatic promotion needs it")
+        }
+        return Subject(user: user, organisation: authority, method: .apiToken, authenticatedAt: Date(), mfaAt: nil)
+    }
+}
+
+extension IncidentCase.Severity {
+    init(_ severity: SecurityAlert.Severity) {
+        switch severity {
+        case .informational, .low: self = .low
+        case .medium: self = .medium
+        case .high: self = .high
+        case .critical: self = .critical
+        }
+    }
+}
+
+/// Promotes alerts at or above a severity to cases as they arrive (`intake.autoPromote`).
+public struct AlertPromotionService: Service {
+    let desk: CaseDesk
+    let minimum: SecurityAlert.Severity
+    let interval: Duration
+    let logger: Logger
+
+    public init(desk: CaseDesk, minimum: SecurityAlert.Severity, interval: Duration = .seconds(5), logger: Logger) {
+        self.desk = desk
+        self.minimum = minimum
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        // Alerts already waiting when promotion starts are promoted if they occurred in the last day.
+        let since = Date().addingTimeInterval(-86_400)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let opened = try await desk.promoteAlerts(atOrAbove: minimum, since: since)
+                if !opened.isEmpty { logger.info("alerts promoted to cases", metadata: ["cases": "\(opened.count)"]) }
+            } catch {
+                logger.error("automatic promotion of alerts failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

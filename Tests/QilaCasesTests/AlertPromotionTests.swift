@@ -1,0 +1,61 @@
+import Foundation
+import QilaAccess
+import QilaCore
+import QilaStore
+import QilaTestSupport
+import Testing
+
+@testable import QilaCases
+
+@Suite("Alerts promoted to cases automatically above a severity")
+struct AlertPromotionTests {
+    @Test("New alerts at or above the threshold become cases once, under the automation account; the rest stay for analysts", arguments: TestBackend.available)
+    func promotion(_ backend: TestBackend) async throws {
+        let s = try await CaseDeskTests.setup(backend)
+        let store = s.world.installation.store
+        let now = Date()
+        func alert(_ title: String, _ severity: SecurityAlert.Severity, _ kind: SecurityAlert.Kind = .rule, organisation: Organisation? = nil, status: SecurityAlert.Status = .new)
+            async throws -> SecurityAlert
+        {
+            var alert = SecurityAlert(
+                organisation: (organisation ?? s.world.operatorA).id, sensor: nil, kind: kind, rule: title, title: title, severity: severity,
+                groupKey: UUID().uuidString, host: "ws-01", firstAt: now.addingTimeInterval(-120), lastAt: now.addingTimeInterval(-60), count: 3,
+                fields: [AlertField(name: "DestinationIp", value: "203.0.113.9"), AlertField(name: "CommandLine", value: "whoami /all")])
+            alert.status = status
+            try await store.commitIntake(IntakeCommit(newAlerts: [alert]))
+            return alert
+        }
+        let high = try await alert("Mimikatz", .high)
+        let critical = try await alert("Ransom note", .critical, .indicator)
+        let medium = try await alert("Odd logon", .medium)
+        let dismissed = try await alert("Known scanner", .critical, status: .dismissed)
+        let campaign = try await alert("Campaign: Mimikatz", .critical, .campaign, organisation: s.world.authority)
+
+        let opened = try await s.desk.promoteAlerts(atOrAbove: .high, since: now.addingTimeInterval(-3600), now: now)
+        #expect(opened.count == 2)
+        for original in [high, critical] {
+            let promoted = try #require(try await store.alert(original.id))
+            #expect(promoted.status == .promoted)
+            let caseID = try #require(promoted.caseID)
+            let incident = try #require(try await store.incident(caseID))
+            #expect(incident.organisation == s.world.operatorA.id)
+            #expect(incident.title == "Alert: \(original.title)")
+            #expect(incident.status == .new && incident.onBehalf)
+            #expect(abs(incident.awareness.timeIntervalSince(original.firstAt)) < 0.01)
+            #expect(incident.severity == (original.severity == .critical ? .critical : .high))
+            let observables = try await store.observables(of: caseID)
+            #expect(observables.map(\.value) == ["203.0.113.9"])
+            let automation = try #require(try await store.user(username: CaseDesk.automationUsername))
+            #expect(incident.reportedBy == automation.id && promoted.triagedBy == automation.id)
+            #expect(automation.disabled && automation.kind == .service && automation.organisation == s.world.authority.id && automation.roles.isEmpty)
+        }
+        for untouched in [medium, dismissed, campaign] {
+            #expect(try await store.alert(untouched.id)?.caseID == nil)
+        }
+        // Run again: nothing new is opened.
+        #expect(try await s.desk.promoteAlerts(atOrAbove: .high, since: now.addingTimeInterval(-3600), now: now).isEmpty)
+        // Every promotion is in the audit log.
+        let entries = try await store.auditEntries(from: 0, limit: 10_000, actionPrefix: "alert.promote")
+        #expect(entries.count == 2 && entries.allSatisfy { $0.details["automatic"] == "true" })
+    }
+}
