@@ -28,13 +28,11 @@ extension WebPages {
         return intake
     }
 
-    func sensorResource(_ organisation: Organisation) -> Resource {
-        Resource(kind: .sensor, owner: organisation.id, sector: organisation.sector, reference: "sensors:\(organisation.id)")
-    }
+    var alertDesk: AlertDesk { AlertDesk(installation: installation, enforcement: enforcement, cases: cases) }
 
-    func alertResource(_ alert: SecurityAlert, _ organisation: Organisation?) -> Resource {
-        Resource(kind: .alert, owner: alert.organisation, sector: organisation?.sector, reference: "alert:\(alert.id)")
-    }
+    func sensorResource(_ organisation: Organisation) -> Resource { AlertDesk.sensorResource(organisation) }
+
+    func alertResource(_ alert: SecurityAlert, _ organisation: Organisation?) -> Resource { AlertDesk.resource(alert, organisation) }
 
     // MARK: sensors
 
@@ -171,12 +169,7 @@ extension WebPages {
 
     func alertsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let organisations = try await store.organisations()
-        let readable = organisations.filter { enforcement.permits(subject, .read, Resource(kind: .alert, owner: $0.id, sector: $0.sector)) }
-        guard !readable.isEmpty else {
-            try await enforcement.require(subject, .read, Resource(kind: .alert, owner: subject.organisation.id, sector: subject.organisation.sector), source: context.sourceAddress)
-            throw Problem(.forbidden, "alerts are shown to their organisation and the authority")
-        }
+        let (readable, organisations) = try await alertDesk.readableOrganisations(subject, source: context.sourceAddress)
         let query = request.uri.queryParameters
         let status = query.get("status").flatMap(SecurityAlert.Status.init(rawValue:))
         let kind = query.get("kind").flatMap(SecurityAlert.Kind.init(rawValue:))
@@ -225,9 +218,7 @@ extension WebPages {
 
     func alertView(_ context: QilaRequestContext, _ idText: String, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
         let subject = try subject(context)
-        guard let id = AlertID(idText), let alert = try await store.alert(id) else { throw Problem(.notFound, "no such alert") }
-        let organisation = try await store.organisation(alert.organisation)
-        try await enforcement.require(subject, .read, alertResource(alert, organisation), source: context.sourceAddress)
+        let (alert, organisation) = try await alertDesk.alert(idText, for: subject, source: context.sourceAddress)
         let evidence = try await store.evidence(of: alert.id)
         let sensor: Sensor? = if let id = alert.sensor { try await store.sensor(id) } else { nil }
         var members: [[String: Any]] = []
@@ -271,38 +262,13 @@ extension WebPages {
         let subject = try subject(context)
         let form = try await form(request, context)
         let idText = try context.parameters.require("id")
-        guard let id = AlertID(idText), var alert = try await store.alert(id) else { throw Problem(.notFound, "no such alert") }
-        let organisation = try await store.organisation(alert.organisation)
-        try await enforcement.require(subject, .update, alertResource(alert, organisation), source: context.sourceAddress)
-        let note = (form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard alert.status != .promoted else { return try await alertView(context, idText, ["error": "The alert is already a case."], status: .conflict) }
-        switch form["action"] {
-        case "acknowledge":
-            alert.status = .acknowledged
-            alert.reason = note.isEmpty ? nil : note
-        case "dismiss":
-            guard !note.isEmpty else {
-                return try await alertView(context, idText, ["error": "Say why the alert is dismissed (field reason): a false positive, expected activity, ..."], status: .badRequest)
-            }
-            alert.status = .dismissed
-            alert.reason = note
-        case "promote":
-            guard let organisation, organisation.kind != .authority else {
-                return try await alertView(context, idText, ["error": "A national campaign alert is promoted through its organisations' alerts."], status: .badRequest)
-            }
-            let incident = try await cases.desk.open(CaseDesk.opening(for: alert, organisation: organisation), by: subject, gate: gate(context))
-            alert.status = .promoted
-            alert.caseID = incident.id
-            alert.reason = note.isEmpty ? nil : note
-        default:
-            return try await alertView(context, idText, ["error": "Choose acknowledge, dismiss or promote (field action)."], status: .badRequest)
+        let alert: SecurityAlert
+        do {
+            alert = try await alertDesk.triage(idText, action: form["action"], reason: form["reason"], by: subject, source: context.sourceAddress)
+        } catch let problem as Problem where [400, 409].contains(problem.status) {
+            let detail = problem.detail ?? problem.title
+            return try await alertView(context, idText, ["error": detail.prefix(1).uppercased() + detail.dropFirst() + "."], status: HTTPResponse.Status(code: problem.status))
         }
-        alert.triagedBy = subject.user.id
-        alert.triagedAt = Date()
-        try await store.triageAlert(alert)
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "alert.\(form["action"]!)",
-                       outcome: .success, resource: "alert:\(alert.id)", sourceAddress: context.sourceAddress))
         if let caseID = alert.caseID, alert.status == .promoted { return redirect("/cases/\(caseID)") }
         return redirect("/alerts/\(alert.id)")
     }
