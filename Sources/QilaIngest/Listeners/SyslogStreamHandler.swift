@@ -83,7 +83,8 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
                         return
                     }
                     self.sensor = found
-                    if let context = self.context { self.flush(context: context, loop: loop) }
+                    // Also when the sender has closed meanwhile: what it sent is journalled.
+                    self.flush(context: self.context, loop: loop)
                 }
             }
         }
