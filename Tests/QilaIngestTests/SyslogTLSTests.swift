@@ -65,10 +65,8 @@ struct SyslogTLSTests {
         // A valid certificate of an account without a TLS sensor: counted as unknown, not read.
         let stranger = try await world.installation.issueCertificate(for: world.users["b-reporter"]!, validityDays: 30, by: nil)
         try? await Self.send(port: port, certificatePEM: stranger.certificatePEM, keyPEM: stranger.keyPEM, caFile: authority.caFile, events(3, host: "tls-02"))
-        // No certificate at all: the handshake fails.
-        await #expect(throws: (any Error).self) {
-            try await Self.send(port: port, certificatePEM: nil, keyPEM: nil, caFile: authority.caFile, events(3, host: "tls-03"))
-        }
+        // No certificate at all: the server ends the handshake (under TLS 1.3 the client may learn it only after writing).
+        try? await Self.send(port: port, certificatePEM: nil, keyPEM: nil, caFile: authority.caFile, events(3, host: "tls-03"))
         // The sensor's own certificate once revoked.
         try await intake.store.revokeCertificate(serial: issued.serial, at: Date(), reason: "key lost")
         try? await Self.send(port: port, certificatePEM: issued.certificatePEM, keyPEM: issued.keyPEM, caFile: authority.caFile, events(3, host: "tls-04"))
