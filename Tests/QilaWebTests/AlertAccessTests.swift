@@ -95,6 +95,10 @@ struct AlertAccessTests {
             let id = try #require(CaseID(caseID))
             let incident = try #require(try await harness.world.installation.store.incident(id))
             #expect(incident.organisation == harness.world.operatorB.id && incident.title == "Alert: \(b.title)")
+            // The authority's promotion is in its own queue on the operator's behalf, not a draft only the operator could see.
+            #expect(incident.status == .new && incident.onBehalf)
+            let read = try await client.call(.get, "/api/v1/cases/\(caseID)", as: harness.tokens["analyst"]!)
+            #expect(read.status == .ok)
             let again = try await client.call(.post, "/api/v1/alerts/\(b.id)/triage", as: harness.tokens["analyst"]!, json: #"{"action":"acknowledge"}"#)
             #expect(again.status == .conflict)
         }

@@ -13,12 +13,46 @@ extension CaseDesk {
     public static let automationUsername = "qila-automation"
 
     /// What a case opened from `alert` starts with: its title, the first occurrence as the time of
-    /// awareness, and the matched values that are observables.
-    public static func opening(for alert: SecurityAlert, organisation: Organisation) -> Opening {
+    /// awareness, the matched values that are observables, and TLP:AMBER, or the clearance of
+    /// whoever opens it when that is lower (as for a MISP import), so they can read their own case.
+    public static func opening(for alert: SecurityAlert, organisation: Organisation, clearance: TLP = .amber) -> Opening {
         let observables = alert.fields.map(\.value).filter { !$0.contains(" ") }.joined(separator: "\n")
         return Opening(
             organisation: organisation.id.description, title: String("Alert: \(alert.title)".prefix(200)), awareness: RFC3339.format(alert.firstAt),
-            observables: ObservableParser.parse(observables).errors.isEmpty ? observables : "")
+            tlp: min(TLP.amber, clearance).rawValue, observables: ObservableParser.parse(observables).errors.isEmpty ? observables : "")
+    }
+
+    /// Opens a case from an alert. Someone on the organisation's own reporting side gets a draft
+    /// to report from; anyone else (the authority) opens it in the authority's queue on the
+    /// organisation's behalf, as for a MISP import. `gate` is nil only for automatic promotion.
+    public func openFromAlert(
+        _ alert: SecurityAlert, organisation: Organisation, by subject: Subject, gate: (any AccessGate)?, note: String, now: Date = Date()
+    ) async throws -> IncidentCase {
+        let opening = Self.opening(for: alert, organisation: organisation, clearance: subject.user.clearance)
+        if let gate, Self.isReporter(subject, for: organisation.id) { return try await open(opening, by: subject, gate: gate, now: now) }
+        guard organisation.kind != .authority else {
+            throw QilaError.invalid("a national campaign alert is promoted through its organisations' alerts", field: "action")
+        }
+        guard let regime = regimes.defaultRegime(for: organisation.sector) else { throw QilaError(.configuration, "no reporting regime is configured") }
+        var incident = IncidentCase(
+            organisation: organisation.id, sector: organisation.sector, title: opening.title, awareness: alert.firstAt, regimes: [regime.id],
+            tlp: TLP(label: opening.tlp) ?? .amber, pap: PAP.amber.rawValue, severity: IncidentCase.Severity(alert.severity), status: .new,
+            reportedBy: subject.user.id, onBehalf: true, createdAt: now, submittedAt: now)
+        if let gate {
+            try await gate.require(subject, .create, Self.resource(incident))
+            try await gate.require(subject, .update, Self.internalResource(incident))
+        }
+        incident = try await store.createCase(
+            incident,
+            entries: [
+                CaseEntry(
+                    caseID: incident.id, time: now, actor: subject.user.id, actorOrganisation: subject.organisation.id, kind: .created,
+                    text: "\(note) from alert \(alert.id) (\(alert.severity.rawValue), \(alert.count) occurrence\(alert.count == 1 ? "" : "s") since \(RFC3339.format(alert.firstAt)))",
+                    shared: true)
+            ])
+        _ = try await store.addObservables(ObservableParser.parse(opening.observables).observables, to: incident.id, by: subject.user.id, at: now)
+        try await record(subject, "case.open", incident, ["alert": alert.id.description, "automatic": String(gate == nil)])
+        return incident
     }
 
     /// Opens a case, in the authority's queue on behalf of the organisation, for every new alert at
@@ -32,31 +66,16 @@ extension CaseDesk {
         var opened: [IncidentCase] = []
         for var alert in alerts.sorted(by: { $0.firstAt < $1.firstAt }) {
             guard let organisation = try await store.organisation(alert.organisation), organisation.kind != .authority,
-                let regime = regimes.defaultRegime(for: organisation.sector)
+                regimes.defaultRegime(for: organisation.sector) != nil
             else { continue }
-            let opening = Self.opening(for: alert, organisation: organisation)
-            var incident = IncidentCase(
-                organisation: organisation.id, sector: organisation.sector, title: opening.title, awareness: alert.firstAt, regimes: [regime.id],
-                tlp: .amber, pap: PAP.amber.rawValue, severity: IncidentCase.Severity(alert.severity), status: .new, reportedBy: automation.user.id,
-                onBehalf: true, createdAt: now, submittedAt: now)
-            let text =
-                "Opened automatically from alert \(alert.id) (\(alert.severity.rawValue), at or above \(minimum.rawValue), "
-                + "\(alert.count) occurrence\(alert.count == 1 ? "" : "s") since \(RFC3339.format(alert.firstAt)))"
-            incident = try await store.createCase(
-                incident,
-                entries: [
-                    CaseEntry(
-                        caseID: incident.id, time: now, actor: automation.user.id, actorOrganisation: automation.organisation.id, kind: .created, text: text,
-                        shared: true)
-                ])
-            _ = try await store.addObservables(ObservableParser.parse(opening.observables).observables, to: incident.id, by: automation.user.id, at: now)
+            let incident = try await openFromAlert(
+                alert, organisation: organisation, by: automation, gate: nil, note: "Opened automatically (at or above \(minimum.rawValue))", now: now)
             alert.status = .promoted
             alert.caseID = incident.id
             alert.reason = "severity \(alert.severity.rawValue) is at or above \(minimum.rawValue)"
             alert.triagedBy = automation.user.id
             alert.triagedAt = now
             try await store.triageAlert(alert)
-            try await record(automation, "case.open", incident, ["alert": alert.id.description, "automatic": "true"])
             try await audit.append(
                 AuditEntry(
                     time: now, actor: automation.user.id.description, actorOrganisation: automation.organisation.id, action: "alert.promote",

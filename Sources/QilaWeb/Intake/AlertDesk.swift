@@ -62,7 +62,7 @@ struct AlertDesk: Sendable {
             alert.reason = note.isEmpty ? nil : note
         case .dismiss:
             guard !note.isEmpty else {
-                throw Problem(.badRequest, "say why the alert is dismissed: a false positive, expected activity, ...", location: "reason")
+                throw Problem(.badRequest, "say why the alert is dismissed: a false positive, expected activity or another reason", location: "reason")
             }
             alert.status = .dismissed
             alert.reason = note
@@ -70,8 +70,9 @@ struct AlertDesk: Sendable {
             guard let organisation, organisation.kind != .authority else {
                 throw Problem(.badRequest, "a national campaign alert is promoted through its organisations' alerts")
             }
-            let incident = try await cases.desk.open(
-                CaseDesk.opening(for: alert, organisation: organisation), by: subject, gate: EnforcementGate(enforcement: enforcement, source: source))
+            let incident = try await cases.desk.openFromAlert(
+                alert, organisation: organisation, by: subject, gate: EnforcementGate(enforcement: enforcement, source: source),
+                note: "Opened by \(subject.user.displayName) (\(subject.organisation.name))")
             alert.status = .promoted
             alert.caseID = incident.id
             alert.reason = note.isEmpty ? nil : note

@@ -237,7 +237,8 @@ extension WebPages {
             "id": alert.id.description, "title": alert.title, "severity": alert.severity.rawValue, "kind": alert.kind.rawValue, "rule": alert.rule,
             "organisation": organisation?.name ?? "?", "sensor": sensor?.name ?? "-", "host": alert.host ?? "-", "account": alert.account ?? "-",
             "count": alert.count, "first": alert.firstAt.display, "last": alert.lastAt.display, "status": alert.status.rawValue,
-            "reason": alert.reason ?? "", "explanation": alert.explanation ?? "", "caseID": alert.caseID?.description ?? "",
+            "reason": alert.reason ?? "", "hasReason": alert.reason != nil, "explanation": alert.explanation ?? "",
+            "hasExplanation": alert.explanation != nil, "caseID": alert.caseID?.description ?? "",
             "hasCase": alert.caseID != nil, "campaignLink": campaignLink ?? "", "inCampaign": campaignLink != nil,
             "fields": alert.fields.map { ["name": $0.name, "value": $0.value] },
             "evidence": evidence.map { item -> [String: Any] in
@@ -265,8 +266,11 @@ extension WebPages {
         let alert: SecurityAlert
         do {
             alert = try await alertDesk.triage(idText, action: form["action"], reason: form["reason"], by: subject, source: context.sourceAddress)
-        } catch let problem as Problem where [400, 409].contains(problem.status) {
-            let detail = problem.detail ?? problem.title
+        } catch {
+            // What the person can mend is said on the alert page; the rest is the problem page.
+            let problem = Problem.from(error)
+            guard [400, 409].contains(problem.status) else { throw error }
+            let detail = (problem.detail ?? problem.title) + (problem.location.map { " (field \($0))" } ?? "")
             return try await alertView(context, idText, ["error": detail.prefix(1).uppercased() + detail.dropFirst() + "."], status: HTTPResponse.Status(code: problem.status))
         }
         if let caseID = alert.caseID, alert.status == .promoted { return redirect("/cases/\(caseID)") }
