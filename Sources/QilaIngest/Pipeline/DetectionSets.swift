@@ -101,22 +101,30 @@ public final class DetectionSets: Sendable {
 
     /// What is wrong with a rule's text: parse errors, and for each mapping in use whether it
     /// compiles. Empty when it loads everywhere.
-    public func lint(_ yaml: String, file: String, mappings: Set<String>) -> [String] {
-        var problems: [String] = []
+    public func lint(_ yaml: String, file: String, mappings: Set<String>) -> RuleLint {
+        var lint = RuleLint()
         var parsed: [SigmaRule] = []
         var correlations = 0
         for result in SigmaRuleParser().parseDocuments(yaml: yaml, file: file) {
             switch result {
             case .success(.rule(let rule)): parsed.append(rule)
             case .success(.correlation): correlations += 1
-            case .failure(let error): problems.append(error.description)
+            case .failure(let error): lint.unreadable.append(error.description)
             }
         }
-        if parsed.isEmpty && correlations == 0 && problems.isEmpty { problems.append("\(file): no rule in the document") }
+        if parsed.isEmpty && correlations == 0 && lint.unreadable.isEmpty { lint.unreadable.append("\(file): no rule in the document") }
         for mapping in mappings.sorted() {
             guard let fieldMapping = try? FieldMapping.named(mapping) else { continue }
-            for refusal in RuleSetLoader.evaluable(parsed, mapping: fieldMapping).refusals { problems.append("for mapping \(mapping): \(refusal)") }
+            for refusal in RuleSetLoader.evaluable(parsed, mapping: fieldMapping).refusals { lint.unevaluable.append("for mapping \(mapping): \(refusal)") }
         }
-        return problems
+        return lint
     }
+}
+
+/// Lint findings of a rule file: what keeps it from being read at all, and what keeps a read rule
+/// from running on a mapping in use (stored, shown, and skipped for that mapping).
+public struct RuleLint: Sendable, Equatable {
+    public var unreadable: [String] = []
+    public var unevaluable: [String] = []
+    public var all: [String] { unreadable + unevaluable }
 }

@@ -8,7 +8,10 @@ import QilaDetect
 public enum RuleImport {
     /// A stored rule for `yaml`, named by `file`. Its id is the rule's own `id`, or a hash of the
     /// text when it has none, so importing the same rule again replaces it.
-    public static func rule(yaml: String, file: String, by user: UserID?, sets: DetectionSets, mappings: Set<String>, now: Date = Date()) -> DetectionRule {
+    /// `lint`, when the caller already has it, saves linting twice.
+    public static func rule(
+        yaml: String, file: String, by user: UserID?, sets: DetectionSets, mappings: Set<String>, lint given: RuleLint? = nil, now: Date = Date()
+    ) -> DetectionRule {
         var id: String?
         var title: String?
         var level: String?
@@ -29,7 +32,7 @@ public enum RuleImport {
         let digest = SHA256.hash(data: Data(yaml.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
         return DetectionRule(
             id: id ?? "sha256-\(digest)", title: title ?? file, level: level, file: file, yaml: yaml, enabled: true,
-            problems: sets.lint(yaml, file: file, mappings: mappings), uploadedAt: now, uploadedBy: user)
+            problems: (given ?? sets.lint(yaml, file: file, mappings: mappings)).all, uploadedAt: now, uploadedBy: user)
     }
 
     /// Every `.yml`/`.yaml` file under `paths`, in a stable order, as stored rules.

@@ -324,11 +324,12 @@ extension WebPages {
         if file.isEmpty { file = "uploaded.yml" }
         var mappings = intake.directory.mappings
         if mappings.isEmpty { mappings = ["windows-flat", "aws-cloudtrail"] }
-        let rule = RuleImport.rule(yaml: yaml, file: file, by: subject.user.id, sets: intake.sets, mappings: mappings)
         // A rule that does not parse is refused with what lint said; one that parses is stored with its findings.
-        if rule.problems.contains(where: { !$0.hasPrefix("for mapping") }) {
-            return try await rulesView(context, nil, ["error": "The rule was not stored: " + rule.problems.joined(separator: "; "), "yaml": yaml], status: .badRequest)
+        let lint = intake.sets.lint(yaml, file: file, mappings: mappings)
+        guard lint.unreadable.isEmpty else {
+            return try await rulesView(context, nil, ["error": "The rule was not stored: " + lint.all.joined(separator: "; "), "yaml": yaml], status: .badRequest)
         }
+        let rule = RuleImport.rule(yaml: yaml, file: file, by: subject.user.id, sets: intake.sets, mappings: mappings, lint: lint)
         try await store.saveRules([rule])
         try await store.bumpRulesVersion()
         try await installation.audit.append(
