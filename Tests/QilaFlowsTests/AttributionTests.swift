@@ -84,10 +84,13 @@ struct AttributionTests {
             <134>1 2026-11-23T10:05:00Z cgn2 nat - - - event=allocate internal=100.64.9.9 external=203.0.113.8 ports=1024-1151
             <134>1 2026-11-23T10:06:00Z cgn2 nat - - - session created, nothing about blocks
             <134>1 2026-11-23T10:07:00Z cgn2 nat - - - PORT_BLOCK_ALLOC: 100.64.1.2 -> 203.0.113.7:2048
+            1 2026-11-23T10:08:00Z cgn3 nat - - [nat@32473 event="release" internal="100.64.9.9" external="203.0.113.8" ports="1024-1151"]
             """
         let fromSyslog = CGNATLogParser.parse(syslog, now: Date(timeIntervalSince1970: 1_795_500_000))
-        #expect(fromSyslog.events.count == 3)
+        #expect(fromSyslog.events.count == 4)
         #expect(fromSyslog.events[1].kind == .stop && fromSyslog.events[2].address == address("203.0.113.8"))
+        // Exported without <PRI>, pairs in RFC 5424 structured data.
+        #expect(fromSyslog.events[3].kind == .stop && fromSyslog.events[3].ports == 1024...1151)
         #expect(fromSyslog.errors.map(\.line) == [5])
     }
 

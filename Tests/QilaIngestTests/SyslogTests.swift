@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import QilaCore
 @testable import QilaIngest
 
 @Suite("Syslog: RFC 5424 and RFC 3164 messages, RFC 6587 framing")

@@ -148,33 +148,24 @@ public enum CGNATLogParser {
     }
 
     /// One syslog line; nil for a message that is not about port blocks (other NAT chatter).
+    /// The header is read by the intake's syslog parser; a line exported without `<PRI>` is read
+    /// as if it had one.
     static func parseSyslog(_ line: String, now: Date) throws -> AssignmentEvent? {
-        var rest = Substring(line.trimmingCharacters(in: .whitespaces))
-        if rest.hasPrefix("<"), let close = rest.firstIndex(of: ">") {
-            guard Int(rest[rest.index(after: rest.startIndex)..<close]).map({ (0...191).contains($0) }) == true else {
-                throw AssignmentParseError(line: 0, message: "the priority <\(rest[rest.index(after: rest.startIndex)..<close])> is not 0 to 191")
-            }
-            rest = rest[rest.index(after: close)...]
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let parsed: SyslogMessage
+        do {
+            parsed = try SyslogParser.parse(Array((trimmed.hasPrefix("<") ? trimmed : "<13>" + trimmed).utf8), now: Int64(now.timeIntervalSince1970 * 1000))
+        } catch {
+            throw AssignmentParseError(line: 0, message: "not syslog: \(error.reason)")
         }
-        let time: Int64
-        if rest.first == "1", rest.dropFirst().first == " " {
-            // RFC 5424: VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG
-            let parts = rest.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-            guard parts.count == 3 else { throw AssignmentParseError(line: 0, message: "an RFC 5424 header without a timestamp") }
-            time = try parseTime(String(parts[1]), column: "timestamp")
-            rest = parts[2]
-        } else {
-            // RFC 3164: Mmm dd hh:mm:ss HOST MSG (the year is not sent: the latest not in the future)
-            let parts = rest.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true)
-            guard parts.count == 4, let stamp = bsdTime("\(parts[0]) \(parts[1]) \(parts[2])", now: now) else {
-                throw AssignmentParseError(line: 0, message: "no RFC 5424 or RFC 3164 timestamp at the start of the line")
-            }
-            time = stamp
-            rest = parts[3]
-        }
-        let message = String(rest)
+        guard let time = parsed.timestamp else { throw AssignmentParseError(line: 0, message: "the syslog header has no timestamp") }
+        // The tag (RFC 3164) or APP-NAME and MSGID may carry the ALLOC/RELEASE word; structured data the key=value pairs.
+        let message = ([parsed.appName, parsed.msgID].compactMap { $0 } + [parsed.message]).joined(separator: " ")
         let upper = message.uppercased()
         var pairs: [String: String] = [:]
+        for element in parsed.structuredData {
+            for parameter in element.parameters { pairs[parameter.name.lowercased()] = parameter.value }
+        }
         for token in message.split(whereSeparator: { $0 == " " || $0 == "[" || $0 == "]" }) {
             guard let equals = token.firstIndex(of: "=") else { continue }
             let key = token[..<equals].lowercased()
@@ -254,19 +245,5 @@ public enum CGNATLogParser {
         }
         if let date = RFC3339.parse(text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         throw AssignmentParseError(line: 0, message: "\(column) '\(text.prefix(40))' is neither RFC 3339 nor seconds since 1970")
-    }
-
-    static func bsdTime(_ text: String, now: Date) -> Int64? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy MMM d HH:mm:ss"
-        let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year ?? 2026
-        for candidate in [year, year - 1] {
-            if let date = formatter.date(from: "\(candidate) \(text)"), date.timeIntervalSince(now) < 86_400 {
-                return Int64((date.timeIntervalSince1970 * 1000).rounded())
-            }
-        }
-        return nil
     }
 }
