@@ -47,6 +47,7 @@ let package = Package(
     targets: [
         .target(
             name: "QilaCore",
+            dependencies: ["CQilaCRC"],
             swiftSettings: strict
         ),
         .target(
@@ -114,7 +115,6 @@ let package = Package(
         .target(
             name: "QilaIngest",
             dependencies: [
-                "CQilaCRC",
                 "QilaCore",
                 "QilaDetect",
                 "QilaStore",

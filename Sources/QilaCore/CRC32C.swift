@@ -1,7 +1,8 @@
 import CQilaCRC
 
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, as in RFC 3720 appendix B.4), the
-/// checksum of each journal entry: it tells a torn write at the journal's end from a whole entry.
+/// checksum of each intake journal entry and each flow-segment record: it tells a torn or damaged
+/// write from a whole one.
 /// Computed with the processor's CRC32 instruction where there is one (x86-64 with SSE 4.2),
 /// otherwise eight bytes at a time with eight tables.
 public enum CRC32C {
