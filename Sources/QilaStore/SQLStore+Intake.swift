@@ -76,7 +76,7 @@ extension SQLStore {
     }
 
     /// Hourly event counts of a sensor (or all sensors of an organisation) since `since`, by type.
-    public func sensorVolumes(sensors: [Sensor.ID], since: Date) async throws -> [(sensor: Sensor.ID, hour: Int64, type: String, events: Int64)] {
+    public func sensorVolumes(sensors: [Sensor.ID], since: Date) async throws -> [IntakeCommit.Volume] {
         guard !sensors.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: sensors.count).joined(separator: ", ")
         let rows = try await database.query(
@@ -84,29 +84,32 @@ extension SQLStore {
             sensors.map { .text($0.description) } + [.integer(Int64(since.timeIntervalSince1970) / 3600)])
         return try rows.compactMap { row in
             guard let id = Sensor.ID(try row.string("sensor")) else { return nil }
-            return (id, try row.int("hour"), try row.string("type"), try row.int("events"))
+            return IntakeCommit.Volume(sensor: id, hour: try row.int("hour"), type: try row.string("type"), events: try row.int("events"))
         }
     }
 
     /// What the volume baselines of `hour` are made of: the counts of the same hour of day on the
-    /// `days` days before it (and of `hour` itself), and each sensor's and type's total per day
-    /// over those days. Days are UTC days numbered from 1970 (`hour / 24`).
+    /// `days` days before it (and of `hour` itself), and each sensor's and type's total per UTC day
+    /// over those days.
     public func volumeHistory(hour: Int64, days: Int) async throws -> VolumeHistory {
         let first = hour - Int64(days) * 24
         let sameHour = try await database.query(
             "SELECT sensor, hour, type, events FROM sensor_volumes WHERE hour >= ? AND hour <= ? AND hour % 24 = ?",
             .integer(first), .integer(hour), .integer(hour % 24))
         let totals = try await database.query(
-            "SELECT sensor, type, hour / 24 AS day, CAST(SUM(events) AS BIGINT) AS events FROM sensor_volumes WHERE hour >= ? AND hour < ? GROUP BY sensor, type, hour / 24",
+            """
+            SELECT sensor, type, hour / 24 * 24 AS first_hour, CAST(SUM(events) AS BIGINT) AS events FROM sensor_volumes
+            WHERE hour >= ? AND hour < ? GROUP BY sensor, type, hour / 24
+            """,
             .integer((hour / 24 - Int64(days)) * 24), .integer(hour / 24 * 24))
         var history = VolumeHistory()
         for row in sameHour {
             guard let id = Sensor.ID(try row.string("sensor")) else { continue }
-            history.hours.append(.init(sensor: id, type: try row.string("type"), index: try row.int("hour"), events: try row.int("events")))
+            history.hours.append(.init(sensor: id, hour: try row.int("hour"), type: try row.string("type"), events: try row.int("events")))
         }
         for row in totals {
             guard let id = Sensor.ID(try row.string("sensor")) else { continue }
-            history.days.append(.init(sensor: id, type: try row.string("type"), index: try row.int("day"), events: try row.int("events")))
+            history.days.append(.init(sensor: id, hour: try row.int("first_hour"), type: try row.string("type"), events: try row.int("events")))
         }
         return history
     }
@@ -435,29 +438,16 @@ public struct AlertFilter: Sendable {
     }
 }
 
-/// What the intake pipeline made of a stretch of the journal, written together.
-/// Stored hourly volumes around an hour being judged; see `SQLStore.volumeHistory(hour:days:)`.
+/// Stored volumes around an hour being judged; see `SQLStore.volumeHistory(hour:days:)`.
 public struct VolumeHistory: Sendable {
-    public struct Count: Sendable, Hashable {
-        public var sensor: Sensor.ID
-        public var type: String
-        /// An hour or a day since 1970, UTC.
-        public var index: Int64
-        public var events: Int64
-        public init(sensor: Sensor.ID, type: String, index: Int64, events: Int64) {
-            self.sensor = sensor
-            self.type = type
-            self.index = index
-            self.events = events
-        }
-    }
     /// The same hour of day on earlier days, and the hour itself.
-    public var hours: [Count] = []
-    /// Whole earlier days.
-    public var days: [Count] = []
+    public var hours: [IntakeCommit.Volume] = []
+    /// Whole earlier days, each under its first hour.
+    public var days: [IntakeCommit.Volume] = []
     public init() {}
 }
 
+/// What the intake pipeline made of a stretch of the journal, written together.
 public struct IntakeCommit: Sendable {
     public struct AlertUpdate: Sendable {
         public var alert: AlertID
@@ -470,6 +460,7 @@ public struct IntakeCommit: Sendable {
         }
     }
 
+    /// Events of one type from one sensor in one hour (hours since 1970, UTC).
     public struct Volume: Sendable {
         public var sensor: Sensor.ID
         public var hour: Int64

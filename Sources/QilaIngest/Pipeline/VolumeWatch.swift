@@ -47,12 +47,12 @@ struct VolumeWatch {
         }
         for count in history.hours {
             guard let sensor = watched[count.sensor] else { continue }
-            for key in keys(sensor, count.type) { hours[key, default: [:]][count.index, default: 0] += count.events }
+            for key in keys(sensor, count.type) { hours[key, default: [:]][count.hour, default: 0] += count.events }
         }
         for count in history.days {
             guard let sensor = watched[count.sensor] else { continue }
             sensorsOf[sensor.organisation, default: []].insert(sensor.id)
-            for key in keys(sensor, count.type) { days[key, default: [:]][count.index, default: 0] += count.events }
+            for key in keys(sensor, count.type) { days[key, default: [:]][count.hour / 24, default: 0] += count.events }
         }
         var findings: [Finding] = []
         var silent: Set<Sensor.ID> = []
