@@ -68,16 +68,13 @@ extension QilaAPI {
 
     func listSensors(_ input: Operations.ListSensors.Input) async throws -> Operations.ListSensors.Output {
         let (subject, _, source) = try caller()
-        let organisations = try await store.organisations()
-        var readable = organisations.filter { enforcement.permits(subject, .read, AlertDesk.sensorResource($0)) }
+        var (readable, organisations) = try await alertDesk.sensorOrganisations(subject, source: source)
         if let text = input.query.organisation {
-            readable = readable.filter { $0.id.description == text }
             guard let id = OrganisationID(text), let organisation = organisations.first(where: { $0.id == id }) else {
                 throw Problem(.badRequest, "'\(text.prefix(40))' is not an organisation", location: "organisation")
             }
-            if readable.isEmpty { try await enforcement.require(subject, .read, AlertDesk.sensorResource(organisation), source: source) }
-        } else if readable.isEmpty {
-            try await enforcement.require(subject, .read, AlertDesk.sensorResource(subject.organisation), source: source)
+            try await enforcement.require(subject, .read, AlertDesk.sensorResource(organisation), source: source)
+            readable = [organisation]
         }
         let ids = Set(readable.map(\.id))
         let health = try await store.sensorHealth()

@@ -33,6 +33,17 @@ struct AlertDesk: Sendable {
         return (readable, organisations)
     }
 
+    /// The organisations whose sensors the subject may see (refused and recorded when none), and all of them.
+    func sensorOrganisations(_ subject: Subject, source: String?) async throws -> (readable: [Organisation], all: [Organisation]) {
+        let organisations = try await store.organisations()
+        let readable = organisations.filter { enforcement.permits(subject, .read, Self.sensorResource($0)) }
+        guard !readable.isEmpty else {
+            try await enforcement.require(subject, .read, Self.sensorResource(subject.organisation), source: source)
+            throw Problem(.forbidden, "sensors are shown to their organisation's administrators and the authority")
+        }
+        return (readable, organisations)
+    }
+
     /// The alert, if the subject may read it.
     func alert(_ idText: String, for subject: Subject, source: String?) async throws -> (alert: SecurityAlert, organisation: Organisation?) {
         guard let id = AlertID(idText), let alert = try await store.alert(id) else { throw Problem(.notFound, "no such alert") }

@@ -30,9 +30,6 @@ extension WebPages {
 
     var alertDesk: AlertDesk { AlertDesk(installation: installation, enforcement: enforcement, cases: cases) }
 
-    func sensorResource(_ organisation: Organisation) -> Resource { AlertDesk.sensorResource(organisation) }
-
-    func alertResource(_ alert: SecurityAlert, _ organisation: Organisation?) -> Resource { AlertDesk.resource(alert, organisation) }
 
     // MARK: sensors
 
@@ -43,12 +40,7 @@ extension WebPages {
     func sensorsView(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
         let intake = try requireIntake()
         let subject = try subject(context)
-        let organisations = try await store.organisations()
-        let readable = organisations.filter { enforcement.permits(subject, .read, sensorResource($0)) }
-        guard !readable.isEmpty else {
-            try await enforcement.require(subject, .read, sensorResource(subject.organisation), source: context.sourceAddress)
-            throw Problem(.forbidden, "sensors are shown to their organisation's administrators and the authority")
-        }
+        let (readable, organisations) = try await alertDesk.sensorOrganisations(subject, source: context.sourceAddress)
         let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
         let readableIDs = Set(readable.map(\.id))
         let sensors = try await store.sensors().filter { readableIDs.contains($0.organisation) }
@@ -71,7 +63,7 @@ extension WebPages {
                 "source": sensor.transport == .syslog ? sensor.addresses.joined(separator: ", ") : (sensor.account.flatMap { accounts[$0] } ?? "-"),
                 "enabled": sensor.enabled, "events": h.events, "lastHour": lastHour, "lastSeen": h.lastSeen?.display ?? "never",
                 "refused": refused.isEmpty ? "none" : refused, "lastError": h.lastError ?? "", "silent": silent && sensor.enabled,
-                "canChange": enforcement.permits(subject, .update, sensorResource(organisations.first { $0.id == sensor.organisation }!)),
+                "canChange": enforcement.permits(subject, .update, AlertDesk.sensorResource(organisations.first { $0.id == sensor.organisation }!)),
             ]
         }
         // Events per hour over the last day, by sensor (the busiest eight).
@@ -84,7 +76,7 @@ extension WebPages {
                     values: Dictionary(uniqueKeysWithValues: busiest.map { ($0.name, Int(hourly[$0.id]?[hour] ?? 0)) }))
             }, series: busiest.map(\.name), title: "Events per hour, last 24 hours (UTC)"
         ).svg()
-        let creatable = readable.filter { enforcement.permits(subject, .create, sensorResource($0)) && $0.kind != .authority }
+        let creatable = readable.filter { enforcement.permits(subject, .create, AlertDesk.sensorResource($0)) && $0.kind != .authority }
         var serviceAccounts: [[String: Any]] = []
         for organisation in creatable {
             for user in try await store.users(in: organisation.id) where user.kind == .service {
@@ -113,7 +105,7 @@ extension WebPages {
         guard let organisationID = OrganisationID(form["organisation"] ?? ""), let organisation = try await store.organisation(organisationID) else {
             return try await refuse("Choose the organisation the sensor belongs to (field organisation).")
         }
-        try await enforcement.require(subject, .create, sensorResource(organisation), source: context.sourceAddress)
+        try await enforcement.require(subject, .create, AlertDesk.sensorResource(organisation), source: context.sourceAddress)
         let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 80 else { return try await refuse("Give the sensor a name of 1 to 80 characters (field name).") }
         guard let transport = Sensor.Transport(rawValue: form["transport"] ?? "") else { return try await refuse("Choose how events arrive (field transport).") }
@@ -154,7 +146,7 @@ extension WebPages {
         guard let id = Sensor.ID(try context.parameters.require("id")), var sensor = try await store.sensor(id),
             let organisation = try await store.organisation(sensor.organisation)
         else { throw Problem(.notFound, "no such sensor") }
-        try await enforcement.require(subject, .update, sensorResource(organisation), source: context.sourceAddress)
+        try await enforcement.require(subject, .update, AlertDesk.sensorResource(organisation), source: context.sourceAddress)
         sensor.enabled = form["enabled"] == "true"
         try await store.updateSensor(sensor)
         try await installation.audit.append(
@@ -230,7 +222,7 @@ extension WebPages {
         }
         // The national campaign alert is the authority's: linked only for those who may read it.
         var campaignLink: String?
-        if let campaign = alert.campaign, let parent = try await store.alert(campaign), enforcement.permits(subject, .read, alertResource(parent, nil)) {
+        if let campaign = alert.campaign, let parent = try await store.alert(campaign), enforcement.permits(subject, .read, AlertDesk.resource(parent, nil)) {
             campaignLink = "/alerts/\(campaign)"
         }
         var values: [String: Any] = [
@@ -245,7 +237,7 @@ extension WebPages {
                 ["sequence": item.sequence + 1, "received": item.receivedAt.display, "event": Self.pretty(item.event)]
             },
             "hasEvidence": !evidence.isEmpty, "members": members, "hasMembers": !members.isEmpty,
-            "canTriage": enforcement.permits(subject, .update, alertResource(alert, organisation)) && alert.status != .promoted,
+            "canTriage": enforcement.permits(subject, .update, AlertDesk.resource(alert, organisation)) && alert.status != .promoted,
             "canPromote": organisation?.kind != .authority && enforcement.permits(subject, .create, Resource(kind: .incident, owner: alert.organisation, sector: organisation?.sector)),
         ]
         values.merge(extra) { $1 }
