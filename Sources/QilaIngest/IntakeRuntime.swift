@@ -15,8 +15,11 @@ final class IntakeIngress: Sendable {
     let directory: SensorDirectory
     let store: SQLStore
     let maximumMessage: Int
+    /// Stamps arrivals (the hour an event is counted in) and judges certificate validity.
+    let clock: WallClock
 
-    init(journal: IntakeJournal, directory: SensorDirectory, store: SQLStore, maximumMessage: Int) {
+    init(journal: IntakeJournal, directory: SensorDirectory, store: SQLStore, maximumMessage: Int, clock: WallClock) {
+        self.clock = clock
         self.journal = journal
         self.directory = directory
         self.store = store
@@ -25,8 +28,9 @@ final class IntakeIngress: Sendable {
 
     /// The syslog-over-TLS sensor of the account holding a valid certificate with this SHA-256.
     func sensor(certificateFingerprint: String) async -> Sensor? {
+        let now = clock.now
         guard let certificate = try? await store.certificate(fingerprint: certificateFingerprint), certificate.revokedAt == nil,
-            certificate.notAfter > Date(), certificate.notBefore <= Date()
+            certificate.notAfter > now, certificate.notBefore <= now
         else { return nil }
         return directory.sensor(account: certificate.user, transport: .syslogTLS)
     }
@@ -66,7 +70,8 @@ public final class IntakeRuntime: Sendable {
     /// Whether sensors and rules are loaded (HTTP intake answers 503 before).
     public var isReady: Bool { prepared.load(ordering: .acquiring) }
 
-    public init(store: SQLStore, settings: Settings, logger: Logger) throws {
+    /// `clock` stamps arrivals and tells the pipeline when hours end; tests give a fixed or manual one.
+    public init(store: SQLStore, settings: Settings, logger: Logger, clock: WallClock = .system) throws {
         self.settings = settings
         self.store = store
         do {
@@ -74,11 +79,12 @@ public final class IntakeRuntime: Sendable {
         } catch {
             throw QilaError(.configuration, error.description)
         }
-        directory = SensorDirectory(settings: settings.pipeline)
+        directory = SensorDirectory(settings: settings.pipeline, clock: clock)
         sets = DetectionSets()
         pipeline = IntakePipeline(
-            store: store, sets: sets, sensors: directory, settings: settings.pipeline, journalID: journal.identifier, logger: logger)
-        ingress = IntakeIngress(journal: journal, directory: directory, store: store, maximumMessage: settings.maximumMessage)
+            store: store, sets: sets, sensors: directory, settings: settings.pipeline, journalID: journal.identifier, logger: logger,
+            clock: clock)
+        ingress = IntakeIngress(journal: journal, directory: directory, store: store, maximumMessage: settings.maximumMessage, clock: clock)
     }
 
     /// Loads sensors, rules and indicators and compiles the rule sets the sensors need.
@@ -116,7 +122,7 @@ public final class IntakeRuntime: Sendable {
         }
         let parsed: IntakeBody
         do {
-            parsed = try IntakeBody(body, sensor: sensor, receivedAt: Int64(Date().timeIntervalSince1970 * 1000))
+            parsed = try IntakeBody(body, sensor: sensor, receivedAt: ingress.clock.now.milliseconds)
         } catch {
             directory.refused(sensor.id, "invalid-json", detail: error.description)
             return .refused(status: 400, reason: error.description, retryAfter: nil)

@@ -97,7 +97,7 @@ struct PolicyTests {
     func freshMFA() async throws {
         let world = try await world()
         let user = Resource.user(world.users["a-reporter"]!, in: world.operatorA)
-        let now = Date()
+        let now = FixedInstant.thursdayAfternoon.date
         var subject = world.subject("a-admin", now: now.addingTimeInterval(-20 * 60))
         #expect(pdp.decide(subject, .administer, user, at: now).denial == .staleMFA)
         subject.mfaAt = now.addingTimeInterval(-60)

@@ -13,6 +13,7 @@ struct AlertPromotionTests {
     func promotion(_ backend: TestBackend) async throws {
         let s = try await CaseDeskTests.setup(backend)
         let store = s.world.installation.store
+        // The case desk reads the real clock; only differences from the present matter here.
         let now = Date()
         func alert(_ title: String, _ severity: SecurityAlert.Severity, _ kind: SecurityAlert.Kind = .rule, organisation: Organisation? = nil, status: SecurityAlert.Status = .new)
             async throws -> SecurityAlert

@@ -156,6 +156,7 @@ struct NotificationTests {
         let sender = NotificationSender(
             store: store, secrets: installation.secrets, smtp: SMTPSettings(host: "127.0.0.1", port: Int(sink.port), security: .none, from: "qila@authority.example"),
             logger: .init(label: "test"))
+        // Deliveries are due from the moment they were queued (real time); only that order matters.
         let now = Date()
         let delivered = try await sender.deliverDue(now: now)
         // Webhook of A: 2 events; e-mail: submitted → analyst and regulator; request → A's admin. The dead hook fails.

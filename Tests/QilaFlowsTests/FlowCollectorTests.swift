@@ -52,8 +52,8 @@ struct FlowCollectorTests {
         Self.send(datagrams, from: "127.0.0.1", to: port)
         Self.send(Array(datagrams.prefix(5)), from: "127.0.0.2", to: port)  // not registered
         // Wait for the writer to store the flows (at most a few durability intervals).
-        let deadline = Date().addingTimeInterval(10)
-        while collector.currentHealth.storedFlows < flows.count && Date() < deadline { usleep(50_000) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while collector.currentHealth.storedFlows < flows.count && ContinuousClock.now < deadline { usleep(50_000) }
         collector.stop()
         let health = collector.currentHealth
         #expect(health.storedFlows == flows.count)

@@ -42,7 +42,7 @@ final class IntakeHarness: @unchecked Sendable {
 
     static func start(
         _ backend: TestBackend, settings configure: (inout IntakeRuntime.Settings) -> Void = { _ in }, world given: TenantWorld? = nil,
-        journal: String? = nil, rules: [String] = [whoami, consoleLogin]
+        journal: String? = nil, rules: [String] = [whoami, consoleLogin], clock: WallClock = .system
     ) async throws -> IntakeHarness {
         let world = if let given { given } else { try await TenantWorld.make(on: backend) }
         let directory = journal ?? FileManager.default.temporaryDirectory.appendingPathComponent("qila-intake-\(UUID().uuidString)").path
@@ -59,16 +59,16 @@ final class IntakeHarness: @unchecked Sendable {
             try await store.saveRules(rules.enumerated().map { RuleImport.rule(yaml: $0.element, file: "rule\($0.offset).yml", by: nil, sets: sets, mappings: []) })
         }
         let logger = Logger(label: "test.intake")
-        let runtime = try IntakeRuntime(store: store, settings: settings, logger: logger)
+        let runtime = try IntakeRuntime(store: store, settings: settings, logger: logger, clock: clock)
         let ports = Ports()
         let service = IntakeService(runtime: runtime, logger: logger) { listening in
             ports.set(Dictionary(listening.map { ($0.kind, $0.port) }, uniquingKeysWith: { a, _ in a }))
         }
         let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
         let task = Task { try await group.run() }
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ports.get().isEmpty {
-            guard Date() < deadline else { throw QilaError(.integrity, "intake did not start listening") }
+            guard ContinuousClock.now < deadline else { throw QilaError(.integrity, "intake did not start listening") }
             try await Task.sleep(for: .milliseconds(20))
         }
         return IntakeHarness(world: world, runtime: runtime, group: group, task: task, ports: ports.get())
@@ -105,9 +105,9 @@ final class IntakeHarness: @unchecked Sendable {
 
     /// Waits until `events` events have been processed and everything is committed.
     func settle(events: Int64, timeout: TimeInterval = 60) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = ContinuousClock.now + .seconds(timeout)
         while runtime.pipeline.processedEvents < events || !runtime.pipeline.isIdle || runtime.journal.pendingBytes > 0 {
-            guard Date() < deadline else {
+            guard ContinuousClock.now < deadline else {
                 throw QilaError(.integrity, "only \(runtime.pipeline.processedEvents) of \(events) events processed")
             }
             try await Task.sleep(for: .milliseconds(20))

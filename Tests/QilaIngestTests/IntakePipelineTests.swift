@@ -57,7 +57,7 @@ struct IntakePipelineTests {
         #expect(health.refused["invalid-json"] == 1)
         #expect(health.lastSeen != nil)
         // Volumes by event type for baselines.
-        let volumes = try await intake.store.sensorVolumes(sensors: [sensor.id], since: Date().addingTimeInterval(-3600))
+        let volumes = try await intake.store.sensorVolumes(sensors: [sensor.id], since: intake.runtime.pipeline.clock.now.addingTimeInterval(-3600))
         #expect(volumes.contains { $0.type == "Microsoft-Windows-Sysmon/Operational/1" && $0.events >= 301 })
         // The checkpoint is where the journal ends: nothing left to replay.
         let checkpoint = try await intake.store.intakeCheckpoint(journal: intake.runtime.journal.identifier)
@@ -72,8 +72,8 @@ struct IntakePipelineTests {
         let tcp = try LoopbackSocket(tcp: intake.ports["syslog-tcp"]!)
         try? tcp.send(LoopbackSocket.framed(Self.process(#"C:\\whoami.exe"#)))
         tcp.close()
-        let deadline = Date().addingTimeInterval(10)
-        while intake.runtime.directory.unknownSources["syslog-tcp:127.0.0.1"] == nil && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while intake.runtime.directory.unknownSources["syslog-tcp:127.0.0.1"] == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(intake.runtime.directory.unknownSources["syslog-tcp:127.0.0.1"] == 1)
         #expect(intake.runtime.journal.endPosition == 0)
         try await intake.stop()
@@ -169,7 +169,7 @@ struct IntakePipelineTests {
         try await first.stop()
         let raw = try IntakeJournal(directory: journal)
         raw.start { _ in }
-        var entry = JournalEntry(sensor: sensor.id, receivedAt: Int64(Date().timeIntervalSince1970 * 1000), kind: .json)
+        var entry = JournalEntry(sensor: sensor.id, receivedAt: Int64(first.runtime.pipeline.clock.now.timeIntervalSince1970 * 1000), kind: .json)
         for pid in 0..<3 { entry.append(Array(Self.process(#"C:\\whoami.exe"#, host: "h1", pid: pid).utf8)) }
         _ = try await raw.append(entry)
         raw.stop()

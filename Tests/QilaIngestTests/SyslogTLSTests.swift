@@ -70,8 +70,8 @@ struct SyslogTLSTests {
         // The sensor's own certificate once revoked.
         try await intake.store.revokeCertificate(serial: issued.serial, at: Date(), reason: "key lost")
         try? await Self.send(port: port, certificatePEM: issued.certificatePEM, keyPEM: issued.keyPEM, caFile: authority.caFile, events(3, host: "tls-04"))
-        let deadline = Date().addingTimeInterval(10)
-        while (intake.runtime.directory.unknownSources["syslog-tls:127.0.0.1"] ?? 0) < 2 && Date() < deadline {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while (intake.runtime.directory.unknownSources["syslog-tls:127.0.0.1"] ?? 0) < 2 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         try await intake.settle(events: 5)

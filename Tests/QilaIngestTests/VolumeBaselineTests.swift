@@ -44,8 +44,10 @@ struct VolumeBaselineTests {
         #expect(busy.explanation(weekday: "Sunday").contains("× 0.10 for Sundays"))
     }
 
-    @Test("Stored hourly volumes raise spike, drop and silent-sensor alerts that state their baseline; normal sources raise none", arguments: TestBackend.available)
-    func judgedHours(backend: TestBackend) async throws {
+    @Test(
+        "Stored hourly volumes raise spike, drop and silent-sensor alerts that state their baseline, a minute after the hour ends by the pipeline's clock; normal sources raise none",
+        arguments: TestBackend.available, FixedInstant.all)
+    func judgedHours(backend: TestBackend, instant: FixedInstant) async throws {
         let world = try await TenantWorld.make(on: backend)
         let store = world.installation.store
         let admin = world.users["admin"]!.id
@@ -59,12 +61,15 @@ struct VolumeBaselineTests {
         let dc = try await sensor("dc-logs", world.operatorA)
         let proxy = try await sensor("proxy-logs", world.operatorA)
         let other = try await sensor("edge-logs", world.operatorB)
-        let hour = Int64(Date().timeIntervalSince1970) / 3600 - 2
-        // 21 earlier days; a little deterministic noise so that the spread is not zero.
+        // The judged hour is the one the instant falls in.
+        let hour = Int64(instant.date.timeIntervalSince1970) / 3600
+        // 21 earlier days. A little deterministic noise so that the spread is not zero: −3, 0 or +3
+        // by day and hour, so that every whole day adds up to the same total and the weekday factor
+        // is exactly 1 wherever in the day the judged hour falls.
         var volumes: [IntakeCommit.Volume] = []
         for back in 1...(21 * 24) {
             let at = hour - Int64(back)
-            let noise = Int64((back * 7) % 11) - 5
+            let noise = ((at / 24 + at % 24) % 3 - 1) * 3
             volumes.append(.init(sensor: dc.id, hour: at, type: "Security/4624", events: 100 + noise))
             volumes.append(.init(sensor: dc.id, hour: at, type: "Security/4688", events: 300 + noise))
             volumes.append(.init(sensor: proxy.id, hour: at, type: "proxy", events: 300 - noise))
@@ -76,10 +81,20 @@ struct VolumeBaselineTests {
         volumes.append(.init(sensor: other.id, hour: hour, type: "Security/4624", events: 503))
         try await store.commitIntake(IntakeCommit(volumes: volumes))
 
+        // The pipeline starts as the judged hour begins and judges through its own clock, as in `qila serve`.
+        let clock = ManualClock(Date(timeIntervalSince1970: Double(hour * 3600)))
         let pipeline = IntakePipeline(
-            store: store, sets: DetectionSets(), sensors: SensorDirectory(settings: IntakeSettings()), settings: IntakeSettings(), journalID: "test",
-            logger: Logger(label: "test.volumes"))
-        try await pipeline.judgeVolumes(hour: hour)
+            store: store, sets: DetectionSets(), sensors: SensorDirectory(settings: IntakeSettings(), clock: clock.clock), settings: IntakeSettings(),
+            journalID: "test", logger: Logger(label: "test.volumes"), clock: clock.clock)
+        pipeline.start(committedPosition: 0)
+        defer { pipeline.stop() }
+        clock.advance(by: 3600 + 59)
+        try await pipeline.judgeDueVolumes()
+        #expect(try await store.volumesJudged() == nil, "not judged until a minute after the hour ends")
+        clock.advance(by: 1)
+        try await pipeline.judgeDueVolumes()
+        #expect(try await store.volumesJudged() == hour)
+
         let alerts = try await store.alerts(AlertFilter()).filter { $0.kind == .anomaly }
         let byRule = Dictionary(grouping: alerts, by: \.rule)
         #expect(alerts.count == 3)
@@ -89,7 +104,7 @@ struct VolumeBaselineTests {
         #expect(spike.fields.contains(AlertField(name: "observed", value: "700")))
         #expect(spike.fields.contains(AlertField(name: "expected", value: "100")))
         let explanation = try #require(spike.explanation)
-        #expect(explanation.hasPrefix("700 events of type Security/4624 from sensor dc-logs between"))
+        #expect(explanation.hasPrefix("700 events of type Security/4624 from sensor dc-logs between \(instant.hourPhrase)"))
         #expect(explanation.contains("the median of this hour on the 21 earlier days seen, 100"))
         #expect(explanation.contains("spreads above the baseline"))
         let drops = try #require(byRule["volume-drop"])
@@ -97,21 +112,35 @@ struct VolumeBaselineTests {
         let processes = try #require(drops.first { $0.sensor == dc.id })
         #expect(processes.title == "Volume drop: Security/4688 events from sensor dc-logs")
         #expect(processes.severity == .medium)
+        #expect(processes.fields.contains(AlertField(name: "expected", value: "300")))
         // The silent proxy is one alert for all its events, not one per type.
         let silent = try #require(drops.first { $0.sensor == proxy.id })
         #expect(silent.title == "Volume drop: all events from sensor proxy-logs")
         #expect(silent.explanation!.hasPrefix("0 events of all types from sensor proxy-logs"))
-        #expect(try await store.volumesJudged() == hour)
 
         // The next hour, the same again: the same three alerts, one more occurrence each.
         try await store.commitIntake(
             IntakeCommit(volumes: [
                 .init(sensor: dc.id, hour: hour + 1, type: "Security/4624", events: 710), .init(sensor: other.id, hour: hour + 1, type: "Security/4624", events: 497),
             ]))
-        try await pipeline.judgeVolumes(hour: hour + 1)
+        clock.advance(by: 3600)
+        try await pipeline.judgeDueVolumes()
         let after = try await store.alerts(AlertFilter()).filter { $0.kind == .anomaly }
         #expect(after.count == 3)
         #expect(after.allSatisfy { $0.count == 2 })
         #expect(try await store.volumesJudged() == hour + 1)
+        // Judging again in the same hour changes nothing: each hour is judged once.
+        try await pipeline.judgeDueVolumes()
+        #expect(try await store.alerts(AlertFilter()).filter { $0.kind == .anomaly }.allSatisfy { $0.count == 2 })
+    }
+}
+
+extension FixedInstant {
+    /// How a volume alert names the hour this instant falls in.
+    fileprivate var hourPhrase: String {
+        switch self.date {
+        case FixedInstant.mondayAfterMidnight.date: "00:00–01:00 UTC on Monday 2026-12-07"
+        default: "15:00–16:00 UTC on Thursday 2026-12-03"
+        }
     }
 }

@@ -25,6 +25,7 @@ struct AlertAccessTests {
             organisation: world.operatorA.id, name: "dc-logs", transport: .syslog, format: .json, mapping: "windows-flat", addresses: ["127.0.0.1"],
             rateLimit: 0, createdBy: world.users["admin"]!.id)
         try await store.createSensor(sensor)
+        // The pages show these alerts relative to the real present; no hour or weekday matters.
         let now = Date()
         func alert(_ organisation: Organisation, _ title: String) -> SecurityAlert {
             SecurityAlert(

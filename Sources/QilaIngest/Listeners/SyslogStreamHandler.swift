@@ -93,7 +93,7 @@ final class SyslogStreamHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         buffer.withUnsafeReadableBytes { framer.append($0) }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = ingress.clock.now.milliseconds
         while let frame = framer.nextLocated() {
             switch frame {
             case .message(let range):
@@ -207,7 +207,7 @@ final class SyslogDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
             ingress.directory.refused(sensor.id, "oversized", detail: "a datagram of \(envelope.data.readableBytes) bytes is over the limit of \(ingress.maximumMessage)")
             return
         }
-        var batch = batches[sensor.id] ?? (sensor, JournalEntry(sensor: sensor.id, receivedAt: Int64(Date().timeIntervalSince1970 * 1000), kind: .syslog))
+        var batch = batches[sensor.id] ?? (sensor, JournalEntry(sensor: sensor.id, receivedAt: ingress.clock.now.milliseconds, kind: .syslog))
         envelope.data.withUnsafeReadableBytes { batch.1.append($0) }
         batches[sensor.id] = batch
     }

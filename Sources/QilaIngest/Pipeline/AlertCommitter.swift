@@ -29,6 +29,7 @@ final class AlertCommitter: @unchecked Sendable {
     let settings: IntakeSettings
     let sets: DetectionSets
     let sensors: SensorDirectory
+    let clock: WallClock
     private(set) var state = State()
     private var pending: State?
     private var healthLoaded = false
@@ -36,7 +37,8 @@ final class AlertCommitter: @unchecked Sendable {
     /// Where national campaign alerts go: the setting, or the installation's authority once it exists.
     private var authority: OrganisationID?
 
-    init(store: SQLStore, settings: IntakeSettings, sets: DetectionSets, sensors: SensorDirectory) {
+    init(store: SQLStore, settings: IntakeSettings, sets: DetectionSets, sensors: SensorDirectory, clock: WallClock) {
+        self.clock = clock
         self.store = store
         self.settings = settings
         self.sets = sets
@@ -245,7 +247,7 @@ final class AlertCommitter: @unchecked Sendable {
             for (reason, count) in counts { sensorHealth.refused[reason, default: 0] += count }
             if let error = refusals.errors[sensor] {
                 sensorHealth.lastError = error
-                sensorHealth.lastErrorAt = Date()
+                sensorHealth.lastErrorAt = clock.now
             }
             health[sensor] = sensorHealth
         }

@@ -14,6 +14,8 @@ public final class IntakePipeline: @unchecked Sendable {
     public let sets: DetectionSets
     public let sensors: SensorDirectory
     public let settings: IntakeSettings
+    /// Where "now" comes from: when this pipeline started and which hours have ended.
+    public let clock: WallClock
     let journalID: String
     let logger: Logger
     let committer: AlertCommitter
@@ -42,14 +44,18 @@ public final class IntakePipeline: @unchecked Sendable {
     private var volumesJudged: Int64??
 
 
-    public init(store: SQLStore, sets: DetectionSets, sensors: SensorDirectory, settings: IntakeSettings, journalID: String, logger: Logger) {
+    public init(
+        store: SQLStore, sets: DetectionSets, sensors: SensorDirectory, settings: IntakeSettings, journalID: String, logger: Logger,
+        clock: WallClock = .system
+    ) {
         self.store = store
+        self.clock = clock
         self.sets = sets
         self.sensors = sensors
         self.settings = settings
         self.journalID = journalID
         self.logger = logger
-        committer = AlertCommitter(store: store, settings: settings, sets: sets, sensors: sensors)
+        committer = AlertCommitter(store: store, settings: settings, sets: sets, sensors: sensors, clock: clock)
     }
 
     /// Events matched so far (refused records not counted).
@@ -65,7 +71,7 @@ public final class IntakePipeline: @unchecked Sendable {
 
     /// Starts the worker threads.
     public func start(committedPosition: Int64) {
-        startedAt = Date().milliseconds
+        startedAt = clock.now.milliseconds
         condition.lock()
         stored = nextSequence
         condition.unlock()
@@ -187,10 +193,11 @@ public final class IntakePipeline: @unchecked Sendable {
         if !findings.isEmpty { logger.info("volume anomalies", metadata: ["hour": "\(hour)", "alerts": "\(findings.count)"]) }
     }
 
-    /// Judges every whole hour since the last judged one that this pipeline ran throughout, once a
-    /// minute has passed after it and everything that arrived in it is committed.
-    func judgeDueVolumes(now: Date) async throws {
-        let now = now.milliseconds
+    /// Judges every whole hour, by the pipeline's clock, since the last judged one that this
+    /// pipeline ran throughout, once a minute has passed after it and everything that arrived in it
+    /// is committed. The committer calls this on every round; tests call it after moving the clock.
+    public func judgeDueVolumes() async throws {
+        let now = clock.now.milliseconds
         let last = now / 3_600_000 - 1
         guard now - (last + 1) * 3_600_000 >= 60_000 else { return }
         if volumesJudged == nil { volumesJudged = .some(try await store.volumesJudged()) }
@@ -207,7 +214,7 @@ public final class IntakePipeline: @unchecked Sendable {
     public func runCommitter() async {
         while !Task.isCancelled {
             do {
-                try await judgeDueVolumes(now: Date())
+                try await judgeDueVolumes()
                 if try await commitReady() == 0 {
                     try? await Task.sleep(for: .milliseconds(Int(settings.commitInterval * 1000)))
                 }

@@ -40,9 +40,12 @@ public final class SensorDirectory: Sendable {
 
     private let state = Mutex(State())
     let settings: IntakeSettings
+    /// Refills the rate buckets and tells which UTC day the daily quota counts.
+    let clock: WallClock
 
-    public init(settings: IntakeSettings, sensors: [Sensor] = []) {
+    public init(settings: IntakeSettings, sensors: [Sensor] = [], clock: WallClock = .system) {
         self.settings = settings
+        self.clock = clock
         replace(sensors)
     }
 
@@ -123,7 +126,8 @@ public final class SensorDirectory: Sendable {
 
     /// For what cannot be slowed down (datagrams, HTTP batches): all `events` within the
     /// sensor's and organisation's rates and the daily quota, or none (refused and counted).
-    public func admit(_ sensor: Sensor, events: Int, now: Double = Date().timeIntervalSince1970) -> Admission {
+    public func admit(_ sensor: Sensor, events: Int) -> Admission {
+        let now = clock.now.timeIntervalSince1970
         let rates = rates(of: sensor)
         return state.withLock { state in
             var (sensorBucket, organisationBucket) = Self.buckets(state, sensor, rates: rates, now: now)
@@ -147,7 +151,8 @@ public final class SensorDirectory: Sendable {
     /// the sensor's and organisation's rates, and, when not all, how long to wait before asking
     /// again. Nothing is refused; the rest waits with the sender. Over the daily quota, all are
     /// refused (and counted) instead: (0, 0).
-    public func take(_ sensor: Sensor, upTo events: Int, now: Double = Date().timeIntervalSince1970) -> (granted: Int, wait: Double) {
+    public func take(_ sensor: Sensor, upTo events: Int) -> (granted: Int, wait: Double) {
+        let now = clock.now.timeIntervalSince1970
         let rates = rates(of: sensor)
         return state.withLock { state in
             var (sensorBucket, organisationBucket) = Self.buckets(state, sensor, rates: rates, now: now)

@@ -102,11 +102,14 @@ extension VolumeWatch.Finding {
         return "Volume \(direction == .spike ? "spike" : "drop"): \(what) from \(source)"
     }
 
+    static let weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
     func explanation(organisationName: String) -> String {
         let start = Date(timeIntervalSince1970: Double(hour) * 3600)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        let weekday = calendar.weekdaySymbols[calendar.component(.weekday, from: start) - 1]
+        // Named from a fixed list: the calendar's own symbols follow the process's locale ("Mon" under POSIX).
+        let weekday = Self.weekdays[calendar.component(.weekday, from: start) - 1]
         let time = String(format: "%02d:00–%02d:00 UTC", hour % 24, (hour + 1) % 24)
         let date = String(RFC3339.format(start).prefix(10))
         let what = type.map { "events of type \($0)" } ?? "events of all types"
