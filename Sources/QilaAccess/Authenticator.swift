@@ -18,7 +18,7 @@ public final class Authenticator: Sendable {
 
     public init(
         store: any QilaRepositories, secrets: ServerSecrets, hasher: PasswordHasher, passwordPolicy: PasswordPolicy,
-        audit: AuditLog, throttle: SignInThrottle = SignInThrottle(), limits: SessionLimits = SessionLimits(),
+        audit: AuditLog, throttle: SignInThrottle.Limits = SignInThrottle.Limits(), limits: SessionLimits = SessionLimits(),
         issuer: String = "Qila"
     ) {
         self.store = store
@@ -26,7 +26,7 @@ public final class Authenticator: Sendable {
         self.hasher = hasher
         self.passwordPolicy = passwordPolicy
         self.audit = audit
-        self.throttle = throttle
+        self.throttle = SignInThrottle(store: store, limits: throttle)
         self.limits = limits
         self.issuer = issuer
     }
@@ -46,8 +46,10 @@ public final class Authenticator: Sendable {
                     mfaAt: session.mfaAt)
             }
             if let token {
+                // Only an admin token carries a second factor: the one checked when it was issued.
                 return Subject(
-                    user: user, organisation: organisation, method: .apiToken, authenticatedAt: now, mfaAt: nil,
+                    user: user, organisation: organisation, method: .apiToken, authenticatedAt: now,
+                    mfaAt: token.scopes.contains(.admin) ? token.secondFactorAt : nil,
                     tokenScopes: token.scopes, hasDeviceCertificate: certificate != nil)
             }
             return Subject(
@@ -71,7 +73,7 @@ public final class Authenticator: Sendable {
         async throws -> SignInOutcome
     {
         let account = username.precomposedStringWithCompatibilityMapping.lowercased()
-        if let until = await throttle.retryAfter(account: account, source: source, now: now) {
+        if let until = try await throttle.retryAfter(account: account, source: source, now: now) {
             try await record("auth.sign-in", .denied, actor: "anonymous", source: source, details: ["reason": "throttled"])
             return .throttled(until: until)
         }
@@ -80,12 +82,12 @@ public final class Authenticator: Sendable {
             let hash = try await store.credentials(of: user.id)?.passwordHash
         else {
             hasher.verifyDummy(password)
-            await throttle.recordFailure(account: account, source: source, now: now)
+            try await throttle.recordFailure(account: account, source: source, now: now)
             try await record("auth.sign-in", .failure, actor: "anonymous", source: source, details: ["reason": "unknown-user"])
             return .refused(generic)
         }
         guard hasher.verify(password, against: hash) else {
-            await throttle.recordFailure(account: account, source: source, now: now)
+            try await throttle.recordFailure(account: account, source: source, now: now)
             try await record("auth.sign-in", .failure, user: user, source: source, details: ["reason": "wrong-password"])
             return .refused(generic)
         }
@@ -93,7 +95,7 @@ public final class Authenticator: Sendable {
             try await record("auth.sign-in", .denied, user: user, source: source, details: ["reason": "disabled"])
             return .refused("This account is disabled. Ask your organisation's administrator.")
         }
-        await throttle.recordSuccess(account: account)
+        try await throttle.recordSuccess(account: account)
         if hasher.needsRehash(hash), var credentials = try await store.credentials(of: user.id) {
             credentials.passwordHash = try hasher.hash(password)
             try await store.updateCredentials(credentials, of: user.id)
@@ -108,28 +110,49 @@ public final class Authenticator: Sendable {
         return .signedIn(secret: secret, session: session)
     }
 
-    /// Checks a TOTP or recovery code for a session that passed the password step, or for
-    /// re-authentication. A code is accepted once only.
+    /// Checks a TOTP or recovery code for a session that passed the password step. A code is
+    /// accepted once only. On success the session is replaced by a new one (new secret, new CSRF
+    /// token), whose secret is returned for the cookie: a session id seen before the second factor
+    /// is worth nothing after it.
     public func verifySecondFactor(sessionSecret: String, code: String, source: String?, now: Date = Date()) async throws
-        -> Bool
+        -> SecondFactorOutcome
     {
-        guard var session = try await store.session(idHash: RandomSecret.hash(sessionSecret)),
+        guard let session = try await store.session(idHash: RandomSecret.hash(sessionSecret)),
             let user = try await store.user(session.user)
-        else { return false }
+        else { return .refused }
         let account = user.username.lowercased()
-        if await throttle.retryAfter(account: account, source: source, now: now) != nil { return false }
+        if let until = try await throttle.retryAfter(account: account, source: source, now: now) { return .throttled(until: until) }
         guard try await checkSecondFactor(user: user, code: code, now: now) else {
-            await throttle.recordFailure(account: account, source: source, now: now)
+            try await throttle.recordFailure(account: account, source: source, now: now)
             try await record("auth.totp", .failure, user: user, source: source)
-            return false
+            return .refused
         }
-        session.method = .passwordAndTOTP
-        session.mfaAt = now
-        session.authenticatedAt = now
-        session.lastSeenAt = now
-        try await store.updateSession(session)
+        var renewed = session
+        renewed.method = .passwordAndTOTP
+        renewed.mfaAt = now
+        renewed.authenticatedAt = now
+        renewed.lastSeenAt = now
+        let secret = try await rotate(session, to: renewed)
         try await record("auth.sign-in", .success, user: user, source: source, details: ["method": "password+totp"])
-        return true
+        return .verified(secret: secret)
+    }
+
+    public enum SecondFactorOutcome: Sendable, Equatable {
+        /// Accepted; the session now has this secret (set it as the cookie).
+        case verified(secret: String)
+        case refused
+        case throttled(until: Date)
+    }
+
+    /// Replaces a session by one with a new secret and CSRF token, carrying `renewed`'s state.
+    private func rotate(_ old: Session, to renewed: Session) async throws -> String {
+        let secret = RandomSecret.make()
+        var next = renewed
+        next.idHash = RandomSecret.hash(secret)
+        next.csrfToken = RandomSecret.make()
+        try await store.createSession(next)
+        try await store.deleteSession(idHash: old.idHash)
+        return secret
     }
 
     func checkSecondFactor(user: User, code: String, now: Date) async throws -> Bool {
@@ -150,25 +173,38 @@ public final class Authenticator: Sendable {
     }
 
     /// Proves the person again before a sensitive action: password, and code if MFA is on.
-    public func reauthenticate(session: Session, password: String, code: String?, now: Date = Date()) async throws -> Bool {
-        guard let user = try await store.user(session.user), let credentials = try await store.credentials(of: user.id),
-            let hash = credentials.passwordHash, hasher.verify(password, against: hash)
-        else {
-            try await record("auth.reauthenticate", .failure, actor: session.user.description, source: session.sourceAddress)
-            return false
+    /// Throttled as sign-in is (a stolen cookie is no password oracle), and on success the session
+    /// is replaced by one with a new secret, returned for the cookie.
+    public func reauthenticate(session: Session, password: String, code: String?, source: String?, now: Date = Date()) async throws
+        -> SecondFactorOutcome
+    {
+        guard let user = try await store.user(session.user), let credentials = try await store.credentials(of: user.id) else {
+            return .refused
         }
-        var updated = session
+        let account = user.username.lowercased()
+        if let until = try await throttle.retryAfter(account: account, source: source, now: now) {
+            try await record("auth.reauthenticate", .denied, user: user, source: source, details: ["reason": "throttled"])
+            return .throttled(until: until)
+        }
+        guard let hash = credentials.passwordHash, hasher.verify(password, against: hash) else {
+            try await throttle.recordFailure(account: account, source: source, now: now)
+            try await record("auth.reauthenticate", .failure, user: user, source: source, details: ["reason": "wrong-password"])
+            return .refused
+        }
+        var renewed = session
         if credentials.mfaEnabled {
             guard let code, try await checkSecondFactor(user: user, code: code, now: now) else {
-                try await record("auth.reauthenticate", .failure, user: user, source: session.sourceAddress)
-                return false
+                try await throttle.recordFailure(account: account, source: source, now: now)
+                try await record("auth.reauthenticate", .failure, user: user, source: source, details: ["reason": "wrong-code"])
+                return .refused
             }
-            updated.mfaAt = now
+            renewed.mfaAt = now
         }
-        updated.authenticatedAt = now
-        try await store.updateSession(updated)
-        try await record("auth.reauthenticate", .success, user: user, source: session.sourceAddress)
-        return true
+        renewed.authenticatedAt = now
+        renewed.lastSeenAt = now
+        let secret = try await rotate(session, to: renewed)
+        try await record("auth.reauthenticate", .success, user: user, source: source)
+        return .verified(secret: secret)
     }
 
     // MARK: sessions
@@ -325,10 +361,33 @@ public final class Authenticator: Sendable {
     // MARK: API tokens
 
     /// Issues a token; the returned secret is shown once and only its hash is kept.
+    ///
+    /// The admin scope is for administrators only, and only while their second factor (or client
+    /// certificate) is fresh: the token records when that was checked and administers only within
+    /// `Policy.mfaFreshness` of it, never longer than the session that issued it could have.
+    /// `actor` nil is the operator at the installation's console (`qila sensors token`), who holds
+    /// the data directory and its keys anyway.
     public func issueToken(for user: User, name: String, scopes: Set<TokenScope>, days: Int, by actor: Subject?, now: Date = Date())
         async throws -> (token: APIToken, secret: String)
     {
         guard !scopes.isEmpty else { throw QilaError.invalid("choose at least one scope", field: "scopes") }
+        var secondFactorAt: Date?
+        if scopes.contains(.admin) {
+            if let actor {
+                let roles = actor.effectiveRoles
+                guard roles.contains(.authorityAdmin) || roles.contains(.organisationAdmin) else {
+                    throw QilaError(.forbidden, "only administrators may issue tokens with the admin scope", at: "field scopes")
+                }
+                guard let checked = Policy.freshSecondFactor(of: actor, at: now) else {
+                    throw QilaError(
+                        .forbidden, "a token with the admin scope needs a second factor checked in the last 15 minutes; re-authenticate first",
+                        at: "field scopes")
+                }
+                secondFactorAt = checked
+            } else {
+                secondFactorAt = now
+            }
+        }
         guard (1...397).contains(days) else { throw QilaError.invalid("must be from 1 to 397 days", field: "expiresInDays") }
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(trimmed.count) else { throw QilaError.invalid("give the token a name of 1 to 100 characters", field: "name") }
@@ -336,7 +395,7 @@ public final class Authenticator: Sendable {
         let secret = "qila_" + random
         let token = APIToken(
             user: user.id, name: trimmed, prefix: String(secret.prefix(12)), secretHash: RandomSecret.hash(secret),
-            scopes: scopes, createdAt: now, expiresAt: now.addingTimeInterval(Double(days) * 86_400))
+            scopes: scopes, createdAt: now, expiresAt: now.addingTimeInterval(Double(days) * 86_400), secondFactorAt: secondFactorAt)
         try await store.createToken(token)
         try await audit.append(
             AuditEntry(

@@ -56,11 +56,17 @@ public struct APIToken: Sendable, Hashable, Codable, Identifiable {
     public var expiresAt: Date
     public var revokedAt: Date?
     public var lastUsedAt: Date?
+    /// For a token with the admin scope: when the second factor (or client certificate) of the
+    /// person who issued it was last checked. The token administers only while that check is
+    /// fresh, as the issuing session would have: it carries no more freshness than it was minted with.
+    public var secondFactorAt: Date?
 
     public init(
         id: APITokenID = APITokenID(), user: UserID, name: String, prefix: String, secretHash: String,
-        scopes: Set<TokenScope>, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil, lastUsedAt: Date? = nil
+        scopes: Set<TokenScope>, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil, lastUsedAt: Date? = nil,
+        secondFactorAt: Date? = nil
     ) {
+        self.secondFactorAt = secondFactorAt
         self.id = id
         self.user = user
         self.name = name

@@ -67,11 +67,11 @@ extension SQLStore {
         try await database.execute(
             """
             INSERT INTO api_tokens (id, user_id, name, prefix, secret_hash, scopes, created_at, expires_at, revoked_at,
-                last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                last_used_at, second_factor_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             .text(token.id.description), .text(token.user.description), .text(token.name), .text(token.prefix),
             .text(token.secretHash), .text(Self.joined(token.scopes.map(\.rawValue))), SQLValue(token.createdAt),
-            SQLValue(token.expiresAt), SQLValue(token.revokedAt), SQLValue(token.lastUsedAt)
+            SQLValue(token.expiresAt), SQLValue(token.revokedAt), SQLValue(token.lastUsedAt), SQLValue(token.secondFactorAt)
         )
     }
 
@@ -108,8 +108,49 @@ extension SQLStore {
             secretHash: try row.string("secret_hash"),
             scopes: Set(split(try row.string("scopes")).compactMap(TokenScope.init(rawValue:))),
             createdAt: try row.date("created_at"), expiresAt: try row.date("expires_at"),
-            revokedAt: row.optionalDate("revoked_at"), lastUsedAt: row.optionalDate("last_used_at")
+            revokedAt: row.optionalDate("revoked_at"), lastUsedAt: row.optionalDate("last_used_at"),
+            secondFactorAt: row.optionalDate("second_factor_at")
         )
+    }
+}
+
+extension SQLStore {
+    public func countSignInFailure(key: String, at time: Date, window: TimeInterval) async throws -> Int {
+        // One statement, so that failures counted by several nodes at once are all counted.
+        let windowOpen = time.addingTimeInterval(-window)
+        let rows = try await database.writeReturning(
+            """
+            INSERT INTO sign_in_throttle (key, failures, window_start, held_until, updated_at) VALUES (?, 1, ?, NULL, ?)
+            ON CONFLICT (key) DO UPDATE SET
+                failures = CASE WHEN sign_in_throttle.window_start <= ? THEN 1 ELSE sign_in_throttle.failures + 1 END,
+                window_start = CASE WHEN sign_in_throttle.window_start <= ? THEN excluded.window_start ELSE sign_in_throttle.window_start END,
+                updated_at = excluded.updated_at
+            RETURNING failures
+            """,
+            [.text(key), SQLValue(time), SQLValue(time), SQLValue(windowOpen), SQLValue(windowOpen)])
+        // Rows idle for a day are forgotten, so that the table does not grow with every address ever seen.
+        if Int.random(in: 0..<100) == 0 {
+            try await database.execute("DELETE FROM sign_in_throttle WHERE updated_at < ?", SQLValue(time.addingTimeInterval(-86_400)))
+        }
+        return Int(try rows.first?.int("failures") ?? 1)
+    }
+
+    public func holdSignIns(key: String, until: Date) async throws {
+        try await database.execute(
+            "UPDATE sign_in_throttle SET held_until = ? WHERE key = ? AND (held_until IS NULL OR held_until < ?)",
+            SQLValue(until), .text(key), SQLValue(until))
+    }
+
+    public func signInsHeld(keys: [String]) async throws -> Date? {
+        guard !keys.isEmpty else { return nil }
+        let marks = Array(repeating: "?", count: keys.count).joined(separator: ", ")
+        return try await database.query(
+            "SELECT held_until FROM sign_in_throttle WHERE key IN (\(marks)) AND held_until IS NOT NULL", keys.map(SQLValue.text)
+        ).compactMap { $0.optionalDate("held_until") }.max()
+    }
+
+    public func clearSignInFailures(key: String) async throws {
+        try await database.execute("DELETE FROM sign_in_throttle WHERE key = ?", .text(key))
     }
 }
 

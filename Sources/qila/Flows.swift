@@ -338,12 +338,20 @@ extension Flows {
             let outcome = try await authenticator.signIn(username: user, password: password, source: "command line", userAgent: "qila flows query")
             switch outcome {
             case .needsSecondFactor(let secret, _):
-                let verified = try await authenticator.verifySecondFactor(sessionSecret: secret, code: code, source: "command line")
-                let state = try await authenticator.session(secret: secret)
-                // The subject is what the query is checked against; the session is not needed after.
-                try await authenticator.signOut(secret: secret, source: "command line")
-                guard verified, case .active(let principal) = state else { throw fail("the authenticator code is not right, or was already used") }
-                return principal.subject()
+                switch try await authenticator.verifySecondFactor(sessionSecret: secret, code: code, source: "command line") {
+                case .verified(let renewed):
+                    let state = try await authenticator.session(secret: renewed)
+                    // The subject is what the query is checked against; the session is not needed after.
+                    try await authenticator.signOut(secret: renewed, source: "command line")
+                    guard case .active(let principal) = state else { throw fail("the session ended before the query") }
+                    return principal.subject()
+                case .refused:
+                    try await authenticator.signOut(secret: secret, source: "command line")
+                    throw fail("the authenticator code is not right, or was already used")
+                case .throttled(let until):
+                    try await authenticator.signOut(secret: secret, source: "command line")
+                    throw fail("too many failed attempts; try again after \(RFC3339.format(until))")
+                }
             case .signedIn:
                 throw fail("\(user) has no second factor; querying traffic data needs one (turn it on in the profile)")
             case .refused(let message):

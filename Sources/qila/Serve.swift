@@ -71,6 +71,10 @@ struct Serve: AsyncParsableCommand {
         web.port = port ?? reader.int(forKey: "http.port", default: web.port)
         web.tls = noTLS ? false : reader.bool(forKey: "http.tls", default: web.tls)
         web.hostnames = hostnames.isEmpty ? reader.stringArray(forKey: "hostnames", default: web.hostnames) : hostnames
+        web.publicURL = reader.string(forKey: "publicURL")
+        if let publicURL = web.publicURL, !WebConfiguration.isUsablePublicURL(publicURL) {
+            throw fail("publicURL must be an http or https address with a host, such as https://qila.authority.example")
+        }
         web.benchmarkUnsafeSkipPolicy = benchmarkUnsafeSkipPolicy
         web.benchmarkUnsafeSkipReadAudit = benchmarkUnsafeSkipReadAudit
         if benchmarkUnsafeSkipReadAudit {

@@ -175,7 +175,11 @@ struct WebBehaviourTests {
             let ok = try await client.execute(
                 uri: "/sign-in/totp", method: .post, headers: pendingForm, body: ByteBuffer(string: "_csrf=\(pendingCSRF)&code=\(next)"))
             #expect(ok.headers[.location] == "/")
-            #expect(try await client.execute(uri: "/profile", method: .get, headers: [.cookie: pending]).status == .ok)
+            // A new session id once the second factor is in: the one seen before it is worth nothing.
+            let renewed = String(try #require(ok.headers[.setCookie]).split(separator: ";")[0])
+            #expect(renewed != pending)
+            #expect(try await client.execute(uri: "/profile", method: .get, headers: [.cookie: renewed]).status == .ok)
+            #expect(try await client.execute(uri: "/profile", method: .get, headers: [.cookie: pending]).status == .seeOther)
         }
     }
 

@@ -30,7 +30,8 @@ struct WebHarness: Sendable {
         let journal = FileManager.default.temporaryDirectory.appendingPathComponent("qila-web-journal-\(UUID().uuidString)").path
         let intake = try IntakeRuntime(store: world.installation.store, settings: .init(journalDirectory: journal), logger: Logger(label: "test.intake"))
         let server = try QilaServer(installation: world.installation, configuration: configuration, intake: intake)
-        let application = Application(router: try await server.router())
+        // Port 0: tests that need a real socket (`.live`) get a free port; router tests ignore it.
+        let application = Application(router: try await server.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return WebHarness(world: world, tokens: tokens, application: application)
     }
 

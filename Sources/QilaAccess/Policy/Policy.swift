@@ -1,3 +1,4 @@
+public import Foundation
 import QilaCore
 
 /// Qila's access policy, declared in one place for auditors to read.
@@ -116,6 +117,13 @@ public enum Policy {
     /// How long a second factor counts as fresh for sensitive actions.
     public static let mfaFreshness: Duration = .seconds(15 * 60)
 
+    /// When the subject's second factor (TOTP in this session, the client certificate of this
+    /// request, or the one an admin token was issued under) was checked, if within `mfaFreshness`.
+    public static func freshSecondFactor(of subject: Subject, at now: Date) -> Date? {
+        guard let checked = subject.mfaAt, now.timeIntervalSince(checked) <= Double(mfaFreshness.components.seconds) else { return nil }
+        return checked
+    }
+
     /// Renders the policy as a Markdown table, for `qila policy` and the documentation.
     public static func markdown() -> String {
         var lines = [
@@ -133,7 +141,7 @@ public enum Policy {
         lines.append("- the account is enabled;")
         lines.append("- TLP: the resource's marking is no more restricted than the subject's clearance;")
         lines.append("- API tokens: the token carries the scope of the action (read; write for create, update, delete; admin for administer);")
-        lines.append("- administer: a second factor or a client certificate was checked within the last 15 minutes;")
+        lines.append("- administer: a second factor or a client certificate was checked within the last 15 minutes; an admin token counts only within 15 minutes of the check under which it was issued, and issuing one needs that check;")
         lines.append("- traffic data, and any change to a warrant: a second factor (TOTP) was checked within the last 15 minutes; API tokens and certificates alone never suffice.")
         return lines.joined(separator: "\n")
     }

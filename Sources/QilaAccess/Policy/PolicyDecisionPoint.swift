@@ -53,21 +53,13 @@ public struct PolicyDecisionPoint: Sendable {
             return .deny(.tokenScope, "the API token lacks the \(scope.rawValue) scope")
         }
         if resource.kind.needsSecondFactor(for: action) {
-            let fresh = subject.mfaAt.map { now.timeIntervalSince($0) <= Double(Policy.mfaFreshness.components.seconds) } ?? false
-            if !fresh {
+            // TOTP checked in a signed-in session: tokens and certificates alone never suffice here.
+            let session = subject.method == .password || subject.method == .passwordAndTOTP
+            if !session || Policy.freshSecondFactor(of: subject, at: now) == nil {
                 return .deny(.staleMFA, "\(resource.kind.rawValue) needs a second factor checked in the last 15 minutes")
             }
-        } else if action.isSensitive {
-            let fresh: Bool
-            switch subject.method {
-            case .clientCertificate: fresh = true
-            case .apiToken: fresh = subject.tokenScopes?.contains(.admin) ?? false
-            case .password, .passwordAndTOTP:
-                fresh = subject.mfaAt.map { now.timeIntervalSince($0) <= Double(Policy.mfaFreshness.components.seconds) } ?? false
-            }
-            if !fresh {
-                return .deny(.staleMFA, "\(action.rawValue) needs a second factor checked in the last 15 minutes")
-            }
+        } else if action.isSensitive, Policy.freshSecondFactor(of: subject, at: now) == nil {
+            return .deny(.staleMFA, "\(action.rawValue) needs a second factor checked in the last 15 minutes")
         }
         return .allow("\(rule.role?.rawValue ?? "everyone") may \(action.rawValue) \(resource.kind.rawValue) (\(rule.reach.rawValue))")
     }

@@ -1,13 +1,15 @@
 public import Foundation
+public import QilaStore
 
-/// Slows down password guessing, per account and per source address.
+/// Slows down password guessing, per account and per source address, at sign-in, at the second
+/// factor and at re-authentication alike.
 ///
 /// After `accountFreeFailures` failures within the window an account waits before the next try,
 /// doubling each time up to an hour (NIST SP 800-63B 5.2.2 asks for at most 100 failures before
 /// lock-out; this allows far fewer). A source that fails against many accounts is held back too.
-/// The state is per node and in memory: a restart forgives, a cluster multiplies the allowance
-/// by the number of nodes, both of which still leave online guessing impractical.
-public actor SignInThrottle {
+/// The counts live in the database, so every node of an installation sees the same failures and a
+/// restart forgives nothing.
+public struct SignInThrottle: Sendable {
     public struct Limits: Sendable {
         public var window: TimeInterval = 15 * 60
         public var accountFreeFailures = 5
@@ -16,46 +18,37 @@ public actor SignInThrottle {
         public init() {}
     }
 
-    private struct Record {
-        var failures: [Date] = []
-        var blockedUntil: Date?
-    }
+    private let store: any SignInThrottleRepository
+    public let limits: Limits
 
-    private let limits: Limits
-    private var accounts: [String: Record] = [:]
-    private var sources: [String: Record] = [:]
-
-    public init(limits: Limits = Limits()) {
+    public init(store: any SignInThrottleRepository, limits: Limits = Limits()) {
+        self.store = store
         self.limits = limits
     }
 
+    static func accountKey(_ account: String) -> String { "account:" + account }
+    static func sourceKey(_ source: String) -> String { "source:" + source }
+
     /// When the next attempt may be made, or nil if it may be made now.
-    public func retryAfter(account: String, source: String?, now: Date = Date()) -> Date? {
-        let times = [accounts[account]?.blockedUntil, source.flatMap { sources[$0]?.blockedUntil }].compactMap { $0 }
-        return times.filter { $0 > now }.max()
+    public func retryAfter(account: String, source: String?, now: Date) async throws -> Date? {
+        let keys = [Self.accountKey(account)] + (source.map { [Self.sourceKey($0)] } ?? [])
+        return try await store.signInsHeld(keys: keys).flatMap { $0 > now ? $0 : nil }
     }
 
-    public func recordFailure(account: String, source: String?, now: Date = Date()) {
-        accounts[account] = bump(accounts[account] ?? Record(), free: limits.accountFreeFailures, now: now)
-        if let source {
-            sources[source] = bump(sources[source] ?? Record(), free: limits.sourceFreeFailures, now: now)
-        }
-        if accounts.count > 100_000 { accounts = accounts.filter { $0.value.failures.last.map { now.timeIntervalSince($0) < limits.window } ?? false } }
-        if sources.count > 100_000 { sources = sources.filter { $0.value.failures.last.map { now.timeIntervalSince($0) < limits.window } ?? false } }
+    public func recordFailure(account: String, source: String?, now: Date) async throws {
+        try await count(Self.accountKey(account), free: limits.accountFreeFailures, now: now)
+        if let source { try await count(Self.sourceKey(source), free: limits.sourceFreeFailures, now: now) }
     }
 
-    public func recordSuccess(account: String) {
-        accounts[account] = nil
+    public func recordSuccess(account: String) async throws {
+        try await store.clearSignInFailures(key: Self.accountKey(account))
     }
 
-    private func bump(_ record: Record, free: Int, now: Date) -> Record {
-        var record = record
-        record.failures = record.failures.filter { now.timeIntervalSince($0) < limits.window } + [now]
-        let excess = record.failures.count - free
-        if excess > 0 {
-            let delay = min(limits.maximumDelay, 60 * pow(2, Double(excess - 1)))
-            record.blockedUntil = now.addingTimeInterval(delay)
-        }
-        return record
+    private func count(_ key: String, free: Int, now: Date) async throws {
+        let failures = try await store.countSignInFailure(key: key, at: now, window: limits.window)
+        let excess = failures - free
+        guard excess > 0 else { return }
+        let delay = min(limits.maximumDelay, 60 * pow(2, Double(min(excess - 1, 30))))
+        try await store.holdSignIns(key: key, until: now.addingTimeInterval(delay))
     }
 }

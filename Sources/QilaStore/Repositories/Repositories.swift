@@ -51,6 +51,20 @@ public protocol TokenRepository: Sendable {
     func markTokenUsed(_ id: APITokenID, at time: Date) async throws
 }
 
+/// Failed sign-ins and re-authentications counted per account and per source address, in the
+/// database so that every node of an installation counts the same failures.
+public protocol SignInThrottleRepository: Sendable {
+    /// Counts one failure against `key` and returns the failures counted since its window began;
+    /// a window begins at the first failure and ends `window` seconds later.
+    func countSignInFailure(key: String, at time: Date, window: TimeInterval) async throws -> Int
+    /// Holds `key` back until `until` (never shortening a longer hold).
+    func holdSignIns(key: String, until: Date) async throws
+    /// The latest time until which any of `keys` is held back.
+    func signInsHeld(keys: [String]) async throws -> Date?
+    /// Forgets the failures of `key` (after a success).
+    func clearSignInFailures(key: String) async throws
+}
+
 /// Client certificates issued by the internal CA.
 public protocol CertificateRepository: Sendable {
     func recordCertificate(_ certificate: DeviceCertificate) async throws
@@ -92,5 +106,5 @@ public protocol SettingsRepository: Sendable {
 
 /// Everything Qila stores in SQL.
 public protocol QilaRepositories: OrganisationRepository, UserRepository, SessionRepository, TokenRepository,
-    CertificateRepository, OneTimeLinkRepository, AuditRepository, SettingsRepository
+    SignInThrottleRepository, CertificateRepository, OneTimeLinkRepository, AuditRepository, SettingsRepository
 {}

@@ -260,5 +260,18 @@ public enum Schema {
             name: "volume baselines read hours across sensors",
             statements: ["CREATE INDEX sensor_volumes_hour ON sensor_volumes (hour)"]
         ),
+        Migration(
+            version: 8,
+            name: "admin tokens carry their second factor; sign-in throttling shared by every node",
+            statements: [
+                "ALTER TABLE api_tokens ADD COLUMN second_factor_at BIGINT",
+                """
+                CREATE TABLE sign_in_throttle (
+                    key TEXT PRIMARY KEY, failures BIGINT NOT NULL, window_start BIGINT NOT NULL, held_until BIGINT,
+                    updated_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX sign_in_throttle_updated ON sign_in_throttle (updated_at)",
+            ]
+        ),
     ]
 }

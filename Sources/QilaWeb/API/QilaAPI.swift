@@ -181,9 +181,6 @@ struct QilaAPI: APIProtocol {
             throw Problem(.forbidden, "tokens may be issued for your own account or for service accounts only")
         }
         let scopes = Set(body.scopes.compactMap { TokenScope(rawValue: $0.rawValue) })
-        if scopes.contains(.admin), !subject.effectiveRoles.contains(.authorityAdmin), !subject.effectiveRoles.contains(.organisationAdmin) {
-            throw Problem(.forbidden, "only administrators may issue tokens with the admin scope", location: "field scopes")
-        }
         let issued = try await installation.authenticator.issueToken(
             for: user, name: body.name, scopes: scopes, days: body.expiresInDays ?? 90, by: subject)
         return .created(.init(body: .json(.init(token: .init(issued.token), secret: issued.secret))))

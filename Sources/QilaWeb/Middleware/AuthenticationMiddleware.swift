@@ -13,6 +13,8 @@ import QilaCore
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = QilaRequestContext
     let authenticator: Authenticator
+    /// `https` unless the server runs without TLS: the scheme a same-origin form's Origin names.
+    let scheme: String
     static let sessionCookie = "__Host-qila_session"
 
     /// Paths anyone may reach: health, the API description, assets, and the sign-in pages.
@@ -64,9 +66,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         var request = request
         if let session = context.principal?.session ?? context.awaitingSecondFactor?.session {
-            try await CSRFCheck.verify(request: &request, session: session, limit: context.maxUploadSize)
+            try await CSRFCheck.verify(request: &request, session: session, limit: context.maxUploadSize, scheme: scheme)
         } else if request.method != .get && request.method != .head && !isAPI {
-            try CSRFCheck.sameOrigin(request)
+            try CSRFCheck.sameOrigin(request, scheme: scheme)
         }
         return try await next(request, context)
     }
@@ -75,21 +77,24 @@ struct AuthenticationMiddleware: RouterMiddleware {
 /// Cross-site request forgery defences for browser sessions: a per-session token on every
 /// change (header `X-CSRF-Token` or form field `_csrf`), plus fetch-metadata and Origin checks.
 enum CSRFCheck {
-    static func sameOrigin(_ request: Request) throws {
+    /// Refuses cross-site requests: `Sec-Fetch-Site: cross-site`, or an `Origin` whose scheme, host
+    /// and port are not exactly those of this server as the request reached it.
+    static func sameOrigin(_ request: Request, scheme: String) throws {
         if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site == "cross-site" {
             throw Problem(.forbidden, "cross-site requests are refused")
         }
-        if let origin = request.headers[HTTPField.Name("Origin")!], origin != "null",
-            let host = request.head.authority,
-            URLComponents(string: origin)?.host.map({ host.hasPrefix($0) }) == false
-        {
-            throw Problem(.forbidden, "the request's Origin does not match this server")
+        if let origin = request.headers[HTTPField.Name("Origin")!], origin != "null" {
+            guard let authority = request.head.authority, let server = PublicOrigin(scheme: scheme, authority: authority),
+                let sender = PublicOrigin(origin), sender == server
+            else {
+                throw Problem(.forbidden, "the request's Origin does not match this server")
+            }
         }
     }
 
-    static func verify(request: inout Request, session: Session, limit: Int) async throws {
+    static func verify(request: inout Request, session: Session, limit: Int, scheme: String) async throws {
         guard request.method != .get, request.method != .head, request.method != .options else { return }
-        try sameOrigin(request)
+        try sameOrigin(request, scheme: scheme)
         if let header = request.headers[HTTPField.Name("X-CSRF-Token")!], constantTimeEqual(header, session.csrfToken) {
             return
         }

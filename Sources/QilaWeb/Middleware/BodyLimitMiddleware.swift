@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// Refuses bodies over the context's limit with 413 before any handler reads them, whether
 /// the size is announced (Content-Length) or only found out while reading (chunked).
@@ -29,6 +30,9 @@ struct BodyLimitMiddleware: RouterMiddleware {
         var request = request
         do {
             _ = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            // A chunked body is found to be too large only while it is read.
+            throw Problem(.contentTooLarge, "the body is larger than the \(limit) bytes accepted")
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem(.contentTooLarge, "the body is larger than the \(limit) bytes accepted")
         }

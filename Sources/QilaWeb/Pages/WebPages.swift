@@ -16,6 +16,7 @@ struct WebPages: Sendable {
     let enforcement: PolicyEnforcementPoint
     let renderer: PageRenderer
     let secureCookies: Bool
+    let web: WebConfiguration
     let retention: RetentionRuntime
     let cases: CaseRuntime
     let intake: IntakeRuntime?
@@ -90,10 +91,10 @@ struct WebPages: Sendable {
         Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
     }
 
-    /// A full link to send to someone, from the address this request came to.
+    /// A full link to send to someone: from the configured public URL or names, never from
+    /// whatever Host the request claimed.
     func absolute(_ path: String, _ request: Request) -> String {
-        guard let authority = request.head.authority else { return path }
-        return "\(secureCookies ? "https" : "http")://\(authority)\(path)"
+        PublicOrigin.link(path, configuration: web, requestAuthority: request.head.authority)
     }
 
     func redirect(_ location: String) -> Response {
@@ -109,7 +110,8 @@ struct WebPages: Sendable {
             if try await store.credentials(of: subject.user.id)?.mfaEnabled != true {
                 return redirect("/profile/totp?reason=administer")
             }
-            return redirect("/reauthenticate?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-"))) ?? "/"))
+            let local = LocalRedirect.path(next) ?? "/"
+            return redirect("/reauthenticate?next=" + (local.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-"))) ?? "/"))
         }
     }
 
@@ -141,12 +143,9 @@ struct WebPages: Sendable {
         case .refused(let message):
             return render("sign-in", "Sign in", context, ["error": message, "username": username], status: .unauthorized)
         case .throttled(let until):
-            let minutes = max(1, Int((until.timeIntervalSinceNow / 60).rounded(.up)))
             var response = render(
-                "sign-in", "Sign in", context,
-                ["error": "Too many failed attempts. Try again in \(minutes) minute\(minutes == 1 ? "" : "s").", "username": username],
-                status: .tooManyRequests)
-            response.headers[.retryAfter] = String(minutes * 60)
+                "sign-in", "Sign in", context, ["error": Self.throttledMessage(until), "username": username], status: .tooManyRequests)
+            response.headers[.retryAfter] = String(Self.minutes(until) * 60)
             return response
         }
     }
@@ -159,10 +158,18 @@ struct WebPages: Sendable {
     func totp(_ request: Request, context: QilaRequestContext) async throws -> Response {
         guard context.awaitingSecondFactor != nil, let secret = context.sessionSecret else { return redirect("/sign-in") }
         let form = try await form(request, context)
-        if try await authenticator.verifySecondFactor(sessionSecret: secret, code: form["code"] ?? "", source: context.sourceAddress) {
-            return redirect("/")
+        switch try await authenticator.verifySecondFactor(sessionSecret: secret, code: form["code"] ?? "", source: context.sourceAddress) {
+        case .verified(let renewed):
+            var response = redirect("/")
+            response.setCookie(sessionCookie(renewed))
+            return response
+        case .refused:
+            return render("totp", "Second factor", context, ["error": "That code is not right, or was already used."], status: .unauthorized)
+        case .throttled(let until):
+            var response = render("totp", "Second factor", context, ["error": Self.throttledMessage(until)], status: .tooManyRequests)
+            response.headers[.retryAfter] = String(Self.minutes(until) * 60)
+            return response
         }
-        return render("totp", "Second factor", context, ["error": "That code is not right, or was already used."], status: .unauthorized)
     }
 
     func signOut(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -393,9 +400,9 @@ struct WebPages: Sendable {
 
     func reauthenticatePage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let next = request.uri.queryParameters["next"].map(String.init) ?? "/"
+        let next = request.uri.queryParameters["next"].flatMap { LocalRedirect.path(String($0)) } ?? "/"
         return render("reauthenticate", "Confirm it is you", context, [
-            "next": next.hasPrefix("/") && !next.hasPrefix("//") ? next : "/",
+            "next": next,
             "mfa": try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false,
         ])
     }
@@ -404,14 +411,33 @@ struct WebPages: Sendable {
         let subject = try subject(context)
         let form = try await form(request, context)
         guard let session = context.principal?.session else { return redirect("/") }
-        let next = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/"
-        if try await authenticator.reauthenticate(session: session, password: form["password"] ?? "", code: form["code"]) {
-            return redirect(next)
+        let next = form["next"].flatMap(LocalRedirect.path) ?? "/"
+        let mfa = try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false
+        switch try await authenticator.reauthenticate(
+            session: session, password: form["password"] ?? "", code: form["code"], source: context.sourceAddress)
+        {
+        case .verified(let secret):
+            var response = redirect(next)
+            response.setCookie(sessionCookie(secret))
+            return response
+        case .refused:
+            return render("reauthenticate", "Confirm it is you", context, [
+                "next": next, "mfa": mfa, "error": "The password or code is not right.",
+            ], status: .unauthorized)
+        case .throttled(let until):
+            var response = render("reauthenticate", "Confirm it is you", context, [
+                "next": next, "mfa": mfa, "error": Self.throttledMessage(until),
+            ], status: .tooManyRequests)
+            response.headers[.retryAfter] = String(Self.minutes(until) * 60)
+            return response
         }
-        return render("reauthenticate", "Confirm it is you", context, [
-            "next": next, "mfa": try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false,
-            "error": "The password or code is not right.",
-        ], status: .unauthorized)
+    }
+
+    static func minutes(_ until: Date) -> Int { max(1, Int((until.timeIntervalSinceNow / 60).rounded(.up))) }
+
+    static func throttledMessage(_ until: Date) -> String {
+        let minutes = minutes(until)
+        return "Too many failed attempts. Try again in \(minutes) minute\(minutes == 1 ? "" : "s")."
     }
 }
 

@@ -25,10 +25,12 @@ struct PolicyEnforcementPoint: Sendable {
                     time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id,
                     action: "policy.deny", outcome: .denied, resource: resource.reference, sourceAddress: source,
                     details: ["action": action.rawValue, "reason": decision.denial?.rawValue ?? "denied"]))
+            if decision.denial != .staleMFA, isHidden(resource, from: subject, action: action) {
+                // Other tenants' things are not there, as far as this subject can tell: the same
+                // answer as for an id that names nothing.
+                throw Problem(.notFound, "no such \(Self.thing(resource))")
+            }
             switch decision.denial {
-            case .outsideReach:
-                // Other tenants' things are not there, as far as this subject can tell.
-                throw Problem(.notFound, "no such \(resource.kind.rawValue)")
             case .staleMFA:
                 throw Problem(
                     .forbidden, "this needs a second factor checked in the last 15 minutes: re-authenticate at /reauthenticate",
@@ -44,6 +46,33 @@ struct PolicyEnforcementPoint: Sendable {
                     action: "data.read.cross-tenant", outcome: .success, resource: resource.reference, sourceAddress: source))
         }
         return subject
+    }
+
+    /// Whether the resource belongs to another organisation that the subject may not even read:
+    /// then a refusal must not confirm that it exists.
+    func isHidden(_ resource: Resource, from subject: Subject, action: Action) -> Bool {
+        guard let owner = resource.owner, owner != subject.organisation.id else { return false }
+        if action == .read { return true }
+        var reader = subject
+        reader.tokenScopes = nil
+        return !policy.decide(reader, .read, resource).allowed
+    }
+
+    /// What a path names, as its not-found answer says it: `organisation` for
+    /// `organisation:<id>/users`, else the resource's kind.
+    static func thing(_ resource: Resource) -> String {
+        var kind = resource.kind
+        if let colon = resource.reference.firstIndex(of: ":"), let named = Resource.Kind(rawValue: String(resource.reference[..<colon])) {
+            kind = named
+        }
+        // As the handlers name them when an id is unknown.
+        switch kind {
+        case .incident, .incidentInternal: return "case"
+        case .complianceNotice: return "notice"
+        case .flowSource: return "flow source"
+        case .apiToken: return "token"
+        default: return kind.rawValue
+        }
     }
 
     /// True when the subject may; records nothing. For showing or hiding buttons, never for access.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import QilaAccess
 import QilaCore
 import QilaStore
@@ -48,6 +49,8 @@ struct Problem: Error, Codable, Sendable {
             return Problem(.badRequest, refusal.description, location: "field password", type: "https://qila.invalid/problems/weak-password")
         case let error as HTTPError:
             return Problem(error.status, error.body ?? error.status.reasonPhrase)
+        case is NIOTooManyBytesError:
+            return Problem(.contentTooLarge, "the body is larger than this endpoint accepts")
         case is DecodingError:
             return Problem(.badRequest, describe(error as! DecodingError), type: "https://qila.invalid/problems/invalid-input")
         case let error as StoreError where error.code == .unavailable:

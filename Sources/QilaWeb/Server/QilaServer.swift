@@ -50,7 +50,7 @@ public struct QilaServer: Sendable {
         router.add(middleware: ProblemMiddleware(pages: renderer))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: BodyLimitMiddleware(attachmentLimit: cases.settings.maximumAttachmentBytes))
-        router.add(middleware: AuthenticationMiddleware(authenticator: installation.authenticator))
+        router.add(middleware: AuthenticationMiddleware(authenticator: installation.authenticator, scheme: configuration.tls ? "https" : "http"))
         router.add(middleware: RequestScopeMiddleware())
 
         let installation = self.installation
@@ -83,7 +83,7 @@ public struct QilaServer: Sendable {
         if let intake { IntakeRoutes(installation: installation, enforcement: enforcement, intake: intake).register(on: router) }
         let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
-        WebPages(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, retention: retention,
+        WebPages(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, web: configuration, retention: retention,
                  cases: cases, intake: intake)
             .register(on: router)
         return router

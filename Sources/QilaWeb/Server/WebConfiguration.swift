@@ -7,6 +7,9 @@ public struct WebConfiguration: Sendable {
     public var tls: Bool = true
     /// Names the server certificate is issued for, besides the loopback addresses.
     public var hostnames: [String] = ["localhost"]
+    /// The address people reach Qila at (`publicURL`, e.g. `https://qila.authority.example`), for
+    /// links sent to them; when none is set, links use a configured name or the listening address.
+    public var publicURL: String?
     /// Interval at which the audit log's tree head is signed, when it has grown.
     public var treeHeadInterval: Duration = .seconds(10)
     /// Measures the cost of access control by turning the policy check off. Never in production.
