@@ -8,7 +8,7 @@ struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Administer organisations and accounts from the server's own shell.",
         discussion: "Every change is recorded in the audit log with the actor 'system'.",
-        subcommands: [CreateOrganisation.self, ListOrganisations.self, CreateUser.self, SetupLink.self, ResetMFA.self])
+        subcommands: [CreateOrganisation.self, ListOrganisations.self, CreateUser.self, SetupLink.self, ResetMFA.self, IssueToken.self])
 
     struct CreateOrganisation: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register an organisation.")
@@ -115,6 +115,36 @@ struct Admin: AsyncParsableCommand {
             guard let user = try await installation.store.user(username: username) else { throw fail("no user '\(username)'") }
             let ended = try await installation.authenticator.resetMFA(for: user, by: nil)
             print("two-factor sign-in reset for \(user.username); \(ended) session(s) ended")
+        }
+    }
+
+    struct IssueToken: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "token",
+            abstract: "Issue an API token for an account from the server's own shell (automation, the API contract check); prints it once.",
+            discussion: "An admin-scoped token administers only within 15 minutes of being issued, as one issued after a second factor would.")
+        @OptionGroup var storage: StorageOptions
+        @Option(help: "Sign-in name.") var username: String
+        @Option(name: .customLong("scope"), help: "A scope (repeatable): \(TokenScope.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var scopes: [String] = ["read"]
+        @Option(help: "Days the token is valid. Default: 30.") var days = 30
+
+        func run() async throws {
+            let installation = try await storage.open()
+            guard let user = try await installation.store.user(username: username) else { throw fail("no user '\(username)'") }
+            var chosen = Set<TokenScope>()
+            for scope in scopes {
+                guard let parsed = TokenScope(rawValue: scope) else {
+                    throw fail("unknown scope '\(scope)'; one of \(TokenScope.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                chosen.insert(parsed)
+            }
+            do {
+                let issued = try await installation.authenticator.issueToken(for: user, name: "console", scopes: chosen, days: days, by: nil)
+                print(issued.secret)
+            } catch let error as QilaError {
+                throw fail(error.description)
+            }
         }
     }
 }

@@ -285,4 +285,31 @@ struct SecurityFindingsTests {
         #expect(after.session?.mfaAt == later)
         #expect(after.session?.csrfToken != principal.session?.csrfToken, "a new CSRF token with the new id")
     }
+
+    @Test("F10: the API keeps to its description: scopes refuse outright, control characters, TRACE, and limits out of range")
+    func contract() async throws {
+        let harness = try await WebHarness.make()
+        let world = harness.world
+        let ingest = try await world.installation.authenticator.issueToken(for: world.users["a-sensor"]!, name: "sensor", scopes: [.ingest], days: 1, by: nil)
+        let token = harness.tokens["a-admin"]!
+        try await harness.run { client in
+            for path in ["/api/v1/cases", "/api/v1/compliance", "/api/v1/alerts", "/api/v1/me"] {
+                let refused = try await client.call(.get, path, as: ingest.secret)
+                #expect(refused.status == .forbidden, "\(path) with an ingest-only token")
+                #expect(String(buffer: refused.body).contains("lacks the read scope"))
+            }
+            let nul = try await client.call(
+                .post, "/api/v1/cases", as: token, json: #"{"title":"Outage\u0000here","awareness":"2026-12-01T08:00:00Z","tlp":"green"}"#)
+            #expect(nul.status == .badRequest)
+            #expect(String(buffer: nul.body).contains("field title"))
+            let trace = try await client.execute(uri: "/api/v1/cases", method: .trace, headers: [.authorization: "Bearer \(token)"])
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.headers[.allow]?.contains("GET") == true)
+            let admin = harness.tokens["admin"]!
+            let tooMany = try await client.call(.get, "/api/v1/audit/entries?limit=1001", as: admin)
+            #expect(tooMany.status == .badRequest)
+            #expect(String(buffer: tooMany.body).contains("query limit"))
+            #expect(try await client.call(.get, "/api/v1/audit/entries?limit=1000", as: admin).status == .ok)
+        }
+    }
 }

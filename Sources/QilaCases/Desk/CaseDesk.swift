@@ -143,6 +143,9 @@ public struct CaseDesk: Sendable {
         let title = opening.title.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !title.isEmpty else { throw QilaError.invalid("give the incident a short title", field: "title") }
         guard title.count <= 200 else { throw QilaError.invalid("is longer than 200 characters", field: "title") }
+        guard !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw QilaError.invalid("must not contain control characters (such as NUL or a line break)", field: "title")
+        }
         guard let awareness = RFC3339.parse(opening.awareness.trimmingCharacters(in: .whitespaces)) else {
             throw QilaError.invalid("'\(opening.awareness.prefix(40))' is not a date and time such as 2026-11-23T10:00Z", field: "awareness")
         }

@@ -42,6 +42,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
             guard let principal = try await authenticator.authenticate(bearer: secret, source: source) else {
                 throw Problem(.unauthorized, "the API token is unknown, expired or revoked")
             }
+            if let token = principal.token {
+                // A token is refused outright where its scopes cannot reach: an ingest-only token
+                // reads nothing, rather than reading empty lists.
+                let needed: TokenScope =
+                    request.uri.path == "/api/v1/intake" ? .ingest : (request.method == .get || request.method == .head ? .read : .write)
+                guard token.scopes.contains(needed) else {
+                    throw Problem(.forbidden, "the API token lacks the \(needed.rawValue) scope", type: "https://qila.invalid/problems/token-scope")
+                }
+            }
             context.principal = principal
         } else if let secret = request.cookies[Self.sessionCookie]?.value, !secret.isEmpty {
             context.sessionSecret = secret

@@ -48,6 +48,7 @@ public struct QilaServer: Sendable {
         let router = Router(context: QilaRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware(hsts: configuration.tls))
         router.add(middleware: ProblemMiddleware(pages: renderer))
+        router.add(middleware: MethodMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: BodyLimitMiddleware(attachmentLimit: cases.settings.maximumAttachmentBytes))
         router.add(middleware: AuthenticationMiddleware(authenticator: installation.authenticator, scheme: configuration.tls ? "https" : "http"))
