@@ -54,6 +54,11 @@ public final class IntakeRuntime: Sendable {
         public var indicatorFiles: [String] = []
         public var pipeline = IntakeSettings()
         public var segmentSize: Int64 = 64 << 20
+        /// Seconds a syslog TCP or TLS connection may send nothing (a TLS handshake included)
+        /// before it is closed; senders reconnect.
+        public var idleTimeout: Double = 600
+        /// Open syslog TCP/TLS connections per source address (0: no limit).
+        public var connectionsPerSource = 256
 
         public init(journalDirectory: String) { self.journalDirectory = journalDirectory }
     }
@@ -65,6 +70,8 @@ public final class IntakeRuntime: Sendable {
     public let sets: DetectionSets
     public let pipeline: IntakePipeline
     let ingress: IntakeIngress
+    /// Syslog TCP and TLS connections held per source address.
+    public let streamConnections: ConnectionLimiter
     private let prepared = Atomic<Bool>(false)
 
     /// Whether sensors and rules are loaded (HTTP intake answers 503 before).
@@ -85,6 +92,7 @@ public final class IntakeRuntime: Sendable {
             store: store, sets: sets, sensors: directory, settings: settings.pipeline, journalID: journal.identifier, logger: logger,
             clock: clock)
         ingress = IntakeIngress(journal: journal, directory: directory, store: store, maximumMessage: settings.maximumMessage, clock: clock)
+        streamConnections = ConnectionLimiter(perSource: settings.connectionsPerSource)
     }
 
     /// Loads sensors, rules and indicators and compiles the rule sets the sensors need.
@@ -152,6 +160,10 @@ public final class IntakeRuntime: Sendable {
     func bindListeners(group: any EventLoopGroup) async throws -> [(kind: String, channel: any Channel)] {
         var channels: [(String, any Channel)] = []
         let ingress = self.ingress
+        let limiter = streamConnections
+        let idle = TimeAmount.milliseconds(Int64(settings.idleTimeout * 1000))
+        // Any bytes are progress: a connection that sends nothing for `idleTimeout` is closed.
+        @Sendable func deadline() -> ConnectionDeadline<ByteBuffer> { ConnectionDeadline(limiter: limiter, deadline: idle) { _ in .rearm } }
         for address in settings.syslogUDP {
             let (host, port) = try Self.split(address, "intake.syslogUDP")
             let channel = try await DatagramBootstrap(group: group)
@@ -173,6 +185,7 @@ public final class IntakeRuntime: Sendable {
                 .childChannelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65_536, maximum: 1 << 20))
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(deadline())
                         try channel.pipeline.syncOperations.addHandler(SyslogStreamHandler(ingress: ingress, tls: false))
                     }
                 }
@@ -196,6 +209,7 @@ public final class IntakeRuntime: Sendable {
                     .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(deadline())
                             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                             try channel.pipeline.syncOperations.addHandler(SyslogStreamHandler(ingress: ingress, tls: true))
                         }

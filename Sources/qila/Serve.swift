@@ -72,6 +72,12 @@ struct Serve: AsyncParsableCommand {
         web.tls = noTLS ? false : reader.bool(forKey: "http.tls", default: web.tls)
         web.hostnames = hostnames.isEmpty ? reader.stringArray(forKey: "hostnames", default: web.hostnames) : hostnames
         web.publicURL = reader.string(forKey: "publicURL")
+        web.requestHeadTimeout = reader.double(forKey: "http.requestHeadTimeout", default: web.requestHeadTimeout)
+        web.idleTimeout = reader.double(forKey: "http.idleTimeout", default: web.idleTimeout)
+        web.connectionsPerSource = reader.int(forKey: "http.connectionsPerSource", default: web.connectionsPerSource)
+        guard web.requestHeadTimeout > 0, web.idleTimeout > 0, web.connectionsPerSource >= 0 else {
+            throw fail("http.requestHeadTimeout and http.idleTimeout must be above 0 seconds, http.connectionsPerSource 0 (no limit) or more")
+        }
         if let publicURL = web.publicURL, !WebConfiguration.isUsablePublicURL(publicURL) {
             throw fail("publicURL must be an http or https address with a host, such as https://qila.authority.example")
         }
@@ -141,6 +147,11 @@ struct Serve: AsyncParsableCommand {
         let maximumMessage = reader.int(forKey: "intake.maxMessageKB", default: 64)
         guard (1...1024).contains(maximumMessage) else { throw fail("intake.maxMessageKB must be from 1 to 1024") }
         intakeSettings.maximumMessage = maximumMessage * 1024
+        intakeSettings.idleTimeout = reader.double(forKey: "intake.idleTimeout", default: intakeSettings.idleTimeout)
+        intakeSettings.connectionsPerSource = reader.int(forKey: "intake.connectionsPerSource", default: intakeSettings.connectionsPerSource)
+        guard intakeSettings.idleTimeout > 0, intakeSettings.connectionsPerSource >= 0 else {
+            throw fail("intake.idleTimeout must be above 0 seconds, intake.connectionsPerSource 0 (no limit) or more")
+        }
         var pipelineSettings = IntakeSettings()
         pipelineSettings.workers = reader.int(forKey: "intake.workers", default: pipelineSettings.workers)
         guard (1...256).contains(pipelineSettings.workers) else { throw fail("intake.workers must be from 1 to 256") }

@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import NIOSSL
 public import Prometheus
 public import QilaAccess
@@ -26,12 +27,15 @@ public struct QilaServer: Sendable {
     public let cases: CaseRuntime
     /// Telemetry intake; without it the intake endpoint and pages answer that intake is off.
     public let intake: IntakeRuntime?
+    /// HTTP(S) connections held per source address.
+    public let connections: ConnectionLimiter
 
     public init(
         installation: Installation, configuration: WebConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         retention: RetentionRuntime? = nil, cases: CaseRuntime? = nil, intake: IntakeRuntime? = nil
     ) throws {
         self.intake = intake
+        self.connections = ConnectionLimiter(perSource: configuration.connectionsPerSource)
         self.installation = installation
         self.configuration = configuration
         self.metrics = metrics
@@ -96,6 +100,19 @@ public struct QilaServer: Sendable {
         onIntakeListening: @escaping @Sendable ([(kind: String, port: Int)]) -> Void = { _ in }
     ) async throws -> [any Service] {
         let router = try await router()
+        let limiter = connections
+        let head = TimeAmount.milliseconds(Int64(configuration.requestHeadTimeout * 1000))
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [
+                ConnectionDeadline<HTTPRequestPart>(limiter: limiter, deadline: head) { part in
+                    switch part {
+                    case .head: .met
+                    case .end: .rearm
+                    case .body: .none
+                    }
+                }
+            ],
+            idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))
         let server: HTTPServerBuilder
         if configuration.tls {
             let authority = try installation.certificateAuthority()
@@ -107,9 +124,9 @@ public struct QilaServer: Sendable {
             tls.certificateVerification = .optionalVerification
             tls.trustRoots = .file(authority.caFile)
             tls.minimumTLSVersion = .tlsv12
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            server = try .tls(.http1(configuration: http), tlsConfiguration: tls)
         } else {
-            server = .http1()
+            server = .http1(configuration: http)
         }
         let app = Application(
             router: router,

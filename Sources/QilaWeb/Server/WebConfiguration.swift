@@ -10,6 +10,13 @@ public struct WebConfiguration: Sendable {
     /// The address people reach Qila at (`publicURL`, e.g. `https://qila.authority.example`), for
     /// links sent to them; when none is set, links use a configured name or the listening address.
     public var publicURL: String?
+    /// Seconds from accepting a connection (TLS handshake included) to a whole request head, and
+    /// again for each following request on a kept-alive connection: slow headers are cut off.
+    public var requestHeadTimeout: Double = 10
+    /// Seconds a connection may stay idle between requests.
+    public var idleTimeout: Double = 75
+    /// Open connections per source address (0: no limit).
+    public var connectionsPerSource = 64
     /// Interval at which the audit log's tree head is signed, when it has grown.
     public var treeHeadInterval: Duration = .seconds(10)
     /// Measures the cost of access control by turning the policy check off. Never in production.
