@@ -310,6 +310,15 @@ struct SecurityFindingsTests {
             #expect(tooMany.status == .badRequest)
             #expect(String(buffer: tooMany.body).contains("query limit"))
             #expect(try await client.call(.get, "/api/v1/audit/entries?limit=1000", as: admin).status == .ok)
+            #expect(try await client.call(.get, "/api/v1/alerts?limit=1001", as: harness.tokens["analyst"]!).status == .badRequest)
+            // null is allowed nowhere in the schema, so nowhere in the server: it is named, not taken for "absent".
+            let user = world.users["a-admin"]!
+            let null = try await client.call(
+                .post, "/api/v1/users/\(user.id)/tokens", as: token, json: #"{"name":"n","scopes":["read"],"expiresInDays":null}"#)
+            #expect(null.status == .badRequest)
+            #expect(String(buffer: null.body).contains("field expiresInDays"))
+            let nested = try await client.call(.patch, "/api/v1/users/\(world.users["a-reporter"]!.id)", as: token, json: #"{"roles":[null]}"#)
+            #expect(String(buffer: nested.body).contains("field roles[0]"))
         }
     }
 }

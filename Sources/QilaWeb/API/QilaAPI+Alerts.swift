@@ -41,7 +41,7 @@ extension QilaAPI {
             organisations: chosen ?? (readable.count == organisations.count ? nil : readable.map(\.id)), statuses: statuses,
             kinds: query.kind.flatMap { SecurityAlert.Kind(rawValue: $0.rawValue) }.map { [$0] },
             severities: query.severity.flatMap { SecurityAlert.Severity(rawValue: $0.rawValue) }.map { [$0] }, sensor: sensor, rule: query.rule,
-            text: query.q?.trimmingCharacters(in: .whitespaces), limit: min(max(query.limit ?? 100, 1), 1000))
+            text: query.q?.trimmingCharacters(in: .whitespaces), limit: try Self.limit(query.limit))
         return .ok(.init(body: .json(try await store.alerts(filter).map(Components.Schemas.Alert.init))))
     }
 
@@ -119,5 +119,16 @@ extension Components.Schemas.Sensor {
             health: .init(
                 lastSeen: health.lastSeen, events: health.events, bytes: health.bytes, refused: .init(additionalProperties: health.refused),
                 lastError: health.lastError, lastErrorAt: health.lastErrorAt))
+    }
+}
+
+extension QilaAPI {
+    /// A list's `limit`: 100 when absent, refused outside 1...1000 rather than quietly clamped.
+    static func limit(_ given: Int?, maximum: Int = 1000) throws -> Int {
+        let limit = given ?? 100
+        guard (1...maximum).contains(limit) else {
+            throw Problem(.badRequest, "limit must be from 1 to \(maximum), not \(limit)", location: "query limit", type: "https://qila.invalid/problems/invalid-input")
+        }
+        return limit
     }
 }

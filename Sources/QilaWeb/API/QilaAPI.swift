@@ -204,10 +204,7 @@ struct QilaAPI: APIProtocol {
 
     func listAuditEntries(_ input: Operations.ListAuditEntries.Input) async throws -> Operations.ListAuditEntries.Output {
         let subject = try await require(.read, Resource(kind: .auditLog))
-        let limit = input.query.limit ?? 100
-        guard (1...1000).contains(limit) else {
-            throw Problem(.badRequest, "limit must be from 1 to 1000, not \(limit)", location: "query limit", type: "https://qila.invalid/problems/invalid-input")
-        }
+        let limit = try Self.limit(input.query.limit)
         if let from = input.query.from, from < 0 {
             throw Problem(.badRequest, "from must be 0 or more, not \(from)", location: "query from", type: "https://qila.invalid/problems/invalid-input")
         }

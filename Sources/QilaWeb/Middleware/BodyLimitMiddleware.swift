@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -36,6 +37,44 @@ struct BodyLimitMiddleware: RouterMiddleware {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem(.contentTooLarge, "the body is larger than the \(limit) bytes accepted")
         }
+        if request.uri.path.hasPrefix("/api/"), request.uri.path != "/api/v1/intake",
+            request.headers[.contentType]?.hasPrefix("application/json") == true, let body = try? await request.collectBody(upTo: limit),
+            let null = JSONNulls.first(in: body)
+        {
+            // The API's schema allows null nowhere: an absent field and a null one must not mean the same by accident.
+            throw Problem(
+                .badRequest, "\(null.isEmpty ? "the body" : null) is null; leave the field out instead", location: null.isEmpty ? nil : "field \(null)",
+                type: "https://qila.invalid/problems/invalid-input")
+        }
         return try await next(request, context)
+    }
+}
+
+/// Finds the first `null` in a JSON document and names where it is (`scopes[2]`, `address.city`).
+enum JSONNulls {
+    static func first(in body: ByteBuffer) -> String? {
+        guard body.readableBytes > 0, let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: [.fragmentsAllowed]) else {
+            return nil
+        }
+        return find(object, path: "")
+    }
+
+    private static func find(_ value: Any, path: String) -> String? {
+        switch value {
+        case is NSNull:
+            return path
+        case let dictionary as [String: Any]:
+            for key in dictionary.keys.sorted() {
+                if let found = find(dictionary[key]!, path: path.isEmpty ? key : "\(path).\(key)") { return found }
+            }
+            return nil
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                if let found = find(element, path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 }
