@@ -1,4 +1,5 @@
 import Foundation
+import QilaTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -17,33 +18,13 @@ enum RawHTTP {
     }
 
     static func blockingExchange(port: Int, _ request: [UInt8]) throws -> String {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestFailure("no socket") }
-        defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 300, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        // A server that has answered without reading the whole body stops reading: give up writing then.
-        var sendTimeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("cannot connect to port \(port)") }
-        var offset = 0
-        while offset < request.count {
-            // The server may answer and close before reading everything (413): stop writing then.
-            let sent = request[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent <= 0 { break }
-            offset += sent
-        }
+        let connection = try LoopbackConnection(port: port)
+        // The server may answer 413 and stop reading before the body ends: stop writing then.
+        connection.writeAll(request, giveUpAfter: 10)
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while !isComplete(answer) {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
+            let count = recv(connection.descriptor, &buffer, buffer.count, 0)
             if count <= 0 { break }
             answer.append(contentsOf: buffer[0..<count])
         }
