@@ -34,10 +34,13 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
             guard let base = Self.postgresURL else { fatalError("QILA_TEST_POSTGRES_URL is not set") }
             // Each test gets its own database, so tests may run in parallel.
             let name = "qila_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-            let admin = try await PostgresDatabase(url: base)
+            // Many tests create databases at once on two cores: the bound on the first answer is a
+            // safety net for a hung server, not a measure of speed.
+            var components = URLComponents(string: base)!
+            components.queryItems = (components.queryItems ?? []).filter { $0.name != "connect_timeout" } + [URLQueryItem(name: "connect_timeout", value: "300")]
+            let admin = try await PostgresDatabase(url: components.string!)
             try await admin.execute("CREATE DATABASE \(name)")
             try await admin.close()
-            var components = URLComponents(string: base)!
             components.path = "/" + name
             return (components.string!, directory)
         }

@@ -11,9 +11,11 @@ public final class PostgresDatabase: SQLDatabase {
     private let logger: Logger
 
     /// Connects to the database named by a `postgres://user:password@host:port/database` URL.
-    /// `?sslmode=require` asks for TLS; the default on loopback is plain TCP.
+    /// `?sslmode=require` asks for TLS; the default on loopback is plain TCP. `?connect_timeout=N`
+    /// (seconds, as libpq reads it) bounds the wait for a first answer; 10 by default.
     public init(url: String, logger: Logger = Logger(label: "qila.store.postgres")) async throws {
         let configuration = try Self.configuration(from: url)
+        let deadline = URLComponents(string: url)?.queryItems?.first { $0.name == "connect_timeout" }?.value.flatMap(Int.init).map { max(1, $0) } ?? 10
         self.logger = logger
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
@@ -26,8 +28,8 @@ public final class PostgresDatabase: SQLDatabase {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { _ = try await client.query("SELECT 1", logger: logger).collect() }
                 group.addTask {
-                    try await Task.sleep(for: .seconds(10))
-                    throw StoreError(.unavailable, "no answer within 10 seconds")
+                    try await Task.sleep(for: .seconds(deadline))
+                    throw StoreError(.unavailable, "no answer within \(deadline) seconds")
                 }
                 try await group.next()
                 group.cancelAll()
