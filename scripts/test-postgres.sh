@@ -23,7 +23,7 @@ start)
     port=${QILA_TEST_POSTGRES_PORT:-$(free_port)}
     echo "$port" > "$dir/qila-port"
     if ! as_postgres "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" start >/dev/null; then
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300 -c autovacuum=off" start >/dev/null; then
       echo "PostgreSQL did not start; its log says:" >&2
       tail -n 20 "$dir/server.log" >&2
       exit 1
