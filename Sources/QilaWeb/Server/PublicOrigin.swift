@@ -44,10 +44,8 @@ struct PublicOrigin: Sendable, Equatable {
     /// is used only when it is one of the names the server is configured for (its certificate's
     /// names, the listening address) on the listening port; otherwise the listening address.
     static func link(_ path: String, configuration: WebConfiguration, requestAuthority: String?) -> String {
-        if configuration.publicURL != nil, let origin = PublicOrigin(configuration.publicURL!) {
-            return origin.text + path
-        }
         let listening = configured(configuration)
+        if configuration.publicURL != nil { return listening.text + path }
         if let authority = requestAuthority, let asked = PublicOrigin(scheme: listening.scheme, authority: authority),
             asked.port == listening.port,
             (configuration.hostnames.map { $0.lowercased() } + [listening.host, "127.0.0.1", "::1"]).contains(asked.host)
