@@ -66,6 +66,7 @@ let package = Package(
             name: "QilaFlows",
             dependencies: [
                 "QilaCore",
+                "CQilaSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -113,6 +114,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "CQilaCRC"),
+        .target(name: "CQilaSystem"),
         .target(
             name: "QilaIngest",
             dependencies: [
@@ -139,6 +141,7 @@ let package = Package(
                 "QilaFlows",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -213,7 +216,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QilaFlowsTests",
-            dependencies: ["QilaFlows"],
+            dependencies: ["QilaFlows", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -233,7 +236,10 @@ let package = Package(
         ),
         .testTarget(
             name: "QilaRetentionTests",
-            dependencies: ["QilaCore", "QilaStore", "QilaAccess", "QilaFlows", "QilaRetention", "QilaTestSupport"],
+            dependencies: [
+                "QilaCore", "QilaStore", "QilaAccess", "QilaFlows", "QilaRetention", "QilaTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -12,6 +12,10 @@ let package = Package(
         .executableTarget(
             name: "flow-query",
             dependencies: [.product(name: "QilaFlows", package: "qila")]
-        )
+        ),
+        .executableTarget(
+            name: "flow-ingest",
+            dependencies: [.product(name: "QilaFlows", package: "qila")]
+        ),
     ]
 )

@@ -8,6 +8,8 @@
 #      processes on each side, and of QUERY_RUNS queries in one process (as `qila serve` runs them)
 #   3. the two answers compared flow by flow
 # Needs: nfdump (apt), python3 with numpy, `swift build -c release` here and in Benchmarks/.
+# INGEST_ONLY=1 stops after step 1 (no Benchmarks/ build needed). PROFILE=1 samples the collector
+# with `perf record` during its ingest and prints the top entries (linux-perf from Debian).
 set -euo pipefail
 export TZ=UTC
 RATE=${1:-900000}; SECS=${2:-35}; WORK=${3:-/tmp/qila-bench-flows}
@@ -16,7 +18,7 @@ KIT=${FLOW_KIT:-$HERE/../shared/corpora/flows}
 ADDR=${TARGET_IP:-10.1.82.153}  # a subscriber present in the generator's pooled records (10.0.1.1 is not)
 RUNS=${QUERY_RUNS:-9}; PEER_RUNS=${PEER_RUNS:-5}
 QILA=$HERE/.build/release/qila; QUERY=$HERE/Benchmarks/.build/release/flow-query
-[ -x "$QILA" ] && [ -x "$QUERY" ] || { echo "build first: swift build -c release; (cd Benchmarks && swift build -c release)" >&2; exit 2; }
+[ -x "$QILA" ] && { [ -x "$QUERY" ] || [ "${INGEST_ONLY:-0}" = 1 ]; } || { echo "build first: swift build -c release; (cd Benchmarks && swift build -c release)" >&2; exit 2; }
 command -v nfcapd >/dev/null || { echo "nfdump is not installed (apt-get install nfdump)" >&2; exit 2; }
 [ -f "$KIT/flowgen.py" ] || { echo "the flow kit is not at $KIT (set FLOW_KIT)" >&2; exit 2; }
 rm -rf "$WORK"; mkdir -p "$WORK"
@@ -35,9 +37,11 @@ E0=$(snmp)
 "$QILA" flows collect --data "$WORK/qila" --listen 127.0.0.1:9995 --exporter 127.0.0.1=isp --report 0 > "$WORK/qila-collect.json" 2> "$WORK/qila-collect.err" &
 CPID=$!
 sleep 2
+if [ "${PROFILE:-0}" = 1 ]; then perf record -F 997 -g -o "$WORK/perf.data" -p $CPID > /dev/null 2>&1 & PERF=$!; fi
 python3 "$KIT/flowgen.py" --proto ipfix --port 9995 --rate "$RATE" --duration "$SECS" --pool 40000 --stats-out "$WORK/qila-gen.json" > /dev/null
 sleep 2
 CPU=$(awk '{printf "%.2f", ($14+$15)/100}' /proc/$CPID/stat)
+if [ -n "${PERF:-}" ]; then kill -INT $PERF; wait $PERF || true; fi
 kill -TERM $CPID; wait $CPID || true
 E1=$(snmp)
 "$QILA" flows stats --data "$WORK/qila" > "$WORK/qila-stats.txt"
@@ -46,9 +50,15 @@ import json, os, sys
 g = json.load(open(sys.argv[1])); c = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
 size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(sys.argv[3], "flows")) for f in fs if f.endswith((".open", ".seg")))
 print(json.dumps(dict(collector="qila", sent_rate=g["flows_per_s"], sent=g["flows_sent"], stored=c["stored"],
-      loss_pct=round(100 * (1 - c["stored"] / g["flows_sent"]), 3), udp_drops=int(sys.argv[5]), cpu_s=float(sys.argv[4]),
+      loss_pct=round(100 * (1 - c["stored"] / g["flows_sent"]), 3), udp_drops=int(sys.argv[5]),
+      socket_drops=c.get("kernelDrops"), handoff_overflow=c.get("handoffOverflow"), cpu_s=float(sys.argv[4]),
       secs=g["seconds"], cores=round(float(sys.argv[4]) / g["seconds"], 2), bytes=size, bytes_per_flow=round(size / max(c["stored"], 1), 1))))
 PY
+if [ -n "${PERF:-}" ]; then
+  perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -40 > "$WORK/perf-top.txt"
+  echo "== collector profile (self time, top entries): $WORK/perf-top.txt" >&2; cat "$WORK/perf-top.txt" >&2
+fi
+[ "${INGEST_ONLY:-0}" = 1 ] && exit 0
 
 echo "== query: all flows of $ADDR" >&2
 for i in $(seq 1 "$PEER_RUNS"); do

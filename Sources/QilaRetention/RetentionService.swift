@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+public import Metrics
 public import QilaAccess
 public import QilaCore
 public import QilaFlows
@@ -28,6 +29,21 @@ public final class RetentionRuntime: @unchecked Sendable {
         public var lost: Int
         public var refused: Int
         public var unknown: Int
+        /// Datagrams that reached the collector's sockets and were not decoded (the kernel's
+        /// drops and the hand-off's overflow).
+        public var dropped: Int = 0
+    }
+
+    /// Datagrams dropped between two looks at the collector: their flows were not retained.
+    public struct Loss: Sendable, Equatable {
+        /// The last look that saw no new drop, and the first that saw them.
+        public var from: Date
+        public var to: Date
+        /// Dropped by the kernel (a socket's receive queue was full), per port.
+        public var kernelDrops: [UInt16: Int]
+        /// Received but not decoded (the hand-off to the decoder was full).
+        public var handoffOverflow: Int
+        public var datagrams: Int { kernelDrops.values.reduce(0, +) + handoffOverflow }
     }
 
     public let installation: Installation
@@ -37,15 +53,23 @@ public final class RetentionRuntime: @unchecked Sendable {
     public let collector: FlowCollector
     public let radius: RadiusListener
     public let desk: WarrantDesk
-    public private(set) var boundFlowPorts: [UInt16] = []
-    public private(set) var boundRadiusPorts: [UInt16] = []
+    /// The ports the listeners received on (each listener owns its list).
+    public var boundFlowPorts: [UInt16] { collector.boundPorts }
+    public var boundRadiusPorts: [UInt16] { radius.boundPorts }
     private let lock = NSLock()
     private var samples: [Sample] = []
     private var pendingChain: [FlowChainEntry] = []
+    /// The collector's drop counters at the last look, and when it was (guarded by `lock`).
+    private var watched: (time: Date, kernelDrops: [UInt16: Int], overflow: Int)?
+    private var losses: [Loss] = []
 
-    public init(installation: Installation, settings: Settings) throws {
+    private let metrics: any MetricsFactory
+
+    /// `metrics` receives the collector's counters (the process's metrics system by default).
+    public init(installation: Installation, settings: Settings, metrics: any MetricsFactory = MetricsSystem.factory) throws {
         self.installation = installation
         self.settings = settings
+        self.metrics = metrics
         let root = installation.dataDirectory + "/flows"
         store = try FlowStore(FlowStore.Configuration(root: root, signingKey: installation.secrets.auditEd25519))
         var reading = FlowStore.Configuration(root: root, signingKey: installation.secrets.auditEd25519)
@@ -82,8 +106,7 @@ public final class RetentionRuntime: @unchecked Sendable {
                     throw QilaError(.configuration, "'\(text)' is not HOST:PORT", at: isFlow ? "flows.listen" : "flows.radius")
                 }
                 let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-                if isFlow { boundFlowPorts.append(try collector.listen(host: host, port: port)) }
-                else { boundRadiusPorts.append(try radius.listen(host: host, port: port)) }
+                if isFlow { try collector.listen(host: host, port: port) } else { try radius.listen(host: host, port: port) }
             }
         }
     }
@@ -111,12 +134,76 @@ public final class RetentionRuntime: @unchecked Sendable {
         radius.replaceClients(clients)
     }
 
+    /// Losses seen in the last hour, newest last.
+    public var recentLosses: [Loss] {
+        lock.lock()
+        defer { lock.unlock() }
+        return losses
+    }
+
+    /// Whether datagrams are being dropped now: the counters grew since the last look, or the
+    /// last look found a loss less than `window` seconds ago.
+    public func isLosing(now: Date = Date(), window: TimeInterval = 60) -> Bool {
+        let health = collector.currentHealth
+        lock.lock()
+        defer { lock.unlock() }
+        if let last = losses.last, now.timeIntervalSince(last.to) < window { return true }
+        guard let watched else { return health.droppedDatagrams > 0 }
+        return health.droppedDatagrams > watched.kernelDrops.values.reduce(0, +) + watched.overflow
+    }
+
+    /// Looks at the collector's drop counters: when they grew since the last look, records the
+    /// interval and the counts in the audit log (`flows.collector.loss`), so that a provider can
+    /// show exactly what was not retained and why. Also publishes the counters as metrics.
+    /// `qila serve` looks every two seconds.
+    @discardableResult
+    public func watchLoss(now: Date = Date()) async throws -> Loss? {
+        let health = collector.currentHealth
+        Gauge(label: "qila_flows_stored_total", factory: metrics).record(Double(health.storedFlows))
+        Gauge(label: "qila_flows_refused_total", factory: metrics).record(Double(health.refusedFlows))
+        Gauge(label: "qila_flows_datagrams_received_total", factory: metrics).record(Double(health.receivedDatagrams))
+        for (port, drops) in health.kernelDrops {
+            Gauge(label: "qila_flows_datagrams_dropped_total", dimensions: [("cause", "kernel"), ("port", String(port))], factory: metrics).record(Double(drops))
+        }
+        Gauge(label: "qila_flows_datagrams_dropped_total", dimensions: [("cause", "handoff"), ("port", "all")], factory: metrics).record(Double(health.handoffOverflow))
+        let loss: Loss? = {
+            lock.lock()
+            defer { lock.unlock() }
+            let previous = watched ?? (time: now, kernelDrops: [:], overflow: 0)
+            watched = (now, health.kernelDrops, health.handoffOverflow)
+            var kernel: [UInt16: Int] = [:]
+            for (port, drops) in health.kernelDrops where drops > previous.kernelDrops[port, default: 0] {
+                kernel[port] = drops - previous.kernelDrops[port, default: 0]
+            }
+            let overflow = max(0, health.handoffOverflow - previous.overflow)
+            guard !kernel.isEmpty || overflow > 0 else { return nil }
+            let loss = Loss(from: previous.time, to: now, kernelDrops: kernel, handoffOverflow: overflow)
+            losses.append(loss)
+            losses.removeAll { now.timeIntervalSince($0.to) > 3600 }
+            return loss
+        }()
+        Gauge(label: "qila_flows_loss_alarm", factory: metrics).record(isLosing(now: now) ? 1 : 0)
+        guard let loss else { return nil }
+        try await installation.audit.append(
+            AuditEntry(
+                time: now, actor: "system", action: "flows.collector.loss", outcome: .failure, resource: "flows-collector",
+                details: [
+                    "from": RFC3339.format(loss.from), "to": RFC3339.format(loss.to), "datagrams": String(loss.datagrams),
+                    "kernelDrops": loss.kernelDrops.sorted { $0.key < $1.key }.map { "udp/\($0.key): \($0.value)" }.joined(separator: ", "),
+                    "handoffOverflow": String(loss.handoffOverflow),
+                    "reason": loss.kernelDrops.isEmpty
+                        ? "the collector's hand-off to its decoder was full"
+                        : "the kernel's receive queue for the collector's socket was full",
+                ]))
+        return loss
+    }
+
     /// Takes a sample of the collector's counters (kept for an hour).
     public func sample(now: Date = Date()) {
         let health = collector.currentHealth
         let sample = Sample(
             time: now, stored: health.storedFlows, lost: health.exporters.values.reduce(0) { $0 + $1.lost },
-            refused: health.refusedFlows, unknown: health.unknownExporters.values.reduce(0, +))
+            refused: health.refusedFlows, unknown: health.unknownExporters.values.reduce(0, +), dropped: health.droppedDatagrams)
         lock.lock()
         samples.append(sample)
         samples.removeAll { now.timeIntervalSince($0.time) > 3600 }
@@ -188,15 +275,20 @@ public struct RetentionService: Service {
         try runtime.start()
         if runtime.isCollecting { logger.info("collecting NetFlow/IPFIX", metadata: ["ports": "\(runtime.boundFlowPorts)"]) }
         if runtime.isReceivingAccounting { logger.info("receiving RADIUS accounting", metadata: ["ports": "\(runtime.boundRadiusPorts)"]) }
+        // Every two seconds the drop counters are read (a loss is on the page, in /metrics and
+        // in the audit log within seconds); every ten the sources are reloaded and a sample
+        // taken; every minute ended partitions are sealed; every hour expiry runs.
         var tick = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(10)) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
             tick += 1
-            runtime.sample()
             do {
+                try await runtime.watchLoss()
+                guard tick % 5 == 0 else { continue }
+                runtime.sample()
                 try await runtime.reloadSources()
-                if tick % 6 == 0 { try await runtime.sealAndRecord() }
-                if tick % 360 == 1 {
+                if tick % 30 == 0 { try await runtime.sealAndRecord() }
+                if tick % 1800 == 5 {
                     let deleted = try await runtime.expire()
                     if deleted > 0 { logger.info("deleted traffic data past retention", metadata: ["segments": "\(deleted)"]) }
                 }

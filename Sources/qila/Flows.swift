@@ -136,7 +136,9 @@ struct Flows: AsyncParsableCommand {
             let lost = health.exporters.values.reduce(0) { $0 + $1.lost }
             let faults = health.exporters.values.reduce(0) { $0 + $1.faults.values.reduce(0, +) }
             let unknown = health.unknownExporters.values.reduce(0, +)
+            let kernel = health.kernelDrops.values.reduce(0, +)
             return "flows stored \(health.storedFlows) (\(Int(rate))/s), refused \(health.refusedFlows), lost by exporters \(lost), faults \(faults), datagrams from unknown exporters \(unknown)"
+                + (health.droppedDatagrams > 0 ? ", ALARM: datagrams dropped before decoding \(health.droppedDatagrams) (kernel \(kernel), hand-off full \(health.handoffOverflow))" : "")
                 + (health.diskFull ? ", DISK FULL" : "") + (health.lastError.map { ", last error: \($0)" } ?? "")
         }
 
@@ -152,6 +154,7 @@ struct Flows: AsyncParsableCommand {
             let object: [String: Any] = [
                 "stored": health.storedFlows, "blocks": health.storedBlocks, "refused": health.refusedFlows,
                 "unknownExporterDatagrams": health.unknownExporters.values.reduce(0, +), "exporters": exporters, "diskFull": health.diskFull,
+                "receivedDatagrams": health.receivedDatagrams, "kernelDrops": health.kernelDrops.values.reduce(0, +), "handoffOverflow": health.handoffOverflow,
             ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)

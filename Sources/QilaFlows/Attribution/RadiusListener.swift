@@ -39,7 +39,8 @@ public final class RadiusListener: @unchecked Sendable {
     private var clients: [FlowAddress: Client]
     private var counters: [FlowAddress: Counters] = [:]
     private var unknown: [FlowAddress: Int] = [:]
-    private var running = true
+    /// Bound sockets and their ports (guarded by `lock`).
+    private var sockets: [(fd: Int32, port: UInt16)] = []
     /// Receiving threads still running (guarded by `finished`).
     private var threads = 0
     private let finished = NSCondition()
@@ -61,9 +62,19 @@ public final class RadiusListener: @unchecked Sendable {
         return (counters, unknown)
     }
 
+    /// The UDP ports the listener receives on.
+    public var boundPorts: [UInt16] {
+        lock.lock()
+        defer { lock.unlock() }
+        return sockets.map(\.port)
+    }
+
     @discardableResult
     public func listen(host: String, port: UInt16) throws -> UInt16 {
         let (fd, bound) = try UDPSocket.bind(host: host, port: port, receiveBuffer: 4 << 20)
+        lock.lock()
+        sockets.append((fd, bound))
+        lock.unlock()
         finished.lock()
         threads += 1
         finished.unlock()
@@ -73,10 +84,12 @@ public final class RadiusListener: @unchecked Sendable {
         return bound
     }
 
-    /// Stops receiving and waits for the receiving threads to end.
+    /// Stops receiving and waits for the receiving threads to end: each socket is shut down for
+    /// reading, which wakes its thread.
     public func stop() {
         lock.lock()
-        running = false
+        for socket in sockets { _ = shutdown(socket.fd, Int32(SHUT_RD)) }
+        sockets.removeAll()
         lock.unlock()
         finished.lock()
         while threads > 0 { finished.wait() }
@@ -87,15 +100,16 @@ public final class RadiusListener: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 4096)
         var name = sockaddr_storage()
         while true {
-            lock.lock()
-            let isRunning = running
-            lock.unlock()
-            if !isRunning { break }
             var nameLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let n = buffer.withUnsafeMutableBytes { bytes in
                 withUnsafeMutablePointer(to: &name) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, bytes.baseAddress, 4096, 0, $0, &nameLength) } }
             }
-            if n < 0 { continue }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                break
+            }
+            // After shutdown(SHUT_RD) the kernel answers at once with no datagram and no sender.
+            if n == 0 && nameLength == 0 { break }
             let from = withUnsafePointer(to: &name) { UDPSocket.address($0) }
             lock.lock()
             let client = clients[from]

@@ -1,15 +1,28 @@
+import CQilaSystem
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// Receives NetFlow v5/v9 and IPFIX over UDP from registered exporters and stores their flows:
-/// a receiving thread per socket decodes datagrams into per-organisation batches, and a writing
-/// thread stores each batch as a durable block at every durability interval. Datagrams from
-/// unregistered exporters are counted and dropped; while the disk is full, flows are counted as
-/// refused and intake resumes when space returns.
-public final class FlowCollector: @unchecked Sendable {
+/// Receives NetFlow v5/v9 and IPFIX over UDP from registered exporters and stores their flows, in
+/// three stages that each own their state (`docs/decisions/0014-flow-collector-stages.md`):
+///
+/// - a **receiving** thread per socket only takes datagrams from the kernel (many per system call)
+///   and copies them into slabs of the bounded hand-off; when no slab is free the datagrams are
+///   counted as overflow, never waited for, so the kernel's queue is read as fast as it fills;
+/// - the **decoding** thread turns slabs into per-organisation batches and, at every durability
+///   interval, hands the batches to the writer;
+/// - the **writing** thread stores each batch as a durable block.
+///
+/// Datagrams from unregistered exporters are counted and dropped; while the disk is full, flows
+/// are counted as refused and intake resumes when space returns. The kernel's own drops on each
+/// socket (its receive queue was full) are read from the socket (SO_MEMINFO) and reported, so
+/// that whatever was not retained is counted somewhere. Stopping shuts the sockets down for
+/// reading, which wakes the receivers; each stage ends when the one before it has ended and its
+/// queue is empty, so everything received is stored.
+public final class FlowCollector: Sendable {
     public struct Exporter: Sendable, Hashable {
         public var address: FlowAddress
         /// The observation domain (v9 source id); nil accepts every domain of the address.
@@ -32,72 +45,243 @@ public final class FlowCollector: @unchecked Sendable {
         public var refusedFlows = 0
         public var diskFull = false
         public var lastError: String?
+        /// Datagrams taken from the collector's sockets.
+        public var receivedDatagrams = 0
+        /// Datagrams the kernel dropped because a socket's receive queue was full, per bound port
+        /// (as the kernel counts them since the socket was opened).
+        public var kernelDrops: [UInt16: Int] = [:]
+        /// Datagrams received but not decoded because the hand-off to the decoder was full.
+        public var handoffOverflow = 0
+
+        /// Datagrams that reached the machine but were not decoded: the kernel's drops and the
+        /// hand-off's overflow. Their flows were not retained.
+        public var droppedDatagrams: Int { kernelDrops.values.reduce(0, +) + handoffOverflow }
     }
 
     public let store: FlowStore
     public let durabilityInterval: Double
-    private let lock = NSLock()
-    private var registry: [FlowAddress: [Exporter]]
-    private var health = Health()
-    private var sockets: [Int32] = []
-    private var running = true
-    private var pending: [(String, FlowBatch, Int64)] = []
-    /// Emptied batches the writer hands back for reuse (guarded by `pendingSignal`).
-    private var spare: [FlowBatch] = []
-    private let pendingSignal = NSCondition()
-    private var threads = 0
+    private let registry: Mutex<[FlowAddress: [Exporter]]>
+    private let handoff: Handoff
+    private let toWriter = BatchQueue()
+    private let sockets = Mutex<[Receiver]>([])
+    /// What the decoding and writing stages last published.
+    private let decoded = Mutex(DecodedCounters())
+    private let written = Mutex(WrittenCounters())
+    private let stages = Mutex(Stages.idle)
     private let finished = NSCondition()
 
-    public init(store: FlowStore, exporters: [Exporter], durabilityInterval: Double = 1.0) {
+    /// `handoffBytes` bounds the datagrams waiting between receiving and decoding (64 MiB holds
+    /// over a second of 900,000 flows/s).
+    public init(store: FlowStore, exporters: [Exporter], durabilityInterval: Double = 1.0, handoffBytes: Int = 64 << 20) {
         self.store = store
         self.durabilityInterval = durabilityInterval
-        registry = Dictionary(grouping: exporters, by: \.address)
+        registry = Mutex(Dictionary(grouping: exporters, by: \.address))
+        handoff = Handoff(slabs: max(4, handoffBytes / Slab.capacity))
+        FlowBlock.reuseEncoderMemory()
     }
 
     public func replaceExporters(_ exporters: [Exporter]) {
-        lock.lock()
-        registry = Dictionary(grouping: exporters, by: \.address)
-        lock.unlock()
+        let grouped = Dictionary(grouping: exporters, by: \.address)
+        registry.withLock { $0 = grouped }
     }
 
     public var currentHealth: Health {
-        lock.lock()
-        defer { lock.unlock() }
-        var copy = health
-        copy.diskFull = store.diskFull
-        return copy
+        var health = Health()
+        decoded.withLock { counters in
+            health.exporters = counters.exporters
+            health.unknownExporters = counters.unknownExporters
+            health.refusedFlows = counters.refusedFlows
+        }
+        written.withLock { counters in
+            health.storedFlows = counters.storedFlows
+            health.storedBlocks = counters.storedBlocks
+            health.refusedFlows += counters.refusedFlows
+            health.lastError = counters.lastError
+        }
+        for receiver in sockets.withLock({ $0 }) {
+            health.receivedDatagrams += receiver.datagrams.load(ordering: .relaxed)
+            health.handoffOverflow += receiver.overflow.load(ordering: .relaxed)
+            health.kernelDrops[receiver.port, default: 0] += receiver.kernelDrops
+        }
+        health.diskFull = store.diskFull
+        return health
     }
 
+    /// The UDP ports the collector receives on.
+    public var boundPorts: [UInt16] { sockets.withLock { $0.map(\.port) } }
+
     /// Binds a UDP socket on `host:port` (IPv4 or IPv6 literal) and starts receiving on it.
-    /// Returns the bound port (useful with port 0).
+    /// Returns the bound port (useful with port 0). `receiveBuffer` is the kernel's queue for the
+    /// socket in bytes.
     @discardableResult
-    public func listen(host: String, port: UInt16) throws -> UInt16 {
-        let (fd, bound) = try UDPSocket.bind(host: host, port: port, receiveBuffer: 128 << 20)
-        lock.lock()
-        sockets.append(fd)
-        if threads == 0 { startWriter() }
-        threads += 1
-        lock.unlock()
-        let thread = Thread { [self] in receive(fd) }
+    public func listen(host: String, port: UInt16, receiveBuffer: Int32 = 128 << 20) throws -> UInt16 {
+        // The timeout only bounds how long a partly filled slab waits when traffic stops.
+        let (fd, bound) = try UDPSocket.bind(host: host, port: port, receiveBuffer: receiveBuffer, timeout: 20_000)
+        let receiver = Receiver(fd: fd, port: bound)
+        let started = stages.withLock { stage -> Bool in
+            guard stage != .stopping else { return false }
+            if stage == .idle {
+                stage = .running
+                startDecoder()
+                startWriter()
+            }
+            handoff.receiverStarted()
+            return true
+        }
+        guard started else {
+            close(fd)
+            throw FlowSegment.Failure.io("the collector is stopping; cannot listen on", path: "\(host):\(port)", errno: ECANCELED)
+        }
+        sockets.withLock { $0.append(receiver) }
+        let thread = Thread { [self] in receive(receiver) }
         thread.name = "qila-flows-receive"
         thread.start()
         return bound
     }
 
-    /// Stops receiving, stores what was received and waits for the threads to end.
+    /// Stops receiving, stores everything received and waits for the three stages to end.
     public func stop() {
-        lock.lock()
-        running = false
-        lock.unlock()
+        let wasRunning = stages.withLock { stage -> Bool in
+            defer { if stage != .idle { stage = .stopping } }
+            return stage == .running
+        }
+        if wasRunning {
+            // Wakes each receiver in recvmmsg; it takes what is queued, then ends.
+            for receiver in sockets.withLock({ $0 }) { receiver.shutDown() }
+        }
         finished.lock()
-        while threads > 0 { finished.wait() }
+        while stages.withLock({ $0 }) == .stopping { finished.wait() }
         finished.unlock()
     }
 
-    private var isRunning: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return running
+    // MARK: Receiving
+
+    /// One socket and what its receiving thread counts (read by `currentHealth`).
+    final class Receiver: Sendable {
+        let fd: Int32
+        let port: UInt16
+        let datagrams = Atomic<Int>(0)
+        let overflow = Atomic<Int>(0)
+        /// Whether the descriptor is still open, and the kernel's drop count read when it closed.
+        private let state = Mutex<(open: Bool, finalDrops: Int)>((true, 0))
+        /// Test seam: while held, the receiving thread waits before its next receive, so that a
+        /// test can fill the kernel's queue. Never held in service.
+        let held = Atomic<Bool>(false)
+        /// Set while the receiving thread waits at the hold.
+        let parked = Atomic<Bool>(false)
+        let release = NSCondition()
+
+        init(fd: Int32, port: UInt16) {
+            self.fd = fd
+            self.port = port
+        }
+
+        /// The kernel's count of datagrams dropped on this socket (its queue was full).
+        var kernelDrops: Int {
+            state.withLock { state in state.open ? max(0, Int(qila_socket_drops(fd))) : state.finalDrops }
+        }
+
+        func shutDown() {
+            state.withLock { state in
+                if state.open { _ = shutdown(fd, Int32(SHUT_RD)) }
+            }
+        }
+
+        func close() {
+            state.withLock { state in
+                guard state.open else { return }
+                state.finalDrops = max(0, Int(qila_socket_drops(fd)))
+                state.open = false
+                _ = Glibc.close(fd)
+            }
+        }
+    }
+
+    /// Test seam: holds (or releases) the decoding thread before it next takes slabs.
+    func holdDecoder(_ hold: Bool) { handoff.hold(hold) }
+
+    /// Test seam: whether every receiving thread waits at the hold (one blocked in the kernel
+    /// comes to it after its next datagram).
+    var receiversParked: Bool { sockets.withLock { $0.allSatisfy { $0.parked.load(ordering: .sequentiallyConsistent) } } }
+
+    /// Test seam: holds (or releases) every receiving thread before its next receive.
+    func holdReceivers(_ hold: Bool) {
+        for receiver in sockets.withLock({ $0 }) {
+            receiver.release.lock()
+            receiver.held.store(hold, ordering: .sequentiallyConsistent)
+            receiver.release.broadcast()
+            receiver.release.unlock()
+        }
+    }
+
+    private func receive(_ receiver: Receiver) {
+        let count = 64
+        let size = 65_536
+        let staging = UnsafeMutablePointer<UInt8>.allocate(capacity: count * size)
+        let senders = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: count)
+        let lengths = UnsafeMutablePointer<Int>.allocate(capacity: count)
+        defer {
+            staging.deallocate()
+            senders.deallocate()
+            lengths.deallocate()
+        }
+        var slab: Slab? = handoff.takeFree()
+        var closed: Int32 = 0
+        var datagrams = 0
+        var overflow = 0
+        /// When the current slab got its first datagram (ms since 1970).
+        var slabStarted: Int64 = 0
+        while closed == 0 {
+            if receiver.held.load(ordering: .relaxed) {
+                receiver.release.lock()
+                receiver.parked.store(true, ordering: .sequentiallyConsistent)
+                while receiver.held.load(ordering: .sequentiallyConsistent) { receiver.release.wait() }
+                receiver.parked.store(false, ordering: .sequentiallyConsistent)
+                receiver.release.unlock()
+            }
+            let n = qila_udp_receive(receiver.fd, staging, size, UInt32(count), lengths, senders, &closed)
+            if n < 0 {
+                guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { break }  // the socket is gone
+                // Nothing arrived for the socket's timeout: hand over what is held.
+                if let current = slab, current.count > 0 {
+                    handoff.put(current)
+                    slab = handoff.takeFree()
+                }
+                if slab == nil { slab = handoff.takeFree() }
+                continue
+            }
+            let now = FlowCollector.now()
+            for i in 0..<Int(n) {
+                let length = lengths[i]
+                if let current = slab, !current.fits(length) {
+                    handoff.put(current)
+                    slab = handoff.takeFree()
+                }
+                if slab == nil { slab = handoff.takeFree() }
+                guard let slab else {
+                    overflow += 1
+                    continue
+                }
+                if slab.count == 0 { slabStarted = now }
+                slab.append(staging + i * size, length: length, sender: UDPSocket.address(senders + i), received: now)
+            }
+            datagrams += Int(n)
+            receiver.datagrams.store(datagrams, ordering: .relaxed)
+            receiver.overflow.store(overflow, ordering: .relaxed)
+            // Slabs go over full, or once the kernel's queue is empty and the slab has held its
+            // first datagram for 5 ms: the decoder wakes some hundred times a second, not once
+            // per datagram, and a quiet exporter's flows are not held back.
+            if n < count, let current = slab, current.count > 0, now - slabStarted >= 5 {
+                handoff.put(current)
+                slab = handoff.takeFree()
+            }
+            if slab == nil { slab = handoff.takeFree() }
+        }
+        if let slab {
+            if slab.count > 0 { handoff.put(slab) } else { handoff.giveBack([slab]) }
+        }
+        receiver.close()
+        handoff.receiverEnded()
     }
 
     static func now() -> Int64 {
@@ -106,46 +290,31 @@ public final class FlowCollector: @unchecked Sendable {
         return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 
-    // MARK: Receiving
+    // MARK: Decoding
 
-    private func receive(_ fd: Int32) {
-        let count = 64
-        let size = 65_536
-        let buffers = UnsafeMutableRawPointer.allocate(byteCount: count * size, alignment: 16)
-        let names = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: count)
-        var lengths = [Int](repeating: 0, count: count)
-        defer {
-            buffers.deallocate()
-            names.deallocate()
-        }
+    private func startDecoder() {
+        let thread = Thread { [self] in decode() }
+        thread.name = "qila-flows-decode"
+        thread.start()
+    }
+
+    private func decode() {
         var decoder = FlowDecoder()
         var records: [FlowRecord] = []
         records.reserveCapacity(64)
         var batches: [String: FlowBatch] = [:]
         var unknown: [FlowAddress: Int] = [:]
         var refused = 0
-        var lastFlush = FlowCollector.now()
         let interval = Int64(durabilityInterval * 1000)
-        var registry = self.registry
+        var nextFlush = FlowCollector.now() + interval
+        var registry = self.registry.withLock { $0 }
+        var done: [Slab] = []
         while true {
-            // Up to `count` datagrams a round: the first waits (up to the socket's timeout), the
-            // rest only take what is already queued.
-            var received = 0
-            while received < count {
-                var nameLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-                let n = names.advanced(by: received).withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    recvfrom(fd, buffers + received * size, size, received == 0 ? 0 : Int32(MSG_DONTWAIT), $0, &nameLength)
-                }
-                if n < 0 { break }
-                lengths[received] = n
-                received += 1
-            }
-            let now = FlowCollector.now()
-            if received > 0 {
-                let full = store.diskFull
-                for i in 0..<received {
-                    let exporter = UDPSocket.address(names + i)
-                    let bytes = UnsafeRawBufferPointer(start: buffers + i * size, count: lengths[i])
+            let (slabs, ended) = handoff.takeFull(until: nextFlush)
+            let full = store.diskFull
+            for slab in slabs {
+                for entry in 0..<slab.count {
+                    let (bytes, exporter, received) = slab[entry]
                     guard let candidates = registry[exporter] else {
                         unknown[exporter, default: 0] += 1
                         continue
@@ -155,57 +324,47 @@ public final class FlowCollector: @unchecked Sendable {
                         unknown[exporter, default: 0] += 1
                         continue
                     }
-                    records.removeAll(keepingCapacity: true)
-                    decoder.decode(bytes, from: exporter, received: now, into: &records)
-                    if records.isEmpty { continue }
                     if full {
+                        // Decoded only to count what the full disk refuses.
+                        records.removeAll(keepingCapacity: true)
+                        decoder.decode(bytes, from: exporter, received: received, into: &records)
                         refused += records.count
                         continue
                     }
-                    let key = FlowDecoder.Domain(exporter: exporter, domain: domain ?? 0)
-                    if batches[registration.organisation] == nil { batches[registration.organisation] = takeSpare() }
-                    batches[registration.organisation]!.appendAll(records, from: key)
-                    if batches[registration.organisation]!.count >= FlowBlock.maximumRows - 65_536 {
-                        hand(registration.organisation, &batches, now)
+                    let organisation = registration.organisation
+                    if batches[organisation] == nil { batches[organisation] = toWriter.takeSpare() }
+                    decoder.decode(bytes, from: exporter, received: received, into: &batches[organisation]!)
+                    if batches[organisation]!.count >= FlowBlock.maximumRows - 65_536 {
+                        toWriter.put(organisation, batches.removeValue(forKey: organisation)!, received: received)
                     }
                 }
+                slab.clear()
+                done.append(slab)
             }
-            let stopping = !isRunning
-            if now - lastFlush >= interval || stopping {
-                for organisation in Array(batches.keys) { hand(organisation, &batches, now) }
-                lastFlush = now
-                lock.lock()
-                for (domain, counters) in decoder.counters { health.exporters[domain] = counters }
-                for (address, n) in unknown where health.unknownExporters[address] != nil || health.unknownExporters.count < 1024 {
-                    health.unknownExporters[address, default: 0] += n
+            if !done.isEmpty {
+                handoff.giveBack(done)
+                done.removeAll(keepingCapacity: true)
+            }
+            let now = FlowCollector.now()
+            if now >= nextFlush || ended {
+                for (organisation, batch) in batches where !batch.isEmpty { toWriter.put(organisation, batch, received: now) }
+                batches.removeAll(keepingCapacity: true)
+                nextFlush = now + interval
+                let counters = decoder.counters
+                decoded.withLock { published in
+                    published.exporters = counters
+                    for (address, n) in unknown where published.unknownExporters[address] != nil || published.unknownExporters.count < 1024 {
+                        published.unknownExporters[address, default: 0] += n
+                    }
+                    published.refusedFlows += refused
                 }
-                health.refusedFlows += refused
-                registry = self.registry
-                lock.unlock()
                 unknown.removeAll()
                 refused = 0
+                registry = self.registry.withLock { $0 }
             }
-            if stopping { break }
+            if ended { break }
         }
-        close(fd)
-        pendingSignal.lock()
-        threads -= 1
-        pendingSignal.signal()
-        pendingSignal.unlock()
-    }
-
-    private func takeSpare() -> FlowBatch {
-        pendingSignal.lock()
-        defer { pendingSignal.unlock() }
-        return spare.popLast() ?? FlowBatch()
-    }
-
-    private func hand(_ organisation: String, _ batches: inout [String: FlowBatch], _ now: Int64) {
-        guard let batch = batches.removeValue(forKey: organisation), !batch.isEmpty else { return }
-        pendingSignal.lock()
-        pending.append((organisation, batch, now))
-        pendingSignal.signal()
-        pendingSignal.unlock()
+        toWriter.end()
     }
 
     /// The observation domain (v9 source id, IPFIX domain) from a datagram's header.
@@ -220,62 +379,219 @@ public final class FlowCollector: @unchecked Sendable {
     // MARK: Writing
 
     private func startWriter() {
-        threads += 1
         let thread = Thread { [self] in write() }
         thread.name = "qila-flows-write"
         thread.start()
     }
 
     private func write() {
-        // Encoding yields to receiving: a datagram not read in time is lost, a block written a
-        // little later is not. On two cores the difference decides whether bursts are kept.
-        // (On Linux, who = 0 names the calling thread alone.)
+        // Encoding yields to receiving and decoding: a datagram not read in time is lost, a block
+        // written a little later is not. (On Linux, who = 0 names the calling thread alone.)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-        while true {
-            pendingSignal.lock()
-            while pending.isEmpty && (threads > 1 || isRunning) { _ = pendingSignal.wait(until: Date(timeIntervalSinceNow: 0.2)) }
-            var work = pending
-            pending.removeAll()
-            let done = work.isEmpty && threads <= 1 && !isRunning
-            pendingSignal.unlock()
-            for index in work.indices {
-                // Taken out of `work`, the batch's storage is unique and can be reused in place.
-                let (organisation, _, received) = work[index]
-                var batch = work[index].1
-                work[index].1 = FlowBatch()
-                defer {
-                    batch.removeAll(keepingCapacity: true)
-                    pendingSignal.lock()
-                    if spare.count < 4 { spare.append(batch) }
-                    pendingSignal.unlock()
+        while let (organisation, batch, received) = toWriter.take() {
+            do {
+                try store.append(batch, organisation: organisation, received: received)
+                written.withLock {
+                    $0.storedFlows += batch.count
+                    $0.storedBlocks += 1
                 }
-                do {
-                    try store.append(batch, organisation: organisation, received: received)
-                    lock.lock()
-                    health.storedFlows += batch.count
-                    health.storedBlocks += 1
-                    lock.unlock()
-                } catch {
-                    lock.lock()
-                    health.refusedFlows += batch.count
-                    health.lastError = "\(error)"
-                    lock.unlock()
+            } catch {
+                written.withLock {
+                    $0.refusedFlows += batch.count
+                    $0.lastError = "\(error)"
                 }
             }
-            if done { break }
+            toWriter.giveBack(batch)
         }
-        pendingSignal.lock()
-        threads -= 1
-        pendingSignal.unlock()
         finished.lock()
-        finished.signal()
+        stages.withLock { $0 = .idle }
+        finished.broadcast()
         finished.unlock()
     }
 }
 
-extension FlowBatch {
-    mutating func appendAll(_ records: [FlowRecord], from domain: FlowDecoder.Domain) {
-        let number = exporterNumber(domain)
-        for record in records { append(record, exporter: number) }
+extension FlowCollector {
+    enum Stages: Sendable { case idle, running, stopping }
+
+    struct DecodedCounters: Sendable {
+        var exporters: [FlowDecoder.Domain: FlowDecoder.Counters] = [:]
+        var unknownExporters: [FlowAddress: Int] = [:]
+        var refusedFlows = 0
+    }
+
+    struct WrittenCounters: Sendable {
+        var storedFlows = 0
+        var storedBlocks = 0
+        var refusedFlows = 0
+        var lastError: String?
+    }
+
+    /// Datagrams copied end to end into one allocation, with where each starts, its sender and
+    /// when it arrived. A slab belongs to one stage at a time: the hand-off passes it on.
+    final class Slab: @unchecked Sendable {
+        static let capacity = 1 << 20
+        static let entries = 1024
+        private let bytes = UnsafeMutableRawPointer.allocate(byteCount: Slab.capacity, alignment: 16)
+        private var used = 0
+        private var starts: [Int] = []
+        private var lengths: [Int] = []
+        private var senders: [FlowAddress] = []
+        private var times: [Int64] = []
+
+        init() {
+            starts.reserveCapacity(Slab.entries)
+            lengths.reserveCapacity(Slab.entries)
+            senders.reserveCapacity(Slab.entries)
+            times.reserveCapacity(Slab.entries)
+        }
+
+        deinit { bytes.deallocate() }
+
+        var count: Int { starts.count }
+
+        /// Whether a datagram of `length` bytes still fits (one larger than a slab never does:
+        /// it is cut to the slab's size, and the decoder reports it as truncated).
+        func fits(_ length: Int) -> Bool {
+            starts.count < Slab.entries && (used + length <= Slab.capacity || used == 0)
+        }
+
+        func append(_ datagram: UnsafeRawPointer, length: Int, sender: FlowAddress, received: Int64) {
+            let kept = min(length, Slab.capacity - used)
+            (bytes + used).copyMemory(from: datagram, byteCount: kept)
+            starts.append(used)
+            lengths.append(kept)
+            senders.append(sender)
+            times.append(received)
+            used += kept
+        }
+
+        subscript(index: Int) -> (UnsafeRawBufferPointer, FlowAddress, Int64) {
+            (UnsafeRawBufferPointer(start: bytes + starts[index], count: lengths[index]), senders[index], times[index])
+        }
+
+        func clear() {
+            used = 0
+            starts.removeAll(keepingCapacity: true)
+            lengths.removeAll(keepingCapacity: true)
+            senders.removeAll(keepingCapacity: true)
+            times.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// The bounded hand-off between the receivers and the decoder: a fixed set of slabs, each
+    /// either free (a receiver may take it) or full (waiting for the decoder).
+    final class Handoff: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var free: [Slab]
+        private var full: [Slab] = []
+        private var receivers = 0
+        /// Test seam (`holdDecoder`).
+        private var held = false
+
+        init(slabs: Int) {
+            free = (0..<slabs).map { _ in Slab() }
+        }
+
+        func hold(_ hold: Bool) {
+            condition.lock()
+            held = hold
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        func receiverStarted() {
+            condition.lock()
+            receivers += 1
+            condition.unlock()
+        }
+
+        func receiverEnded() {
+            condition.lock()
+            receivers -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// A free slab, or nil when every slab is waiting for the decoder (never waits).
+        func takeFree() -> Slab? {
+            condition.lock()
+            defer { condition.unlock() }
+            return free.popLast()
+        }
+
+        func put(_ slab: Slab) {
+            condition.lock()
+            full.append(slab)
+            if !held { condition.signal() }
+            condition.unlock()
+        }
+
+        func giveBack(_ slabs: [Slab]) {
+            condition.lock()
+            free.append(contentsOf: slabs)
+            condition.unlock()
+        }
+
+        /// The full slabs in arrival order, waiting for some until `deadline` (ms since 1970);
+        /// `ended` once every receiver has ended and nothing is left.
+        func takeFull(until deadline: Int64) -> (slabs: [Slab], ended: Bool) {
+            condition.lock()
+            defer { condition.unlock() }
+            while held { condition.wait() }
+            while full.isEmpty && receivers > 0 {
+                let wait = Double(deadline - FlowCollector.now()) / 1000
+                if wait <= 0 { break }
+                _ = condition.wait(until: Date(timeIntervalSinceNow: wait))
+            }
+            let taken = full
+            full.removeAll(keepingCapacity: true)
+            return (taken, taken.isEmpty && receivers == 0)
+        }
+    }
+
+    /// Batches on their way from the decoder to the writer, and emptied batches coming back for
+    /// reuse (so that the next second's flows are appended without growing arrays).
+    final class BatchQueue: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var pending: [(String, FlowBatch, Int64)] = []
+        private var spare: [FlowBatch] = []
+        private var ended = false
+
+        func put(_ organisation: String, _ batch: FlowBatch, received: Int64) {
+            condition.lock()
+            pending.append((organisation, batch, received))
+            condition.signal()
+            condition.unlock()
+        }
+
+        /// The next batch, waiting for one; nil once the decoder has ended and all are taken.
+        func take() -> (String, FlowBatch, Int64)? {
+            condition.lock()
+            defer { condition.unlock() }
+            while pending.isEmpty && !ended { condition.wait() }
+            return pending.isEmpty ? nil : pending.removeFirst()
+        }
+
+        func end() {
+            condition.lock()
+            ended = true
+            condition.signal()
+            condition.unlock()
+        }
+
+        func takeSpare() -> FlowBatch {
+            condition.lock()
+            defer { condition.unlock() }
+            return spare.popLast() ?? FlowBatch()
+        }
+
+        func giveBack(_ batch: consuming FlowBatch) {
+            var emptied = batch
+            emptied.removeAll(keepingCapacity: true)
+            condition.lock()
+            if spare.count < 4 { spare.append(emptied) }
+            condition.unlock()
+        }
     }
 }
+

@@ -51,6 +51,9 @@ public struct FlowDecoder: Sendable {
     /// A template compiled to what each field becomes.
     struct Template: Sendable {
         var fields: [Field]
+        /// For a fixed-length template, each kept field with its offset in the record (fields
+        /// this decoder does not keep are left out): the fast path reads these and nothing else.
+        var placed: [(element: Element, offset: Int, length: Int)] = []
         /// Bytes per record, or nil when a field has variable length.
         var fixedLength: Int?
         /// The smallest record, for telling padding from a record.
@@ -131,14 +134,25 @@ public struct FlowDecoder: Sendable {
     /// decoding early, if any (also counted).
     @discardableResult
     public mutating func decode(_ datagram: UnsafeRawBufferPointer, from exporter: FlowAddress, received: Int64, into records: inout [FlowRecord]) -> Fault? {
+        decode(datagram, exporter, received, &records)
+    }
+
+    /// Decodes one datagram from `exporter` straight into `batch` (as the collector does, without
+    /// a record array in between). Returns the fault that ended decoding early, if any.
+    @discardableResult
+    public mutating func decode(_ datagram: UnsafeRawBufferPointer, from exporter: FlowAddress, received: Int64, into batch: inout FlowBatch) -> Fault? {
+        decode(datagram, exporter, received, &batch)
+    }
+
+    private mutating func decode<Sink: FlowSink>(_ datagram: UnsafeRawBufferPointer, _ exporter: FlowAddress, _ received: Int64, _ sink: inout Sink) -> Fault? {
         var reader = Reader(datagram)
         guard let version = reader.u16(at: 0) else {
             return fault(.truncated, Domain(exporter: exporter, domain: 0))
         }
         switch version {
-        case 5: return decodeV5(&reader, exporter, &records)
-        case 9: return decodeV9(&reader, exporter, received, &records)
-        case 10: return decodeIPFIX(&reader, exporter, &records)
+        case 5: return decodeV5(&reader, exporter, &sink)
+        case 9: return decodeV9(&reader, exporter, received, &sink)
+        case 10: return decodeIPFIX(&reader, exporter, &sink)
         default: return fault(.unknownVersion, Domain(exporter: exporter, domain: 0))
         }
     }
@@ -157,7 +171,7 @@ public struct FlowDecoder: Sendable {
 
     // MARK: NetFlow v5
 
-    private mutating func decodeV5(_ reader: inout Reader, _ exporter: FlowAddress, _ records: inout [FlowRecord]) -> Fault? {
+    private mutating func decodeV5<Sink: FlowSink>(_ reader: inout Reader, _ exporter: FlowAddress, _ records: inout Sink) -> Fault? {
         let domain = Domain(exporter: exporter, domain: 0)
         counters[domain, default: Counters()].datagrams += 1
         guard let count = reader.u16(at: 2), let uptime = reader.u32(at: 4), let seconds = reader.u32(at: 8),
@@ -168,6 +182,7 @@ public struct FlowDecoder: Sendable {
         track(sequence, advance: UInt32(count), domain)
         // Router uptime ms at export time ↔ wall clock ms at export time.
         let exportTime = Int64(seconds) * 1000 + Int64(nanoseconds / 1_000_000)
+        records.begin(domain)
         for index in 0..<Int(count) {
             let at = 24 + index * 48
             var record = FlowRecord()
@@ -184,7 +199,7 @@ public struct FlowDecoder: Sendable {
             record.tcpFlags = reader.u8(at: at + 37)!
             record.protocolNumber = reader.u8(at: at + 38)!
             record.typeOfService = reader.u8(at: at + 39)!
-            records.append(record)
+            records.accept(record)
         }
         counters[domain]!.records += Int(count)
         return nil
@@ -207,7 +222,7 @@ public struct FlowDecoder: Sendable {
 
     // MARK: NetFlow v9
 
-    private mutating func decodeV9(_ reader: inout Reader, _ exporter: FlowAddress, _ received: Int64, _ records: inout [FlowRecord]) -> Fault? {
+    private mutating func decodeV9<Sink: FlowSink>(_ reader: inout Reader, _ exporter: FlowAddress, _ received: Int64, _ records: inout Sink) -> Fault? {
         guard let uptime = reader.u32(at: 4), let seconds = reader.u32(at: 8), let sequence = reader.u32(at: 12),
             let source = reader.u32(at: 16)
         else { return fault(.truncated, Domain(exporter: exporter, domain: 0)) }
@@ -235,7 +250,7 @@ public struct FlowDecoder: Sendable {
 
     // MARK: IPFIX
 
-    private mutating func decodeIPFIX(_ reader: inout Reader, _ exporter: FlowAddress, _ records: inout [FlowRecord]) -> Fault? {
+    private mutating func decodeIPFIX<Sink: FlowSink>(_ reader: inout Reader, _ exporter: FlowAddress, _ records: inout Sink) -> Fault? {
         guard let length = reader.u16(at: 2), let seconds = reader.u32(at: 4), let sequence = reader.u32(at: 8),
             let observationDomain = reader.u32(at: 12)
         else { return fault(.truncated, Domain(exporter: exporter, domain: 0)) }
@@ -244,7 +259,7 @@ public struct FlowDecoder: Sendable {
         guard Int(length) >= 16 else { return fault(.badLength, domain) }
         guard Int(length) <= reader.count else { return fault(.truncated, domain) }
         reader.count = Int(length)  // bytes after the message are not part of it
-        let recordsBefore = records.count
+        let recordsBefore = records.accepted
         let clock = TimeBase(exportMilliseconds: Int64(seconds) * 1000, uptimeMilliseconds: nil, received: Int64(seconds) * 1000)
         var offset = 16
         var problem: Fault?
@@ -268,7 +283,7 @@ public struct FlowDecoder: Sendable {
             offset += setLength
         }
         // IPFIX numbers data records (RFC 7011 3.1), counted before this message's.
-        track(sequence, advance: UInt32(truncatingIfNeeded: records.count - recordsBefore), domain)
+        track(sequence, advance: UInt32(truncatingIfNeeded: records.accepted - recordsBefore), domain)
         return problem
     }
 
@@ -344,7 +359,15 @@ public struct FlowDecoder: Sendable {
                 templateCounts[domain, default: 0] += 1
             }
             // A template announced again replaces the old one (a refresh, or a changed layout).
-            templates[key] = Template(fields: fields, fixedLength: variable ? nil : fixed, minimumLength: max(1, fixed + (variable ? 1 : 0)), isOptions: options)
+            var template = Template(fields: fields, fixedLength: variable ? nil : fixed, minimumLength: max(1, fixed + (variable ? 1 : 0)), isOptions: options)
+            if !variable {
+                var at = 0
+                for field in fields {
+                    if field.element != .other { template.placed.append((field.element, at, field.length)) }
+                    at += field.length
+                }
+            }
+            templates[key] = template
             counters[domain, default: Counters()].templates += 1
             offset = at
         }
@@ -360,13 +383,33 @@ public struct FlowDecoder: Sendable {
         var received: Int64
     }
 
-    private mutating func data(_ reader: inout Reader, _ body: Range<Int>, _ key: TemplateKey, _ clock: TimeBase, _ records: inout [FlowRecord]) {
+    private mutating func data<Sink: FlowSink>(_ reader: inout Reader, _ body: Range<Int>, _ key: TemplateKey, _ clock: TimeBase, _ records: inout Sink) {
         guard let template = templates[key] else {
             counters[key.domain, default: Counters()].faults[.unknownTemplate, default: 0] += 1
             return
         }
         var offset = body.lowerBound
         var decoded = 0
+        records.begin(key.domain)
+        if let fixed = template.fixedLength, !template.isOptions {
+            // Fixed-length records (what exporters send): every field's place is known, so each
+            // record is read without per-field length checks.
+            while body.upperBound - offset >= fixed {
+                var record = FlowRecord()
+                var systemInit: Int64?
+                var startUptime: Int64?
+                var endUptime: Int64?
+                for field in template.placed {
+                    apply(field.element, reader, offset + field.offset, field.length, &record, &systemInit, &startUptime, &endUptime)
+                }
+                offset += fixed
+                Self.place(&record, clock, systemInit, startUptime, endUptime)
+                records.accept(record)
+                decoded += 1
+            }
+            counters[key.domain, default: Counters()].records += decoded
+            return
+        }
         while body.upperBound - offset >= template.minimumLength {
             var record = FlowRecord()
             var systemInit: Int64?
@@ -394,36 +437,47 @@ public struct FlowDecoder: Sendable {
             }
             guard complete else { break }  // the rest of the set is padding or truncated
             if template.isOptions { continue }
-            // Times relative to the exporter's uptime (v9 FIRST/LAST_SWITCHED, IPFIX 21/22).
-            // Wrapping arithmetic: times from the wire are whatever the exporter sent, and a
-            // nonsense value must give a nonsense time, not a crash.
-            let base = clock.uptimeMilliseconds.map { clock.exportMilliseconds &- $0 } ?? systemInit ?? clock.received
-            if let startUptime { record.start = base &+ startUptime }
-            if let endUptime { record.end = base &+ endUptime }
-            // A record without times is placed at the export (or arrival) time.
-            if record.start == 0 && record.end == 0 {
-                (record.start, record.end) = (clock.received, clock.received)
-            } else if record.start == 0 {
-                record.start = record.end
-            } else if record.end == 0 {
-                record.end = record.start
-            }
-            records.append(record)
+            Self.place(&record, clock, systemInit, startUptime, endUptime)
+            records.accept(record)
             decoded += 1
         }
         counters[key.domain, default: Counters()].records += decoded
     }
 
+    /// Sets a record's start and end from the times it carried.
+    @inline(__always)
+    private static func place(_ record: inout FlowRecord, _ clock: TimeBase, _ systemInit: Int64?, _ startUptime: Int64?, _ endUptime: Int64?) {
+        // Times relative to the exporter's uptime (v9 FIRST/LAST_SWITCHED, IPFIX 21/22).
+        // Wrapping arithmetic: times from the wire are whatever the exporter sent, and a
+        // nonsense value must give a nonsense time, not a crash.
+        if startUptime != nil || endUptime != nil {
+            let base = clock.uptimeMilliseconds.map { clock.exportMilliseconds &- $0 } ?? systemInit ?? clock.received
+            if let startUptime { record.start = base &+ startUptime }
+            if let endUptime { record.end = base &+ endUptime }
+        }
+        // A record without times is placed at the export (or arrival) time.
+        if record.start == 0 && record.end == 0 {
+            (record.start, record.end) = (clock.received, clock.received)
+        } else if record.start == 0 {
+            record.start = record.end
+        } else if record.end == 0 {
+            record.end = record.start
+        }
+    }
+
+    @inline(__always)
     private func apply(
         _ element: Element, _ reader: Reader, _ offset: Int, _ length: Int, _ record: inout FlowRecord, _ systemInit: inout Int64?,
         _ startUptime: inout Int64?, _ endUptime: inout Int64?
     ) {
-        // Unsigned numbers may be sent in fewer bytes than their type (RFC 7011 6.2).
-        func unsigned() -> UInt64 { reader.unsigned(at: offset, length: min(length, 8)) }
-        func address() -> FlowAddress? {
+        // Unsigned numbers may be sent in fewer bytes than their type (RFC 7011 6.2). Read once
+        // (the caller checked that `length` bytes are there).
+        let number = reader.unsigned(at: offset, length: min(length, 8))
+        @inline(__always) func unsigned() -> UInt64 { number }
+        @inline(__always) func address() -> FlowAddress? {
             switch length {
-            case 4: FlowAddress(ipv4: UInt32(truncatingIfNeeded: unsigned()))
-            case 16: FlowAddress(high: reader.unsigned(at: offset, length: 8), low: reader.unsigned(at: offset + 8, length: 8))
+            case 4: FlowAddress(ipv4: UInt32(truncatingIfNeeded: number))
+            case 16: FlowAddress(high: number, low: reader.unsigned(at: offset + 8, length: 8))
             default: nil
             }
         }
@@ -486,9 +540,32 @@ struct Reader {
     }
 
     /// `length` (at most 8) bytes as a big-endian unsigned number; the caller checked bounds.
+    @inline(__always)
     func unsigned(at offset: Int, length: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for index in offset..<offset + length { value = value << 8 | UInt64(base[index]) }
-        return value
+        switch length {
+        case 1: return UInt64(base[offset])
+        case 2: return UInt64(UInt16(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+        case 4: return UInt64(UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        case 8: return UInt64(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        default:
+            var value: UInt64 = 0
+            for index in offset..<offset + length { value = value << 8 | UInt64(base[index]) }
+            return value
+        }
     }
+}
+
+/// Where decoded records go: an array (tests, small callers) or a collector's batch. `begin`
+/// names the exporter and domain of the records that follow.
+protocol FlowSink {
+    mutating func begin(_ domain: FlowDecoder.Domain)
+    mutating func accept(_ record: FlowRecord)
+    /// Records accepted so far (IPFIX sequence numbers count them).
+    var accepted: Int { get }
+}
+
+extension Array: FlowSink where Element == FlowRecord {
+    mutating func begin(_ domain: FlowDecoder.Domain) {}
+    mutating func accept(_ record: FlowRecord) { append(record) }
+    var accepted: Int { count }
 }

@@ -7,17 +7,20 @@ import Foundation
 /// The socket calls the UDP listeners share (flow collection, RADIUS accounting).
 enum UDPSocket {
     /// Opens a UDP socket bound to `host:port` (an IPv4 or IPv6 literal), with a receive buffer of
-    /// `receiveBuffer` bytes and a 100 ms receive timeout so that receiving threads can notice a
-    /// stop. Returns the descriptor and the bound port (useful with port 0).
-    static func bind(host: String, port: UInt16, receiveBuffer: Int32) throws(FlowSegment.Failure) -> (fd: Int32, port: UInt16) {
+    /// `receiveBuffer` bytes and, when given, a receive timeout in microseconds (a receive that
+    /// waited that long fails with EAGAIN). Returns the descriptor and the bound port (useful
+    /// with port 0). Receiving threads are stopped by shutting the socket down for reading.
+    static func bind(host: String, port: UInt16, receiveBuffer: Int32, timeout: Int? = nil) throws(FlowSegment.Failure) -> (fd: Int32, port: UInt16) {
         let v6 = host.contains(":")
         let fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .io("cannot open a socket for", path: "\(host):\(port)", errno: errno) }
         var size = receiveBuffer
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if let timeout {
+            var interval = timeval(tv_sec: timeout / 1_000_000, tv_usec: timeout % 1_000_000)
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+        }
         do {
             let bound = v6
                 ? try bind(fd, sockaddr_in6(), host, port) { $0.sin6_family = sa_family_t(AF_INET6); $0.sin6_port = port.bigEndian; return inet_pton(AF_INET6, host, &$0.sin6_addr) == 1 } port: { UInt16(bigEndian: $0.sin6_port) }

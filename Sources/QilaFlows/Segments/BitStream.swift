@@ -1,38 +1,46 @@
-/// Bits written least significant first into bytes, as the segment column codecs store them.
+/// Bits written least significant first into bytes, as the segment column codecs store them,
+/// straight into memory the caller sized (`IntegerColumn` knows the bound before it writes).
 struct BitWriter {
-    private(set) var bytes: [UInt8]
+    private let base: UnsafeMutableRawPointer
+    private let capacity: Int
+    private var position = 0
     private var accumulator: UInt64 = 0
+    /// Bits held in `accumulator`: fewer than 32 between calls.
     private var filled = 0
 
-    init(capacity: Int = 0) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+    init(into base: UnsafeMutableRawPointer, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
     }
 
-    /// Appends the low `count` bits of `value` (`count` ≤ 64).
+    /// Adds `count` (≤ 32) bits already masked to that width.
     @inline(__always)
-    mutating func write(_ value: UInt64, bits count: Int) {
-        guard count > 0 else { return }
-        if count > 32 {
-            write(value & 0xFFFF_FFFF, bits: 32)
-            write(value >> 32, bits: count - 32)
-            return
-        }
-        let masked = count == 64 ? value : value & ((1 << UInt64(count)) - 1)
-        accumulator |= masked << UInt64(filled)
+    private mutating func put(_ bits: UInt64, _ count: Int) {
+        accumulator |= bits << UInt64(filled)
         filled += count
         if filled >= 32 {
-            let word = UInt32(truncatingIfNeeded: accumulator)
-            bytes.append(UInt8(truncatingIfNeeded: word))
-            bytes.append(UInt8(truncatingIfNeeded: word >> 8))
-            bytes.append(UInt8(truncatingIfNeeded: word >> 16))
-            bytes.append(UInt8(truncatingIfNeeded: word >> 24))
+            precondition(position + 4 <= capacity, "bit writer past its bound")
+            base.storeBytes(of: UInt32(truncatingIfNeeded: accumulator).littleEndian, toByteOffset: position, as: UInt32.self)
+            position += 4
             accumulator >>= 32
             filled -= 32
         }
     }
 
+    /// Appends the low `count` bits of `value` (`count` ≤ 64).
+    @inline(__always)
+    mutating func write(_ value: UInt64, bits count: Int) {
+        if count <= 32 {
+            if count > 0 { put(value & ((1 << UInt64(count)) &- 1), count) }
+        } else {
+            put(value & 0xFFFF_FFFF, 32)
+            put((value >> 32) & ((1 << UInt64(count - 32)) &- 1), count - 32)
+        }
+    }
+
     /// Exponential-Golomb code of order `k`: small values in few bits, any value representable.
+    /// The bits, first written first: length−1 zeros, a one, the quotient's low length−1 bits,
+    /// then the value's low k bits.
     @inline(__always)
     mutating func writeGolomb(_ value: UInt64, order k: Int) {
         let quotient = (value >> UInt64(k)) &+ 1
@@ -40,24 +48,34 @@ struct BitWriter {
             write(0, bits: 64)
             write(1, bits: 1)
             write(0, bits: 64)
-        } else {
-            let length = 64 - quotient.leadingZeroBitCount
-            write(0, bits: length - 1)
-            write(1, bits: 1)
-            write(quotient, bits: length - 1)
+            return
         }
-        write(value, bits: k)
+        let length = 64 - quotient.leadingZeroBitCount
+        let total = 2 * length - 1 + k
+        if total <= 64 {
+            // One write of the whole code.
+            let low = quotient & ((1 << UInt64(length - 1)) &- 1)
+            var code = 1 << UInt64(length - 1) | low << UInt64(length)
+            if k > 0 { code |= (value & ((1 << UInt64(k)) &- 1)) << UInt64(2 * length - 1) }
+            write(code, bits: total)
+        } else {
+            write(1 << UInt64(length - 1), bits: length)
+            write(quotient, bits: length - 1)
+            write(value, bits: k)
+        }
     }
 
-    /// Pads to a whole byte and returns the bytes written.
-    mutating func finish() -> [UInt8] {
+    /// Pads to a whole byte and returns how many bytes were written.
+    mutating func finish() -> Int {
         while filled > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: accumulator))
+            precondition(position < capacity, "bit writer past its bound")
+            base.storeBytes(of: UInt8(truncatingIfNeeded: accumulator), toByteOffset: position, as: UInt8.self)
+            position += 1
             accumulator >>= 8
             filled = max(0, filled - 8)
         }
         accumulator = 0
-        return bytes
+        return position
     }
 }
 

@@ -22,6 +22,8 @@ public struct FlowBatch: Sendable {
     public private(set) var exporters: [FlowDecoder.Domain] = []
     private var exporterIndex: [FlowDecoder.Domain: UInt32] = [:]
     public private(set) var hasTranslation = false
+    /// The exporter of the records the decoder is appending (see `FlowSink`).
+    private var currentExporter: UInt32 = 0
 
     public init() {}
 
@@ -65,6 +67,7 @@ public struct FlowBatch: Sendable {
         exporters.removeAll(keepingCapacity: keepingCapacity)
         exporterIndex.removeAll(keepingCapacity: keepingCapacity)
         hasTranslation = false
+        currentExporter = 0
     }
 
     /// The index of `domain` in `exporters`, adding it when new.
@@ -103,4 +106,10 @@ public struct FlowBatch: Sendable {
     public mutating func removeAll() {
         self = FlowBatch()
     }
+}
+
+extension FlowBatch: FlowSink {
+    mutating func begin(_ domain: FlowDecoder.Domain) { currentExporter = exporterNumber(domain) }
+    mutating func accept(_ record: FlowRecord) { append(record, exporter: currentExporter) }
+    var accepted: Int { count }
 }

@@ -1,3 +1,5 @@
+import CQilaSystem
+
 /// One block of a segment: the flows of one durability interval, sorted by source address and
 /// stored column by column (`docs/decisions/0007-flow-segments.md`).
 ///
@@ -58,6 +60,16 @@ public enum FlowBlock {
         var addressesV6: [FlowAddress]
     }
 
+    /// Each block's encoding works in some 100 MB of temporary arrays (a second's flows, several
+    /// columns of them). With glibc's defaults those arrays are mapped afresh and handed back to
+    /// the kernel at every block, and zeroing the new pages took a sixth of the collector's time
+    /// (`docs/benchmarks.md`). Called by the collector (and the benchmark): allocations up to
+    /// 32 MiB come from the heap instead, and up to 512 MiB of freed heap is kept for the next
+    /// block. Process-wide; calling it again changes nothing.
+    public static func reuseEncoderMemory() { _ = keepMemory }
+
+    private static let keepMemory: Void = { qila_keep_heap_memory(32 << 20, 512 << 20) }()
+
     /// Encodes `batch` (at most `maximumRows` flows).
     public static func encode(_ batch: FlowBatch) -> Encoded {
         var encoder = Encoder(batch)
@@ -98,9 +110,13 @@ public enum FlowBlock {
                     v6.append((address, slot))
                 }
             }
-            for i in 0..<n {
-                collect(batch.source[i], 2 * i)
-                collect(batch.destination[i], 2 * i + 1)
+            batch.source.withUnsafeBufferPointer { sources in
+                batch.destination.withUnsafeBufferPointer { destinations in
+                    for i in 0..<n {
+                        collect(sources[i], 2 * i)
+                        collect(destinations[i], 2 * i + 1)
+                    }
+                }
             }
             if batch.hasTranslation {
                 for i in 0..<n where batch.translatedSource[i] != .zero { collect(batch.translatedSource[i], 2 * n + i) }
@@ -108,15 +124,19 @@ public enum FlowBlock {
             RadixSort.sort(&v4Keys, bits: 32..<64)
             var dictionaryV4: [UInt64] = []
             var nextID: UInt32 = 0
-            var previous = UInt64.max
-            for key in v4Keys {
-                let address = key >> 32
-                if address != previous {
-                    dictionaryV4.append(address)
-                    previous = address
-                    nextID += 1
+            v4Keys.withUnsafeBufferPointer { keys in
+                ids.withUnsafeMutableBufferPointer { ids in
+                    var previous = UInt64.max
+                    for key in keys {
+                        let address = key >> 32
+                        if address != previous {
+                            dictionaryV4.append(address)
+                            previous = address
+                            nextID += 1
+                        }
+                        ids[Int(key & 0xFFFF_FFFF)] = nextID - 1
+                    }
                 }
-                ids[Int(key & 0xFFFF_FFFF)] = nextID - 1
             }
             v6.sort { $0.0 < $1.0 }
             var dictionaryV6: [UInt64] = []
@@ -162,30 +182,36 @@ public enum FlowBlock {
             var statistics = Statistics.empty
             statistics.rows = n
             statistics.addresses = Int(nextID)
-            for i in 0..<n {
-                statistics.firstStart = min(statistics.firstStart, batch.start[i])
-                statistics.lastStart = max(statistics.lastStart, batch.start[i])
-                statistics.firstEnd = min(statistics.firstEnd, batch.end[i])
-                statistics.lastEnd = max(statistics.lastEnd, batch.end[i])
-                statistics.packets &+= batch.packets[i]
-                statistics.octets &+= batch.octets[i]
-            }
             var values = [UInt64](repeating: 0, count: n)
-            for k in 0..<n { values[k] = UInt64(bitPattern: batch.end[Int(order[k])] &- statistics.firstEnd) }
-            add(.end, values)
-            for k in 0..<n {
-                let row = Int(order[k])
-                values[k] = zigzag(batch.end[row] &- batch.start[row])
+            batch.start.withUnsafeBufferPointer { start in
+                batch.end.withUnsafeBufferPointer { end in
+                    for i in 0..<n {
+                        statistics.firstStart = min(statistics.firstStart, start[i])
+                        statistics.lastStart = max(statistics.lastStart, start[i])
+                        statistics.firstEnd = min(statistics.firstEnd, end[i])
+                        statistics.lastEnd = max(statistics.lastEnd, end[i])
+                    }
+                    let firstEnd = statistics.firstEnd
+                    gather(into: &values, order) { row in UInt64(bitPattern: end[row] &- firstEnd) }
+                    add(.end, values)
+                    gather(into: &values, order) { row in zigzag(end[row] &- start[row]) }
+                    add(.duration, values)
+                }
             }
-            add(.duration, values)
+            batch.packets.withUnsafeBufferPointer { packets in
+                for i in 0..<n { statistics.packets &+= packets[i] }
+            }
+            batch.octets.withUnsafeBufferPointer { octets in
+                for i in 0..<n { statistics.octets &+= octets[i] }
+            }
             ranked(batch.sourcePort, order, table: .sourcePortTable, ranks: .sourcePort)
             ranked(batch.destinationPort, order, table: .destinationPortTable, ranks: .destinationPort)
             ranked(batch.protocolFlagsService, order, table: .protocolTable, ranks: .protocolFlagsService)
             ranked(batch.ingress, order, table: .ingressTable, ranks: .ingress)
             ranked(batch.egress, order, table: .egressTable, ranks: .egress)
-            for k in 0..<n { values[k] = batch.packets[Int(order[k])] }
+            batch.packets.withUnsafeBufferPointer { packets in gather(into: &values, order) { packets[$0] } }
             add(.packets, values)
-            for k in 0..<n { values[k] = batch.octets[Int(order[k])] }
+            batch.octets.withUnsafeBufferPointer { octets in gather(into: &values, order) { octets[$0] } }
             add(.octets, values)
             var exporters: [UInt64] = []
             for domain in batch.exporters {
@@ -194,7 +220,7 @@ public enum FlowBlock {
                 exporters.append(UInt64(domain.domain))
             }
             add(.exporters, exporters)
-            for k in 0..<n { values[k] = UInt64(batch.exporter[Int(order[k])]) }
+            batch.exporter.withUnsafeBufferPointer { exporter in gather(into: &values, order) { UInt64(exporter[$0]) } }
             add(.exporter, values)
 
             // 4. Carrier-grade NAT: the translated source (0 = none, else number + 1) and port.
@@ -208,6 +234,16 @@ public enum FlowBlock {
                 ranked(batch.translatedPort, order, table: .translatedPortTable, ranks: .translatedPort)
             }
             return Encoded(bytes: assemble(statistics), statistics: statistics, addressesV4: dictionaryV4, addressesV6: addressesV6)
+        }
+
+        /// `values[k] = value(order[k])` for every row k of the sorted order.
+        @inline(__always)
+        func gather(into values: inout [UInt64], _ order: [UInt64], _ value: (Int) -> UInt64) {
+            order.withUnsafeBufferPointer { order in
+                values.withUnsafeMutableBufferPointer { values in
+                    for k in 0..<order.count { values[k] = value(Int(order[k])) }
+                }
+            }
         }
 
         /// For every distinct value of `column` (in row order), the frames it occurs in.
@@ -246,21 +282,62 @@ public enum FlowBlock {
             add(frameColumn, frames)
         }
 
-        /// Stores a low-cardinality column as ranks in a table of its values by frequency.
+        /// Stores a low-cardinality column as ranks in a table of its values by frequency (ties
+        /// by value). Values are counted in row order (a sequential pass); only the ranks are
+        /// gathered in the sorted order.
         mutating func ranked<T: FixedWidthInteger>(
             _ column: [T], _ order: [UInt64], table tableColumn: Column, ranks rankColumn: Column
         ) {
             let n = column.count
-            var table = ValueTable(capacity: 256)
-            var numbers = [UInt32](repeating: 0, count: n)
-            for k in 0..<n { numbers[k] = UInt32(table.add(UInt64(column[Int(order[k])]))) }
-            let byFrequency = table.values.indices.sorted { (table.counts[$0], table.values[$1]) > (table.counts[$1], table.values[$0]) }
-            var rank = [UInt64](repeating: 0, count: byFrequency.count)
-            for (position, number) in byFrequency.enumerated() { rank[number] = UInt64(position) }
+            var values: [UInt64] = []
             var ranks = [UInt64](repeating: 0, count: n)
-            for k in 0..<n { ranks[k] = rank[Int(numbers[k])] }
+            if T.bitWidth <= 16 {
+                // Ports: a table indexed by the value itself.
+                var counts = [UInt32](repeating: 0, count: 1 << 16)
+                column.withUnsafeBufferPointer { column in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        for value in column { counts[Int(truncatingIfNeeded: UInt16(truncatingIfNeeded: value))] += 1 }
+                    }
+                }
+                var distinct: [Int] = []
+                for value in 0..<(1 << 16) where counts[value] > 0 { distinct.append(value) }
+                distinct.sort { (counts[$0], $1) > (counts[$1], $0) }
+                var rank = [UInt32](repeating: 0, count: 1 << 16)
+                for (position, value) in distinct.enumerated() { rank[value] = UInt32(position) }
+                values = distinct.map { UInt64($0) }
+                column.withUnsafeBufferPointer { column in
+                    order.withUnsafeBufferPointer { order in
+                        rank.withUnsafeBufferPointer { rank in
+                            ranks.withUnsafeMutableBufferPointer { ranks in
+                                for k in 0..<n { ranks[k] = UInt64(rank[Int(truncatingIfNeeded: UInt16(truncatingIfNeeded: column[Int(order[k])]))]) }
+                            }
+                        }
+                    }
+                }
+            } else {
+                var table = ValueTable(capacity: 256)
+                var numbers = [UInt32](repeating: 0, count: n)
+                column.withUnsafeBufferPointer { column in
+                    numbers.withUnsafeMutableBufferPointer { numbers in
+                        for i in 0..<n { numbers[i] = UInt32(table.add(UInt64(column[i]))) }
+                    }
+                }
+                let byFrequency = table.values.indices.sorted { (table.counts[$0], table.values[$1]) > (table.counts[$1], table.values[$0]) }
+                var rank = [UInt32](repeating: 0, count: byFrequency.count)
+                for (position, number) in byFrequency.enumerated() { rank[number] = UInt32(position) }
+                values = byFrequency.map { table.values[$0] }
+                numbers.withUnsafeBufferPointer { numbers in
+                    order.withUnsafeBufferPointer { order in
+                        rank.withUnsafeBufferPointer { rank in
+                            ranks.withUnsafeMutableBufferPointer { ranks in
+                                for k in 0..<n { ranks[k] = UInt64(rank[Int(numbers[Int(order[k])])]) }
+                            }
+                        }
+                    }
+                }
+            }
             var tableBytes: [UInt8] = []
-            IntegerColumn.encode(byFrequency.map { table.values[$0] }, into: &tableBytes)
+            IntegerColumn.encode(values, into: &tableBytes)
             columns.append((tableColumn, tableBytes))
             add(rankColumn, ranks)
         }

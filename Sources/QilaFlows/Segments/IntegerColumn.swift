@@ -20,59 +20,84 @@ struct IntegerColumn {
         let table = out.count
         out.append(contentsOf: repeatElement(0, count: frames * 4))
         let dataStart = out.count
-        var scratch = [UInt64](repeating: 0, count: frameLength)
-        for frame in 0..<frames {
-            let lower = frame * frameLength
-            let upper = min(count, lower + frameLength)
-            let offset = UInt32(out.count - dataStart)
-            withUnsafeBytes(of: offset.littleEndian) { bytes in
-                for i in 0..<4 { out[table + frame * 4 + i] = bytes[i] }
-            }
-            var base: UInt64
-            var first = lower
-            if layout == .sorted {
-                base = values[lower]
-                first = lower + 1
-                var previous = base
-                for i in first..<upper {
-                    scratch[i - first] = values[i] &- previous
-                    previous = values[i]
-                }
-            } else {
-                base = UInt64.max
-                for i in lower..<upper where values[i] < base { base = values[i] }
-                for i in lower..<upper { scratch[i - lower] = values[i] &- base }
-            }
-            let stored = upper - first
-            // Lengths of the stored numbers decide the cheapest coding.
-            var lengths = [Int](repeating: 0, count: 65)
-            for i in 0..<stored { lengths[64 - scratch[i].leadingZeroBitCount] += 1 }
-            var widest = 0
-            for length in 0...64 where lengths[length] > 0 { widest = length }
-            var bestCost = widest * stored
-            var bestOrder = -1
-            if stored > 0 && widest > 1 {
-                for order in 0..<widest {
-                    var cost = 0
-                    for length in 0...widest where lengths[length] > 0 {
-                        // A value of `length` bits costs order+1 bits when it fits the order,
-                        // and about 2·length−order−1 beyond it.
-                        let each = length <= order ? order + 1 : length == order + 1 ? order + 3 : 2 * length - order - 1
-                        cost += lengths[length] * each
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: frameLength) { scratch in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 65) { lengths in
+                for frame in 0..<frames {
+                    let lower = frame * frameLength
+                    let upper = min(count, lower + frameLength)
+                    let offset = UInt32(out.count - dataStart)
+                    withUnsafeBytes(of: offset.littleEndian) { bytes in
+                        for i in 0..<4 { out[table + frame * 4 + i] = bytes[i] }
                     }
-                    if cost < bestCost { bestCost = cost; bestOrder = order }
+                    var base: UInt64
+                    var first = lower
+                    if layout == .sorted {
+                        base = values[lower]
+                        first = lower + 1
+                        var previous = base
+                        for i in first..<upper {
+                            scratch[i - first] = values[i] &- previous
+                            previous = values[i]
+                        }
+                    } else {
+                        base = UInt64.max
+                        for i in lower..<upper where values[i] < base { base = values[i] }
+                        for i in lower..<upper { scratch[i - lower] = values[i] &- base }
+                    }
+                    let stored = upper - first
+                    // Lengths of the stored numbers decide the cheapest coding.
+                    lengths.initialize(repeating: 0)
+                    var widest = 0
+                    for i in 0..<stored {
+                        let length = 64 - scratch[i].leadingZeroBitCount
+                        lengths[length] += 1
+                        widest = max(widest, length)
+                    }
+                    var bestCost = widest * stored
+                    var bestOrder = -1
+                    if stored > 0 && widest > 1 {
+                        // Golomb cost of order k: values of length ≤ k take k+1 bits, of length
+                        // k+1 take k+3, longer ones 2·length−k−1 (about). Kept as running sums so
+                        // that every order is priced in one pass over the lengths.
+                        var longer = 0  // values longer than k+1
+                        var longerBits = 0  // and the sum of their lengths
+                        for length in 2...widest {
+                            longer += lengths[length]
+                            longerBits += lengths[length] * length
+                        }
+                        var shorter = lengths[0]  // values of length ≤ k
+                        for order in 0..<widest {
+                            // Here `shorter` counts lengths ≤ order; `longer`/`longerBits` lengths > order+1.
+                            let atNext = lengths[order + 1]
+                            let cost = shorter * (order + 1) + atNext * (order + 3) + 2 * longerBits - (order + 1) * longer
+                            if cost < bestCost { bestCost = cost; bestOrder = order }
+                            shorter += atNext
+                            if order + 2 <= widest {
+                                longer -= lengths[order + 2]
+                                longerBits -= lengths[order + 2] * (order + 2)
+                            }
+                        }
+                    }
+                    out.append(bestOrder < 0 ? 0 : 1)
+                    out.append(UInt8(bestOrder < 0 ? widest : bestOrder))
+                    VarInt.append(base, to: &out)
+                    // The cost above is exact for packing and short by at most 2 bits a value for
+                    // Golomb codes (a quotient one bit longer than its value's length suggests).
+                    let bound = (bestCost + 2 * stored + 7) / 8 + 8
+                    let at = out.count
+                    out.append(contentsOf: repeatElement(0, count: bound))
+                    let written = out.withUnsafeMutableBytes { raw in
+                        var writer = BitWriter(into: raw.baseAddress! + at, capacity: bound)
+                        if bestOrder < 0 {
+                            for i in 0..<stored { writer.write(scratch[i], bits: widest) }
+                        } else {
+                            for i in 0..<stored { writer.writeGolomb(scratch[i], order: bestOrder) }
+                        }
+                        return writer.finish()
+                    }
+                    out.removeLast(bound - written)
                 }
             }
-            out.append(bestOrder < 0 ? 0 : 1)
-            out.append(UInt8(bestOrder < 0 ? widest : bestOrder))
-            VarInt.append(base, to: &out)
-            var writer = BitWriter(capacity: (bestCost + 7) / 8 + 8)
-            if bestOrder < 0 {
-                for i in 0..<stored { writer.write(scratch[i], bits: widest) }
-            } else {
-                for i in 0..<stored { writer.writeGolomb(scratch[i], order: bestOrder) }
-            }
-            out.append(contentsOf: writer.finish())
         }
     }
 

@@ -100,6 +100,22 @@ extension WebPages {
             "seesCollector": seesCollector, "chart": collectorChart(),
         ]
         if seesCollector, let error = health.lastError { values["lastError"] = error }
+        if seesCollector {
+            // Datagrams dropped before decoding: their flows were not retained.
+            values["dropped"] = health.droppedDatagrams
+            values["kernelDrops"] = health.kernelDrops.sorted { $0.key < $1.key }.map { "UDP \($0.key): \($0.value)" }.joined(separator: ", ")
+            values["handoffOverflow"] = health.handoffOverflow
+            values["losing"] = retention.isLosing()
+            let losses = retention.recentLosses
+            values["hasLosses"] = !losses.isEmpty
+            values["losses"] = losses.reversed().prefix(20).map { loss -> [String: Any] in
+                [
+                    "from": RFC3339.format(loss.from), "to": RFC3339.format(loss.to), "datagrams": loss.datagrams,
+                    "where": (loss.kernelDrops.sorted { $0.key < $1.key }.map { "kernel, UDP \($0.key): \($0.value)" }
+                        + (loss.handoffOverflow > 0 ? ["hand-off to the decoder: \(loss.handoffOverflow)"] : [])).joined(separator: "; "),
+                ]
+            }
+        }
         values.merge(extra) { $1 }
         return render("flows", "Traffic data", context, values, status: status)
     }

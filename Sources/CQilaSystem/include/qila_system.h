@@ -1,0 +1,26 @@
+#ifndef QILA_SYSTEM_H
+#define QILA_SYSTEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/// The kernel's count of datagrams dropped on this socket since it was opened (its receive queue
+/// was full, or memory ran short), read with SO_MEMINFO; -1 when the kernel cannot tell.
+int64_t qila_socket_drops(int fd);
+
+/// Receives up to `count` datagrams in one call (recvmmsg with MSG_WAITFORONE: waits for the
+/// first, then takes only what is already queued). Datagram i goes to `buffers + i * size`, its
+/// length to `lengths[i]` and its sender to `senders[i]`. `*closed` is set to 1 once the socket
+/// was shut down for reading (shutdown(SHUT_RD), the stop signal) and every datagram queued
+/// before it has been taken.
+/// Returns how many datagrams arrived (0 when closed), or -1 with errno.
+int qila_udp_receive(int fd, uint8_t *buffers, size_t size, unsigned count, size_t *lengths,
+                     struct sockaddr_storage *senders, int *closed);
+
+/// Keeps freed memory in the heap for reuse instead of handing it back to the kernel: requests
+/// up to `mmap_threshold` bytes come from the heap (not fresh mappings) and up to
+/// `trim_threshold` bytes of free heap are kept (glibc's M_MMAP_THRESHOLD, M_TRIM_THRESHOLD).
+void qila_keep_heap_memory(int mmap_threshold, int trim_threshold);
+
+#endif
