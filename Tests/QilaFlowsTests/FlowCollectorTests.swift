@@ -120,7 +120,7 @@ struct FlowCollectorAccountingTests {
         collector.stop()
         #expect(ContinuousClock.now - started < .seconds(30))
         let health = collector.currentHealth
-        #expect(health.storedFlows == flows.count && health.droppedDatagrams == 0)
+        #expect(health.storedFlows == flows.count && health.droppedDatagrams == 0, "\(health)")
         #expect(collector.boundPorts == [port])
         #expect(try store.flows(of: flows[3].source, window: Int64.min..<Int64.max).count == flows.filter { $0.source == flows[3].source || $0.destination == flows[3].source }.count)
     }

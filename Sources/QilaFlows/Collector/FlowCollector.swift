@@ -122,12 +122,13 @@ public final class FlowCollector: Sendable {
         let receiver = Receiver(fd: fd, port: bound)
         let started = stages.withLock { stage -> Bool in
             guard stage != .stopping else { return false }
+            // Counted before the decoder starts: a decoder that found no receiver would end.
+            handoff.receiverStarted()
             if stage == .idle {
                 stage = .running
                 startDecoder()
                 startWriter()
             }
-            handoff.receiverStarted()
             return true
         }
         guard started else {
