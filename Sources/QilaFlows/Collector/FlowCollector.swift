@@ -244,7 +244,13 @@ public final class FlowCollector: Sendable {
             }
             let n = qila_udp_receive(receiver.fd, staging, size, UInt32(count), lengths, senders, &closed)
             if n < 0 {
-                guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { break }  // the socket is gone
+                let error = errno
+                guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
+                    // The socket is gone: nothing more can be received on it. Said in the health.
+                    let reason = String(cString: strerror(error))
+                    written.withLock { $0.lastError = "receiving on UDP \(receiver.port) stopped: \(reason)" }
+                    break
+                }
                 // Nothing arrived for the socket's timeout: hand over what is held.
                 if let current = slab, current.count > 0 {
                     handoff.put(current)

@@ -103,6 +103,7 @@ extension WebPages {
         if seesCollector {
             // Datagrams dropped before decoding: their flows were not retained.
             values["dropped"] = health.droppedDatagrams
+            values["hasDropped"] = health.droppedDatagrams > 0
             values["kernelDrops"] = health.kernelDrops.sorted { $0.key < $1.key }.map { "UDP \($0.key): \($0.value)" }.joined(separator: ", ")
             values["handoffOverflow"] = health.handoffOverflow
             values["losing"] = retention.isLosing()
