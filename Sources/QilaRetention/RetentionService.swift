@@ -29,9 +29,6 @@ public final class RetentionRuntime: @unchecked Sendable {
         public var lost: Int
         public var refused: Int
         public var unknown: Int
-        /// Datagrams that reached the collector's sockets and were not decoded (the kernel's
-        /// drops and the hand-off's overflow).
-        public var dropped: Int = 0
     }
 
     /// Datagrams dropped between two looks at the collector: their flows were not retained.
@@ -144,7 +141,10 @@ public final class RetentionRuntime: @unchecked Sendable {
     /// Whether datagrams are being dropped now: the counters grew since the last look, or the
     /// last look found a loss less than `window` seconds ago.
     public func isLosing(now: Date = Date(), window: TimeInterval = 60) -> Bool {
-        let health = collector.currentHealth
+        isLosing(collector.currentHealth, now: now, window: window)
+    }
+
+    private func isLosing(_ health: FlowCollector.Health, now: Date, window: TimeInterval = 60) -> Bool {
         lock.lock()
         defer { lock.unlock() }
         if let last = losses.last, now.timeIntervalSince(last.to) < window { return true }
@@ -182,7 +182,7 @@ public final class RetentionRuntime: @unchecked Sendable {
             losses.removeAll { now.timeIntervalSince($0.to) > 3600 }
             return loss
         }()
-        Gauge(label: "qila_flows_loss_alarm", factory: metrics).record(isLosing(now: now) ? 1 : 0)
+        Gauge(label: "qila_flows_loss_alarm", factory: metrics).record(isLosing(health, now: now) ? 1 : 0)
         guard let loss else { return nil }
         try await installation.audit.append(
             AuditEntry(
@@ -203,7 +203,7 @@ public final class RetentionRuntime: @unchecked Sendable {
         let health = collector.currentHealth
         let sample = Sample(
             time: now, stored: health.storedFlows, lost: health.exporters.values.reduce(0) { $0 + $1.lost },
-            refused: health.refusedFlows, unknown: health.unknownExporters.values.reduce(0, +), dropped: health.droppedDatagrams)
+            refused: health.refusedFlows, unknown: health.unknownExporters.values.reduce(0, +))
         lock.lock()
         samples.append(sample)
         samples.removeAll { now.timeIntervalSince($0.time) > 3600 }
