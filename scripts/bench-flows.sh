@@ -41,6 +41,10 @@ if [ "${PROFILE:-0}" = 1 ]; then perf record -F 997 -g -o "$WORK/perf.data" -p $
 python3 "$KIT/flowgen.py" --proto ipfix --port 9995 --rate "$RATE" --duration "$SECS" --pool 40000 --stats-out "$WORK/qila-gen.json" > /dev/null
 sleep 2
 CPU=$(awk '{printf "%.2f", ($14+$15)/100}' /proc/$CPID/stat)
+# Where the collector's CPU went, by thread (name: user s + system s), busiest first.
+for t in /proc/$CPID/task/*; do awk -v name="$(cat "$t/comm")" '{printf "%s %.2f %.2f\n", name, $14/100, $15/100}' "$t/stat"; done \
+  | awk '$2+$3 >= 0.05' | sort -k2,2nr | awk '{printf "%s%s: %s user + %s sys", sep, $1, $2, $3; sep="; "} END {print ""}' > "$WORK/qila-threads.txt"
+echo "== qila collector threads: $(cat "$WORK/qila-threads.txt")" >&2
 if [ -n "${PERF:-}" ]; then kill -INT $PERF; wait $PERF || true; fi
 kill -TERM $CPID; wait $CPID || true
 E1=$(snmp)
@@ -58,7 +62,8 @@ if [ -n "${PERF:-}" ]; then
   perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -40 > "$WORK/perf-top.txt"
   echo "== collector profile (self time, top entries): $WORK/perf-top.txt" >&2; cat "$WORK/perf-top.txt" >&2
 fi
-[ "${INGEST_ONLY:-0}" = 1 ] && exit 0
+# Ingest only: the figures are kept, nfcapd's 3 GB of files are not (runs in a row fill a disk).
+[ "${INGEST_ONLY:-0}" = 1 ] && { rm -rf "$WORK/nfcapd/data"; exit 0; }
 
 echo "== query: all flows of $ADDR" >&2
 for i in $(seq 1 "$PEER_RUNS"); do

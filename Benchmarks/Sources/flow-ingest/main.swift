@@ -3,7 +3,8 @@
 // decodes them into a batch as the collector's decoding stage does, and encodes a block every
 // BLOCK flows (default 900,000: one durability interval at 900,000 flows/s) as its writing stage
 // does. Prints, per run and as medians, nanoseconds per flow for decoding and for encoding, and
-// the encoded bytes per flow. Instruction counts (valgrind --tool=callgrind) of this program are
+// the encoded bytes per flow, and a digest of the blocks' bytes (FNV-1a over every block of the
+// last run): a change to the encoder that should keep the format must keep the digest. Instruction counts (valgrind --tool=callgrind) of this program are
 // repeatable on a noisy machine; its times are not, so compare medians in one session.
 import Foundation
 import QilaFlows
@@ -30,7 +31,8 @@ let exporter = FlowAddress(ipv4: 0x7F00_0001)
 FlowBlock.reuseEncoderMemory()  // as the collector does
 // In a function, not at top level: globals of a main file are checked for exclusive access at
 // every use, which the collector's locals are not.
-func measure() -> (decode: [Double], encode: [Double], flows: Int, bytes: Int) {
+func measure() -> (decode: [Double], encode: [Double], flows: Int, bytes: Int, digest: UInt64) {
+    var digest: UInt64 = 0
     var decodeRuns: [Double] = []
     var encodeRuns: [Double] = []
     var flows = 0
@@ -43,6 +45,7 @@ func measure() -> (decode: [Double], encode: [Double], flows: Int, bytes: Int) {
         var encodeTime: UInt64 = 0
         flows = 0
         bytes = 0
+        digest = 0xCBF2_9CE4_8422_2325
         capture.withUnsafeBytes { raw in
             var index = 0
             while index < datagrams.count {
@@ -58,6 +61,7 @@ func measure() -> (decode: [Double], encode: [Double], flows: Int, bytes: Int) {
                 decodeTime += decoded - started
                 flows += batch.count
                 bytes += block.bytes.count
+                for byte in block.bytes { digest = (digest ^ UInt64(byte)) &* 0x100_0000_01B3 }
                 batch.removeAll(keepingCapacity: true)
             }
         }
@@ -65,9 +69,9 @@ func measure() -> (decode: [Double], encode: [Double], flows: Int, bytes: Int) {
         encodeRuns.append(Double(encodeTime) / Double(max(flows, 1)))
         print(String(format: "run %d: %d flows, decode %.1f ns/flow, encode %.1f ns/flow", run + 1, flows, decodeRuns.last!, encodeRuns.last!))
     }
-    return (decodeRuns, encodeRuns, flows, bytes)
+    return (decodeRuns, encodeRuns, flows, bytes, digest)
 }
-let (decodeRuns, encodeRuns, flows, bytes) = measure()
+let (decodeRuns, encodeRuns, flows, bytes, digest) = measure()
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-print(String(format: "flows %d datagrams %d runs %d decode_ns_per_flow %.1f encode_ns_per_flow %.1f bytes_per_flow %.2f",
-             flows, datagrams.count, runs, median(decodeRuns), median(encodeRuns), Double(bytes) / Double(max(flows, 1))))
+print(String(format: "flows %d datagrams %d runs %d decode_ns_per_flow %.1f encode_ns_per_flow %.1f bytes_per_flow %.2f digest %016llx",
+             flows, datagrams.count, runs, median(decodeRuns), median(encodeRuns), Double(bytes) / Double(max(flows, 1)), digest))

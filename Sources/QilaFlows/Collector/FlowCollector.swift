@@ -136,8 +136,10 @@ public final class FlowCollector: Sendable {
             throw FlowSegment.Failure.io("the collector is stopping; cannot listen on", path: "\(host):\(port)", errno: ECANCELED)
         }
         sockets.withLock { $0.append(receiver) }
-        let thread = Thread { [self] in receive(receiver) }
-        thread.name = "qila-flows-receive"
+        let thread = Thread { [self] in
+            nameThread("qila-receive")
+            receive(receiver)
+        }
         thread.start()
         return bound
     }
@@ -285,6 +287,13 @@ public final class FlowCollector: Sendable {
                 slab = handoff.takeFree()
             }
             if slab == nil { slab = handoff.takeFree() }
+            if n < count && closed == 0 {
+                // The kernel's queue is drained: let it fill for a millisecond (a few dozen
+                // datagrams at full rate, a sliver of the socket's buffer) instead of waking for
+                // every datagram; thread switches cost more than the copies (docs/benchmarks.md).
+                var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+                nanosleep(&pause, nil)
+            }
         }
         if let slab {
             if slab.count > 0 { handoff.put(slab) } else { handoff.giveBack([slab]) }
@@ -302,8 +311,10 @@ public final class FlowCollector: Sendable {
     // MARK: Decoding
 
     private func startDecoder() {
-        let thread = Thread { [self] in decode() }
-        thread.name = "qila-flows-decode"
+        let thread = Thread { [self] in
+            nameThread("qila-decode")
+            decode()
+        }
         thread.start()
     }
 
@@ -311,7 +322,12 @@ public final class FlowCollector: Sendable {
         var decoder = FlowDecoder()
         var records: [FlowRecord] = []
         records.reserveCapacity(64)
-        var batches: [String: FlowBatch] = [:]
+        // One batch per organisation, found by number: a datagram's exporter is looked up once
+        // and the batch is decoded into in place.
+        var batches: [(organisation: String, batch: FlowBatch)] = []
+        var batchNumbers: [String: Int] = [:]
+        /// The last exporter and domain seen, and the number of its organisation's batch.
+        var last: (exporter: FlowAddress, domain: UInt32?, batch: Int)?
         var unknown: [FlowAddress: Int] = [:]
         var refused = 0
         let interval = Int64(durabilityInterval * 1000)
@@ -324,14 +340,25 @@ public final class FlowCollector: Sendable {
             for slab in slabs {
                 for entry in 0..<slab.count {
                     let (bytes, exporter, received) = slab[entry]
-                    guard let candidates = registry[exporter] else {
-                        unknown[exporter, default: 0] += 1
-                        continue
-                    }
                     let domain = FlowCollector.domain(of: bytes)
-                    guard let registration = candidates.first(where: { $0.domain == nil || $0.domain == domain }) else {
-                        unknown[exporter, default: 0] += 1
-                        continue
+                    let number: Int
+                    if let last, last.exporter == exporter, last.domain == domain {
+                        number = last.batch
+                    } else {
+                        guard let candidates = registry[exporter],
+                            let registration = candidates.first(where: { $0.domain == nil || $0.domain == domain })
+                        else {
+                            unknown[exporter, default: 0] += 1
+                            continue
+                        }
+                        if let known = batchNumbers[registration.organisation] {
+                            number = known
+                        } else {
+                            number = batches.count
+                            batches.append((registration.organisation, toWriter.takeSpare()))
+                            batchNumbers[registration.organisation] = number
+                        }
+                        last = (exporter, domain, number)
                     }
                     if full {
                         // Decoded only to count what the full disk refuses.
@@ -340,11 +367,10 @@ public final class FlowCollector: Sendable {
                         refused += records.count
                         continue
                     }
-                    let organisation = registration.organisation
-                    if batches[organisation] == nil { batches[organisation] = toWriter.takeSpare() }
-                    decoder.decode(bytes, from: exporter, received: received, into: &batches[organisation]!)
-                    if batches[organisation]!.count >= FlowBlock.maximumRows - 65_536 {
-                        toWriter.put(organisation, batches.removeValue(forKey: organisation)!, received: received)
+                    decoder.decode(bytes, from: exporter, received: received, into: &batches[number].batch)
+                    if batches[number].batch.count >= FlowBlock.maximumRows - 65_536 {
+                        toWriter.put(batches[number].organisation, &batches[number].batch, received: received)
+                        batches[number].batch = toWriter.takeSpare()
                     }
                 }
                 slab.clear()
@@ -356,8 +382,12 @@ public final class FlowCollector: Sendable {
             }
             let now = FlowCollector.now()
             if now >= nextFlush || ended {
-                for (organisation, batch) in batches where !batch.isEmpty { toWriter.put(organisation, batch, received: now) }
+                for number in batches.indices where !batches[number].batch.isEmpty {
+                    toWriter.put(batches[number].organisation, &batches[number].batch, received: now)
+                }
                 batches.removeAll(keepingCapacity: true)
+                batchNumbers.removeAll(keepingCapacity: true)
+                last = nil
                 nextFlush = now + interval
                 let counters = decoder.counters
                 decoded.withLock { published in
@@ -388,8 +418,10 @@ public final class FlowCollector: Sendable {
     // MARK: Writing
 
     private func startWriter() {
-        let thread = Thread { [self] in write() }
-        thread.name = "qila-flows-write"
+        let thread = Thread { [self] in
+            nameThread("qila-write")
+            write()
+        }
         thread.start()
     }
 
@@ -397,7 +429,8 @@ public final class FlowCollector: Sendable {
         // Encoding yields to receiving and decoding: a datagram not read in time is lost, a block
         // written a little later is not. (On Linux, who = 0 names the calling thread alone.)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-        while let (organisation, batch, received) = toWriter.take() {
+        var batch = FlowBatch()
+        while let (organisation, received) = toWriter.take(into: &batch) {
             do {
                 try store.append(batch, organisation: organisation, received: received)
                 written.withLock {
@@ -410,7 +443,7 @@ public final class FlowCollector: Sendable {
                     $0.lastError = "\(error)"
                 }
             }
-            toWriter.giveBack(batch)
+            toWriter.giveBack(&batch)
         }
         finished.lock()
         stages.withLock { $0 = .idle }
@@ -559,26 +592,35 @@ extension FlowCollector {
     }
 
     /// Batches on their way from the decoder to the writer, and emptied batches coming back for
-    /// reuse (so that the next second's flows are appended without growing arrays).
+    /// reuse (so that the next second's flows are appended without growing arrays). Batches move
+    /// in and out by swapping, so that each has one owner at a time and its storage is reused,
+    /// not copied (a second reference would make emptying it allocate afresh).
     final class BatchQueue: @unchecked Sendable {
         private let condition = NSCondition()
-        private var pending: [(String, FlowBatch, Int64)] = []
+        private var pending: [(organisation: String, batch: FlowBatch, received: Int64)] = []
         private var spare: [FlowBatch] = []
         private var ended = false
 
-        func put(_ organisation: String, _ batch: FlowBatch, received: Int64) {
+        /// Queues `batch` for writing; the caller's batch is left empty.
+        func put(_ organisation: String, _ batch: inout FlowBatch, received: Int64) {
+            var moved = FlowBatch()
+            swap(&moved, &batch)
             condition.lock()
-            pending.append((organisation, batch, received))
+            pending.append((organisation, moved, received))
             condition.signal()
             condition.unlock()
         }
 
-        /// The next batch, waiting for one; nil once the decoder has ended and all are taken.
-        func take() -> (String, FlowBatch, Int64)? {
+        /// Waits for the next batch and swaps it into `batch`; nil once the decoder has ended
+        /// and all are taken.
+        func take(into batch: inout FlowBatch) -> (organisation: String, received: Int64)? {
             condition.lock()
             defer { condition.unlock() }
             while pending.isEmpty && !ended { condition.wait() }
-            return pending.isEmpty ? nil : pending.removeFirst()
+            guard !pending.isEmpty else { return nil }
+            swap(&batch, &pending[0].batch)
+            let next = pending.removeFirst()
+            return (next.organisation, next.received)
         }
 
         func end() {
@@ -594,9 +636,11 @@ extension FlowCollector {
             return spare.popLast() ?? FlowBatch()
         }
 
-        func giveBack(_ batch: consuming FlowBatch) {
-            var emptied = batch
-            emptied.removeAll(keepingCapacity: true)
+        /// Keeps `batch`'s storage for reuse; the caller's batch is left empty.
+        func giveBack(_ batch: inout FlowBatch) {
+            batch.removeAll(keepingCapacity: true)
+            var emptied = FlowBatch()
+            swap(&emptied, &batch)
             condition.lock()
             if spare.count < 4 { spare.append(emptied) }
             condition.unlock()
@@ -604,3 +648,8 @@ extension FlowCollector {
     }
 }
 
+/// Names the calling thread as `top` and `ps -L` show it (at most 15 bytes; Foundation's
+/// `Thread.name` does not reach the kernel on Linux).
+private func nameThread(_ name: String) {
+    qila_name_thread(name)
+}

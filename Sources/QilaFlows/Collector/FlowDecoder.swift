@@ -51,9 +51,9 @@ public struct FlowDecoder: Sendable {
     /// A template compiled to what each field becomes.
     struct Template: Sendable {
         var fields: [Field]
-        /// For a fixed-length template, each kept field with its offset in the record (fields
-        /// this decoder does not keep are left out): the fast path reads these and nothing else.
-        var placed: [(element: Element, offset: Int, length: Int)] = []
+        /// For a fixed-length template, where each kept field sits: the fast path reads these
+        /// and nothing else.
+        var plan: Plan?
         /// Bytes per record, or nil when a field has variable length.
         var fixedLength: Int?
         /// The smallest record, for telling padding from a record.
@@ -360,13 +360,7 @@ public struct FlowDecoder: Sendable {
             }
             // A template announced again replaces the old one (a refresh, or a changed layout).
             var template = Template(fields: fields, fixedLength: variable ? nil : fixed, minimumLength: max(1, fixed + (variable ? 1 : 0)), isOptions: options)
-            if !variable {
-                var at = 0
-                for field in fields {
-                    if field.element != .other { template.placed.append((field.element, at, field.length)) }
-                    at += field.length
-                }
-            }
+            if !variable { template.plan = Plan(fields) }
             templates[key] = template
             counters[domain, default: Counters()].templates += 1
             offset = at
@@ -391,15 +385,17 @@ public struct FlowDecoder: Sendable {
         var offset = body.lowerBound
         var decoded = 0
         records.begin(key.domain)
-        if let fixed = template.fixedLength, !template.isOptions {
+        if let fixed = template.fixedLength, let plan = template.plan, !template.isOptions, offset >= Plan.lookBehind {
             // Fixed-length records (what exporters send): every field's place is known, so each
-            // record is read without per-field length checks.
+            // record is read without per-field length checks or a switch per number.
+            let base = reader.base.baseAddress!
             while body.upperBound - offset >= fixed {
                 var record = FlowRecord()
                 var systemInit: Int64?
                 var startUptime: Int64?
                 var endUptime: Int64?
-                for field in template.placed {
+                plan.read(base + offset, into: &record)
+                for field in plan.times {
                     apply(field.element, reader, offset + field.offset, field.length, &record, &systemInit, &startUptime, &endUptime)
                 }
                 offset += fixed
@@ -442,6 +438,108 @@ public struct FlowDecoder: Sendable {
             decoded += 1
         }
         counters[key.domain, default: Counters()].records += decoded
+    }
+
+    /// A fixed-length template compiled for reading without a switch per field: each number's
+    /// place, read as the eight bytes that end where it ends, byte-swapped and masked to its
+    /// length (an absent number has mask 0 and reads as 0). Times keep the general path: their
+    /// meaning depends on which of them the template has.
+    struct Plan: Sendable {
+        /// Bytes before a record that an eight-byte read may touch: a data set always follows a
+        /// message header and a set header, so at least this many bytes precede it.
+        static let lookBehind = 8
+
+        struct Number: Sendable {
+            /// Where the number's last byte ends, from the record's start.
+            var end = lookBehind
+            var mask: UInt64 = 0
+
+            init() {}
+
+            init(offset: Int, length: Int) {
+                let kept = min(length, 8)  // longer fields: their first eight bytes, as `Reader.unsigned`
+                end = offset + kept
+                mask = kept == 8 ? .max : (1 << UInt64(kept * 8)) - 1
+            }
+
+            @inline(__always)
+            func read(_ record: UnsafeRawPointer) -> UInt64 {
+                UInt64(bigEndian: record.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self)) & mask
+            }
+        }
+
+        /// An address: 4 or 16 bytes, or absent (0).
+        struct Address: Sendable {
+            var offset = 0
+            var length = 0
+
+            @inline(__always)
+            func read(_ record: UnsafeRawPointer) -> FlowAddress {
+                if length == 4 {
+                    return FlowAddress(ipv4: UInt32(bigEndian: record.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                }
+                return FlowAddress(
+                    high: UInt64(bigEndian: record.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
+                    low: UInt64(bigEndian: record.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)))
+            }
+        }
+
+        var octets = Number(), packets = Number(), protocolNumber = Number(), typeOfService = Number(), tcpFlags = Number()
+        var sourcePort = Number(), destinationPort = Number(), ingress = Number(), egress = Number(), translatedPort = Number()
+        var hasTranslatedPort = false
+        var source = Address(), destination = Address(), translated = Address()
+        var times: [(element: Element, offset: Int, length: Int)] = []
+
+        /// Fields in template order; a field repeated counts as its last occurrence, as the
+        /// general path applies them in order.
+        init(_ fields: [Field]) {
+            var at = 0
+            for field in fields {
+                let number = Number(offset: at, length: field.length)
+                let address = field.length == 4 || field.length == 16 ? Address(offset: at, length: field.length) : nil
+                switch field.element {
+                case .octets: octets = number
+                case .packets: packets = number
+                case .protocolNumber: protocolNumber = number
+                case .typeOfService: typeOfService = number
+                case .tcpFlags: tcpFlags = number
+                case .sourcePort: sourcePort = number
+                case .destinationPort: destinationPort = number
+                case .ingress: ingress = number
+                case .egress: egress = number
+                case .translatedSourcePort:
+                    translatedPort = number
+                    hasTranslatedPort = true
+                case .sourceIPv4, .sourceIPv6: if let address { source = address }
+                case .destinationIPv4, .destinationIPv6: if let address { destination = address }
+                // The general path sets the translated address to nil for a length it cannot read.
+                case .translatedSourceIPv4, .translatedSourceIPv6: translated = address ?? Address()
+                case .startUptime, .endUptime, .startSeconds, .endSeconds, .startMilliseconds, .endMilliseconds,
+                    .startMicroseconds, .endMicroseconds, .startNanoseconds, .endNanoseconds, .systemInitMilliseconds:
+                    times.append((field.element, at, field.length))
+                case .other: break
+                }
+                at += field.length
+            }
+        }
+
+        /// Every number and address of the record at `record` (times are the caller's).
+        @inline(__always)
+        func read(_ record: UnsafeRawPointer, into flow: inout FlowRecord) {
+            flow.octets = octets.read(record)
+            flow.packets = packets.read(record)
+            flow.protocolNumber = UInt8(truncatingIfNeeded: protocolNumber.read(record))
+            flow.typeOfService = UInt8(truncatingIfNeeded: typeOfService.read(record))
+            flow.tcpFlags = UInt8(truncatingIfNeeded: tcpFlags.read(record))  // IPFIX may send 2 bytes: the low one holds the flags
+            flow.sourcePort = UInt16(truncatingIfNeeded: sourcePort.read(record))
+            flow.destinationPort = UInt16(truncatingIfNeeded: destinationPort.read(record))
+            flow.ingressInterface = UInt32(truncatingIfNeeded: ingress.read(record))
+            flow.egressInterface = UInt32(truncatingIfNeeded: egress.read(record))
+            if source.length != 0 { flow.source = source.read(record) }
+            if destination.length != 0 { flow.destination = destination.read(record) }
+            if translated.length != 0 { flow.translatedSource = translated.read(record) }
+            if hasTranslatedPort { flow.translatedSourcePort = UInt16(truncatingIfNeeded: translatedPort.read(record)) }
+        }
     }
 
     /// Sets a record's start and end from the times it carried.

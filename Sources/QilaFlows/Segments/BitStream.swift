@@ -1,37 +1,43 @@
 /// Bits written least significant first into bytes, as the segment column codecs store them,
 /// straight into memory the caller sized (`IntegerColumn` knows the bound before it writes).
+///
+/// Every write stores the whole 64-bit accumulator and moves on by the bytes it completed, so a
+/// write of up to 56 bits is one store and no branch; the memory must therefore extend
+/// `BitWriter.slack` bytes past the last byte written.
 struct BitWriter {
+    /// Bytes past the written ones that a store may touch.
+    static let slack = 8
     private let base: UnsafeMutableRawPointer
     private let capacity: Int
     private var position = 0
     private var accumulator: UInt64 = 0
-    /// Bits held in `accumulator`: fewer than 32 between calls.
+    /// Bits held in `accumulator` beyond `position`: fewer than 8 between calls.
     private var filled = 0
 
+    /// `capacity` counts the slack.
     init(into base: UnsafeMutableRawPointer, capacity: Int) {
         self.base = base
         self.capacity = capacity
     }
 
-    /// Adds `count` (≤ 32) bits already masked to that width.
+    /// Adds `count` (≤ 56) bits already masked to that width.
     @inline(__always)
     private mutating func put(_ bits: UInt64, _ count: Int) {
-        accumulator |= bits << UInt64(filled)
+        precondition(position + 8 <= capacity, "bit writer past its bound")
+        accumulator |= bits &<< UInt64(filled)
         filled += count
-        if filled >= 32 {
-            precondition(position + 4 <= capacity, "bit writer past its bound")
-            base.storeBytes(of: UInt32(truncatingIfNeeded: accumulator).littleEndian, toByteOffset: position, as: UInt32.self)
-            position += 4
-            accumulator >>= 32
-            filled -= 32
-        }
+        base.storeBytes(of: accumulator.littleEndian, toByteOffset: position, as: UInt64.self)
+        let completed = filled >> 3
+        position += completed
+        accumulator = accumulator &>> UInt64(completed << 3)
+        filled &= 7
     }
 
     /// Appends the low `count` bits of `value` (`count` ≤ 64).
     @inline(__always)
     mutating func write(_ value: UInt64, bits count: Int) {
-        if count <= 32 {
-            if count > 0 { put(value & ((1 << UInt64(count)) &- 1), count) }
+        if count <= 56 {
+            put(value & ((1 &<< UInt64(count)) &- 1), count)
         } else {
             put(value & 0xFFFF_FFFF, 32)
             put((value >> 32) & ((1 << UInt64(count - 32)) &- 1), count - 32)
@@ -52,12 +58,13 @@ struct BitWriter {
         }
         let length = 64 - quotient.leadingZeroBitCount
         let total = 2 * length - 1 + k
-        if total <= 64 {
-            // One write of the whole code.
-            let low = quotient & ((1 << UInt64(length - 1)) &- 1)
-            var code = 1 << UInt64(length - 1) | low << UInt64(length)
-            if k > 0 { code |= (value & ((1 << UInt64(k)) &- 1)) << UInt64(2 * length - 1) }
-            write(code, bits: total)
+        if total <= 56 {
+            // One store for the whole code: the quotient's leading one sits at bit length−1,
+            // its other bits above it, the value's low bits above those.
+            let low = quotient & ((1 &<< UInt64(length - 1)) &- 1)
+            var code = 1 &<< UInt64(length - 1) | low &<< UInt64(length)
+            code |= (value & ((1 &<< UInt64(k)) &- 1)) &<< UInt64(2 * length - 1)
+            put(code, total)
         } else {
             write(1 << UInt64(length - 1), bits: length)
             write(quotient, bits: length - 1)
@@ -65,16 +72,12 @@ struct BitWriter {
         }
     }
 
-    /// Pads to a whole byte and returns how many bytes were written.
+    /// Ends at a whole byte and returns how many bytes were written.
     mutating func finish() -> Int {
-        while filled > 0 {
-            precondition(position < capacity, "bit writer past its bound")
-            base.storeBytes(of: UInt8(truncatingIfNeeded: accumulator), toByteOffset: position, as: UInt8.self)
-            position += 1
-            accumulator >>= 8
-            filled = max(0, filled - 8)
-        }
+        // The last store already holds the partial byte at `position`.
+        if filled > 0 { position += 1 }
         accumulator = 0
+        filled = 0
         return position
     }
 }

@@ -78,13 +78,11 @@ public enum FlowBlock {
 
     private struct Encoder {
         let batch: FlowBatch
-        let rows: Int
         var columns: [(Column, [UInt8])] = []
 
         init(_ batch: FlowBatch) {
             precondition(batch.count <= FlowBlock.maximumRows, "a block holds at most \(FlowBlock.maximumRows) rows")
             self.batch = batch
-            rows = batch.count
         }
 
         mutating func add(_ column: Column, _ values: [UInt64], layout: IntegerColumn.Layout = .plain) {
@@ -95,49 +93,94 @@ public enum FlowBlock {
         }
 
         mutating func run() -> Encoded {
-            let n = rows
-            // 1. Address dictionary: every address slot (source 2i, destination 2i+1,
-            // translated 2n+i) is numbered by the address's rank among the block's addresses.
-            let slots = batch.hasTranslation ? 3 * n : 2 * n
-            var ids = [UInt32](repeating: 0, count: slots)
-            var v4Keys: [UInt64] = []
-            v4Keys.reserveCapacity(slots)
+            batch.rows.withUnsafeBufferPointer { rows in run(rows) }
+        }
+
+        /// Three passes: one over the rows as they arrived (addresses to number, statistics,
+        /// value counts), the numbering itself, and one over the rows in the block's order that
+        /// codes every row column frame by frame while the frame is in the cache.
+        private mutating func run(_ rows: UnsafeBufferPointer<FlowBatch.Row>) -> Encoded {
+            let n = rows.count
+            let translation = batch.hasTranslation
+            // 1. Arrival order. Address slots: source i, destination n+i, translated 2n+i.
+            let slots = translation ? 3 * n : 2 * n
             var v6: [(FlowAddress, Int)] = []
-            func collect(_ address: FlowAddress, _ slot: Int) {
-                if address.high == 0 && address.low >> 32 == 0xFFFF {
-                    v4Keys.append(UInt64(UInt32(truncatingIfNeeded: address.low)) << 32 | UInt64(slot))
-                } else {
-                    v6.append((address, slot))
-                }
-            }
-            batch.source.withUnsafeBufferPointer { sources in
-                batch.destination.withUnsafeBufferPointer { destinations in
-                    for i in 0..<n {
-                        collect(sources[i], 2 * i)
-                        collect(destinations[i], 2 * i + 1)
+            var statistics = Statistics.empty
+            statistics.rows = n
+            // Counts of the three port columns (source, destination, translated), by value.
+            let portCounts = UnsafeMutablePointer<UInt32>.allocate(capacity: 3 << 16)
+            defer { portCounts.deallocate() }
+            portCounts.initialize(repeating: 0, count: 3 << 16)
+            var protocols = ValueTable(capacity: 256)
+            var ingresses = ValueTable(capacity: 256)
+            var egresses = ValueTable(capacity: 256)
+            var v4Keys = [UInt64](unsafeUninitializedCapacity: slots) { keys, filled in
+                qila_advise_huge_pages(keys.baseAddress, slots * 8)
+                var k = 0
+                var firstStart = Int64.max, lastStart = Int64.min, firstEnd = Int64.max, lastEnd = Int64.min
+                var packets: UInt64 = 0, octets: UInt64 = 0
+                for i in 0..<n {
+                    let row = rows[i]
+                    if row.source.isIPv4 {
+                        keys[k] = UInt64(UInt32(truncatingIfNeeded: row.source.low)) << 32 | UInt64(i)
+                        k += 1
+                    } else {
+                        v6.append((row.source, i))
                     }
+                    if row.destination.isIPv4 {
+                        keys[k] = UInt64(UInt32(truncatingIfNeeded: row.destination.low)) << 32 | UInt64(n + i)
+                        k += 1
+                    } else {
+                        v6.append((row.destination, n + i))
+                    }
+                    if translation && row.translatedSource != .zero {
+                        if row.translatedSource.isIPv4 {
+                            keys[k] = UInt64(UInt32(truncatingIfNeeded: row.translatedSource.low)) << 32 | UInt64(2 * n + i)
+                            k += 1
+                        } else {
+                            v6.append((row.translatedSource, 2 * n + i))
+                        }
+                    }
+                    firstStart = min(firstStart, row.start)
+                    lastStart = max(lastStart, row.start)
+                    firstEnd = min(firstEnd, row.end)
+                    lastEnd = max(lastEnd, row.end)
+                    packets &+= row.packets
+                    octets &+= row.octets
+                    portCounts[Int(row.sourcePort)] &+= 1
+                    portCounts[1 << 16 | Int(row.destinationPort)] &+= 1
+                    portCounts[2 << 16 | Int(row.translatedPort)] &+= 1
+                    _ = protocols.add(UInt64(row.protocolFlagsService))
+                    _ = ingresses.add(UInt64(row.ingress))
+                    _ = egresses.add(UInt64(row.egress))
                 }
+                filled = k
+                statistics.firstStart = firstStart
+                statistics.lastStart = lastStart
+                statistics.firstEnd = firstEnd
+                statistics.lastEnd = lastEnd
+                statistics.packets = packets
+                statistics.octets = octets
             }
-            if batch.hasTranslation {
-                for i in 0..<n where batch.translatedSource[i] != .zero { collect(batch.translatedSource[i], 2 * n + i) }
-            }
+
+            // 2. Address numbers: every address's rank among the block's addresses.
+            let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: max(slots, 1))
+            defer { ids.deallocate() }
+            qila_advise_huge_pages(ids, slots * 4)
             RadixSort.sort(&v4Keys, bits: 32..<64)
             var dictionaryV4: [UInt64] = []
             var nextID: UInt32 = 0
-            v4Keys.withUnsafeBufferPointer { keys in
-                ids.withUnsafeMutableBufferPointer { ids in
-                    var previous = UInt64.max
-                    for key in keys {
-                        let address = key >> 32
-                        if address != previous {
-                            dictionaryV4.append(address)
-                            previous = address
-                            nextID += 1
-                        }
-                        ids[Int(key & 0xFFFF_FFFF)] = nextID - 1
-                    }
+            var previous = UInt64.max
+            for key in v4Keys {
+                let address = key >> 32
+                if address != previous {
+                    dictionaryV4.append(address)
+                    previous = address
+                    nextID += 1
                 }
+                ids[Int(key & 0xFFFF_FFFF)] = nextID - 1
             }
+            v4Keys = []
             v6.sort { $0.0 < $1.0 }
             var dictionaryV6: [UInt64] = []
             var addressesV6: [FlowAddress] = []
@@ -152,67 +195,142 @@ public enum FlowBlock {
                 }
                 ids[slot] = nextID - 1
             }
+            statistics.addresses = Int(nextID)
             let idBits = 64 - UInt64(max(nextID, 1)).leadingZeroBitCount
             add(.addressesV4, dictionaryV4, layout: .sorted)
             add(.addressesV6, dictionaryV6)
 
-            // 2. Rows ordered by source number (stable: arrival order within a source).
-            var order = [UInt64](repeating: 0, count: n)
-            for i in 0..<n { order[i] = UInt64(ids[2 * i]) << 32 | UInt64(i) }
-            RadixSort.sort(&order, bits: 32..<(32 + idBits))
+            // Rows ordered by source number, arrival order within a source (a counting sort:
+            // numbers are dense). Each source's rows are one run.
+            let order = UnsafeMutablePointer<UInt32>.allocate(capacity: max(n, 1))
+            defer { order.deallocate() }
+            qila_advise_huge_pages(order, n * 4)
             var runIDs: [UInt64] = []
             var runStarts: [UInt64] = []
-            var destinationIDs = [UInt64](repeating: 0, count: n)
-            for k in 0..<n {
-                let source = order[k] >> 32
-                if runIDs.last != source {
-                    runIDs.append(source)
-                    runStarts.append(UInt64(k))
+            do {
+                let next = UnsafeMutablePointer<UInt32>.allocate(capacity: Int(nextID) + 1)
+                defer { next.deallocate() }
+                next.initialize(repeating: 0, count: Int(nextID) + 1)
+                for i in 0..<n { next[Int(ids[i])] &+= 1 }
+                var position: UInt32 = 0
+                for id in 0..<Int(nextID) where next[id] > 0 {
+                    runIDs.append(UInt64(id))
+                    runStarts.append(UInt64(position))
+                    let rowsOfSource = next[id]
+                    next[id] = position
+                    position += rowsOfSource
                 }
-                let row = Int(order[k] & 0xFFFF_FFFF)
-                destinationIDs[k] = UInt64(ids[2 * row + 1])
-                order[k] = UInt64(row)
+                for i in 0..<n {
+                    let id = Int(ids[i])
+                    order[Int(next[id])] = UInt32(i)
+                    next[id] += 1
+                }
             }
             add(.sourceRunIDs, runIDs, layout: .sorted)
             add(.sourceRunStarts, runStarts, layout: .sorted)
-            add(.destination, destinationIDs)
-            index(destinationIDs, bits: idBits, keys: .destinationKeys, starts: .destinationListStarts, frames: .destinationFrames)
 
-            // 3. Times, ports, interfaces, counters in row order.
-            var statistics = Statistics.empty
-            statistics.rows = n
-            statistics.addresses = Int(nextID)
-            var values = [UInt64](repeating: 0, count: n)
-            batch.start.withUnsafeBufferPointer { start in
-                batch.end.withUnsafeBufferPointer { end in
-                    for i in 0..<n {
-                        statistics.firstStart = min(statistics.firstStart, start[i])
-                        statistics.lastStart = max(statistics.lastStart, start[i])
-                        statistics.firstEnd = min(statistics.firstEnd, end[i])
-                        statistics.lastEnd = max(statistics.lastEnd, end[i])
+            // Low-cardinality columns: each value's rank in a table of the values by frequency.
+            let portRanks = UnsafeMutablePointer<UInt32>.allocate(capacity: 3 << 16)
+            defer { portRanks.deallocate() }
+            let sourcePortTable = Self.rankPorts(portCounts, portRanks)
+            let destinationPortTable = Self.rankPorts(portCounts + (1 << 16), portRanks + (1 << 16))
+            let translatedPortTable = translation ? Self.rankPorts(portCounts + (2 << 16), portRanks + (2 << 16)) : []
+            let (protocolTable, protocolRanks) = protocols.ranked()
+            let (ingressTable, ingressRanks) = ingresses.ranked()
+            let (egressTable, egressRanks) = egresses.ranked()
+
+            // 3. Block order, frame by frame: every column's frame is gathered from the rows
+            // and coded at once.
+            enum Slot: Int, CaseIterable {
+                case destination, end, duration, sourcePort, destinationPort, protocolFlagsService, ingress, egress, packets, octets, exporter
+                case translated, translatedPort
+            }
+            let slotCount = translation ? Slot.allCases.count : Slot.translated.rawValue
+            var writers = (0..<slotCount).map { _ in IntegerColumn.Writer(count: n) }
+            let frameLength = IntegerColumn.frameLength
+            let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: Slot.allCases.count * frameLength)
+            defer { scratch.deallocate() }
+            func column(_ slot: Slot) -> UnsafeMutablePointer<UInt64> { scratch + slot.rawValue * frameLength }
+            let destinations = column(.destination), ends = column(.end), durations = column(.duration)
+            let sourcePorts = column(.sourcePort), destinationPorts = column(.destinationPort)
+            let protocolColumn = column(.protocolFlagsService), ingressColumn = column(.ingress), egressColumn = column(.egress)
+            let packetColumn = column(.packets), octetColumn = column(.octets), exporterColumn = column(.exporter)
+            let translatedColumn = column(.translated), translatedPorts = column(.translatedPort)
+            var destinationPairs: [UInt64] = []
+            destinationPairs.reserveCapacity(n)
+            var translatedPairs: [UInt64] = []
+            let firstEnd = statistics.firstEnd
+            let rowBytes = UnsafeRawPointer(rows.baseAddress)
+            let stride = MemoryLayout<FlowBatch.Row>.stride
+            let ahead = 12
+            var lower = 0
+            var frame: UInt64 = 0
+            while lower < n {
+                let count = min(frameLength, n - lower)
+                for j in 0..<count {
+                    let k = lower + j
+                    if k + ahead < n {
+                        let future = Int(order[k + ahead])
+                        qila_prefetch(rowBytes! + future * stride)
+                        qila_prefetch(rowBytes! + future * stride + stride - 8)
+                        qila_prefetch(ids + n + future)
                     }
-                    let firstEnd = statistics.firstEnd
-                    gather(into: &values, order) { row in UInt64(bitPattern: end[row] &- firstEnd) }
-                    add(.end, values)
-                    gather(into: &values, order) { row in zigzag(end[row] &- start[row]) }
-                    add(.duration, values)
+                    let i = Int(order[k])
+                    let row = rows[i]
+                    destinations[j] = UInt64(ids[n + i])
+                    ends[j] = UInt64(bitPattern: row.end &- firstEnd)
+                    durations[j] = zigzag(row.end &- row.start)
+                    sourcePorts[j] = UInt64(portRanks[Int(row.sourcePort)])
+                    destinationPorts[j] = UInt64(portRanks[1 << 16 | Int(row.destinationPort)])
+                    protocolColumn[j] = UInt64(protocolRanks[protocols.number(of: UInt64(row.protocolFlagsService))])
+                    ingressColumn[j] = UInt64(ingressRanks[ingresses.number(of: UInt64(row.ingress))])
+                    egressColumn[j] = UInt64(egressRanks[egresses.number(of: UInt64(row.egress))])
+                    packetColumn[j] = row.packets
+                    octetColumn[j] = row.octets
+                    exporterColumn[j] = UInt64(row.exporter)
+                    if translation {
+                        translatedColumn[j] = row.translatedSource == .zero ? 0 : UInt64(ids[2 * n + i]) + 1
+                        translatedPorts[j] = UInt64(portRanks[2 << 16 | Int(row.translatedPort)])
+                    }
                 }
+                // The frames each destination (and translated address) occurs in.
+                var lastPair = UInt64.max
+                for j in 0..<count {
+                    let pair = destinations[j] << 32 | frame
+                    if pair != lastPair { destinationPairs.append(pair); lastPair = pair }
+                }
+                if translation {
+                    lastPair = UInt64.max
+                    for j in 0..<count where translatedColumn[j] != 0 {
+                        let pair = translatedColumn[j] << 32 | frame
+                        if pair != lastPair { translatedPairs.append(pair); lastPair = pair }
+                    }
+                }
+                for slot in 0..<slotCount {
+                    writers[slot].append(UnsafeBufferPointer(start: scratch + slot * frameLength, count: count))
+                }
+                lower += count
+                frame += 1
             }
-            batch.packets.withUnsafeBufferPointer { packets in
-                for i in 0..<n { statistics.packets &+= packets[i] }
-            }
-            batch.octets.withUnsafeBufferPointer { octets in
-                for i in 0..<n { statistics.octets &+= octets[i] }
-            }
-            ranked(batch.sourcePort, order, table: .sourcePortTable, ranks: .sourcePort)
-            ranked(batch.destinationPort, order, table: .destinationPortTable, ranks: .destinationPort)
-            ranked(batch.protocolFlagsService, order, table: .protocolTable, ranks: .protocolFlagsService)
-            ranked(batch.ingress, order, table: .ingressTable, ranks: .ingress)
-            ranked(batch.egress, order, table: .egressTable, ranks: .egress)
-            batch.packets.withUnsafeBufferPointer { packets in gather(into: &values, order) { packets[$0] } }
-            add(.packets, values)
-            batch.octets.withUnsafeBufferPointer { octets in gather(into: &values, order) { octets[$0] } }
-            add(.octets, values)
+            var coded = writers.map { $0.finish() }
+            func take(_ slot: Slot) -> [UInt8] { defer { coded[slot.rawValue] = [] }; return coded[slot.rawValue] }
+
+            columns.append((.destination, take(.destination)))
+            index(&destinationPairs, bits: idBits, keys: .destinationKeys, starts: .destinationListStarts, frames: .destinationFrames)
+            columns.append((.end, take(.end)))
+            columns.append((.duration, take(.duration)))
+            add(.sourcePortTable, sourcePortTable)
+            columns.append((.sourcePort, take(.sourcePort)))
+            add(.destinationPortTable, destinationPortTable)
+            columns.append((.destinationPort, take(.destinationPort)))
+            add(.protocolTable, protocolTable)
+            columns.append((.protocolFlagsService, take(.protocolFlagsService)))
+            add(.ingressTable, ingressTable)
+            columns.append((.ingress, take(.ingress)))
+            add(.egressTable, egressTable)
+            columns.append((.egress, take(.egress)))
+            columns.append((.packets, take(.packets)))
+            columns.append((.octets, take(.octets)))
             var exporters: [UInt64] = []
             for domain in batch.exporters {
                 exporters.append(domain.exporter.high)
@@ -220,44 +338,31 @@ public enum FlowBlock {
                 exporters.append(UInt64(domain.domain))
             }
             add(.exporters, exporters)
-            batch.exporter.withUnsafeBufferPointer { exporter in gather(into: &values, order) { UInt64(exporter[$0]) } }
-            add(.exporter, values)
+            columns.append((.exporter, take(.exporter)))
 
             // 4. Carrier-grade NAT: the translated source (0 = none, else number + 1) and port.
-            if batch.hasTranslation {
-                for k in 0..<n {
-                    let row = Int(order[k])
-                    values[k] = batch.translatedSource[row] == .zero ? 0 : UInt64(ids[2 * n + row]) + 1
-                }
-                add(.translated, values)
-                index(values, bits: idBits + 1, keys: .translatedKeys, starts: .translatedListStarts, frames: .translatedFrames, skipZero: true)
-                ranked(batch.translatedPort, order, table: .translatedPortTable, ranks: .translatedPort)
+            if translation {
+                columns.append((.translated, take(.translated)))
+                index(&translatedPairs, bits: idBits + 1, keys: .translatedKeys, starts: .translatedListStarts, frames: .translatedFrames)
+                add(.translatedPortTable, translatedPortTable)
+                columns.append((.translatedPort, take(.translatedPort)))
             }
             return Encoded(bytes: assemble(statistics), statistics: statistics, addressesV4: dictionaryV4, addressesV6: addressesV6)
         }
 
-        /// `values[k] = value(order[k])` for every row k of the sorted order.
-        @inline(__always)
-        func gather(into values: inout [UInt64], _ order: [UInt64], _ value: (Int) -> UInt64) {
-            order.withUnsafeBufferPointer { order in
-                values.withUnsafeMutableBufferPointer { values in
-                    for k in 0..<order.count { values[k] = value(Int(order[k])) }
-                }
-            }
+        /// The table of the port values that occur, most frequent first (ties by value), and
+        /// each value's rank in `ranks`.
+        static func rankPorts(_ counts: UnsafeMutablePointer<UInt32>, _ ranks: UnsafeMutablePointer<UInt32>) -> [UInt64] {
+            var distinct: [Int] = []
+            for value in 0..<(1 << 16) where counts[value] > 0 { distinct.append(value) }
+            distinct.sort { (counts[$0], $1) > (counts[$1], $0) }
+            for (position, value) in distinct.enumerated() { ranks[value] = UInt32(position) }
+            return distinct.map { UInt64($0) }
         }
 
-        /// For every distinct value of `column` (in row order), the frames it occurs in.
-        mutating func index(
-            _ column: [UInt64], bits: Int, keys keyColumn: Column, starts startColumn: Column, frames frameColumn: Column,
-            skipZero: Bool = false
-        ) {
-            var pairs: [UInt64] = []
-            pairs.reserveCapacity(column.count)
-            var lastPair = UInt64.max
-            for (k, value) in column.enumerated() where !(skipZero && value == 0) {
-                let pair = value << 32 | UInt64(k / IntegerColumn.frameLength)
-                if pair != lastPair { pairs.append(pair); lastPair = pair }
-            }
+        /// From `value << 32 | frame` pairs (one per value and frame, frames ascending): for
+        /// every distinct value, the frames it occurs in.
+        mutating func index(_ pairs: inout [UInt64], bits: Int, keys keyColumn: Column, starts startColumn: Column, frames frameColumn: Column) {
             RadixSort.sort(&pairs, bits: 32..<(32 + bits))
             var keys: [UInt64] = []
             var starts: [UInt64] = []
@@ -282,69 +387,9 @@ public enum FlowBlock {
             add(frameColumn, frames)
         }
 
-        /// Stores a low-cardinality column as ranks in a table of its values by frequency (ties
-        /// by value). Values are counted in row order (a sequential pass); only the ranks are
-        /// gathered in the sorted order.
-        mutating func ranked<T: FixedWidthInteger>(
-            _ column: [T], _ order: [UInt64], table tableColumn: Column, ranks rankColumn: Column
-        ) {
-            let n = column.count
-            var values: [UInt64] = []
-            var ranks = [UInt64](repeating: 0, count: n)
-            if T.bitWidth <= 16 {
-                // Ports: a table indexed by the value itself.
-                var counts = [UInt32](repeating: 0, count: 1 << 16)
-                column.withUnsafeBufferPointer { column in
-                    counts.withUnsafeMutableBufferPointer { counts in
-                        for value in column { counts[Int(truncatingIfNeeded: UInt16(truncatingIfNeeded: value))] += 1 }
-                    }
-                }
-                var distinct: [Int] = []
-                for value in 0..<(1 << 16) where counts[value] > 0 { distinct.append(value) }
-                distinct.sort { (counts[$0], $1) > (counts[$1], $0) }
-                var rank = [UInt32](repeating: 0, count: 1 << 16)
-                for (position, value) in distinct.enumerated() { rank[value] = UInt32(position) }
-                values = distinct.map { UInt64($0) }
-                column.withUnsafeBufferPointer { column in
-                    order.withUnsafeBufferPointer { order in
-                        rank.withUnsafeBufferPointer { rank in
-                            ranks.withUnsafeMutableBufferPointer { ranks in
-                                for k in 0..<n { ranks[k] = UInt64(rank[Int(truncatingIfNeeded: UInt16(truncatingIfNeeded: column[Int(order[k])]))]) }
-                            }
-                        }
-                    }
-                }
-            } else {
-                var table = ValueTable(capacity: 256)
-                var numbers = [UInt32](repeating: 0, count: n)
-                column.withUnsafeBufferPointer { column in
-                    numbers.withUnsafeMutableBufferPointer { numbers in
-                        for i in 0..<n { numbers[i] = UInt32(table.add(UInt64(column[i]))) }
-                    }
-                }
-                let byFrequency = table.values.indices.sorted { (table.counts[$0], table.values[$1]) > (table.counts[$1], table.values[$0]) }
-                var rank = [UInt32](repeating: 0, count: byFrequency.count)
-                for (position, number) in byFrequency.enumerated() { rank[number] = UInt32(position) }
-                values = byFrequency.map { table.values[$0] }
-                numbers.withUnsafeBufferPointer { numbers in
-                    order.withUnsafeBufferPointer { order in
-                        rank.withUnsafeBufferPointer { rank in
-                            ranks.withUnsafeMutableBufferPointer { ranks in
-                                for k in 0..<n { ranks[k] = UInt64(rank[Int(numbers[Int(order[k])])]) }
-                            }
-                        }
-                    }
-                }
-            }
-            var tableBytes: [UInt8] = []
-            IntegerColumn.encode(values, into: &tableBytes)
-            columns.append((tableColumn, tableBytes))
-            add(rankColumn, ranks)
-        }
-
         func assemble(_ statistics: Statistics) -> [UInt8] {
             var out: [UInt8] = [FlowBlock.version]
-            VarInt.append(UInt64(rows), to: &out)
+            VarInt.append(UInt64(statistics.rows), to: &out)
             for time in [statistics.firstStart, statistics.lastStart, statistics.firstEnd, statistics.lastEnd] {
                 VarInt.append(zigzag(time), to: &out)
             }

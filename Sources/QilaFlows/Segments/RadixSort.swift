@@ -1,3 +1,5 @@
+import CQilaSystem
+
 /// Stable least-significant-digit radix sort of 64-bit keys on their bits `low..<high`, 11 bits a
 /// pass. The block encoder sorts `key << 32 | position` pairs with it: comparison sorts of a
 /// second's million flows cost more than the rest of encoding.
@@ -5,7 +7,10 @@ enum RadixSort {
     static func sort(_ values: inout [UInt64], bits range: Range<Int>) {
         let count = values.count
         guard count > 1, !range.isEmpty else { return }
-        var other = [UInt64](repeating: 0, count: count)
+        var other = [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
+            qila_advise_huge_pages(buffer.baseAddress, count * 8)
+            initialized = count
+        }
         var shift = range.lowerBound
         var counts = [Int](repeating: 0, count: 2049)
         while shift < range.upperBound {
@@ -69,6 +74,22 @@ struct ValueTable {
         counts.append(1)
         if values.count * 2 > mask { grow() }
         return index
+    }
+
+    /// The number of a value already added.
+    @inline(__always)
+    func number(of value: UInt64) -> Int {
+        var slot = Int(truncatingIfNeeded: (value &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        while keys[slot] != value || slots[slot] < 0 { slot = (slot + 1) & mask }
+        return Int(slots[slot])
+    }
+
+    /// The values most frequent first (ties by value), and each value's rank by its number.
+    func ranked() -> (values: [UInt64], ranks: [UInt32]) {
+        let byFrequency = values.indices.sorted { (counts[$0], values[$1]) > (counts[$1], values[$0]) }
+        var ranks = [UInt32](repeating: 0, count: values.count)
+        for (position, number) in byFrequency.enumerated() { ranks[number] = UInt32(position) }
+        return (byFrequency.map { values[$0] }, ranks)
     }
 
     private mutating func grow() {
