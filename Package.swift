@@ -115,6 +115,7 @@ let package = Package(
         ),
         .target(name: "CQilaCRC"),
         .target(name: "CQilaSystem"),
+        .target(name: "CQilaProcess"),
         .target(
             name: "QilaIngest",
             dependencies: [
@@ -184,6 +185,7 @@ let package = Package(
         .executableTarget(
             name: "qila",
             dependencies: [
+                "CQilaProcess",
                 "QilaCore",
                 "QilaStore",
                 "QilaAccess",
