@@ -76,6 +76,27 @@ struct FlowBlockTests {
         }
     }
 
+    @Test("The open segment's IPv4 set holds exactly the distinct addresses inserted, through growth")
+    func ipv4Set() {
+        var random = SplitMix(state: 41)
+        var set = IPv4Set()
+        var reference = Set<UInt32>()
+        for round in 0..<200_000 {
+            // Edge values, a dense range that repeats, and the whole space.
+            let address: UInt32 =
+                switch round % 4 {
+                case 0: [0, 1, .max, .max - 1][Int(random.below(4))]
+                case 1: 0x0A00_0000 + UInt32(random.below(50_000))
+                default: UInt32(truncatingIfNeeded: random.next())
+                }
+            set.insert(address)
+            reference.insert(address)
+        }
+        #expect(set.count == reference.count)
+        let listed = Array(set)
+        #expect(listed.count == reference.count && Set(listed) == reference)
+    }
+
     @Test("A damaged integer column is reported, never read past its end")
     func damagedColumn() {
         let values = (0..<1000).map { UInt64($0 * $0) }

@@ -43,3 +43,51 @@ struct AddressFilter: Sendable {
         return true
     }
 }
+
+/// The distinct IPv4 addresses of an open segment, for its address filter at sealing: open
+/// addressing over one array, a fraction of `Set<UInt32>`'s cost for the hundred thousand inserts
+/// of every block.
+struct IPv4Set: Sequence {
+    /// Address + 1 in each used slot; 0 is empty.
+    private var slots = [UInt64](repeating: 0, count: 1 << 16)
+    private(set) var count = 0
+
+    init() {}
+
+    @inline(__always)
+    private static func slot(of address: UInt32, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(address) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    mutating func insert(_ address: UInt32) {
+        let stored = UInt64(address) + 1
+        let inserted = slots.withUnsafeMutableBufferPointer { slots -> Bool in
+            let mask = slots.count - 1
+            var at = Self.slot(of: address, mask)
+            while slots[at] != 0 {
+                if slots[at] == stored { return false }
+                at = (at + 1) & mask
+            }
+            slots[at] = stored
+            return true
+        }
+        guard inserted else { return }
+        count += 1
+        if count * 2 > slots.count { grow() }
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [UInt64](repeating: 0, count: old.count * 2)
+        let mask = slots.count - 1
+        for stored in old where stored != 0 {
+            var at = Self.slot(of: UInt32(stored - 1), mask)
+            while slots[at] != 0 { at = (at + 1) & mask }
+            slots[at] = stored
+        }
+    }
+
+    func makeIterator() -> some IteratorProtocol<UInt32> {
+        slots.lazy.filter { $0 != 0 }.map { UInt32($0 - 1) }.makeIterator()
+    }
+}

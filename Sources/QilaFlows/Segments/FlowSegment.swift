@@ -91,7 +91,7 @@ public final class FlowSegmentWriter {
     public private(set) var length: Int
     private var descriptor: Int32
     private var hasher = SHA256()
-    private var addressesV4 = Set<UInt32>()
+    private var addressesV4 = IPv4Set()
     private var addressesV6 = Set<FlowAddress>()
 
     /// Creates a new open segment at `path` (which must end in `.open` and not exist).

@@ -44,7 +44,7 @@ struct FlowSegmentScan {
     var validLength: Int
     var fileLength: Int
     var hasher = SHA256()
-    var addressesV4 = Set<UInt32>()
+    var addressesV4 = IPv4Set()
     var addressesV6 = Set<FlowAddress>()
     /// Why the scan stopped before the end of the file, if it did.
     var stopped: String?
