@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -140,6 +141,11 @@ def add_account(admin, organisation, username, name, role):
 
 
 def send_netflow_v5(port, flows):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(netflow_v5(flows), ("127.0.0.1", port))
+
+
+def netflow_v5(flows):
     """NetFlow v5 (Cisco's published layout): a 24-byte header and 48-byte records."""
     now = time.time()
     uptime = 3_600_000
@@ -150,8 +156,7 @@ def send_netflow_v5(port, flows):
         body += struct.pack(
             ">4s4s4sHHIIIIHHBBBBHHBBH", socket.inet_aton(source), socket.inet_aton(destination), socket.inet_aton("0.0.0.0"), 1, 2,
             10, octets, first, last, source_port, destination_port, 0, 0x18, 6, 0, 0, 0, 24, 24, 0)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.sendto(header + body, ("127.0.0.1", port))
+    return header + body
 
 
 def send_radius_start(port, user, address, session):
@@ -316,3 +321,31 @@ def test_a_warrant_from_recording_to_court_package(retention_server, browser):
     page.goto(server.base + "/admin/audit?action=warrant.")
     for action in ["warrant.record", "warrant.approve", "warrant.query", "warrant.export.download"]:
         expect(page.locator("td", has_text=action).first).to_be_visible()
+
+    # Traffic data lost: the server is held (SIGSTOP) while the router floods its socket, so the
+    # kernel drops datagrams; within seconds of resuming, the page raises the alarm, lists the
+    # interval, and the audit log records it.
+    page.goto(server.base + "/flows")
+    expect(page.locator("#flow-loss")).to_have_count(0)
+    flood = netflow_v5([("10.99.0.%d" % (i + 1), 40000 + i, "203.0.113.5", 443, 1200) for i in range(30)])
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for _ in range(100_000):  # 146 MB: more than the socket buffer (at most 128 MiB) can hold
+                s.sendto(flood, ("127.0.0.1", server.flow_port))
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    # The banner comes from the live counters, the interval from the loss watch's next look
+    # (every 2 s): wait for both.
+    deadline = time.time() + 30
+    while time.time() < deadline and (page.locator("#flow-loss").count() == 0 or page.locator("#flow-losses").count() == 0):
+        time.sleep(1)
+        page.reload()
+    expect(page.locator("#flow-loss")).to_contain_text("Traffic data is being lost")
+    expect(page.locator("#flow-losses td", has_text="UDP").first).to_be_visible()
+    page.screenshot(path=os.path.join(SHOTS, "flows-loss.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=os.path.join(SHOTS, "flows-loss-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(server.base + "/admin/audit?action=flows.collector.loss")
+    expect(page.locator("td", has_text="flows.collector.loss").first).to_be_visible()
