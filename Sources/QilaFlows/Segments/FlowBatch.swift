@@ -41,6 +41,8 @@ public struct FlowBatch: Sendable {
 
     public var count: Int { rows.count }
     public var isEmpty: Bool { rows.isEmpty }
+    /// Rows the batch holds without growing.
+    var capacity: Int { rows.capacity }
 
     public mutating func reserve(_ capacity: Int) {
         guard capacity > rows.capacity else { return }
