@@ -388,8 +388,12 @@ public final class FlowCollector: Sendable {
             }
             let now = FlowCollector.now()
             if now >= nextFlush || ended {
-                for number in batches.indices where !batches[number].batch.isEmpty {
-                    toWriter.put(batches[number].organisation, &batches[number].batch, received: now)
+                for number in batches.indices {
+                    if batches[number].batch.isEmpty {
+                        toWriter.giveBack(&batches[number].batch)  // taken for datagrams that held no flow
+                    } else {
+                        toWriter.put(batches[number].organisation, &batches[number].batch, received: now)
+                    }
                 }
                 batches.removeAll(keepingCapacity: true)
                 batchNumbers.removeAll(keepingCapacity: true)
