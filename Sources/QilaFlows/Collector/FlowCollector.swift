@@ -137,7 +137,7 @@ public final class FlowCollector: Sendable {
         }
         sockets.withLock { $0.append(receiver) }
         let thread = Thread { [self] in
-            nameThread("qila-receive")
+            qila_name_thread("qila-receive")  // as top -H and /proc show it
             receive(receiver)
         }
         thread.start()
@@ -312,7 +312,7 @@ public final class FlowCollector: Sendable {
 
     private func startDecoder() {
         let thread = Thread { [self] in
-            nameThread("qila-decode")
+            qila_name_thread("qila-decode")  // as top -H and /proc show it
             decode()
         }
         thread.start()
@@ -429,7 +429,7 @@ public final class FlowCollector: Sendable {
 
     private func startWriter() {
         let thread = Thread { [self] in
-            nameThread("qila-write")
+            qila_name_thread("qila-write")  // as top -H and /proc show it
             write()
         }
         thread.start()
@@ -666,10 +666,4 @@ extension FlowCollector {
             condition.unlock()
         }
     }
-}
-
-/// Names the calling thread as `top` and `ps -L` show it (at most 15 bytes; Foundation's
-/// `Thread.name` does not reach the kernel on Linux).
-private func nameThread(_ name: String) {
-    qila_name_thread(name)
 }
