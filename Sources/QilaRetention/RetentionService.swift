@@ -273,7 +273,10 @@ public struct RetentionService: Service {
     public func run() async throws {
         try await runtime.reloadSources()
         try runtime.start()
-        if runtime.isCollecting { logger.info("collecting NetFlow/IPFIX", metadata: ["ports": "\(runtime.boundFlowPorts)"]) }
+        if runtime.isCollecting {
+            logger.info("collecting NetFlow/IPFIX", metadata: ["ports": "\(runtime.boundFlowPorts)"])
+            for warning in runtime.collector.currentHealth.queueWarnings { logger.warning("\(warning)") }
+        }
         if runtime.isReceivingAccounting { logger.info("receiving RADIUS accounting", metadata: ["ports": "\(runtime.boundRadiusPorts)"]) }
         // Every two seconds the drop counters are read (a loss is on the page, in /metrics and
         // in the audit log within seconds); every ten the sources are reloaded and a sample

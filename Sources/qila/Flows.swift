@@ -100,6 +100,9 @@ struct Flows: AsyncParsableCommand {
                 do {
                     let bound = try collector.listen(host: host, port: port)
                     FileHandle.standardError.write(Data("listening on \(host):\(bound)/udp\n".utf8))
+                    for warning in collector.currentHealth.queueWarnings where warning.hasPrefix("UDP \(bound):") {
+                        FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+                    }
                 } catch {
                     throw fail("cannot listen on \(endpoint): \(error)")
                 }

@@ -97,6 +97,32 @@ struct FlowBlockTests {
         #expect(listed.count == reference.count && Set(listed) == reference)
     }
 
+    @Test("The radix sort orders by the chosen bits only and keeps equal keys in their order")
+    func radixSort() {
+        var random = SplitMix(state: 7)
+        for (count, bits) in [(0, 0..<8), (1, 32..<64), (2_000, 32..<64), (5_000, 32..<49), (3_000, 0..<64), (4_000, 8..<12)] {
+            // Keys from a small range (shared digits, ties) mixed with keys from the whole space.
+            let values: [UInt64] = (0..<count).map { i in
+                i % 3 == 0 ? random.next() : (random.below(64) << 40 | 0x0A00_0000 << 32 | UInt64(i))
+            }
+            let width = bits.count
+            func key(_ value: UInt64) -> UInt64 {
+                let shifted = value >> UInt64(bits.lowerBound)
+                return width >= 64 ? shifted : shifted & ((1 << UInt64(width)) - 1)
+            }
+            // The reference: a stable sort (positions break ties).
+            let expected = values.enumerated().sorted { (key($0.element), $0.offset) < (key($1.element), $1.offset) }.map(\.element)
+            var sorted = values
+            RadixSort.sort(&sorted, bits: bits)
+            #expect(sorted == expected, "\(count) keys on bits \(bits)")
+        }
+        // Every key alike on the sorted bits: no pass moves anything.
+        var same: [UInt64] = (0..<1_000).map { 0xABC << 32 | UInt64(999 - $0) }
+        let before = same
+        RadixSort.sort(&same, bits: 32..<64)
+        #expect(same == before)
+    }
+
     @Test("A damaged integer column is reported, never read past its end")
     func damagedColumn() {
         let values = (0..<1000).map { UInt64($0 * $0) }

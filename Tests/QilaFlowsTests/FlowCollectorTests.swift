@@ -76,6 +76,26 @@ struct FlowCollectorAccountingTests {
         return (try FlowStore(FlowStore.Configuration(root: root, signingKey: Curve25519.Signing.PrivateKey())), root)
     }
 
+    @Test("The socket gets the receive queue asked for, or the collector says it did not")
+    func receiveQueue() throws {
+        let (store, root) = try Self.store()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let collector = FlowCollector(store: store, exporters: [], durabilityInterval: 0.1)
+        defer { collector.stop() }
+        // Larger than Debian's net.core.rmem_max (4 MiB), which caps a queue not forced.
+        let port = try collector.listen(host: "127.0.0.1", port: 0, receiveBuffer: 48 << 20)
+        let health = collector.currentHealth
+        let queue = try #require(health.receiveQueues[port])
+        #expect(queue.asked == 48 << 20 && queue.granted > 0)
+        if geteuid() == 0 {
+            // Root may force the size past the cap.
+            #expect(queue.granted == 48 << 20)
+            #expect(health.queueWarnings.isEmpty)
+        } else if queue.granted < queue.asked {
+            #expect(health.queueWarnings.count == 1 && health.queueWarnings[0].contains("UDP \(port):") && health.queueWarnings[0].contains("net.core.rmem_max"))
+        }
+    }
+
     @Test("With the decoder held, datagrams beyond the hand-off's slabs are counted as overflow; the rest are decoded")
     func handoffOverflow() throws {
         let (store, root) = try Self.store()

@@ -52,6 +52,16 @@ public final class FlowCollector: Sendable {
         public var kernelDrops: [UInt16: Int] = [:]
         /// Datagrams received but not decoded because the hand-off to the decoder was full.
         public var handoffOverflow = 0
+        /// The receive queue the kernel granted each bound port, and the queue asked for, in
+        /// bytes: less than asked when net.core.rmem_max caps it and the process may not force it.
+        public var receiveQueues: [UInt16: (granted: Int, asked: Int)] = [:]
+        /// What to tell the operator about each port whose queue is smaller than asked.
+        public var queueWarnings: [String] {
+            receiveQueues.filter { $0.value.granted < $0.value.asked }.sorted { $0.key < $1.key }.map { port, queue in
+                "UDP \(port): the kernel granted a receive queue of \(queue.granted >> 20) MiB of the \(queue.asked >> 20) MiB asked, "
+                    + "so a pause of the collector loses flows sooner; raise net.core.rmem_max or give the process CAP_NET_ADMIN"
+            }
+        }
 
         /// Datagrams that reached the machine but were not decoded: the kernel's drops and the
         /// hand-off's overflow. Their flows were not retained.
@@ -104,6 +114,7 @@ public final class FlowCollector: Sendable {
             health.receivedDatagrams += receiver.datagrams.load(ordering: .relaxed)
             health.handoffOverflow += receiver.overflow.load(ordering: .relaxed)
             health.kernelDrops[receiver.port, default: 0] += receiver.kernelDrops
+            health.receiveQueues[receiver.port] = (receiver.queue, receiver.askedQueue)
         }
         health.diskFull = store.diskFull
         return health
@@ -119,7 +130,7 @@ public final class FlowCollector: Sendable {
     public func listen(host: String, port: UInt16, receiveBuffer: Int32 = 128 << 20) throws -> UInt16 {
         // The timeout only bounds how long a partly filled slab waits when traffic stops.
         let (fd, bound) = try UDPSocket.bind(host: host, port: port, receiveBuffer: receiveBuffer, timeout: 20_000)
-        let receiver = Receiver(fd: fd, port: bound)
+        let receiver = Receiver(fd: fd, port: bound, queue: UDPSocket.receiveQueue(fd), askedQueue: Int(receiveBuffer))
         let started = stages.withLock { stage -> Bool in
             guard stage != .stopping else { return false }
             // Counted before the decoder starts: a decoder that found no receiver would end.
@@ -176,9 +187,15 @@ public final class FlowCollector: Sendable {
         let parked = Atomic<Bool>(false)
         let release = NSCondition()
 
-        init(fd: Int32, port: UInt16) {
+        /// The receive queue the kernel granted, and the one asked for (bytes).
+        let queue: Int
+        let askedQueue: Int
+
+        init(fd: Int32, port: UInt16, queue: Int, askedQueue: Int) {
             self.fd = fd
             self.port = port
+            self.queue = queue
+            self.askedQueue = askedQueue
         }
 
         /// The kernel's count of datagrams dropped on this socket (its queue was full).

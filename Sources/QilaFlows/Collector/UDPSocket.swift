@@ -15,8 +15,10 @@ enum UDPSocket {
         let fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .io("cannot open a socket for", path: "\(host):\(port)", errno: errno) }
         var size = receiveBuffer
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
+        // SO_RCVBUF is capped at net.core.rmem_max (4 MiB by default); SO_RCVBUFFORCE is not, but
+        // needs CAP_NET_ADMIN. Forced last: the other, set after it, would cut it back to the cap.
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
         if let timeout {
             var interval = timeval(tv_sec: timeout / 1_000_000, tv_usec: timeout % 1_000_000)
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
@@ -43,6 +45,15 @@ enum UDPSocket {
         guard result == 0 else { throw .io("cannot bind", path: "\(host):\(port)", errno: errno) }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return boundPort(address)
+    }
+
+    /// The receive queue the kernel granted `fd`, in bytes of payload: the kernel reports twice
+    /// what was asked, the other half being its bookkeeping for each datagram.
+    static func receiveQueue(_ fd: Int32) -> Int {
+        var size: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &length) == 0 else { return 0 }
+        return Int(size) / 2
     }
 
     static func address(_ storage: UnsafePointer<sockaddr_storage>) -> FlowAddress {

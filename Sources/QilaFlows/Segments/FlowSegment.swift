@@ -157,6 +157,12 @@ public final class FlowSegmentWriter {
             length = offset
             throw error
         }
+        // The block is durable and this writer never reads it back: its pages leave the page
+        // cache now, and the next block is written into pages just freed instead of fresh ones
+        // (on a virtual machine a page the host has reclaimed costs ten times the copy:
+        // docs/decisions/0014, item 11). Queries read sealed segments from disk as they would
+        // an hour later; the collector no longer pushes everything else out of the cache.
+        _ = posix_fadvise(descriptor, off_t(offset), off_t(record.count), POSIX_FADV_DONTNEED)
         let entry = FlowSegment.BlockEntry(offset: offset + 9, length: encoded.bytes.count, statistics: encoded.statistics)
         blocks.append(entry)
         statistics.merge(encoded.statistics)
