@@ -35,6 +35,12 @@ public struct QilaError: Error, Sendable, Hashable, CustomStringConvertible {
         return message
     }
 
+    /// The input field the error names (`invalid(_:field:)`), for a form to show it beside.
+    public var field: String? {
+        guard let location, location.hasPrefix("field ") else { return nil }
+        return String(location.dropFirst(6))
+    }
+
     public static func invalid(_ message: String, field: String) -> QilaError {
         QilaError(.invalidInput, message, at: "field \(field)")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -70,4 +71,32 @@ extension TestClientProtocol {
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension TestClientProtocol {
+    /// Turns on TOTP for `username` and signs in with password and code: a session whose second
+    /// factor is fresh, as warrants and administering need. Returns the cookie and CSRF token.
+    func signInWithSecondFactor(
+        _ username: String, in world: TenantWorld, now: Date = Date()
+    ) async throws -> (cookie: String, csrf: String, totp: TOTP) {
+        let authenticator = world.installation.authenticator
+        let user = try #require(world.users[username])
+        let totp = try await authenticator.beginTOTPEnrolment(for: user)
+        _ = try await authenticator.confirmTOTPEnrolment(for: user, code: totp.code(at: now), now: now)
+        let password = TenantWorld.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let first = try await execute(
+            uri: "/sign-in", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "username=\(username)&password=\(password)"))
+        let pending = String(try #require(first.headers[.setCookie]).split(separator: ";")[0])
+        let page = String(buffer: try await execute(uri: "/sign-in/totp", method: .get, headers: [.cookie: pending]).body)
+        let token = String(page[try #require(page.range(of: #"name="_csrf" value=""#)).upperBound...].prefix { $0 != "\"" })
+        let next = totp.code(step: totp.step(at: now) + 1)
+        let second = try await execute(
+            uri: "/sign-in/totp", method: .post, headers: [.cookie: pending, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "_csrf=\(token)&code=\(next)"))
+        let cookie = String(try #require(second.headers[.setCookie]).split(separator: ";")[0])
+        let profile = String(buffer: try await execute(uri: "/profile", method: .get, headers: [.cookie: cookie]).body)
+        let csrf = String(profile[try #require(profile.range(of: #"name="_csrf" value=""#)).upperBound...].prefix { $0 != "\"" })
+        return (cookie, csrf, totp)
+    }
 }

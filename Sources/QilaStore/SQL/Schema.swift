@@ -273,5 +273,13 @@ public enum Schema {
                 "CREATE INDEX sign_in_throttle_updated ON sign_in_throttle (updated_at)",
             ]
         ),
+        Migration(
+            version: 9,
+            name: "a refused form waits, sealed, for the page that shows it again",
+            statements: [
+                "CREATE TABLE refused_forms (id TEXT PRIMARY KEY, session_hash TEXT NOT NULL, sealed BYTES NOT NULL, created_at BIGINT NOT NULL)",
+                "CREATE INDEX refused_forms_created ON refused_forms (created_at)",
+            ]
+        ),
     ]
 }

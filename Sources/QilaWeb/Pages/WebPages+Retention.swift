@@ -237,10 +237,6 @@ extension WebPages {
     // MARK: warrants
 
     func warrantsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await warrantsView(context, [:])
-    }
-
-    func warrantsView(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
         let subject = try subject(context)
         let roles = subject.effectiveRoles
         guard roles.contains(.investigator) || roles.contains(.legalOfficer) else {
@@ -248,38 +244,36 @@ extension WebPages {
             try await enforcement.require(subject, .read, Resource(kind: .warrant, owner: subject.organisation.id, reference: "warrants"), source: context.sourceAddress)
             throw Problem(.forbidden, "warrants are for investigators and providers' legal officers")
         }
-        let names = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id, $0.name) })
-        let warrants = try await retention.desk.warrants(for: subject, policy: installation.policy)
-        var values: [String: Any] = [
-            "warrants": warrants.map { warrant -> [String: Any] in
-                [
-                    "id": warrant.id.description, "number": warrant.number, "court": warrant.court, "provider": names[warrant.provider] ?? "",
-                    "status": warrant.status.title, "statusSlug": warrant.status.rawValue, "expires": warrant.expiresAt.display,
-                    "recorded": warrant.recordedAt.display, "identifiers": warrant.addresses.count + warrant.subscribers.count,
-                ]
-            },
-            "canRecord": roles.contains(.investigator),
-            "providers": try await store.organisations().filter { $0.kind != .authority }.map { ["id": $0.id.description, "name": $0.name] },
-        ]
-        values.merge(extra) { $1 }
-        return render("warrants", "Warrants", context, values, status: status)
+        let canRecord = roles.contains(.investigator)
+        if canRecord, let first = try await secondFactorFirst(subject, .create, Resource(kind: .warrant, person: subject.user.id, reference: "warrants"), next: request.uri.description, reason: "warrants") {
+            return first
+        }
+        let organisations = try await store.organisations()
+        let view = WarrantsView(
+            warrants: try await retention.desk.warrants(for: subject, policy: installation.policy),
+            names: Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) }), canRecord: canRecord,
+            providers: organisations.filter { $0.kind != .authority },
+            state: try await refusedForms.state(of: WarrantsView.recordFormName, request, context: context))
+        return renderer.page("warrants", title: "Warrants", context: context, view: view, enforcement: enforcement)
     }
 
     func recordWarrant(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let form = try await form(request, context)
+        var state = FormState(form: WarrantsView.recordFormName, fields: form)
         let draft = WarrantDesk.Draft(
-            provider: form["provider"] ?? "", court: form["court"] ?? "", number: form["number"] ?? "", issuedAt: form["issuedAt"] ?? "",
-            expiresAt: form["expiresAt"] ?? "", agency: form["agency"] ?? "", addresses: form["addresses"] ?? "", subscribers: form["subscribers"] ?? "",
-            disclosesSubscribers: form["disclosesSubscribers"] == "1", windowStart: form["windowStart"] ?? "", windowEnd: form["windowEnd"] ?? "")
-        return try await withReauthentication("/warrants", for: subject) {
+            provider: state.value("provider"), court: state.value("court"), number: state.value("number"), issuedAt: state.value("issuedAt"),
+            expiresAt: state.value("expiresAt"), agency: state.value("agency"), addresses: state.value("addresses"),
+            subscribers: state.value("subscribers"), disclosesSubscribers: state.value("disclosesSubscribers") == "1",
+            windowStart: state.value("windowStart"), windowEnd: state.value("windowEnd"))
+        return try await withReauthentication("/warrants", for: subject, keeping: state, reason: "warrants", context: context) {
             do {
                 let warrant = try await retention.desk.record(draft, by: subject, gate: gate(context))
                 return redirect("/warrants/\(warrant.id)")
-            } catch let error as QilaError where error.code == .invalidInput {
-                var echo: [String: Any] = ["error": error.description]
-                for key in ["court", "number", "issuedAt", "expiresAt", "agency", "addresses", "subscribers", "windowStart", "windowEnd"] { echo["form_\(key)"] = form[key] ?? "" }
-                return try await warrantsView(context, echo, status: .badRequest)
+            } catch let error as QilaError where error.code == .invalidInput || error.code == .conflict {
+                let labels = FormView(action: "", submit: "", fields: WarrantsView.recordFields(providers: [], state: nil), state: nil).labels
+                state.refuse(error, labels: labels)
+                return try await refusedForms.redirect(state, to: "/warrants", context: context)
             }
         }
     }

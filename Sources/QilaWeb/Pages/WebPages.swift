@@ -23,6 +23,7 @@ struct WebPages: Sendable {
 
     var store: SQLStore { installation.store }
     var authenticator: Authenticator { installation.authenticator }
+    var refusedForms: RefusedForms { RefusedForms(store: installation.store, secrets: installation.secrets) }
 
     func register(on router: Router<QilaRequestContext>) {
         router.get("/", use: home)
@@ -107,11 +108,38 @@ struct WebPages: Sendable {
         do {
             return try await body()
         } catch let problem as Problem where problem.type.hasSuffix("/reauthenticate") {
-            if try await store.credentials(of: subject.user.id)?.mfaEnabled != true {
-                return redirect("/profile/totp?reason=administer")
-            }
-            let local = LocalRedirect.path(next) ?? "/"
-            return redirect("/reauthenticate?next=" + (local.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-"))) ?? "/"))
+            return try await secondFactorRedirect(subject, next: next, reason: "administer")
+        }
+    }
+
+    /// A form whose submission will need a fresh second factor asks for it before it is shown,
+    /// not after everything is typed: the redirect to enrol or to re-authenticate (coming back to
+    /// `next`), or nil when the subject may go on.
+    func secondFactorFirst(_ subject: Subject, _ action: Action, _ resource: Resource, next: String, reason: String) async throws -> Response? {
+        guard installation.policy.decide(subject, action, resource).denial == .staleMFA else { return nil }
+        return try await secondFactorRedirect(subject, next: next, reason: reason)
+    }
+
+    func secondFactorRedirect(_ subject: Subject, next: String, reason: String) async throws -> Response {
+        if try await store.credentials(of: subject.user.id)?.mfaEnabled != true {
+            return redirect("/profile/totp?reason=\(reason)")
+        }
+        let local = LocalRedirect.path(next) ?? "/"
+        return redirect("/reauthenticate?next=" + (local.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-"))) ?? "/"))
+    }
+
+    /// As `withReauthentication(_:for:_:)`, keeping what was typed: the person confirms who they
+    /// are and comes back to the form as they left it.
+    func withReauthentication(
+        _ page: String, for subject: Subject, keeping state: FormState, reason: String, context: QilaRequestContext,
+        _ body: () async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await body()
+        } catch let problem as Problem where problem.type.hasSuffix("/reauthenticate") {
+            let kept = try await refusedForms.redirect(state, to: page, context: context)
+            let back = kept.headers[.location].map { String($0.prefix { $0 != "#" }) } ?? page
+            return try await secondFactorRedirect(subject, next: back, reason: reason)
         }
     }
 
@@ -330,13 +358,18 @@ struct WebPages: Sendable {
         var totp = try await authenticator.pendingTOTP(for: subject.user)
         if totp == nil { totp = try await authenticator.beginTOTPEnrolment(for: subject.user) }
         guard let totp else { return redirect("/profile") }
-        return try totpEnrolView(totp, subject: subject, context: context, extra: ["administer": request.uri.queryParameters["reason"] == "administer"])
+        return try totpEnrolView(totp, subject: subject, context: context, extra: ["reasonText": Self.secondFactorReasons[request.uri.queryParameters["reason"].map(String.init) ?? ""] ?? ""])
     }
+
+    /// Why the person was sent to turn on two-factor sign-in, by the `reason` they came with.
+    static let secondFactorReasons = [
+        "administer": "Administering accounts and organisations needs two-factor sign-in. Turn it on to continue.",
+        "warrants": "Warrants and the traffic data they release need two-factor sign-in. Turn it on to continue.",
+    ]
 
     func totpEnrolView(_ totp: TOTP, subject: Subject, context: QilaRequestContext, extra: [String: Any], status: HTTPResponse.Status = .ok) throws -> Response {
         let uri = totp.provisioningURI(account: subject.user.username, issuer: authenticator.issuer)
         var values: [String: Any] = [
-            "administer": extra["administer"] as? Bool ?? false,
             "qr": try QRCode(uri).svg(title: "QR code for your authenticator app"),
             "secret": Base32.encode(totp.secret).chunked(4),
         ]

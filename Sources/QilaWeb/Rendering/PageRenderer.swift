@@ -19,43 +19,38 @@ struct PageRenderer: Sendable {
         return PageRenderer(library: library, productName: productName)
     }
 
-    /// Renders `template` inside the layout, with the navigation the subject may use.
+    /// Renders `template` inside the layout, with the navigation the subject may use. `view` is
+    /// the page's typed view (or, for pages not yet given one, a dictionary).
+    func page(
+        _ template: String, title: String, context: QilaRequestContext, view: Any,
+        status: HTTPResponse.Status = .ok, enforcement: PolicyEnforcementPoint? = nil
+    ) -> Response {
+        let model = PageModel(view: view, chrome: chrome(title: title, context: context, enforcement: enforcement))
+        let html = library.render(model, withTemplate: template) ?? "template \(template) is missing"
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
     func page(
         _ template: String, title: String, context: QilaRequestContext, values: [String: Any] = [:],
         status: HTTPResponse.Status = .ok, enforcement: PolicyEnforcementPoint? = nil
     ) -> Response {
-        var all = values
-        all["title"] = title
-        all["product"] = productName
+        page(template, title: title, context: context, view: values, status: status, enforcement: enforcement)
+    }
+
+    func chrome(title: String, context: QilaRequestContext, enforcement: PolicyEnforcementPoint?) -> Chrome {
+        var chrome = Chrome(title: title, product: productName)
         if let principal = context.principal {
             let subject = principal.subject()
-            all["signedIn"] = true
-            all["me"] = ["displayName": principal.user.displayName, "organisation": principal.organisation.name]
-            all["csrf"] = principal.session?.csrfToken ?? ""
-            if let enforcement {
-                all["nav"] = [
-                    "organisations": enforcement.permits(subject, .read, Resource(kind: .organisation, owner: subject.organisation.id)),
-                    "audit": enforcement.permits(subject, .read, Resource(kind: .auditLog)),
-                    "cases": enforcement.permits(subject, .read, Resource(kind: .incident, owner: subject.organisation.id, sector: subject.organisation.sector))
-                        || !subject.user.auditedOrganisations.isEmpty || subject.effectiveRoles.contains(.authorityAnalyst)
-                        || subject.effectiveRoles.contains(.sectorRegulator),
-                    "caseFigures": enforcement.permits(subject, .read, Resource(kind: .incidentStatistics)),
-                    "webhooks": enforcement.permits(subject, .create, Resource(kind: .webhook, owner: subject.organisation.id, sector: subject.organisation.sector)),
-                    "flows": enforcement.permits(subject, .read, Resource(kind: .flowSource, owner: subject.organisation.id)),
-                    "alerts": enforcement.permits(subject, .read, Resource(kind: .alert, owner: subject.organisation.id, sector: subject.organisation.sector)),
-                    "sensors": enforcement.permits(subject, .read, Resource(kind: .sensor, owner: subject.organisation.id, sector: subject.organisation.sector)),
-                    "rules": enforcement.permits(subject, .update, Resource(kind: .detectionRule)),
-                    "warrants": !subject.effectiveRoles.isDisjoint(with: [.investigator, .legalOfficer])
-                        || enforcement.permits(subject, .read, Resource(kind: .warrantStatistics)),
-                ]
-            }
+            chrome.signedIn = true
+            chrome.me = Chrome.Me(displayName: principal.user.displayName, organisation: principal.organisation.name)
+            chrome.csrf = principal.session?.csrfToken ?? ""
+            if let enforcement { chrome.nav = Chrome.Navigation(subject, enforcement) }
         } else if let pending = context.awaitingSecondFactor {
-            all["csrf"] = pending.session?.csrfToken ?? ""
+            chrome.csrf = pending.session?.csrfToken ?? ""
         }
-        let html = library.render(all, withTemplate: template) ?? "template \(template) is missing"
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        return chrome
     }
 
     func errorPage(_ problem: Problem, context: QilaRequestContext) -> Response {
@@ -63,6 +58,66 @@ struct PageRenderer: Sendable {
             "error", title: problem.title, context: context,
             values: ["status": problem.status, "detail": problem.detail ?? "", "location": problem.location ?? ""],
             status: HTTPResponse.Status(code: problem.status))
+    }
+}
+
+/// What the layout shows around every page.
+struct Chrome: Sendable {
+    struct Me: Sendable {
+        var displayName: String
+        var organisation: String
+    }
+
+    /// The sections the subject may open, each from a policy decision.
+    struct Navigation: Sendable {
+        var organisations, cases, caseFigures, webhooks, flows, alerts, sensors, rules, warrants, audit: Bool
+
+        init(_ subject: Subject, _ enforcement: PolicyEnforcementPoint) {
+            let own = subject.organisation
+            organisations = enforcement.permits(subject, .read, Resource(kind: .organisation, owner: own.id))
+            audit = enforcement.permits(subject, .read, Resource(kind: .auditLog))
+            cases = enforcement.permits(subject, .read, Resource(kind: .incident, owner: own.id, sector: own.sector))
+                || !subject.user.auditedOrganisations.isEmpty || subject.effectiveRoles.contains(.authorityAnalyst)
+                || subject.effectiveRoles.contains(.sectorRegulator)
+            caseFigures = enforcement.permits(subject, .read, Resource(kind: .incidentStatistics))
+            webhooks = enforcement.permits(subject, .create, Resource(kind: .webhook, owner: own.id, sector: own.sector))
+            flows = enforcement.permits(subject, .read, Resource(kind: .flowSource, owner: own.id))
+            alerts = enforcement.permits(subject, .read, Resource(kind: .alert, owner: own.id, sector: own.sector))
+            sensors = enforcement.permits(subject, .read, Resource(kind: .sensor, owner: own.id, sector: own.sector))
+            rules = enforcement.permits(subject, .update, Resource(kind: .detectionRule))
+            warrants = !subject.effectiveRoles.isDisjoint(with: [.investigator, .legalOfficer])
+                || enforcement.permits(subject, .read, Resource(kind: .warrantStatistics))
+        }
+    }
+
+    var title: String
+    var product: String
+    var signedIn = false
+    var me: Me?
+    var csrf = ""
+    var nav: Navigation?
+}
+
+/// What a template sees: the page's view first, then the layout's chrome.
+struct PageModel: MustacheParent {
+    let view: Any
+    let chrome: Chrome
+
+    func child(named name: String) -> Any? {
+        if let parent = view as? any MustacheParent {
+            if let value = parent.child(named: name) { return value }
+        } else if let value = Self.property(name, of: view) {
+            return value
+        }
+        return Self.property(name, of: chrome)
+    }
+
+    /// A stored property's value, nil when it is missing or an empty optional.
+    static func property(_ name: String, of object: Any) -> Any? {
+        guard let value = Mirror(reflecting: object).children.first(where: { $0.label == name })?.value else { return nil }
+        let mirror = Mirror(reflecting: value)
+        guard mirror.displayStyle == .optional else { return value }
+        return mirror.children.first?.value
     }
 }
 

@@ -1,0 +1,101 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import QilaCore
+import QilaStore
+import QilaTestSupport
+import Testing
+@testable import QilaWeb
+
+@Suite("Forms: refused submissions come back whole")
+struct FormTests {
+    @Test("A desk's message is worded with the field's label", arguments: [
+        ("Court", "is required", "Court is required."),
+        ("Expires (UTC)", "must be after the issuing date", "Expires must be after the issuing date."),
+        ("Provider", "choose the provider the warrant is addressed to", "Choose the provider the warrant is addressed to."),
+        ("Addresses in scope", "'10.0.0.300' is not a single IPv4 or IPv6 address", "'10.0.0.300' is not a single IPv4 or IPv6 address."),
+    ])
+    func sentence(_ label: String, _ message: String, _ expected: String) {
+        #expect(FormState.sentence(label: label, message) == expected)
+    }
+
+    static func form(_ fields: [(String, String)]) -> String {
+        fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+    }
+
+    @Test("A refused warrant comes back with every value, the provider still chosen, and the error beside its field; fixed, it names that provider")
+    func refusedWarrant() async throws {
+        let harness = try await WebHarness.make()
+        let world = harness.world
+        try await harness.run { client in
+            let (cookie, csrf, _) = try await client.signInWithSecondFactor("investigator", in: world)
+            let headers: HTTPFields = [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"]
+            let fresh = String(buffer: try await client.execute(uri: "/warrants", method: .get, headers: [.cookie: cookie]).body)
+            // No provider is chosen for the investigator: the first in the list is not a default.
+            #expect(fresh.contains(#"<option value="">Choose…</option>"#))
+            #expect(!fresh.contains(" selected>"))
+
+            // Operator B is not first in the list; the expiry is before the issue date.
+            var fields = [
+                ("provider", world.operatorB.id.description), ("court", "Sessions Court Lahore"), ("number", "W-2026-17"),
+                ("issuedAt", "2026-11-20T10:00"), ("expiresAt", "2026-11-19T10:00"), ("agency", "FIA Cyber Crime Wing"),
+                ("addresses", "198.51.100.7\n2001:db8::7"), ("subscribers", ""), ("disclosesSubscribers", "1"),
+                ("windowStart", "2026-11-01T00:00"), ("windowEnd", "2026-11-10T00:00"),
+            ]
+            let refused = try await client.execute(
+                uri: "/warrants", method: .post, headers: headers, body: ByteBuffer(string: "_csrf=\(csrf)&" + Self.form(fields)))
+            // Post-redirect-get: a reload of the page that follows submits nothing.
+            #expect(refused.status == .seeOther)
+            let location = try #require(refused.headers[.location])
+            #expect(location.hasPrefix("/warrants?form=") && location.hasSuffix("#error-summary"))
+            let page = String(location.prefix { $0 != "#" })
+            let html = String(buffer: try await client.execute(uri: page, method: .get, headers: [.cookie: cookie]).body)
+            #expect(html.contains(#"<option value="\#(world.operatorB.id)" selected>Operator B</option>"#))
+            #expect(!html.contains(#"<option value="\#(world.operatorA.id)" selected>"#))
+            for value in ["Sessions Court Lahore", "W-2026-17", "2026-11-20T10:00", "2026-11-19T10:00", "FIA Cyber Crime Wing", "2026-11-10T00:00"] {
+                #expect(html.contains(#"value="\#(value)""#), "\(value) is shown again")
+            }
+            #expect(html.contains("198.51.100.7\n2001:db8::7</textarea>"))
+            #expect(html.contains(#"name="disclosesSubscribers" value="1" checked"#))
+            // The error sits beside the field, worded with its label, and the summary links to it.
+            #expect(html.contains(#"<p class="field-error" id="expiresAt-error"><span class="visually-hidden">Error: </span>Expires must be after the issuing date.</p>"#))
+            #expect(html.contains(#"id="expiresAt" name="expiresAt" type="datetime-local" value="2026-11-19T10:00" required aria-invalid="true" aria-describedby="expiresAt-error""#))
+            #expect(html.contains(##"<a href="#expiresAt">Expires must be after the issuing date.</a>"##))
+            #expect(!html.contains("(field expiresAt)"))
+            // A reload shows the same form.
+            #expect(String(buffer: try await client.execute(uri: page, method: .get, headers: [.cookie: cookie]).body).contains("W-2026-17"))
+
+            // Kept sealed (what is typed can name people), and for this session only.
+            let formID = String(page.dropFirst("/warrants?form=".count))
+            let store = world.installation.store
+            let rows = try await store.database.query("SELECT session_hash, sealed FROM refused_forms WHERE id = ?", .text(formID))
+            let sealed = try #require(rows.first?.optionalBytes("sealed"))
+            #expect(!String(decoding: sealed, as: UTF8.self).contains("Sessions Court"))
+            #expect(try await store.refusedForm(id: formID, sessionHash: "another session", notBefore: .distantPast) == nil)
+
+            // Only the date is fixed: the warrant is addressed to the provider chosen the first time.
+            fields[4] = ("expiresAt", "2026-12-20T10:00")
+            let accepted = try await client.execute(
+                uri: "/warrants", method: .post, headers: headers, body: ByteBuffer(string: "_csrf=\(csrf)&" + Self.form(fields)))
+            #expect(accepted.status == .seeOther)
+            let path = try #require(accepted.headers[.location])
+            let id = try #require(WarrantID(String(path.dropFirst("/warrants/".count))))
+            let warrant = try #require(try await world.installation.store.warrant(id)).warrant
+            #expect(warrant.provider == world.operatorB.id && warrant.number == "W-2026-17")
+        }
+    }
+
+    @Test("An investigator without two-factor sign-in is sent to turn it on before the warrant form, not after it")
+    func secondFactorFirst() async throws {
+        let harness = try await WebHarness.make()
+        try await harness.run { client in
+            let (cookie, _) = try await client.signIn("investigator")
+            let page = try await client.execute(uri: "/warrants", method: .get, headers: [.cookie: cookie])
+            #expect(page.status == .seeOther)
+            #expect(page.headers[.location] == "/profile/totp?reason=warrants")
+            let enrol = String(buffer: try await client.execute(uri: "/profile/totp?reason=warrants", method: .get, headers: [.cookie: cookie]).body)
+            #expect(enrol.contains("Warrants and the traffic data they release need two-factor sign-in."))
+        }
+    }
+}
