@@ -23,7 +23,8 @@ struct WarrantDeskTests {
     static func setup(backend: TestBackend = .sqlite) async throws -> Setup {
         var world = try await TenantWorld.make(on: backend)
         let installation = world.installation
-        for (name, organisation) in [("a-legal", world.operatorA), ("b-legal", world.operatorB)] {
+        // Operator A's legal officer is in the world already; Operator B gets one.
+        for (name, organisation) in [("b-legal", world.operatorB)] {
             world.users[name] = try await installation.directory.createUser(
                 .init(kind: .person, username: name, displayName: name, roles: [.legalOfficer], clearance: .amber), in: organisation.id, by: nil)
         }

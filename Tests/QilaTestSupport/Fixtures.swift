@@ -49,6 +49,7 @@ public struct TenantWorld: Sendable {
         try await user("a-admin", operatorA, [.organisationAdmin])
         try await user("a-reporter", operatorA, [.organisationReporter], clearance: .green)
         try await user("a-sensor", operatorA, [.organisationReporter], kind: .service)
+        try await user("a-legal", operatorA, [.legalOfficer])
         try await user("b-admin", operatorB, [.organisationAdmin])
         try await user("b-reporter", operatorB, [.organisationReporter])
         try await user("bank-admin", bank, [.organisationAdmin])

@@ -99,3 +99,15 @@ struct FormTests {
         }
     }
 }
+
+@Suite("The API's enumerations")
+struct APIEnumerationTests {
+    @Test("Every role, organisation kind and clearance Qila has is a value the API describes")
+    func domainValuesInTheAPI() {
+        // A value missing from openapi.yaml made the conversion to the API's type trap, and a
+        // user list holding a legal officer crashed the server.
+        for role in Role.allCases { #expect(Components.Schemas.Role(rawValue: role.rawValue) != nil, "role \(role.rawValue)") }
+        for kind in Organisation.Kind.allCases { #expect(Components.Schemas.OrganisationKind(rawValue: kind.rawValue) != nil, "kind \(kind.rawValue)") }
+        for tlp in TLP.allCases { #expect(Components.Schemas.Tlp(rawValue: tlp.rawValue) != nil, "clearance \(tlp.rawValue)") }
+    }
+}

@@ -16,6 +16,10 @@ struct WebHarness: Sendable {
     let world: TenantWorld
     let tokens: [String: String]
     let application: Application<RouterResponder<QilaRequestContext>>
+    /// The router's routes as `METHOD /path/{parameter}` (Hummingbird's own list).
+    let routeList: [String]
+    /// Intake's runtime, not prepared: HTTP intake answers 503 until a test prepares it.
+    let intake: IntakeRuntime
 
     static func make(on backend: TestBackend = .sqlite) async throws -> WebHarness {
         let world = try await TenantWorld.make(on: backend)
@@ -32,8 +36,10 @@ struct WebHarness: Sendable {
         let intake = try IntakeRuntime(store: world.installation.store, settings: .init(journalDirectory: journal), logger: Logger(label: "test.intake"))
         let server = try QilaServer(installation: world.installation, configuration: configuration, intake: intake)
         // Port 0: tests that need a real socket (`.live`) get a free port; router tests ignore it.
-        let application = Application(router: try await server.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        return WebHarness(world: world, tokens: tokens, application: application)
+        let router = try await server.router()
+        let routeList = router.routes.map { "\($0.method) \($0.path)" }
+        let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return WebHarness(world: world, tokens: tokens, application: application, routeList: routeList, intake: intake)
     }
 
     func run<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {

@@ -73,11 +73,7 @@ extension WebPages {
         let subject = try subject(context)
         let list = try await filteredCases(request, subject)
         let openable = try await reportable(subject)
-        let canTriage = enforcement.permits(subject, .read, Resource(kind: .incidentInternal, owner: subject.organisation.id, sector: subject.organisation.sector))
-        guard !list.isEmpty || !openable.isEmpty || canTriage else {
-            try await enforcement.require(subject, .read, Resource(kind: .incident, owner: subject.organisation.id, sector: subject.organisation.sector, reference: "cases"), source: context.sourceAddress)
-            throw Problem(.forbidden, "cases are for reporting organisations, their auditors, the authority and regulators")
-        }
+        let canTriage = try await requireCases(subject, list, openable: openable, context)
         let organisations = try await store.organisations()
         let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
         let stages = Dictionary(grouping: try await store.allStages(), by: \.caseID)
@@ -142,9 +138,22 @@ extension WebPages {
         }
     }
 
+    /// Whether the subject works with cases at all (the list, its CSV): it sees some, may open
+    /// some, or triages; else the refusal, recorded. Returns whether it triages.
+    @discardableResult
+    func requireCases(_ subject: Subject, _ list: [IncidentCase], openable: [Organisation], _ context: QilaRequestContext) async throws -> Bool {
+        let canTriage = enforcement.permits(subject, .read, Resource(kind: .incidentInternal, owner: subject.organisation.id, sector: subject.organisation.sector))
+        guard !list.isEmpty || !openable.isEmpty || canTriage else {
+            try await enforcement.require(subject, .read, Resource(kind: .incident, owner: subject.organisation.id, sector: subject.organisation.sector, reference: "cases"), source: context.sourceAddress)
+            throw Problem(.forbidden, "cases are for reporting organisations, their auditors, the authority and regulators")
+        }
+        return canTriage
+    }
+
     func casesCSV(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let list = try await filteredCases(request, subject)
+        try await requireCases(subject, list, openable: try await reportable(subject), context)
         let names = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id, $0.name) })
         var lines = ["number,organisation,sector,title,status,severity,tlp,pap,classification,peca_sections,personal_data,awareness,submitted,updated,on_behalf"]
         for c in list {

@@ -1,0 +1,346 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import QilaAccess
+import QilaCore
+import QilaIngest
+import QilaStore
+import QilaTestSupport
+import Testing
+@testable import QilaWeb
+
+/// The expectations of `RouteMatrixTests`, route by route, and the scenario they run on.
+enum ExpectationTable {
+    typealias E = RouteMatrixTests.Expectation
+    typealias Call = RouteMatrixTests.Call
+    static let everyone = RouteMatrixTests.everyone
+    static let people = RouteMatrixTests.people
+    static let anyone = Set(RouteMatrixTests.accounts)
+
+    struct Chunk: Sendable, CustomStringConvertible {
+        var number: Int
+        var expectations: [E]
+        var description: String { "routes \(number): \(expectations.first?.route ?? "") …" }
+    }
+
+    static var chunks: [Chunk] {
+        stride(from: 0, to: all.count, by: 16).enumerated().map { number, start in
+            Chunk(number: number + 1, expectations: Array(all[start..<min(start + 16, all.count)]))
+        }
+    }
+
+    // MARK: who
+
+    static let caseReaders: Set<String> = ["analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "auditor"]
+    static let alertReaders: Set<String> = ["analyst", "regulator", "a-admin", "a-reporter", "a-sensor"]
+
+    // MARK: the scenario
+
+    static func scenario(_ context: RouteMatrixTests.Context) async throws -> RouteMatrixTests.Scenario {
+        let harness = context.harness
+        let client = context.client
+        let world = harness.world
+        let store = world.installation.store
+        let (caseID, number) = try await CaseAccessTests.makeCase(harness, client)
+        let (alert, _, sensor) = try await AlertAccessTests.seed(harness)
+        func token(_ name: String) -> String { harness.tokens[name]! }
+        // An attachment, a request for information and a notice on the case.
+        let attached = try await client.execute(
+            uri: "/api/v1/cases/\(caseID)/attachments?name=report.pdf", method: .post,
+            headers: [.authorization: "Bearer \(token("a-admin"))", .contentType: "application/octet-stream"],
+            body: ByteBuffer(string: "%PDF-1.7\n%%EOF\n"))
+        let asked = try await client.call(.post, "/api/v1/cases/\(caseID)/requests", as: token("analyst"), json: #"{"question":"Which hosts?","dueDays":5}"#)
+        let noticed = try await client.call(.post, "/api/v1/cases/\(caseID)/notices", as: token("analyst"), json: #"{"replyDays":14}"#)
+        let id = try #require(CaseID(caseID))
+        let attachmentID = try #require(try await store.attachments(of: id).first?.id.description, "attaching: \(attached.status)")
+        let requestID = try #require(try await store.requests(of: id).first?.id.description, "asking: \(asked.status)")
+        let noticeID = try #require(try await store.notices(caseID: id).first?.id.description, "notice: \(noticed.status)")
+        let analyst = context.sessions["analyst"]!
+        _ = try await client.execute(
+            uri: "/cases/\(caseID)/tasks", method: .post,
+            headers: [.cookie: analyst.cookie, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "_csrf=\(analyst.csrf)&title=Collect+logs&assignee=&due="))
+        let taskID = try #require(try await store.tasks(of: id).first?.id.description)
+        // A flow source, a webhook and a rule of the installation.
+        let source = FlowSource(organisation: world.operatorA.id, kind: .exporter, name: "Core router", address: "192.0.2.1")
+        try await store.createFlowSource(source)
+        let hook = Webhook(
+            organisation: world.operatorA.id, url: "https://hooks.example.test/a", sealedSecret: try world.installation.secrets.seal(Array("s".utf8)),
+            events: ["case.opened"], createdAt: Date(), createdBy: world.users["a-admin"]!.id)
+        try await store.createWebhook(hook)
+        let rule = DetectionRule(id: "matrix-rule", title: "Matrix rule", level: "high", file: "matrix.yml", yaml: Self.ruleYAML, uploadedBy: nil)
+        try await store.saveRules([rule])
+        // A warrant addressed to Operator A, approved, with one query run.
+        let warrantID = try await Self.warrant(context, approved: true)
+        let investigator = context.sessions["investigator"]!
+        let queried = try await client.execute(
+            uri: "/warrants/\(warrantID)/query", method: .post,
+            headers: [.cookie: investigator.cookie, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "_csrf=\(investigator.csrf)&windowStart=&windowEnd="))
+        let page = String(buffer: queried.body) + (queried.headers[.location] ?? "")
+        let queryID = try #require(page.range(of: "/queries/").map { String(page[$0.upperBound...].prefix { $0 != "/" }) }, "no query: \(queried.status) \(page.prefix(300))")
+        // An HTTP sensor of Operator A that sends with its service account, and intake ready.
+        let http = Sensor(
+            organisation: world.operatorA.id, name: "matrix-http", transport: .http, format: .json, mapping: "windows-flat",
+            account: world.users["a-sensor"]!.id, rateLimit: 0, createdBy: world.users["admin"]!.id)
+        try await store.createSensor(http)
+        try await harness.intake.prepare()
+        // The journal's writer, so that an accepted batch is made durable and answered; what
+        // detection does with it is not this test's business.
+        harness.intake.journal.start { _ in }
+        // Operator A's case as a MISP event, for the import form.
+        let misp = try await client.call(.get, "/cases/\(caseID)/export/misp", as: token("analyst"))
+        // A set-up link for a new account of Operator A, and a token of its reporter.
+        let setup = try await world.installation.authenticator.createOneTimeLink(purpose: "setup", user: world.users["a-reporter"]!.id, validFor: .seconds(3600))
+        let reporterToken = try await world.installation.authenticator.issueToken(for: world.users["a-reporter"]!, name: "matrix", scopes: [.read], days: 1, by: nil)
+        return RouteMatrixTests.Scenario(
+            caseID: caseID, caseNumber: number, alertID: alert.id.description, sensorID: sensor.id.description, attachmentID: attachmentID,
+            requestID: requestID, noticeID: noticeID, taskID: taskID, mispEvent: String(buffer: misp.body), warrantID: warrantID, queryID: queryID,
+            flowSourceID: source.id.description, webhookID: hook.id, ruleID: rule.id, setupToken: setup,
+            reporterTokenID: reporterToken.token.id.description, otherCaseIDs: [:])
+    }
+
+    static let ruleYAML = """
+        title: Matrix rule
+        id: 6f5f7a3e-2d4b-4c1e-9a7b-1c2d3e4f5a6b
+        status: test
+        logsource:
+            product: windows
+            category: process_creation
+        detection:
+            selection:
+                Image|endswith: '\\\\whoami.exe'
+            condition: selection
+        level: high
+        """
+
+    /// A warrant addressed to Operator A, recorded by the investigator and, when `approved`,
+    /// approved by its legal officer; its id.
+    static func warrant(_ context: RouteMatrixTests.Context, approved: Bool) async throws -> String {
+        let client = context.client
+        let investigator = context.sessions["investigator"]!
+        let now = Date()
+        func stamp(_ offset: TimeInterval) -> String { String(RFC3339.format(now.addingTimeInterval(offset)).prefix(16)) }
+        let fields = [
+            ("provider", context.harness.world.operatorA.id.description), ("court", "Sessions Court"), ("number", "W-\(UUID().uuidString.prefix(8))"),
+            ("issuedAt", stamp(-86_400)), ("expiresAt", stamp(86_400 * 30)), ("agency", "FIA"), ("addresses", "198.51.100.7"),
+            ("subscribers", ""), ("windowStart", stamp(-3600)), ("windowEnd", stamp(3600)),
+        ]
+        let body = "_csrf=\(investigator.csrf)&" + FormTests.form(fields)
+        let recorded = try await client.execute(
+            uri: "/warrants", method: .post, headers: [.cookie: investigator.cookie, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: body))
+        let location = try #require(recorded.headers[.location])
+        let id = String(location.dropFirst("/warrants/".count))
+        #expect(WarrantID(id) != nil, "recording a warrant: \(recorded.status) \(location)")
+        if approved {
+            let legal = context.sessions["a-legal"]!
+            let decided = try await client.execute(
+                uri: "/warrants/\(id)/decision", method: .post, headers: [.cookie: legal.cookie, .contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "_csrf=\(legal.csrf)&decision=approve&note="))
+            #expect(decided.status == .ok || decided.status == .seeOther, "approving: \(decided.status)")
+        }
+        return id
+    }
+
+    static func string(_ key: String, in response: TestResponse) throws -> String {
+        let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(buffer: response.body))
+        guard case .string(let value) = object?[key] else { throw TestFailure("no \(key) in \(response.status) \(String(buffer: response.body).prefix(300))") }
+        return value
+    }
+
+    // MARK: the table
+
+    /// For routes that check credentials: a 401 is their answer to wrong ones, not a refusal.
+    static let credentialsChecked: @Sendable (Int, String) -> Bool = { status, location in
+        ![403, 404].contains(status) && location != "/sign-in" && !location.hasPrefix("/sign-in?")
+    }
+
+    static let all: [E] = pages + admin + cases + intake + retention + api
+
+    static let pages: [E] = [
+        RouteMatrixTests.get("/", everyone) { _ in "/" },
+        RouteMatrixTests.get("/healthz", anyone) { _ in "/healthz" },
+        RouteMatrixTests.get("/readyz", anyone) { _ in "/readyz" },
+        RouteMatrixTests.get("/openapi.yaml", anyone) { _ in "/openapi.yaml" },
+        RouteMatrixTests.get("/metrics", ["admin"]) { _ in "/metrics" },
+        RouteMatrixTests.get("/sign-in", anyone) { _ in "/sign-in" },
+        RouteMatrixTests.get("/sign-in/totp", everyone) { _ in "/sign-in/totp" },
+        // Credentials are checked here, not policy: a right password answers 303, a wrong code 401.
+        E(route: "POST /sign-in", allowed: anyone, judge: credentialsChecked) { _, _, _ in
+            Call(method: .post, uri: "/sign-in", form: [("username", "b-reporter"), ("password", TenantWorld.password)])
+        },
+        E(route: "POST /sign-in/totp", allowed: people, judge: credentialsChecked) { _, _, _ in
+            Call(method: .post, uri: "/sign-in/totp", form: [("code", "000000")], freshSession: true)
+        },
+        // Signing out answers with the sign-in page, whoever asks.
+        E(route: "POST /sign-out", allowed: anyone, judge: { status, _ in status == 303 }) { _, _, _ in
+            Call(method: .post, uri: "/sign-out", form: [], freshSession: true)
+        },
+        RouteMatrixTests.get("/setup/{token}", anyone) { "/setup/\($0.setupToken)" },
+        RouteMatrixTests.post("/setup/{token}", anyone, { "/setup/\($0.setupToken)" }, [("password", "short")]),
+        RouteMatrixTests.get("/profile", everyone) { _ in "/profile" },
+        RouteMatrixTests.post("/profile/password", everyone, { _ in "/profile/password" }, [("current", "not the password"), ("new", "x")]),
+        RouteMatrixTests.get("/profile/totp", everyone) { _ in "/profile/totp" },
+        RouteMatrixTests.post("/profile/totp", everyone, { _ in "/profile/totp" }, [("code", "000000")]),
+        RouteMatrixTests.post("/profile/sessions/end-others", everyone, { _ in "/profile/sessions/end-others" }),
+        RouteMatrixTests.post("/profile/tokens", everyone, { _ in "/profile/tokens" }, [("name", "matrix"), ("scope", "read"), ("days", "1")]),
+        RouteMatrixTests.post("/profile/tokens/{id}/revoke", ["a-reporter"], { "/profile/tokens/\($0.reporterTokenID)/revoke" }),
+        RouteMatrixTests.get("/reauthenticate", everyone) { _ in "/reauthenticate?next=/profile" },
+        E(route: "POST /reauthenticate", allowed: everyone, judge: credentialsChecked) { _, _, _ in
+            Call(method: .post, uri: "/reauthenticate", form: [("password", "wrong password for the matrix"), ("next", "/profile")])
+        },
+    ]
+
+    static let admin: [E] = [
+        RouteMatrixTests.get("/admin/organisations", everyone) { _ in "/admin/organisations" },
+        RouteMatrixTests.post("/admin/organisations", ["admin"], { _ in "/admin/organisations" }, [("name", "Matrix Org"), ("kind", "bank"), ("sector", "banking-finance")]),
+        RouteMatrixTests.get("/admin/organisations/{id}", ["admin", "analyst", "overseer", "investigator", "regulator", "a-admin", "a-reporter", "a-sensor", "auditor", "a-legal"]) { _ in "/admin/organisations/{A}" },
+        RouteMatrixTests.post("/admin/organisations/{id}/users", ["admin", "a-admin"], { _ in "/admin/organisations/{A}/users" }, [("username", "m-user"), ("displayName", "Matrix User"), ("role", "organisation-reporter"), ("clearance", "green")]),
+        RouteMatrixTests.get("/admin/users/{id}", ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor"]) { _ in "/admin/users/{a-reporter}" },
+        RouteMatrixTests.post("/admin/users/{id}", ["admin", "a-admin"], { _ in "/admin/users/{a-reporter}" }, [("displayName", "A-Reporter"), ("role", "organisation-reporter"), ("clearance", "green")]),
+        RouteMatrixTests.post("/admin/users/{id}/setup-link", ["admin", "a-admin"], { _ in "/admin/users/{a-reporter}/setup-link" }),
+        RouteMatrixTests.post("/admin/users/{id}/reset-mfa", ["admin", "b-admin"], { _ in "/admin/users/{b-reporter}/reset-mfa" }),
+        RouteMatrixTests.get("/admin/audit", ["admin", "overseer"]) { _ in "/admin/audit" },
+        RouteMatrixTests.get("/admin/webhooks", ["admin", "a-admin", "b-admin", "bank-admin"]) { _ in "/admin/webhooks" },
+        RouteMatrixTests.post("/admin/webhooks", ["admin", "a-admin"], { _ in "/admin/webhooks" }, [("organisation", "{A}"), ("url", "https://hooks.example.test/m"), ("event", "case.opened")]),
+        E(route: "POST /admin/webhooks/{id}/delete", allowed: ["admin", "a-admin"]) { _, _, context in
+            let world = context.harness.world
+            let hook = Webhook(
+                organisation: world.operatorA.id, url: "https://hooks.example.test/d", sealedSecret: try world.installation.secrets.seal(Array("s".utf8)),
+                events: ["case.opened"], createdAt: Date(), createdBy: world.users["a-admin"]!.id)
+            try await world.installation.store.createWebhook(hook)
+            return Call(method: .post, uri: "/admin/webhooks/\(hook.id)/delete", form: [])
+        },
+    ]
+
+    static let cases: [E] = [
+        RouteMatrixTests.get("/cases", ["analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter", "bank-admin", "auditor"]) { _ in "/cases" },
+        RouteMatrixTests.get("/cases.csv", ["analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter", "bank-admin", "auditor"]) { _ in "/cases.csv" },
+        RouteMatrixTests.post("/cases", ["analyst", "a-admin", "a-reporter", "a-sensor", "auditor"], { _ in "/cases" }, [("organisation", "{A}"), ("title", "Matrix incident"), ("awareness", "2026-11-23T06:00"), ("regime", ""), ("tlp", "amber"), ("pap", "amber"), ("classification", "malicious-code/infected-system")]),
+        E(route: "POST /cases/import", allowed: ["analyst"]) { scenario, _, _ in
+            let boundary = "matrix-boundary"
+            return Call(
+                method: .post, uri: "/cases/import",
+                multipart: (boundary, "--\(boundary)\r\nContent-Disposition: form-data; name=\"organisation\"\r\n\r\n{A}\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"event.json\"\r\nContent-Type: application/json\r\n\r\n\(scenario.mispEvent)\r\n--\(boundary)--\r\n"))
+        },
+        RouteMatrixTests.get("/cases/campaigns", ["analyst", "regulator"]) { _ in "/cases/campaigns" },
+        RouteMatrixTests.get("/cases/reports", ["admin", "analyst", "overseer", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter", "bank-admin", "auditor"]) { _ in "/cases/reports" },
+        RouteMatrixTests.get("/cases/{id}", caseReaders) { "/cases/\($0.caseID)" },
+        RouteMatrixTests.get("/cases/{id}/attachments/{attachment}", caseReaders) { "/cases/\($0.caseID)/attachments/\($0.attachmentID)" },
+        RouteMatrixTests.get("/cases/{id}/export/{format}", caseReaders) { "/cases/\($0.caseID)/export/stix" },
+        E(route: "POST /cases/{id}/attachments", allowed: ["analyst", "a-admin", "a-reporter", "a-sensor", "auditor"]) { scenario, _, _ in
+            let boundary = "matrix-boundary"
+            return Call(
+                method: .post, uri: "/cases/\(scenario.caseID)/attachments",
+                multipart: (boundary, "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\nseen at 06:00\r\n--\(boundary)--\r\n"))
+        },
+        RouteMatrixTests.post("/cases/{id}/comments", caseReaders, { "/cases/\($0.caseID)/comments" }, [("text", "From the matrix")]),
+        RouteMatrixTests.post("/cases/{id}/link", ["analyst"], { "/cases/\($0.caseID)/link" }, [("other", "CASE-0")]),
+        RouteMatrixTests.post("/cases/{id}/merge", ["analyst"], { "/cases/\($0.caseID)/merge" }, [("other", "CASE-0")]),
+        RouteMatrixTests.post("/cases/{id}/notices", ["analyst"], { "/cases/\($0.caseID)/notices" }, [("replyDays", "14")]),
+        RouteMatrixTests.post("/cases/{id}/observables", ["analyst", "a-admin", "a-reporter", "a-sensor", "auditor"], { "/cases/\($0.caseID)/observables" }, [("observables", "198.51.100.9")]),
+        RouteMatrixTests.post("/cases/{id}/report", ["analyst", "a-admin", "a-reporter", "a-sensor", "auditor"], { "/cases/\($0.caseID)/report" }, [("tlp", "green")]),
+        RouteMatrixTests.post("/cases/{id}/requests", ["analyst"], { "/cases/\($0.caseID)/requests" }, [("question", "Which hosts?"), ("dueDays", "5")]),
+        RouteMatrixTests.post("/cases/{id}/requests/{request}/answer", ["a-admin", "a-reporter", "a-sensor", "auditor"], { "/cases/\($0.caseID)/requests/\($0.requestID)/answer" }, [("answer", "ws-01")]),
+        RouteMatrixTests.post("/cases/{id}/stage-requests", ["analyst"], { "/cases/\($0.caseID)/stage-requests" }, [("regime", "telecom"), ("stage", "final")]),
+        RouteMatrixTests.post("/cases/{id}/stages/{regime}/{stage}", ["a-admin", "a-reporter", "a-sensor", "auditor"], { "/cases/\($0.caseID)/stages/telecom/early-warning" }, [("action", "draft"), ("summary", "Billing encrypted")]),
+        RouteMatrixTests.post("/cases/{id}/tasks", ["analyst"], { "/cases/\($0.caseID)/tasks" }, [("title", "Matrix task"), ("assignee", ""), ("due", "")]),
+        RouteMatrixTests.post("/cases/{id}/tasks/{task}/done", ["analyst"], { "/cases/\($0.caseID)/tasks/\($0.taskID)/done" }),
+        RouteMatrixTests.post("/cases/{id}/triage", ["analyst"], { "/cases/\($0.caseID)/triage" }, [("severity", "high")]),
+        RouteMatrixTests.get("/notices/{id}", alertReaders) { "/notices/\($0.noticeID)" },
+        RouteMatrixTests.get("/notices/{id}/text", alertReaders) { "/notices/\($0.noticeID)/text" },
+    ]
+
+    static let intake: [E] = [
+        RouteMatrixTests.get("/alerts", ["analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter", "bank-admin"]) { _ in "/alerts" },
+        RouteMatrixTests.get("/alerts/{id}", alertReaders) { "/alerts/\($0.alertID)" },
+        RouteMatrixTests.post("/alerts/{id}/triage", ["analyst", "a-admin"], { "/alerts/\($0.alertID)/triage" }, [("action", "acknowledge")]),
+        RouteMatrixTests.get("/sensors", ["admin", "analyst", "regulator", "a-admin", "b-admin", "bank-admin"]) { _ in "/sensors" },
+        RouteMatrixTests.post("/sensors", ["admin", "a-admin"], { _ in "/sensors" }, [("organisation", "{A}"), ("name", "matrix-sensor"), ("transport", "syslog"), ("format", "json"), ("mapping", "windows-flat"), ("addresses", "127.0.0.2"), ("rate", "0")]),
+        RouteMatrixTests.post("/sensors/{id}/enabled", ["admin", "a-admin"], { "/sensors/\($0.sensorID)/enabled" }, [("enabled", "true")]),
+        RouteMatrixTests.get("/rules", ["admin", "analyst"]) { _ in "/rules" },
+        RouteMatrixTests.post("/rules", ["admin", "analyst"], { _ in "/rules" }, [("yaml", ruleYAML), ("file", "matrix-upload.yml")]),
+        RouteMatrixTests.post("/rules/{id}/enabled", ["admin", "analyst"], { "/rules/\($0.ruleID)/enabled" }, [("enabled", "true")]),
+    ]
+
+    static let retention: [E] = [
+        RouteMatrixTests.get("/flows", ["admin", "a-admin", "b-admin", "bank-admin", "a-legal"]) { _ in "/flows" },
+        RouteMatrixTests.post("/flows/sources", ["admin", "a-admin"], { _ in "/flows/sources" }, [("organisation", "{A}"), ("kind", "exporter"), ("name", "Edge"), ("address", "192.0.2.9")]),
+        E(route: "POST /flows/sources/{id}/delete", allowed: ["admin", "a-admin"]) { _, caller, context in
+            // A source of its own for each caller: one caller's deletion leaves the next nothing to refuse.
+            let number = 10 + (RouteMatrixTests.accounts.firstIndex(of: caller) ?? 0)
+            let source = FlowSource(organisation: context.harness.world.operatorA.id, kind: .exporter, name: "Doomed", address: "192.0.2.\(number)")
+            try await context.harness.world.installation.store.createFlowSource(source)
+            return Call(method: .post, uri: "/flows/sources/\(source.id)/delete", form: [])
+        },
+        RouteMatrixTests.post("/flows/retention", ["admin"], { _ in "/flows/retention" }, [("organisation", "{A}"), ("days", "365")]),
+        RouteMatrixTests.post("/flows/assignments", ["admin", "a-admin"], { _ in "/flows/assignments" }, [("organisation", "{A}"), ("log", "")]),
+        RouteMatrixTests.get("/warrants", ["admin", "overseer", "investigator", "a-legal"]) { _ in "/warrants" },
+        RouteMatrixTests.post("/warrants", ["investigator"], { _ in "/warrants" }, [("provider", "{A}"), ("court", "Court"), ("number", "W-M"), ("issuedAt", "2026-11-20T10:00"), ("expiresAt", "2027-11-20T10:00"), ("agency", "FIA"), ("addresses", "198.51.100.8"), ("windowStart", "2026-11-01T00:00"), ("windowEnd", "2026-11-02T00:00")]),
+        RouteMatrixTests.get("/warrants/oversight", ["admin", "overseer"]) { _ in "/warrants/oversight" },
+        RouteMatrixTests.get("/warrants/{id}", ["investigator", "a-legal"]) { "/warrants/\($0.warrantID)" },
+        E(route: "POST /warrants/{id}/decision", allowed: ["a-legal"]) { _, _, context in
+            Call(method: .post, uri: "/warrants/\(try await ExpectationTable.warrant(context, approved: false))/decision", form: [("decision", "approve"), ("note", "")])
+        },
+        E(route: "POST /warrants/{id}/revoke", allowed: ["investigator", "a-legal"]) { _, _, context in
+            Call(method: .post, uri: "/warrants/\(try await ExpectationTable.warrant(context, approved: true))/revoke", form: [("note", "Order withdrawn")])
+        },
+        RouteMatrixTests.post("/warrants/{id}/query", ["investigator"], { "/warrants/\($0.warrantID)/query" }, [("windowStart", ""), ("windowEnd", "")]),
+        RouteMatrixTests.get("/warrants/{id}/queries/{query}/package", ["investigator"]) { "/warrants/\($0.warrantID)/queries/\($0.queryID)/package" },
+    ]
+
+    static let api: [E] = [
+        RouteMatrixTests.api(.get, "/api/v1/me", everyone) { _ in "/api/v1/me" },
+        RouteMatrixTests.api(.get, "/api/v1/sectors", everyone) { _ in "/api/v1/sectors" },
+        RouteMatrixTests.api(.post, "/api/v1/sectors", ["admin"], { _ in "/api/v1/sectors" }, json: #"{"id":"sector-{caller}","name":"New sector"}"#),
+        RouteMatrixTests.api(.get, "/api/v1/organisations", everyone) { _ in "/api/v1/organisations" },
+        RouteMatrixTests.api(.post, "/api/v1/organisations", ["admin"], { _ in "/api/v1/organisations" }, json: #"{"name":"Org of {caller}","kind":"bank","sector":"banking-finance"}"#),
+        RouteMatrixTests.api(.get, "/api/v1/organisations/{organisationId}", ["admin", "analyst", "overseer", "investigator", "regulator", "a-admin", "a-reporter", "a-sensor", "auditor", "a-legal"]) { _ in "/api/v1/organisations/{A}" },
+        RouteMatrixTests.api(.put, "/api/v1/organisations/{organisationId}", ["admin", "a-admin"], { _ in "/api/v1/organisations/{A}" }, json: #"{"name":"Operator A","kind":"licensee","sector":"telecom","registrationNumber":"L-1"}"#),
+        RouteMatrixTests.api(.get, "/api/v1/organisations/{organisationId}/users", ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor"]) { _ in "/api/v1/organisations/{A}/users" },
+        RouteMatrixTests.api(.post, "/api/v1/organisations/{organisationId}/users", ["admin", "a-admin"], { _ in "/api/v1/organisations/{A}/users" }, json: #"{"username":"new-{caller}","displayName":"New Person","roles":["organisation-reporter"]}"#),
+        RouteMatrixTests.api(.get, "/api/v1/users/{userId}", ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor"]) { _ in "/api/v1/users/{a-reporter}" },
+        RouteMatrixTests.api(.patch, "/api/v1/users/{userId}", ["admin", "a-admin"], { _ in "/api/v1/users/{a-reporter}" }, json: #"{"displayName":"Renamed Reporter"}"#),
+        RouteMatrixTests.api(.get, "/api/v1/users/{userId}/tokens", ["admin", "a-admin", "a-reporter"]) { _ in "/api/v1/users/{a-reporter}/tokens" },
+        RouteMatrixTests.api(.post, "/api/v1/users/{userId}/tokens", ["admin", "a-admin"], { _ in "/api/v1/users/{a-sensor}/tokens" }, json: #"{"name":"sensor","scopes":["ingest"]}"#),
+        E(route: "DELETE /api/v1/users/{userId}/tokens/{tokenId}", allowed: ["admin", "a-admin", "a-reporter"]) { _, _, context in
+            let world = context.harness.world
+            let issued = try await world.installation.authenticator.issueToken(for: world.users["a-reporter"]!, name: "doomed", scopes: [.read], days: 1, by: nil)
+            return Call(method: .delete, uri: "/api/v1/users/\(world.users["a-reporter"]!.id)/tokens/\(issued.token.id)")
+        },
+        RouteMatrixTests.api(.get, "/api/v1/audit/entries", ["admin", "overseer"]) { _ in "/api/v1/audit/entries" },
+        RouteMatrixTests.api(.get, "/api/v1/audit/tree-head", ["admin", "overseer"]) { _ in "/api/v1/audit/tree-head" },
+        RouteMatrixTests.api(.get, "/api/v1/audit/proofs/inclusion", ["admin", "overseer"]) { _ in "/api/v1/audit/proofs/inclusion?index=0&treeSize=1" },
+        RouteMatrixTests.api(.get, "/api/v1/audit/proofs/consistency", ["admin", "overseer"]) { _ in "/api/v1/audit/proofs/consistency?from=1&to=2" },
+        RouteMatrixTests.api(.get, "/api/v1/alerts", ["analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter", "bank-admin"]) { _ in "/api/v1/alerts" },
+        RouteMatrixTests.api(.get, "/api/v1/alerts/{alertId}", alertReaders) { "/api/v1/alerts/\($0.alertID)" },
+        RouteMatrixTests.api(.post, "/api/v1/alerts/{alertId}/triage", ["analyst", "a-admin"], { "/api/v1/alerts/\($0.alertID)/triage" }, json: #"{"action":"acknowledge"}"#),
+        RouteMatrixTests.api(.get, "/api/v1/sensors", ["admin", "analyst", "regulator", "a-admin", "b-admin", "bank-admin"]) { _ in "/api/v1/sensors" },
+        RouteMatrixTests.api(.get, "/api/v1/sensors/{sensorId}/volumes", ["admin", "analyst", "regulator", "a-admin"]) { "/api/v1/sensors/\($0.sensorID)/volumes" },
+        RouteMatrixTests.api(.get, "/api/v1/cases", everyone) { _ in "/api/v1/cases" },
+        RouteMatrixTests.api(.post, "/api/v1/cases", ["analyst", "a-admin", "a-reporter", "a-sensor", "auditor"], { _ in "/api/v1/cases" }, json: #"{"organisation":"{A}","title":"Matrix case of {caller}","awareness":"2026-11-23T06:00Z","tlp":"green"}"#),
+        RouteMatrixTests.api(.get, "/api/v1/cases/{caseId}", caseReaders) { "/api/v1/cases/\($0.caseID)" },
+        E(route: "POST /api/v1/cases/{caseId}/attachments", allowed: ["analyst", "a-admin", "a-reporter", "a-sensor", "auditor"]) { scenario, _, _ in
+            Call(method: .post, uri: "/api/v1/cases/\(scenario.caseID)/attachments?name=more.pdf", raw: ("application/octet-stream", "%PDF-1.7\n%%EOF\n"))
+        },
+        RouteMatrixTests.api(.post, "/api/v1/cases/{caseId}/comments", caseReaders, { "/api/v1/cases/\($0.caseID)/comments" }, json: #"{"text":"from {caller}"}"#),
+        RouteMatrixTests.api(.post, "/api/v1/cases/{caseId}/notices", ["analyst"], { "/api/v1/cases/\($0.caseID)/notices" }, json: #"{"replyDays":14}"#),
+        RouteMatrixTests.api(.post, "/api/v1/cases/{caseId}/requests", ["analyst"], { "/api/v1/cases/\($0.caseID)/requests" }, json: #"{"question":"Which hosts?","dueDays":5}"#),
+        RouteMatrixTests.api(.post, "/api/v1/cases/{caseId}/requests/{requestId}/answer", ["a-admin", "a-reporter", "a-sensor", "auditor"], { "/api/v1/cases/\($0.caseID)/requests/\($0.requestID)/answer" }, json: #"{"text":"ws-01"}"#),
+        RouteMatrixTests.api(.post, "/api/v1/cases/{caseId}/stages/{regime}/{stage}", ["a-admin", "a-reporter", "a-sensor", "auditor"], { "/api/v1/cases/\($0.caseID)/stages/telecom/early-warning" }, json: #"{"summary":"Billing encrypted","servicesAffected":"billing","usersAffected":"1200","geographicArea":"Lahore","suspectedMalicious":"yes"}"#),
+        RouteMatrixTests.api(.put, "/api/v1/cases/{caseId}/stages/{regime}/{stage}", ["a-admin", "a-reporter", "a-sensor", "auditor"], { "/api/v1/cases/\($0.caseID)/stages/telecom/early-warning" }, json: #"{"summary":"Billing encrypted"}"#),
+        RouteMatrixTests.api(.post, "/api/v1/cases/{caseId}/triage", ["analyst"], { "/api/v1/cases/\($0.caseID)/triage" }, json: #"{"severity":"high"}"#),
+        RouteMatrixTests.api(.get, "/api/v1/compliance", everyone) { _ in "/api/v1/compliance" },
+        // Each account with an ingest token of its own: who may send as Operator A's sensor.
+        E(route: "POST /api/v1/intake", allowed: ["a-sensor"]) { _, caller, context in
+            var call = Call(method: .post, uri: "/api/v1/intake?sensor=matrix-http", raw: ("application/x-ndjson", #"{"EventID":1,"Image":"C:\\Windows\\System32\\whoami.exe"}"# + "\n"))
+            let world = context.harness.world
+            if let user = world.users[caller] {
+                call.bearer = try? await world.installation.authenticator.issueToken(for: user, name: "ingest", scopes: [.ingest], days: 1, by: nil).secret
+            }
+            return call
+        },
+    ]
+}
