@@ -120,6 +120,7 @@ let package = Package(
             name: "QilaIngest",
             dependencies: [
                 "QilaCore",
+                "QilaAccess",
                 "QilaDetect",
                 "QilaStore",
                 .product(name: "Logging", package: "swift-log"),

@@ -25,37 +25,21 @@ struct Sensors: AsyncParsableCommand {
         @Option(help: "Events per second before the sensor is slowed or refused (0: the server's default).") var rate = 0
 
         func run() async throws {
-            guard let transport = Sensor.Transport(rawValue: transport) else { throw ValidationError("--transport must be one of \(Sensor.Transport.allCases.map(\.rawValue).joined(separator: ", "))") }
-            guard let format = Sensor.Format(rawValue: format) else { throw ValidationError("--format must be one of \(Sensor.Format.allCases.map(\.rawValue).joined(separator: ", "))") }
-            guard FieldMapping.shippedNames.contains(mapping) else { throw ValidationError("--mapping must be one of \(FieldMapping.shippedNames.joined(separator: ", "))") }
-            for address in addresses where AddressRange(address) == nil { throw ValidationError("--address \(address) is not an address or CIDR network") }
-            if transport == .syslog && addresses.isEmpty { throw ValidationError("a syslog sensor needs at least one --address") }
-            if transport != .syslog && account == nil { throw ValidationError("an \(transport.rawValue) sensor needs --account (its service account)") }
             let installation = try await storage.open()
-            let store = installation.store
-            let organisations = try await store.organisations()
-            guard let target = organisations.first(where: { $0.id.description == organisation.lowercased() || $0.name == organisation }) else {
-                throw fail("no organisation '\(organisation)'; see `qila admin list-organisations`")
-            }
-            var accountID: UserID?
-            if let account {
-                guard let user = try await store.user(username: account), user.organisation == target.id else {
-                    throw fail("no account '\(account)' in \(target.name)")
-                }
-                accountID = user.id
-            }
-            let sensor = Sensor(
-                organisation: target.id, name: name, transport: transport, format: format, mapping: mapping, account: accountID,
-                addresses: addresses, rateLimit: rate, createdBy: nil)
+            let desk = SensorDesk(store: installation.store, audit: installation.audit)
+            let draft = SensorDesk.Draft(
+                organisation: organisation, name: name, transport: transport, format: format, mapping: mapping,
+                addresses: addresses.joined(separator: " "), account: account ?? "", rate: String(rate))
+            let sensor: Sensor
             do {
-                try await store.createSensor(sensor)
-            } catch let error as StoreError where error.code == .conflict {
-                throw fail("\(target.name) already has a sensor named '\(name)'")
+                // The operator at the server's own shell: the same checks as the page, no policy question.
+                sensor = try await desk.register(draft, by: nil, gate: DecisionGate(policy: installation.policy, audit: installation.audit))
+            } catch let error as QilaError where error.code == .invalidInput {
+                let option = ["addresses": "address", "organisation": "organisation"][error.field ?? ""] ?? error.field ?? ""
+                throw ValidationError(option.isEmpty ? error.message : "--\(option): \(error.message)")
             }
-            try await installation.audit.append(
-                AuditEntry(time: Date(), actor: "system", actorOrganisation: nil, action: "sensor.create", outcome: .success, resource: "sensor:\(sensor.id)",
-                           sourceAddress: nil, details: ["organisation": target.id.description, "transport": transport.rawValue]))
-            print("created sensor \(sensor.id) (\(name) of \(target.name))")
+            let owner = try await installation.store.organisation(sensor.organisation)
+            print("created sensor \(sensor.id) (\(sensor.name) of \(owner?.name ?? "?"))")
         }
     }
 

@@ -3,6 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import QilaCore
+import QilaIngest
+import QilaAccess
 import QilaStore
 import QilaTestSupport
 import Testing
@@ -109,5 +111,69 @@ struct APIEnumerationTests {
         for role in Role.allCases { #expect(Components.Schemas.Role(rawValue: role.rawValue) != nil, "role \(role.rawValue)") }
         for kind in Organisation.Kind.allCases { #expect(Components.Schemas.OrganisationKind(rawValue: kind.rawValue) != nil, "kind \(kind.rawValue)") }
         for tlp in TLP.allCases { #expect(Components.Schemas.Tlp(rawValue: tlp.rawValue) != nil, "clearance \(tlp.rawValue)") }
+    }
+}
+
+@Suite("Sensors: one desk for the page and the command line")
+struct SensorDeskTests {
+    @Test("A refused sensor comes back as typed, with the error beside the account; fixed, it is registered and audited")
+    func refusedSensor() async throws {
+        let harness = try await WebHarness.make()
+        let world = harness.world
+        try await harness.run { client in
+            let (cookie, csrf) = try await client.signIn("a-admin")
+            let headers: HTTPFields = [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"]
+            var fields = [
+                ("organisation", world.operatorA.id.description), ("name", "billing-http"), ("transport", "http"), ("format", "json"),
+                ("mapping", "windows-flat"), ("addresses", ""), ("account", world.users["a-reporter"]!.id.description), ("rate", "250"),
+            ]
+            let refused = try await client.execute(uri: "/sensors", method: .post, headers: headers, body: ByteBuffer(string: "_csrf=\(csrf)&" + FormTests.form(fields)))
+            #expect(refused.status == .seeOther)
+            let page = String(try #require(refused.headers[.location]).prefix { $0 != "#" })
+            let html = String(buffer: try await client.execute(uri: page, method: .get, headers: [.cookie: cookie]).body)
+            #expect(html.contains(#"id="account-error"><span class="visually-hidden">Error: </span>HTTP and TLS sensors send as an enabled service account of Operator A: choose one.</p>"#))
+            #expect(html.contains(#"value="billing-http""#) && html.contains(#"value="250""#))
+            #expect(html.contains(#"<option value="http" selected>"#))
+            // The service account, and it is registered.
+            fields[6] = ("account", world.users["a-sensor"]!.id.description)
+            let accepted = try await client.execute(uri: "/sensors", method: .post, headers: headers, body: ByteBuffer(string: "_csrf=\(csrf)&" + FormTests.form(fields)))
+            let location = try #require(accepted.headers[.location])
+            #expect(location.hasPrefix("/sensors?registered="))
+            let done = String(buffer: try await client.execute(uri: location, method: .get, headers: [.cookie: cookie]).body)
+            #expect(done.contains("Sensor billing-http registered for Operator A."))
+            let sensor = try #require(try await world.installation.store.sensors().first { $0.name == "billing-http" })
+            #expect(sensor.account == world.users["a-sensor"]!.id && sensor.rateLimit == 250)
+            let audit = try await world.installation.store.auditEntries(from: 0, limit: 500, actionPrefix: "sensor.create")
+            #expect(audit.contains { $0.resource == "sensor:\(sensor.id)" && $0.actor == world.users["a-admin"]!.id.description })
+        }
+    }
+
+    @Test("The command line's operator is held to the page's checks", arguments: [
+        ("name", String(repeating: "n", count: 81), "name"),
+        ("account", "a-reporter", "account"),
+        ("addresses", "", "addresses"),
+        ("transport", "carrier-pigeon", "transport"),
+        ("rate", "-1", "rate"),
+    ])
+    func commandLineChecks(_ field: String, _ value: String, _ named: String) async throws {
+        let world = try await TenantWorld.make(on: .sqlite)
+        let desk = SensorDesk(store: world.installation.store, audit: world.installation.audit)
+        var draft = SensorDesk.Draft(
+            organisation: "Operator A", name: "dc-logs", transport: field == "account" ? "http" : "syslog", format: "json", mapping: "windows-flat",
+            addresses: "192.0.2.10", account: "", rate: "0")
+        switch field {
+        case "name": draft.name = value
+        case "account": draft.account = value
+        case "addresses": draft.addresses = value
+        case "transport": draft.transport = value
+        default: draft.rate = value
+        }
+        let gate = DecisionGate(policy: world.installation.policy, audit: world.installation.audit)
+        do {
+            _ = try await desk.register(draft, by: nil, gate: gate)
+            Issue.record("\(field) = '\(value)' was accepted")
+        } catch let error as QilaError {
+            #expect(error.code == .invalidInput && error.field == named, "\(error)")
+        }
     }
 }

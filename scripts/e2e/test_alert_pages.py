@@ -37,13 +37,20 @@ def test_sensor_rule_alert_and_case_in_the_browser(browser):
         # The operator's domain controller sends syslog from loopback.
         page.click("nav >> text=Sensors")
         expect(page.get_by_role("heading", name="Sensors")).to_be_visible()
-        page.select_option("#sensor-organisation", label="Operator A")
-        page.fill("#sensor-name", "dc-logs")
-        page.select_option("#sensor-transport", "syslog")
-        page.select_option("#sensor-format", "json")
-        page.select_option("#sensor-mapping", "windows-flat")
-        page.fill("#sensor-addresses", "127.0.0.1")
+        page.select_option("#organisation", label="Operator A")
+        page.fill("#name", "dc-logs")
+        page.select_option("#transport", "syslog")
+        page.select_option("#format", "json")
+        page.select_option("#mapping", "windows-flat")
+        # Plain syslog without a source address is refused beside that field; nothing typed is lost.
         admin.submit("#add-sensor button[type=submit]")
+        expect(page.locator("#addresses-error")).to_contain_text("Source addresses or networks are needed for plain syslog")
+        expect(page.locator("#name")).to_have_value("dc-logs")
+        expect(page.locator("#mapping option:checked")).to_have_text("windows-flat")
+        page.screenshot(path=os.path.join(SHOTS, "sensor-refused.png"), full_page=True)
+        page.fill("#addresses", "127.0.0.1")
+        admin.submit("#add-sensor button[type=submit]")
+        expect(page.get_by_role("status")).to_contain_text("Sensor dc-logs registered for Operator A.")
         expect(page.locator("#sensors")).to_contain_text("dc-logs")
 
         # A rule without a condition is refused with what is wrong; the real one is stored.

@@ -2,6 +2,7 @@ import Foundation
 import OpenAPIRuntime
 import QilaAccess
 import QilaCore
+import QilaIngest
 import QilaStore
 
 /// Alerts and sensors in the REST API: the same desk and the same checks as the pages.
@@ -73,7 +74,7 @@ extension QilaAPI {
             guard let id = OrganisationID(text), let organisation = organisations.first(where: { $0.id == id }) else {
                 throw Problem(.badRequest, "'\(text.prefix(40))' is not an organisation", location: "organisation")
             }
-            try await enforcement.require(subject, .read, AlertDesk.sensorResource(organisation), source: source)
+            try await enforcement.require(subject, .read, SensorDesk.resource(organisation), source: source)
             readable = [organisation]
         }
         let ids = Set(readable.map(\.id))
@@ -87,7 +88,7 @@ extension QilaAPI {
         guard let id = Sensor.ID(input.path.sensorId), let sensor = try await store.sensor(id),
             let organisation = try await store.organisation(sensor.organisation)
         else { throw Problem(.notFound, "no such sensor") }
-        try await enforcement.require(subject, .read, AlertDesk.sensorResource(organisation), source: source)
+        try await enforcement.require(subject, .read, SensorDesk.resource(organisation), source: source)
         let hours = min(max(input.query.hours ?? 48, 1), 2160)
         let volumes = try await store.sensorVolumes(sensors: [id], since: Date().addingTimeInterval(-Double(hours) * 3600))
         return .ok(

@@ -102,8 +102,11 @@ struct FormView: Sendable {
     let errorLinks: [ErrorLink]
     let hasErrors: Bool
     let enctype: String?
+    /// The form element's id, for links and tests.
+    let id: String?
 
-    init(action: String, submit: String, fields: [FieldView], state: FormState?, enctype: String? = nil) {
+    init(action: String, submit: String, fields: [FieldView], state: FormState?, enctype: String? = nil, id: String? = nil) {
+        self.id = id
         self.action = action
         self.submit = submit
         self.fields = fields

@@ -3,6 +3,7 @@ import HTTPTypes
 import QilaAccess
 import QilaCases
 import QilaCore
+import QilaIngest
 import QilaStore
 
 /// Reading and triaging alerts, for the pages and the API alike: every read and change asks the
@@ -16,10 +17,6 @@ struct AlertDesk: Sendable {
 
     static func resource(_ alert: SecurityAlert, _ organisation: Organisation?) -> Resource {
         Resource(kind: .alert, owner: alert.organisation, sector: organisation?.sector, reference: "alert:\(alert.id)")
-    }
-
-    static func sensorResource(_ organisation: Organisation) -> Resource {
-        Resource(kind: .sensor, owner: organisation.id, sector: organisation.sector, reference: "sensors:\(organisation.id)")
     }
 
     /// The organisations whose alerts the subject may read (refused and recorded when none), and all of them.
@@ -36,9 +33,9 @@ struct AlertDesk: Sendable {
     /// The organisations whose sensors the subject may see (refused and recorded when none), and all of them.
     func sensorOrganisations(_ subject: Subject, source: String?) async throws -> (readable: [Organisation], all: [Organisation]) {
         let organisations = try await store.organisations()
-        let readable = organisations.filter { enforcement.permits(subject, .read, Self.sensorResource($0)) }
+        let readable = organisations.filter { enforcement.permits(subject, .read, SensorDesk.resource($0)) }
         guard !readable.isEmpty else {
-            try await enforcement.require(subject, .read, Self.sensorResource(subject.organisation), source: source)
+            try await enforcement.require(subject, .read, SensorDesk.resource(subject.organisation), source: source)
             throw Problem(.forbidden, "sensors are shown to their organisation's administrators and the authority")
         }
         return (readable, organisations)

@@ -33,11 +33,9 @@ extension WebPages {
 
     // MARK: sensors
 
-    func sensorsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await sensorsView(context, [:])
-    }
+    var sensorDesk: SensorDesk { SensorDesk(store: store, audit: installation.audit) }
 
-    func sensorsView(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+    func sensorsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let intake = try requireIntake()
         let subject = try subject(context)
         let (readable, organisations) = try await alertDesk.sensorOrganisations(subject, source: context.sourceAddress)
@@ -45,26 +43,26 @@ extension WebPages {
         let readableIDs = Set(readable.map(\.id))
         let sensors = try await store.sensors().filter { readableIDs.contains($0.organisation) }
         let health = try await store.sensorHealth()
-        let since = Date().addingTimeInterval(-24 * 3600)
-        let volumes = try await store.sensorVolumes(sensors: sensors.map(\.id), since: since)
+        let now = Date()
+        let volumes = try await store.sensorVolumes(sensors: sensors.map(\.id), since: now.addingTimeInterval(-24 * 3600))
         var accounts: [UserID: String] = [:]
         for organisation in readable { for user in try await store.users(in: organisation.id) { accounts[user.id] = user.username } }
-        let currentHour = Int64(Date().timeIntervalSince1970) / 3600
+        let currentHour = Int64(now.timeIntervalSince1970) / 3600
         var hourly: [Sensor.ID: [Int64: Int64]] = [:]
         for volume in volumes { hourly[volume.sensor, default: [:]][volume.hour, default: 0] += volume.events }
-        let rows = sensors.map { sensor -> [String: Any] in
+        let rows = sensors.map { sensor -> SensorsView.Row in
             let h = health[sensor.id] ?? SensorHealth(sensor: sensor.id)
-            let lastHour = hourly[sensor.id]?[currentHour] ?? 0
             let refused = h.refused.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            let silent = h.lastSeen.map { Date().timeIntervalSince($0) > 3600 } ?? true
-            return [
-                "id": sensor.id.description, "name": sensor.name, "organisation": names[sensor.organisation] ?? "?", "transport": sensor.transport.title,
-                "format": sensor.format.title, "mapping": sensor.mapping,
-                "source": sensor.transport == .syslog ? sensor.addresses.joined(separator: ", ") : (sensor.account.flatMap { accounts[$0] } ?? "-"),
-                "enabled": sensor.enabled, "events": h.events, "lastHour": lastHour, "lastSeen": h.lastSeen?.display ?? "never",
-                "refused": refused.isEmpty ? "none" : refused, "lastError": h.lastError ?? "", "silent": silent && sensor.enabled,
-                "canChange": enforcement.permits(subject, .update, AlertDesk.sensorResource(organisations.first { $0.id == sensor.organisation }!)),
-            ]
+            let silent = h.lastSeen.map { now.timeIntervalSince($0) > 3600 } ?? true
+            let organisation = organisations.first { $0.id == sensor.organisation }
+            return SensorsView.Row(
+                id: sensor.id.description, name: sensor.name, organisation: names[sensor.organisation] ?? "?", transport: sensor.transport.title,
+                format: sensor.format.title, mapping: sensor.mapping,
+                source: sensor.transport == .syslog ? sensor.addresses.joined(separator: ", ") : (sensor.account.flatMap { accounts[$0] } ?? "-"),
+                lastSeen: h.lastSeen?.display ?? "never", refused: refused.isEmpty ? "none" : refused, lastError: h.lastError ?? "",
+                enabled: sensor.enabled, silent: silent && sensor.enabled,
+                canChange: organisation.map { enforcement.permits(subject, .update, SensorDesk.resource($0)) } ?? false,
+                events: h.events, lastHour: hourly[sensor.id]?[currentHour] ?? 0)
         }
         // Events per hour over the last day, by sensor (the busiest eight).
         let busiest = sensors.sorted { (health[$0.id]?.events ?? 0) > (health[$1.id]?.events ?? 0) }.prefix(8)
@@ -76,83 +74,51 @@ extension WebPages {
                     values: Dictionary(uniqueKeysWithValues: busiest.map { ($0.name, Int(hourly[$0.id]?[hour] ?? 0)) }))
             }, series: busiest.map(\.name), title: "Events per hour, last 24 hours (UTC)"
         ).svg()
-        let creatable = readable.filter { enforcement.permits(subject, .create, AlertDesk.sensorResource($0)) && $0.kind != .authority }
-        var serviceAccounts: [[String: Any]] = []
+        let creatable = readable.filter { enforcement.permits(subject, .create, SensorDesk.resource($0)) && $0.kind != .authority }
+        var serviceAccounts: [(User, Organisation)] = []
         for organisation in creatable {
-            for user in try await store.users(in: organisation.id) where user.kind == .service {
-                serviceAccounts.append(["id": user.id.description, "name": "\(user.username) (\(organisation.name))"])
-            }
+            for user in try await store.users(in: organisation.id) where user.kind == .service && !user.disabled { serviceAccounts.append((user, organisation)) }
         }
         let authority = subject.effectiveRoles.contains(.authorityAdmin) || subject.effectiveRoles.contains(.authorityAnalyst)
-        var values: [String: Any] = [
-            "sensors": rows, "chart": chart, "hasSensors": !rows.isEmpty,
-            "canCreate": !creatable.isEmpty, "organisations": creatable.map { ["id": $0.id.description, "name": $0.name] },
-            "transports": Sensor.Transport.allCases.map { ["value": $0.rawValue, "title": $0.title] },
-            "formats": Sensor.Format.allCases.map { ["value": $0.rawValue, "title": $0.title] },
-            "mappings": FieldMapping.shippedNames.map { ["value": $0] }, "accounts": serviceAccounts,
-            "unknown": authority ? intake.directory.unknownSources.sorted { $0.value > $1.value }.prefix(20).map { ["source": $0.key, "count": $0.value] } : [],
-            "showUnknown": authority && !intake.directory.unknownSources.isEmpty,
-        ]
-        values.merge(extra) { $1 }
-        return render("sensors", "Sensors", context, values, status: status)
+        let unknown = authority ? intake.directory.unknownSources.sorted { $0.value > $1.value }.prefix(20).map { SensorsView.Unknown(source: $0.key, count: Int64($0.value)) } : []
+        var message: String?
+        if let id = request.uri.queryParameters["registered"].flatMap({ Sensor.ID(String($0)) }), let sensor = sensors.first(where: { $0.id == id }) {
+            message = "Sensor \(sensor.name) registered for \(names[sensor.organisation] ?? "its organisation")."
+        }
+        let view = SensorsView(
+            sensors: rows, chart: chart, unknown: Array(unknown), message: message, creatable: creatable, accounts: serviceAccounts,
+            state: try await refusedForms.state(of: SensorsView.registerFormName, request, context: context))
+        return renderer.page("sensors", title: "Sensors", context: context, view: view, enforcement: enforcement)
     }
 
     func createSensor(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let intake = try requireIntake()
         let subject = try subject(context)
-        let form = try await form(request, context)
-        func refuse(_ message: String) async throws -> Response { try await sensorsView(context, ["error": message], status: .badRequest) }
-        guard let organisationID = OrganisationID(form["organisation"] ?? ""), let organisation = try await store.organisation(organisationID) else {
-            return try await refuse("Choose the organisation the sensor belongs to (field organisation).")
-        }
-        try await enforcement.require(subject, .create, AlertDesk.sensorResource(organisation), source: context.sourceAddress)
-        let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= 80 else { return try await refuse("Give the sensor a name of 1 to 80 characters (field name).") }
-        guard let transport = Sensor.Transport(rawValue: form["transport"] ?? "") else { return try await refuse("Choose how events arrive (field transport).") }
-        guard let format = Sensor.Format(rawValue: form["format"] ?? "") else { return try await refuse("Choose what each message holds (field format).") }
-        let mapping = form["mapping"] ?? ""
-        guard FieldMapping.shippedNames.contains(mapping) else { return try await refuse("Choose a field mapping (field mapping).") }
-        let addresses = (form["addresses"] ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
-        if let bad = addresses.first(where: { AddressRange($0) == nil }) { return try await refuse("'\(bad)' is not an address or CIDR network (field addresses).") }
-        if transport == .syslog && addresses.isEmpty { return try await refuse("Plain syslog is recognised by its source: give at least one address (field addresses).") }
-        var account: UserID?
-        if transport != .syslog {
-            guard let chosen = UserID(form["account"] ?? ""), let user = try await store.user(chosen), user.organisation == organisation.id, user.kind == .service else {
-                return try await refuse("HTTP and TLS sensors send as a service account of their organisation (field account).")
-            }
-            account = user.id
-        }
-        let rate = Int(form["rate"] ?? "") ?? 0
-        guard rate >= 0 else { return try await refuse("The rate limit cannot be negative (field rate).") }
-        let sensor = Sensor(
-            organisation: organisation.id, name: name, transport: transport, format: format, mapping: mapping, account: account, addresses: addresses,
-            rateLimit: rate, createdBy: subject.user.id)
+        var state = FormState(form: SensorsView.registerFormName, fields: try await form(request, context))
+        let draft = SensorDesk.Draft(
+            organisation: state.value("organisation"), name: state.value("name"), transport: state.value("transport"), format: state.value("format"),
+            mapping: state.value("mapping"), addresses: state.value("addresses"), account: state.value("account"), rate: state.value("rate"))
         do {
-            try await store.createSensor(sensor)
-        } catch let error as StoreError where error.code == .conflict {
-            return try await refuse("\(organisation.name) already has a sensor named '\(name)' (field name).")
+            let sensor = try await sensorDesk.register(draft, by: subject, gate: gate(context), source: context.sourceAddress)
+            try await intake.reloadSensors()
+            return redirect("/sensors?registered=\(sensor.id)")
+        } catch let error as QilaError where error.code == .invalidInput {
+            let labels = FormView(action: "", submit: "", fields: SensorsView.registerFields(organisations: [], accounts: [], state: nil), state: nil).labels
+            state.refuse(error, labels: labels)
+            return try await refusedForms.redirect(state, to: "/sensors", context: context)
         }
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "sensor.create", outcome: .success,
-                       resource: "sensor:\(sensor.id)", sourceAddress: context.sourceAddress, details: ["organisation": organisation.id.description]))
-        try await intake.reloadSensors()
-        return try await sensorsView(context, ["message": "Sensor \(name) registered for \(organisation.name)."])
     }
 
     func toggleSensor(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let intake = try requireIntake()
         let subject = try subject(context)
         let form = try await form(request, context)
-        guard let id = Sensor.ID(try context.parameters.require("id")), var sensor = try await store.sensor(id),
-            let organisation = try await store.organisation(sensor.organisation)
-        else { throw Problem(.notFound, "no such sensor") }
-        try await enforcement.require(subject, .update, AlertDesk.sensorResource(organisation), source: context.sourceAddress)
-        sensor.enabled = form["enabled"] == "true"
-        try await store.updateSensor(sensor)
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id,
-                       action: sensor.enabled ? "sensor.enable" : "sensor.disable", outcome: .success, resource: "sensor:\(sensor.id)",
-                       sourceAddress: context.sourceAddress))
+        guard let id = Sensor.ID(try context.parameters.require("id")) else { throw Problem(.notFound, "no such sensor") }
+        do {
+            _ = try await sensorDesk.setEnabled(id, form["enabled"] == "true", by: subject, gate: gate(context), source: context.sourceAddress)
+        } catch let error as QilaError where error.code == .notFound {
+            throw Problem(.notFound, "no such sensor")
+        }
         try await intake.reloadSensors()
         return redirect("/sensors")
     }
