@@ -186,9 +186,19 @@ public final class Directory: Sendable {
         return user
     }
 
-    /// Nobody grants a role they could not hold, or a clearance above their own; authority
-    /// roles exist only inside the authority.
-    func checkGrant(roles: Set<Role>, clearance: TLP, in organisation: Organisation, by actor: Subject?) throws {
+    /// The roles `actor` may grant to an account of `organisation`, in the order forms list them:
+    /// the roles its kind of organisation can hold, and outside the authority's administrators
+    /// only an organisation's own (administrator, reporter, auditor).
+    public static func grantableRoles(by actor: Subject, in organisation: Organisation) -> [Role] {
+        Role.allCases.filter { role in
+            (try? check([role], in: organisation)) != nil
+                && (actor.effectiveRoles.contains(.authorityAdmin) || [.organisationAdmin, .organisationReporter, .auditor].contains(role))
+        }
+    }
+
+    /// Where each role may exist: authority roles inside the authority, a sector regulator's in a
+    /// regulator (or the authority).
+    static func check(_ roles: Set<Role>, in organisation: Organisation) throws {
         let authorityOnly: Set<Role> = [.authorityAdmin, .authorityAnalyst, .investigator, .oversightViewer]
         if organisation.kind != .authority, let role = roles.first(where: authorityOnly.contains) {
             throw QilaError(.invalidInput, "the role \(role.rawValue) exists only in the national authority", at: "field roles")
@@ -196,6 +206,12 @@ public final class Directory: Sendable {
         if roles.contains(.sectorRegulator), organisation.kind != .sectorRegulator, organisation.kind != .authority {
             throw QilaError(.invalidInput, "the role sector-regulator needs a sector regulator organisation", at: "field roles")
         }
+    }
+
+    /// Nobody grants a role they could not hold, or a clearance above their own; authority
+    /// roles exist only inside the authority.
+    func checkGrant(roles: Set<Role>, clearance: TLP, in organisation: Organisation, by actor: Subject?) throws {
+        try Self.check(roles, in: organisation)
         guard let actor else { return }
         if clearance > actor.user.clearance {
             throw QilaError(.forbidden, "you cannot grant a clearance above your own (\(actor.user.clearance.rawValue))", at: "field clearance")

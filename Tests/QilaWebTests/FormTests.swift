@@ -88,6 +88,39 @@ struct FormTests {
         }
     }
 
+    @Test("A refused account keeps its roles and clearance; an added one shows its set-up link once the browser is redirected")
+    func refusedAccount() async throws {
+        let harness = try await WebHarness.make()
+        let world = harness.world
+        try await harness.run { client in
+            let (cookie, csrf, _) = try await client.signInWithSecondFactor("a-admin", in: world)
+            let headers: HTTPFields = [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"]
+            let path = "/admin/organisations/\(world.operatorA.id)"
+            var fields = [
+                ("username", "a-reporter"), ("displayName", "Sana Malik"), ("email", "sana@example.test"), ("kind", "person"),
+                ("role", "organisation-reporter"), ("role", "auditor"), ("clearance", "TLP:AMBER"),
+            ]
+            let refused = try await client.execute(uri: path + "/users", method: .post, headers: headers, body: ByteBuffer(string: "_csrf=\(csrf)&" + Self.form(fields)))
+            let back = String(try #require(refused.headers[.location], "\(refused.status) \(String(buffer: refused.body).prefix(400))").prefix { $0 != "#" })
+            let html = String(buffer: try await client.execute(uri: back, method: .get, headers: [.cookie: cookie]).body)
+            #expect(html.contains(#"id="username-error""#) && html.contains("is taken"))
+            #expect(html.contains(#"value="organisation-reporter" checked"#) && html.contains(#"value="auditor" checked"#))
+            // Only the roles the administrator may grant are offered.
+            #expect(!html.contains(#"value="legal-officer""#) && !html.contains(#"value="authority-admin""#))
+            #expect(!html.contains(#"value="organisation-admin" checked"#))
+            #expect(html.contains(#"<option value="TLP:AMBER" selected>"#))
+            #expect(html.contains(#"value="Sana Malik""#))
+            fields[0] = ("username", "s-malik")
+            let added = try await client.execute(uri: path + "/users", method: .post, headers: headers, body: ByteBuffer(string: "_csrf=\(csrf)&" + Self.form(fields)))
+            let location = try #require(added.headers[.location])
+            #expect(location.hasSuffix("#account-added"))
+            let page = String(buffer: try await client.execute(uri: String(location.prefix { $0 != "#" }), method: .get, headers: [.cookie: cookie]).body)
+            #expect(page.contains("Account s-malik added.") && page.contains("/setup/"))
+            let user = try #require(try await world.installation.store.user(username: "s-malik"))
+            #expect(user.roles == [.organisationReporter, .auditor] && user.clearance == .amber)
+        }
+    }
+
     @Test("An investigator without two-factor sign-in is sent to turn it on before the warrant form, not after it")
     func secondFactorFirst() async throws {
         let harness = try await WebHarness.make()

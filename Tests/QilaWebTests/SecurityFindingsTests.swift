@@ -219,9 +219,15 @@ struct SecurityFindingsTests {
             let created = try await post(
                 "/admin/organisations/\(world.operatorB.id)/users", host: "evil.example", cookie: signedIn,
                 "_csrf=\(csrf)&username=new-person&displayName=New+Person&clearance=green")
-            #expect(created.contains("/setup/"), "\(created.prefix(300))")
-            #expect(!created.contains("evil.example"))
-            #expect(created.contains("http://127.0.0.1:8443/setup/"), "the listening address of the configuration")
+            // Post-redirect-get: the link is on the page the browser is sent to (a local path).
+            let location = try #require(created.split(separator: "\r\n").first { $0.lowercased().hasPrefix("location:") }?.dropFirst(9))
+                .trimmingCharacters(in: .whitespaces)
+            #expect(location.hasPrefix("/admin/organisations/"), "\(created.prefix(300))")
+            let shown = try await RawHTTP.exchange(
+                port: port, RawHTTP.request("GET", String(location.prefix { $0 != "#" }), host: "evil.example", headers: ["Cookie: \(signedIn)"]))
+            #expect(shown.contains("/setup/"), "\(shown.prefix(300))")
+            #expect(!created.contains("evil.example") && !shown.contains("evil.example/setup"))
+            #expect(shown.contains("http://127.0.0.1:8443/setup/"), "the listening address of the configuration")
         }
     }
 

@@ -32,8 +32,9 @@ struct FormState: Codable, Sendable, Equatable {
 
     /// Records `error` beside the field it names (worded with the field's label from `labels`),
     /// or as the summary when it names none of this form's fields.
-    mutating func refuse(_ error: QilaError, labels: [String: String]) {
-        if let field = error.field, let label = labels[field] {
+    /// `renamed` maps a desk's field name to the form's where they differ (`roles` → `role`).
+    mutating func refuse(_ error: QilaError, labels: [String: String], renamed: [String: String] = [:]) {
+        if let named = error.field, case let field = renamed[named] ?? named, let label = labels[field] {
             errors[field] = Self.sentence(label: label, error.message)
         } else {
             summary = Self.sentence(label: nil, error.message)

@@ -58,10 +58,43 @@ extension WebPages {
     }
 
     func organisation(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await organisationPage(context, try await loadOrganisation(context), [:])
+        let organisation = try await loadOrganisation(context)
+        var extra: [String: Any] = [:]
+        if let created = try await refusedForms.state(of: Self.accountCreatedName, request, context: context) {
+            extra["message"] = "Account \(created.value("username")) added."
+            if !created.value("setupLink").isEmpty {
+                extra["setupLink"] = created.value("setupLink")
+                extra["setupFor"] = created.value("username")
+            }
+        }
+        let state = try await refusedForms.state(of: Self.accountFormName, request, context: context)
+        return try await organisationPage(context, organisation, extra, accountForm: state)
     }
 
-    func organisationPage(_ context: QilaRequestContext, _ organisation: Organisation, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+    static let accountFormName = "account.add"
+    /// A created account's one-time set-up link, kept (sealed, for this session) for the page
+    /// the browser is sent to.
+    static let accountCreatedName = "account.added"
+
+    /// The add-account form's fields; also gives the labels that word the directory's errors.
+    static func accountFields(roles: [Role], clearances: [TLP], state: FormState?) -> [FieldView] {
+        [
+            FieldView("username", label: "Username", hint: "What they sign in with.", required: true, state: state, autocomplete: "off"),
+            FieldView("displayName", label: "Name", required: true, state: state),
+            FieldView("email", label: "Email", control: .text(type: "email"), state: state),
+            FieldView(
+                "kind", label: "Kind", control: .select([.init(value: "person", label: "Person"), .init(value: "service", label: "Service account (sensor, script)")]),
+                required: true, state: state, initial: "person"),
+            FieldView("role", label: "Roles", control: .checkboxes(roles.map { .init(value: $0.rawValue, label: $0.title) }), state: state),
+            FieldView(
+                "clearance", label: "TLP clearance", control: .select(clearances.map { .init(value: $0.rawValue, label: $0.rawValue) }),
+                hint: "The most sensitive marking they may read.", required: true, state: state, initial: TLP.green.rawValue),
+        ]
+    }
+
+    func organisationPage(
+        _ context: QilaRequestContext, _ organisation: Organisation, _ extra: [String: Any], status: HTTPResponse.Status = .ok, accountForm: FormState? = nil
+    ) async throws -> Response {
         let subject = try subject(context)
         try await enforcement.require(subject, .read, .organisation(organisation), source: context.sourceAddress)
         let usersResource = Resource(kind: .user, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/users")
@@ -83,52 +116,45 @@ extension WebPages {
                 "registration": organisation.registrationNumber ?? "—",
             ],
             "users": users,
-            "canCreateUser": enforcement.permits(subject, .create, usersResource),
-            "roles": grantableRoles(subject, organisation).map { ["value": $0.rawValue, "title": $0.title] },
-            "clearances": TLP.allCases.filter { $0 <= subject.user.clearance }.map { ["value": $0.rawValue, "selected": $0 == .green] },
         ]
+        if enforcement.permits(subject, .create, usersResource) {
+            values["accountForm"] = FormView(
+                action: "/admin/organisations/\(organisation.id)/users", submit: "Add account",
+                fields: Self.accountFields(
+                    roles: Directory.grantableRoles(by: subject, in: organisation), clearances: TLP.allCases.filter { $0 <= subject.user.clearance }, state: accountForm),
+                state: accountForm, id: "add-account")
+        }
         values.merge(extra) { $1 }
         return render("organisation", organisation.name, context, values, status: status)
-    }
-
-    func grantableRoles(_ subject: Subject, _ organisation: Organisation) -> [Role] {
-        Role.allCases.filter { role in
-            switch role {
-            case .authorityAdmin, .authorityAnalyst, .investigator, .oversightViewer:
-                organisation.kind == .authority && subject.effectiveRoles.contains(.authorityAdmin)
-            case .sectorRegulator:
-                (organisation.kind == .sectorRegulator || organisation.kind == .authority) && subject.effectiveRoles.contains(.authorityAdmin)
-            default:
-                true
-            }
-        }
     }
 
     func createUser(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let organisation = try await loadOrganisation(context)
-        let form = try await form(request, context)
+        let page = "/admin/organisations/\(organisation.id)"
+        var state = FormState(form: Self.accountFormName, fields: try await form(request, context))
         let resource = Resource(kind: .user, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/users")
-        return try await withReauthentication("/admin/organisations/\(organisation.id)", for: subject) {
+        return try await withReauthentication(page, for: subject, keeping: state, reason: "administer", context: context) {
             try await enforcement.require(subject, .create, resource, source: context.sourceAddress)
             try await enforcement.require(subject, .administer, resource, source: context.sourceAddress)
             do {
                 let user = try await installation.directory.createUser(
                     .init(
-                        kind: User.Kind(rawValue: form["kind"] ?? "person") ?? .person, username: form["username"] ?? "",
-                        displayName: form["displayName"] ?? "", email: form["email"],
-                        roles: Set(form.all("role").compactMap(Role.init(rawValue:))),
-                        clearance: TLP(rawValue: form["clearance"] ?? "") ?? .green),
+                        kind: User.Kind(rawValue: state.value("kind")) ?? .person, username: state.value("username"),
+                        displayName: state.value("displayName"), email: state.value("email").isEmpty ? nil : state.value("email"),
+                        roles: Set(state.values("role").compactMap(Role.init(rawValue:))),
+                        clearance: TLP(rawValue: state.value("clearance")) ?? .green),
                     in: organisation.id, by: subject)
-                var extra: [String: Any] = ["message": "Account \(user.username) added."]
+                var created = FormState(form: Self.accountCreatedName, values: ["username": [user.username]])
                 if user.kind == .person {
                     let secret = try await authenticator.createPasswordLink(for: user)
-                    extra["setupLink"] = absolute("/setup/\(secret)", request)
-                    extra["setupFor"] = user.username
+                    created.values["setupLink"] = [absolute("/setup/\(secret)", request)]
                 }
-                return try await organisationPage(context, organisation, extra)
-            } catch let error as QilaError {
-                return try await organisationPage(context, organisation, ["error": error.description], status: .badRequest)
+                return try await refusedForms.redirect(created, to: page, context: context, fragment: "account-added")
+            } catch let error as QilaError where error.code == .invalidInput || error.code == .conflict || (error.code == .forbidden && error.field != nil) {
+                let labels = FormView(action: "", submit: "", fields: Self.accountFields(roles: [], clearances: [], state: nil), state: nil).labels
+                state.refuse(error, labels: labels, renamed: ["roles": "role"])
+                return try await refusedForms.redirect(state, to: page, context: context)
             }
         }
     }
@@ -159,7 +185,7 @@ extension WebPages {
             "mfa": try await store.credentials(of: user.id)?.mfaEnabled ?? false,
             "isPerson": user.kind == .person,
             "canAdminister": user.id != subject.user.id && enforcement.permits(subject, .update, .user(user, in: organisation)),
-            "roles": grantableRoles(subject, organisation).map { ["value": $0.rawValue, "title": $0.title, "checked": user.roles.contains($0)] },
+            "roles": Directory.grantableRoles(by: subject, in: organisation).map { ["value": $0.rawValue, "title": $0.title, "checked": user.roles.contains($0)] },
             "clearances": TLP.allCases.filter { $0 <= subject.user.clearance }.map { ["value": $0.rawValue, "selected": $0 == user.clearance] },
         ]
         // Audit engagements: which organisations an auditor reports for and reads.
