@@ -88,6 +88,10 @@ struct WebBehaviourTests {
             #expect(String(buffer: spec.body).contains("openapi: 3.1.0"))
             let page = try await client.execute(uri: "/sign-in", method: .get)
             #expect(!String(buffer: page.body).contains("<script>"), "no inline scripts")
+            // Every page names its icon, and the icon is there for anyone (it was a 404 on every page).
+            #expect(String(buffer: page.body).contains(#"<link rel="icon" href="/assets/favicon.svg""#))
+            let icon = try await client.execute(uri: "/assets/favicon.svg", method: .get)
+            #expect(icon.status == .ok && icon.headers[.contentType]?.hasPrefix("image/svg+xml") == true)
         }
     }
 
