@@ -41,6 +41,21 @@ public struct QilaError: Error, Sendable, Hashable, CustomStringConvertible {
         return String(location.dropFirst(6))
     }
 
+    /// The message as a sentence about `subject` (a field's label, a command-line option):
+    /// "is required" becomes "Court is required.", a message that does not continue its
+    /// subject ("choose the provider …") stands alone, capitalised.
+    public func sentence(naming subject: String?) -> String {
+        var text = message.trimmingCharacters(in: .whitespaces)
+        let aboutTheSubject = ["is ", "are ", "must ", "has ", "have ", "was ", "cannot ", "should ", "does ", "names ", "needs "]
+        if let subject, aboutTheSubject.contains(where: { text.hasPrefix($0) }) {
+            text = subject + " " + text
+        } else if let first = text.first {
+            text = first.uppercased() + text.dropFirst()
+        }
+        if let last = text.last, !".?!".contains(last) { text += "." }
+        return text
+    }
+
     public static func invalid(_ message: String, field: String) -> QilaError {
         QilaError(.invalidInput, message, at: "field \(field)")
     }

@@ -100,7 +100,7 @@ struct Flows: AsyncParsableCommand {
                 do {
                     let bound = try collector.listen(host: host, port: port)
                     FileHandle.standardError.write(Data("listening on \(host):\(bound)/udp\n".utf8))
-                    for warning in collector.currentHealth.queueWarnings where warning.hasPrefix("UDP \(bound):") {
+                    if let warning = collector.currentHealth.queueWarning(for: bound) {
                         FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
                     }
                 } catch {

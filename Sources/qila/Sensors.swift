@@ -35,8 +35,10 @@ struct Sensors: AsyncParsableCommand {
                 // The operator at the server's own shell: the same checks as the page, no policy question.
                 sensor = try await desk.register(draft, by: nil, gate: DecisionGate(policy: installation.policy, audit: installation.audit))
             } catch let error as QilaError where error.code == .invalidInput {
-                let option = ["addresses": "address", "organisation": "organisation"][error.field ?? ""] ?? error.field ?? ""
-                throw ValidationError(option.isEmpty ? error.message : "--\(option): \(error.message)")
+                guard let field = error.field else { throw ValidationError(error.sentence(naming: nil)) }
+                let option = "--" + (field == "addresses" ? "address" : field)
+                let sentence = error.sentence(naming: option)
+                throw ValidationError(sentence.hasPrefix(option) ? sentence : "\(option): \(error.message)")
             }
             let owner = try await installation.store.organisation(sensor.organisation)
             print("created sensor \(sensor.id) (\(sensor.name) of \(owner?.name ?? "?"))")

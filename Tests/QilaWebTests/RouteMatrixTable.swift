@@ -42,7 +42,7 @@ enum ExpectationTable {
         let client = context.client
         let world = harness.world
         let store = world.installation.store
-        let (caseID, number) = try await CaseAccessTests.makeCase(harness, client)
+        let (caseID, _) = try await CaseAccessTests.makeCase(harness, client)
         let (alert, _, sensor) = try await AlertAccessTests.seed(harness)
         func token(_ name: String) -> String { harness.tokens[name]! }
         // An attachment, a request for information and a notice on the case.
@@ -95,10 +95,10 @@ enum ExpectationTable {
         let setup = try await world.installation.authenticator.createOneTimeLink(purpose: "setup", user: world.users["a-reporter"]!.id, validFor: .seconds(3600))
         let reporterToken = try await world.installation.authenticator.issueToken(for: world.users["a-reporter"]!, name: "matrix", scopes: [.read], days: 1, by: nil)
         return RouteMatrixTests.Scenario(
-            caseID: caseID, caseNumber: number, alertID: alert.id.description, sensorID: sensor.id.description, attachmentID: attachmentID,
+            caseID: caseID, alertID: alert.id.description, sensorID: sensor.id.description, attachmentID: attachmentID,
             requestID: requestID, noticeID: noticeID, taskID: taskID, mispEvent: String(buffer: misp.body), warrantID: warrantID, queryID: queryID,
             flowSourceID: source.id.description, webhookID: hook.id, ruleID: rule.id, setupToken: setup,
-            reporterTokenID: reporterToken.token.id.description, otherCaseIDs: [:])
+            reporterTokenID: reporterToken.token.id.description)
     }
 
     static let ruleYAML = """

@@ -3,9 +3,9 @@ import Foundation
 import QilaCore
 
 /// Random secrets handed to browsers and clients, and the hashes kept of them.
-enum RandomSecret {
+public enum RandomSecret {
     /// 32 random bytes in URL-safe base64 without padding (43 characters).
-    static func make(bytes count: Int = 32) -> String {
+    public static func make(bytes count: Int = 32) -> String {
         var bytes = [UInt8](repeating: 0, count: count)
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
         return Data(bytes).base64EncodedString()
@@ -15,7 +15,7 @@ enum RandomSecret {
     }
 
     /// SHA-256 in hexadecimal: what the store keeps of a session id, token or link.
-    static func hash(_ secret: String) -> String {
+    public static func hash(_ secret: String) -> String {
         Hex.encode(SHA256.hash(data: Data(secret.utf8)))
     }
 }

@@ -55,13 +55,16 @@ public final class FlowCollector: Sendable {
         /// The receive queue the kernel granted each bound port, and the queue asked for, in
         /// bytes: less than asked when net.core.rmem_max caps it and the process may not force it.
         public var receiveQueues: [UInt16: (granted: Int, asked: Int)] = [:]
-        /// What to tell the operator about each port whose queue is smaller than asked.
-        public var queueWarnings: [String] {
-            receiveQueues.filter { $0.value.granted < $0.value.asked }.sorted { $0.key < $1.key }.map { port, queue in
-                "UDP \(port): the kernel granted a receive queue of \(queue.granted >> 20) MiB of the \(queue.asked >> 20) MiB asked, "
-                    + "so a pause of the collector loses flows sooner; raise net.core.rmem_max or give the process CAP_NET_ADMIN"
-            }
+        /// What to tell the operator about `port` when its queue is smaller than asked; nil when
+        /// the kernel granted it.
+        public func queueWarning(for port: UInt16) -> String? {
+            guard let queue = receiveQueues[port], queue.granted < queue.asked else { return nil }
+            return "UDP \(port): the kernel granted a receive queue of \(queue.granted >> 20) MiB of the \(queue.asked >> 20) MiB asked, "
+                + "so a pause of the collector loses flows sooner; raise net.core.rmem_max or give the process CAP_NET_ADMIN"
         }
+
+        /// `queueWarning(for:)` of every port that has one.
+        public var queueWarnings: [String] { receiveQueues.keys.sorted().compactMap(queueWarning(for:)) }
 
         /// Datagrams that reached the machine but were not decoded: the kernel's drops and the
         /// hand-off's overflow. Their flows were not retained.

@@ -30,29 +30,22 @@ struct FormState: Codable, Sendable, Equatable {
 
     func values(_ name: String) -> [String] { values[name] ?? [] }
 
-    /// Records `error` beside the field it names (worded with the field's label from `labels`),
-    /// or as the summary when it names none of this form's fields.
-    /// `renamed` maps a desk's field name to the form's where they differ (`roles` → `role`).
-    mutating func refuse(_ error: QilaError, labels: [String: String], renamed: [String: String] = [:]) {
-        if let named = error.field, case let field = renamed[named] ?? named, let label = labels[field] {
-            errors[field] = Self.sentence(label: label, error.message)
+    /// Records `error` beside the field of `fields` it names (worded with that field's label), or
+    /// as the summary when it names none of them. `renamed` maps a desk's field name to the
+    /// form's where they differ (`roles` → `role`).
+    mutating func refuse(_ error: QilaError, fields: [FieldView], renamed: [String: String] = [:]) {
+        let field = error.field.map { renamed[$0] ?? $0 }
+        if let field, let label = fields.first(where: { $0.name == field })?.label {
+            errors[field] = error.sentence(naming: Self.plainLabel(label))
         } else {
-            summary = Self.sentence(label: nil, error.message)
+            summary = error.sentence(naming: nil)
         }
     }
 
-    /// A desk's message as a sentence about the field: "is required" becomes "Court is required.",
-    /// "choose the provider …" becomes "Choose the provider ….".
+    /// A desk's message as a sentence about the field labelled `label` (`QilaError.sentence`),
+    /// the label without its note on units or format.
     static func sentence(label: String?, _ message: String) -> String {
-        var text = message.trimmingCharacters(in: .whitespaces)
-        let aboutTheField = ["is ", "are ", "must ", "has ", "have ", "was ", "cannot ", "should ", "does ", "names ", "needs "]
-        if let label, aboutTheField.contains(where: { text.hasPrefix($0) }) {
-            text = Self.plainLabel(label) + " " + text
-        } else if let first = text.first {
-            text = first.uppercased() + text.dropFirst()
-        }
-        if let last = text.last, !".?!".contains(last) { text += "." }
-        return text
+        QilaError(.invalidInput, message).sentence(naming: label.map(plainLabel))
     }
 
     /// "Expires (UTC)" → "Expires": the label without its note on units or format.

@@ -116,7 +116,4 @@ struct FormView: Sendable {
         errorLinks = fields.compactMap { field in field.fieldError.map { ErrorLink(field: field.name, message: $0) } }
         hasErrors = summary != nil || !errorLinks.isEmpty
     }
-
-    /// The labels by field name, for wording a desk's errors (`FormState.refuse`).
-    var labels: [String: String] { Dictionary(fields.map { ($0.name, $0.label) }, uniquingKeysWith: { first, _ in first }) }
 }

@@ -18,19 +18,25 @@ struct RefusedForms: Sendable {
     func redirect(
         _ state: FormState, to page: String, context: QilaRequestContext, fragment: String = "error-summary", now: Date = Date()
     ) async throws -> Response {
+        let location = try await keep(state, for: page, context: context, now: now) + "#\(fragment)"
+        return Response(status: .seeOther, headers: [.location: location])
+    }
+
+    /// Keeps `state` and returns `page` with the parameter that shows it again.
+    func keep(_ state: FormState, for page: String, context: QilaRequestContext, now: Date = Date()) async throws -> String {
         guard let session = context.principal?.session ?? context.awaitingSecondFactor?.session else { throw Problem.unauthenticated }
-        var generator = SystemRandomNumberGenerator()
-        let id = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let id = RandomSecret.make(bytes: 16)
         let sealed = try secrets.seal(Array(try JSONEncoder().encode(state)))
         try await store.keepRefusedForm(id: id, sessionHash: session.idHash, sealed: sealed, at: now, forgetBefore: now.addingTimeInterval(-Self.lifetime))
-        let separator = page.contains("?") ? "&" : "?"
-        return Response(status: .seeOther, headers: [.location: "\(page)\(separator)form=\(id)#\(fragment)"])
+        return page + (page.contains("?") ? "&" : "?") + "form=" + id
     }
 
     /// The refused form named by the request's `form` parameter, if it is `form` and this
     /// session's; nil otherwise (a fresh form).
     func state(of form: String, _ request: Request, context: QilaRequestContext, now: Date = Date()) async throws -> FormState? {
-        guard let id = request.uri.queryParameters["form"].map(String.init), id.count == 32, id.allSatisfy(\.isHexDigit),
+        // 16 random bytes in URL-safe base64 (`RandomSecret`): 22 characters.
+        guard let id = request.uri.queryParameters["form"].map(String.init), id.count == 22,
+            id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }),
             let session = context.principal?.session ?? context.awaitingSecondFactor?.session,
             let sealed = try await store.refusedForm(id: id, sessionHash: session.idHash, notBefore: now.addingTimeInterval(-Self.lifetime)),
             let state = try? JSONDecoder().decode(FormState.self, from: Data(try secrets.open(sealed))),

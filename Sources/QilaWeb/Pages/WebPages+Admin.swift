@@ -58,81 +58,44 @@ extension WebPages {
     }
 
     func organisation(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        let organisation = try await loadOrganisation(context)
-        var extra: [String: Any] = [:]
-        if let created = try await refusedForms.state(of: Self.accountCreatedName, request, context: context) {
-            extra["message"] = "Account \(created.value("username")) added."
-            if !created.value("setupLink").isEmpty {
-                extra["setupLink"] = created.value("setupLink")
-                extra["setupFor"] = created.value("username")
-            }
-        }
-        let state = try await refusedForms.state(of: Self.accountFormName, request, context: context)
-        return try await organisationPage(context, organisation, extra, accountForm: state)
-    }
-
-    static let accountFormName = "account.add"
-    /// A created account's one-time set-up link, kept (sealed, for this session) for the page
-    /// the browser is sent to.
-    static let accountCreatedName = "account.added"
-
-    /// The add-account form's fields; also gives the labels that word the directory's errors.
-    static func accountFields(roles: [Role], clearances: [TLP], state: FormState?) -> [FieldView] {
-        [
-            FieldView("username", label: "Username", hint: "What they sign in with.", required: true, state: state, autocomplete: "off"),
-            FieldView("displayName", label: "Name", required: true, state: state),
-            FieldView("email", label: "Email", control: .text(type: "email"), state: state),
-            FieldView(
-                "kind", label: "Kind", control: .select([.init(value: "person", label: "Person"), .init(value: "service", label: "Service account (sensor, script)")]),
-                required: true, state: state, initial: "person"),
-            FieldView("role", label: "Roles", control: .checkboxes(roles.map { .init(value: $0.rawValue, label: $0.title) }), state: state),
-            FieldView(
-                "clearance", label: "TLP clearance", control: .select(clearances.map { .init(value: $0.rawValue, label: $0.rawValue) }),
-                hint: "The most sensitive marking they may read.", required: true, state: state, initial: TLP.green.rawValue),
-        ]
-    }
-
-    func organisationPage(
-        _ context: QilaRequestContext, _ organisation: Organisation, _ extra: [String: Any], status: HTTPResponse.Status = .ok, accountForm: FormState? = nil
-    ) async throws -> Response {
         let subject = try subject(context)
+        let organisation = try await loadOrganisation(context)
         try await enforcement.require(subject, .read, .organisation(organisation), source: context.sourceAddress)
         let usersResource = Resource(kind: .user, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/users")
-        var users: [[String: Any]] = []
+        var users: [OrganisationView.Account] = []
         if enforcement.permits(subject, .read, usersResource) {
             for user in try await store.users(in: organisation.id) {
-                users.append([
-                    "id": user.id.description, "username": user.username, "displayName": user.displayName, "kind": user.kind.rawValue,
-                    "roles": user.roles.sorted().map(\.title).joined(separator: ", "), "clearance": user.clearance.rawValue,
-                    "clearanceSlug": user.clearance.slug, "mfa": try await store.credentials(of: user.id)?.mfaEnabled ?? false,
-                    "disabled": user.disabled,
-                ])
+                users.append(
+                    OrganisationView.Account(
+                        id: user.id.description, username: user.username, displayName: user.displayName, kind: user.kind.rawValue,
+                        roles: user.roles.sorted().map(\.title).joined(separator: ", "), clearance: user.clearance.rawValue,
+                        clearanceSlug: user.clearance.slug, mfa: try await store.credentials(of: user.id)?.mfaEnabled ?? false, disabled: user.disabled))
             }
         }
-        let sectorName = try await store.sectors().first { $0.id == organisation.sector }?.name ?? organisation.sector.rawValue
-        var values: [String: Any] = [
-            "organisation": [
-                "id": organisation.id.description, "name": organisation.name, "kind": organisation.kind.title, "sector": sectorName,
-                "registration": organisation.registrationNumber ?? "—",
-            ],
-            "users": users,
-        ]
+        var form: FormView?
         if enforcement.permits(subject, .create, usersResource) {
-            values["accountForm"] = FormView(
+            let state = try await refusedForms.state(of: OrganisationView.accountFormName, request, context: context)
+            form = FormView(
                 action: "/admin/organisations/\(organisation.id)/users", submit: "Add account",
-                fields: Self.accountFields(
-                    roles: Directory.grantableRoles(by: subject, in: organisation), clearances: TLP.allCases.filter { $0 <= subject.user.clearance }, state: accountForm),
-                state: accountForm, id: "add-account")
+                fields: OrganisationView.accountFields(
+                    roles: Directory.grantableRoles(by: subject, in: organisation), clearances: TLP.allCases.filter { $0 <= subject.user.clearance },
+                    state: state),
+                state: state, id: "add-account")
         }
-        values.merge(extra) { $1 }
-        return render("organisation", organisation.name, context, values, status: status)
+        let sectorName = try await store.sectors().first { $0.id == organisation.sector }?.name ?? organisation.sector.rawValue
+        let view = OrganisationView(
+            organisation: .init(
+                id: organisation.id.description, name: organisation.name, kind: organisation.kind.title, sector: sectorName,
+                registration: organisation.registrationNumber ?? "—"),
+            users: users, added: try await refusedForms.state(of: OrganisationView.accountAddedName, request, context: context), form: form)
+        return renderer.page("organisation", title: organisation.name, context: context, view: view, enforcement: enforcement)
     }
 
     func createUser(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let organisation = try await loadOrganisation(context)
         let page = "/admin/organisations/\(organisation.id)"
-        var state = FormState(form: Self.accountFormName, fields: try await form(request, context))
+        var state = FormState(form: OrganisationView.accountFormName, fields: try await form(request, context))
         let resource = Resource(kind: .user, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/users")
         return try await withReauthentication(page, for: subject, keeping: state, reason: "administer", context: context) {
             try await enforcement.require(subject, .create, resource, source: context.sourceAddress)
@@ -145,15 +108,14 @@ extension WebPages {
                         roles: Set(state.values("role").compactMap(Role.init(rawValue:))),
                         clearance: TLP(rawValue: state.value("clearance")) ?? .green),
                     in: organisation.id, by: subject)
-                var created = FormState(form: Self.accountCreatedName, values: ["username": [user.username]])
+                var created = FormState(form: OrganisationView.accountAddedName, values: ["username": [user.username]])
                 if user.kind == .person {
                     let secret = try await authenticator.createPasswordLink(for: user)
                     created.values["setupLink"] = [absolute("/setup/\(secret)", request)]
                 }
                 return try await refusedForms.redirect(created, to: page, context: context, fragment: "account-added")
             } catch let error as QilaError where error.code == .invalidInput || error.code == .conflict || (error.code == .forbidden && error.field != nil) {
-                let labels = FormView(action: "", submit: "", fields: Self.accountFields(roles: [], clearances: [], state: nil), state: nil).labels
-                state.refuse(error, labels: labels, renamed: ["roles": "role"])
+                state.refuse(error, fields: OrganisationView.accountFields(roles: [], clearances: [], state: nil), renamed: ["roles": "role"])
                 return try await refusedForms.redirect(state, to: page, context: context)
             }
         }

@@ -103,8 +103,7 @@ extension WebPages {
             try await intake.reloadSensors()
             return redirect("/sensors?registered=\(sensor.id)")
         } catch let error as QilaError where error.code == .invalidInput {
-            let labels = FormView(action: "", submit: "", fields: SensorsView.registerFields(organisations: [], accounts: [], state: nil), state: nil).labels
-            state.refuse(error, labels: labels)
+            state.refuse(error, fields: SensorsView.registerFields(organisations: [], accounts: [], state: nil))
             return try await refusedForms.redirect(state, to: "/sensors", context: context)
         }
     }

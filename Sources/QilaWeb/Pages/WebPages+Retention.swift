@@ -271,8 +271,7 @@ extension WebPages {
                 let warrant = try await retention.desk.record(draft, by: subject, gate: gate(context))
                 return redirect("/warrants/\(warrant.id)")
             } catch let error as QilaError where error.code == .invalidInput || error.code == .conflict {
-                let labels = FormView(action: "", submit: "", fields: WarrantsView.recordFields(providers: [], state: nil), state: nil).labels
-                state.refuse(error, labels: labels)
+                state.refuse(error, fields: WarrantsView.recordFields(providers: [], state: nil))
                 return try await refusedForms.redirect(state, to: "/warrants", context: context)
             }
         }

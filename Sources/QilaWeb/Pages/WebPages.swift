@@ -137,9 +137,7 @@ struct WebPages: Sendable {
         do {
             return try await body()
         } catch let problem as Problem where problem.type.hasSuffix("/reauthenticate") {
-            let kept = try await refusedForms.redirect(state, to: page, context: context)
-            let back = kept.headers[.location].map { String($0.prefix { $0 != "#" }) } ?? page
-            return try await secondFactorRedirect(subject, next: back, reason: reason)
+            return try await secondFactorRedirect(subject, next: try await refusedForms.keep(state, for: page, context: context), reason: reason)
         }
     }
 
