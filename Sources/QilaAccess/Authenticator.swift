@@ -471,6 +471,21 @@ public final class Authenticator: Sendable {
         try await createOneTimeLink(purpose: "password", user: user.id, validFor: Self.passwordLinkValidity)
     }
 
+    /// A new password set-up link made by an administrator for `user`, recorded in the audit log.
+    public func createPasswordLink(for user: User, by subject: Subject, source: String? = nil) async throws -> String {
+        let secret = try await createPasswordLink(for: user)
+        try await audit.recordChange(by: subject, "admin.setup-link", resource: "user:\(user.id)", source: source)
+        return secret
+    }
+
+    /// Revokes one of `user`'s tokens; recorded in the audit log. The caller has asked the policy.
+    public func revokeToken(_ id: APITokenID, of user: UserID, by subject: Subject, source: String? = nil, now: Date = Date()) async throws -> APIToken {
+        guard let token = try await store.token(id), token.user == user else { throw QilaError(.notFound, "no such token") }
+        try await store.revokeToken(id, at: now)
+        try await audit.recordChange(by: subject, "token.revoke", resource: "api-token:\(id)", source: source, now: now)
+        return token
+    }
+
     public func oneTimeLinkUser(_ secret: String) async throws -> User? {
         guard let id = try await store.linkUser(tokenHash: RandomSecret.hash(secret)) else { return nil }
         return try await store.user(id)

@@ -22,6 +22,20 @@ public struct SensorDesk: Sendable {
         Resource(kind: .sensor, owner: organisation.id, sector: organisation.sector, reference: "sensors:\(organisation.id)")
     }
 
+    /// The organisations whose sensors the subject may see, and all of them. When there are none
+    /// the refusal is asked of the gate (and so recorded).
+    public func organisations(readableBy subject: Subject, policy: PolicyDecisionPoint, gate: any AccessGate) async throws
+        -> (readable: [Organisation], all: [Organisation])
+    {
+        let organisations = try await store.organisations()
+        let readable = organisations.filter { policy.decide(subject, .read, Self.resource($0)).allowed }
+        guard !readable.isEmpty else {
+            try await gate.require(subject, .read, Self.resource(subject.organisation))
+            throw QilaError(.forbidden, "sensors are shown to their organisation's administrators and the authority")
+        }
+        return (readable, organisations)
+    }
+
     /// What a person types into the form or the command line.
     public struct Draft: Sendable {
         /// The organisation's id (or, from the command line, its exact name).
@@ -123,9 +137,6 @@ public struct SensorDesk: Sendable {
     }
 
     func log(_ subject: Subject?, _ action: String, _ sensor: Sensor, source: String?, _ details: [String: String]) async throws {
-        try await audit.append(
-            AuditEntry(
-                time: Date(), actor: subject?.user.id.description ?? "system", actorOrganisation: subject?.organisation.id, action: action,
-                outcome: .success, resource: "sensor:\(sensor.id)", sourceAddress: source, details: details))
+        try await audit.recordChange(by: subject, action, resource: "sensor:\(sensor.id)", source: source, details: details)
     }
 }

@@ -50,6 +50,8 @@ public final class RetentionRuntime: @unchecked Sendable {
     public let collector: FlowCollector
     public let radius: RadiusListener
     public let desk: WarrantDesk
+    /// Exporters, RADIUS clients, retention periods and NAT logs.
+    public let sources: FlowSourceDesk
     /// The ports the listeners received on (each listener owns its list).
     public var boundFlowPorts: [UInt16] { collector.boundPorts }
     public var boundRadiusPorts: [UInt16] { radius.boundPorts }
@@ -78,6 +80,7 @@ public final class RetentionRuntime: @unchecked Sendable {
         desk = WarrantDesk(
             store: installation.store, audit: installation.audit, secrets: installation.secrets, flows: reader, subscribers: registry,
             exportsDirectory: installation.dataDirectory + "/warrant-exports")
+        sources = FlowSourceDesk(store: installation.store, audit: installation.audit, secrets: installation.secrets, subscribers: registry)
         store.onChainEntry = { [weak self] entry in
             guard let self else { return }
             lock.lock()

@@ -35,6 +35,11 @@ extension SQLStore {
         try await database.batch(statements)
     }
 
+    /// Throws unless the database answers a query (for readiness checks).
+    public func ping() async throws {
+        _ = try await database.query("SELECT 1 AS ok")
+    }
+
     public func auditEntryCount() async throws -> Int64 {
         // MAX + 1 rather than COUNT: a missing row must not shift where the next entry goes.
         try await database.query("SELECT MAX(idx) AS n FROM audit_entries").first?.optionalInt("n").map { $0 + 1 } ?? 0
@@ -53,6 +58,13 @@ extension SQLStore {
             )
         }
         return try rows.map(Self.auditEntry)
+    }
+
+    /// The time and outcome of every entry at or after `time`, in order: for the log's chart.
+    public func auditOutcomes(since time: Date) async throws -> [(time: Date, outcome: String)] {
+        try await database.query("SELECT time, outcome FROM audit_entries WHERE time >= ? ORDER BY idx", SQLValue(time)).map { row in
+            (Date(timeIntervalSince1970: Double(try row.int("time")) / 1000), try row.string("outcome"))
+        }
     }
 
     public func auditLeafHashes(_ range: Range<Int64>) async throws -> [[UInt8]] {

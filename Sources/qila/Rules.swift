@@ -24,21 +24,27 @@ struct Rules: ParsableCommand {
 
         func run() async throws {
             let installation = try await storage.open()
-            let store = installation.store
-            var mappings = Set(try await store.sensors().map(\.mapping))
-            if mappings.isEmpty { mappings = ["windows-flat", "aws-cloudtrail"] }
-            let sets = DetectionSets()
+            let desk = RuleDesk(store: installation.store, audit: installation.audit)
+            let mappings = try await desk.mappings()
             var rules: [DetectionRule]
+            let terminal = isatty(STDERR_FILENO) == 1
             do {
-                rules = try RuleImport.rules(paths: paths, by: nil, sets: sets, mappings: mappings)
+                rules = try RuleImport.rules(paths: paths, by: nil, sets: desk.sets, mappings: mappings) { read, files in
+                    // On a terminal, one line rewritten every hundred files.
+                    if terminal && (read % 100 == 0 || read == files) {
+                        FileHandle.standardError.write(Data("\rread and linted \(read) of \(files) files".utf8))
+                    }
+                }
+                if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
             } catch {
                 throw ValidationError("\(error)")
             }
             if disabled { rules = rules.map { var rule = $0; rule.enabled = false; return rule } }
-            for start in stride(from: 0, to: rules.count, by: 500) {
-                try await store.saveRules(Array(rules[start..<min(rules.count, start + 500)]))
+            let total = rules.count
+            try await desk.importRules(rules) { stored in
+                if terminal { FileHandle.standardError.write(Data("\rstored \(stored) of \(total) rules".utf8)) }
             }
-            try await store.bumpRulesVersion()
+            if terminal && total > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
             let withProblems = rules.filter { !$0.problems.isEmpty }
             for rule in withProblems.prefix(50) { print("\(rule.file): \(rule.problems.joined(separator: "; "))") }
             print("\(rules.count) rules stored, \(withProblems.count) with lint findings (mappings: \(mappings.sorted().joined(separator: ", ")))")

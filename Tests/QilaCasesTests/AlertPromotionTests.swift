@@ -32,7 +32,7 @@ struct AlertPromotionTests {
         let dismissed = try await alert("Known scanner", .critical, status: .dismissed)
         let campaign = try await alert("Campaign: Mimikatz", .critical, .campaign, organisation: s.world.authority)
 
-        let opened = try await s.desk.promoteAlerts(atOrAbove: .high, since: now.addingTimeInterval(-3600), now: now)
+        let opened = try await s.desk.alerts.promoteAutomatically(atOrAbove: .high, since: now.addingTimeInterval(-3600), now: now)
         #expect(opened.count == 2)
         for original in [high, critical] {
             let promoted = try #require(try await store.alert(original.id))
@@ -54,7 +54,7 @@ struct AlertPromotionTests {
             #expect(try await store.alert(untouched.id)?.caseID == nil)
         }
         // Run again: nothing new is opened.
-        #expect(try await s.desk.promoteAlerts(atOrAbove: .high, since: now.addingTimeInterval(-3600), now: now).isEmpty)
+        #expect(try await s.desk.alerts.promoteAutomatically(atOrAbove: .high, since: now.addingTimeInterval(-3600), now: now).isEmpty)
         // Every promotion is in the audit log.
         let entries = try await store.auditEntries(from: 0, limit: 10_000, actionPrefix: "alert.promote")
         #expect(entries.count == 2 && entries.allSatisfy { $0.details["automatic"] == "true" })

@@ -263,6 +263,11 @@ enum ExpectationTable {
         RouteMatrixTests.get("/rules", ["admin", "analyst"]) { _ in "/rules" },
         RouteMatrixTests.post("/rules", ["admin", "analyst"], { _ in "/rules" }, [("yaml", ruleYAML), ("file", "matrix-upload.yml")]),
         RouteMatrixTests.post("/rules/{id}/enabled", ["admin", "analyst"], { "/rules/\($0.ruleID)/enabled" }, [("enabled", "true")]),
+        RouteMatrixTests.get("/rules.csv", ["admin", "analyst"]) { _ in "/rules.csv?state=enabled" },
+        RouteMatrixTests.get("/rules/{id}", ["admin", "analyst"]) { "/rules/\($0.ruleID)" },
+        E(route: "POST /rules/bulk", allowed: ["admin", "analyst"]) { scenario, _, _ in
+            Call(method: .post, uri: "/rules/bulk", form: [("rule", scenario.ruleID), ("action", "enable"), ("back", "/rules")])
+        },
     ]
 
     static let retention: [E] = [

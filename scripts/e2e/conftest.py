@@ -98,3 +98,21 @@ def server():
     instance = Server(data, free_port()).start()
     yield instance
     instance.stop()
+
+
+@pytest.fixture(autouse=True)
+def accessibility():
+    """Fails a test in whose pages axe-core found a serious or critical violation."""
+    import accessibility as axe_check
+    axe_check.violations.clear()
+    yield
+    found = list(axe_check.violations)
+    axe_check.violations.clear()
+    assert not found, "axe-core found serious or critical violations:\n" + "\n".join(found)
+
+
+def pytest_terminal_summary(terminalreporter):
+    import accessibility as axe_check
+    if axe_check.checked:
+        terminalreporter.write_line(f"axe-core checked {len(axe_check.checked)} kinds of page (per person): "
+                                    + ", ".join(sorted({kind for _, kind in axe_check.checked})))

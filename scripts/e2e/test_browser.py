@@ -11,6 +11,7 @@ import time
 import pytest
 from playwright.sync_api import sync_playwright, expect
 
+from accessibility import watch
 from conftest import PASSWORD
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(p)), None)
@@ -36,7 +37,7 @@ def page():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         context = browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 900})
         errors = []
-        page = context.new_page()
+        page = watch(context.new_page(), "administrator")
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.console_errors = errors
         yield page

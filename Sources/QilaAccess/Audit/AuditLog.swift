@@ -42,6 +42,25 @@ public actor AuditLog {
         return written
     }
 
+    /// Entries from `index` on, for a reader the caller has let read the log; the reading is
+    /// itself recorded, so the log shows who looked at it.
+    public func read(from index: Int64, limit: Int, actionPrefix: String?, by subject: Subject, source: String?) async throws -> [AuditEntry] {
+        let entries = try await store.auditEntries(from: index, limit: limit, actionPrefix: actionPrefix)
+        try await recordChange(by: subject, "audit.read", resource: "audit-log", source: source)
+        return entries
+    }
+
+    /// Records a successful change made by `subject` (nil: the operator at the server's own
+    /// shell, recorded as "system") to `resource`, from `source`.
+    public func recordChange(
+        by subject: Subject?, _ action: String, resource: String, source: String?, details: [String: String] = [:], now: Date = Date()
+    ) async throws {
+        try await append(
+            AuditEntry(
+                time: now, actor: subject?.user.id.description ?? "system", actorOrganisation: subject?.organisation.id, action: action,
+                outcome: .success, resource: resource, sourceAddress: source, details: details))
+    }
+
     @discardableResult
     public func append(_ entry: AuditEntry) async throws -> AuditEntry {
         try await append([entry])[0]

@@ -55,35 +55,8 @@ extension CaseDesk {
         return incident
     }
 
-    /// Opens a case, in the authority's queue on behalf of the organisation, for every new alert at
-    /// or above `minimum` whose last occurrence is at or after `since` (national campaign alerts
-    /// are promoted through their organisations' alerts). Returns the cases opened.
-    public func promoteAlerts(atOrAbove minimum: SecurityAlert.Severity, since: Date, now: Date = Date()) async throws -> [IncidentCase] {
-        let severities = SecurityAlert.Severity.allCases.filter { $0 >= minimum }
-        let alerts = try await store.alerts(
-            AlertFilter(statuses: [.new], kinds: [.rule, .indicator, .correlation, .anomaly], severities: severities, since: since, limit: 200))
-        guard !alerts.isEmpty, let automation = try await automationAccount() else { return [] }
-        var opened: [IncidentCase] = []
-        for var alert in alerts.sorted(by: { $0.firstAt < $1.firstAt }) {
-            guard let organisation = try await store.organisation(alert.organisation), organisation.kind != .authority,
-                regimes.defaultRegime(for: organisation.sector) != nil
-            else { continue }
-            let incident = try await openFromAlert(
-                alert, organisation: organisation, by: automation, gate: nil, note: "Opened automatically (at or above \(minimum.rawValue))", now: now)
-            alert.status = .promoted
-            alert.caseID = incident.id
-            alert.reason = "severity \(alert.severity.rawValue) is at or above \(minimum.rawValue)"
-            alert.triagedBy = automation.user.id
-            alert.triagedAt = now
-            try await store.triageAlert(alert)
-            try await audit.append(
-                AuditEntry(
-                    time: now, actor: automation.user.id.description, actorOrganisation: automation.organisation.id, action: "alert.promote",
-                    outcome: .success, resource: "alert:\(alert.id)", details: ["case": incident.id.description, "automatic": "true"]))
-            opened.append(incident)
-        }
-        return opened
-    }
+    /// Triage of alerts, whose promotion opens cases here.
+    public var alerts: AlertDesk { AlertDesk(store: store, audit: audit, policy: policy, cases: self) }
 
     /// The automation account as a subject, created on first use; nil until there is an authority.
     func automationAccount() async throws -> Subject? {
@@ -133,7 +106,7 @@ public struct AlertPromotionService: Service {
         let since = Date().addingTimeInterval(-86_400)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let opened = try await desk.promoteAlerts(atOrAbove: minimum, since: since)
+                let opened = try await desk.alerts.promoteAutomatically(atOrAbove: minimum, since: since)
                 if !opened.isEmpty { logger.info("alerts promoted to cases", metadata: ["cases": "\(opened.count)"]) }
             } catch {
                 logger.error("automatic promotion of alerts failed", metadata: ["error": "\(error)"])

@@ -35,12 +35,19 @@ public enum RuleImport {
             problems: (given ?? sets.lint(yaml, file: file, mappings: mappings)).all, uploadedAt: now, uploadedBy: user)
     }
 
-    /// Every `.yml`/`.yaml` file under `paths`, in a stable order, as stored rules.
-    public static func rules(paths: [String], by user: UserID?, sets: DetectionSets, mappings: Set<String>) throws -> [DetectionRule] {
+    /// Every `.yml`/`.yaml` file under `paths`, in a stable order, as stored rules. `progress` is
+    /// told how many files are read, of how many, after each.
+    public static func rules(
+        paths: [String], by user: UserID?, sets: DetectionSets, mappings: Set<String>, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> [DetectionRule] {
         let (files, missing) = RuleSetLoader.ruleFiles(paths)
         if let first = missing.first { throw QilaError.invalid("\(first)", field: "paths") }
-        return try files.map { file in
-            rule(yaml: try String(contentsOf: file, encoding: .utf8), file: file.lastPathComponent, by: user, sets: sets, mappings: mappings)
+        var rules: [DetectionRule] = []
+        rules.reserveCapacity(files.count)
+        for file in files {
+            rules.append(rule(yaml: try String(contentsOf: file, encoding: .utf8), file: file.lastPathComponent, by: user, sets: sets, mappings: mappings))
+            progress(rules.count, files.count)
         }
+        return rules
     }
 }

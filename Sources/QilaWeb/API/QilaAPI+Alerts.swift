@@ -1,17 +1,19 @@
 import Foundation
 import OpenAPIRuntime
 import QilaAccess
+import QilaCases
 import QilaCore
 import QilaIngest
 import QilaStore
 
 /// Alerts and sensors in the REST API: the same desk and the same checks as the pages.
 extension QilaAPI {
-    var alertDesk: AlertDesk { AlertDesk(installation: installation, enforcement: enforcement, cases: cases) }
+    var alertDesk: AlertDesk { cases.desk.alerts }
+    func gate(_ source: String?) -> EnforcementGate { EnforcementGate(enforcement: enforcement, source: source) }
 
     func listAlerts(_ input: Operations.ListAlerts.Input) async throws -> Operations.ListAlerts.Output {
         let (subject, _, source) = try caller()
-        let (readable, organisations) = try await alertDesk.readableOrganisations(subject, source: source)
+        let (readable, organisations) = try await alertDesk.readableOrganisations(subject, gate: gate(source))
         let query = input.query
         var chosen: [OrganisationID]?
         if let text = query.organisation {
@@ -48,7 +50,7 @@ extension QilaAPI {
 
     func getAlert(_ input: Operations.GetAlert.Input) async throws -> Operations.GetAlert.Output {
         let (subject, _, source) = try caller()
-        let (alert, _) = try await alertDesk.alert(input.path.alertId, for: subject, source: source)
+        let (alert, _) = try await alertDesk.alert(input.path.alertId, for: subject, gate: gate(source))
         let evidence = try await store.evidence(of: alert.id)
         let members = alert.kind == .campaign ? try await store.alerts(AlertFilter(campaign: alert.id)) : []
         return .ok(
@@ -63,13 +65,13 @@ extension QilaAPI {
     func triageAlert(_ input: Operations.TriageAlert.Input) async throws -> Operations.TriageAlert.Output {
         let (subject, _, source) = try caller()
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType, "send application/json") }
-        let alert = try await alertDesk.triage(input.path.alertId, action: body.action.rawValue, reason: body.reason, by: subject, source: source)
+        let alert = try await alertDesk.triage(input.path.alertId, action: body.action.rawValue, reason: body.reason, by: subject, gate: gate(source), source: source)
         return .ok(.init(body: .json(.init(alert))))
     }
 
     func listSensors(_ input: Operations.ListSensors.Input) async throws -> Operations.ListSensors.Output {
         let (subject, _, source) = try caller()
-        var (readable, organisations) = try await alertDesk.sensorOrganisations(subject, source: source)
+        var (readable, organisations) = try await SensorDesk(store: store, audit: installation.audit).organisations(readableBy: subject, policy: installation.policy, gate: gate(source))
         if let text = input.query.organisation {
             guard let id = OrganisationID(text), let organisation = organisations.first(where: { $0.id == id }) else {
                 throw Problem(.badRequest, "'\(text.prefix(40))' is not an organisation", location: "organisation")

@@ -189,14 +189,8 @@ struct QilaAPI: APIProtocol {
     func revokeToken(_ input: Operations.RevokeToken.Input) async throws -> Operations.RevokeToken.Output {
         let (user, organisation) = try await userAndOrganisation(try Parse.user(input.path.userId))
         let subject = try await require(.delete, tokenResource(user, organisation))
-        guard let tokenID = APITokenID(input.path.tokenId), let token = try await store.token(tokenID), token.user == user.id else {
-            throw Problem(.notFound, "no such token")
-        }
-        try await store.revokeToken(token.id, at: Date())
-        try await installation.audit.append(
-            AuditEntry(
-                time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "token.revoke",
-                outcome: .success, resource: "api-token:\(token.id)"))
+        guard let tokenID = APITokenID(input.path.tokenId) else { throw Problem(.notFound, "no such token") }
+        _ = try await installation.authenticator.revokeToken(tokenID, of: user.id, by: subject, source: RequestScope.current.source)
         return .noContent(.init())
     }
 
@@ -208,11 +202,8 @@ struct QilaAPI: APIProtocol {
         if let from = input.query.from, from < 0 {
             throw Problem(.badRequest, "from must be 0 or more, not \(from)", location: "query from", type: "https://qila.invalid/problems/invalid-input")
         }
-        let entries = try await store.auditEntries(from: input.query.from ?? 0, limit: limit, actionPrefix: input.query.action)
-        try await installation.audit.append(
-            AuditEntry(
-                time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id,
-                action: "audit.read", outcome: .success, resource: "audit-log", sourceAddress: RequestScope.current.source))
+        let entries = try await installation.audit.read(
+            from: input.query.from ?? 0, limit: limit, actionPrefix: input.query.action, by: subject, source: RequestScope.current.source)
         return .ok(.init(body: .json(entries.map(Components.Schemas.AuditEntry.init))))
     }
 

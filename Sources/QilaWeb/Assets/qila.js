@@ -12,3 +12,18 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+// A region that scrolls sideways (a wide table on a phone) can be scrolled from the keyboard.
+function focusableScrollers() {
+  for (const region of document.querySelectorAll(".card, .scroll")) {
+    const scrolls = region.scrollWidth > region.clientWidth + 1;
+    if (scrolls && !region.hasAttribute("tabindex")) {
+      region.setAttribute("tabindex", "0");
+      region.dataset.scrollFocus = "1";
+    } else if (!scrolls && region.dataset.scrollFocus) {
+      region.removeAttribute("tabindex");
+      delete region.dataset.scrollFocus;
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", focusableScrollers);
+window.addEventListener("resize", focusableScrollers);

@@ -18,6 +18,8 @@ struct FieldView: Sendable {
     }
 
     let name: String
+    /// The element's id: the name, unless two forms on one page share a field name.
+    let id: String
     let label: String
     let hint: String?
     let fieldError: String?
@@ -40,9 +42,10 @@ struct FieldView: Sendable {
     /// A field of `form`, holding its value from `state` (or `initial` when the form is fresh).
     init(
         _ name: String, label: String, control: Control = .text(), hint: String? = nil, required: Bool = false,
-        state: FormState?, initial: String = "", autocomplete: String? = nil
+        state: FormState?, initial: String = "", autocomplete: String? = nil, id: String? = nil
     ) {
         self.name = name
+        self.id = id ?? name
         self.label = label
         self.hint = hint
         self.required = required
@@ -82,7 +85,7 @@ struct FieldView: Sendable {
         self.checked = checked
         self.isCheckboxes = isCheckboxes
         self.options = options
-        let ids = [hint == nil ? nil : "\(name)-hint", fieldError == nil ? nil : "\(name)-error"].compactMap { $0 }
+        let ids = [hint == nil ? nil : "\(self.id)-hint", fieldError == nil ? nil : "\(self.id)-error"].compactMap { $0 }
         describedBy = ids.isEmpty ? nil : ids.joined(separator: " ")
     }
 }
@@ -113,7 +116,7 @@ struct FormView: Sendable {
         self.enctype = enctype
         summary = state?.summary
         // In the order the fields appear, so the summary reads down the form.
-        errorLinks = fields.compactMap { field in field.fieldError.map { ErrorLink(field: field.name, message: $0) } }
+        errorLinks = fields.compactMap { field in field.fieldError.map { ErrorLink(field: field.id, message: $0) } }
         hasErrors = summary != nil || !errorLinks.isEmpty
     }
 }

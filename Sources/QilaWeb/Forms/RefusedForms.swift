@@ -34,14 +34,18 @@ struct RefusedForms: Sendable {
     /// The refused form named by the request's `form` parameter, if it is `form` and this
     /// session's; nil otherwise (a fresh form).
     func state(of form: String, _ request: Request, context: QilaRequestContext, now: Date = Date()) async throws -> FormState? {
+        try await kept(request, context: context, now: now).flatMap { $0.form == form ? $0 : nil }
+    }
+
+    /// Whatever form state the request's `form` parameter names, if it is this session's: for a
+    /// page with several forms, each of which takes the state whose name is its own.
+    func kept(_ request: Request, context: QilaRequestContext, now: Date = Date()) async throws -> FormState? {
         // 16 random bytes in URL-safe base64 (`RandomSecret`): 22 characters.
         guard let id = request.uri.queryParameters["form"].map(String.init), id.count == 22,
             id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }),
             let session = context.principal?.session ?? context.awaitingSecondFactor?.session,
-            let sealed = try await store.refusedForm(id: id, sessionHash: session.idHash, notBefore: now.addingTimeInterval(-Self.lifetime)),
-            let state = try? JSONDecoder().decode(FormState.self, from: Data(try secrets.open(sealed))),
-            state.form == form
+            let sealed = try await store.refusedForm(id: id, sessionHash: session.idHash, notBefore: now.addingTimeInterval(-Self.lifetime))
         else { return nil }
-        return state
+        return try? JSONDecoder().decode(FormState.self, from: Data(try secrets.open(sealed)))
     }
 }

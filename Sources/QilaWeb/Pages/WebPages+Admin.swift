@@ -187,9 +187,7 @@ extension WebPages {
         let (user, organisation) = try await loadUser(context)
         return try await withReauthentication("/admin/users/\(user.id)", for: subject) {
             try await enforcement.require(subject, .administer, Resource(kind: .credentials, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)/credentials"), source: context.sourceAddress)
-            let secret = try await authenticator.createPasswordLink(for: user)
-            try await installation.audit.append(
-                AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "admin.setup-link", outcome: .success, resource: "user:\(user.id)"))
+            let secret = try await authenticator.createPasswordLink(for: user, by: subject, source: context.sourceAddress)
             return try await userPage(context, user, organisation, ["setupLink": absolute("/setup/\(secret)", request)])
         }
     }
@@ -213,9 +211,7 @@ extension WebPages {
         let action = query["action"].map(String.init) ?? ""
         let size = try await store.auditEntryCount()
         let from = query["from"].flatMap { Int64(String($0)) } ?? max(0, size - 100)
-        let entries = try await store.auditEntries(from: from, limit: 100, actionPrefix: action.isEmpty ? nil : action)
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "audit.read", outcome: .success, resource: "audit-log", sourceAddress: context.sourceAddress))
+        let entries = try await installation.audit.read(from: from, limit: 100, actionPrefix: action.isEmpty ? nil : action, by: subject, source: context.sourceAddress)
         var names: [String: String] = [:]
         for actor in Set(entries.map(\.actor)) {
             if let id = UserID(actor), let user = try await store.user(id) { names[actor] = user.username }
@@ -243,14 +239,11 @@ extension WebPages {
         let now = Date()
         let hour = 3600.0
         let start = (now.timeIntervalSince1970 / hour).rounded(.down) * hour - 23 * hour
-        let rows = try await store.database.query(
-            "SELECT time, outcome FROM audit_entries WHERE time >= ? ORDER BY idx", SQLValue(Date(timeIntervalSince1970: start)))
         var buckets = [[String: Int]](repeating: [:], count: 24)
-        for row in rows {
-            let time = Double(try row.int("time")) / 1000
-            let slot = Int((time - start) / hour)
+        for (time, outcome) in try await store.auditOutcomes(since: Date(timeIntervalSince1970: start)) {
+            let slot = Int((time.timeIntervalSince1970 - start) / hour)
             guard (0..<24).contains(slot) else { continue }
-            buckets[slot][try row.string("outcome"), default: 0] += 1
+            buckets[slot][outcome, default: 0] += 1
         }
         let bars = buckets.enumerated().map { offset, values in
             let label = Date(timeIntervalSince1970: start + Double(offset) * hour).display.dropFirst(11).prefix(5)

@@ -154,35 +154,21 @@ extension WebPages {
         let subject = try subject(context)
         let list = try await filteredCases(request, subject)
         try await requireCases(subject, list, openable: try await reportable(subject), context)
-        let names = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id, $0.name) })
-        var lines = ["number,organisation,sector,title,status,severity,tlp,pap,classification,peca_sections,personal_data,awareness,submitted,updated,on_behalf"]
-        for c in list {
-            let fields = [
-                c.number, names[c.organisation] ?? "", c.sector.rawValue, c.title, c.status.rawValue, c.severity?.rawValue ?? "", c.tlp.rawValue, c.pap,
-                c.classification ?? "", c.offences.map(String.init).joined(separator: " "), c.personalData ? "yes" : "no", RFC3339.format(c.awareness),
-                c.submittedAt.map(RFC3339.format) ?? "", RFC3339.format(c.updatedAt), c.onBehalf ? "yes" : "no",
-            ]
-            lines.append(fields.map(Self.csvField).joined(separator: ","))
-        }
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "case.export.csv", outcome: .success,
-                       resource: "cases", sourceAddress: context.sourceAddress, details: ["rows": String(list.count)]))
+        let lines = try await desk.exportCSV(list, by: subject, source: context.sourceAddress)
+        return Self.csv(lines, filename: "qila-cases.csv")
+    }
+
+    /// A CSV download of `lines` (RFC 4180: CRLF line ends), never cached.
+    static func csv(_ lines: [String], filename: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"qila-cases.csv\""
+        headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
         headers[.cacheControl] = "no-store"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
     }
 
-    /// RFC 4180 quoting; a leading =, +, - or @ is prefixed with ' so spreadsheets do not run it.
-    static func csvField(_ value: String) -> String {
-        var text = value
-        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
-        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return text
-    }
+    /// RFC 4180 quoting, as the case export does it.
+    static func csvField(_ value: String) -> String { CaseDesk.csvField(value) }
 
     // MARK: one case
 
@@ -530,11 +516,8 @@ extension WebPages {
 
     func noticePage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let notice = try await loadNotice(context)
-        let incident = try await store.incident(notice.caseID)
-        return render("notice", "Show-cause notice \(notice.number)", context, [
-            "id": notice.id.description, "number": notice.number, "paragraphs": notice.text.components(separatedBy: "\n\n").map { ["lines": $0.split(whereSeparator: \.isNewline).map(String.init)] },
-            "caseID": notice.caseID.description, "caseNumber": incident?.number ?? "",
-        ])
+        let view = NoticeView(notice, caseNumber: try await store.incident(notice.caseID)?.number ?? "")
+        return renderer.page("notice", title: "Show-cause notice \(notice.number)", context: context, view: view, enforcement: enforcement)
     }
 
     func noticeText(_ request: Request, context: QilaRequestContext) async throws -> Response {

@@ -19,7 +19,10 @@ extension WebPages {
         router.get("/alerts/:id", use: alertPage)
         router.post("/alerts/:id/triage", use: triageAlert)
         router.get("/rules", use: rulesPage)
+        router.get("/rules.csv", use: rulesCSV)
         router.post("/rules", use: uploadRule)
+        router.post("/rules/bulk", use: bulkRules)
+        router.get("/rules/:id", use: rulePage)
         router.post("/rules/:id/enabled", use: toggleRule)
     }
 
@@ -28,7 +31,7 @@ extension WebPages {
         return intake
     }
 
-    var alertDesk: AlertDesk { AlertDesk(installation: installation, enforcement: enforcement, cases: cases) }
+    var alertDesk: AlertDesk { cases.desk.alerts }
 
 
     // MARK: sensors
@@ -38,7 +41,7 @@ extension WebPages {
     func sensorsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let intake = try requireIntake()
         let subject = try subject(context)
-        let (readable, organisations) = try await alertDesk.sensorOrganisations(subject, source: context.sourceAddress)
+        let (readable, organisations) = try await sensorDesk.organisations(readableBy: subject, policy: installation.policy, gate: gate(context))
         let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
         let readableIDs = Set(readable.map(\.id))
         let sensors = try await store.sensors().filter { readableIDs.contains($0.organisation) }
@@ -126,7 +129,7 @@ extension WebPages {
 
     func alertsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let (readable, organisations) = try await alertDesk.readableOrganisations(subject, source: context.sourceAddress)
+        let (readable, organisations) = try await alertDesk.readableOrganisations(subject, gate: gate(context))
         let query = request.uri.queryParameters
         let status = query.get("status").flatMap(SecurityAlert.Status.init(rawValue:))
         let kind = query.get("kind").flatMap(SecurityAlert.Kind.init(rawValue:))
@@ -137,7 +140,7 @@ extension WebPages {
         let filter = AlertFilter(
             organisations: chosenOrganisation.map { [$0.id] } ?? (everyone ? nil : readable.map(\.id)),
             statuses: status.map { [$0] } ?? (query.get("status") == "all" ? nil : [.new, .acknowledged]), kinds: kind.map { [$0] },
-            severities: severity.map { [$0] }, text: text, limit: 300)
+            severities: severity.map { [$0] }, rule: query.get("rule").flatMap { $0.isEmpty ? nil : $0 }, text: text, limit: 300)
         let alerts = try await store.alerts(filter)
         let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
         // By severity, for the chart.
@@ -175,7 +178,7 @@ extension WebPages {
 
     func alertView(_ context: QilaRequestContext, _ idText: String, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
         let subject = try subject(context)
-        let (alert, organisation) = try await alertDesk.alert(idText, for: subject, source: context.sourceAddress)
+        let (alert, organisation) = try await alertDesk.alert(idText, for: subject, gate: gate(context))
         let evidence = try await store.evidence(of: alert.id)
         let sensor: Sensor? = if let id = alert.sensor { try await store.sensor(id) } else { nil }
         var members: [[String: Any]] = []
@@ -222,7 +225,7 @@ extension WebPages {
         let idText = try context.parameters.require("id")
         let alert: SecurityAlert
         do {
-            alert = try await alertDesk.triage(idText, action: form["action"], reason: form["reason"], by: subject, source: context.sourceAddress)
+            alert = try await alertDesk.triage(idText, action: form["action"], reason: form["reason"], by: subject, gate: gate(context), source: context.sourceAddress)
         } catch {
             // What the person can mend is said on the alert page; the rest is the problem page.
             let problem = Problem.from(error)
@@ -236,81 +239,116 @@ extension WebPages {
 
     // MARK: rules
 
-    func rulesPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await rulesView(context, request.uri.queryParameters.get("q"), [:])
-    }
+    var ruleDesk: RuleDesk { RuleDesk(store: store, audit: installation.audit, sets: intake?.sets ?? DetectionSets()) }
 
-    func rulesView(_ context: QilaRequestContext, _ query: String?, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+    func rulesPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        try await enforcement.require(subject, .read, Resource(kind: .detectionRule, reference: "rules"), source: context.sourceAddress)
+        try await enforcement.require(subject, .read, RuleDesk.resource, source: context.sourceAddress)
         let rules = try await store.detectionRules()
-        let text = query?.lowercased().trimmingCharacters(in: .whitespaces) ?? ""
-        let shown = rules.filter { text.isEmpty || $0.title.lowercased().contains(text) || $0.file.lowercased().contains(text) || $0.id.lowercased() == text }
-        let occurrences = try await store.alertOccurrences()
+        let query = RuleQuery { request.uri.queryParameters[Substring($0)].map(String.init) }
         var byLevel: [String: Int] = [:]
         for rule in rules where rule.enabled { byLevel[rule.level ?? "none", default: 0] += 1 }
-        var values: [String: Any] = [
-            "rules": shown.prefix(300).map { rule -> [String: Any] in
-                [
-                    "id": rule.id, "title": rule.title, "level": rule.level ?? "-", "file": rule.file, "enabled": rule.enabled,
-                    "problems": rule.problems.joined(separator: "; "), "hasProblems": !rule.problems.isEmpty, "alerts": occurrences[rule.id] ?? 0,
-                ]
-            },
-            "total": rules.count, "enabledCount": rules.filter(\.enabled).count, "problemCount": rules.filter { !$0.problems.isEmpty }.count,
-            "shownCount": min(shown.count, 300), "matching": shown.count, "q": query ?? "",
-            "canChange": enforcement.permits(subject, .update, Resource(kind: .detectionRule, reference: "rules")),
-            "chart": BarChart(
-                bars: ["critical", "high", "medium", "low", "informational", "none"].map { BarChart.Bar(label: $0, values: ["rules": byLevel[$0] ?? 0]) },
-                series: ["rules"], title: "Enabled rules by level", height: 140
-            ).svg(),
-        ]
-        values.merge(extra) { $1 }
-        return render("rules", "Detection rules", context, values, status: status)
+        let chart = BarChart(
+            bars: (RuleQuery.levels + ["none"]).map { BarChart.Bar(label: $0, values: ["rules": byLevel[$0] ?? 0]) },
+            series: ["rules"], title: "Enabled rules by level", height: 140
+        ).svg()
+        var message: String?
+        if let id = request.uri.queryParameters["stored"].map(String.init), let rule = rules.first(where: { $0.id == id }) {
+            message = rule.problems.isEmpty ? "Rule “\(rule.title)” stored and running." : "Rule “\(rule.title)” stored; lint: " + rule.problems.joined(separator: "; ")
+        }
+        let view = RulesView(
+            rules: rules, alerts: try await store.alertOccurrences().mapValues { Int($0) }, query: query,
+            canChange: enforcement.permits(subject, .update, RuleDesk.resource), chart: chart, message: message,
+            kept: try await refusedForms.kept(request, context: context))
+        return renderer.page("rules", title: "Detection rules", context: context, view: view, enforcement: enforcement)
+    }
+
+    /// Exactly the filtered list, every page of it, as CSV.
+    func rulesCSV(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        try await enforcement.require(subject, .read, RuleDesk.resource, source: context.sourceAddress)
+        let query = RuleQuery { request.uri.queryParameters[Substring($0)].map(String.init) }
+        let alerts = try await store.alertOccurrences().mapValues { Int($0) }
+        var lines = ["id,title,level,file,enabled,alerts,lint"]
+        for rule in query.ordered(try await store.detectionRules(), alerts: alerts) {
+            lines.append(
+                [rule.id, rule.title, rule.level ?? "", rule.file, rule.enabled ? "yes" : "no", String(alerts[rule.id, default: 0]), rule.problems.joined(separator: "; ")]
+                    .map(Self.csvField).joined(separator: ","))
+        }
+        return Self.csv(lines, filename: "qila-rules.csv")
+    }
+
+    func rulePage(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        try await enforcement.require(subject, .read, RuleDesk.resource, source: context.sourceAddress)
+        let id = try context.parameters.require("id")
+        guard let rule = try await store.detectionRule(id) else { throw Problem(.notFound, "no such rule") }
+        // Alerts raised by the rule, by the day of their last occurrence, over the last 30 days.
+        let now = Date()
+        let alerts = try await store.alerts(AlertFilter(rule: rule.id, since: now.addingTimeInterval(-30 * 86_400), limit: 5_000))
+        var perDay = [Int](repeating: 0, count: 30)
+        for alert in alerts {
+            let day = 29 - Int(now.timeIntervalSince(alert.lastAt) / 86_400)
+            if (0..<30).contains(day) { perDay[day] += 1 }
+        }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "d MMM"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let chart = BarChart(
+            bars: (0..<30).map { BarChart.Bar(label: formatter.string(from: now.addingTimeInterval(Double($0 - 29) * 86_400)), values: ["alerts": perDay[$0]]) },
+            series: ["alerts"], title: "Alerts per day, last 30 days (UTC)", height: 160
+        ).svg()
+        let view = RuleView(
+            id: rule.id, title: rule.title, level: rule.level ?? "-", file: rule.file, yaml: rule.yaml, uploaded: rule.uploadedAt.display,
+            enabled: rule.enabled, problems: rule.problems, hasProblems: !rule.problems.isEmpty, alerts: Int((try await store.alertOccurrences())[rule.id, default: 0]),
+            chart: chart, alertsHref: "/alerts?status=all&rule=" + (rule.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+            canChange: enforcement.permits(subject, .update, RuleDesk.resource),
+            message: request.uri.queryParameters["done"].map { $0 == "enabled" ? "Rule enabled." : "Rule disabled." })
+        return renderer.page("rule", title: rule.title, context: context, view: view, enforcement: enforcement)
     }
 
     func uploadRule(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        let intake = try requireIntake()
         let subject = try subject(context)
-        let form = try await form(request, context)
-        try await enforcement.require(subject, .create, Resource(kind: .detectionRule, reference: "rules"), source: context.sourceAddress)
-        let yaml = (form["yaml"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
-        guard !yaml.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            return try await rulesView(context, nil, ["error": "Paste the rule's YAML (field yaml)."], status: .badRequest)
+        var state = FormState(form: RulesView.uploadFormName, fields: try await form(request, context))
+        do {
+            let rule = try await ruleDesk.upload(yaml: state.value("yaml"), file: state.value("file"), by: subject, gate: gate(context), source: context.sourceAddress)
+            try await intake?.reloadRules()
+            return redirect("/rules?stored=\(rule.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&q=\(rule.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        } catch let error as QilaError where error.code == .invalidInput {
+            state.refuse(error, fields: RulesView.uploadFields(state: nil))
+            return try await refusedForms.redirect(state, to: "/rules", context: context)
         }
-        var file = (form["file"] ?? "").trimmingCharacters(in: .whitespaces)
-        if file.isEmpty { file = "uploaded.yml" }
-        var mappings = intake.directory.mappings
-        if mappings.isEmpty { mappings = ["windows-flat", "aws-cloudtrail"] }
-        // A rule that does not parse is refused with what lint said; one that parses is stored with its findings.
-        let lint = intake.sets.lint(yaml, file: file, mappings: mappings)
-        guard lint.unreadable.isEmpty else {
-            return try await rulesView(context, nil, ["error": "The rule was not stored: " + lint.all.joined(separator: "; "), "yaml": yaml], status: .badRequest)
-        }
-        let rule = RuleImport.rule(yaml: yaml, file: file, by: subject.user.id, sets: intake.sets, mappings: mappings, lint: lint)
-        try await store.saveRules([rule])
-        try await store.bumpRulesVersion()
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "rule.upload", outcome: .success,
-                       resource: "rule:\(rule.id)", sourceAddress: context.sourceAddress))
-        try await intake.reloadRules()
-        let message = rule.problems.isEmpty
-            ? "Rule “\(rule.title)” stored and running." : "Rule “\(rule.title)” stored; lint: " + rule.problems.joined(separator: "; ")
-        return try await rulesView(context, rule.id, ["message": message])
     }
 
     func toggleRule(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        let intake = try requireIntake()
         let subject = try subject(context)
         let form = try await form(request, context)
-        try await enforcement.require(subject, .update, Resource(kind: .detectionRule, reference: "rules"), source: context.sourceAddress)
         let id = try context.parameters.require("id")
-        guard try await store.detectionRule(id) != nil else { throw Problem(.notFound, "no such rule") }
         let enabled = form["enabled"] == "true"
-        try await store.setRule(id, enabled: enabled)
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: enabled ? "rule.enable" : "rule.disable",
-                       outcome: .success, resource: "rule:\(id)", sourceAddress: context.sourceAddress))
-        try await intake.reloadRules()
-        return redirect("/rules?q=\(id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        do {
+            try await ruleDesk.setEnabled([id], enabled, by: subject, gate: gate(context), source: context.sourceAddress)
+        } catch let error as QilaError where error.code == .notFound {
+            throw Problem(.notFound, "no such rule")
+        }
+        try await intake?.reloadRules()
+        return redirect("/rules/\(id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")?done=\(enabled ? "enabled" : "disabled")")
+    }
+
+    /// Enables or disables the ticked rules of the list; back to the same page of the same list.
+    func bulkRules(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        let back = LocalRedirect.path(form["back"] ?? "") ?? "/rules"
+        let ids = form.all("rule")
+        let enabled = form["action"] == "enable"
+        do {
+            let count = try await ruleDesk.setEnabled(ids, enabled, by: subject, gate: gate(context), source: context.sourceAddress)
+            try await intake?.reloadRules()
+            let done = FormState(form: "rule.bulk.done", values: ["message": ["\(count) rule\(count == 1 ? "" : "s") \(enabled ? "enabled" : "disabled")."]])
+            return try await refusedForms.redirect(done, to: back, context: context, fragment: "rule-list")
+        } catch let error as QilaError where error.code == .invalidInput || error.code == .notFound {
+            let refused = FormState(form: RulesView.bulkFormName, errors: ["rule": FormState.sentence(label: nil, error.message)])
+            return try await refusedForms.redirect(refused, to: back, context: context, fragment: "rule-list")
+        }
     }
 }

@@ -41,10 +41,6 @@ extension WebPages {
     // MARK: flow sources, health, retention
 
     func flowsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await flowsView(context, [:])
-    }
-
-    func flowsView(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
         let subject = try subject(context)
         try await enforcement.require(subject, .read, Resource(kind: .flowSource, owner: subject.organisation.id, reference: "flows"), source: context.sourceAddress)
         let organisations = try await store.organisations().filter { $0.kind != .authority }
@@ -53,72 +49,64 @@ extension WebPages {
         let visible = Set(readable.map(\.id))
         let health = retention.collector.currentHealth
         let radius = retention.radius.currentCounters
-        var sources: [[String: Any]] = []
-        for source in try await store.flowSources() where visible.contains(source.organisation) {
-            var row: [String: Any] = [
-                "id": source.id.description, "kind": source.kind.title, "name": source.name, "address": source.address,
-                "domain": source.domain.map(String.init) ?? "any", "organisation": names[source.organisation] ?? "",
-                "canDelete": enforcement.permits(subject, .delete, Resource(kind: .flowSource, owner: source.organisation)),
-            ]
+        let sources = try await store.flowSources().filter { visible.contains($0.organisation) }.map { source -> FlowsView.Source in
+            var received = "-", lost = "-", faults = "-"
             if let address = FlowAddress(parsing: source.address) {
                 if source.kind == .exporter {
                     let counters = health.exporters.filter { $0.key.exporter == address && (source.domain == nil || $0.key.domain == source.domain) }.map(\.value)
-                    row["received"] = counters.reduce(0) { $0 + $1.records }
-                    row["lost"] = counters.reduce(0) { $0 + $1.lost }
-                    row["faults"] = counters.reduce(0) { $0 + $1.faults.values.reduce(0, +) }
+                    received = String(counters.reduce(0) { $0 + $1.records })
+                    lost = String(counters.reduce(0) { $0 + $1.lost })
+                    faults = String(counters.reduce(0) { $0 + $1.faults.values.reduce(0, +) })
                 } else if let counters = radius.clients[address] {
-                    row["received"] = counters.recorded
-                    row["lost"] = counters.unstored
-                    row["faults"] = counters.malformed + counters.badAuthenticator
+                    received = String(counters.recorded)
+                    lost = String(counters.unstored)
+                    faults = String(counters.malformed + counters.badAuthenticator)
                 }
             }
-            sources.append(row)
+            return FlowsView.Source(
+                id: source.id.description, name: source.name, kind: source.kind.title, organisation: names[source.organisation] ?? "",
+                address: source.address, domain: source.domain.map(String.init) ?? "any", received: received, lost: lost, faults: faults,
+                canDelete: enforcement.permits(subject, .delete, Resource(kind: .flowSource, owner: source.organisation)))
         }
         let retentionDays = try await store.flowRetention()
         let summaries = Dictionary(uniqueKeysWithValues: (try? retention.desk.flows.summary())?.map { ($0.organisation, $0) } ?? [])
-        let storeRows = readable.map { organisation -> [String: Any] in
+        let stored = readable.map { organisation -> FlowsView.Stored in
             let summary = summaries[organisation.id.description]
-            let counts = retention.registry.counts(organisation: organisation.id.description)
-            return [
-                "id": organisation.id.description, "name": organisation.name,
-                "days": retentionDays[organisation.id] ?? retention.settings.defaultRetentionDays,
-                "segments": (summary?.sealedSegments ?? 0) + (summary?.openSegments ?? 0), "flows": summary?.flows ?? 0,
-                "megabytes": String(format: "%.1f", Double(summary?.bytes ?? 0) / 1_048_576), "assignments": counts.bindings,
-                "canSet": enforcement.permits(subject, .update, Resource(kind: .flowRetention, owner: organisation.id, sector: organisation.sector)),
-            ]
+            return FlowsView.Stored(
+                id: organisation.id.description, name: organisation.name,
+                days: String(retentionDays[organisation.id] ?? retention.settings.defaultRetentionDays), daysError: nil,
+                segments: (summary?.sealedSegments ?? 0) + (summary?.openSegments ?? 0), flows: summary?.flows ?? 0,
+                assignments: retention.registry.counts(organisation: organisation.id.description).bindings,
+                megabytes: String(format: "%.1f", Double(summary?.bytes ?? 0) / 1_048_576),
+                canSet: enforcement.permits(subject, .update, FlowSourceDesk.retentionResource(organisation)))
         }
-        let creatable = readable.filter { enforcement.permits(subject, .create, Resource(kind: .flowSource, owner: $0.id, sector: $0.sector)) }
+        let creatable = readable.filter { enforcement.permits(subject, .create, FlowSourceDesk.resource($0)) }
         let seesCollector = enforcement.permits(subject, .read, Resource(kind: .system, reference: "flows-collector"))
-        var values: [String: Any] = [
-            "sources": sources, "organisations": storeRows,
-            "creatable": creatable.map { ["id": $0.id.description, "name": $0.name] }, "canCreate": !creatable.isEmpty,
-            "kinds": FlowSource.Kind.allCases.map { ["value": $0.rawValue, "title": $0.title] },
-            "collecting": retention.isCollecting, "flowPorts": retention.boundFlowPorts.map(String.init).joined(separator: ", "),
-            "accounting": retention.isReceivingAccounting, "radiusPorts": retention.boundRadiusPorts.map(String.init).joined(separator: ", "),
-            "diskFull": health.diskFull,
-            "unknownExporters": seesCollector ? health.unknownExporters.values.reduce(0, +) + radius.unknown.values.reduce(0, +) : 0,
-            "seesCollector": seesCollector, "chart": collectorChart(),
-        ]
-        if seesCollector, let error = health.lastError { values["lastError"] = error }
-        if seesCollector {
-            // Datagrams dropped before decoding: their flows were not retained.
-            values["dropped"] = health.droppedDatagrams
-            values["hasDropped"] = health.droppedDatagrams > 0
-            values["kernelDrops"] = health.kernelDrops.sorted { $0.key < $1.key }.map { "UDP \($0.key): \($0.value)" }.joined(separator: ", ")
-            values["handoffOverflow"] = health.handoffOverflow
-            values["losing"] = retention.isLosing()
-            let losses = retention.recentLosses
-            values["hasLosses"] = !losses.isEmpty
-            values["losses"] = losses.reversed().prefix(20).map { loss -> [String: Any] in
-                [
-                    "from": RFC3339.format(loss.from), "to": RFC3339.format(loss.to), "datagrams": loss.datagrams,
-                    "where": (loss.kernelDrops.sorted { $0.key < $1.key }.map { "kernel, UDP \($0.key): \($0.value)" }
-                        + (loss.handoffOverflow > 0 ? ["hand-off to the decoder: \(loss.handoffOverflow)"] : [])).joined(separator: "; "),
-                ]
-            }
+        let collector = FlowsView.Collector(
+            collecting: retention.isCollecting, flowPorts: retention.boundFlowPorts.map(String.init).joined(separator: ", "),
+            accounting: retention.isReceivingAccounting, radiusPorts: retention.boundRadiusPorts.map(String.init).joined(separator: ", "),
+            diskFull: health.diskFull, seesCollector: seesCollector,
+            unknownExporters: seesCollector ? health.unknownExporters.values.reduce(0, +) + radius.unknown.values.reduce(0, +) : 0,
+            dropped: health.droppedDatagrams, hasDropped: health.droppedDatagrams > 0,
+            kernelDrops: health.kernelDrops.sorted { $0.key < $1.key }.map { "UDP \($0.key): \($0.value)" }.joined(separator: ", "),
+            handoffOverflow: health.handoffOverflow, lastError: seesCollector ? health.lastError : nil)
+        // Datagrams dropped before decoding: their flows were not retained.
+        let losses = seesCollector ? retention.recentLosses.reversed().prefix(20).map { loss in
+            FlowsView.Loss(
+                from: RFC3339.format(loss.from), to: RFC3339.format(loss.to), datagrams: loss.datagrams,
+                place: (loss.kernelDrops.sorted { $0.key < $1.key }.map { "kernel, UDP \($0.key): \($0.value)" }
+                    + (loss.handoffOverflow > 0 ? ["hand-off to the decoder: \(loss.handoffOverflow)"] : [])).joined(separator: "; "))
+        } : []
+        var message: String?
+        if let id = request.uri.queryParameters["retention"].flatMap({ OrganisationID(String($0)) }), let row = stored.first(where: { $0.id == id.description }) {
+            message = "\(row.name) keeps traffic data for \(row.days) days."
+        } else if let name = request.uri.queryParameters["registered"].map(String.init), let source = sources.first(where: { $0.id == name }) {
+            message = "\(source.kind) \(source.name) registered for \(source.organisation)."
         }
-        values.merge(extra) { $1 }
-        return render("flows", "Traffic data", context, values, status: status)
+        let view = FlowsView(
+            collector: collector, losing: seesCollector && retention.isLosing(), losses: Array(losses), chart: collectorChart(), sources: sources,
+            organisations: stored, creatable: creatable, message: message, kept: try await refusedForms.kept(request, context: context))
+        return renderer.page("flows", title: "Traffic data", context: context, view: view, enforcement: enforcement)
     }
 
     /// Flows stored and lost per minute over the last hour, from the collector's samples.
@@ -141,97 +129,58 @@ extension WebPages {
 
     func createFlowSource(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let form = try await form(request, context)
-        guard let organisationID = OrganisationID(form["organisation"] ?? ""), let organisation = try await store.organisation(organisationID) else {
-            return try await flowsView(context, ["error": "Choose the organisation the source belongs to (field organisation)."], status: .badRequest)
-        }
-        try await enforcement.require(subject, .create, Resource(kind: .flowSource, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/flow-sources"), source: context.sourceAddress)
-        let kind = FlowSource.Kind(rawValue: form["kind"] ?? "") ?? .exporter
-        let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
-        let addressText = (form["address"] ?? "").trimmingCharacters(in: .whitespaces)
-        func refuse(_ message: String) async throws -> Response { try await flowsView(context, ["error": message], status: .badRequest) }
-        guard !name.isEmpty, name.count <= 100 else { return try await refuse("Give the source a name of at most 100 characters (field name).") }
-        guard let address = FlowAddress(parsing: addressText) else { return try await refuse("'\(addressText.prefix(60))' is not an IPv4 or IPv6 address (field address).") }
-        var domain: UInt32?
-        if let text = form["domain"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            guard let value = UInt32(text) else { return try await refuse("The observation domain is a number from 0 to 4294967295 (field domain).") }
-            domain = value
-        }
-        var sealed: [UInt8]?
-        if kind == .radius {
-            let secret = form["secret"] ?? ""
-            guard secret.utf8.count >= 16 else { return try await refuse("A RADIUS shared secret needs at least 16 characters (field secret).") }
-            sealed = try installation.secrets.seal(Array(secret.utf8))
-            domain = nil
-        }
-        let source = FlowSource(organisation: organisation.id, kind: kind, name: name, address: address.description, domain: domain, sealedSecret: sealed)
+        var state = FormState(form: FlowsView.registerFormName, fields: try await form(request, context))
+        let draft = FlowSourceDesk.Draft(
+            organisation: state.value("organisation"), kind: state.value("kind"), name: state.value("name"), address: state.value("address"),
+            domain: state.value("domain"), secret: state.value("secret"))
         do {
-            try await store.createFlowSource(source)
-        } catch let error as StoreError where error.code == .conflict {
-            return try await refuse("\(address) is already registered\(domain.map { " for domain \($0)" } ?? "") (field address).")
+            let source = try await retention.sources.register(draft, by: subject, gate: gate(context), source: context.sourceAddress)
+            try await retention.reloadSources()
+            return redirect("/flows?registered=\(source.id)")
+        } catch let error as QilaError where error.code == .invalidInput {
+            state.refuse(error, fields: FlowsView.registerFields(organisations: [], state: nil))
+            return try await refusedForms.redirect(FlowsView.withoutSecret(state), to: "/flows", context: context)
         }
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "flows.source.create", outcome: .success,
-                       resource: "flow-source:\(source.id)", sourceAddress: context.sourceAddress, details: ["kind": kind.rawValue, "organisation": organisation.id.description]))
-        try await retention.reloadSources()
-        return redirect("/flows")
     }
 
     func deleteFlowSource(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         _ = try await form(request, context)
-        guard let id = FlowSource.ID(try context.parameters.require("id")), let source = try await store.flowSource(id) else {
-            throw Problem(.notFound, "no such flow source")
-        }
-        try await enforcement.require(subject, .delete, Resource(kind: .flowSource, owner: source.organisation, reference: "flow-source:\(source.id)"), source: context.sourceAddress)
-        try await store.deleteFlowSource(id)
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "flows.source.delete", outcome: .success,
-                       resource: "flow-source:\(source.id)", sourceAddress: context.sourceAddress))
+        guard let id = FlowSource.ID(try context.parameters.require("id")) else { throw Problem(.notFound, "no such flow source") }
+        try await retention.sources.remove(id, by: subject, gate: gate(context), source: context.sourceAddress)
         try await retention.reloadSources()
         return redirect("/flows")
     }
 
     func setRetention(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let form = try await form(request, context)
-        guard let id = OrganisationID(form["organisation"] ?? ""), let organisation = try await store.organisation(id) else {
-            throw Problem(.notFound, "no such organisation")
+        var state = FormState(form: FlowsView.retentionFormName, fields: try await form(request, context))
+        do {
+            let (organisation, _) = try await retention.sources.setRetention(
+                state.value("days"), organisation: state.value("organisation"), by: subject, gate: gate(context), source: context.sourceAddress)
+            return redirect("/flows?retention=\(organisation.id)")
+        } catch let error as QilaError where error.code == .invalidInput {
+            state.refuse(error, fields: [FieldView("days", label: "Retention", state: nil)])
+            return try await refusedForms.redirect(state, to: "/flows", context: context, fragment: "retention-\(state.value("organisation"))")
         }
-        try await enforcement.require(subject, .update, Resource(kind: .flowRetention, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/flow-retention"), source: context.sourceAddress)
-        guard let days = Int(form["days"] ?? ""), (1...3650).contains(days) else {
-            return try await flowsView(context, ["error": "Retention is a number of days from 1 to 3650 (field days)."], status: .badRequest)
-        }
-        try await store.setFlowRetention(days, for: organisation.id)
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "flows.retention.set", outcome: .success,
-                       resource: "organisation:\(organisation.id)", sourceAddress: context.sourceAddress, details: ["days": String(days)]))
-        return try await flowsView(context, ["message": "\(organisation.name) keeps traffic data for \(days) days."])
     }
 
     /// NAT port-block logs pasted or uploaded as text (CSV or syslog), for the organisation's own NAT.
     func uploadAssignments(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let form = try await form(request, context)
-        guard let id = OrganisationID(form["organisation"] ?? ""), let organisation = try await store.organisation(id) else {
-            return try await flowsView(context, ["error": "Choose the organisation whose NAT wrote the log (field organisation)."], status: .badRequest)
+        var state = FormState(form: FlowsView.importFormName, fields: try await form(request, context))
+        do {
+            let imported = try await retention.sources.importAssignments(
+                state.value("log"), organisation: state.value("organisation"), by: subject, gate: gate(context), source: context.sourceAddress)
+            // What was stored and the lines that were not, shown once on the page the browser is sent to.
+            let result = FormState(
+                form: FlowsView.importedName,
+                values: ["organisation": [imported.organisation.name], "records": [String(imported.records)], "lineError": Array(imported.lineErrors.prefix(20))])
+            return try await refusedForms.redirect(result, to: "/flows", context: context, fragment: "import-result")
+        } catch let error as QilaError where error.code == .invalidInput {
+            state.refuse(error, fields: FlowsView.importFields(organisations: [], state: nil))
+            return try await refusedForms.redirect(state, to: "/flows", context: context)
         }
-        try await enforcement.require(subject, .create, Resource(kind: .flowSource, owner: organisation.id, sector: organisation.sector, reference: "organisation:\(organisation.id)/assignments"), source: context.sourceAddress)
-        let parsed = CGNATLogParser.parse(form["log"] ?? "")
-        guard !parsed.events.isEmpty || !parsed.errors.isEmpty else {
-            return try await flowsView(context, ["error": "The log is empty (field log)."], status: .badRequest)
-        }
-        try retention.registry.record(parsed.events, organisation: organisation.id.description)
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "flows.assignments.import", outcome: .success,
-                       resource: "organisation:\(organisation.id)", sourceAddress: context.sourceAddress,
-                       details: ["records": String(parsed.events.count), "rejectedLines": String(parsed.errors.count)]))
-        var extra: [String: Any] = ["message": "\(parsed.events.count) port-block records stored for \(organisation.name)."]
-        if !parsed.errors.isEmpty {
-            extra["lineErrors"] = parsed.errors.prefix(20).map(\.description)
-            extra["hasLineErrors"] = true
-        }
-        return try await flowsView(context, extra, status: parsed.errors.isEmpty ? .ok : .badRequest)
     }
 
     // MARK: warrants

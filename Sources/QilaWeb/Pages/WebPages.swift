@@ -416,14 +416,15 @@ struct WebPages: Sendable {
 
     func revokeToken(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        guard let id = APITokenID(try context.parameters.require("id")), let token = try await store.token(id), token.user == subject.user.id else {
-            throw Problem(.notFound, "no such token")
-        }
+        guard let id = APITokenID(try context.parameters.require("id")) else { throw Problem(.notFound, "no such token") }
         try await enforcement.require(
             subject, .delete, Resource(kind: .apiToken, owner: subject.organisation.id, person: subject.user.id), source: context.sourceAddress)
-        try await store.revokeToken(id, at: Date())
-        try await installation.audit.append(
-            AuditEntry(time: Date(), actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "token.revoke", outcome: .success, resource: "api-token:\(id)"))
+        let token: APIToken
+        do {
+            token = try await authenticator.revokeToken(id, of: subject.user.id, by: subject, source: context.sourceAddress)
+        } catch let error as QilaError where error.code == .notFound {
+            throw Problem(.notFound, "no such token")
+        }
         return try await profilePage(context, ["message": "Token \(token.name) revoked."])
     }
 

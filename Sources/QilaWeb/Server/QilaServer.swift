@@ -62,7 +62,7 @@ public struct QilaServer: Sendable {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             do {
-                _ = try await installation.store.database.query("SELECT 1 AS ok")
+                try await installation.store.ping()
                 return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
             } catch {
                 return Problem(.serviceUnavailable, "the database is not answering").response()
