@@ -88,10 +88,12 @@ public struct WarrantDesk: Sendable {
         else { throw QilaError.invalid("choose the provider the warrant is addressed to", field: "provider") }
         guard provider.kind != .authority else { throw QilaError.invalid("the authority does not hold traffic data", field: "provider") }
         let issued = try Self.date(draft.issuedAt, field: "issuedAt")
+        try PlausibleTime.check(issued, field: "issuedAt")
         let expires = try Self.date(draft.expiresAt, field: "expiresAt")
         guard expires > issued else { throw QilaError.invalid("must be after the issuing date", field: "expiresAt") }
         guard issued <= now.addingTimeInterval(86_400) else { throw QilaError.invalid("is in the future", field: "issuedAt") }
         let start = try Self.date(draft.windowStart, field: "windowStart")
+        try PlausibleTime.check(start, field: "windowStart")
         let end = try Self.date(draft.windowEnd, field: "windowEnd")
         guard end > start else { throw QilaError.invalid("must be after the start of the window", field: "windowEnd") }
         let addresses = try Self.addresses(draft.addresses, field: "addresses")

@@ -72,6 +72,10 @@ struct Serve: AsyncParsableCommand {
         web.tls = noTLS ? false : reader.bool(forKey: "http.tls", default: web.tls)
         web.hostnames = hostnames.isEmpty ? reader.stringArray(forKey: "hostnames", default: web.hostnames) : hostnames
         web.publicURL = reader.string(forKey: "publicURL")
+        web.displayTimeZone = reader.string(forKey: "display.timeZone", default: web.displayTimeZone)
+        guard TimeZone(identifier: web.displayTimeZone) != nil else {
+            throw fail("display.timeZone: '\(web.displayTimeZone)' is not an IANA time zone (for example Asia/Karachi)")
+        }
         web.requestHeadTimeout = reader.double(forKey: "http.requestHeadTimeout", default: web.requestHeadTimeout)
         web.idleTimeout = reader.double(forKey: "http.idleTimeout", default: web.idleTimeout)
         web.connectionsPerSource = reader.int(forKey: "http.connectionsPerSource", default: web.connectionsPerSource)

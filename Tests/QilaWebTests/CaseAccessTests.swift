@@ -106,8 +106,11 @@ struct CaseAccessTests {
             let upload = try await client.execute(
                 uri: "/cases/\(id)/attachments", method: .post,
                 headers: [.cookie: cookie, .contentType: "multipart/form-data; boundary=\(boundary)", .accept: "text/html"], body: ByteBuffer(string: body))
-            #expect(upload.status == .ok, "\(String(buffer: upload.body).prefix(300))")
-            #expect(String(buffer: upload.body).contains("Attached notes.txt"))
+            #expect(upload.status == .seeOther, "\(String(buffer: upload.body).prefix(300))")
+            let location = try #require(upload.headers[.location])
+            let shown = try await client.execute(uri: String(location.prefix { $0 != "#" }), method: .get, headers: [.cookie: cookie])
+            #expect(String(buffer: shown.body).contains("Attached notes.txt"))
+            #expect(String(buffer: shown.body).contains("notes.txt</a>"))
             let forged = body.replacingOccurrences(of: csrf, with: "forged")
             let refused = try await client.execute(
                 uri: "/cases/\(id)/attachments", method: .post,

@@ -14,7 +14,7 @@ import Testing
 struct FormTests {
     @Test("A desk's message is worded with the field's label", arguments: [
         ("Court", "is required", "Court is required."),
-        ("Expires (UTC)", "must be after the issuing date", "Expires must be after the issuing date."),
+        ("Expires", "must be after the issuing date", "Expires must be after the issuing date."),
         ("Provider", "choose the provider the warrant is addressed to", "Choose the provider the warrant is addressed to."),
         ("Addresses in scope", "'10.0.0.300' is not a single IPv4 or IPv6 address", "'10.0.0.300' is not a single IPv4 or IPv6 address."),
     ])
@@ -62,7 +62,7 @@ struct FormTests {
             #expect(html.contains(#"name="disclosesSubscribers" value="1" checked"#))
             // The error sits beside the field, worded with its label, and the summary links to it.
             #expect(html.contains(#"<p class="field-error" id="expiresAt-error"><span class="visually-hidden">Error: </span>Expires must be after the issuing date.</p>"#))
-            #expect(html.contains(#"id="expiresAt" name="expiresAt" type="datetime-local" value="2026-11-19T10:00" required aria-invalid="true" aria-describedby="expiresAt-error""#))
+            #expect(html.contains(#"id="expiresAt" name="expiresAt" type="text" value="2026-11-19T10:00" required aria-invalid="true" aria-describedby="expiresAt-hint expiresAt-error""#))
             #expect(html.contains(##"<a href="#expiresAt">Expires must be after the issuing date.</a>"##))
             #expect(!html.contains("(field expiresAt)"))
             // A reload shows the same form.

@@ -30,4 +30,16 @@ struct LayeringTests {
         }
         #expect(found.isEmpty, "audit entries and SQL belong in the desks: \(found)")
     }
+
+    @Test("every page is rendered from a typed view: no [String: Any] in pages, views or rendering")
+    func typedViews() throws {
+        var found: [String] = []
+        for file in try Self.swiftFiles() where ["Pages", "Views", "Rendering", "Forms"].contains(file.deletingLastPathComponent().lastPathComponent) {
+            let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            for (number, line) in lines.enumerated() where line.contains("[String: Any]") {
+                found.append("\(file.lastPathComponent):\(number + 1)")
+            }
+        }
+        #expect(found.isEmpty, "untyped page values: \(found)")
+    }
 }

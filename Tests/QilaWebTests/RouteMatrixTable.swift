@@ -256,6 +256,11 @@ enum ExpectationTable {
     static let intake: [E] = [
         RouteMatrixTests.get("/alerts", ["analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter", "bank-admin"]) { _ in "/alerts" },
         RouteMatrixTests.get("/alerts/{id}", alertReaders) { "/alerts/\($0.alertID)" },
+        RouteMatrixTests.get("/alerts.csv", ["analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter", "bank-admin"]) { _ in "/alerts.csv?status=all" },
+        E(route: "POST /alerts/bulk", allowed: ["analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter", "bank-admin"]) { scenario, _, _ in
+            // Anyone who reads alerts may post; each alert is then checked on its own (see AlertDeskTests).
+            Call(method: .post, uri: "/alerts/bulk", form: [("alert", scenario.alertID), ("action", "acknowledge"), ("back", "/alerts")])
+        },
         RouteMatrixTests.post("/alerts/{id}/triage", ["analyst", "a-admin"], { "/alerts/\($0.alertID)/triage" }, [("action", "acknowledge")]),
         RouteMatrixTests.get("/sensors", ["admin", "analyst", "regulator", "a-admin", "b-admin", "bank-admin"]) { _ in "/sensors" },
         RouteMatrixTests.post("/sensors", ["admin", "a-admin"], { _ in "/sensors" }, [("organisation", "{A}"), ("name", "matrix-sensor"), ("transport", "syslog"), ("format", "json"), ("mapping", "windows-flat"), ("addresses", "127.0.0.2"), ("rate", "0")]),

@@ -116,3 +116,11 @@ def pytest_terminal_summary(terminalreporter):
     if axe_check.checked:
         terminalreporter.write_line(f"axe-core checked {len(axe_check.checked)} kinds of page (per person): "
                                     + ", ".join(sorted({kind for _, kind in axe_check.checked})))
+
+
+def local_stamp(t, zone="Asia/Karachi"):
+    """A time as a person types it into Qila's forms: year-month-day and 24-hour time in the zone
+    the pages show (the installation's, Asia/Karachi, unless the profile chooses another)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    return datetime.fromtimestamp(t, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")

@@ -13,12 +13,13 @@ from stix2validator import ValidationOptions, validate_string
 
 from playwright.sync_api import expect
 
+from conftest import local_stamp
 from test_browser import SHOTS
 from test_warrants import Person, add_account, browser, first_administrator, set_password  # noqa: F401 (browser is a fixture)
 
 
 def stamp(t):
-    return time.strftime("%Y-%m-%dT%H:%M", time.gmtime(t))
+    return local_stamp(t)
 
 
 def register(page, name, kind, sector):
@@ -62,8 +63,9 @@ def test_a_reported_incident_from_draft_to_show_cause(server, browser):
     page.click("text=sana")
     page.check("input[name=audited] >> nth=0")
     admin.submit("button:has-text('Save')")
-    if page.get_by_role("heading", name="Sana Iqbal").count() == 0 or page.locator("input[name=audited]:checked").count() == 0:
-        page.check("input[name=audited] >> nth=0")
+    # After confirming identity the form comes back as it was left: ticked, to be saved.
+    if page.get_by_role("status").count() == 0:
+        expect(page.locator("input[name=audited] >> nth=0")).to_be_checked()
         page.click("button:has-text('Save')")
     expect(page.get_by_role("status")).to_have_text("Saved.")
 
@@ -86,8 +88,21 @@ def test_a_reported_incident_from_draft_to_show_cause(server, browser):
     expect(rp.get_by_role("heading", name="Incident cases")).to_be_visible()
     rp.fill("#title", "Ransomware on the billing platform")
     rp.fill("#awareness", stamp(time.time() + 3600))
+    rp.select_option("#tlp", "green")
+    rp.check("input[name=offence][value='5']")
     rp.click("button:has-text('Open the report')")
-    expect(rp.get_by_role("alert")).to_contain_text("field awareness")
+    # Refused beside the field, in words; what was typed and chosen comes back.
+    expect(rp.locator("#awareness-error")).to_contain_text("in the future")
+    expect(rp.locator("#title")).to_have_value("Ransomware on the billing platform")
+    expect(rp.locator("#tlp")).to_have_value("green")
+    expect(rp.locator("input[name=offence][value='5']")).to_be_checked()
+    rp.screenshot(path=os.path.join(SHOTS, "case-open-refused.png"), full_page=True)
+    rp.set_viewport_size({"width": 390, "height": 844})
+    rp.screenshot(path=os.path.join(SHOTS, "case-open-refused-phone.png"), full_page=True)
+    rp.set_viewport_size({"width": 1280, "height": 900})
+    rp.fill("#awareness", "1900-01-01 10:00")
+    rp.click("button:has-text('Open the report')")
+    expect(rp.locator("#awareness-error")).to_contain_text("before 1990")
     rp.fill("#awareness", stamp(time.time() - 30 * 3600))
     rp.select_option("#tlp", "green")
     rp.select_option("#classification", "malicious-code/infected-system")

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import sync_playwright, expect
 
 from accessibility import watch
-from conftest import BINARY, PASSWORD, Server, free_port
+from conftest import BINARY, PASSWORD, Server, free_port, local_stamp
 from test_browser import CHROMIUM, SHOTS, totp
 
 SUBSCRIBER_ADDRESS = "10.20.30.40"
@@ -243,7 +243,7 @@ def test_a_warrant_from_recording_to_court_package(retention_server, browser):
     ip.click("nav >> text=Warrants")
     expect(ip.get_by_role("heading", name="Warrants")).to_be_visible()
     now = time.time()
-    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M", time.gmtime(t))
+    stamp = local_stamp
     ip.select_option("#provider", label="Operator A")
     ip.fill("#court", "Court of the Magistrate Section 30, Islamabad")
     ip.fill("#number", "CR-2026-0142")

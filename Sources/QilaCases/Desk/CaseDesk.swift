@@ -149,7 +149,7 @@ public struct CaseDesk: Sendable {
         guard let awareness = RFC3339.parse(opening.awareness.trimmingCharacters(in: .whitespaces)) else {
             throw QilaError.invalid("'\(opening.awareness.prefix(40))' is not a date and time such as 2026-11-23T10:00Z", field: "awareness")
         }
-        guard awareness <= now.addingTimeInterval(300) else { throw QilaError.invalid("is in the future", field: "awareness") }
+        try PlausibleTime.check(awareness, field: "awareness", past: true, now: now)
         let regimeID = opening.regime.trimmingCharacters(in: .whitespaces)
         let regime: ReportingRegime?
         if regimeID.isEmpty {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// When an event happened, read from its time field as milliseconds since 1970 (UTC).
 ///
 /// Reads ISO 8601 / RFC 3339 texts (`2020-09-14T00:44:23.000Z`, `2020-06-09 22:50:54`,
@@ -121,5 +123,30 @@ extension Int64 {
     func quotientFloor(_ divisor: Int64) -> Int64 {
         let quotient = self / divisor
         return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}
+
+extension EventTime {
+    /// When the event in `json` says it happened: the first of the usual time fields
+    /// (`FieldMapping.commonTimestampPaths`, top level or under `Event.System`/`EventData`) that
+    /// reads as a time. For showing evidence, not for the detection path.
+    public static func find(inJSON json: String) -> Int64? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+        func lookup(_ path: [String], in object: [String: Any]) -> Any? {
+            var current: Any? = object
+            for key in path { current = (current as? [String: Any])?[key] }
+            return current
+        }
+        let roots: [[String]] = [[], ["Event", "System"], ["Event", "EventData"], ["System"], ["EventData"]]
+        for root in roots {
+            for path in FieldMapping.commonTimestampPaths + [["TimeCreated", "SystemTime"], ["TimeCreated", "#attributes", "SystemTime"]] {
+                switch lookup(root + path, in: object) {
+                case let text as String: if let time = milliseconds(text) { return time }
+                case let number as NSNumber: if let time = milliseconds(number.stringValue) { return time }
+                default: continue
+                }
+            }
+        }
+        return nil
     }
 }

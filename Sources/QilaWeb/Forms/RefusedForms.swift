@@ -24,11 +24,18 @@ struct RefusedForms: Sendable {
 
     /// Keeps `state` and returns `page` with the parameter that shows it again.
     func keep(_ state: FormState, for page: String, context: QilaRequestContext, now: Date = Date()) async throws -> String {
-        guard let session = context.principal?.session ?? context.awaitingSecondFactor?.session else { throw Problem.unauthenticated }
+        guard let owner = Self.owner(context) else { throw Problem.unauthenticated }
         let id = RandomSecret.make(bytes: 16)
         let sealed = try secrets.seal(Array(try JSONEncoder().encode(state)))
-        try await store.keepRefusedForm(id: id, sessionHash: session.idHash, sealed: sealed, at: now, forgetBefore: now.addingTimeInterval(-Self.lifetime))
+        try await store.keepRefusedForm(id: id, sessionHash: owner, sealed: sealed, at: now, forgetBefore: now.addingTimeInterval(-Self.lifetime))
         return page + (page.contains("?") ? "&" : "?") + "form=" + id
+    }
+
+    /// Whose a kept form is: the browser session's (by its id's hash); for a caller without a
+    /// session (an API token or client certificate on a page), its account's.
+    static func owner(_ context: QilaRequestContext) -> String? {
+        if let session = context.principal?.session ?? context.awaitingSecondFactor?.session { return session.idHash }
+        return context.principal.map { "account:\($0.user.id)" }
     }
 
     /// The refused form named by the request's `form` parameter, if it is `form` and this
@@ -43,8 +50,8 @@ struct RefusedForms: Sendable {
         // 16 random bytes in URL-safe base64 (`RandomSecret`): 22 characters.
         guard let id = request.uri.queryParameters["form"].map(String.init), id.count == 22,
             id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }),
-            let session = context.principal?.session ?? context.awaitingSecondFactor?.session,
-            let sealed = try await store.refusedForm(id: id, sessionHash: session.idHash, notBefore: now.addingTimeInterval(-Self.lifetime))
+            let owner = Self.owner(context),
+            let sealed = try await store.refusedForm(id: id, sessionHash: owner, notBefore: now.addingTimeInterval(-Self.lifetime))
         else { return nil }
         return try? JSONDecoder().decode(FormState.self, from: Data(try secrets.open(sealed)))
     }

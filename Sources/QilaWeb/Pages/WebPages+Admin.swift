@@ -9,44 +9,39 @@ extension WebPages {
     // MARK: organisations
 
     func organisations(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await organisationsPage(context, [:])
-    }
-
-    func organisationsPage(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
         let subject = try subject(context)
         let visible = try await store.organisations().filter { enforcement.permits(subject, .read, .organisation($0)) }
         let sectors = try await store.sectors()
         let sectorNames = Dictionary(uniqueKeysWithValues: sectors.map { ($0.id, $0.name) })
-        var values: [String: Any] = [
-            "organisations": visible.map { organisation -> [String: Any] in
-                [
-                    "id": organisation.id.description, "name": organisation.name, "kind": organisation.kind.title,
-                    "sector": sectorNames[organisation.sector] ?? organisation.sector.rawValue,
-                    "registration": organisation.registrationNumber ?? "", "created": organisation.createdAt.display,
-                ]
+        let view = OrganisationsView(
+            organisations: visible.map { organisation in
+                OrganisationsView.Row(
+                    id: organisation.id.description, name: organisation.name, kind: organisation.kind.title,
+                    sector: sectorNames[organisation.sector] ?? organisation.sector.rawValue, registration: organisation.registrationNumber ?? "",
+                    created: organisation.createdAt.display)
             },
-            "canCreate": enforcement.permits(subject, .create, Resource(kind: .organisation)),
-            "kinds": Organisation.Kind.allCases.filter { $0 != .authority }.map { ["value": $0.rawValue, "title": $0.title] },
-            "sectors": sectors.map { ["id": $0.id.rawValue, "name": $0.name] },
-        ]
-        values.merge(extra) { $1 }
-        return render("organisations", "Organisations", context, values, status: status)
+            sectors: sectors, canCreate: enforcement.permits(subject, .create, Resource(kind: .organisation)),
+            state: try await refusedForms.state(of: OrganisationsView.registerFormName, request, context: context))
+        return render("organisations", "Organisations", context, view)
     }
 
     func createOrganisation(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let form = try await form(request, context)
+        var state = FormState(form: OrganisationsView.registerFormName, fields: try await form(request, context))
         try await enforcement.require(subject, .create, Resource(kind: .organisation, reference: "organisation:new"), source: context.sourceAddress)
-        guard let kind = Organisation.Kind(rawValue: form["kind"] ?? "") else {
-            return try await organisationsPage(context, ["error": "Choose a kind of organisation."], status: .badRequest)
-        }
         do {
+            guard let kind = Organisation.Kind(rawValue: state.value("kind")), kind != .authority else {
+                throw QilaError.invalid("choose a kind of organisation", field: "kind")
+            }
             let created = try await installation.directory.createOrganisation(
-                .init(name: form["name"] ?? "", kind: kind, sector: SectorID(rawValue: form["sector"] ?? ""), registrationNumber: form["registrationNumber"]),
+                .init(
+                    name: state.value("name"), kind: kind, sector: SectorID(rawValue: state.value("sector")),
+                    registrationNumber: state.value("registrationNumber")),
                 by: subject)
             return redirect("/admin/organisations/\(created.id)")
-        } catch let error as QilaError {
-            return try await organisationsPage(context, ["error": error.description], status: .badRequest)
+        } catch let error as QilaError where [.invalidInput, .conflict].contains(error.code) && error.field != nil {
+            state.refuse(error, fields: OrganisationsView.registerFields(sectors: [], state: nil))
+            return try await refusedForms.redirect(state, to: "/admin/organisations", context: context)
         }
     }
 
@@ -131,53 +126,52 @@ extension WebPages {
     }
 
     func user(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
         let (user, organisation) = try await loadUser(context)
-        return try await userPage(context, user, organisation, [:])
+        try await enforcement.require(subject, .read, .user(user, in: organisation), source: context.sourceAddress)
+        let view = UserView(
+            user: user, organisation: organisation, mfa: try await store.credentials(of: user.id)?.mfaEnabled ?? false,
+            canAdminister: user.id != subject.user.id && enforcement.permits(subject, .update, .user(user, in: organisation)),
+            roles: Directory.grantableRoles(by: subject, in: organisation), clearances: TLP.allCases.filter { $0 <= subject.user.clearance },
+            auditable: try await auditable(for: organisation, by: subject), kept: try await refusedForms.kept(request, context: context))
+        return render("user", user.displayName, context, view)
     }
 
-    func userPage(_ context: QilaRequestContext, _ user: User, _ organisation: Organisation, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
-        let subject = try subject(context)
-        try await enforcement.require(subject, .read, .user(user, in: organisation), source: context.sourceAddress)
-        var values: [String: Any] = [
-            "user": [
-                "id": user.id.description, "displayName": user.displayName, "username": user.username, "kind": user.kind.rawValue,
-                "email": user.email ?? "—", "disabled": user.disabled,
-            ],
-            "organisation": ["id": organisation.id.description, "name": organisation.name],
-            "mfa": try await store.credentials(of: user.id)?.mfaEnabled ?? false,
-            "isPerson": user.kind == .person,
-            "canAdminister": user.id != subject.user.id && enforcement.permits(subject, .update, .user(user, in: organisation)),
-            "roles": Directory.grantableRoles(by: subject, in: organisation).map { ["value": $0.rawValue, "title": $0.title, "checked": user.roles.contains($0)] },
-            "clearances": TLP.allCases.filter { $0 <= subject.user.clearance }.map { ["value": $0.rawValue, "selected": $0 == user.clearance] },
-        ]
-        // Audit engagements: which organisations an auditor reports for and reads.
-        if subject.effectiveRoles.contains(.authorityAdmin) && organisation.kind != .authority {
-            values["hasAuditable"] = true
-            values["auditable"] = try await store.organisations().filter { $0.kind != .authority && $0.id != organisation.id }.map {
-                ["id": $0.id.description, "name": $0.name, "checked": user.auditedOrganisations.contains($0.id)]
-            }
-        }
-        values.merge(extra) { $1 }
-        return render("user", user.displayName, context, values, status: status)
+    /// The organisations an auditor of `organisation` may be engaged for, when the subject sets
+    /// audit engagements (the authority's administrators); nil when it does not.
+    func auditable(for organisation: Organisation, by subject: Subject) async throws -> [Organisation]? {
+        guard subject.effectiveRoles.contains(.authorityAdmin) && organisation.kind != .authority else { return nil }
+        return try await store.organisations().filter { $0.kind != .authority && $0.id != organisation.id }
+    }
+
+    /// Back to the account's page with a message (and a new set-up link) shown once.
+    func userDone(_ user: User, _ values: [String: [String]], _ context: QilaRequestContext) async throws -> Response {
+        try await refusedForms.redirect(FormState(form: UserView.doneName, values: values), to: "/admin/users/\(user.id)", context: context, fragment: "main")
     }
 
     func updateUser(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let (user, organisation) = try await loadUser(context)
-        let form = try await form(request, context)
-        return try await withReauthentication("/admin/users/\(user.id)", for: subject) {
+        var state = FormState(form: UserView.grantFormName, fields: try await form(request, context))
+        let page = "/admin/users/\(user.id)"
+        return try await withReauthentication(page, for: subject, keeping: state, reason: "administer", context: context) {
             try await enforcement.require(subject, .administer, .user(user, in: organisation), source: context.sourceAddress)
+            let engagements = try await auditable(for: organisation, by: subject) != nil
             do {
-                let updated = try await installation.directory.updateUser(
+                guard let clearance = TLP(rawValue: state.value("clearance")) else { throw QilaError.invalid("choose a TLP clearance", field: "clearance") }
+                _ = try await installation.directory.updateUser(
                     user.id,
                     .init(
-                        roles: Set(form.all("role").compactMap(Role.init(rawValue:))), clearance: TLP(rawValue: form["clearance"] ?? ""),
-                        auditedOrganisations: form["auditedShown"] == "1" ? Set(form.all("audited").compactMap(OrganisationID.init)) : nil,
-                        disabled: form["disabled"] == "1"),
+                        roles: Set(state.values("role").compactMap(Role.init(rawValue:))), clearance: clearance,
+                        auditedOrganisations: engagements ? Set(state.values("audited").compactMap(OrganisationID.init)) : nil,
+                        disabled: state.value("disabled") == "1"),
                     by: subject)
-                return try await userPage(context, updated, organisation, ["message": "Saved."])
-            } catch let error as QilaError {
-                return try await userPage(context, user, organisation, ["error": error.description], status: .badRequest)
+                return try await userDone(user, ["message": ["Saved."]], context)
+            } catch let error as QilaError where error.code == .invalidInput || (error.code == .forbidden && error.field != nil) {
+                state.refuse(
+                    error, fields: UserView.grantFields(roles: [], clearances: [], auditable: [], user: user, state: nil),
+                    renamed: ["roles": "role", "auditedOrganisations": "audited"])
+                return try await refusedForms.redirect(state, to: page, context: context)
             }
         }
     }
@@ -188,7 +182,7 @@ extension WebPages {
         return try await withReauthentication("/admin/users/\(user.id)", for: subject) {
             try await enforcement.require(subject, .administer, Resource(kind: .credentials, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)/credentials"), source: context.sourceAddress)
             let secret = try await authenticator.createPasswordLink(for: user, by: subject, source: context.sourceAddress)
-            return try await userPage(context, user, organisation, ["setupLink": absolute("/setup/\(secret)", request)])
+            return try await userDone(user, ["setupLink": [absolute("/setup/\(secret)", request)]], context)
         }
     }
 
@@ -198,7 +192,7 @@ extension WebPages {
         return try await withReauthentication("/admin/users/\(user.id)", for: subject) {
             try await enforcement.require(subject, .administer, Resource(kind: .credentials, owner: organisation.id, sector: organisation.sector, person: user.id, reference: "user:\(user.id)/credentials"), source: context.sourceAddress)
             try await authenticator.resetMFA(for: user, by: subject)
-            return try await userPage(context, user, organisation, ["message": "Two-factor sign-in was reset; the person's sessions were ended."])
+            return try await userDone(user, ["message": ["Two-factor sign-in was reset; the person's sessions were ended."]], context)
         }
     }
 
@@ -216,22 +210,18 @@ extension WebPages {
         for actor in Set(entries.map(\.actor)) {
             if let id = UserID(actor), let user = try await store.user(id) { names[actor] = user.username }
         }
-        var values: [String: Any] = [
-            "action": action, "from": from,
-            "entries": entries.reversed().map { entry -> [String: Any] in
-                [
-                    "index": entry.index, "time": entry.time.display, "actor": names[entry.actor] ?? entry.actor, "action": entry.action,
-                    "outcome": entry.outcome.rawValue, "resource": entry.resource, "source": entry.sourceAddress ?? "",
-                    "details": entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
-                ]
+        let head = try await store.latestTreeHead()
+        let view = AuditView(
+            action: action, from: from,
+            entries: entries.reversed().map { entry in
+                AuditView.Entry(
+                    index: entry.index, time: entry.time.display, actor: names[entry.actor] ?? entry.actor, action: entry.action,
+                    outcome: entry.outcome.rawValue, resource: entry.resource, source: entry.sourceAddress ?? "",
+                    details: entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
             },
-            "chart": try await hourlyChart(),
-        ]
-        if entries.count == 100, let last = entries.last { values["next"] = String(last.index + 1) }
-        if let head = try await store.latestTreeHead() {
-            values["head"] = ["treeSize": head.treeSize, "rootHash": head.rootHash, "time": head.time.display]
-        }
-        return render("audit", "Audit log", context, values)
+            hasEntries: !entries.isEmpty, chart: try await hourlyChart(), next: entries.count == 100 ? entries.last.map { String($0.index + 1) } : nil,
+            head: head.map { AuditView.Head(treeSize: $0.treeSize, rootHash: $0.rootHash, time: $0.time.display) })
+        return render("audit", "Audit log", context, view)
     }
 
     /// Entries of the last 24 hours by hour and outcome.

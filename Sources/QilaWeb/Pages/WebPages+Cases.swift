@@ -45,7 +45,67 @@ extension WebPages {
     // MARK: the queue
 
     func casesPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await casesView(request, context, [:])
+        let subject = try subject(context)
+        let zone = DisplayZone.current
+        let query = CaseQuery { request.uri.queryParameters[Substring($0)].map(String.init) }
+        let visible = try await desk.incidents(for: subject)
+        let openable = try await reportable(subject)
+        let canTriage = try await requireCases(subject, visible, openable: openable, context)
+        let organisations = try await store.organisations()
+        let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
+        let stages = Dictionary(grouping: try await store.allStages(), by: \.caseID)
+        let now = Date()
+        // Each case's next deadline: the earliest stage still open.
+        var next: [CaseID: (title: String, due: Date, state: String)] = [:]
+        for incident in visible {
+            let clocks = desk.clocks(of: incident, stages: stages[incident.id] ?? [], now: now).flatMap { pair in pair.clocks.map { (pair.regime, $0) } }
+            if let soonest = clocks.filter({ [.open, .dueSoon, .overdue].contains($0.1.state) }).min(by: { ($0.1.due ?? .distantFuture) < ($1.1.due ?? .distantFuture) }),
+                let stage = soonest.0.stages.first(where: { $0.id == soonest.1.stage }), let due = soonest.1.due
+            {
+                next[incident.id] = (stage.title, due, soonest.1.state.rawValue)
+            }
+        }
+        let ordered = query.apply(visible, names: names, me: subject.user.id, due: next.mapValues(\.due), zone: zone)
+        let page = query.page(of: ordered)
+        let reporters = try await origins(of: Array(page.rows))
+        let rows = page.rows.map { incident in
+            CasesView.Row(
+                id: incident.id.description, number: incident.number, title: incident.title, organisation: names[incident.organisation] ?? "",
+                status: incident.status.title, statusSlug: incident.status.rawValue, severity: incident.severity?.rawValue ?? "—", tlp: incident.tlp.rawValue,
+                tlpSlug: incident.tlp.slug, classification: incident.classification ?? "—", awareness: zone.format(incident.awareness),
+                origin: reporters[incident.id], next: next[incident.id].map { "\($0.title): \(zone.format($0.due))" }, nextState: next[incident.id]?.state)
+        }
+        let readable = organisations.filter { organisation in visible.contains { $0.organisation == organisation.id } }
+        let refused = try await refusedForms.kept(request, context: context)
+        let kept = refused?.form == CasesView.openFormName ? refused : nil
+        let openForm =
+            openable.isEmpty
+            ? nil
+            : FormView(
+                action: "/cases", submit: "Open the report",
+                fields: CasesView.openFields(
+                    openable: openable, own: subject.organisation.id, regimes: cases.desk.regimes.primaryRegimes, clearance: subject.user.clearance,
+                    state: kept, zone: zone), state: kept, id: "open-case")
+        let importable = subject.effectiveRoles.contains(.authorityAnalyst) ? organisations.filter { $0.kind != .authority && $0.kind != .sectorRegulator } : []
+        let view = CasesView(
+            rows: rows, query: query, matching: ordered.count, start: page.start, next: page.next, canTriage: canTriage, readableOrganisations: readable,
+            sectors: try await store.sectors(), openForm: openForm, importable: importable,
+            importError: refused?.form == "case.import" ? refused?.errors.values.first : nil, zone: zone)
+        return render("cases", "Incident cases", context, view)
+    }
+
+    /// How each case came, when not from its own organisation's reporter: "via auditor" or
+    /// "opened by the authority" (from an alert, a MISP event, on the organisation's behalf).
+    func origins(of list: [IncidentCase]) async throws -> [CaseID: String] {
+        var kinds: [UserID: Organisation.Kind] = [:]
+        var result: [CaseID: String] = [:]
+        for incident in list where incident.onBehalf {
+            if kinds[incident.reportedBy] == nil, let user = try await store.user(incident.reportedBy), let organisation = try await store.organisation(user.organisation) {
+                kinds[incident.reportedBy] = organisation.kind
+            }
+            result[incident.id] = kinds[incident.reportedBy] == .authority ? "opened by the authority" : "via auditor"
+        }
+        return result
     }
 
     /// Organisations the subject may report for: its own and those it audits.
@@ -57,84 +117,35 @@ extension WebPages {
         }
     }
 
+    /// Exactly the cases the list's filters choose, every page of them.
     func filteredCases(_ request: Request, _ subject: Subject) async throws -> [IncidentCase] {
-        let query = request.uri.queryParameters
-        var list = try await desk.incidents(for: subject)
-        if let status = query["status"].map(String.init), !status.isEmpty {
-            list = status == "open" ? list.filter(\.isOpen) : list.filter { $0.status.rawValue == status }
-        }
-        if let organisation = query["organisation"].map(String.init), !organisation.isEmpty { list = list.filter { $0.organisation.description == organisation } }
-        if let sector = query["sector"].map(String.init), !sector.isEmpty { list = list.filter { $0.sector.rawValue == sector } }
-        if query["mine"] == "1" { list = list.filter { $0.assignee == subject.user.id } }
-        return list
-    }
-
-    func casesView(_ request: Request, _ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
-        let subject = try subject(context)
-        let list = try await filteredCases(request, subject)
-        let openable = try await reportable(subject)
-        let canTriage = try await requireCases(subject, list, openable: openable, context)
-        let organisations = try await store.organisations()
-        let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
-        let stages = Dictionary(grouping: try await store.allStages(), by: \.caseID)
-        let now = Date()
-        let rows = list.map { incident -> [String: Any] in
-            var row: [String: Any] = [
-                "id": incident.id.description, "number": incident.number, "title": incident.title, "organisation": names[incident.organisation] ?? "",
-                "status": incident.status.title, "statusSlug": incident.status.rawValue, "severity": incident.severity?.rawValue ?? "—",
-                "tlp": incident.tlp.rawValue, "tlpSlug": incident.tlp.slug, "classification": incident.classification ?? "—",
-                "awareness": incident.awareness.display, "onBehalf": incident.onBehalf,
-            ]
-            let clocks = desk.clocks(of: incident, stages: stages[incident.id] ?? [], now: now).flatMap { pair in pair.clocks.map { (pair.regime, $0) } }
-            if let next = clocks.filter({ [.open, .dueSoon, .overdue].contains($0.1.state) }).min(by: { ($0.1.due ?? .distantFuture) < ($1.1.due ?? .distantFuture) }),
-                let stage = next.0.stages.first(where: { $0.id == next.1.stage })
-            {
-                row["next"] = "\(stage.title): \(next.1.due?.display ?? "")"
-                row["nextState"] = next.1.state.rawValue
-            }
-            return row
-        }
-        let primary = cases.desk.regimes.primaryRegimes
-        let importable = subject.effectiveRoles.contains(.authorityAnalyst) ? organisations.filter { $0.kind != .authority && $0.kind != .sectorRegulator } : []
-        var values: [String: Any] = [
-            "cases": rows, "hasCases": !rows.isEmpty, "canOpen": !openable.isEmpty, "canTriage": canTriage,
-            "openable": openable.map { ["id": $0.id.description, "name": $0.name, "selected": $0.id == subject.organisation.id] },
-            "regimes": primary.map { regime -> [String: Any] in
-                ["id": regime.id, "title": regime.title, "questions": regime.significance.map { ["id": $0.id, "text": $0.text, "regime": regime.id] }]
-            },
-            "classes": RSIT.classes.map { incidentClass -> [String: Any] in
-                ["title": incidentClass.title, "types": incidentClass.types.map { ["value": "\(incidentClass.id)/\($0.id)", "title": $0.title] }]
-            },
-            "offences": PECAOffence.allCases.map { ["value": String($0.rawValue), "title": "s.\($0.rawValue) \($0.title)"] },
-            "statuses": IncidentCase.Status.allCases.dropFirst().map { ["value": $0.rawValue, "title": $0.title, "selected": request.uri.queryParameters["status"].map(String.init) == $0.rawValue] },
-            "filterOpen": request.uri.queryParameters["status"] == "open",
-            "query": request.uri.query ?? "",
-            "nowLocal": String(RFC3339.format(now).prefix(16)),
-            "canImport": !importable.isEmpty, "importable": importable.map { ["id": $0.id.description, "name": $0.name] },
-        ]
-        values.merge(extra) { $1 }
-        return render("cases", "Incident cases", context, values, status: status)
+        let query = CaseQuery { request.uri.queryParameters[Substring($0)].map(String.init) }
+        let names = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id, $0.name) })
+        return query.apply(try await desk.incidents(for: subject), names: names, me: subject.user.id, due: [:], zone: DisplayZone.current)
     }
 
     func openCase(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let form = try await form(request, context)
-        let regime = form["regime"] ?? ""
+        var state = FormState(form: CasesView.openFormName, fields: try await form(request, context))
+        let regime = state.value("regime")
         var answers: [String: Bool] = [:]
-        for (key, values) in form.values where key.hasPrefix("sig_\(regime)_") {
+        for (key, values) in state.values where key.hasPrefix("sig_\(regime)_") {
             answers[String(key.dropFirst("sig_\(regime)_".count))] = values.first == "yes"
         }
         let opening = CaseDesk.Opening(
-            organisation: form["organisation"] ?? "", title: form["title"] ?? "", awareness: form["awareness"] ?? "", regime: regime,
-            tlp: form["tlp"] ?? "amber", pap: form["pap"] ?? "amber", classification: form["classification"] ?? "", offences: form.all("offence"),
-            personalData: form["personalData"] == "1", significance: answers, observables: form["observables"] ?? "")
+            organisation: state.value("organisation"), title: state.value("title"), awareness: DisplayZone.current.instant(state.value("awareness")),
+            regime: regime, tlp: state.value("tlp").isEmpty ? "amber" : state.value("tlp"), pap: state.value("pap").isEmpty ? "amber" : state.value("pap"),
+            classification: state.value("classification"), offences: state.values("offence"), personalData: state.value("personalData") == "1",
+            significance: answers, observables: state.value("observables"))
         do {
             let incident = try await desk.open(opening, by: subject, gate: gate(context))
             return redirect("/cases/\(incident.id)")
         } catch let error as QilaError where error.code == .invalidInput {
-            var echo: [String: Any] = ["error": error.description]
-            for key in ["title", "awareness", "observables"] { echo["form_\(key)"] = form[key] ?? "" }
-            return try await casesView(request, context, echo, status: .badRequest)
+            state.refuse(
+                error,
+                fields: CasesView.openFields(openable: [], own: subject.organisation.id, regimes: [], clearance: .red, state: nil, zone: DisplayZone.current),
+                renamed: ["offences": "offence"])
+            return try await refusedForms.redirect(state, to: "/cases", context: context)
         }
     }
 
@@ -185,13 +196,10 @@ extension WebPages {
     ]
 
     func casePage(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        var extra: [String: Any] = [:]
-        if let code = request.uri.queryParameters["done"], let message = Self.doneMessages[String(code)] { extra["message"] = message }
-        return try await caseView(context, try caseID(context), extra)
-    }
-
-    func caseView(_ context: QilaRequestContext, _ id: CaseID, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
         let subject = try subject(context)
+        let id = try caseID(context)
+        let zone = DisplayZone.current
+        let kept = try await refusedForms.kept(request, context: context)
         let view: CaseDesk.View
         do {
             view = try await desk.view(id, for: subject, gate: gate(context))
@@ -212,104 +220,121 @@ extension WebPages {
         let canReport = view.isReporter && enforcement.permits(subject, .update, CaseDesk.resource(incident)) && incident.mergedInto == nil
         let canHandle = enforcement.permits(subject, .update, CaseDesk.internalResource(incident))
         let canComment = canReport || canHandle || enforcement.permits(subject, .create, CaseDesk.internalResource(incident))
-        var regimes: [[String: Any]] = []
+        let refusedStage = kept?.form == Self.stageFormName ? kept : nil
+        var regimes: [CaseView.Regime] = []
+        var opened = false
         for (regime, clocks) in view.clocks {
-            var stageRows: [[String: Any]] = []
+            var rows: [CaseView.Stage] = []
             for clock in clocks {
                 guard let stage = regime.stages.first(where: { $0.id == clock.stage }) else { continue }
                 let row = drafts["\(regime.id)/\(stage.id)"]
-                var item: [String: Any] = [
-                    "regime": regime.id, "stage": stage.id, "title": stage.title, "rule": stage.due.description, "state": clock.state.rawValue,
-                    "stateTitle": Self.stateTitle(clock.state), "due": clock.due?.display ?? "—",
-                ]
+                var item = CaseView.Stage(
+                    regime: regime.id, stage: stage.id, title: stage.title, rule: stage.due.description, due: clock.due.map(zone.format) ?? "—",
+                    state: clock.state.rawValue, stateTitle: Self.stateTitle(clock.state))
                 if let submitted = row?.submittedAt {
-                    item["submitted"] = "\(submitted.display) by \(await name(row?.submittedBy))\(row?.onBehalf == true ? " (auditor)" : "")"
-                    item["values"] = stage.fields.compactMap { field -> [String: Any]? in
-                        guard let value = row?.values[field] else { return nil }
-                        return ["label": regime.field(field)?.label ?? field, "value": value]
-                    }
+                    item.submitted = "\(zone.format(submitted)) by \(await name(row?.submittedBy))\(row?.onBehalf == true ? " (auditor)" : "")"
+                    item.values = stage.fields.compactMap { field in row?.values[field].map { Choice(value: $0, title: regime.field(field)?.label ?? field) } }
                 } else if canReport && clock.state != .notRequested {
-                    item["form"] = true
-                    item["fields"] = stage.fields.compactMap { id -> [String: Any]? in
-                        guard let field = regime.field(id) else { return nil }
-                        return Self.fieldInput(field, value: row?.values[id] ?? "", regime: regime.id, stage: stage.id)
+                    item.form = true
+                    item.fields = stage.fields.compactMap { id in
+                        regime.field(id).map { Self.fieldInput($0, value: row?.values[id] ?? "", regime: regime.id, stage: stage.id, zone: zone) }
                     }
-                    item["hasDraft"] = row != nil && !(row?.values.isEmpty ?? true)
+                    item.hasDraft = row != nil && !(row?.values.isEmpty ?? true)
+                    if let refusedStage, refusedStage.value("stage") == "\(regime.id)/\(stage.id)" { item.error = refusedStage.errors.values.first }
+                    // Open: the refused form, else the first stage still to send; the rest fold away.
+                    item.open = item.error != nil || (!opened && refusedStage == nil)
+                    opened = opened || item.open
                 } else if clock.state == .notRequested && canHandle && stage.onRequest {
-                    item["canRequest"] = true
+                    item.canRequest = true
                 }
-                stageRows.append(item)
+                rows.append(item)
             }
-            regimes.append(["id": regime.id, "title": regime.title, "basis": regime.basis, "zone": regime.timeZone.identifier, "stages": stageRows])
+            regimes.append(CaseView.Regime(id: regime.id, title: regime.title, basis: regime.basis, zone: DisplayZone(zone: regime.timeZone).name, stages: rows))
         }
-        var timeline: [[String: Any]] = []
+        var timeline: [CaseView.Entry] = []
         for entry in view.timeline.reversed() {
-            timeline.append([
-                "time": entry.time.display, "who": await name(entry.actor), "kind": entry.kind.rawValue, "text": entry.text, "internal": !entry.shared,
-            ])
+            timeline.append(
+                CaseView.Entry(
+                    time: zone.format(entry.time), who: await name(entry.actor), kind: entry.kind.rawValue, text: entry.text,
+                    link: Self.alertReference(in: entry.text).map { "/alerts/\($0)" }, internal: !entry.shared))
         }
-        var tasks: [[String: Any]] = []
+        var tasks: [CaseView.Task] = []
         for task in view.tasks {
-            var row: [String: Any] = ["id": task.id.description, "title": task.title, "done": task.doneAt != nil, "due": task.due?.display ?? ""]
-            if let assignee = task.assignee { row["assignee"] = await name(assignee) }
-            tasks.append(row)
+            tasks.append(
+                CaseView.Task(
+                    id: task.id.description, title: task.title, due: task.due.map(zone.day) ?? "", assignee: task.assignee == nil ? nil : await name(task.assignee),
+                    done: task.doneAt != nil))
         }
-        var requests: [[String: Any]] = []
+        var requests: [CaseView.Request] = []
         for item in view.requests {
-            var row: [String: Any] = ["id": item.id.description, "question": item.question, "asked": item.askedAt.display, "by": await name(item.askedBy)]
-            if let due = item.due { row["due"] = due.display }
-            if let answer = item.answer { row["answer"] = answer; row["answered"] = item.answeredAt?.display ?? "" } else { row["canAnswer"] = canReport }
-            requests.append(row)
+            requests.append(
+                CaseView.Request(
+                    id: item.id.description, question: item.question, asked: zone.format(item.askedAt), by: await name(item.askedBy), due: item.due.map(zone.format),
+                    answer: item.answer, answered: item.answeredAt.map(zone.format), canAnswer: item.answer == nil && canReport))
         }
         let handlers = canHandle ? try await desk.handlers(of: incident) : []
         let lateOrMissing = view.clocks.contains { $0.clocks.contains(where: \.isLateOrMissing) }
-        var header: [String: Any] = [
-            "id": incident.id.description, "number": incident.number, "title": incident.title, "organisation": organisation?.name ?? "",
-            "status": incident.status.title, "statusSlug": incident.status.rawValue, "severity": incident.severity?.rawValue ?? "not rated",
-            "tlp": incident.tlp.rawValue, "tlpSlug": incident.tlp.slug, "pap": incident.pap, "awareness": incident.awareness.display,
-            "reportedBy": await name(incident.reportedBy), "onBehalf": incident.onBehalf, "personalData": incident.personalData,
-            "offences": incident.offences.compactMap(PECAOffence.init(rawValue:)).map { "\($0.section) — \($0.title)" },
-            "isDraft": incident.status == .draft,
-        ]
-        if let classification = incident.classification.flatMap(RSITClassification.init(parsing:)) {
-            header["classification"] = classification.title
-            header["classificationTag"] = classification.machineTag
-        }
-        if let assignee = incident.assignee { header["assignee"] = await name(assignee) }
-        if let merged = incident.mergedInto, let target = try await store.incident(merged) {
-            header["mergedInto"] = ["id": target.id.description, "number": target.number]
-        }
-        var values: [String: Any] = [
-            "case": header, "regimes": regimes, "timeline": timeline, "tasks": tasks, "requests": requests,
-            "observables": view.observables.map { ["kind": $0.kind.title, "value": $0.value] }, "hasObservables": !view.observables.isEmpty,
-            "attachments": view.attachments.map { attachment -> [String: Any] in
-                ["id": attachment.id.description, "name": attachment.name, "type": attachment.mediaType, "size": attachment.size, "sha": attachment.sha256,
-                 "uploaded": attachment.uploadedAt.display]
+        let classification = incident.classification.flatMap(RSITClassification.init(parsing:))
+        let merged: CaseView.Header.Reference? =
+            if let target = incident.mergedInto, let found = try await store.incident(target) { .init(id: found.id.description, number: found.number) } else { nil }
+        let fromAlert = view.timeline.first(where: { $0.kind == .created }).flatMap { Self.alertReference(in: $0.text) }
+        let header = CaseView.Header(
+            id: incident.id.description, number: incident.number, title: incident.title, organisation: organisation?.name ?? "", status: incident.status.title,
+            statusSlug: incident.status.rawValue, severity: incident.severity?.rawValue ?? "not rated", tlp: incident.tlp.rawValue, tlpSlug: incident.tlp.slug,
+            pap: incident.pap, awareness: zone.format(incident.awareness), reportedBy: await name(incident.reportedBy),
+            origin: try await origins(of: [incident])[incident.id], personalData: incident.personalData, isDraft: incident.status == .draft,
+            offences: incident.offences.compactMap(PECAOffence.init(rawValue:)).map { "\($0.section) — \($0.title)" },
+            classification: classification?.title, classificationTag: classification?.machineTag, assignee: incident.assignee == nil ? nil : await name(incident.assignee),
+            mergedInto: merged, fromAlert: fromAlert.map { .init(id: $0, number: String($0.prefix(8))) })
+        let done = kept?.form == CaseView.doneName ? kept : nil
+        let caseView = CaseView(
+            case: header, message: done.map { $0.value("message") }, error: nil, regimes: regimes, timeline: timeline, tasks: tasks, requests: requests,
+            hasRequests: !requests.isEmpty, observables: view.observables.map { CaseView.Observable(kind: $0.kind.title, value: $0.value) },
+            hasObservables: !view.observables.isEmpty,
+            attachments: view.attachments.map {
+                CaseView.Attachment(id: $0.id.description, name: $0.name, type: $0.mediaType, sha: $0.sha256, uploaded: zone.format($0.uploadedAt), size: $0.size)
             },
-            "correlated": view.correlated.map { pair -> [String: Any] in
-                ["id": pair.incident.id.description, "number": pair.incident.number, "title": pair.incident.title,
-                 "shared": pair.shared.map(\.value).joined(separator: ", "), "status": pair.incident.status.title]
+            correlated: view.correlated.map {
+                CaseView.Related(
+                    id: $0.incident.id.description, number: $0.incident.number, title: $0.incident.title, status: $0.incident.status.title,
+                    shared: $0.shared.map(\.value).joined(separator: ", "), kind: "")
             },
-            "links": view.links.map { ["id": $0.incident.id.description, "number": $0.incident.number, "title": $0.incident.title, "kind": $0.kind] },
-            "notices": view.notices.map { ["id": $0.id.description, "number": $0.number, "issued": $0.issuedAt.display] },
-            "seesInternal": view.seesInternal, "canReport": canReport, "canHandle": canHandle, "canComment": canComment,
-            "canAttach": canReport || canHandle, "canNotice": canHandle && lateOrMissing
+            links: view.links.map {
+                CaseView.Related(id: $0.incident.id.description, number: $0.incident.number, title: $0.incident.title, status: "", shared: "", kind: $0.kind)
+            },
+            notices: view.notices.map { CaseView.Notice(id: $0.id.description, number: $0.number, issued: zone.format($0.issuedAt)) },
+            hasNotices: !view.notices.isEmpty, seesInternal: view.seesInternal, canReport: canReport, canHandle: canHandle, canComment: canComment,
+            canAttach: canReport || canHandle,
+            canNotice: canHandle && lateOrMissing
                 && enforcement.permits(subject, .create, Resource(kind: .complianceNotice, owner: incident.organisation, sector: incident.sector)),
-            "statuses": IncidentCase.Status.allCases.dropFirst().map { ["value": $0.rawValue, "title": $0.title, "selected": $0 == incident.status] },
-            "severities": IncidentCase.Severity.allCases.map { ["value": $0.rawValue, "selected": $0 == incident.severity] },
-            "handlers": handlers.map { ["id": $0.id.description, "name": $0.displayName, "selected": $0.id == incident.assignee] },
-            "classes": RSIT.classes.map { incidentClass -> [String: Any] in
-                ["title": incidentClass.title,
-                 "types": incidentClass.types.map { ["value": "\(incidentClass.id)/\($0.id)", "title": $0.title, "selected": incident.classification == "\(incidentClass.id)/\($0.id)"] }]
+            statuses: IncidentCase.Status.allCases.dropFirst().map { Choice(value: $0.rawValue, title: $0.title, selected: $0 == incident.status) },
+            severities: IncidentCase.Severity.allCases.map { Choice(value: $0.rawValue, title: $0.rawValue, selected: $0 == incident.severity) },
+            handlers: handlers.map { Choice(value: $0.id.description, title: $0.displayName, selected: $0.id == incident.assignee) },
+            classes: RSIT.classes.flatMap { incidentClass in
+                incidentClass.types.map {
+                    Choice(
+                        value: "\(incidentClass.id)/\($0.id)", title: "\(incidentClass.title): \($0.title)",
+                        selected: incident.classification == "\(incidentClass.id)/\($0.id)")
+                }
             },
-            "offenceOptions": PECAOffence.allCases.map { ["value": String($0.rawValue), "title": "s.\($0.rawValue) \($0.title)", "checked": incident.offences.contains($0.rawValue)] },
-            "tlps": TLP.allCases.filter { $0 <= subject.user.clearance }.map { ["value": $0.slug, "title": $0.rawValue, "selected": $0 == incident.tlp] },
-            "paps": PAP.allCases.map { ["value": $0.rawValue, "title": $0.rawValue, "selected": $0.rawValue == incident.pap] },
-            "maxMB": cases.settings.maximumAttachmentBytes / (1024 * 1024),
-        ]
-        values.merge(extra) { $1 }
-        return render("case", "\(incident.number) · \(incident.title)", context, values, status: status)
+            offenceOptions: PECAOffence.allCases.map {
+                Choice(value: String($0.rawValue), title: "s.\($0.rawValue) \($0.title)", selected: incident.offences.contains($0.rawValue))
+            },
+            tlps: TLP.allCases.filter { $0 <= subject.user.clearance }.map { Choice(value: $0.slug, title: $0.rawValue, selected: $0 == incident.tlp) },
+            paps: PAP.allCases.map { Choice(value: $0.rawValue, title: $0.rawValue, selected: $0.rawValue == incident.pap) },
+            maxMB: cases.settings.maximumAttachmentBytes / (1024 * 1024), zoneHint: zone.inputHint, forms: CaseView.Forms(kept))
+        return render("case", "\(incident.number) · \(incident.title)", context, caseView)
     }
+
+    /// The alert a case was opened from, named in its first timeline entry ("… from alert <id> …").
+    static func alertReference(in text: String) -> String? {
+        guard let range = text.range(of: "from alert ") else { return nil }
+        let candidate = String(text[range.upperBound...].prefix(36))
+        return AlertID(candidate) != nil ? candidate : nil
+    }
+
+    /// A refused stage form's state: what was typed is saved as the draft; this names the stage.
+    static let stageFormName = "case.stage"
 
     static func stateTitle(_ state: StageClock.State) -> String {
         switch state {
@@ -323,23 +348,33 @@ extension WebPages {
     }
 
     /// One input of a stage form, by the field's kind.
-    static func fieldInput(_ field: ReportingRegime.Field, value: String, regime: String, stage: String) -> [String: Any] {
-        var item: [String: Any] = ["id": field.id, "label": field.label, "value": value, "inputID": "\(regime)-\(stage)-\(field.id)"]
-        if let help = field.help { item["help"] = help }
+    static func fieldInput(_ field: ReportingRegime.Field, value: String, regime: String, stage: String, zone: DisplayZone) -> CaseView.StageField {
+        var item = CaseView.StageField(id: field.id, label: field.label, value: value, inputID: "\(regime)-\(stage)-\(field.id)", help: field.help)
         switch field.kind {
-        case .text(let maximum): item[maximum > 400 ? "isTextarea" : "isText"] = true; item["maximum"] = maximum
-        case .number(let minimum, _): item["isNumber"] = true; if let minimum { item["minimum"] = Int(minimum) }
-        case .boolean: item["isChoice"] = true; item["options"] = [["value": "no", "title": "No", "selected": value != "yes"], ["value": "yes", "title": "Yes", "selected": value == "yes"]]
-        case .choice(let options): item["isChoice"] = true; item["options"] = options.map { ["value": $0, "title": $0, "selected": $0 == value] }
-        case .dateTime: item["isDateTime"] = true; item["value"] = String(value.prefix(16))
+        case .text(let maximum):
+            if maximum > 400 { item.isTextarea = true } else { item.isText = true }
+            item.maximum = maximum
+        case .number:
+            item.isNumber = true
+        case .boolean:
+            item.isChoice = true
+            item.options = [Choice(value: "no", title: "No", selected: value != "yes"), Choice(value: "yes", title: "Yes", selected: value == "yes")]
+        case .choice(let options):
+            item.isChoice = true
+            item.options = options.map { Choice(value: $0, title: $0, selected: $0 == value) }
+        case .dateTime:
+            item.isDateTime = true
+            // Stored as RFC 3339; shown as typed in the viewer's zone.
+            item.value = RFC3339.parse(value).map(zone.typed) ?? value
+            item.help = [field.help, zone.inputHint].compactMap { $0 }.joined(separator: " ")
         }
         return item
     }
 
-    /// Runs a change from the case page and shows the page again: with the change's message, or
-    /// with what was wrong (naming the field) and the form as typed.
+    /// Runs a change from the case page, then back to the page (post-redirect-get): with the
+    /// change's message, or with the refused form as typed and its reason beside it.
     func onCase(
-        _ request: Request, _ context: QilaRequestContext, message: String, echo: [String: String] = [:],
+        _ request: Request, _ context: QilaRequestContext, form formName: String, message: String,
         _ change: (Subject, FormFields, CaseID) async throws -> Void
     ) async throws -> Response {
         let subject = try subject(context)
@@ -348,13 +383,18 @@ extension WebPages {
         do {
             try await change(subject, form, id)
         } catch let error as QilaError where [.invalidInput, .conflict].contains(error.code) {
-            var values: [String: Any] = ["error": error.description]
-            for (key, field) in echo { values[key] = form[field] ?? "" }
-            return try await caseView(context, id, values, status: error.code == .conflict ? .conflict : .badRequest)
+            var state = FormState(form: "case.\(formName)", fields: form)
+            state.errors[error.field ?? "_"] = FormState.sentence(label: nil, error.message)
+            return try await refusedForms.redirect(state, to: "/cases/\(id)", context: context, fragment: formName)
         } catch let error as QilaError where error.code == .notFound {
             throw Problem(.notFound, error.message)
         }
-        return redirect("/cases/\(id)?done=\(message)")
+        return try await caseDone(id, Self.doneMessages[message] ?? "Saved.", context)
+    }
+
+    /// Back to the case with `message` shown once.
+    func caseDone(_ id: CaseID, _ message: String, _ context: QilaRequestContext, fragment: String = "main") async throws -> Response {
+        try await refusedForms.redirect(FormState(form: CaseView.doneName, values: ["message": [message]]), to: "/cases/\(id)", context: context, fragment: fragment)
     }
 
     func stageAction(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -363,24 +403,33 @@ extension WebPages {
         let subject = try subject(context)
         let form = try await form(request, context)
         let id = try caseID(context)
+        let zone = DisplayZone.current
         var values: [String: String] = [:]
         for (key, list) in form.values where key.hasPrefix("f_") { values[String(key.dropFirst(2))] = list.first ?? "" }
+        // Times typed in the viewer's zone are stored as instants.
+        if let found = desk.regimes.regime(regime) {
+            for (key, value) in values where found.field(key).map({ if case .dateTime = $0.kind { true } else { false } }) == true {
+                values[key] = zone.instant(value)
+            }
+        }
+        let fragment = "form-\(regime)-\(stage)"
         do {
             if form["action"] == "draft" {
                 try await desk.saveDraft(id, regime: regime, stage: stage, values: values, by: subject, gate: gate(context))
-                return try await caseView(context, id, ["message": "Draft saved. Nothing is sent to the authority until you submit."])
+                return try await caseDone(id, "Draft saved. Nothing is sent to the authority until you submit.", context, fragment: fragment)
             }
             _ = try await desk.submit(id, regime: regime, stage: stage, values: values, by: subject, gate: gate(context))
-            return try await caseView(context, id, ["message": "Submitted to the authority."])
+            return try await caseDone(id, "Submitted to the authority.", context, fragment: "stage-\(regime)-\(stage)")
         } catch let error as QilaError where [.invalidInput, .conflict].contains(error.code) {
-            // Keep what was typed: save it as the draft, then show every problem.
+            // Keep what was typed: save it as the draft, then show every problem beside the stage's form.
             try? await desk.saveDraft(id, regime: regime, stage: stage, values: values, by: subject, gate: gate(context))
-            return try await caseView(context, id, ["error": error.description, "errorStage": "\(regime)/\(stage)"], status: .badRequest)
+            let refused = FormState(form: Self.stageFormName, values: ["stage": ["\(regime)/\(stage)"]], errors: ["stage": error.description])
+            return try await refusedForms.redirect(refused, to: "/cases/\(id)", context: context, fragment: fragment)
         }
     }
 
     func changeReport(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "saved") { subject, form, id in
+        try await onCase(request, context, form: "describe", message: "saved") { subject, form, id in
             let change = CaseDesk.ReportChange(
                 classification: form["classification"], offences: form["offencesShown"] == "1" ? form.all("offence") : nil, tlp: form["tlp"], pap: form["pap"],
                 personalData: form["personalDataShown"] == "1" ? form["personalData"] == "1" : nil)
@@ -389,64 +438,67 @@ extension WebPages {
     }
 
     func triageCase(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "saved", echo: ["form_note": "note"]) { subject, form, id in
+        try await onCase(request, context, form: "triage", message: "saved") { subject, form, id in
             _ = try await desk.triage(
                 id, .init(status: form["status"], severity: form["severity"], assignee: form["assignee"], note: form["note"]), by: subject, gate: gate(context))
         }
     }
 
     func commentCase(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "comment", echo: ["form_comment": "text"]) { subject, form, id in
+        try await onCase(request, context, form: "comment", message: "comment") { subject, form, id in
             try await desk.comment(id, text: form["text"] ?? "", shared: form["shared"] == "1", by: subject, gate: gate(context))
         }
     }
 
     func addTask(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "task", echo: ["form_task": "title"]) { subject, form, id in
-            try await desk.addTask(id, title: form["title"] ?? "", assignee: form["assignee"] ?? "", due: form["due"] ?? "", by: subject, gate: gate(context))
+        try await onCase(request, context, form: "task", message: "task") { subject, form, id in
+            let due = (form["due"] ?? "").trimmingCharacters(in: .whitespaces)
+            try await desk.addTask(
+                id, title: form["title"] ?? "", assignee: form["assignee"] ?? "", due: due.isEmpty ? "" : DisplayZone.current.instant(due), by: subject,
+                gate: gate(context))
         }
     }
 
     func completeTask(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "task-done") { subject, _, id in
+        try await onCase(request, context, form: "task", message: "task-done") { subject, _, id in
             guard let task = CaseTaskID(try context.parameters.require("task")) else { throw QilaError(.notFound, "no such task") }
             try await desk.completeTask(id, task: task, by: subject, gate: gate(context))
         }
     }
 
     func requestInformation(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "request", echo: ["form_question": "question"]) { subject, form, id in
+        try await onCase(request, context, form: "ask", message: "request") { subject, form, id in
             try await desk.requestInformation(id, question: form["question"] ?? "", dueDays: form["dueDays"] ?? "", by: subject, gate: gate(context))
         }
     }
 
     func answerRequest(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "answer") { subject, form, id in
+        try await onCase(request, context, form: "answer", message: "answer") { subject, form, id in
             guard let requestID = CaseRequestID(try context.parameters.require("request")) else { throw QilaError(.notFound, "no such request") }
             try await desk.answer(id, request: requestID, text: form["answer"] ?? "", by: subject, gate: gate(context))
         }
     }
 
     func requestStage(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "stage-request") { subject, form, id in
+        try await onCase(request, context, form: "triage", message: "stage-request") { subject, form, id in
             try await desk.requestStage(id, regime: form["regime"] ?? "", stage: form["stage"] ?? "", by: subject, gate: gate(context))
         }
     }
 
     func linkCase(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "link", echo: ["form_other": "other"]) { subject, form, id in
+        try await onCase(request, context, form: "link", message: "link") { subject, form, id in
             try await desk.link(id, to: form["other"] ?? "", by: subject, gate: gate(context))
         }
     }
 
     func mergeCase(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "merge", echo: ["form_merge": "other"]) { subject, form, id in
+        try await onCase(request, context, form: "merge", message: "merge") { subject, form, id in
             _ = try await desk.merge(id, into: form["other"] ?? "", by: subject, gate: gate(context))
         }
     }
 
     func addObservables(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await onCase(request, context, message: "observables", echo: ["form_observables": "observables"]) { subject, form, id in
+        try await onCase(request, context, form: "observables", message: "observables") { subject, form, id in
             _ = try await desk.change(id, .init(observables: form["observables"] ?? ""), by: subject, gate: gate(context))
         }
     }
@@ -461,14 +513,13 @@ extension WebPages {
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let form: MultipartForm
         do { form = try MultipartForm(body: body, boundary: boundary) } catch { throw Problem(.badRequest, "the upload is not valid multipart/form-data") }
-        guard let file = form.file("file"), !(file.filename ?? "").isEmpty else {
-            return try await caseView(context, id, ["error": "Choose a file to attach (field file)."], status: .badRequest)
-        }
         do {
+            guard let file = form.file("file"), !(file.filename ?? "").isEmpty else { throw QilaError.invalid("choose a file to attach", field: "file") }
             let attachment = try await desk.attach(id, name: file.filename ?? "", bytes: file.bytes, by: subject, gate: gate(context))
-            return try await caseView(context, id, ["message": "Attached \(attachment.name)."])
+            return try await caseDone(id, "Attached \(attachment.name).", context, fragment: "attach")
         } catch let error as QilaError where error.code == .invalidInput {
-            return try await caseView(context, id, ["error": error.description], status: .badRequest)
+            let refused = FormState(form: "case.attach", errors: ["file": FormState.sentence(label: "File", error.message)])
+            return try await refusedForms.redirect(refused, to: "/cases/\(id)", context: context, fragment: "attach")
         }
     }
 
@@ -500,7 +551,9 @@ extension WebPages {
             let notice = try await desk.issueNotice(id, replyDays: days, by: subject, gate: gate(context))
             return redirect("/notices/\(notice.id)")
         } catch let error as QilaError where [.invalidInput, .conflict].contains(error.code) {
-            return try await caseView(context, id, ["error": error.description], status: .badRequest)
+            var refused = FormState(form: "case.notice", fields: form)
+            refused.errors["replyDays"] = FormState.sentence(label: nil, error.message)
+            return try await refusedForms.redirect(refused, to: "/cases/\(id)", context: context, fragment: "notice-form")
         }
     }
 
@@ -562,7 +615,8 @@ extension WebPages {
             let (incident, _) = try await desk.importMISP(file.bytes, organisation: form["organisation"] ?? "", by: subject, gate: gate(context))
             return redirect("/cases/\(incident.id)")
         } catch let error as QilaError where error.code == .invalidInput {
-            return try await casesView(request, context, ["error": error.description], status: .badRequest)
+            let refused = FormState(form: "case.import", errors: [error.field ?? "file": FormState.sentence(label: nil, error.message)])
+            return try await refusedForms.redirect(refused, to: "/cases", context: context, fragment: "import-misp")
         }
     }
 
@@ -593,22 +647,24 @@ extension WebPages {
         let complianceChart = BarChart(
             bars: compliance.prefix(20).map { BarChart.Bar(label: names[$0.organisation] ?? "", values: ["on time": $0.onTime, "late": $0.late, "missing": $0.missing]) },
             series: ["on time", "late", "missing"], title: "Report stages by organisation: on time, late, missing")
-        return render("case-reports", "Incident figures", context, [
-            "total": statistics.total, "national": national,
-            "statuses": IncidentCase.Status.allCases.dropFirst().map { ["title": $0.title, "count": statistics.byStatus[$0] ?? 0] },
-            "sectorChart": chart(statistics.bySector, "Incidents by sector, by month of awareness"),
-            "classChart": chart(statistics.byClass, "Incidents by RSIT class, by month"),
-            "severityChart": chart(statistics.bySeverity, "Incidents by severity, by month"),
-            "timingChart": timing.svg(), "complianceChart": complianceChart.svg(),
-            "timing": stageTitles.map { title -> [String: Any] in
+        let view = CaseReportsView(
+            total: statistics.total, national: national,
+            statuses: IncidentCase.Status.allCases.dropFirst().map { CaseReportsView.Count(title: $0.title, count: statistics.byStatus[$0] ?? 0) },
+            sectorChart: chart(statistics.bySector, "Incidents by sector, by month of awareness"),
+            classChart: chart(statistics.byClass, "Incidents by RSIT class, by month"),
+            severityChart: chart(statistics.bySeverity, "Incidents by severity, by month"), timingChart: timing.svg(),
+            complianceChart: complianceChart.svg(),
+            timing: stageTitles.map { title in
                 let hours = statistics.hoursToStage[title]!
-                return ["stage": title, "count": hours.count, "median": String(format: "%.1f", Self.median(hours) ?? 0), "worst": String(format: "%.1f", hours.max() ?? 0)]
+                return CaseReportsView.Timing(
+                    stage: title, median: String(format: "%.1f", Self.median(hours) ?? 0), worst: String(format: "%.1f", hours.max() ?? 0), count: hours.count)
             },
-            "compliance": compliance.map { record -> [String: Any] in
-                ["organisation": names[record.organisation] ?? "", "onTime": record.onTime, "late": record.late, "missing": record.missing, "open": record.open,
-                 "notices": record.notices, "percent": record.percentOnTime.map { "\($0) %" } ?? "—", "poor": record.missing + record.late > 0]
-            },
-        ])
+            compliance: compliance.map { record in
+                CaseReportsView.Compliance(
+                    organisation: names[record.organisation] ?? "", percent: record.percentOnTime.map { "\($0) %" } ?? "—", onTime: record.onTime,
+                    late: record.late, missing: record.missing, open: record.open, notices: record.notices, poor: record.missing + record.late > 0)
+            })
+        return render("case-reports", "Incident figures", context, view)
     }
 
     static func median(_ values: [Double]) -> Double? {
@@ -625,12 +681,15 @@ extension WebPages {
         }
         let names = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id, $0.name) })
         let campaigns = try await desk.campaigns(for: subject)
-        return render("campaigns", "Campaigns across organisations", context, [
-            "campaigns": campaigns.map { campaign -> [String: Any] in
-                ["kind": campaign.observable.kind.title, "value": campaign.observable.value, "organisations": Set(campaign.cases.map(\.organisation)).count,
-                 "cases": campaign.cases.map { ["id": $0.id.description, "number": $0.number, "organisation": names[$0.organisation] ?? "", "title": $0.title] }]
+        let view = CampaignsView(
+            campaigns: campaigns.map { campaign in
+                CampaignsView.Campaign(
+                    kind: campaign.observable.kind.title, value: campaign.observable.value, organisations: Set(campaign.cases.map(\.organisation)).count,
+                    cases: campaign.cases.map {
+                        CampaignsView.Case(id: $0.id.description, number: $0.number, organisation: names[$0.organisation] ?? "", title: $0.title)
+                    })
             },
-            "hasCampaigns": !campaigns.isEmpty,
-        ])
+            hasCampaigns: !campaigns.isEmpty)
+        return render("campaigns", "Campaigns across organisations", context, view)
     }
 }

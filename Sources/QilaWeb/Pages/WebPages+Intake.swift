@@ -16,6 +16,8 @@ extension WebPages {
         router.post("/sensors", use: createSensor)
         router.post("/sensors/:id/enabled", use: toggleSensor)
         router.get("/alerts", use: alertsPage)
+        router.get("/alerts.csv", use: alertsCSV)
+        router.post("/alerts/bulk", use: bulkAlerts)
         router.get("/alerts/:id", use: alertPage)
         router.post("/alerts/:id/triage", use: triageAlert)
         router.get("/rules", use: rulesPage)
@@ -127,65 +129,92 @@ extension WebPages {
 
     // MARK: alerts
 
+    /// The alerts the subject's query asks for, every page of them, in its order.
+    func queriedAlerts(_ request: Request, _ subject: Subject, _ context: QilaRequestContext) async throws
+        -> (query: AlertQuery, ordered: [SecurityAlert], readable: [Organisation], names: [OrganisationID: String])
+    {
+        let (readable, organisations) = try await alertDesk.readableOrganisations(subject, gate: gate(context))
+        var query = AlertQuery { request.uri.queryParameters[Substring($0)].map(String.init) }
+        if let chosen = query.organisation, !readable.contains(where: { $0.id == chosen }) { query.organisation = nil }
+        let alerts = try await store.alerts(query.filter(readable: readable.map(\.id), everyone: readable.count == organisations.count))
+        return (query, query.ordered(alerts), readable, Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) }))
+    }
+
     func alertsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let (readable, organisations) = try await alertDesk.readableOrganisations(subject, gate: gate(context))
-        let query = request.uri.queryParameters
-        let status = query.get("status").flatMap(SecurityAlert.Status.init(rawValue:))
-        let kind = query.get("kind").flatMap(SecurityAlert.Kind.init(rawValue:))
-        let severity = query.get("severity").flatMap(SecurityAlert.Severity.init(rawValue:))
-        let chosenOrganisation = query.get("organisation").flatMap(OrganisationID.init).flatMap { id in readable.first { $0.id == id } }
-        let text = query.get("q")?.trimmingCharacters(in: .whitespaces)
-        let everyone = readable.count == organisations.count
-        let filter = AlertFilter(
-            organisations: chosenOrganisation.map { [$0.id] } ?? (everyone ? nil : readable.map(\.id)),
-            statuses: status.map { [$0] } ?? (query.get("status") == "all" ? nil : [.new, .acknowledged]), kinds: kind.map { [$0] },
-            severities: severity.map { [$0] }, rule: query.get("rule").flatMap { $0.isEmpty ? nil : $0 }, text: text, limit: 300)
-        let alerts = try await store.alerts(filter)
-        let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
-        // By severity, for the chart.
+        let (query, ordered, readable, names) = try await queriedAlerts(request, subject, context)
         var bySeverity: [SecurityAlert.Severity: Int] = [:]
-        for alert in alerts { bySeverity[alert.severity, default: 0] += 1 }
+        for alert in ordered { bySeverity[alert.severity, default: 0] += 1 }
         let chart = BarChart(
             bars: SecurityAlert.Severity.allCases.reversed().map { BarChart.Bar(label: $0.rawValue, values: ["alerts": bySeverity[$0] ?? 0]) },
-            series: ["alerts"], title: "Alerts shown, by severity", height: 140
+            series: ["alerts"], title: "Alerts matching, by severity", height: 140
         ).svg()
-        func options<T: RawRepresentable & CaseIterable>(_ all: T.AllCases, _ chosen: T?) -> [[String: Any]] where T.RawValue == String {
-            all.map { ["value": $0.rawValue, "selected": $0.rawValue == chosen?.rawValue] }
+        let sectors = Dictionary(uniqueKeysWithValues: readable.map { ($0.id, $0.sector) })
+        let view = AlertsView(
+            ordered: ordered, query: query, names: names, readable: readable,
+            canTriage: { enforcement.permits(subject, .update, Resource(kind: .alert, owner: $0.organisation, sector: sectors[$0.organisation])) },
+            chart: chart, kept: try await refusedForms.kept(request, context: context), zone: DisplayZone.current)
+        return render("alerts", "Alerts", context, view)
+    }
+
+    /// Exactly the filtered queue, every page of it, as CSV (times in RFC 3339, UTC).
+    func alertsCSV(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let (_, ordered, _, names) = try await queriedAlerts(request, subject, context)
+        var lines = ["id,severity,title,kind,organisation,host,account,rule,occurrences,first,last,status,reason,case"]
+        for alert in ordered {
+            lines.append(
+                [
+                    alert.id.description, alert.severity.rawValue, alert.title, alert.kind.rawValue, names[alert.organisation] ?? "", alert.host ?? "",
+                    alert.account ?? "", alert.rule, String(alert.count), RFC3339.format(alert.firstAt), RFC3339.format(alert.lastAt), alert.status.rawValue,
+                    alert.reason ?? "", alert.caseID?.description ?? "",
+                ].map(Self.csvField).joined(separator: ","))
         }
-        return render(
-            "alerts", "Alerts", context,
-            [
-                "alerts": alerts.map { alert -> [String: Any] in
-                    [
-                        "id": alert.id.description, "title": alert.title, "severity": alert.severity.rawValue, "kind": alert.kind.rawValue,
-                        "organisation": names[alert.organisation] ?? "?", "subject": alert.host ?? alert.account ?? "-", "count": alert.count,
-                        "first": alert.firstAt.display, "last": alert.lastAt.display, "status": alert.status.rawValue,
-                        "campaign": alert.campaign != nil,
-                    ]
-                },
-                "hasAlerts": !alerts.isEmpty, "chart": chart,
-                "statuses": options(SecurityAlert.Status.allCases, status), "kinds": options(SecurityAlert.Kind.allCases, kind),
-                "severities": options(SecurityAlert.Severity.allCases, severity), "q": text ?? "",
-                "allStatuses": query.get("status") == "all",
-                "organisations": readable.count > 1 ? readable.map { ["id": $0.id.description, "name": $0.name, "selected": $0.id == chosenOrganisation?.id] } : [],
-            ])
+        return Self.csv(lines, filename: "qila-alerts.csv")
+    }
+
+    /// Acknowledges or dismisses (with one reason) the ticked alerts; back to the same page.
+    func bulkAlerts(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        let back = LocalRedirect.path(form["back"] ?? "") ?? "/alerts"
+        // Refused outright for those who read no alerts at all; then each alert is checked on its own.
+        _ = try await alertDesk.readableOrganisations(subject, gate: gate(context))
+        do {
+            let result = try await alertDesk.triage(
+                form.all("alert"), action: form["action"], reason: form["reason"], by: subject, gate: gate(context), source: context.sourceAddress)
+            let verb = form["action"] == "dismiss" ? "dismissed" : "acknowledged"
+            var message = "\(result.changed.count) alert\(result.changed.count == 1 ? "" : "s") \(verb)."
+            if !result.skipped.isEmpty {
+                let reasons = Dictionary(grouping: result.skipped, by: \.reason).map { "\($0.value.count) \($0.key)" }.sorted()
+                message += " Left as they were: " + reasons.joined(separator: ", ") + "."
+            }
+            let done = FormState(form: AlertsView.bulkDoneName, values: ["message": [message]])
+            return try await refusedForms.redirect(done, to: back, context: context, fragment: "alert-list")
+        } catch let error as QilaError where error.code == .invalidInput {
+            let refused = FormState(
+                form: AlertsView.bulkFormName, values: ["reason": [form["reason"] ?? ""]],
+                errors: [error.field ?? "alert": FormState.sentence(label: error.field == "reason" ? "Reason" : nil, error.message)])
+            return try await refusedForms.redirect(refused, to: back, context: context, fragment: "alert-list")
+        }
     }
 
     func alertPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await alertView(context, try context.parameters.require("id"), [:])
-    }
-
-    func alertView(_ context: QilaRequestContext, _ idText: String, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
         let subject = try subject(context)
-        let (alert, organisation) = try await alertDesk.alert(idText, for: subject, gate: gate(context))
+        let (alert, organisation): (SecurityAlert, Organisation?)
+        do {
+            (alert, organisation) = try await alertDesk.alert(try context.parameters.require("id"), for: subject, gate: gate(context))
+        } catch let error as QilaError where error.code == .notFound {
+            throw Problem(.notFound, "no such alert")
+        }
+        let zone = DisplayZone.current
         let evidence = try await store.evidence(of: alert.id)
         let sensor: Sensor? = if let id = alert.sensor { try await store.sensor(id) } else { nil }
-        var members: [[String: Any]] = []
+        var members: [AlertView.Member] = []
         if alert.kind == .campaign {
             let names = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id, $0.name) })
             for member in try await store.alerts(AlertFilter(campaign: alert.id)) {
-                members.append(["id": member.id.description, "organisation": names[member.organisation] ?? "?", "count": member.count, "last": member.lastAt.display])
+                members.append(AlertView.Member(id: member.id.description, organisation: names[member.organisation] ?? "?", last: zone.format(member.lastAt), count: member.count))
             }
         }
         // The national campaign alert is the authority's: linked only for those who may read it.
@@ -193,23 +222,29 @@ extension WebPages {
         if let campaign = alert.campaign, let parent = try await store.alert(campaign), enforcement.permits(subject, .read, AlertDesk.resource(parent, nil)) {
             campaignLink = "/alerts/\(campaign)"
         }
-        var values: [String: Any] = [
-            "id": alert.id.description, "title": alert.title, "severity": alert.severity.rawValue, "kind": alert.kind.rawValue, "rule": alert.rule,
-            "organisation": organisation?.name ?? "?", "sensor": sensor?.name ?? "-", "host": alert.host ?? "-", "account": alert.account ?? "-",
-            "count": alert.count, "first": alert.firstAt.display, "last": alert.lastAt.display, "status": alert.status.rawValue,
-            "reason": alert.reason ?? "", "hasReason": alert.reason != nil, "explanation": alert.explanation ?? "",
-            "hasExplanation": alert.explanation != nil, "caseID": alert.caseID?.description ?? "",
-            "hasCase": alert.caseID != nil, "campaignLink": campaignLink ?? "", "inCampaign": campaignLink != nil,
-            "fields": alert.fields.map { ["name": $0.name, "value": $0.value] },
-            "evidence": evidence.map { item -> [String: Any] in
-                ["sequence": item.sequence + 1, "received": item.receivedAt.display, "event": Self.pretty(item.event)]
+        let happened = evidence.compactMap { EventTime.find(inJSON: $0.event).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
+        let rule = alert.kind == .rule || alert.kind == .correlation ? try await store.detectionRule(alert.rule) : nil
+        let kept = try await refusedForms.state(of: AlertView.triageFormName, request, context: context)
+        let view = AlertView(
+            id: alert.id.description, title: alert.title, severity: alert.severity.rawValue, kind: alert.kind.rawValue,
+            rule: rule.map { "\($0.title) (\($0.id))" } ?? alert.rule, organisation: organisation?.name ?? "?", sensor: sensor?.name ?? "-",
+            host: alert.host ?? "-", account: alert.account ?? "-", first: zone.format(alert.firstAt), last: zone.format(alert.lastAt),
+            status: alert.status.rawValue,
+            ruleHref: rule.map { "/rules/" + ($0.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }, count: alert.count,
+            reason: alert.reason, explanation: alert.explanation, caseID: alert.caseID?.description, campaignLink: campaignLink,
+            fields: alert.fields.map { AlertView.Field(name: $0.name, value: $0.value) }, members: members, hasMembers: !members.isEmpty,
+            evidence: evidence.map { item in
+                AlertView.Evidence(
+                    sequence: item.sequence + 1, received: zone.format(item.receivedAt),
+                    happened: EventTime.find(inJSON: item.event).map { zone.format(Date(timeIntervalSince1970: Double($0) / 1000)) }, event: Self.pretty(item.event))
             },
-            "hasEvidence": !evidence.isEmpty, "members": members, "hasMembers": !members.isEmpty,
-            "canTriage": enforcement.permits(subject, .update, AlertDesk.resource(alert, organisation)) && alert.status != .promoted,
-            "canPromote": organisation?.kind != .authority && enforcement.permits(subject, .create, Resource(kind: .incident, owner: alert.organisation, sector: organisation?.sector)),
-        ]
-        values.merge(extra) { $1 }
-        return render("alert", alert.title, context, values, status: status)
+            hasEvidence: !evidence.isEmpty,
+            eventSpan: happened.isEmpty ? nil : "\(zone.format(happened.min()!)) to \(zone.format(happened.max()!)) (the events kept as evidence)",
+            canTriage: enforcement.permits(subject, .update, AlertDesk.resource(alert, organisation)) && alert.status != .promoted,
+            canPromote: organisation?.kind != .authority
+                && enforcement.permits(subject, .create, Resource(kind: .incident, owner: alert.organisation, sector: organisation?.sector)),
+            triageError: kept.flatMap { $0.errors.values.first }, triageReason: kept?.value("reason") ?? "", zoneName: zone.name)
+        return render("alert", alert.title, context, view)
     }
 
     static func pretty(_ event: String) -> String {
@@ -226,12 +261,14 @@ extension WebPages {
         let alert: SecurityAlert
         do {
             alert = try await alertDesk.triage(idText, action: form["action"], reason: form["reason"], by: subject, gate: gate(context), source: context.sourceAddress)
-        } catch {
-            // What the person can mend is said on the alert page; the rest is the problem page.
-            let problem = Problem.from(error)
-            guard [400, 409].contains(problem.status) else { throw error }
-            let detail = (problem.detail ?? problem.title) + (problem.location.map { " (field \($0))" } ?? "")
-            return try await alertView(context, idText, ["error": detail.prefix(1).uppercased() + detail.dropFirst() + "."], status: HTTPResponse.Status(code: problem.status))
+        } catch let error as QilaError where error.code == .invalidInput || error.code == .conflict {
+            // What the person can mend is said beside the form, with what they typed.
+            let refused = FormState(
+                form: AlertView.triageFormName, values: ["reason": [form["reason"] ?? ""]],
+                errors: [error.field ?? "reason": FormState.sentence(label: error.field == "reason" ? "Reason" : nil, error.message)])
+            return try await refusedForms.redirect(refused, to: "/alerts/\(idText)", context: context, fragment: "triage")
+        } catch let error as QilaError where error.code == .notFound {
+            throw Problem(.notFound, "no such alert")
         }
         if let caseID = alert.caseID, alert.status == .promoted { return redirect("/cases/\(caseID)") }
         return redirect("/alerts/\(alert.id)")

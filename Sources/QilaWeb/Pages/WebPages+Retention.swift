@@ -210,11 +210,12 @@ extension WebPages {
         let subject = try subject(context)
         let form = try await form(request, context)
         var state = FormState(form: WarrantsView.recordFormName, fields: form)
+        let zone = DisplayZone.current
         let draft = WarrantDesk.Draft(
-            provider: state.value("provider"), court: state.value("court"), number: state.value("number"), issuedAt: state.value("issuedAt"),
-            expiresAt: state.value("expiresAt"), agency: state.value("agency"), addresses: state.value("addresses"),
+            provider: state.value("provider"), court: state.value("court"), number: state.value("number"), issuedAt: zone.instant(state.value("issuedAt")),
+            expiresAt: zone.instant(state.value("expiresAt")), agency: state.value("agency"), addresses: state.value("addresses"),
             subscribers: state.value("subscribers"), disclosesSubscribers: state.value("disclosesSubscribers") == "1",
-            windowStart: state.value("windowStart"), windowEnd: state.value("windowEnd"))
+            windowStart: zone.instant(state.value("windowStart")), windowEnd: zone.instant(state.value("windowEnd")))
         return try await withReauthentication("/warrants", for: subject, keeping: state, reason: "warrants", context: context) {
             do {
                 let warrant = try await retention.desk.record(draft, by: subject, gate: gate(context))
@@ -237,10 +238,18 @@ extension WebPages {
 
     func warrantPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        return try await warrantView(context, try await loadWarrant(context, subject), [:])
+        let kept = try await refusedForms.state(of: Self.warrantDoneName, request, context: context)
+        return try await warrantView(
+            context, try await loadWarrant(context, subject), message: kept.map { $0.value("message") }, error: kept.flatMap { $0.errors["note"] })
     }
 
-    func warrantView(_ context: QilaRequestContext, _ warrant: Warrant, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+    /// What happened to a warrant (or why a change was refused), shown once on its page.
+    static let warrantDoneName = "warrant.done"
+
+    func warrantView(
+        _ context: QilaRequestContext, _ warrant: Warrant, message: String? = nil, error: String? = nil, result: WarrantDesk.QueryResult? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let subject = try subject(context)
         let provider = try await store.organisation(warrant.provider)
         let investigator = try await store.user(warrant.investigator)
@@ -248,66 +257,72 @@ extension WebPages {
         let isInvestigator = warrant.investigator == subject.user.id
         let isLegal = subject.effectiveRoles.contains(.legalOfficer) && subject.organisation.id == warrant.provider
         let queries = try await retention.desk.queries(of: warrant.id, for: subject, gate: gate(context))
-        var details: [String: Any] = [
-            "id": warrant.id.description, "number": warrant.number, "court": warrant.court, "agency": warrant.agency,
-            "provider": provider?.name ?? "", "issued": warrant.issuedAt.display, "expires": warrant.expiresAt.display,
-            "windowStart": warrant.windowStart.display, "windowEnd": warrant.windowEnd.display,
-            "status": warrant.status.title, "statusSlug": warrant.status.rawValue, "investigator": investigator?.displayName ?? "",
-            "discloses": warrant.disclosesSubscribers,
-        ]
-        // Mustache shows a section for any value present, so absent facts are left out.
-        if let decider, let decided = warrant.decidedAt { details["decidedBy"] = decider.displayName; details["decided"] = decided.display }
-        if let note = warrant.decisionNote, !note.isEmpty { details["note"] = note }
-        var values: [String: Any] = [
-            "warrant": details,
-            "addresses": warrant.addresses, "subscribers": warrant.subscribers,
-            "canDecide": isLegal && warrant.status == .pending,
-            "canRevoke": (isLegal || isInvestigator) && warrant.status == .approved,
-            "canQuery": isInvestigator && warrant.isInForce(at: Date()),
-            "queries": queries.map { query -> [String: Any] in
-                [
-                    "id": query.id.description, "time": query.time.display, "records": query.resultCount, "elapsed": query.elapsedMilliseconds,
-                    "identifiers": (query.addresses + query.subscribers).joined(separator: ", "), "sha": String(query.manifestSHA256.prefix(16)),
-                    "canDownload": isInvestigator,
-                ]
+        let details = WarrantView.Details(
+            id: warrant.id.description, number: warrant.number, court: warrant.court, agency: warrant.agency, provider: provider?.name ?? "",
+            issued: warrant.issuedAt.display, expires: warrant.expiresAt.display, windowStart: warrant.windowStart.display,
+            windowEnd: warrant.windowEnd.display, status: warrant.status.title, statusSlug: warrant.status.rawValue,
+            investigator: investigator?.displayName ?? "", discloses: warrant.disclosesSubscribers,
+            decidedBy: warrant.decidedAt == nil ? nil : decider?.displayName, decided: warrant.decidedAt?.display,
+            note: warrant.decisionNote.flatMap { $0.isEmpty ? nil : $0 })
+        let rows = result?.rows ?? []
+        let view = WarrantView(
+            warrant: details, addresses: warrant.addresses, subscribers: warrant.subscribers, canDecide: isLegal && warrant.status == .pending,
+            canRevoke: (isLegal || isInvestigator) && warrant.status == .approved, canQuery: isInvestigator && warrant.isInForce(at: Date()),
+            queries: queries.map { query in
+                WarrantView.Query(
+                    id: query.id.description, time: query.time.display, identifiers: (query.addresses + query.subscribers).joined(separator: ", "),
+                    sha: String(query.manifestSHA256.prefix(16)), records: query.resultCount, elapsed: query.elapsedMilliseconds, canDownload: isInvestigator)
             },
-        ]
-        values.merge(extra) { $1 }
-        return render("warrant", "Warrant \(warrant.number)", context, values, status: status)
+            hasQueries: !queries.isEmpty,
+            message: result.map { "\($0.rows.count) records found in \($0.query.elapsedMilliseconds) ms; the signed package is ready." } ?? message,
+            error: error,
+            results: rows.prefix(200).map { row in
+                WarrantView.Record(
+                    start: row.start, source: row.source, destination: row.destination,
+                    translated: row.translatedSource.map { "\($0):\(row.translatedSourcePort ?? 0)" } ?? "", subscriber: row.subscriber ?? "",
+                    matched: row.matched, protocol: Int(row.protocolNumber), sourcePort: Int(row.sourcePort), destinationPort: Int(row.destinationPort),
+                    octets: Int64(row.octets))
+            },
+            hasResults: !rows.isEmpty, more: rows.count > 200 ? rows.count - 200 : nil)
+        return render("warrant", "Warrant \(warrant.number)", context, view, status: status)
     }
 
     func decideWarrant(_ request: Request, context: QilaRequestContext) async throws -> Response {
         try await changeWarrant(request, context) { warrant, form, subject in
             let decided = try await retention.desk.decide(warrant.id, approve: form["decision"] == "approve", note: form["note"], by: subject, gate: gate(context))
-            return (decided, "The warrant is \(decided.status.title.lowercased()).")
+            return "The warrant is \(decided.status.title.lowercased())."
         }
     }
 
     func revokeWarrant(_ request: Request, context: QilaRequestContext) async throws -> Response {
         try await changeWarrant(request, context) { warrant, form, subject in
-            let revoked = try await retention.desk.revoke(warrant.id, note: form["note"] ?? "", by: subject, gate: gate(context))
-            return (revoked, "The warrant is revoked; no more queries run under it.")
+            _ = try await retention.desk.revoke(warrant.id, note: form["note"] ?? "", by: subject, gate: gate(context))
+            return "The warrant is revoked; no more queries run under it."
         }
     }
 
-    /// A change to a warrant from its page: confirmed identity first, then the change, then the
-    /// page again with what happened or what was wrong.
+    /// A change to a warrant from its page: confirmed identity first, then the change, then back
+    /// to the page (post-redirect-get) with what happened or what was wrong.
     func changeWarrant(
-        _ request: Request, _ context: QilaRequestContext, _ change: (Warrant, FormFields, Subject) async throws -> (Warrant, String)
+        _ request: Request, _ context: QilaRequestContext, _ change: (Warrant, FormFields, Subject) async throws -> String
     ) async throws -> Response {
         let subject = try subject(context)
         let form = try await form(request, context)
         let warrant = try await loadWarrant(context, subject)
-        return try await withReauthentication("/warrants/\(warrant.id)", for: subject) {
+        let page = "/warrants/\(warrant.id)"
+        return try await withReauthentication(page, for: subject) {
+            var done = FormState(form: Self.warrantDoneName)
             do {
-                let (changed, message) = try await change(warrant, form, subject)
-                return try await warrantView(context, changed, ["message": message])
+                done.values["message"] = [try await change(warrant, form, subject)]
             } catch let error as QilaError where error.code != .forbidden {
-                return try await warrantView(context, warrant, ["error": error.description], status: .badRequest)
+                done.errors["note"] = FormState.sentence(label: nil, error.message)
             }
+            return try await refusedForms.redirect(done, to: page, context: context, fragment: "main")
         }
     }
 
+    /// Runs a query under the warrant and shows the records it found (the first 200; all are in
+    /// the signed package). Answered in place: the records are not kept anywhere else.
     func queryWarrant(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let form = try await form(request, context)
@@ -315,28 +330,15 @@ extension WebPages {
         let identifiers = form.all("identifier")
         return try await withReauthentication("/warrants/\(warrant.id)", for: subject) {
             do {
-                let start = try (form["windowStart"]).flatMap { $0.isEmpty ? nil : try WarrantDesk.date($0, field: "windowStart") }
-                let end = try (form["windowEnd"]).flatMap { $0.isEmpty ? nil : try WarrantDesk.date($0, field: "windowEnd") }
+                let zone = DisplayZone.current
+                let start = try (form["windowStart"]).flatMap { $0.isEmpty ? nil : try WarrantDesk.date(zone.instant($0), field: "windowStart") }
+                let end = try (form["windowEnd"]).flatMap { $0.isEmpty ? nil : try WarrantDesk.date(zone.instant($0), field: "windowEnd") }
                 let result = try await retention.desk.query(
                     warrant.id, addresses: identifiers.filter { warrant.addresses.contains($0) },
                     subscribers: identifiers.filter { warrant.subscribers.contains($0) }, windowStart: start, windowEnd: end, by: subject, gate: gate(context))
-                var shown: [String: Any] = result.rows.count > 200 ? ["more": result.rows.count - 200] : [:]
-                shown.merge(
-                    [
-                        "message": "\(result.rows.count) records found in \(result.query.elapsedMilliseconds) ms; the signed package is ready.",
-                        "results": result.rows.prefix(200).map { row -> [String: Any] in
-                            [
-                                "start": row.start, "protocol": row.protocolNumber, "source": row.source, "sourcePort": row.sourcePort,
-                                "destination": row.destination, "destinationPort": row.destinationPort,
-                                "translated": row.translatedSource.map { "\($0):\(row.translatedSourcePort ?? 0)" } ?? "", "octets": row.octets,
-                                "subscriber": row.subscriber ?? "", "matched": row.matched,
-                            ]
-                        },
-                        "hasResults": !result.rows.isEmpty,
-                    ]) { $1 }
-                return try await warrantView(context, warrant, shown)
+                return try await warrantView(context, warrant, result: result)
             } catch let error as QilaError where error.code != .forbidden {
-                return try await warrantView(context, warrant, ["error": error.description], status: .badRequest)
+                return try await warrantView(context, warrant, error: error.description, status: .badRequest)
             }
         }
     }
@@ -365,12 +367,10 @@ extension WebPages {
             series: ["warrants", "queries"], title: "Warrants recorded and queries run per month")
         let hours = statistics.decisionHours.sorted()
         let median = hours.isEmpty ? nil : hours.count % 2 == 1 ? hours[hours.count / 2] : (hours[hours.count / 2 - 1] + hours[hours.count / 2]) / 2
-        let values: [String: Any] = [
-            "statuses": Warrant.Status.allCases.map { ["title": $0.title, "count": statistics.byStatus[$0] ?? 0] },
-            "queries": statistics.queries, "records": statistics.records, "afterExpiry": statistics.queriesAfterExpiry,
-            "medianDecision": median.map { String(format: "%.1f h", $0) } ?? "—", "decided": hours.count,
-            "chart": chart.svg(),
-        ]
-        return render("warrant-oversight", "Warrant oversight", context, values)
+        let view = WarrantOversightView(
+            statuses: Warrant.Status.allCases.map { WarrantOversightView.Status(title: $0.title, count: statistics.byStatus[$0] ?? 0) },
+            queries: statistics.queries, records: statistics.records, afterExpiry: statistics.queriesAfterExpiry, decided: hours.count,
+            medianDecision: median.map { String(format: "%.1f h", $0) } ?? "—", chart: chart.svg())
+        return render("warrant-oversight", "Warrant oversight", context, view)
     }
 }

@@ -77,9 +77,8 @@ struct WebPages: Sendable {
         return FormFields(text)
     }
 
-    func render(_ template: String, _ title: String, _ context: QilaRequestContext, _ values: [String: Any] = [:],
-                status: HTTPResponse.Status = .ok) -> Response {
-        renderer.page(template, title: title, context: context, values: values, status: status, enforcement: enforcement)
+    func render(_ template: String, _ title: String, _ context: QilaRequestContext, _ view: any Sendable, status: HTTPResponse.Status = .ok) -> Response {
+        renderer.page(template, title: title, context: context, view: view, status: status, enforcement: enforcement)
     }
 
     func sessionCookie(_ secret: String) -> Cookie {
@@ -146,9 +145,9 @@ struct WebPages: Sendable {
     func signInPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         if context.principal != nil { return redirect("/") }
         if try await installation.needsFirstRun() {
-            return render("sign-in", "Sign in", context, ["error": "Qila has not been set up yet. Open the set-up link that `qila serve` printed when it started."])
+            return render("sign-in", "Sign in", context, SignInView(error: "Qila has not been set up yet. Open the set-up link that `qila serve` printed when it started."))
         }
-        return render("sign-in", "Sign in", context, ["expired": request.uri.queryParameters["expired"] != nil])
+        return render("sign-in", "Sign in", context, SignInView(expired: request.uri.queryParameters["expired"] != nil))
     }
 
     func signIn(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -167,10 +166,10 @@ struct WebPages: Sendable {
             response.setCookie(sessionCookie(secret))
             return response
         case .refused(let message):
-            return render("sign-in", "Sign in", context, ["error": message, "username": username], status: .unauthorized)
+            return render("sign-in", "Sign in", context, SignInView(error: message, username: username), status: .unauthorized)
         case .throttled(let until):
             var response = render(
-                "sign-in", "Sign in", context, ["error": Self.throttledMessage(until), "username": username], status: .tooManyRequests)
+                "sign-in", "Sign in", context, SignInView(error: Self.throttledMessage(until), username: username), status: .tooManyRequests)
             response.headers[.retryAfter] = String(Self.minutes(until) * 60)
             return response
         }
@@ -178,7 +177,7 @@ struct WebPages: Sendable {
 
     func totpPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         guard context.awaitingSecondFactor != nil else { return redirect("/") }
-        return render("totp", "Second factor", context)
+        return render("totp", "Second factor", context, SecondFactorView())
     }
 
     func totp(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -190,9 +189,9 @@ struct WebPages: Sendable {
             response.setCookie(sessionCookie(renewed))
             return response
         case .refused:
-            return render("totp", "Second factor", context, ["error": "That code is not right, or was already used."], status: .unauthorized)
+            return render("totp", "Second factor", context, SecondFactorView(error: "That code is not right, or was already used."), status: .unauthorized)
         case .throttled(let until):
-            var response = render("totp", "Second factor", context, ["error": Self.throttledMessage(until)], status: .tooManyRequests)
+            var response = render("totp", "Second factor", context, SecondFactorView(error: Self.throttledMessage(until)), status: .tooManyRequests)
             response.headers[.retryAfter] = String(Self.minutes(until) * 60)
             return response
         }
@@ -214,19 +213,19 @@ struct WebPages: Sendable {
         guard try await authenticator.oneTimeLinkIsValid(token) else {
             throw Problem(.notFound, "this set-up link is unknown, used or expired; ask an administrator for a new one")
         }
-        return try await setupForm(token: token, context: context, values: [:])
+        return try await setupForm(token: token, context: context, echo: FormFields(""), error: nil)
     }
 
-    func setupForm(token: String, context: QilaRequestContext, values: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
-        var values = values
-        values["token"] = token
+    func setupForm(token: String, context: QilaRequestContext, echo form: FormFields, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         let firstRun = try await installation.needsFirstRun()
-        values["firstRun"] = firstRun
+        var view = SetupView(
+            token: token, firstRun: firstRun, organisation: form["organisation"] ?? "", displayName: form["displayName"] ?? "",
+            username: form["username"] ?? "", email: form["email"] ?? "", error: error)
         if !firstRun, let link = try await authenticator.oneTimeLinkUser(token) {
-            values["displayName"] = link.displayName
-            values["username"] = link.username
+            view.displayName = link.displayName
+            view.username = link.username
         }
-        return render("setup", firstRun ? "Set up Qila" : "Choose your password", context, values, status: status)
+        return render("setup", firstRun ? "Set up Qila" : "Choose your password", context, view, status: status)
     }
 
     func setup(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -235,10 +234,6 @@ struct WebPages: Sendable {
         guard try await authenticator.oneTimeLinkIsValid(token) else {
             throw Problem(.notFound, "this set-up link is unknown, used or expired; ask an administrator for a new one")
         }
-        let echo: [String: Any] = [
-            "organisation": form["organisation"] ?? "", "displayName": form["displayName"] ?? "",
-            "username": form["username"] ?? "", "email": form["email"] ?? "",
-        ]
         do {
             if try await installation.needsFirstRun() {
                 let password = try form.required("password")
@@ -268,11 +263,11 @@ struct WebPages: Sendable {
                 _ = try await authenticator.redeemOneTimeLink(token)
             }
         } catch let refusal as PasswordPolicy.Refusal {
-            return try await setupForm(token: token, context: context, values: echo.merging(["error": refusal.description]) { $1 }, status: .badRequest)
+            return try await setupForm(token: token, context: context, echo: form, error: refusal.description, status: .badRequest)
         } catch let error as QilaError {
-            return try await setupForm(token: token, context: context, values: echo.merging(["error": error.description]) { $1 }, status: .badRequest)
+            return try await setupForm(token: token, context: context, echo: form, error: error.description, status: .badRequest)
         } catch let problem as Problem where problem.status == 400 {
-            return try await setupForm(token: token, context: context, values: echo.merging(["error": problem.detail ?? ""]) { $1 }, status: .badRequest)
+            return try await setupForm(token: token, context: context, echo: form, error: problem.detail ?? "", status: .badRequest)
         }
         return redirect("/sign-in")
     }
@@ -287,67 +282,61 @@ struct WebPages: Sendable {
         let chart = BarChart(
             bars: sectors.filter { counts[$0.id] != nil }.map { BarChart.Bar(label: $0.name, values: ["organisations": counts[$0.id] ?? 0]) },
             series: ["organisations"], title: "Organisations by sector")
-        return render("home", "Overview", context, [
-            "organisation": subject.organisation.name,
-            "roles": subject.effectiveRoles.sorted().map(\.title),
-            "clearance": subject.user.clearance.rawValue,
-            "clearanceSlug": subject.user.clearance.slug,
-            "method": subject.method.rawValue,
-            "mfa": try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false,
-            "sectorChart": chart.svg(),
-        ])
+        let view = HomeView(
+            organisation: subject.organisation.name, roles: subject.effectiveRoles.sorted().map(\.title), clearance: subject.user.clearance.rawValue,
+            clearanceSlug: subject.user.clearance.slug, method: subject.method.rawValue,
+            mfa: try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false, sectorChart: chart.svg())
+        return render("home", "Overview", context, view)
     }
 
     // MARK: profile
 
     func profile(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        try await profilePage(context, [:])
-    }
-
-    func profilePage(_ context: QilaRequestContext, _ extra: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
         let subject = try subject(context)
         try await enforcement.require(subject, .read, .credentials(of: subject), source: context.sourceAddress)
         let credentials = try await store.credentials(of: subject.user.id)
         let current = context.principal?.session?.idHash
-        let csrf = context.principal?.session?.csrfToken ?? ""
-        var values: [String: Any] = [
-            "mfa": credentials?.mfaEnabled ?? false,
-            "mfaSince": credentials?.totpEnabledAt?.display ?? "",
-            "minimumLength": credentials?.mfaEnabled == true ? PasswordPolicy.minimumWithMFA : PasswordPolicy.minimumSingleFactor,
-            "sessions": try await store.sessions(of: subject.user.id).map { session -> [String: Any] in
-                [
-                    "created": session.createdAt.display, "lastSeen": session.lastSeenAt.display,
-                    "source": session.sourceAddress ?? "", "agent": session.userAgent ?? "", "current": session.idHash == current,
-                ]
+        let view = ProfileView(
+            mfa: credentials?.mfaEnabled ?? false, mfaSince: credentials?.totpEnabledAt?.display ?? "",
+            minimumLength: credentials?.mfaEnabled == true ? PasswordPolicy.minimumWithMFA : PasswordPolicy.minimumSingleFactor,
+            sessions: try await store.sessions(of: subject.user.id).map { session in
+                ProfileView.SessionRow(
+                    created: session.createdAt.display, lastSeen: session.lastSeenAt.display, source: session.sourceAddress ?? "",
+                    agent: session.userAgent ?? "", current: session.idHash == current)
             },
-            "tokens": try await store.tokens(of: subject.user.id).map { token -> [String: Any] in
-                [
-                    "id": token.id.description, "name": token.name, "prefix": token.prefix,
-                    "scopes": token.scopes.sorted().map(\.rawValue).joined(separator: ", "), "expires": token.expiresAt.display,
-                    "lastUsed": token.lastUsedAt?.display ?? "never", "revoked": token.revokedAt != nil, "csrf": csrf,
-                ]
+            tokens: try await store.tokens(of: subject.user.id).map { token in
+                ProfileView.TokenRow(
+                    id: token.id.description, name: token.name, prefix: token.prefix, scopes: token.scopes.sorted().map(\.rawValue).joined(separator: ", "),
+                    expires: token.expiresAt.display, lastUsed: token.lastUsedAt?.display ?? "never", revoked: token.revokedAt != nil)
             },
-        ]
-        values.merge(extra) { $1 }
-        return render("profile", "Your profile", context, values, status: status)
+            kept: try await refusedForms.kept(request, context: context))
+        return render("profile", "Your profile", context, view)
+    }
+
+    /// Back to the profile with `message` shown once.
+    func profileDone(_ message: String, _ context: QilaRequestContext) async throws -> Response {
+        try await refusedForms.redirect(FormState(form: ProfileView.doneName, values: ["message": [message]]), to: "/profile", context: context, fragment: "main")
     }
 
     func changePassword(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let form = try await form(request, context)
+        var state = FormState(form: ProfileView.passwordFormName, fields: try await form(request, context))
         try await enforcement.require(subject, .update, .credentials(of: subject), source: context.sourceAddress)
-        guard let hash = try await store.credentials(of: subject.user.id)?.passwordHash,
-            authenticator.hasher.verify(form["current"] ?? "", against: hash)
-        else {
-            return try await profilePage(context, ["error": "The current password is not right."], status: .badRequest)
+        func refuse(_ field: String, _ message: String) async throws -> Response {
+            state.errors[field] = message
+            state.values = [:]
+            return try await refusedForms.redirect(state, to: "/profile", context: context)
+        }
+        guard let hash = try await store.credentials(of: subject.user.id)?.passwordHash, authenticator.hasher.verify(state.value("current"), against: hash) else {
+            return try await refuse("current", "The current password is not right.")
         }
         do {
-            try await authenticator.setPassword(form["new"] ?? "", for: subject.user, organisationName: subject.organisation.name)
+            try await authenticator.setPassword(state.value("new"), for: subject.user, organisationName: subject.organisation.name)
         } catch let refusal as PasswordPolicy.Refusal {
-            return try await profilePage(context, ["error": refusal.description], status: .badRequest)
+            return try await refuse("new", refusal.description)
         }
         let ended = try await authenticator.endOtherSessions(of: subject.user, keeping: context.principal?.session)
-        return try await profilePage(context, ["message": "Password changed. \(ended) other session\(ended == 1 ? "" : "s") signed out."])
+        return try await profileDone("Password changed. \(ended) other session\(ended == 1 ? "" : "s") signed out.", context)
     }
 
     func totpEnrolPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -356,7 +345,7 @@ struct WebPages: Sendable {
         var totp = try await authenticator.pendingTOTP(for: subject.user)
         if totp == nil { totp = try await authenticator.beginTOTPEnrolment(for: subject.user) }
         guard let totp else { return redirect("/profile") }
-        return try totpEnrolView(totp, subject: subject, context: context, extra: ["reasonText": Self.secondFactorReasons[request.uri.queryParameters["reason"].map(String.init) ?? ""] ?? ""])
+        return try totpEnrolView(totp, subject: subject, context: context, reason: Self.secondFactorReasons[request.uri.queryParameters["reason"].map(String.init) ?? ""])
     }
 
     /// Why the person was sent to turn on two-factor sign-in, by the `reason` they came with.
@@ -365,14 +354,11 @@ struct WebPages: Sendable {
         "warrants": "Warrants and the traffic data they release need two-factor sign-in. Turn it on to continue.",
     ]
 
-    func totpEnrolView(_ totp: TOTP, subject: Subject, context: QilaRequestContext, extra: [String: Any], status: HTTPResponse.Status = .ok) throws -> Response {
+    func totpEnrolView(_ totp: TOTP, subject: Subject, context: QilaRequestContext, reason: String? = nil, error: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
         let uri = totp.provisioningURI(account: subject.user.username, issuer: authenticator.issuer)
-        var values: [String: Any] = [
-            "qr": try QRCode(uri).svg(title: "QR code for your authenticator app"),
-            "secret": Base32.encode(totp.secret).chunked(4),
-        ]
-        values.merge(extra) { $1 }
-        return render("totp-enrol", "Two-factor sign-in", context, values, status: status)
+        let view = TOTPEnrolView(
+            qr: try QRCode(uri).svg(title: "QR code for your authenticator app"), secret: Base32.encode(totp.secret).chunked(4), reasonText: reason, error: error)
+        return render("totp-enrol", "Two-factor sign-in", context, view, status: status)
     }
 
     func totpEnrol(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -385,32 +371,36 @@ struct WebPages: Sendable {
                 session.method = .passwordAndTOTP
                 try await store.updateSession(session)
             }
-            return render("totp-enrol", "Two-factor sign-in", context, ["recoveryCodes": codes, "enrolled": true])
+            return render("totp-enrol", "Two-factor sign-in", context, TOTPEnrolView(recoveryCodes: codes, enrolled: true))
         }
         guard let totp = try await authenticator.pendingTOTP(for: subject.user) else { return redirect("/profile/totp") }
-        return try totpEnrolView(totp, subject: subject, context: context, extra: ["error": "That code is not right. Check the time on your phone and try the next code."], status: .badRequest)
+        return try totpEnrolView(totp, subject: subject, context: context, error: "That code is not right. Check the time on your phone and try the next code.", status: .badRequest)
     }
 
     func endOtherSessions(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         try await enforcement.require(subject, .update, .credentials(of: subject), source: context.sourceAddress)
         let ended = try await authenticator.endOtherSessions(of: subject.user, keeping: context.principal?.session)
-        return try await profilePage(context, ["message": "\(ended) other session\(ended == 1 ? "" : "s") signed out."])
+        return try await profileDone("\(ended) other session\(ended == 1 ? "" : "s") signed out.", context)
     }
 
     func createToken(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        let form = try await form(request, context)
+        var state = FormState(form: ProfileView.tokenFormName, fields: try await form(request, context))
         try await enforcement.require(
             subject, .create, Resource(kind: .apiToken, owner: subject.organisation.id, sector: subject.organisation.sector, person: subject.user.id),
             source: context.sourceAddress)
-        let scopes = Set(form.all("scope").compactMap(TokenScope.init(rawValue:)).filter { $0 != .admin })
+        let scopes = Set(state.values("scope").compactMap(TokenScope.init(rawValue:)).filter { $0 != .admin })
         do {
-            let issued = try await authenticator.issueToken(
-                for: subject.user, name: form["name"] ?? "", scopes: scopes, days: Int(form["days"] ?? "90") ?? 0, by: subject)
-            return try await profilePage(context, ["newToken": issued.secret])
-        } catch let error as QilaError {
-            return try await profilePage(context, ["error": error.description], status: .badRequest)
+            guard let days = Int(state.value("days").trimmingCharacters(in: .whitespaces)) else {
+                throw QilaError.invalid("is a whole number of days from 1 to 397", field: "days")
+            }
+            let issued = try await authenticator.issueToken(for: subject.user, name: state.value("name"), scopes: scopes, days: days, by: subject)
+            let kept = FormState(form: ProfileView.tokenIssuedName, values: ["secret": [issued.secret]])
+            return try await refusedForms.redirect(kept, to: "/profile", context: context, fragment: "new-token")
+        } catch let error as QilaError where error.code == .invalidInput || error.code == .forbidden {
+            state.refuse(error, fields: ProfileView.tokenFields(state: nil), renamed: ["expiresInDays": "days", "scopes": "scope"])
+            return try await refusedForms.redirect(state, to: "/profile", context: context)
         }
     }
 
@@ -425,7 +415,7 @@ struct WebPages: Sendable {
         } catch let error as QilaError where error.code == .notFound {
             throw Problem(.notFound, "no such token")
         }
-        return try await profilePage(context, ["message": "Token \(token.name) revoked."])
+        return try await profileDone("Token \(token.name) revoked.", context)
     }
 
     // MARK: re-authentication
@@ -433,10 +423,8 @@ struct WebPages: Sendable {
     func reauthenticatePage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let next = request.uri.queryParameters["next"].flatMap { LocalRedirect.path(String($0)) } ?? "/"
-        return render("reauthenticate", "Confirm it is you", context, [
-            "next": next,
-            "mfa": try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false,
-        ])
+        return render(
+            "reauthenticate", "Confirm it is you", context, ReauthenticateView(next: next, mfa: try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false))
     }
 
     func reauthenticate(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -453,13 +441,9 @@ struct WebPages: Sendable {
             response.setCookie(sessionCookie(secret))
             return response
         case .refused:
-            return render("reauthenticate", "Confirm it is you", context, [
-                "next": next, "mfa": mfa, "error": "The password or code is not right.",
-            ], status: .unauthorized)
+            return render("reauthenticate", "Confirm it is you", context, ReauthenticateView(next: next, mfa: mfa, error: "The password or code is not right."), status: .unauthorized)
         case .throttled(let until):
-            var response = render("reauthenticate", "Confirm it is you", context, [
-                "next": next, "mfa": mfa, "error": Self.throttledMessage(until),
-            ], status: .tooManyRequests)
+            var response = render("reauthenticate", "Confirm it is you", context, ReauthenticateView(next: next, mfa: mfa, error: Self.throttledMessage(until)), status: .tooManyRequests)
             response.headers[.retryAfter] = String(Self.minutes(until) * 60)
             return response
         }

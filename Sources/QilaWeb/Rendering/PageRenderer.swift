@@ -20,9 +20,9 @@ struct PageRenderer: Sendable {
     }
 
     /// Renders `template` inside the layout, with the navigation the subject may use. `view` is
-    /// the page's typed view (or, for pages not yet given one, a dictionary).
+    /// the page's typed view.
     func page(
-        _ template: String, title: String, context: QilaRequestContext, view: Any,
+        _ template: String, title: String, context: QilaRequestContext, view: any Sendable,
         status: HTTPResponse.Status = .ok, enforcement: PolicyEnforcementPoint? = nil
     ) -> Response {
         let model = PageModel(view: view, chrome: chrome(title: title, context: context, enforcement: enforcement))
@@ -30,13 +30,6 @@ struct PageRenderer: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    func page(
-        _ template: String, title: String, context: QilaRequestContext, values: [String: Any] = [:],
-        status: HTTPResponse.Status = .ok, enforcement: PolicyEnforcementPoint? = nil
-    ) -> Response {
-        page(template, title: title, context: context, view: values, status: status, enforcement: enforcement)
     }
 
     func chrome(title: String, context: QilaRequestContext, enforcement: PolicyEnforcementPoint?) -> Chrome {
@@ -55,8 +48,7 @@ struct PageRenderer: Sendable {
 
     func errorPage(_ problem: Problem, context: QilaRequestContext) -> Response {
         page(
-            "error", title: problem.title, context: context,
-            values: ["status": problem.status, "detail": problem.detail ?? "", "location": problem.location ?? ""],
+            "error", title: problem.title, context: context, view: ErrorView(status: problem.status, detail: problem.detail ?? "", location: problem.location),
             status: HTTPResponse.Status(code: problem.status))
     }
 }
@@ -100,7 +92,7 @@ struct Chrome: Sendable {
 
 /// What a template sees: the page's view first, then the layout's chrome.
 struct PageModel: MustacheParent {
-    let view: Any
+    let view: any Sendable
     let chrome: Chrome
 
     func child(named name: String) -> Any? {
@@ -122,12 +114,6 @@ struct PageModel: MustacheParent {
 }
 
 extension Date {
-    /// `2026-11-22 21:04 UTC`, for tables.
-    var display: String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_GB_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return formatter.string(from: self)
-    }
+    /// `2026-11-23 02:04 UTC+05:00`: in the zone of the page being shown, named.
+    var display: String { DisplayZone.current.format(self) }
 }

@@ -9,6 +9,7 @@ import NIOHTTPTypes
 import NIOSSL
 public import Prometheus
 public import QilaAccess
+import QilaStore
 public import ServiceLifecycle
 import OpenAPIHummingbird
 import QilaCore
@@ -57,6 +58,7 @@ public struct QilaServer: Sendable {
         router.add(middleware: BodyLimitMiddleware(attachmentLimit: cases.settings.maximumAttachmentBytes))
         router.add(middleware: AuthenticationMiddleware(authenticator: installation.authenticator, scheme: configuration.tls ? "https" : "http"))
         router.add(middleware: RequestScopeMiddleware())
+        router.add(middleware: DisplayZoneMiddleware(store: installation.store, fallback: DisplayZone(identifier: configuration.displayTimeZone) ?? DisplayZone(zone: .gmt)))
 
         let installation = self.installation
         router.get("/healthz") { _, _ in "ok\n" }
@@ -150,6 +152,24 @@ struct RequestScopeMiddleware: RouterMiddleware {
         try await RequestScope.$current.withValue(.init(principal: context.principal, source: context.sourceAddress)) {
             try await next(request, context)
         }
+    }
+}
+
+/// Shows a page's times in the viewer's zone (their profile setting) or the installation's.
+/// API answers are in RFC 3339 with their offset and are left alone.
+struct DisplayZoneMiddleware: RouterMiddleware {
+    typealias Context = QilaRequestContext
+    let store: SQLStore
+    let fallback: DisplayZone
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var zone = fallback
+        if let principal = context.principal, !request.uri.path.hasPrefix("/api/"),
+            let chosen = try? await store.setting(DisplayZone.settingKey(principal.user.id.description)).flatMap(DisplayZone.init(identifier:))
+        {
+            zone = chosen
+        }
+        return try await DisplayZone.$current.withValue(zone) { try await next(request, context) }
     }
 }
 

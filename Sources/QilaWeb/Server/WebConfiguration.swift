@@ -20,6 +20,8 @@ public struct WebConfiguration: Sendable {
     /// Interval at which the audit log's tree head is signed, when it has grown.
     public var treeHeadInterval: Duration = .seconds(10)
     /// Measures the cost of access control by turning the policy check off. Never in production.
+    /// The IANA time zone pages show times in for anyone who has not chosen their own.
+    public var displayTimeZone = "Asia/Karachi"
     public var benchmarkUnsafeSkipPolicy = false
     /// Measures the cost of auditing reads by not recording cross-tenant reads. Never in production.
     public var benchmarkUnsafeSkipReadAudit = false

@@ -20,16 +20,16 @@ struct WarrantsView: Sendable {
                 hint: "The licensee the court's order is addressed to.", required: true, state: state),
             FieldView("court", label: "Court", required: true, state: state),
             FieldView("number", label: "Warrant number", required: true, state: state),
-            FieldView("issuedAt", label: "Issued (UTC)", control: .text(type: "datetime-local"), required: true, state: state),
-            FieldView("expiresAt", label: "Expires (UTC)", control: .text(type: "datetime-local"), required: true, state: state),
+            FieldView("issuedAt", label: "Issued", hint: DisplayZone.current.inputHint, required: true, state: state, autocomplete: "off"),
+            FieldView("expiresAt", label: "Expires", hint: DisplayZone.current.inputHint, required: true, state: state, autocomplete: "off"),
             FieldView("agency", label: "Requesting agency", required: true, state: state),
             FieldView(
                 "addresses", label: "Addresses in scope", control: .textarea(rows: 3),
                 hint: "IPv4 or IPv6 addresses, one per line. Name at least one address or subscriber.", state: state),
             FieldView("subscribers", label: "Subscriber identifiers in scope", control: .textarea(rows: 3), hint: "One per line.", state: state),
             FieldView("disclosesSubscribers", label: "The order lets the provider name the subscriber behind each address", control: .checkbox(), state: state),
-            FieldView("windowStart", label: "Traffic from (UTC)", control: .text(type: "datetime-local"), required: true, state: state),
-            FieldView("windowEnd", label: "Traffic until (UTC)", control: .text(type: "datetime-local"), required: true, state: state),
+            FieldView("windowStart", label: "Traffic from", hint: DisplayZone.current.inputHint, required: true, state: state, autocomplete: "off"),
+            FieldView("windowEnd", label: "Traffic until", hint: DisplayZone.current.inputHint, required: true, state: state, autocomplete: "off"),
         ]
     }
 
