@@ -149,6 +149,24 @@ public final class Directory: Sendable {
         }
     }
 
+    /// The settings key of a person's chosen display time zone.
+    public static func timeZoneKey(_ user: UserID) -> String { "display.timeZone.user:\(user)" }
+
+    /// The IANA time zone a person wants times shown in; nil when they have not chosen one.
+    public func displayTimeZone(of user: UserID) async throws -> String? {
+        try await store.setting(Self.timeZoneKey(user))
+    }
+
+    /// Records the time zone the subject wants pages to show times in (an IANA name).
+    public func setDisplayTimeZone(_ identifier: String, for subject: Subject) async throws {
+        let name = identifier.trimmingCharacters(in: .whitespaces)
+        guard TimeZone(identifier: name) != nil else {
+            throw QilaError.invalid("'\(name.prefix(60))' is not a time zone: choose one from the list", field: "timeZone")
+        }
+        try await store.setSetting(Self.timeZoneKey(subject.user.id), name)
+        try await audit.recordChange(by: subject, "profile.time-zone", resource: "user:\(subject.user.id)", source: nil, details: ["timeZone": name])
+    }
+
     public func updateUser(_ id: UserID, _ update: UserUpdate, by actor: Subject?) async throws -> User {
         guard var user = try await store.user(id), let organisation = try await store.organisation(user.organisation) else {
             throw QilaError(.notFound, "no user \(id)")

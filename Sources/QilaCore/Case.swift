@@ -249,6 +249,8 @@ public struct Observable: Sendable, Hashable, Codable, Comparable {
         case sha256
         case email = "email-addr"
         case account = "user-account"
+        /// A machine's name as its logs give it (`opa-dc-01`, `web1.corp.example`).
+        case host = "hostname"
 
         public var title: String {
             switch self {
@@ -261,6 +263,7 @@ public struct Observable: Sendable, Hashable, Codable, Comparable {
             case .sha256: "SHA-256"
             case .email: "E-mail address"
             case .account: "Account"
+            case .host: "Host"
             }
         }
     }

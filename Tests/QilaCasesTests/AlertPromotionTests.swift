@@ -26,6 +26,13 @@ struct AlertPromotionTests {
             try await store.commitIntake(IntakeCommit(newAlerts: [alert]))
             return alert
         }
+        // The rule behind the first alert is tagged with ATT&CK's credential-access tactic.
+        try await store.saveRules([
+            DetectionRule(
+                id: "Mimikatz", title: "Mimikatz", level: "high", file: "mimikatz.yml",
+                yaml: "title: Mimikatz\nid: Mimikatz\ntags:\n  - attack.credential_access\n  - attack.t1003.001\nlogsource: {product: windows}\ndetection:\n  s: {Image|endswith: mimikatz.exe}\n  condition: s\n",
+                uploadedBy: nil)
+        ])
         let high = try await alert("Mimikatz", .high)
         let critical = try await alert("Ransom note", .critical, .indicator)
         let medium = try await alert("Odd logon", .medium)
@@ -44,8 +51,12 @@ struct AlertPromotionTests {
             #expect(incident.status == .new && incident.onBehalf)
             #expect(abs(incident.awareness.timeIntervalSince(original.firstAt)) < 0.01)
             #expect(incident.severity == (original.severity == .critical ? .critical : .high))
+            // The host, and each matched value that is an observable; the command line is not one.
             let observables = try await store.observables(of: caseID)
-            #expect(observables.map(\.value) == ["203.0.113.9"])
+            #expect(Set(observables.map { "\($0.kind.rawValue):\($0.value)" }) == ["hostname:ws-01", "ipv4-addr:203.0.113.9"])
+            #expect(incident.classification == (original.id == high.id ? "intrusions/privileged-account-compromise" : nil))
+            let created = try #require(try await store.entries(of: caseID, includeInternal: true).first { $0.kind == .created })
+            #expect(created.text.contains("from alert \(original.id)"))
             let automation = try #require(try await store.user(username: CaseDesk.automationUsername))
             #expect(incident.reportedBy == automation.id && promoted.triagedBy == automation.id)
             #expect(automation.disabled && automation.kind == .service && automation.organisation == s.world.authority.id && automation.roles.isEmpty)
@@ -58,5 +69,22 @@ struct AlertPromotionTests {
         // Every promotion is in the audit log.
         let entries = try await store.auditEntries(from: 0, limit: 10_000, actionPrefix: "alert.promote")
         #expect(entries.count == 2 && entries.allSatisfy { $0.details["automatic"] == "true" })
+    }
+}
+
+@Suite("A classification proposed from a rule's ATT&CK tags")
+struct ProposedClassificationTests {
+    @Test("the tactic furthest along an intrusion wins; tags without a tactic propose nothing")
+    func proposal() {
+        #expect(ProposedClassification.from(tags: ["attack.discovery", "attack.impact"]) == "availability/sabotage")
+        #expect(ProposedClassification.from(tags: ["attack.credential-access", "attack.t1003"]) == "intrusions/privileged-account-compromise")
+        #expect(ProposedClassification.from(tags: ["attack.t1059", "cve.2021-44228"]) == nil)
+        #expect(ProposedClassification.from(tags: []) == nil)
+        #expect(ProposedClassification.tags(ofRule: "title: x\ntags: [attack.execution, attack.t1059.001]\n") == ["attack.execution", "attack.t1059.001"])
+        #expect(ProposedClassification.tags(ofRule: "title: [unclosed") == [])
+        // Every proposal is a type the taxonomy knows.
+        for (_, classification) in ProposedClassification.byTactic {
+            #expect(RSITClassification(parsing: classification) != nil, "\(classification)")
+        }
     }
 }

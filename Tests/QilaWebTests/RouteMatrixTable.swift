@@ -181,6 +181,7 @@ enum ExpectationTable {
         RouteMatrixTests.get("/setup/{token}", anyone) { "/setup/\($0.setupToken)" },
         RouteMatrixTests.post("/setup/{token}", anyone, { "/setup/\($0.setupToken)" }, [("password", "short")]),
         RouteMatrixTests.get("/profile", everyone) { _ in "/profile" },
+        RouteMatrixTests.post("/profile/time-zone", everyone, { _ in "/profile/time-zone" }, [("timeZone", "Asia/Dubai")]),
         RouteMatrixTests.post("/profile/password", everyone, { _ in "/profile/password" }, [("current", "not the password"), ("new", "x")]),
         RouteMatrixTests.get("/profile/totp", everyone) { _ in "/profile/totp" },
         RouteMatrixTests.post("/profile/totp", everyone, { _ in "/profile/totp" }, [("code", "000000")]),

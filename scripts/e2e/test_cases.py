@@ -245,6 +245,9 @@ def test_a_reported_incident_from_draft_to_show_cause(server, browser):
     rp.fill("textarea[name=answer]", "Only the nightly snapshots of 21 November")
     rp.click("#requests button:has-text('Answer')")
     expect(rp.locator("#requests")).to_contain_text("nightly snapshots")
+    # Only the next stage's form is unfolded; the requested intermediate report is opened by hand.
+    expect(rp.locator("#form-telecom-intermediate")).to_be_hidden()
+    rp.locator("details:has(#form-telecom-intermediate) > summary").click()
     expect(rp.locator("#form-telecom-intermediate")).to_be_visible()
     rp.fill("#telecom-intermediate-status", "Restored from clean backups; billing back at 14:00")
     rp.click("#form-telecom-intermediate button[value=submit]")
@@ -259,7 +262,7 @@ def test_a_reported_incident_from_draft_to_show_cause(server, browser):
     op.screenshot(path=os.path.join(SHOTS, "case-figures.png"), full_page=True)
     with op.expect_download() as download:
         op.goto(server.base + "/cases")
-        op.click("text=Export CSV")
+        op.click("text=Download the whole list as CSV")
     csv = open(download.value.path()).read()
     assert number in csv and "Operator A" in csv and "defacement" in csv.lower()
 

@@ -13,13 +13,23 @@ extension CaseDesk {
     public static let automationUsername = "qila-automation"
 
     /// What a case opened from `alert` starts with: its title, the first occurrence as the time of
-    /// awareness, the matched values that are observables, and TLP:AMBER, or the clearance of
-    /// whoever opens it when that is lower (as for a MISP import), so they can read their own case.
-    public static func opening(for alert: SecurityAlert, organisation: Organisation, clearance: TLP = .amber) -> Opening {
-        let observables = alert.fields.map(\.value).filter { !$0.contains(" ") }.joined(separator: "\n")
+    /// awareness, the host, the account and every matched value that is an observable (addresses,
+    /// domains, URLs, hashes), the classification its rule's ATT&CK tags suggest, and TLP:AMBER,
+    /// or the clearance of whoever opens it when that is lower (as for a MISP import), so they
+    /// can read their own case.
+    public static func opening(for alert: SecurityAlert, organisation: Organisation, clearance: TLP = .amber, ruleTags: [String] = []) -> Opening {
+        var lines: [String] = []
+        if let host = alert.host, ObservableParser.normalise(.host, host) != nil { lines.append("host:\(host)") }
+        if let account = alert.account, ObservableParser.normalise(.account, account) != nil { lines.append("account:\(account)") }
+        // Each matched value on its own: one that is not an observable (a command line) is left out, not the rest.
+        for value in alert.fields.map(\.value) where !value.contains(where: \.isNewline) {
+            if case .success = ObservableParser.parseOne(value) { lines.append(value) }
+        }
+        var seen: Set<String> = []
+        let observables = lines.filter { seen.insert($0.lowercased()).inserted }.joined(separator: "\n")
         return Opening(
             organisation: organisation.id.description, title: String("Alert: \(alert.title)".prefix(200)), awareness: RFC3339.format(alert.firstAt),
-            tlp: min(TLP.amber, clearance).rawValue, observables: ObservableParser.parse(observables).errors.isEmpty ? observables : "")
+            tlp: min(TLP.amber, clearance).rawValue, classification: ProposedClassification.from(tags: ruleTags) ?? "", observables: observables)
     }
 
     /// Opens a case from an alert. Someone on the organisation's own reporting side gets a draft
@@ -28,7 +38,9 @@ extension CaseDesk {
     public func openFromAlert(
         _ alert: SecurityAlert, organisation: Organisation, by subject: Subject, gate: (any AccessGate)?, note: String, now: Date = Date()
     ) async throws -> IncidentCase {
-        let opening = Self.opening(for: alert, organisation: organisation, clearance: subject.user.clearance)
+        let rule = alert.kind == .rule || alert.kind == .correlation ? try await store.detectionRule(alert.rule) : nil
+        let opening = Self.opening(
+            for: alert, organisation: organisation, clearance: subject.user.clearance, ruleTags: rule.map { ProposedClassification.tags(ofRule: $0.yaml) } ?? [])
         if let gate, Self.isReporter(subject, for: organisation.id) { return try await open(opening, by: subject, gate: gate, now: now) }
         guard organisation.kind != .authority else {
             throw QilaError.invalid("a national campaign alert is promoted through its organisations' alerts", field: "action")
@@ -36,7 +48,8 @@ extension CaseDesk {
         guard let regime = regimes.defaultRegime(for: organisation.sector) else { throw QilaError(.configuration, "no reporting regime is configured") }
         var incident = IncidentCase(
             organisation: organisation.id, sector: organisation.sector, title: opening.title, awareness: alert.firstAt, regimes: [regime.id],
-            tlp: TLP(label: opening.tlp) ?? .amber, pap: PAP.amber.rawValue, severity: IncidentCase.Severity(alert.severity), status: .new,
+            tlp: TLP(label: opening.tlp) ?? .amber, pap: PAP.amber.rawValue, classification: opening.classification.isEmpty ? nil : opening.classification,
+            severity: IncidentCase.Severity(alert.severity), status: .new,
             reportedBy: subject.user.id, onBehalf: true, createdAt: now, submittedAt: now)
         if let gate {
             try await gate.require(subject, .create, Self.resource(incident))
@@ -47,7 +60,8 @@ extension CaseDesk {
             entries: [
                 CaseEntry(
                     caseID: incident.id, time: now, actor: subject.user.id, actorOrganisation: subject.organisation.id, kind: .created,
-                    text: "\(note) from alert \(alert.id) (\(alert.severity.rawValue), \(alert.count) occurrence\(alert.count == 1 ? "" : "s") since \(RFC3339.format(alert.firstAt)))",
+                    text: "\(note) from alert \(alert.id) (\(alert.severity.rawValue), \(alert.count) occurrence\(alert.count == 1 ? "" : "s") since \(RFC3339.format(alert.firstAt)))"
+                        + (opening.classification.isEmpty ? "" : "; classification \(opening.classification) proposed from the rule's ATT&CK tags"),
                     shared: true)
             ])
         _ = try await store.addObservables(ObservableParser.parse(opening.observables).observables, to: incident.id, by: subject.user.id, at: now)

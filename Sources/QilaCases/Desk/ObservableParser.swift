@@ -45,7 +45,7 @@ public enum ObservableParser {
             let kinds: [String: Observable.Kind] = [
                 "ip": .ipv4, "ipv4": .ipv4, "ipv4-addr": .ipv4, "ipv6": .ipv6, "ipv6-addr": .ipv6, "domain": .domain, "domain-name": .domain,
                 "url": .url, "md5": .md5, "sha1": .sha1, "sha-1": .sha1, "sha256": .sha256, "sha-256": .sha256, "email": .email,
-                "email-addr": .email, "account": .account, "user-account": .account, "user": .account,
+                "email-addr": .email, "account": .account, "user-account": .account, "user": .account, "host": .host, "hostname": .host,
             ]
             if let kind = kinds[prefix] {
                 if kind == .ipv4 || kind == .ipv6 {
@@ -118,6 +118,16 @@ public enum ObservableParser {
         case .account:
             guard value.count <= 256, !value.contains(where: { $0.isNewline }) else { return nil }
             return Observable(kind: .account, value: value)
+        case .host:
+            // RFC 1123 labels: letters, digits and hyphens, dot-separated; compared in lower case.
+            let lower = value.lowercased()
+            guard lower.utf8.count <= 253, !lower.hasPrefix("."), !lower.hasSuffix("."), !lower.contains(".."),
+                lower.split(separator: ".").allSatisfy({ label in
+                    (1...63).contains(label.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
+                        && label.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x2D }
+                })
+            else { return nil }
+            return Observable(kind: .host, value: lower)
         }
     }
 

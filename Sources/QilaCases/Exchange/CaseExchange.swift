@@ -61,7 +61,8 @@ public enum CaseExchange {
 
     /// The cyber-observable for an observable, with its deterministic id (from its ID contributing
     /// properties, serialised as canonical JSON).
-    static func observableObject(_ observable: Observable) -> [String: Any] {
+    /// STIX 2.1 has no cyber-observable for a bare host name; hosts are left out of bundles.
+    static func observableObject(_ observable: Observable) -> [String: Any]? {
         let type: String
         var contributing: [String: Any]
         switch observable.kind {
@@ -74,6 +75,7 @@ public enum CaseExchange {
         case .sha1: type = "file"; contributing = ["hashes": ["SHA-1": observable.value]]
         case .sha256: type = "file"; contributing = ["hashes": ["SHA-256": observable.value]]
         case .account: type = "user-account"; contributing = ["user_id": observable.value]
+        case .host: return nil
         }
         let canonical = (try? JSONSerialization.data(withJSONObject: contributing, options: [.sortedKeys, .withoutEscapingSlashes]))
             .map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -146,7 +148,7 @@ public enum CaseExchange {
         }
         var seen: Set<String> = []
         for observable in material.observables {
-            let object = observableObject(observable)
+            guard let object = observableObject(observable) else { continue }
             guard let id = object["id"] as? String, seen.insert(id).inserted else { continue }
             objects.append(object)
             objects.append(relationship(incidentID, "related-to", id, producer: producer, created: created, marking: marking, description: "observed in the incident"))
@@ -178,6 +180,7 @@ public enum CaseExchange {
         case .sha256: ("sha256", "Payload delivery")
         case .email: ("email-src", "Payload delivery")
         case .account: ("target-user", "Targeting data")
+        case .host: ("hostname", "Network activity")
         }
     }
 

@@ -75,9 +75,9 @@ extension WebPages {
         let chart = BarChart(
             bars: hours.map { hour in
                 BarChart.Bar(
-                    label: String(format: "%02d:00", Int(hour % 24)),
+                    label: String(DisplayZone.current.format(Date(timeIntervalSince1970: Double(hour) * 3600)).dropFirst(11).prefix(5)),
                     values: Dictionary(uniqueKeysWithValues: busiest.map { ($0.name, Int(hourly[$0.id]?[hour] ?? 0)) }))
-            }, series: busiest.map(\.name), title: "Events per hour, last 24 hours (UTC)"
+            }, series: busiest.map(\.name), title: "Events per hour, last 24 hours (\(DisplayZone.current.name))"
         ).svg()
         let creatable = readable.filter { enforcement.permits(subject, .create, SensorDesk.resource($0)) && $0.kind != .authority }
         var serviceAccounts: [(User, Organisation)] = []

@@ -36,6 +36,7 @@ struct WebPages: Sendable {
         router.post("/setup/:token", use: setup)
         router.get("/profile", use: profile)
         router.post("/profile/password", use: changePassword)
+        router.post("/profile/time-zone", use: setTimeZone)
         router.get("/profile/totp", use: totpEnrolPage)
         router.post("/profile/totp", use: totpEnrol)
         router.post("/profile/sessions/end-others", use: endOtherSessions)
@@ -274,21 +275,6 @@ struct WebPages: Sendable {
 
     // MARK: overview
 
-    func home(_ request: Request, context: QilaRequestContext) async throws -> Response {
-        let subject = try subject(context)
-        let organisations = try await store.organisations().filter { enforcement.permits(subject, .read, .organisation($0)) }
-        let sectors = try await store.sectors()
-        let counts = Dictionary(grouping: organisations, by: \.sector).mapValues(\.count)
-        let chart = BarChart(
-            bars: sectors.filter { counts[$0.id] != nil }.map { BarChart.Bar(label: $0.name, values: ["organisations": counts[$0.id] ?? 0]) },
-            series: ["organisations"], title: "Organisations by sector")
-        let view = HomeView(
-            organisation: subject.organisation.name, roles: subject.effectiveRoles.sorted().map(\.title), clearance: subject.user.clearance.rawValue,
-            clearanceSlug: subject.user.clearance.slug, method: subject.method.rawValue,
-            mfa: try await store.credentials(of: subject.user.id)?.mfaEnabled ?? false, sectorChart: chart.svg())
-        return render("home", "Overview", context, view)
-    }
-
     // MARK: profile
 
     func profile(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -309,8 +295,21 @@ struct WebPages: Sendable {
                     id: token.id.description, name: token.name, prefix: token.prefix, scopes: token.scopes.sorted().map(\.rawValue).joined(separator: ", "),
                     expires: token.expiresAt.display, lastUsed: token.lastUsedAt?.display ?? "never", revoked: token.revokedAt != nil)
             },
-            kept: try await refusedForms.kept(request, context: context))
+            kept: try await refusedForms.kept(request, context: context), zone: DisplayZone.current)
         return render("profile", "Your profile", context, view)
+    }
+
+    func setTimeZone(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        var state = FormState(form: ProfileView.zoneFormName, fields: try await form(request, context))
+        try await enforcement.require(subject, .update, .credentials(of: subject), source: context.sourceAddress)
+        do {
+            try await installation.directory.setDisplayTimeZone(state.value("timeZone"), for: subject)
+        } catch let error as QilaError where error.code == .invalidInput {
+            state.refuse(error, fields: ProfileView.zoneFields(current: DisplayZone.current, state: nil))
+            return try await refusedForms.redirect(state, to: "/profile", context: context)
+        }
+        return try await profileDone("Times are now shown in \(DisplayZone(identifier: state.value("timeZone"))?.name ?? state.value("timeZone")).", context)
     }
 
     /// Back to the profile with `message` shown once.

@@ -54,9 +54,6 @@ struct DisplayZone: Sendable, Equatable {
         "Asia/Karachi", "UTC", "Asia/Dubai", "Asia/Riyadh", "Asia/Kolkata", "Asia/Kabul", "Asia/Tehran", "Asia/Shanghai", "Asia/Tokyo",
         "Europe/London", "Europe/Berlin", "Europe/Istanbul", "America/New_York", "America/Los_Angeles", "Australia/Sydney",
     ]
-
-    /// The settings key of a user's chosen zone.
-    static func settingKey(_ user: String) -> String { "display.timeZone.user:\(user)" }
 }
 
 extension DisplayZone {

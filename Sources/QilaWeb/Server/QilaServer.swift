@@ -165,7 +165,7 @@ struct DisplayZoneMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var zone = fallback
         if let principal = context.principal, !request.uri.path.hasPrefix("/api/"),
-            let chosen = try? await store.setting(DisplayZone.settingKey(principal.user.id.description)).flatMap(DisplayZone.init(identifier:))
+            let chosen = try? await store.setting(Directory.timeZoneKey(principal.user.id)).flatMap(DisplayZone.init(identifier:))
         {
             zone = chosen
         }

@@ -66,12 +66,25 @@ struct ProfileView: Sendable {
     let newToken: String?
     let passwordForm: FormView
     let tokenForm: FormView
+    let zoneForm: FormView
+    let zoneName: String
 
     static let passwordFormName = "profile.password"
     static let tokenFormName = "profile.token"
     /// A token just issued: its secret, kept sealed for this session until the page shows it once.
     static let tokenIssuedName = "profile.token.issued"
     static let doneName = "profile.done"
+    static let zoneFormName = "profile.zone"
+
+    static func zoneFields(current: DisplayZone, state: FormState?) -> [FieldView] {
+        let offered = DisplayZone.offered.contains(current.zone.identifier) ? DisplayZone.offered : [current.zone.identifier] + DisplayZone.offered
+        return [
+            FieldView(
+                "timeZone", label: "Show times in",
+                control: .select(offered.compactMap { DisplayZone(identifier: $0) }.map { .init(value: $0.zone.identifier, label: $0.name) }),
+                hint: "Every page shows times in this zone and names it.", required: true, state: state, initial: current.zone.identifier),
+        ]
+    }
 
     static func passwordFields(minimumLength: Int, state: FormState?) -> [FieldView] {
         // Passwords are never sent back into a page.
@@ -99,7 +112,7 @@ struct ProfileView: Sendable {
         ]
     }
 
-    init(mfa: Bool, mfaSince: String, minimumLength: Int, sessions: [SessionRow], tokens: [TokenRow], kept: FormState?) {
+    init(mfa: Bool, mfaSince: String, minimumLength: Int, sessions: [SessionRow], tokens: [TokenRow], kept: FormState?, zone: DisplayZone) {
         self.mfa = mfa
         self.mfaSince = mfaSince
         self.minimumLength = minimumLength
@@ -114,17 +127,76 @@ struct ProfileView: Sendable {
             state: password, id: "change-password")
         let token = kept?.form == Self.tokenFormName ? kept : nil
         tokenForm = FormView(action: "/profile/tokens", submit: "Create token", fields: Self.tokenFields(state: token), state: token, id: "create-token")
+        let zoneState = kept?.form == Self.zoneFormName ? kept : nil
+        zoneForm = FormView(
+            action: "/profile/time-zone", submit: "Save", fields: Self.zoneFields(current: zone, state: zoneState), state: zoneState, id: "time-zone")
+        zoneName = zone.name
     }
 }
 
-/// The overview.
+/// The overview: who you are, and a dashboard for each part of the work your roles may see.
+/// A section is present only when the policy lets the subject open what it summarises.
 struct HomeView: Sendable {
+    struct Link: Sendable {
+        var href, text: String
+        var note: String?
+        var state: String?
+    }
+
+    struct Figure: Sendable {
+        var label: String
+        var value: Int
+        var href: String?
+        var tone: String?
+    }
+
+    /// Authority analysts: the alert queue, cases due and overdue, reports waiting for triage.
+    struct Analyst: Sendable {
+        var alertsChart: String
+        var openAlerts: Int
+        var figures: [Figure]
+        var due: [Link]
+        var hasDue: Bool
+    }
+
+    /// An organisation's people: its stages to send, questions to answer, its sensors' health.
+    struct Organisation: Sendable {
+        var stages: [Link]
+        var hasStages: Bool
+        var requests: [Link]
+        var hasRequests: Bool
+        var sensors: [Figure]
+        var showSensors: Bool
+    }
+
+    /// Sector regulators: the sector's incidents and how well its organisations report.
+    struct Regulator: Sendable {
+        var figures: [Figure]
+        var compliance: [Link]
+        var hasCompliance: Bool
+    }
+
+    /// Administrators: sensors, collectors, the audit log's signed head, accounts not yet set up.
+    struct Administrator: Sendable {
+        var figures: [Figure]
+        var collector: String
+        var collectorState: String
+        var head: String
+        var pending: [Link]
+        var hasPending: Bool
+    }
+
     var organisation: String
     var roles: [String]
     var clearance: String
     var clearanceSlug: String
     var method: String
     var mfa: Bool
+    var zoneName: String
+    var analyst: Analyst?
+    var reporting: Organisation?
+    var regulator: Regulator?
+    var administrator: Administrator?
     var sectorChart: String
 }
 
