@@ -44,6 +44,10 @@ public final class IntakeRuntime: Sendable {
         public var syslogUDP: [String] = []
         public var syslogTCP: [String] = []
         public var syslogTLS: [String] = []
+        /// When set, a listener that cannot bind (its port in use) is skipped with a warning and
+        /// the others still start: for `qila serve`'s loopback defaults. When not set (listeners
+        /// named in the configuration), it stops the server with the address named.
+        public var skipUnavailableListeners = false
         /// PEM files for syslog over TLS: the server's chain and key, and the CA client certificates must chain to.
         public var tlsCertificate: String?
         public var tlsKey: String?
@@ -166,7 +170,8 @@ public final class IntakeRuntime: Sendable {
         @Sendable func deadline() -> ConnectionDeadline<ByteBuffer> { ConnectionDeadline(limiter: limiter, deadline: idle) { _ in .rearm } }
         for address in settings.syslogUDP {
             let (host, port) = try Self.split(address, "intake.syslogUDP")
-            let channel = try await DatagramBootstrap(group: group)
+            guard let channel = try await listening("syslog over UDP", host, port, {
+                try await DatagramBootstrap(group: group)
                 .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 8 << 20)
                 .channelOption(ChannelOptions.maxMessagesPerRead, value: 64)
@@ -175,11 +180,13 @@ public final class IntakeRuntime: Sendable {
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SyslogDatagramHandler(ingress: ingress)) }
                 }
                 .bind(host: host, port: port).get()
+            }) else { continue }
             channels.append(("syslog-udp", channel))
         }
         for address in settings.syslogTCP {
             let (host, port) = try Self.split(address, "intake.syslogTCP")
-            let channel = try await ServerBootstrap(group: group)
+            guard let channel = try await listening("syslog over TCP", host, port, {
+                try await ServerBootstrap(group: group)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(ChannelOptions.backlog, value: 256)
                 .childChannelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65_536, maximum: 1 << 20))
@@ -190,6 +197,7 @@ public final class IntakeRuntime: Sendable {
                     }
                 }
                 .bind(host: host, port: port).get()
+            }) else { continue }
             channels.append(("syslog-tcp", channel))
         }
         if !settings.syslogTLS.isEmpty {
@@ -205,7 +213,8 @@ public final class IntakeRuntime: Sendable {
             let context = try NIOSSLContext(configuration: configuration)
             for address in settings.syslogTLS {
                 let (host, port) = try Self.split(address, "intake.syslogTLS")
-                let channel = try await ServerBootstrap(group: group)
+                guard let channel = try await listening("syslog over TLS", host, port, {
+                    try await ServerBootstrap(group: group)
                     .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
@@ -215,10 +224,35 @@ public final class IntakeRuntime: Sendable {
                         }
                     }
                     .bind(host: host, port: port).get()
+                }) else { continue }
                 channels.append(("syslog-tls", channel))
             }
         }
         return channels
+    }
+
+    /// Listeners skipped because their address could not be bound, each with the reason.
+    public var skippedListeners: [String] { skipped.withLock { $0 } }
+    private let skipped = Mutex<[String]>([])
+
+    /// Binds one listener, naming its address and port when that fails: skipped with a warning
+    /// (nil) when listeners are optional, else the error that stops the server.
+    func listening(_ what: String, _ host: String, _ port: Int, _ bind: () async throws -> any Channel) async throws -> (any Channel)? {
+        do {
+            return try await bind()
+        } catch {
+            let place = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            let reason = "cannot listen for \(what) on \(place): \(Self.reason(error))"
+            guard settings.skipUnavailableListeners else { throw QilaError(.configuration, reason) }
+            skipped.withLock { $0.append(reason + "; skipped, the other listeners start") }
+            return nil
+        }
+    }
+
+    /// The operating system's words for a bind failure, without the library's wrapping.
+    static func reason(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
+        return "\(error)"
     }
 
     static func split(_ address: String, _ key: String) throws -> (String, Int) {
@@ -265,6 +299,7 @@ public struct IntakeService: Service {
         if replayed > 0 { logger.notice("intake journal replayed", metadata: ["records": "\(replayed)", "from": "\(checkpoint)"]) }
         journal.start { pipeline.submit($0) }
         let channels = try await runtime.bindListeners(group: MultiThreadedEventLoopGroup.singleton)
+        for warning in runtime.skippedListeners { logger.warning("\(warning)") }
         onListening(channels.map { ($0.kind, $0.channel.localAddress?.port ?? 0) })
         for (kind, channel) in channels {
             logger.info("intake listening", metadata: ["kind": "\(kind)", "address": "\(channel.localAddress?.description ?? "?")"])

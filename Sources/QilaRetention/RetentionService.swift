@@ -18,6 +18,9 @@ public final class RetentionRuntime: @unchecked Sendable {
         /// Retention for organisations the authority set none for.
         public var defaultRetentionDays = 365
         public var durabilityInterval = 1.0
+        /// Skip a listener whose port is in use (with a warning) instead of stopping: for the
+        /// loopback defaults of `qila serve`.
+        public var skipUnavailableListeners = false
 
         public init() {}
     }
@@ -98,7 +101,11 @@ public final class RetentionRuntime: @unchecked Sendable {
         return samples
     }
 
-    /// Starts the listeners named in the settings.
+    /// Listeners skipped because their address could not be bound, each with the reason.
+    public private(set) var skippedListeners: [String] = []
+
+    /// Starts the listeners named in the settings. One that cannot bind is named with its address
+    /// and port: skipped with a warning when `skipUnavailableListeners` is set, else an error.
     public func start() throws {
         for (addresses, isFlow) in [(settings.flowListen, true), (settings.radiusListen, false)] {
             for text in addresses {
@@ -106,9 +113,25 @@ public final class RetentionRuntime: @unchecked Sendable {
                     throw QilaError(.configuration, "'\(text)' is not HOST:PORT", at: isFlow ? "flows.listen" : "flows.radius")
                 }
                 let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-                if isFlow { try collector.listen(host: host, port: port) } else { try radius.listen(host: host, port: port) }
+                do {
+                    if isFlow { try collector.listen(host: host, port: port) } else { try radius.listen(host: host, port: port) }
+                } catch {
+                    let reason = "cannot listen for \(isFlow ? "NetFlow/IPFIX" : "RADIUS accounting") on \(text) (UDP): \(Self.reason(error))"
+                    guard settings.skipUnavailableListeners else { throw QilaError(.configuration, reason) }
+                    lock.lock()
+                    skippedListeners.append(reason + "; skipped, the other listeners start")
+                    lock.unlock()
+                }
             }
         }
+    }
+
+    /// The operating system's words for a bind failure.
+    static func reason(_ error: any Error) -> String {
+        if case FlowSegment.Failure.io(_, _, let code) = error as? FlowSegment.Failure ?? .io("", path: "", errno: 0), code != 0 {
+            return String(cString: strerror(code)).lowercased()
+        }
+        return "\(error)"
     }
 
     public func stop() {
@@ -276,6 +299,7 @@ public struct RetentionService: Service {
     public func run() async throws {
         try await runtime.reloadSources()
         try runtime.start()
+        for warning in runtime.skippedListeners { logger.warning("\(warning)") }
         if runtime.isCollecting {
             logger.info("collecting NetFlow/IPFIX", metadata: ["ports": "\(runtime.boundFlowPorts)"])
             for warning in runtime.collector.currentHealth.queueWarnings { logger.warning("\(warning)") }

@@ -189,9 +189,12 @@ struct Flows: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await Flows.store(storage)
+            // On a terminal, one line rewritten as segments are checked.
+            let terminal = isatty(STDERR_FILENO) == 1
             let report = store.verify { done, total in
-                if total > 20 { FileHandle.standardError.write(Data("\rverifying \(done)/\(total) segments".utf8)) }
+                if terminal { FileHandle.standardError.write(Data("\rverified \(done) of \(total) segments".utf8)) }
             }
+            if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
             print(report)
             if !report.isValid { throw ExitCode(1) }
         }

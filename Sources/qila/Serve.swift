@@ -1,4 +1,6 @@
 import ArgumentParser
+import Configuration
+import NIOCore
 import Foundation
 import Logging
 import Metrics
@@ -33,16 +35,16 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("hostname"), help: "A name for the server certificate (repeatable). Default: localhost.")
     var hostnames: [String] = []
 
-    @Option(name: .customLong("flows-listen"), help: "Collect NetFlow/IPFIX on HOST:PORT over UDP (repeatable), from the exporters registered on /flows. Default: off.")
+    @Option(name: .customLong("flows-listen"), help: "Collect NetFlow/IPFIX on HOST:PORT over UDP (repeatable), from the exporters registered on /flows; off for none. Default: 127.0.0.1:2055 and 127.0.0.1:4739.")
     var flowsListen: [String] = []
 
     @Option(name: .customLong("radius-listen"), help: "Receive RADIUS accounting on HOST:PORT over UDP (repeatable), from the clients registered on /flows. Default: off.")
     var radiusListen: [String] = []
 
-    @Option(name: .customLong("syslog-udp"), help: "Receive syslog on HOST:PORT over UDP (repeatable), from the sensors registered on /sensors. Default: off.")
+    @Option(name: .customLong("syslog-udp"), help: "Receive syslog on HOST:PORT over UDP (repeatable), from the sensors registered on /sensors; off for none. Default: 127.0.0.1:5514.")
     var syslogUDP: [String] = []
 
-    @Option(name: .customLong("syslog-tcp"), help: "Receive syslog on HOST:PORT over TCP (RFC 6587 framing; repeatable). Default: off.")
+    @Option(name: .customLong("syslog-tcp"), help: "Receive syslog on HOST:PORT over TCP (RFC 6587 framing; repeatable); off for none. Default: 127.0.0.1:5514.")
     var syslogTCP: [String] = []
 
     @Option(name: .customLong("syslog-tls"), help: "Receive syslog over TLS on HOST:PORT (RFC 5425, client certificates from Qila's CA; repeatable). Default: off.")
@@ -96,7 +98,16 @@ struct Serve: AsyncParsableCommand {
 
         let installation = try await storage.open()
         var retentionSettings = RetentionRuntime.Settings()
-        retentionSettings.flowListen = flowsListen.isEmpty ? reader.stringArray(forKey: "flows.listen", default: []) : flowsListen
+        // With nothing named, `qila serve` does its whole job on loopback (a port in use is named
+        // and skipped); listeners named on the command line or in the configuration must bind.
+        let defaultFlows = ["127.0.0.1:2055", "127.0.0.1:4739"], defaultSyslog = ["127.0.0.1:5514"]
+        func listeners(_ flags: [String], _ key: ConfigKey, _ defaults: [String]) -> (addresses: [String], isDefault: Bool) {
+            let chosen = flags.isEmpty ? reader.stringArray(forKey: key, default: defaults) : flags
+            return (chosen == ["off"] ? [] : chosen, flags.isEmpty && chosen == defaults)
+        }
+        let flows = listeners(flowsListen, "flows.listen", defaultFlows)
+        retentionSettings.flowListen = flows.addresses
+        retentionSettings.skipUnavailableListeners = flows.isDefault
         retentionSettings.radiusListen = radiusListen.isEmpty ? reader.stringArray(forKey: "flows.radius", default: []) : radiusListen
         retentionSettings.defaultRetentionDays = reader.int(forKey: "flows.retentionDays", default: 365)
         retentionSettings.durabilityInterval = reader.double(forKey: "flows.durableSeconds", default: 1.0)
@@ -144,8 +155,10 @@ struct Serve: AsyncParsableCommand {
             throw fail("\(error)")
         }
         var intakeSettings = IntakeRuntime.Settings(journalDirectory: reader.string(forKey: "intake.journal", default: installation.dataDirectory + "/journal"))
-        intakeSettings.syslogUDP = syslogUDP.isEmpty ? reader.stringArray(forKey: "intake.syslogUDP", default: []) : syslogUDP
-        intakeSettings.syslogTCP = syslogTCP.isEmpty ? reader.stringArray(forKey: "intake.syslogTCP", default: []) : syslogTCP
+        let udp = listeners(syslogUDP, "intake.syslogUDP", defaultSyslog), tcp = listeners(syslogTCP, "intake.syslogTCP", defaultSyslog)
+        intakeSettings.syslogUDP = udp.addresses
+        intakeSettings.syslogTCP = tcp.addresses
+        intakeSettings.skipUnavailableListeners = udp.isDefault && tcp.isDefault
         intakeSettings.syslogTLS = syslogTLS.isEmpty ? reader.stringArray(forKey: "intake.syslogTLS", default: []) : syslogTLS
         intakeSettings.indicatorFiles = reader.stringArray(forKey: "intake.indicators", default: [])
         let maximumMessage = reader.int(forKey: "intake.maxMessageKB", default: 64)
@@ -227,6 +240,10 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EACCES || error.errnoCode == EADDRNOTAVAIL {
+            // The web listener is the one that cannot be skipped: say which address it wanted.
+            let place = settings.host.contains(":") ? "[\(settings.host)]:\(settings.port)" : "\(settings.host):\(settings.port)"
+            throw fail("cannot listen for \(scheme.uppercased()) on \(place): \(String(cString: strerror(error.errnoCode)).lowercased()) (choose another with --port or http.port)")
         } catch {
             throw fail("the server stopped: \(error)")
         }

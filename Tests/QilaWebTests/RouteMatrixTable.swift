@@ -164,6 +164,7 @@ enum ExpectationTable {
         RouteMatrixTests.get("/healthz", anyone) { _ in "/healthz" },
         RouteMatrixTests.get("/readyz", anyone) { _ in "/readyz" },
         RouteMatrixTests.get("/openapi.yaml", anyone) { _ in "/openapi.yaml" },
+        RouteMatrixTests.get("/problems/{type}", anyone) { _ in "/problems/forbidden" },
         RouteMatrixTests.get("/metrics", ["admin"]) { _ in "/metrics" },
         RouteMatrixTests.get("/sign-in", anyone) { _ in "/sign-in" },
         RouteMatrixTests.get("/sign-in/totp", everyone) { _ in "/sign-in/totp" },

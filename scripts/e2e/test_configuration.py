@@ -50,3 +50,33 @@ def test_unreachable_database_is_one_clear_line():
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("qila: cannot reach PostgreSQL at 127.0.0.1:1"), result.stderr
     assert "s3cret-pass" not in result.stderr + result.stdout
+
+
+def test_ports_in_use_are_named():
+    """The web port in use stops the server with the address named; a default syslog or flow
+    port in use is named and skipped, and the rest still starts."""
+    import socket
+    cwd = tempfile.mkdtemp(prefix="qila-ports-")
+    web = socket.socket()
+    web.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    web.bind(("127.0.0.1", 0))
+    web.listen()
+    port = web.getsockname()[1]
+    result = subprocess.run([os.path.abspath(BINARY), "serve", "--data", cwd, "--port", str(port)], capture_output=True, text=True, timeout=60)
+    web.close()
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == f"qila: cannot listen for HTTPS on 127.0.0.1:{port}: address already in use (choose another with --port or http.port)", result.stderr[-500:]
+
+    # A syslog listener named on the command line must bind; named, it stops the start.
+    taken = socket.socket()
+    taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    syslog = taken.getsockname()[1]
+    result = subprocess.run(
+        [os.path.abspath(BINARY), "serve", "--data", cwd, "--port", str(free_port()), "--syslog-tcp", f"127.0.0.1:{syslog}", "--flows-listen", "off",
+         "--syslog-udp", "off"],
+        capture_output=True, text=True, timeout=60)
+    taken.close()
+    assert result.returncode == 1
+    assert f"cannot listen for syslog over TCP on 127.0.0.1:{syslog}: address already in use" in result.stderr, result.stderr[-500:]

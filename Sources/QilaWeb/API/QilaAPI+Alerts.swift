@@ -130,7 +130,7 @@ extension QilaAPI {
     static func limit(_ given: Int?, maximum: Int = 1000) throws -> Int {
         let limit = given ?? 100
         guard (1...maximum).contains(limit) else {
-            throw Problem(.badRequest, "limit must be from 1 to \(maximum), not \(limit)", location: "query limit", type: "https://qila.invalid/problems/invalid-input")
+            throw Problem(.badRequest, "limit must be from 1 to \(maximum), not \(limit)", location: "query limit", type: .invalidInput)
         }
         return limit
     }

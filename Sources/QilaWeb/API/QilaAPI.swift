@@ -200,7 +200,7 @@ struct QilaAPI: APIProtocol {
         let subject = try await require(.read, Resource(kind: .auditLog))
         let limit = try Self.limit(input.query.limit)
         if let from = input.query.from, from < 0 {
-            throw Problem(.badRequest, "from must be 0 or more, not \(from)", location: "query from", type: "https://qila.invalid/problems/invalid-input")
+            throw Problem(.badRequest, "from must be 0 or more, not \(from)", location: "query from", type: .invalidInput)
         }
         let entries = try await installation.audit.read(
             from: input.query.from ?? 0, limit: limit, actionPrefix: input.query.action, by: subject, source: RequestScope.current.source)

@@ -20,7 +20,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     /// Paths anyone may reach: health, the API description, assets, and the sign-in pages.
     static func isPublic(_ path: String) -> Bool {
         path == "/healthz" || path == "/readyz" || path == "/openapi.yaml" || path.hasPrefix("/assets/")
-            || path == "/sign-in" || path.hasPrefix("/setup/") || path == "/favicon.ico"
+            || path == "/sign-in" || path.hasPrefix("/setup/") || path == "/favicon.ico" || path.hasPrefix("/problems/")
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -48,7 +48,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 let needed: TokenScope =
                     request.uri.path == "/api/v1/intake" ? .ingest : (request.method == .get || request.method == .head ? .read : .write)
                 guard token.scopes.contains(needed) else {
-                    throw Problem(.forbidden, "the API token lacks the \(needed.rawValue) scope", type: "https://qila.invalid/problems/token-scope")
+                    throw Problem(.forbidden, "the API token lacks the \(needed.rawValue) scope", type: .tokenScope)
                 }
             }
             context.principal = principal

@@ -44,7 +44,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
             // The API's schema allows null nowhere: an absent field and a null one must not mean the same by accident.
             throw Problem(
                 .badRequest, "\(null.isEmpty ? "the body" : null) is null; leave the field out instead", location: null.isEmpty ? nil : "field \(null)",
-                type: "https://qila.invalid/problems/invalid-input")
+                type: .invalidInput)
         }
         return try await next(request, context)
     }

@@ -19,7 +19,7 @@ struct ProblemMiddleware: RouterMiddleware {
             if let serverError = error as? ServerError, !(Self.unwrap(error) is Problem), problem.status == 500 {
                 // The generated API layer refused the request before any handler ran: bad JSON,
                 // a wrong content type, a missing parameter.
-                problem = Problem(.badRequest, Self.describe(serverError), type: "https://qila.invalid/problems/invalid-input")
+                problem = Problem(.badRequest, Self.describe(serverError), type: .invalidInput)
             }
             if problem.status >= 500 {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: Self.unwrap(error)))"])
@@ -40,8 +40,13 @@ struct ProblemMiddleware: RouterMiddleware {
     static func describe(_ error: ServerError) -> String {
         let underlying = unwrap(error)
         if let decoding = underlying as? DecodingError { return Problem.describe(decoding) }
+        // The runtime's own words ("Missing required query parameter 'limit'") name the input,
+        // but can carry generated type names; those are cut off.
         let cause = error.causeDescription
-        return cause.isEmpty ? "the request could not be read" : cause
+        guard !cause.isEmpty else { return "the request could not be read" }
+        let internals = ["Swift.", "Operations.", "Components.", "Payload", "CodingKeys", "OpenAPIRuntime"]
+        if internals.contains(where: cause.contains) { return "the request could not be read: check it against openapi.yaml" }
+        return cause
     }
 
     static func wantsHTML(_ request: Request) -> Bool {

@@ -107,7 +107,7 @@ struct WebPages: Sendable {
     func withReauthentication(_ next: String, for subject: Subject, _ body: () async throws -> Response) async throws -> Response {
         do {
             return try await body()
-        } catch let problem as Problem where problem.type.hasSuffix("/reauthenticate") {
+        } catch let problem as Problem where problem.kind == .reauthenticate {
             return try await secondFactorRedirect(subject, next: next, reason: "administer")
         }
     }
@@ -136,7 +136,7 @@ struct WebPages: Sendable {
     ) async throws -> Response {
         do {
             return try await body()
-        } catch let problem as Problem where problem.type.hasSuffix("/reauthenticate") {
+        } catch let problem as Problem where problem.kind == .reauthenticate {
             return try await secondFactorRedirect(subject, next: try await refusedForms.keep(state, for: page, context: context), reason: reason)
         }
     }

@@ -34,7 +34,7 @@ struct PolicyEnforcementPoint: Sendable {
             case .staleMFA:
                 throw Problem(
                     .forbidden, "this needs a second factor checked in the last 15 minutes: re-authenticate at /reauthenticate",
-                    type: "https://qila.invalid/problems/reauthenticate")
+                    type: .reauthenticate)
             default:
                 throw Problem(.forbidden, decision.reason)
             }

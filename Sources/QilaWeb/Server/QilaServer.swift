@@ -80,6 +80,11 @@ public struct QilaServer: Sendable {
         }
         guard let resources = Bundle.module.resourcePath else { throw QilaError(.configuration, "the QilaWeb bundle is missing") }
         let spec = try String(contentsOfFile: resources + "/openapi.yaml", encoding: .utf8)
+        // What each problem type means: the page a problem's `type` names.
+        router.get("/problems/:type") { _, context -> Response in
+            guard let kind = ProblemType(rawValue: try context.parameters.require("type")) else { throw Problem(.notFound, "no such problem type") }
+            return renderer.page("problem-type", title: kind.title, context: context, view: ProblemTypeView(kind))
+        }
         router.get("/openapi.yaml") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml"

@@ -206,3 +206,22 @@ struct ErrorView: Sendable {
     var detail: String
     var location: String?
 }
+
+/// What one kind of problem means, at the URI a problem's `type` names.
+struct ProblemTypeView: Sendable {
+    let slug: String
+    let title: String
+    let explanation: String
+    let all: [Link]
+
+    struct Link: Sendable {
+        var href, title: String
+    }
+
+    init(_ kind: ProblemType) {
+        slug = kind.rawValue
+        title = kind.title
+        explanation = kind.explanation
+        all = ProblemType.allCases.map { Link(href: $0.uri, title: $0.title) }
+    }
+}
