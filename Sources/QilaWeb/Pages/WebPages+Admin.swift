@@ -5,7 +5,22 @@ import QilaAccess
 import QilaCore
 import QilaStore
 
-extension WebPages {
+/// Organisations, accounts and the audit log.
+extension AdminPages {
+    func routes() -> RouteCollection<QilaRequestContext> {
+        let routes = RouteCollection(context: QilaRequestContext.self)
+        routes.get("/admin/organisations", use: organisations)
+        routes.post("/admin/organisations", use: createOrganisation)
+        routes.get("/admin/organisations/:id", use: organisation)
+        routes.post("/admin/organisations/:id/users", use: createUser)
+        routes.get("/admin/users/:id", use: user)
+        routes.post("/admin/users/:id", use: updateUser)
+        routes.post("/admin/users/:id/setup-link", use: newSetupLink)
+        routes.post("/admin/users/:id/reset-mfa", use: resetMFA)
+        routes.get("/admin/audit", use: audit)
+        return routes
+    }
+
     // MARK: organisations
 
     func organisations(_ request: Request, context: QilaRequestContext) async throws -> Response {

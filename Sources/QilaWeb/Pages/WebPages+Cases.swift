@@ -11,35 +11,36 @@ import QilaStore
 /// report stages, timeline and the authority's tools (`/cases/ID`), figures and compliance
 /// (`/cases/reports`), campaigns across organisations (`/cases/campaigns`) and show-cause
 /// notices (`/notices/ID`).
-extension WebPages {
-    var desk: CaseDesk { cases.desk }
+extension CasePages {
 
-    func registerCases(on router: Router<QilaRequestContext>) {
-        router.get("/cases", use: casesPage)
-        router.post("/cases", use: openCase)
-        router.get("/cases.csv", use: casesCSV)
-        router.get("/cases/reports", use: caseReports)
-        router.get("/cases/campaigns", use: campaignsPage)
-        router.post("/cases/import", use: importMISP)
-        router.get("/cases/:id", use: casePage)
-        router.get("/cases/:id/export/:format", use: exportCase)
-        router.post("/cases/:id/stages/:regime/:stage", use: stageAction)
-        router.post("/cases/:id/report", use: changeReport)
-        router.post("/cases/:id/triage", use: triageCase)
-        router.post("/cases/:id/comments", use: commentCase)
-        router.post("/cases/:id/tasks", use: addTask)
-        router.post("/cases/:id/tasks/:task/done", use: completeTask)
-        router.post("/cases/:id/requests", use: requestInformation)
-        router.post("/cases/:id/requests/:request/answer", use: answerRequest)
-        router.post("/cases/:id/stage-requests", use: requestStage)
-        router.post("/cases/:id/link", use: linkCase)
-        router.post("/cases/:id/merge", use: mergeCase)
-        router.post("/cases/:id/observables", use: addObservables)
-        router.post("/cases/:id/attachments", use: uploadAttachment)
-        router.get("/cases/:id/attachments/:attachment", use: downloadAttachment)
-        router.post("/cases/:id/notices", use: issueNotice)
-        router.get("/notices/:id", use: noticePage)
-        router.get("/notices/:id/text", use: noticeText)
+    func routes() -> RouteCollection<QilaRequestContext> {
+        let routes = RouteCollection(context: QilaRequestContext.self)
+        routes.get("/cases", use: casesPage)
+        routes.post("/cases", use: openCase)
+        routes.get("/cases.csv", use: casesCSV)
+        routes.get("/cases/reports", use: caseReports)
+        routes.get("/cases/campaigns", use: campaignsPage)
+        routes.post("/cases/import", use: importMISP)
+        routes.get("/cases/:id", use: casePage)
+        routes.get("/cases/:id/export/:format", use: exportCase)
+        routes.post("/cases/:id/stages/:regime/:stage", use: stageAction)
+        routes.post("/cases/:id/report", use: changeReport)
+        routes.post("/cases/:id/triage", use: triageCase)
+        routes.post("/cases/:id/comments", use: commentCase)
+        routes.post("/cases/:id/tasks", use: addTask)
+        routes.post("/cases/:id/tasks/:task/done", use: completeTask)
+        routes.post("/cases/:id/requests", use: requestInformation)
+        routes.post("/cases/:id/requests/:request/answer", use: answerRequest)
+        routes.post("/cases/:id/stage-requests", use: requestStage)
+        routes.post("/cases/:id/link", use: linkCase)
+        routes.post("/cases/:id/merge", use: mergeCase)
+        routes.post("/cases/:id/observables", use: addObservables)
+        routes.post("/cases/:id/attachments", use: uploadAttachment)
+        routes.get("/cases/:id/attachments/:attachment", use: downloadAttachment)
+        routes.post("/cases/:id/notices", use: issueNotice)
+        routes.get("/notices/:id", use: noticePage)
+        routes.get("/notices/:id/text", use: noticeText)
+        return routes
     }
 
     // MARK: the queue
@@ -108,14 +109,6 @@ extension WebPages {
         return result
     }
 
-    /// Organisations the subject may report for: its own and those it audits.
-    func reportable(_ subject: Subject) async throws -> [Organisation] {
-        try await store.organisations().filter { organisation in
-            organisation.kind != .authority
-                && enforcement.permits(subject, .create, Resource(kind: .incident, owner: organisation.id, sector: organisation.sector))
-                && CaseDesk.isReporter(subject, for: organisation.id)
-        }
-    }
 
     /// Exactly the cases the list's filters choose, every page of them.
     func filteredCases(_ request: Request, _ subject: Subject) async throws -> [IncidentCase] {
@@ -169,17 +162,6 @@ extension WebPages {
         return Self.csv(lines, filename: "qila-cases.csv")
     }
 
-    /// A CSV download of `lines` (RFC 4180: CRLF line ends), never cached.
-    static func csv(_ lines: [String], filename: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
-        headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
-    }
-
-    /// RFC 4180 quoting, as the case export does it.
-    static func csvField(_ value: String) -> String { CaseDesk.csvField(value) }
 
     // MARK: one case
 

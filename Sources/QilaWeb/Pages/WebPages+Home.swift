@@ -8,7 +8,13 @@ import QilaStore
 
 /// The overview: a dashboard per role, each section built only when the policy lets the subject
 /// open what it summarises.
-extension WebPages {
+extension OverviewPages {
+    func routes() -> RouteCollection<QilaRequestContext> {
+        let routes = RouteCollection(context: QilaRequestContext.self)
+        routes.get("/", use: home)
+        return routes
+    }
+
     func home(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let zone = DisplayZone.current

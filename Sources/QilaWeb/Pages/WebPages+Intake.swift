@@ -10,22 +10,24 @@ import QilaStore
 
 /// Telemetry intake pages: sensors and their health (`/sensors`), the alert queue (`/alerts`),
 /// an alert with its evidence and triage (`/alerts/:id`), and rule management (`/rules`).
-extension WebPages {
-    func registerIntake(on router: Router<QilaRequestContext>) {
-        router.get("/sensors", use: sensorsPage)
-        router.post("/sensors", use: createSensor)
-        router.post("/sensors/:id/enabled", use: toggleSensor)
-        router.get("/alerts", use: alertsPage)
-        router.get("/alerts.csv", use: alertsCSV)
-        router.post("/alerts/bulk", use: bulkAlerts)
-        router.get("/alerts/:id", use: alertPage)
-        router.post("/alerts/:id/triage", use: triageAlert)
-        router.get("/rules", use: rulesPage)
-        router.get("/rules.csv", use: rulesCSV)
-        router.post("/rules", use: uploadRule)
-        router.post("/rules/bulk", use: bulkRules)
-        router.get("/rules/:id", use: rulePage)
-        router.post("/rules/:id/enabled", use: toggleRule)
+extension IntakePages {
+    func routes() -> RouteCollection<QilaRequestContext> {
+        let routes = RouteCollection(context: QilaRequestContext.self)
+        routes.get("/sensors", use: sensorsPage)
+        routes.post("/sensors", use: createSensor)
+        routes.post("/sensors/:id/enabled", use: toggleSensor)
+        routes.get("/alerts", use: alertsPage)
+        routes.get("/alerts.csv", use: alertsCSV)
+        routes.post("/alerts/bulk", use: bulkAlerts)
+        routes.get("/alerts/:id", use: alertPage)
+        routes.post("/alerts/:id/triage", use: triageAlert)
+        routes.get("/rules", use: rulesPage)
+        routes.get("/rules.csv", use: rulesCSV)
+        routes.post("/rules", use: uploadRule)
+        routes.post("/rules/bulk", use: bulkRules)
+        routes.get("/rules/:id", use: rulePage)
+        routes.post("/rules/:id/enabled", use: toggleRule)
+        return routes
     }
 
     func requireIntake() throws -> IntakeRuntime {

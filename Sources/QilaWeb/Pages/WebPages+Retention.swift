@@ -8,35 +8,28 @@ import QilaFlows
 import QilaRetention
 import QilaStore
 
-/// The policy enforcement point as the warrant desk's gate, for one request.
-struct EnforcementGate: AccessGate {
-    let enforcement: PolicyEnforcementPoint
-    let source: String?
-    func require(_ subject: Subject, _ action: Action, _ resource: Resource) async throws {
-        try await enforcement.require(subject, action, resource, source: source)
-    }
-}
 
 /// Pages of traffic-data retention: flow sources, collector health and retention periods
 /// (`/flows`), warrants and the queries under them (`/warrants`), and the oversight view.
-extension WebPages {
-    func registerRetention(on router: Router<QilaRequestContext>) {
-        router.get("/flows", use: flowsPage)
-        router.post("/flows/sources", use: createFlowSource)
-        router.post("/flows/sources/:id/delete", use: deleteFlowSource)
-        router.post("/flows/retention", use: setRetention)
-        router.post("/flows/assignments", use: uploadAssignments)
-        router.get("/warrants", use: warrantsPage)
-        router.post("/warrants", use: recordWarrant)
-        router.get("/warrants/oversight", use: warrantOversight)
-        router.get("/warrants/:id", use: warrantPage)
-        router.post("/warrants/:id/decision", use: decideWarrant)
-        router.post("/warrants/:id/revoke", use: revokeWarrant)
-        router.post("/warrants/:id/query", use: queryWarrant)
-        router.get("/warrants/:id/queries/:query/package", use: downloadPackage)
+extension RetentionPages {
+    func routes() -> RouteCollection<QilaRequestContext> {
+        let routes = RouteCollection(context: QilaRequestContext.self)
+        routes.get("/flows", use: flowsPage)
+        routes.post("/flows/sources", use: createFlowSource)
+        routes.post("/flows/sources/:id/delete", use: deleteFlowSource)
+        routes.post("/flows/retention", use: setRetention)
+        routes.post("/flows/assignments", use: uploadAssignments)
+        routes.get("/warrants", use: warrantsPage)
+        routes.post("/warrants", use: recordWarrant)
+        routes.get("/warrants/oversight", use: warrantOversight)
+        routes.get("/warrants/:id", use: warrantPage)
+        routes.post("/warrants/:id/decision", use: decideWarrant)
+        routes.post("/warrants/:id/revoke", use: revokeWarrant)
+        routes.post("/warrants/:id/query", use: queryWarrant)
+        routes.get("/warrants/:id/queries/:query/package", use: downloadPackage)
+        return routes
     }
 
-    func gate(_ context: QilaRequestContext) -> EnforcementGate { EnforcementGate(enforcement: enforcement, source: context.sourceAddress) }
 
     // MARK: flow sources, health, retention
 

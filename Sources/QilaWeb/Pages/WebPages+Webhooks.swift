@@ -8,11 +8,13 @@ import QilaCore
 import QilaStore
 
 /// Where case notifications go: signed webhooks (`/admin/webhooks`), and the recent deliveries.
-extension WebPages {
-    func registerWebhooks(on router: Router<QilaRequestContext>) {
-        router.get("/admin/webhooks", use: webhooksPage)
-        router.post("/admin/webhooks", use: createWebhook)
-        router.post("/admin/webhooks/:id/delete", use: deleteWebhook)
+extension WebhookPages {
+    func routes() -> RouteCollection<QilaRequestContext> {
+        let routes = RouteCollection(context: QilaRequestContext.self)
+        routes.get("/admin/webhooks", use: webhooksPage)
+        routes.post("/admin/webhooks", use: createWebhook)
+        routes.post("/admin/webhooks/:id/delete", use: deleteWebhook)
+        return routes
     }
 
     var webhookDesk: WebhookDesk { WebhookDesk(store: store, audit: installation.audit, secrets: installation.secrets) }

@@ -8,137 +8,28 @@ import QilaCore
 import QilaRetention
 import QilaStore
 
-/// The server-rendered pages: sign-in with TOTP, first-run set-up, profile, organisation and
-/// user administration, and the audit log browser. Each handler asks the policy enforcement
-/// point before it reads or changes anything.
-struct WebPages: Sendable {
-    let installation: Installation
-    let enforcement: PolicyEnforcementPoint
-    let renderer: PageRenderer
-    let secureCookies: Bool
-    let web: WebConfiguration
-    let retention: RetentionRuntime
-    let cases: CaseRuntime
-    let intake: IntakeRuntime?
-
-    var store: SQLStore { installation.store }
-    var authenticator: Authenticator { installation.authenticator }
-    var refusedForms: RefusedForms { RefusedForms(store: installation.store, secrets: installation.secrets) }
-
-    func register(on router: Router<QilaRequestContext>) {
-        router.get("/", use: home)
-        router.get("/sign-in", use: signInPage)
-        router.post("/sign-in", use: signIn)
-        router.get("/sign-in/totp", use: totpPage)
-        router.post("/sign-in/totp", use: totp)
-        router.post("/sign-out", use: signOut)
-        router.get("/setup/:token", use: setupPage)
-        router.post("/setup/:token", use: setup)
-        router.get("/profile", use: profile)
-        router.post("/profile/password", use: changePassword)
-        router.post("/profile/time-zone", use: setTimeZone)
-        router.get("/profile/totp", use: totpEnrolPage)
-        router.post("/profile/totp", use: totpEnrol)
-        router.post("/profile/sessions/end-others", use: endOtherSessions)
-        router.post("/profile/tokens", use: createToken)
-        router.post("/profile/tokens/:id/revoke", use: revokeToken)
-        router.get("/reauthenticate", use: reauthenticatePage)
-        router.post("/reauthenticate", use: reauthenticate)
-        router.get("/admin/organisations", use: organisations)
-        router.post("/admin/organisations", use: createOrganisation)
-        router.get("/admin/organisations/:id", use: organisation)
-        router.post("/admin/organisations/:id/users", use: createUser)
-        router.get("/admin/users/:id", use: user)
-        router.post("/admin/users/:id", use: updateUser)
-        router.post("/admin/users/:id/setup-link", use: newSetupLink)
-        router.post("/admin/users/:id/reset-mfa", use: resetMFA)
-        router.get("/admin/audit", use: audit)
-        registerRetention(on: router)
-        registerCases(on: router)
-        registerWebhooks(on: router)
-        registerIntake(on: router)
-    }
-
-    // MARK: helpers
-
-    func subject(_ context: QilaRequestContext) throws -> Subject {
-        guard let subject = context.subject() else { throw Problem.unauthenticated }
-        return subject
-    }
-
-    func form(_ request: Request, _ context: QilaRequestContext) async throws -> FormFields {
-        guard request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true else {
-            throw Problem(.unsupportedMediaType, "send the form as application/x-www-form-urlencoded")
-        }
-        var request = request
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
-        guard let text = body.getString(at: body.readerIndex, length: body.readableBytes), text.utf8.count == body.readableBytes else {
-            throw Problem(.badRequest, "the form is not valid UTF-8")
-        }
-        return FormFields(text)
-    }
-
-    func render(_ template: String, _ title: String, _ context: QilaRequestContext, _ view: any Sendable, status: HTTPResponse.Status = .ok) -> Response {
-        renderer.page(template, title: title, context: context, view: view, status: status, enforcement: enforcement)
-    }
-
-    func sessionCookie(_ secret: String) -> Cookie {
-        Cookie(
-            name: AuthenticationMiddleware.sessionCookie, value: secret, maxAge: 12 * 3600, path: "/",
-            secure: secureCookies, httpOnly: true, sameSite: .strict)
-    }
-
-    func clearedCookie() -> Cookie {
-        Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
-    }
-
-    /// A full link to send to someone: from the configured public URL or names, never from
-    /// whatever Host the request claimed.
-    func absolute(_ path: String, _ request: Request) -> String {
-        PublicOrigin.link(path, configuration: web, requestAuthority: request.head.authority)
-    }
-
-    func redirect(_ location: String) -> Response {
-        Response(status: .seeOther, headers: [.location: location])
-    }
-
-    /// Sends the person to confirm their identity when a sensitive action needs it, or to turn
-    /// on two-factor sign-in first: administering is never done on a password alone.
-    func withReauthentication(_ next: String, for subject: Subject, _ body: () async throws -> Response) async throws -> Response {
-        do {
-            return try await body()
-        } catch let problem as Problem where problem.kind == .reauthenticate {
-            return try await secondFactorRedirect(subject, next: next, reason: "administer")
-        }
-    }
-
-    /// A form whose submission will need a fresh second factor asks for it before it is shown,
-    /// not after everything is typed: the redirect to enrol or to re-authenticate (coming back to
-    /// `next`), or nil when the subject may go on.
-    func secondFactorFirst(_ subject: Subject, _ action: Action, _ resource: Resource, next: String, reason: String) async throws -> Response? {
-        guard installation.policy.decide(subject, action, resource).denial == .staleMFA else { return nil }
-        return try await secondFactorRedirect(subject, next: next, reason: reason)
-    }
-
-    func secondFactorRedirect(_ subject: Subject, next: String, reason: String) async throws -> Response {
-        if try await store.credentials(of: subject.user.id)?.mfaEnabled != true {
-            return redirect("/profile/totp?reason=\(reason)")
-        }
-        let local = LocalRedirect.path(next) ?? "/"
-        return redirect("/reauthenticate?next=" + (local.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-"))) ?? "/"))
-    }
-
-    /// As `withReauthentication(_:for:_:)`, keeping what was typed: the person confirms who they
-    /// are and comes back to the form as they left it.
-    func withReauthentication(
-        _ page: String, for subject: Subject, keeping state: FormState, reason: String, context: QilaRequestContext,
-        _ body: () async throws -> Response
-    ) async throws -> Response {
-        do {
-            return try await body()
-        } catch let problem as Problem where problem.kind == .reauthenticate {
-            return try await secondFactorRedirect(subject, next: try await refusedForms.keep(state, for: page, context: context), reason: reason)
-        }
+/// Signing in, set-up links, the profile, two-factor enrolment and re-authentication.
+extension AccountPages {
+    func routes() -> RouteCollection<QilaRequestContext> {
+        let routes = RouteCollection(context: QilaRequestContext.self)
+        routes.get("/sign-in", use: signInPage)
+        routes.post("/sign-in", use: signIn)
+        routes.get("/sign-in/totp", use: totpPage)
+        routes.post("/sign-in/totp", use: totp)
+        routes.post("/sign-out", use: signOut)
+        routes.get("/setup/:token", use: setupPage)
+        routes.post("/setup/:token", use: setup)
+        routes.get("/profile", use: profile)
+        routes.post("/profile/password", use: changePassword)
+        routes.post("/profile/time-zone", use: setTimeZone)
+        routes.get("/profile/totp", use: totpEnrolPage)
+        routes.post("/profile/totp", use: totpEnrol)
+        routes.post("/profile/sessions/end-others", use: endOtherSessions)
+        routes.post("/profile/tokens", use: createToken)
+        routes.post("/profile/tokens/:id/revoke", use: revokeToken)
+        routes.get("/reauthenticate", use: reauthenticatePage)
+        routes.post("/reauthenticate", use: reauthenticate)
+        return routes
     }
 
     // MARK: sign-in

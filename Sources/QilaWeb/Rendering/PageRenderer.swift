@@ -39,7 +39,9 @@ struct PageRenderer: Sendable {
             chrome.signedIn = true
             chrome.me = Chrome.Me(displayName: principal.user.displayName, organisation: principal.organisation.name)
             chrome.csrf = principal.session?.csrfToken ?? ""
-            if let enforcement { chrome.nav = Chrome.Navigation(subject, enforcement) }
+            if let enforcement {
+                chrome.nav = WebPages.navigation.filter { $0.isShown(subject, enforcement) }.map { Chrome.Link(title: $0.title, path: $0.path) }
+            }
         } else if let pending = context.awaitingSecondFactor {
             chrome.csrf = pending.session?.csrfToken ?? ""
         }
@@ -60,26 +62,9 @@ struct Chrome: Sendable {
         var organisation: String
     }
 
-    /// The sections the subject may open, each from a policy decision.
-    struct Navigation: Sendable {
-        var organisations, cases, caseFigures, webhooks, flows, alerts, sensors, rules, warrants, audit: Bool
-
-        init(_ subject: Subject, _ enforcement: PolicyEnforcementPoint) {
-            let own = subject.organisation
-            organisations = enforcement.permits(subject, .read, Resource(kind: .organisation, owner: own.id))
-            audit = enforcement.permits(subject, .read, Resource(kind: .auditLog))
-            cases = enforcement.permits(subject, .read, Resource(kind: .incident, owner: own.id, sector: own.sector))
-                || !subject.user.auditedOrganisations.isEmpty || subject.effectiveRoles.contains(.authorityAnalyst)
-                || subject.effectiveRoles.contains(.sectorRegulator)
-            caseFigures = enforcement.permits(subject, .read, Resource(kind: .incidentStatistics))
-            webhooks = enforcement.permits(subject, .create, Resource(kind: .webhook, owner: own.id, sector: own.sector))
-            flows = enforcement.permits(subject, .read, Resource(kind: .flowSource, owner: own.id))
-            alerts = enforcement.permits(subject, .read, Resource(kind: .alert, owner: own.id, sector: own.sector))
-            sensors = enforcement.permits(subject, .read, Resource(kind: .sensor, owner: own.id, sector: own.sector))
-            rules = enforcement.permits(subject, .update, Resource(kind: .detectionRule))
-            warrants = !subject.effectiveRoles.isDisjoint(with: [.investigator, .legalOfficer])
-                || enforcement.permits(subject, .read, Resource(kind: .warrantStatistics))
-        }
+    /// A navigation link the subject may follow.
+    struct Link: Sendable {
+        var title, path: String
     }
 
     var title: String
@@ -87,7 +72,8 @@ struct Chrome: Sendable {
     var signedIn = false
     var me: Me?
     var csrf = ""
-    var nav: Navigation?
+    /// The navigation: the page collections' entries the policy lets the subject open, in order.
+    var nav: [Link] = []
 }
 
 /// What a template sees: the page's view first, then the layout's chrome.

@@ -95,9 +95,8 @@ public struct QilaServer: Sendable {
         if let intake { IntakeRoutes(installation: installation, enforcement: enforcement, intake: intake).register(on: router) }
         let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
-        WebPages(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, web: configuration, retention: retention,
-                 cases: cases, intake: intake)
-            .register(on: router)
+        let kit = PageKit(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, web: configuration)
+        WebPages(kit: kit, retention: retention, cases: cases, intake: intake).register(on: router)
         return router
     }
 
