@@ -12,7 +12,7 @@ struct ChartTests {
             title: "Flows <per> hour"
         ).svg()
         #expect(html.contains(#"<figcaption>Flows &lt;per&gt; hour</figcaption>"#))
-        #expect(html.contains(#"width="640" height="200""#), "drawn at its own size, so text is not scaled down")
+        #expect(html.contains(#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 480 200""#), "scales with its card, never below 480 px")
         #expect(Chart.textSize >= 12)
         #expect(html.contains(#"<ul class="legend">"#) && html.contains(">stored</li>") && html.contains(">lost</li>"))
         #expect(html.contains("<title>09:00: 120 stored</title>") && html.contains("<title>09:00: 3 lost</title>"))
@@ -45,5 +45,13 @@ struct ChartTests {
         #expect(html.contains(#"class="cell heat-4""#) && html.contains(#"class="cell heat-0""#) && html.contains(#"class="cell heat-none""#))
         #expect(html.contains("<title>Telecom, Protect: no figure</title>"))
         #expect(html.contains(#"<tr><th scope="row">Telecom</th><td class="number">4</td><td class="number">2</td><td class="number">—</td></tr>"#))
+    }
+
+    @Test("the value axis ends on an even round number, so its midline is a whole number")
+    func axis() {
+        for (largest, top) in [(0, 2), (1, 2), (2, 2), (3, 4), (5, 6), (7, 10), (11, 20), (123, 200), (480, 500), (1_001, 2_000)] {
+            #expect(Chart.niceMaximum(largest) == top, "\(largest)")
+            #expect(Chart.niceMaximum(largest) % 2 == 0 && Chart.niceMaximum(largest) >= largest)
+        }
     }
 }

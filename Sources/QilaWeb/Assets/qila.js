@@ -14,7 +14,7 @@ document.addEventListener("submit", (event) => {
 });
 // A region that scrolls sideways (a wide table on a phone) can be scrolled from the keyboard.
 function focusableScrollers() {
-  for (const region of document.querySelectorAll(".card, .scroll")) {
+  for (const region of document.querySelectorAll(".card, .scroll, .chart-scroll")) {
     const scrolls = region.scrollWidth > region.clientWidth + 1;
     if (scrolls && !region.hasAttribute("tabindex")) {
       region.setAttribute("tabindex", "0");

@@ -29,8 +29,15 @@ enum Chart {
         return html
     }
 
+    /// Widest drawing that scales with its card: the stylesheet never shows it narrower than
+    /// this (so 12-unit text is at least 12 px) nor more than one and a half times wider.
+    static let scalableWidth = 480
+
+    /// An SVG element. A drawing no wider than `scalableWidth` follows its card's width within
+    /// those bounds; a wider one (a heatmap with many columns) keeps its own size and scrolls.
     static func open(width: Int, height: Int, title: String) -> String {
-        "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(escape(title))\">"
+        let size = width <= scalableWidth ? "class=\"chart\"" : "class=\"chart fixed\" width=\"\(width)\" height=\"\(height)\""
+        return "<svg \(size) xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">"
     }
 
     /// A CSS class name for a series: letters and digits, other characters as `-`.
@@ -46,8 +53,9 @@ enum Chart {
     }
 
     /// A round number at or above `value`, for the top of an axis.
+    /// Always even, so the midline's label is a whole number too.
     static func niceMaximum(_ value: Int) -> Int {
-        guard value > 5 else { return max(1, value) }
+        guard value > 5 else { return value <= 2 ? 2 : value <= 4 ? 4 : 6 }
         var step = 1
         while step * 10 < value { step *= 10 }
         for multiple in [1, 2, 5, 10] where step * multiple >= value { return step * multiple }
@@ -66,7 +74,7 @@ struct BarChart: Sendable {
     var bars: [Bar]
     var series: [String]
     var title: String
-    var width = 640
+    var width = Chart.scalableWidth
     var height = 200
 
     func svg() -> String {
@@ -125,7 +133,7 @@ struct TimeSeriesChart: Sendable {
     var title: String
     /// What the values are, for the axis and the table (`incidents`, `score`).
     var unit = ""
-    var width = 640
+    var width = Chart.scalableWidth
     var height = 200
 
     func svg() -> String {
