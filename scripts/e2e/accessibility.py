@@ -20,6 +20,10 @@ IDENTIFIER = re.compile(
 
 violations = []
 checked = []
+# Every watched page: (page, who, kinds checked, kinds whose check the next navigation cut short).
+watched = []
+# While flushing, checks are made explicitly, not from the load event.
+flushing = [False]
 
 
 def kind_of_page(url):
@@ -29,24 +33,33 @@ def kind_of_page(url):
     return path + (" (refused form)" if "form" in query else "")
 
 
-def check(page, who, seen):
+def check(page, who, seen, pending):
     url = page.url
     if not url.startswith("http"):
         return
     kind = kind_of_page(url)
+    if kind in seen:
+        return
     content_type = ""
     try:
         content_type = page.evaluate("document.contentType")
-    except Exception:
+    except Exception as error:
+        if os.environ.get("QILA_AXE_DEBUG"):
+            print(f"axe could not read {who} {kind}: {error}")
+        pending.setdefault(kind, url)
         return
     if kind in seen or content_type != "text/html":
         return
     try:
         results = AXE.run(page)
-    except Exception:
+    except Exception as error:
         # The page moved on before axe finished: the next load of this kind is checked instead.
+        if os.environ.get("QILA_AXE_DEBUG"):
+            print(f"axe skipped {who} {kind}: {error}")
+        pending.setdefault(kind, url)
         return
     seen.add(kind)
+    pending.pop(kind, None)
     checked.append((who, kind))
     for violation in results.response.get("violations", []):
         if violation.get("impact") in FAILING:
@@ -55,6 +68,28 @@ def check(page, who, seen):
 
 
 def watch(page, who):
-    seen = set()
-    page.on("load", lambda _: check(page, who, seen))
+    seen, pending = set(), {}
+    watched.append((page, who, seen, pending))
+    page.on("load", lambda _: None if flushing[0] else check(page, who, seen, pending))
     return page
+
+
+def flush():
+    """Checks the pages whose check a quick navigation cut short: each is opened again, as the
+    same person, and checked before anything else happens. Called before a browser closes."""
+    flushing[0] = True
+    for page, who, seen, pending in list(watched):
+        for kind, url in list(pending.items()):
+            if kind in seen:
+                continue
+            try:
+                target = page if not page.is_closed() else page.context.new_page()
+                target.goto(url)
+                target.wait_for_load_state("load")
+                check(target, who, seen, {})
+            except Exception as error:
+                if os.environ.get("QILA_AXE_DEBUG"):
+                    print(f"axe could not revisit {who} {kind}: {error}")
+        pending.clear()
+    watched.clear()
+    flushing[0] = False

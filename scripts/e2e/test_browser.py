@@ -11,7 +11,7 @@ import time
 import pytest
 from playwright.sync_api import sync_playwright, expect
 
-from accessibility import watch
+from accessibility import flush, watch
 from conftest import PASSWORD
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(p)), None)
@@ -41,6 +41,7 @@ def page():
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.console_errors = errors
         yield page
+        flush()
         browser.close()
 
 

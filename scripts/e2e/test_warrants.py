@@ -19,7 +19,7 @@ import time
 import pytest
 from playwright.sync_api import sync_playwright, expect
 
-from accessibility import watch
+from accessibility import flush, watch
 from conftest import BINARY, PASSWORD, Server, free_port, local_stamp
 from test_browser import CHROMIUM, SHOTS, totp
 
@@ -51,6 +51,7 @@ def browser():
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield instance
+        flush()
         instance.close()
 
 
