@@ -79,7 +79,7 @@ extension IntakePages {
                 BarChart.Bar(
                     label: String(DisplayZone.current.format(Date(timeIntervalSince1970: Double(hour) * 3600)).dropFirst(11).prefix(5)),
                     values: Dictionary(uniqueKeysWithValues: busiest.map { ($0.name, Int(hourly[$0.id]?[hour] ?? 0)) }))
-            }, series: busiest.map(\.name), title: "Events per hour, last 24 hours (\(DisplayZone.current.name))"
+            }, series: busiest.map(\.name), title: "Events per hour over the last 24 hours, \(DisplayZone.current.name)"
         ).svg()
         let creatable = readable.filter { enforcement.permits(subject, .create, SensorDesk.resource($0)) && $0.kind != .authority }
         var serviceAccounts: [(User, Organisation)] = []

@@ -168,7 +168,8 @@ struct DisplayZoneMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var zone = fallback
-        if let principal = context.principal, !request.uri.path.hasPrefix("/api/"),
+        // Pages only: not the API, and not the stylesheet, script and icon each page fetches.
+        if let principal = context.principal, !request.uri.path.hasPrefix("/api/"), !request.uri.path.hasPrefix("/assets/"),
             let chosen = try? await store.setting(Directory.timeZoneKey(principal.user.id)).flatMap(DisplayZone.init(identifier:))
         {
             zone = chosen

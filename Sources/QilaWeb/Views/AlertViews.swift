@@ -61,8 +61,7 @@ struct AlertQuery: Sendable, Equatable {
         if !text.isEmpty { items.append(("q", text)) }
         if sort != .last { items.append(("sort", sort.rawValue)) }
         if let cursor { items.append(("after", cursor)) }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        return items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+        return ListPaging.query(items)
     }
 
     /// The alerts in this query's order, ties broken by id so that a cursor names one place.
@@ -79,10 +78,7 @@ struct AlertQuery: Sendable, Equatable {
     }
 
     func page(of ordered: [SecurityAlert]) -> (rows: ArraySlice<SecurityAlert>, next: String?, start: Int) {
-        var start = 0
-        if let after, let index = ordered.firstIndex(where: { $0.id.description == after }) { start = index + 1 }
-        let end = min(ordered.count, start + Self.pageSize)
-        return (ordered[start..<end], end < ordered.count ? ordered[end - 1].id.description : nil, start)
+        ListPaging.page(of: ordered, after: after, size: Self.pageSize) { $0.id.description }
     }
 }
 
@@ -96,16 +92,11 @@ struct AlertsView: Sendable {
         var canTriage: Bool
     }
 
-    struct Option: Sendable {
-        var value, label: String
-        var selected: Bool
-    }
-
     let alerts: [Row]
     let hasAlerts: Bool
     let canTriageAny: Bool
     let chart: String
-    let statuses, kinds, severities, organisations, sorts: [Option]
+    let statuses, kinds, severities, organisations, sorts: [Choice]
     let showOrganisations: Bool
     let q: String
     let rangeText: String
@@ -137,19 +128,19 @@ struct AlertsView: Sendable {
         canTriageAny = alerts.contains(where: \.canTriage)
         self.chart = chart
         statuses =
-            [Option(value: "", label: "open (new, acknowledged)", selected: query.status == nil), Option(value: "all", label: "any", selected: query.status == "all")]
-            + SecurityAlert.Status.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: query.status == $0.rawValue) }
-        kinds = SecurityAlert.Kind.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: query.kind == $0) }
-        severities = SecurityAlert.Severity.allCases.reversed().map { Option(value: $0.rawValue, label: $0.rawValue, selected: query.severity == $0) }
-        organisations = readable.map { Option(value: $0.id.description, label: $0.name, selected: $0.id == query.organisation) }
+            [Choice(value: "", title: "open (new, acknowledged)", selected: query.status == nil), Choice(value: "all", title: "any", selected: query.status == "all")]
+            + SecurityAlert.Status.allCases.map { Choice(value: $0.rawValue, title: $0.rawValue, selected: query.status == $0.rawValue) }
+        kinds = SecurityAlert.Kind.allCases.map { Choice(value: $0.rawValue, title: $0.rawValue, selected: query.kind == $0) }
+        severities = SecurityAlert.Severity.allCases.reversed().map { Choice(value: $0.rawValue, title: $0.rawValue, selected: query.severity == $0) }
+        organisations = readable.map { Choice(value: $0.id.description, title: $0.name, selected: $0.id == query.organisation) }
         showOrganisations = readable.count > 1
-        sorts = AlertQuery.Sort.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: query.sort == $0) }
+        sorts = AlertQuery.Sort.allCases.map { Choice(value: $0.rawValue, title: $0.label, selected: query.sort == $0) }
         q = query.text
         truncated = ordered.count >= AlertQuery.maximumMatching
         rangeText =
             page.rows.isEmpty
             ? "No alert matches."
-            : "Alerts \(page.start + 1)–\(page.start + page.rows.count) of \(ordered.count)\(truncated ? "+" : "") matching (times in \(zone.name))."
+            : "Alerts \(page.start + 1)–\(page.start + page.rows.count) of \(ordered.count)\(truncated ? "+" : "") matching. Times in \(zone.name)."
         nextHref = page.next.map { "/alerts?" + query.string(after: $0) }
         firstHref = query.after == nil ? nil : "/alerts" + (query.string().isEmpty ? "" : "?" + query.string())
         csvHref = "/alerts.csv" + (query.string().isEmpty ? "" : "?" + query.string())

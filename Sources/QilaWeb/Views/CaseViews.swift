@@ -2,12 +2,6 @@ import Foundation
 import QilaCases
 import QilaCore
 
-/// A select's or checkbox group's choice, for the hand-written parts of the case pages.
-struct Choice: Sendable {
-    var value, title: String
-    var selected = false
-}
-
 /// What the case list is asked for: text, status, organisation, sector, severity, TLP, a range
 /// of awareness dates, "assigned to me", a sort, and where a page starts.
 struct CaseQuery: Sendable, Equatable {
@@ -70,8 +64,7 @@ struct CaseQuery: Sendable, Equatable {
         if mine { items.append(("mine", "1")) }
         if sort != .updated { items.append(("sort", sort.rawValue)) }
         if let cursor { items.append(("after", cursor)) }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        return items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+        return ListPaging.query(items)
     }
 
     /// The cases matching, in this query's order (ties by id); `due` is each case's next deadline.
@@ -108,10 +101,7 @@ struct CaseQuery: Sendable, Equatable {
     }
 
     func page(of ordered: [IncidentCase]) -> (rows: ArraySlice<IncidentCase>, next: String?, start: Int) {
-        var start = 0
-        if let after, let index = ordered.firstIndex(where: { $0.id.description == after }) { start = index + 1 }
-        let end = min(ordered.count, start + Self.pageSize)
-        return (ordered[start..<end], end < ordered.count ? ordered[end - 1].id.description : nil, start)
+        ListPaging.page(of: ordered, after: after, size: Self.pageSize) { $0.id.description }
     }
 }
 
@@ -153,7 +143,7 @@ struct CasesView: Sendable {
                 state: state, initial: openable.contains(where: { $0.id == own }) ? own.description : openable.first?.id.description ?? ""),
             FieldView("title", label: "Short title", hint: "At most 200 characters.", required: true, state: state),
             FieldView(
-                "awareness", label: "Became aware at", hint: zone.inputHint + " Every deadline counts from this moment.", required: true, state: state,
+                "awareness", label: "Time of awareness", hint: "When the organisation became aware of the incident. " + zone.inputHint + " Every deadline counts from this moment.", required: true, state: state,
                 initial: zone.typed(Date()), autocomplete: "off"),
             FieldView(
                 "regime", label: "Reporting regime",
@@ -212,7 +202,7 @@ struct CasesView: Sendable {
         from = query.awareFrom ?? ""
         to = query.awareTo ?? ""
         mine = query.mine
-        rangeText = rows.isEmpty ? "No case matches." : "Cases \(start + 1)–\(start + rows.count) of \(matching) matching (times in \(zone.name))."
+        rangeText = rows.isEmpty ? "No case matches." : "Cases \(start + 1)–\(start + rows.count) of \(matching) matching. Times in \(zone.name)."
         nextHref = next.map { "/cases?" + query.string(after: $0) }
         firstHref = query.after == nil ? nil : "/cases" + (query.string().isEmpty ? "" : "?" + query.string())
         csvHref = "/cases.csv" + (query.string().isEmpty ? "" : "?" + query.string())

@@ -48,7 +48,7 @@ struct RuleQuery: Sendable, Equatable {
     }
 
     /// The query string for this query (without the cursor unless `after` is given).
-    func string(after cursor: String? = nil, format: String? = nil) -> String {
+    func string(after cursor: String? = nil) -> String {
         var items: [(String, String)] = []
         if !text.isEmpty { items.append(("q", text)) }
         if let level { items.append(("level", level)) }
@@ -56,8 +56,7 @@ struct RuleQuery: Sendable, Equatable {
         if let lint { items.append(("lint", lint.rawValue)) }
         if sort != .title { items.append(("sort", sort.rawValue)) }
         if let cursor { items.append(("after", cursor)) }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        return items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+        return ListPaging.query(items)
     }
 
     func matches(_ rule: DetectionRule) -> Bool {
@@ -86,10 +85,7 @@ struct RuleQuery: Sendable, Equatable {
 
     /// One page of `ordered`, starting after the cursor, and the cursor of the next page if any.
     func page(of ordered: [DetectionRule]) -> (rows: ArraySlice<DetectionRule>, next: String?, start: Int) {
-        var start = 0
-        if let after, let index = ordered.firstIndex(where: { $0.id == after }) { start = index + 1 }
-        let end = min(ordered.count, start + Self.pageSize)
-        return (ordered[start..<end], end < ordered.count ? ordered[end - 1].id : nil, start)
+        ListPaging.page(of: ordered, after: after, size: Self.pageSize) { $0.id }
     }
 }
 
@@ -102,18 +98,13 @@ struct RulesView: Sendable {
         var alerts: Int
     }
 
-    struct Option: Sendable {
-        var value, label: String
-        var selected: Bool
-    }
-
     let total, enabledCount, problemCount, matching: Int
     let rangeText: String
     let chart: String
     let rows: [Row]
     let hasRows: Bool
     let q: String
-    let levels, states, lints, sorts: [Option]
+    let levels, states, lints, sorts: [Choice]
     let nextHref: String?
     let firstHref: String?
     let csvHref: String
@@ -153,10 +144,10 @@ struct RulesView: Sendable {
         hasRows = !rows.isEmpty
         self.chart = chart
         q = query.text
-        levels = (RuleQuery.levels + ["none"]).map { Option(value: $0, label: $0, selected: query.level == $0) }
-        states = RuleQuery.State.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: query.state == $0) }
-        lints = [Option(value: "clean", label: "no findings", selected: query.lint == .clean), Option(value: "findings", label: "with findings", selected: query.lint == .findings)]
-        sorts = RuleQuery.Sort.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: query.sort == $0) }
+        levels = (RuleQuery.levels + ["none"]).map { Choice(value: $0, title: $0, selected: query.level == $0) }
+        states = RuleQuery.State.allCases.map { Choice(value: $0.rawValue, title: $0.rawValue, selected: query.state == $0) }
+        lints = [Choice(value: "clean", title: "no findings", selected: query.lint == .clean), Choice(value: "findings", title: "with findings", selected: query.lint == .findings)]
+        sorts = RuleQuery.Sort.allCases.map { Choice(value: $0.rawValue, title: $0.label, selected: query.sort == $0) }
         nextHref = page.next.map { "/rules?" + query.string(after: $0) }
         firstHref = query.after == nil ? nil : "/rules?" + query.string()
         let filter = query.string()
