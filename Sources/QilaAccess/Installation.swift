@@ -5,8 +5,9 @@ public import QilaStore
 
 /// Everything access control needs, opened from a data directory and a database location.
 ///
-/// The data directory holds the SQLite file (by default), `secrets/` (pepper, sealing and audit
-/// keys) and `pki/` (the internal CA and the server certificate).
+/// The data directory holds the SQLite file (by default), the installation key file unless one is
+/// given (`installation.key`), and `pki/` (the CA certificate and this node's server certificate).
+/// The installation's secrets are in the database, sealed under the key.
 public struct Installation: Sendable {
     public let dataDirectory: String
     public let store: SQLStore
@@ -15,12 +16,28 @@ public struct Installation: Sendable {
     public let authenticator: Authenticator
     public let directory: Directory
     public let policy: PolicyDecisionPoint
+    /// How the secrets were opened: which key file, whether it or the secrets were made just now.
+    public let opening: Opening
+    /// This node among the installation's nodes.
+    public let node: NodeIdentity
+
+    public struct Opening: Sendable {
+        public var keyFile: String
+        public var keyIdentifier: String
+        /// True when this start made the key file (no key file was given and none was in the data directory).
+        public var keyFileCreated: Bool
+        public var secrets: InstallationVault.Outcome
+    }
 
     public struct Options: Sendable {
         public var dataDirectory: String
         /// A `postgres://` URL, or nil for SQLite at `<data>/qila.sqlite`.
         public var database: String?
         public var breachedPasswordFile: String?
+        /// The installation key file; nil: `<data>/installation.key`, made at the first start.
+        public var keyFile: String?
+        /// This node's name on the nodes page; nil: the host's name and the node's identifier.
+        public var nodeName: String?
         /// Lower only in tests: PBKDF2 iterations.
         public var passwordIterations: Int = PasswordHasher.defaultIterations
         public var sessionLimits = SessionLimits()
@@ -36,7 +53,8 @@ public struct Installation: Sendable {
         let data = (options.dataDirectory as NSString).standardizingPath
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let store = try await SQLStore.open(options.database ?? data + "/qila.sqlite", logger: logger)
-        let secrets = try ServerSecrets(directory: data + "/secrets")
+        let (key, keyFile, keyFileCreated) = try await openKey(options: options, dataDirectory: data, store: store)
+        let (secrets, outcome) = try await InstallationVault(store: store).open(with: key, legacyDirectory: data)
         let audit = AuditLog(store: store, ed25519: secrets.auditEd25519, mldsa65: secrets.auditMLDSA65)
         let blocklist = try PasswordBlocklist.shipped(breachedFile: options.breachedPasswordFile)
         let authenticator = Authenticator(
@@ -44,13 +62,35 @@ public struct Installation: Sendable {
             passwordPolicy: PasswordPolicy(blocklist: blocklist), audit: audit, limits: options.sessionLimits)
         return Installation(
             dataDirectory: data, store: store, secrets: secrets, audit: audit, authenticator: authenticator,
-            directory: Directory(store: store, audit: audit), policy: PolicyDecisionPoint())
+            directory: Directory(store: store, audit: audit), policy: PolicyDecisionPoint(),
+            opening: Opening(keyFile: keyFile, keyIdentifier: key.identifier, keyFileCreated: keyFileCreated, secrets: outcome),
+            node: try NodeIdentity.load(dataDirectory: data, name: options.nodeName))
+    }
+
+    /// The key file given, or the one in the data directory; made there when neither exists and
+    /// the database holds no secrets yet (a single node needs no set-up).
+    static func openKey(options: Options, dataDirectory: String, store: SQLStore) async throws -> (InstallationKey, String, Bool) {
+        if let given = options.keyFile {
+            return (try InstallationKey.load(path: given), given, false)
+        }
+        let path = dataDirectory + "/installation.key"
+        if FileManager.default.fileExists(atPath: path) {
+            return (try InstallationKey.load(path: path), path, false)
+        }
+        guard try await store.installationKeyIdentifiers().isEmpty else {
+            throw SecretsError(
+                message: "the database holds this installation's secrets, and this node was given no key file: "
+                    + "start it with --key-file (or QILA_KEY_FILE) naming the file the other nodes were given")
+        }
+        let key = InstallationKey.generate()
+        try key.write(to: path)
+        return (key, path, true)
     }
 
     public var pkiDirectory: String { dataDirectory + "/pki" }
 
     public func certificateAuthority() throws -> CertificateAuthority {
-        try CertificateAuthority(directory: pkiDirectory)
+        try secrets.certificateAuthority(directory: pkiDirectory)
     }
 
     /// The authority's organisation, if set up.

@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import QilaAccess
+public import QilaStore
 import QilaCore
 public import ServiceLifecycle
 
@@ -46,21 +47,24 @@ public final class CaseRuntime: Sendable {
     }
 }
 
-/// Looks at every open case's deadlines at an interval: reminders before, escalations after.
+/// Looks at every open case's deadlines at an interval: reminders before, escalations after. On
+/// several nodes the holder of the `cases.deadlines` lease sweeps (each reminder is also recorded
+/// under a unique key, so even two sweeps could not send one twice).
 public struct CaseDeadlineService: Service {
     let runtime: CaseRuntime
+    let lease: Lease
     let logger: Logger
 
-    public init(runtime: CaseRuntime, logger: Logger) {
+    public init(runtime: CaseRuntime, lease: Lease, logger: Logger) {
         self.runtime = runtime
+        self.lease = lease
         self.logger = logger
     }
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let result = try await runtime.desk.sweep()
-                if result.reminders + result.escalations > 0 {
+                if let result = try await lease.ifHeld({ try await runtime.desk.sweep() }), result.reminders + result.escalations > 0 {
                     logger.info("case deadlines", metadata: ["reminders": "\(result.reminders)", "escalations": "\(result.escalations)"])
                 }
             } catch {
@@ -69,5 +73,6 @@ public struct CaseDeadlineService: Service {
             // A graceful shutdown ends the pause at once, not after a minute.
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: runtime.settings.sweepInterval) }
         }
+        await lease.release()
     }
 }

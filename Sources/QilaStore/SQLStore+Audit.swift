@@ -74,11 +74,13 @@ extension SQLStore {
         ).map { $0.optionalBytes("leaf_hash") ?? [] }
     }
 
+    /// Stores a head; a head for the same size signed meanwhile by another node (with the same
+    /// installation keys, over the same entries) is kept instead.
     public func saveTreeHead(_ head: SignedTreeHead) async throws {
         try await database.execute(
             """
             INSERT INTO audit_tree_heads (tree_size, root_hash, time, ed25519_signature, mldsa65_signature)
-            VALUES (?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
             """,
             .integer(head.treeSize), .text(head.rootHash), SQLValue(head.time), .text(head.ed25519Signature),
             .text(head.mldsa65Signature)

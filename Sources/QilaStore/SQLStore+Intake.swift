@@ -253,6 +253,12 @@ extension SQLStore {
                     [.text(checkpoint.journal), .integer(checkpoint.position), SQLValue(Date())]))
         }
         if let hour = commit.volumesJudged {
+            // Claims the hour for the installation: if another node judged it first, the whole
+            // commit fails with a conflict and nothing of it is written twice.
+            statements.insert(
+                SQLStatement(
+                    "INSERT INTO periods_done (job, period, done_at) VALUES (?, ?, ?)", [.text(Self.volumesJudgedKey), .integer(hour), SQLValue(Date())]),
+                at: 0)
             statements.append(
                 SQLStatement(
                     """
@@ -364,11 +370,14 @@ extension SQLStore {
     }
 
     /// Records a triage decision on the alert.
-    public func triageAlert(_ alert: SecurityAlert) async throws {
-        try await database.execute(
-            "UPDATE alerts SET status = ?, reason = ?, triaged_by = ?, triaged_at = ?, case_id = ?, severity = ? WHERE id = ?",
-            .text(alert.status.rawValue), SQLValue(alert.reason), SQLValue(alert.triagedBy?.description), SQLValue(alert.triagedAt),
-            SQLValue(alert.caseID?.description), .text(alert.severity.rawValue), .text(alert.id.description))
+    /// Writes an alert's triage only if its status is still `expected` (what the caller read);
+    /// false when someone else, through this node or another, triaged it first.
+    public func triageAlert(_ alert: SecurityAlert, expecting expected: SecurityAlert.Status) async throws -> Bool {
+        try await !database.writeReturning(
+            "UPDATE alerts SET status = ?, reason = ?, triaged_by = ?, triaged_at = ?, case_id = ?, severity = ? WHERE id = ? AND status = ? RETURNING id",
+            [.text(alert.status.rawValue), SQLValue(alert.reason), SQLValue(alert.triagedBy?.description), SQLValue(alert.triagedAt),
+             SQLValue(alert.caseID?.description), .text(alert.severity.rawValue), .text(alert.id.description), .text(expected.rawValue)]
+        ).isEmpty
     }
 
     /// Organisations with an alert of `rule` (kinds rule and indicator) whose last occurrence is at or after `since`.

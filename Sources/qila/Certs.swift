@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QilaAccess
 import QilaCore
+import QilaStore
 
 struct Certs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,13 +72,13 @@ struct Certs: AsyncParsableCommand {
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the tamper-evident audit log.",
-        subcommands: [Verify.self, ProveInclusion.self, ProveConsistency.self, Keys.self])
+        subcommands: [Verify.self, ProveInclusion.self, ProveConsistency.self, PublicKeys.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-hash every entry and check it against every signed tree head; exit 1 if anything was changed.",
             discussion: """
-                By default the public keys come from the data directory. Someone who does not trust the \
+                By default the public keys are the installation's own (opened with the key file). Someone who does not trust the \
                 operators should pass the keys they recorded earlier (`qila audit keys` prints them).
                 """)
         @OptionGroup var storage: StorageOptions
@@ -85,6 +86,21 @@ struct Audit: AsyncParsableCommand {
         @Option(help: "The ML-DSA-65 public key, base64.") var mldsa65Key: String?
 
         func run() async throws {
+            if let ed25519Key, let mldsa65Key {
+                // With both published keys given, no key file is needed: anyone holding a copy of the
+                // database can check it.
+                guard let ed = Data(base64Encoded: ed25519Key).flatMap({ try? AuditPublicKeys.ed25519($0) }) else {
+                    throw ValidationError("--ed25519-key is not a base64 Ed25519 public key")
+                }
+                guard let ml = Data(base64Encoded: mldsa65Key).flatMap({ try? AuditPublicKeys.mldsa65($0) }) else {
+                    throw ValidationError("--mldsa65-key is not a base64 ML-DSA-65 public key")
+                }
+                let options = try await storage.installationOptions()
+                let store: SQLStore
+                do { store = try await SQLStore.open(options.database ?? options.dataDirectory + "/qila.sqlite") } catch let error as StoreError { throw fail(error.message) }
+                try await report(AuditVerifier(store: store, ed25519: ed, mldsa65: ml))
+                return
+            }
             let installation = try await storage.open()
             var verifier = installation.verifier()
             if let ed25519Key {
@@ -99,6 +115,10 @@ struct Audit: AsyncParsableCommand {
                 }
                 verifier = AuditVerifier(store: installation.store, ed25519: verifier.ed25519, mldsa65: key)
             }
+            try await report(verifier)
+        }
+
+        func report(_ verifier: AuditVerifier) async throws {
             let report = try await verifier.verify { done, total in
                 FileHandle.standardError.write(Data("\rchecked \(done) of \(total) entries".utf8))
             }
@@ -153,8 +173,8 @@ struct Audit: AsyncParsableCommand {
         }
     }
 
-    struct Keys: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the public keys that verify the signed tree heads.")
+    struct PublicKeys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "keys", abstract: "Print the public keys that verify the signed tree heads.")
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {

@@ -21,15 +21,9 @@ struct Flows: AsyncParsableCommand {
 
     /// The store in the data directory given by the usual settings.
     static func store(_ storage: StorageOptions) async throws -> FlowStore {
-        let options = try await storage.installationOptions()
-        let secrets: ServerSecrets
+        let installation = try await storage.open()
         do {
-            secrets = try ServerSecrets(directory: options.dataDirectory + "/secrets")
-        } catch {
-            throw fail("cannot read the installation's keys in \(options.dataDirectory)/secrets: \(error)")
-        }
-        do {
-            return try FlowStore(FlowStore.Configuration(root: options.dataDirectory + "/flows", signingKey: secrets.auditEd25519))
+            return try FlowStore(FlowStore.Configuration(root: installation.dataDirectory + "/flows", signingKey: installation.secrets.auditEd25519))
         } catch {
             throw fail("cannot open the flow store: \(error)")
         }

@@ -97,6 +97,13 @@ struct Serve: AsyncParsableCommand {
         }
 
         let installation = try await storage.open()
+        let opening = installation.opening
+        if opening.keyFileCreated {
+            print("Made the installation key file \(opening.keyFile) (key \(opening.keyIdentifier)): keep a copy apart from the database's backups; every further node needs this same file (--key-file)")
+        }
+        if case .migrated(let directory) = opening.secrets {
+            print("Moved the keys of \(directory) into the database, sealed under key \(opening.keyIdentifier); the old files are in \(directory)/secrets.moved-to-database")
+        }
         var retentionSettings = RetentionRuntime.Settings()
         // With nothing named, `qila serve` does its whole job on loopback (a port in use is named
         // and skipped); listeners named on the command line or in the configuration must bind.

@@ -18,11 +18,15 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .long, help: "A YAML file of settings. Default: ./qila.yaml if it exists.")
     var config: String?
 
+    @Option(name: .long, help: "The installation key file, the same on every node (QILA_KEY_FILE). Default: DATA/installation.key, made at the first start.")
+    var keyFile: String?
+
     /// The flags given, as configuration keys, to sit above the environment and the file.
     var flagValues: [String: String] {
         var values: [String: String] = [:]
         if let data { values["data"] = data }
         if let database { values["database"] = database }
+        if let keyFile { values["key.file"] = keyFile }
         return values
     }
 
@@ -57,6 +61,7 @@ struct StorageOptions: ParsableArguments {
             dataDirectory: reader.string(forKey: "data", default: "qila-data"),
             database: reader.string(forKey: "database"),
             breachedPasswordFile: reader.string(forKey: "breachedPasswords"))
+        options.keyFile = reader.string(forKey: "key.file")
         if let iterations = reader.int(forKey: "passwordIterations") { options.passwordIterations = iterations }
         return options
     }
@@ -77,6 +82,8 @@ struct StorageOptions: ParsableArguments {
             throw fail(error.message)
         } catch let error as SecretsError {
             throw fail(error.message)
+        } catch let error as KeyFileError {
+            throw fail(error.description)
         } catch let error as BlocklistError {
             throw fail(error.message)
         }

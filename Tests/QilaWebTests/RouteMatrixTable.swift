@@ -205,6 +205,15 @@ enum ExpectationTable {
         RouteMatrixTests.post("/admin/users/{id}/setup-link", ["admin", "a-admin"], { _ in "/admin/users/{a-reporter}/setup-link" }),
         RouteMatrixTests.post("/admin/users/{id}/reset-mfa", ["admin", "b-admin"], { _ in "/admin/users/{b-reporter}/reset-mfa" }),
         RouteMatrixTests.get("/admin/audit", ["admin", "overseer"]) { _ in "/admin/audit" },
+        RouteMatrixTests.get("/admin/nodes", ["admin"]) { _ in "/admin/nodes" },
+        E(route: "POST /admin/nodes/{id}/forget", allowed: ["admin"]) { _, _, context in
+            // A node gone for an hour, as after a machine was retired.
+            let id = "node-gone-\(UUID().uuidString.prefix(8).lowercased())"
+            let then = Date().addingTimeInterval(-3_600)
+            try await context.harness.world.installation.store.heartbeat(
+                NodeRecord(id: id, name: "retired", version: "x", address: nil, owns: [], health: "{}", startedAt: then, heartbeatAt: then))
+            return Call(method: .post, uri: "/admin/nodes/\(id)/forget", form: [])
+        },
         RouteMatrixTests.get("/admin/webhooks", ["admin", "a-admin", "b-admin", "bank-admin"]) { _ in "/admin/webhooks" },
         RouteMatrixTests.post("/admin/webhooks", ["admin", "a-admin"], { _ in "/admin/webhooks" }, [("organisation", "{A}"), ("url", "https://hooks.example.test/m"), ("event", "case.opened")]),
         E(route: "POST /admin/webhooks/{id}/delete", allowed: ["admin", "a-admin"]) { _, _, context in

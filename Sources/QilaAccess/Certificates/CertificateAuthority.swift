@@ -4,11 +4,13 @@ import QilaCore
 import SwiftASN1
 public import X509
 
-/// Qila's internal certificate authority, created at first start in `<data>/pki`.
+/// Qila's internal certificate authority, one per installation.
 ///
-/// It signs the HTTPS server certificate and the client certificates with which sensors and
-/// API clients authenticate (mutual TLS). Keys are ECDSA P-256; the CA key never leaves the
-/// data directory.
+/// It signs each node's HTTPS server certificate and the client certificates with which sensors,
+/// API clients and other nodes authenticate (mutual TLS). Keys are ECDSA P-256. The CA's key is
+/// one of the installation's secrets (in the database, sealed under the installation key); the
+/// node's `pki` directory holds only the CA certificate (public) and this node's own server
+/// certificate and key.
 public struct CertificateAuthority: Sendable {
     public let directory: String
     public let certificate: Certificate
@@ -19,53 +21,57 @@ public struct CertificateAuthority: Sendable {
     public var serverCertificateFile: String { directory + "/server.pem" }
     public var serverKeyFile: String { directory + "/server-key.pem" }
 
-    /// Loads the CA from `directory`, creating it (and the server certificate) if absent.
-    public init(directory: String, name: String = "Qila internal CA") throws {
+    /// The CA, with its certificate written to `directory/ca.pem` for TLS libraries and people to read.
+    init(directory: String, certificate: Certificate, key: Certificate.PrivateKey) throws {
         self.directory = directory
+        self.certificate = certificate
+        self.key = key
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let certificatePath = directory + "/ca.pem"
-        let keyPath = directory + "/ca-key.pem"
-        if FileManager.default.fileExists(atPath: certificatePath) {
-            do {
-                certificate = try Certificate(pemEncoded: try String(contentsOfFile: certificatePath, encoding: .utf8))
-                key = try Certificate.PrivateKey(pemEncoded: try String(contentsOfFile: keyPath, encoding: .utf8))
-            } catch {
-                throw SecretsError(message: "cannot read the internal CA in \(directory): \(error)")
-            }
-        } else {
-            let caKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
-            let subject = try DistinguishedName {
-                OrganizationName("Qila")
-                CommonName(name)
-            }
-            let now = Date()
-            certificate = try Certificate(
-                version: .v3,
-                serialNumber: Certificate.SerialNumber(),
-                publicKey: caKey.publicKey,
-                notValidBefore: now.addingTimeInterval(-300),
-                notValidAfter: now.addingTimeInterval(10 * 365 * 86_400),
-                issuer: subject,
-                subject: subject,
-                signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: try Certificate.Extensions {
-                    Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                    Critical(KeyUsage(keyCertSign: true, cRLSign: true))
-                    SubjectKeyIdentifier(hash: caKey.publicKey)
-                },
-                issuerPrivateKey: caKey
-            )
-            key = caKey
-            try Self.write(try caKey.serializeAsPEM().pemString, to: keyPath, mode: 0o600)
-            try Self.write(try certificate.serializeAsPEM().pemString, to: certificatePath, mode: 0o644)
+        let pem = try certificate.serializeAsPEM().pemString
+        if (try? String(contentsOfFile: caFile, encoding: .utf8)) != pem {
+            try Self.write(pem, to: caFile, mode: 0o644)
         }
     }
 
-    /// Makes sure a server certificate for these names exists and is not about to expire.
+    /// A new self-signed root, valid ten years.
+    static func makeRoot(name: String) throws -> (Certificate, Certificate.PrivateKey) {
+        let caKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let subject = try DistinguishedName {
+            OrganizationName("Qila")
+            CommonName(name)
+        }
+        let now = Date()
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: caKey.publicKey,
+            notValidBefore: now.addingTimeInterval(-300),
+            notValidAfter: now.addingTimeInterval(10 * 365 * 86_400),
+            issuer: subject,
+            subject: subject,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+                SubjectKeyIdentifier(hash: caKey.publicKey)
+            },
+            issuerPrivateKey: caKey
+        )
+        return (certificate, caKey)
+    }
+
+    /// True when this CA signed `leaf`.
+    public func signed(_ leaf: Certificate) -> Bool {
+        leaf.issuer == certificate.subject && certificate.publicKey.isValidSignature(leaf.signature, for: leaf)
+    }
+
+    /// Makes sure this node has a server certificate for these names, issued by this CA (a node
+    /// that once made its own CA gets a new one) and not about to expire.
     public func ensureServerCertificate(hostnames: [String]) throws {
         if let existing = try? String(contentsOfFile: serverCertificateFile, encoding: .utf8),
             let parsed = try? Certificate(pemEncoded: existing),
+            signed(parsed),
             parsed.notValidAfter > Date().addingTimeInterval(30 * 86_400),
             let names = try? parsed.extensions.subjectAlternativeNames,
             Set(hostnames).isSubset(of: Set(names.compactMap { name -> String? in

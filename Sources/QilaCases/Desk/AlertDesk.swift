@@ -118,6 +118,7 @@ public struct AlertDesk: Sendable {
         _ action: Action, to alert: SecurityAlert, organisation: Organisation?, reason: String?, by subject: Subject, gate: (any AccessGate)?,
         source: String?, now: Date, opening: String? = nil
     ) async throws -> SecurityAlert {
+        let original = alert
         var alert = alert
         let note = (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard alert.status != .promoted else { throw QilaError(.conflict, "the alert is already a case") }
@@ -134,17 +135,31 @@ public struct AlertDesk: Sendable {
             guard let organisation, organisation.kind != .authority else {
                 throw QilaError.invalid("a national campaign alert is promoted through its organisations' alerts", field: "action")
             }
-            let incident = try await cases.openFromAlert(
-                alert, organisation: organisation, by: subject, gate: gate,
-                note: opening ?? "Opened by \(subject.user.displayName) (\(subject.organisation.name))", now: now)
             alert.status = .promoted
-            alert.caseID = incident.id
             alert.reason = note.isEmpty ? nil : note
-            details = ["case": incident.id.description, "automatic": String(gate == nil)]
         }
         alert.triagedBy = subject.user.id
         alert.triagedAt = now
-        try await store.triageAlert(alert)
+        // Claim the alert before anything else: of two people (or nodes) triaging it at once, one wins.
+        guard try await store.triageAlert(alert, expecting: original.status) else {
+            throw QilaError(.conflict, "alert \(alert.id) was triaged meanwhile by someone else: reload it to see what was done")
+        }
+        if action == .promote, let organisation {
+            let incident: IncidentCase
+            do {
+                incident = try await cases.openFromAlert(
+                    alert, organisation: organisation, by: subject, gate: gate,
+                    note: opening ?? "Opened by \(subject.user.displayName) (\(subject.organisation.name))", now: now)
+            } catch {
+                _ = try? await store.triageAlert(original, expecting: .promoted)
+                throw error
+            }
+            var linked = alert
+            linked.caseID = incident.id
+            _ = try await store.triageAlert(linked, expecting: .promoted)
+            alert = linked
+            details = ["case": incident.id.description, "automatic": String(gate == nil)]
+        }
         try await audit.append(
             AuditEntry(
                 time: now, actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "alert.\(action.rawValue)",
@@ -166,9 +181,14 @@ public struct AlertDesk: Sendable {
             guard let organisation = try await store.organisation(alert.organisation), organisation.kind != .authority,
                 cases.regimes.defaultRegime(for: organisation.sector) != nil
             else { continue }
-            let promoted = try await apply(
-                .promote, to: alert, organisation: organisation, reason: "severity \(alert.severity.rawValue) is at or above \(minimum.rawValue)",
-                by: automation, gate: nil, source: nil, now: now, opening: "Opened automatically (at or above \(minimum.rawValue))")
+            let promoted: SecurityAlert
+            do {
+                promoted = try await apply(
+                    .promote, to: alert, organisation: organisation, reason: "severity \(alert.severity.rawValue) is at or above \(minimum.rawValue)",
+                    by: automation, gate: nil, source: nil, now: now, opening: "Opened automatically (at or above \(minimum.rawValue))")
+            } catch let error as QilaError where error.code == .conflict {
+                continue  // an analyst triaged it meanwhile
+            }
             if let id = promoted.caseID, let incident = try await store.incident(id) { opened.append(incident) }
         }
         return opened

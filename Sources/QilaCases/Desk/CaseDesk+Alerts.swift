@@ -2,7 +2,7 @@ public import Foundation
 public import QilaAccess
 public import QilaCore
 import Logging
-import QilaStore
+public import QilaStore
 import ServiceLifecycle
 
 /// Cases opened from security alerts: by an analyst on the alert page, or automatically for alerts
@@ -102,15 +102,19 @@ extension IncidentCase.Severity {
 }
 
 /// Promotes alerts at or above a severity to cases as they arrive (`intake.autoPromote`).
+/// On several nodes the holder of the `alerts.promotion` lease promotes, and each alert is claimed
+/// by a conditional update before its case is opened, so no alert becomes two cases.
 public struct AlertPromotionService: Service {
     let desk: CaseDesk
     let minimum: SecurityAlert.Severity
+    let lease: Lease
     let interval: Duration
     let logger: Logger
 
-    public init(desk: CaseDesk, minimum: SecurityAlert.Severity, interval: Duration = .seconds(5), logger: Logger) {
+    public init(desk: CaseDesk, minimum: SecurityAlert.Severity, lease: Lease, interval: Duration = .seconds(5), logger: Logger) {
         self.desk = desk
         self.minimum = minimum
+        self.lease = lease
         self.interval = interval
         self.logger = logger
     }
@@ -120,12 +124,13 @@ public struct AlertPromotionService: Service {
         let since = Date().addingTimeInterval(-86_400)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let opened = try await desk.alerts.promoteAutomatically(atOrAbove: minimum, since: since)
+                let opened = try await lease.ifHeld { try await desk.alerts.promoteAutomatically(atOrAbove: minimum, since: since) } ?? []
                 if !opened.isEmpty { logger.info("alerts promoted to cases", metadata: ["cases": "\(opened.count)"]) }
             } catch {
                 logger.error("automatic promotion of alerts failed", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
+        await lease.release()
     }
 }

@@ -46,6 +46,11 @@ final class AlertCommitter: @unchecked Sendable {
         authority = settings.authority
     }
 
+    /// Called when the commit `build` returned was not stored and will not be built again.
+    func abandoned() {
+        pending = nil
+    }
+
     /// Called after the commit `build` returned is stored.
     func committed() {
         if let pending { state = pending }

@@ -187,7 +187,14 @@ public final class IntakePipeline: @unchecked Sendable {
         let findings = VolumeWatch(settings: settings).judge(hour: hour, history: history, sensors: try await store.sensors())
         var commit = try await committer.build([], refusals: ([:], [:]), volumes: findings)
         commit.volumesJudged = hour
-        try await store.commitIntake(commit)
+        do {
+            try await store.commitIntake(commit)
+        } catch let error as StoreError where error.code == .conflict {
+            // Another node judged this hour first.
+            committer.abandoned()
+            volumesJudged = .some(hour)
+            return
+        }
         committer.committed()
         volumesJudged = .some(hour)
         if !findings.isEmpty { logger.info("volume anomalies", metadata: ["hour": "\(hour)", "alerts": "\(findings.count)"]) }

@@ -11,9 +11,14 @@ public struct Migrator: Sendable {
 
     /// The versions already applied.
     public func appliedVersions(in database: any SQLDatabase) async throws -> Set<Int64> {
-        try await database.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-        )
+        let create = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        if database.dialect == .postgres {
+            // IF NOT EXISTS is not safe against a concurrent CREATE in PostgreSQL (both may pass the
+            // check; one then fails on the catalogue): nodes starting together take turns.
+            try await database.batch([SQLStatement("SELECT pg_advisory_xact_lock(74657)"), SQLStatement(create)])
+        } else {
+            try await database.execute(create)
+        }
         let rows = try await database.query("SELECT version FROM schema_migrations")
         return Set(try rows.map { try $0.int("version") })
     }

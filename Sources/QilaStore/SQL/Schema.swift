@@ -281,5 +281,24 @@ public enum Schema {
                 "CREATE INDEX refused_forms_created ON refused_forms (created_at)",
             ]
         ),
+        Migration(
+            version: 10,
+            name: "several nodes, one installation: shared secrets sealed under the installation key, leases, the node registry",
+            statements: [
+                """
+                CREATE TABLE installation_secrets (
+                    key_id TEXT NOT NULL, name TEXT NOT NULL, sealed BYTES NOT NULL, created_at BIGINT NOT NULL,
+                    PRIMARY KEY (key_id, name))
+                """,
+                "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+                // A periodic job's period done once for the installation: the insert fails for a second node.
+                "CREATE TABLE periods_done (job TEXT NOT NULL, period BIGINT NOT NULL, done_at BIGINT NOT NULL, PRIMARY KEY (job, period))",
+                """
+                CREATE TABLE nodes (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL, address TEXT, owns TEXT NOT NULL, health TEXT NOT NULL,
+                    started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)
+                """,
+            ]
+        ),
     ]
 }

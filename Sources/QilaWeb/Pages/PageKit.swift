@@ -187,6 +187,9 @@ struct AdminPages: PageCollection {
         NavigationEntry(title: "Audit log", path: "/admin/audit", order: 100) { subject, enforcement in
             enforcement.permits(subject, .read, Resource(kind: .auditLog))
         },
+        NavigationEntry(title: "Nodes", path: "/admin/nodes", order: 110) { subject, enforcement in
+            enforcement.permits(subject, .read, NodeRegistry.resource)
+        },
     ]
 }
 

@@ -18,6 +18,8 @@ extension AdminPages {
         routes.post("/admin/users/:id/setup-link", use: newSetupLink)
         routes.post("/admin/users/:id/reset-mfa", use: resetMFA)
         routes.get("/admin/audit", use: audit)
+        routes.get("/admin/nodes", use: nodes)
+        routes.post("/admin/nodes/:id/forget", use: forgetNode)
         return routes
     }
 
@@ -255,5 +257,32 @@ extension AdminPages {
             return BarChart.Bar(label: String(label), values: values)
         }
         return BarChart(bars: bars, series: ["success", "denied", "failure"], title: "Audit entries per hour").svg()
+    }
+
+    // MARK: nodes
+
+    var nodeRegistry: NodeRegistry { NodeRegistry(store: store, audit: installation.audit) }
+
+    func nodes(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let entries = try await nodeRegistry.nodes(by: subject, gate: gate(context))
+        let view = NodesView.build(
+            entries, thisNode: installation.node.id, canForget: enforcement.permits(subject, .administer, NodeRegistry.resource))
+        return render("nodes", "Nodes", context, view)
+    }
+
+    func forgetNode(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        _ = try await form(request, context)
+        return try await withReauthentication("/admin/nodes", for: subject) {
+            do {
+                try await nodeRegistry.forget(try context.parameters.require("id"), by: subject, gate: gate(context), source: context.sourceAddress)
+            } catch let error as QilaError where error.code == .notFound {
+                throw Problem(.notFound, "no such node")
+            } catch let error as QilaError where error.code == .conflict {
+                throw Problem(.conflict, error.message)
+            }
+            return redirect("/admin/nodes")
+        }
     }
 }

@@ -119,6 +119,9 @@ public struct QilaServer: Sendable {
                 }
             ],
             idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))
+        let node = installation.node, store = installation.store, host = configuration.host
+        let address = NodeAddress(configuration.nodeAddress)
+        func lease(_ name: String) -> Lease { Lease(name, holder: node.id, store: store) }
         let server: HTTPServerBuilder
         if configuration.tls {
             let authority = try installation.certificateAuthority()
@@ -138,14 +141,22 @@ public struct QilaServer: Sendable {
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "qila"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                if !["0.0.0.0", "::", ""].contains(host) { address.set(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") }
+                await onServerRunning(port)
+            },
             logger: logger)
         return [
-            app, TreeHeadSigner(audit: installation.audit, interval: configuration.treeHeadInterval, logger: logger),
-            RetentionService(runtime: retention, logger: logger), CaseDeadlineService(runtime: cases, logger: logger),
+            app,
+            TreeHeadSigner(
+                audit: installation.audit, lease: lease("audit.tree-heads"),
+                interval: configuration.treeHeadInterval, logger: logger),
+            NodeHeartbeat(installation: installation, retention: retention, intake: intake, address: address, interval: configuration.heartbeatInterval),
+            RetentionService(runtime: retention, logger: logger), CaseDeadlineService(runtime: cases, lease: lease("cases.deadlines"), logger: logger),
             NotificationSender(store: installation.store, secrets: installation.secrets, smtp: cases.settings.smtp, logger: logger),
         ] + (intake.map { [IntakeService(runtime: $0, logger: logger, onListening: onIntakeListening)] } ?? [])
-            + (cases.settings.autoPromote.map { [AlertPromotionService(desk: cases.desk, minimum: $0, logger: logger)] } ?? [])
+            + (cases.settings.autoPromote.map { [AlertPromotionService(desk: cases.desk, minimum: $0, lease: lease("alerts.promotion"), logger: logger)] } ?? [])
     }
 }
 
@@ -178,17 +189,25 @@ struct DisplayZoneMiddleware: RouterMiddleware {
     }
 }
 
-/// Signs a tree head whenever the audit log has grown, at an interval, and once more at shutdown.
+/// Signs a tree head whenever the audit log has grown, at an interval, and once more at shutdown;
+/// on several nodes, only the node holding the `audit.tree-heads` lease signs, so heads follow one
+/// another in order whichever nodes appended the entries.
 struct TreeHeadSigner: Service {
     let audit: AuditLog
+    let lease: Lease
     let interval: Duration
     let logger: Logger
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            do { try await audit.signTreeHead() } catch { logger.error("could not sign the audit tree head", metadata: ["error": "\(error)"]) }
+            do {
+                _ = try await lease.ifHeld { try await audit.signTreeHead() }
+            } catch {
+                logger.error("could not sign the audit tree head", metadata: ["error": "\(error)"])
+            }
         }
-        _ = try? await audit.signTreeHead()
+        _ = try? await lease.ifHeld { try await audit.signTreeHead() }
+        await lease.release()
     }
 }

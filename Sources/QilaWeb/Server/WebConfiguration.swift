@@ -17,6 +17,11 @@ public struct WebConfiguration: Sendable {
     public var idleTimeout: Double = 75
     /// Open connections per source address (0: no limit).
     public var connectionsPerSource = 64
+    /// Where other nodes reach this one (`host:port`, `node.address`); nil: the listening address,
+    /// unless that is every interface (then other nodes cannot reach it by that name).
+    public var nodeAddress: String?
+    /// How often this node's row in the node registry is refreshed.
+    public var heartbeatInterval: Duration = .seconds(5)
     /// Interval at which the audit log's tree head is signed, when it has grown.
     public var treeHeadInterval: Duration = .seconds(10)
     /// Measures the cost of access control by turning the policy check off. Never in production.
