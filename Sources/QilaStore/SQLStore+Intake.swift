@@ -271,12 +271,19 @@ extension SQLStore {
         try await database.batch(statements)
     }
 
+    /// Inserts a new alert, or, when another node opened the same group under this id first (see
+    /// `claimAlertGroup`), adds this node's occurrences to it.
     static func insertAlert(_ a: SecurityAlert) -> SQLStatement {
         SQLStatement(
             """
             INSERT INTO alerts (id, organisation, sensor, kind, rule, title, severity, group_key, host, account, first_at, last_at, count,
                 fields, status, reason, triaged_by, triaged_at, case_id, campaign, explanation)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                count = CASE WHEN alerts.kind = 'campaign' THEN (CASE WHEN alerts.count > excluded.count THEN alerts.count ELSE excluded.count END)
+                    ELSE alerts.count + excluded.count END,
+                first_at = CASE WHEN alerts.first_at < excluded.first_at THEN alerts.first_at ELSE excluded.first_at END,
+                last_at = CASE WHEN alerts.last_at > excluded.last_at THEN alerts.last_at ELSE excluded.last_at END
             """,
             [
                 .text(a.id.description), .text(a.organisation.description), SQLValue(a.sensor?.description), .text(a.kind.rawValue),
@@ -288,6 +295,25 @@ extension SQLStore {
     }
 
     // MARK: alerts
+
+    /// Decides which alert a group's occurrences go to when a node finds no open alert for it:
+    /// `candidate`, unless another node claimed the group for an alert whose window has not
+    /// passed at `time`; then that alert. Nodes opening the same group at once thus agree on one
+    /// alert (whose row the first commit inserts and the others add to).
+    public func claimAlertGroup(_ groupKey: String, candidate: AlertID, time: Date, until: Date) async throws -> AlertID {
+        let claimed = try await database.writeReturning(
+            """
+            INSERT INTO alert_groups (group_key, alert, until) VALUES (?, ?, ?)
+            ON CONFLICT (group_key) DO UPDATE SET alert = excluded.alert, until = excluded.until WHERE alert_groups.until < ?
+            RETURNING alert
+            """,
+            [.text(groupKey), .text(candidate.description), SQLValue(until), SQLValue(time)])
+        if let text = claimed.first?.optionalString("alert"), let id = AlertID(text) { return id }
+        guard let text = try await database.query("SELECT alert FROM alert_groups WHERE group_key = ?", .text(groupKey)).first?.optionalString("alert"),
+            let id = AlertID(text)
+        else { throw StoreError(.corruptRow, "the alert group claim for a group vanished") }
+        return id
+    }
 
     /// The alert of `groupKey` still open for grouping: the latest whose last occurrence is at or after `since`.
     public func openAlert(groupKey: String, since: Date) async throws -> SecurityAlert? {

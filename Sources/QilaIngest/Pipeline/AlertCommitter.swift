@@ -108,10 +108,13 @@ final class AlertCommitter: @unchecked Sendable {
                 state.open[groupKey] = group
                 return
             }
-            let alert = SecurityAlert(
+            var alert = SecurityAlert(
                 organisation: organisation, sensor: sensor, kind: kind, rule: rule, title: title, severity: severity, groupKey: groupKey, host: host,
                 account: account, firstAt: Date(milliseconds: time), lastAt: Date(milliseconds: time), count: occurrences, fields: fields,
                 explanation: explanation)
+            // Another node may be opening the same group now: both use the alert the database names.
+            alert.id = try await store.claimAlertGroup(
+                groupKey, candidate: alert.id, time: Date(milliseconds: time), until: Date(milliseconds: time + window))
             newAlerts[alert.id] = alert
             newOrder.append(alert.id)
             let kept = events.prefix(settings.evidencePerAlert)
@@ -222,11 +225,13 @@ final class AlertCommitter: @unchecked Sendable {
                 {
                     campaignID = existing.id
                 } else {
-                    let campaign = SecurityAlert(
+                    var campaign = SecurityAlert(
                         organisation: authority, sensor: nil, kind: .campaign, rule: rule, title: "Campaign: \(alerts[0].title)",
                         severity: max(.high, alerts.map(\.severity).max()!), groupKey: groupKey, firstAt: since, lastAt: latest,
                         count: Int64(organisations.count), fields: [AlertField(name: "organisations", value: String(organisations.count))],
                         explanation: explanation)
+                    campaign.id = try await store.claimAlertGroup(
+                        groupKey, candidate: campaign.id, time: latest, until: Date(milliseconds: time + campaignWindow))
                     newAlerts[campaign.id] = campaign
                     newOrder.append(campaign.id)
                     campaignID = campaign.id

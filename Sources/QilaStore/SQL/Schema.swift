@@ -292,6 +292,8 @@ public enum Schema {
                 """,
                 "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
                 // A periodic job's period done once for the installation: the insert fails for a second node.
+                // Which alert a group's occurrences go to, so that nodes opening a group at once agree.
+                "CREATE TABLE alert_groups (group_key TEXT PRIMARY KEY, alert TEXT NOT NULL, until BIGINT NOT NULL)",
                 "CREATE TABLE periods_done (job TEXT NOT NULL, period BIGINT NOT NULL, done_at BIGINT NOT NULL, PRIMARY KEY (job, period))",
                 """
                 CREATE TABLE nodes (
