@@ -50,6 +50,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("syslog-tls"), help: "Receive syslog over TLS on HOST:PORT (RFC 5425, client certificates from Qila's CA; repeatable). Default: off.")
     var syslogTLS: [String] = []
 
+    @Option(help: "This node's name on the nodes page (node.name). Default: the host's name and the node's identifier.")
+    var nodeName: String?
+
+    @Option(help: "Where other nodes reach this one, HOST:PORT (node.address). Default: the listening address, unless it is every interface.")
+    var nodeAddress: String?
+
     @Flag(help: .hidden)
     var benchmarkUnsafeSkipPolicy = false
 
@@ -67,8 +73,9 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "qila")
 
         // Flags win over QILA_* variables, which win over qila.yaml.
-        let reader = try await storage.reader()
+        let reader = try await storage.reader(extra: nodeName.map { ["node.name": $0] } ?? [:])
         var web = WebConfiguration()
+        web.nodeAddress = nodeAddress ?? reader.string(forKey: "node.address")
         web.host = host ?? reader.string(forKey: "http.host", default: web.host)
         web.port = port ?? reader.int(forKey: "http.port", default: web.port)
         web.tls = noTLS ? false : reader.bool(forKey: "http.tls", default: web.tls)
@@ -96,7 +103,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("THE POLICY CHECK IS OFF (--benchmark-unsafe-skip-policy): every signed-in user can do everything")
         }
 
-        let installation = try await storage.open()
+        let installation = try await storage.open(extra: nodeName.map { ["node.name": $0] } ?? [:])
         let opening = installation.opening
         if opening.keyFileCreated {
             print("Made the installation key file \(opening.keyFile) (key \(opening.keyIdentifier)): keep a copy apart from the database's backups; every further node needs this same file (--key-file)")

@@ -55,13 +55,14 @@ struct StorageOptions: ParsableArguments {
         ])
     }
 
-    func installationOptions() async throws -> Installation.Options {
-        let reader = try await reader()
+    func installationOptions(extra: [String: String] = [:]) async throws -> Installation.Options {
+        let reader = try await reader(extra: extra)
         var options = Installation.Options(
             dataDirectory: reader.string(forKey: "data", default: "qila-data"),
             database: reader.string(forKey: "database"),
             breachedPasswordFile: reader.string(forKey: "breachedPasswords"))
         options.keyFile = reader.string(forKey: "key.file")
+        options.nodeName = reader.string(forKey: "node.name")
         if let iterations = reader.int(forKey: "passwordIterations") { options.passwordIterations = iterations }
         return options
     }
@@ -75,9 +76,9 @@ struct StorageOptions: ParsableArguments {
         return "\(tls ? "https" : "http")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
     }
 
-    func open() async throws -> Installation {
+    func open(extra: [String: String] = [:]) async throws -> Installation {
         do {
-            return try await Installation.open(try await installationOptions(), logger: Logger(label: "qila"))
+            return try await Installation.open(try await installationOptions(extra: extra), logger: Logger(label: "qila"))
         } catch let error as StoreError {
             throw fail(error.message)
         } catch let error as SecretsError {

@@ -66,6 +66,7 @@ extension CaseDesk {
             ])
         _ = try await store.addObservables(ObservableParser.parse(opening.observables).observables, to: incident.id, by: subject.user.id, at: now)
         try await record(subject, "case.open", incident, ["alert": alert.id.description, "automatic": String(gate == nil)])
+        await notifier.notify(event(.opened, incident, "\(incident.number) opened from alert: \(incident.title)", now: now))
         return incident
     }
 

@@ -6,6 +6,9 @@ public import QilaStore
 /// Something that happened to a case that people outside the page should hear of.
 public struct CaseEvent: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// A case opened in the authority's queue on an organisation's behalf, from an alert
+        /// (by an analyst or by automatic promotion).
+        case opened = "case.opened"
         case submitted = "case.submitted"
         case status = "case.status"
         case reminder = "stage.reminder"

@@ -31,7 +31,7 @@ public struct OutboxNotifier: CaseNotifier {
     }
 
     static let toReporter: Set<CaseEvent.Kind> = [.reminder, .overdue, .stageRequested, .informationRequested, .sharedComment, .notice, .status]
-    static let toAuthority: Set<CaseEvent.Kind> = [.submitted, .overdue]
+    static let toAuthority: Set<CaseEvent.Kind> = [.opened, .submitted, .overdue]
 
     public func notify(_ event: CaseEvent) async {
         do {

@@ -29,7 +29,7 @@ struct NodesView: Sendable {
             let stopped = figures["state"] == "stopped"
             return Node(
                 id: record.id, name: record.name, version: record.version, address: record.address ?? "not reachable by other nodes",
-                started: record.startedAt.display, heartbeat: record.heartbeatAt.display,
+                started: record.startedAt.display, heartbeat: "\(Self.duration(entry.silentFor)) ago",
                 state: entry.isUp ? (stopped ? "stopped" : "up") : stopped ? "stopped" : "silent for \(Self.duration(entry.silentFor))",
                 isUp: entry.isUp && !stopped, isThisNode: record.id == thisNode,
                 canForget: canForget && entry.silentFor >= NodeRegistry.forgettableAfter,
@@ -54,7 +54,10 @@ struct NodesView: Sendable {
     static func figures(_ health: [String: String]) -> [Figure] {
         var figures: [Figure] = []
         if let backlog = health["journalBacklogBytes"].flatMap(Int.init) {
-            figures.append(Figure(label: "Journal not yet committed", value: ByteCountFormatter.string(fromByteCount: Int64(backlog), countStyle: .binary)))
+            figures.append(
+                Figure(
+                    label: "Journal not yet committed",
+                    value: backlog == 0 ? "nothing" : ByteCountFormatter.string(fromByteCount: Int64(backlog), countStyle: .binary)))
         }
         if let processed = health["eventsProcessed"] { figures.append(Figure(label: "Events processed since start", value: processed)) }
         if health["flowsLosing"] == "true" { figures.append(Figure(label: "Traffic data", value: "LOSING FLOWS: see its traffic-data page")) }

@@ -1,0 +1,359 @@
+"""Several nodes, one installation: three `qila serve` nodes on one PostgreSQL with one key file.
+Their HTTPS certificates come from one CA; a client certificate issued through one authenticates on
+the others; a password and TOTP set through node 1 sign in on node 2 and the session works on node 3;
+the sign-in throttle counts failures made on all three; intake spread over the nodes, one of them
+killed with kill -9 and restarted, commits every acknowledged event once and groups alerts once;
+automatic promotion and its webhook happen once; a rolling restart under steady API reads fails no
+read; the audit log verifies from every node and offline with the published keys."""
+import collections
+import http.server
+import json
+import os
+import re
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+from playwright.sync_api import sync_playwright, expect
+
+from accessibility import flush, watch
+from conftest import BINARY, PASSWORD, Server, free_port, insecure_context
+from test_browser import CHROMIUM, SHOTS
+from test_client_certificates import client_context, me
+from test_warrants import Person
+
+POSTGRES = os.environ.get("QILA_TEST_POSTGRES_URL")
+
+WHOAMI = """title: Whoami run
+id: 3f0e5f2c-0000-4000-8000-00000000e2e9
+level: high
+logsource: {product: windows, category: process_creation}
+detection:
+  selection: {Image|endswith: '\\\\whoami.exe'}
+  condition: selection
+"""
+
+
+def psql(url, sql):
+    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+class Cluster:
+    """Three nodes, each with its own data directory (journal, server certificate), sharing one
+    database and one key file."""
+
+    def __init__(self):
+        name = "qila_nodes_" + uuid.uuid4().hex[:12]
+        psql(POSTGRES, f"CREATE DATABASE {name}")
+        parts = urllib.parse.urlsplit(POSTGRES)
+        self.database = urllib.parse.urlunsplit(parts._replace(path="/" + name))
+        self.root = tempfile.mkdtemp(prefix="qila-e2e-nodes-")
+        self.key = os.path.join(self.root, "installation.key")
+        subprocess.run([BINARY, "keys", "generate", "--out", self.key], check=True, capture_output=True)
+        self.environment = {"QILA_INTAKE_AUTO_PROMOTE": "high", "QILA_INTAKE_WORKERS": "1"}
+        self.nodes = []
+        for index in range(3):
+            data = os.path.join(self.root, f"node{index + 1}")
+            os.makedirs(data)
+            self.nodes.append(Server(data, free_port(), [
+                "--database", self.database, "--key-file", self.key, "--node-name", f"node-{index + 1}",
+                "--flows-listen", "off", "--syslog-udp", "off", "--syslog-tcp", "off"]))
+
+    def start(self, node):
+        saved = {key: os.environ.get(key) for key in self.environment}
+        os.environ.update(self.environment)
+        try:
+            node.start()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        return node
+
+    def qila(self, *args, node=0):
+        return subprocess.run([BINARY, *args, "--data", self.nodes[node].data, "--database", self.database, "--key-file", self.key],
+                              check=True, capture_output=True, text=True).stdout
+
+    def sql(self, statement):
+        return psql(self.database, statement)
+
+    def stop(self):
+        for node in self.nodes:
+            node.stop()
+
+
+@pytest.fixture
+def cluster():
+    if not POSTGRES:
+        if os.environ.get("CI"):
+            pytest.fail("QILA_TEST_POSTGRES_URL is not set: the several-nodes test needs PostgreSQL")
+        pytest.skip("QILA_TEST_POSTGRES_URL is not set (PostgreSQL is needed for several nodes)")
+    cluster = Cluster()
+    cluster.start(cluster.nodes[0])
+    yield cluster
+    cluster.stop()
+
+
+def get(base, path, token):
+    request = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(request, context=insecure_context(), timeout=30) as response:
+        return response.status, json.loads(response.read() or b"null")
+
+
+def post_events(base, token, lines):
+    body = ("\n".join(lines) + "\n").encode()
+    request = urllib.request.Request(base + "/api/v1/intake", data=body, method="POST", headers={
+        "Authorization": "Bearer " + token, "Content-Type": "application/x-ndjson"})
+    with urllib.request.urlopen(request, context=insecure_context(), timeout=60) as response:
+        return response.status
+
+
+def whoami(host, n):
+    return json.dumps({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Computer": host,
+                       "User": "CORP\\alice", "Image": "C:\\Windows\\System32\\whoami.exe", "ProcessId": n})
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    deliveries = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        Receiver.deliveries.append((self.headers.get("Qila-Event"), self.headers.get("Qila-Delivery"), json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def wait_for(condition, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"waited {timeout} s for {what}")
+
+
+def test_three_nodes_are_one_installation(cluster):
+    one = cluster.nodes[0]
+    setup = one.setup_link()
+    for node in cluster.nodes[1:]:
+        cluster.start(node)
+    two, three = cluster.nodes[1], cluster.nodes[2]
+
+    # One CA: every node's certificate verifies against node 1's ca.pem; the files are the same.
+    ca = os.path.join(one.data, "pki", "ca.pem")
+    for node in cluster.nodes:
+        assert open(os.path.join(node.data, "pki", "ca.pem")).read() == open(ca).read()
+        context = ssl.create_default_context(cafile=ca)
+        context.check_hostname = False
+        with urllib.request.urlopen(node.base + "/healthz", context=context, timeout=10) as response:
+            assert response.status == 200
+
+    # The webhook receiver, for the cases automatic promotion opens.
+    Receiver.deliveries = []
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+
+    os.makedirs(SHOTS, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        # A password and TOTP set through node 1 ...
+        admin = Person(browser, one, "ayesha")
+        page = admin.page
+        page.goto(setup)
+        page.fill("#organisation", "National Cybersecurity Authority")
+        page.fill("#displayName", "Ayesha Khan")
+        page.fill("#username", "ayesha")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        admin.sign_in()
+        admin.enrol()
+        page.goto(one.base + "/admin/webhooks")
+        page.fill("#webhook-url", f"http://127.0.0.1:{receiver.server_address[1]}/hook")
+        admin.submit("#add-webhook button")
+        if page.locator("#webhook-url").count() and not page.locator("#webhook-secret").count():
+            page.fill("#webhook-url", f"http://127.0.0.1:{receiver.server_address[1]}/hook")
+            page.click("#add-webhook button")
+        expect(page.locator("#webhooks")).to_contain_text("127.0.0.1")
+        # ... sign in on node 2, and the session cookie works on node 3 (cookies are per host, not port).
+        admin.context.clear_cookies()
+        admin.server = two
+        admin.sign_in()
+        page.goto(three.base + "/profile")
+        expect(page.get_by_role("heading", name="Profile")).to_be_visible()
+        page.goto(three.base + "/admin/nodes")
+        expect(page.locator("#nodes tbody tr")).to_have_count(3)
+        for index in range(3):
+            expect(page.locator("#nodes")).to_contain_text(f"node-{index + 1}")
+        page.screenshot(path=os.path.join(SHOTS, "nodes.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=os.path.join(SHOTS, "nodes-phone.png"), full_page=True)
+        flush()
+        browser.close()
+
+    # The world, made through node 1's command line.
+    cluster.qila("admin", "create-organisation", "--name", "Operator A", "--kind", "licensee", "--sector", "telecom")
+    cluster.qila("admin", "create-organisation", "--name", "Operator B", "--kind", "licensee", "--sector", "telecom")
+    for org, account in (("Operator A", "a-sensor"), ("Operator B", "b-sensor")):
+        cluster.qila("admin", "create-user", "--organisation", org, "--username", account, "--name", account,
+                     "--role", "organisation-reporter", "--service")
+    rule = os.path.join(cluster.root, "whoami.yml")
+    open(rule, "w").write(WHOAMI)
+    cluster.qila("rules", "import", rule)
+    cluster.qila("sensors", "add", "--organisation", "Operator A", "--name", "a-http", "--transport", "http",
+                 "--mapping", "windows-flat-sysmon", "--account", "a-sensor")
+    cluster.qila("sensors", "add", "--organisation", "Operator B", "--name", "b-http", "--transport", "http",
+                 "--mapping", "windows-flat-sysmon", "--account", "b-sensor")
+    tokens = {sensor: cluster.qila("sensors", "token", "--account", account).strip().splitlines()[-1]
+              for sensor, account in (("a-http", "a-sensor"), ("b-http", "b-sensor"))}
+
+    # A client certificate issued through node 1 authenticates on nodes 2 and 3.
+    out = tempfile.mkdtemp(prefix="qila-nodes-cert-")
+    cluster.qila("certs", "issue", "--username", "a-sensor", "--days", "2", "--out", out)
+    for node in cluster.nodes:
+        status, body = me(node.base, client_context(out, "a-sensor"))
+        assert status == 200 and body["user"]["username"] == "a-sensor" and body["method"] == "client-certificate"
+
+    # The throttle counts failures across nodes: six wrong passwords spread over the three (five
+    # are free), then the right one is held back.
+    for attempt in range(6):
+        node = cluster.nodes[attempt % 3]
+        request = urllib.request.Request(node.base + "/sign-in", method="POST",
+                                         data=urllib.parse.urlencode({"username": "ayesha", "password": "wrong " * 4}).encode())
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(request, context=insecure_context(), timeout=30)
+    request = urllib.request.Request(three.base + "/sign-in", method="POST",
+                                     data=urllib.parse.urlencode({"username": "ayesha", "password": PASSWORD}).encode())
+    with pytest.raises(urllib.error.HTTPError) as held:
+        urllib.request.urlopen(request, context=insecure_context(), timeout=30)
+    assert held.value.code == 429 and "Too many failed attempts" in held.value.read().decode()
+
+    # Intake spread over the three nodes; node 2 killed with kill -9 mid-stream and restarted.
+    acknowledged = collections.Counter()
+    uncertain = collections.Counter()
+    stop = threading.Event()
+    dead = set()
+    lock = threading.Lock()
+
+    def sender(sensor):
+        n = 0
+        while not stop.is_set():
+            for index, node in enumerate(cluster.nodes):
+                if stop.is_set():
+                    return
+                with lock:
+                    if index in dead:
+                        continue
+                lines = [whoami(f"host-{sensor}", n * 10 + k) for k in range(10)]
+                try:
+                    post_events(node.base, tokens[sensor], lines)
+                    acknowledged[sensor] += len(lines)
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    # Sent to the node being killed: it may or may not have kept them.
+                    uncertain[sensor] += len(lines)
+                n += 1
+
+    threads = [threading.Thread(target=sender, args=(sensor,)) for sensor in tokens]
+    for thread in threads:
+        thread.start()
+    wait_for(lambda: sum(acknowledged.values()) >= 600, 120, "600 acknowledged events")
+    with lock:
+        dead.add(1)
+    two.kill9()
+    wait_for(lambda: sum(acknowledged.values()) >= 1200, 120, "1200 acknowledged events")
+    two.process = None
+    cluster.start(two)
+    with lock:
+        dead.discard(1)
+    wait_for(lambda: sum(acknowledged.values()) >= 1800, 120, "1800 acknowledged events")
+    stop.set()
+    for thread in threads:
+        thread.join()
+
+    def committed(sensor):
+        return int(cluster.sql(f"SELECT COALESCE(SUM(h.events), 0) FROM sensor_health h JOIN sensors s ON s.id = h.sensor WHERE s.name = '{sensor}'"))
+
+    for sensor in tokens:
+        wait_for(lambda: committed(sensor) >= acknowledged[sensor], 180, f"{sensor}'s acknowledged events committed")
+        time.sleep(2)
+        count = committed(sensor)
+        assert acknowledged[sensor] <= count <= acknowledged[sensor] + uncertain[sensor], (sensor, count, acknowledged, uncertain)
+        # Grouped once: one alert for the sensor's host, holding every event.
+        alerts = cluster.sql(f"SELECT count(*), COALESCE(SUM(count), 0) FROM alerts WHERE host = 'host-{sensor}' AND kind = 'rule'")
+        assert alerts == f"1|{count}", (sensor, alerts, count)
+
+    # Promoted once each, and each case's webhook delivered once.
+    wait_for(lambda: cluster.sql("SELECT count(*) FROM alerts WHERE kind = 'rule' AND status = 'promoted' AND case_id IS NOT NULL") == "2",
+             60, "both alerts promoted")
+    assert cluster.sql("SELECT count(*) FROM cases") == "2"
+    wait_for(lambda: len([d for d in Receiver.deliveries if d[0] == "case.opened"]) >= 2, 60, "two case.opened webhooks")
+    time.sleep(5)
+    opened = [d for d in Receiver.deliveries if d[0] == "case.opened"]
+    assert len(opened) == 2, opened
+    assert len({d[1] for d in Receiver.deliveries}) == len(Receiver.deliveries), "a delivery was sent twice"
+    receiver.shutdown()
+
+    # A rolling restart under steady reads: each node is taken out of rotation, stopped, started
+    # again and put back; no read fails.
+    reader_token = cluster.qila("admin", "token", "--username", "ayesha", "--scope", "read").strip().splitlines()[-1]
+    rotation = list(range(3))
+    failures, reads = [], [0]
+    done = threading.Event()
+
+    def reader():
+        i = 0
+        while not done.is_set():
+            with lock:
+                index = rotation[i % len(rotation)]
+            i += 1
+            try:
+                status, _ = get(cluster.nodes[index].base, "/api/v1/organisations", reader_token)
+                assert status == 200
+                reads[0] += 1
+            except Exception as error:  # noqa: BLE001 - every failure is reported
+                failures.append((index, repr(error)))
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    for index, node in enumerate(cluster.nodes):
+        with lock:
+            rotation.remove(index)
+        time.sleep(0.5)  # requests already sent to it finish
+        node.stop()
+        cluster.start(node)
+        with lock:
+            rotation.append(index)
+        time.sleep(1)
+    done.set()
+    for thread in readers:
+        thread.join()
+    assert not failures, failures[:5]
+    assert reads[0] > 50
+
+    # One audit log: intact from every node, and offline with the published keys alone.
+    keys = cluster.qila("audit", "keys")
+    ed25519 = re.search(r"ed25519: (\S+)", keys).group(1)
+    mldsa65 = re.search(r"ml-dsa-65: (\S+)", keys).group(1)
+    heads = int(cluster.sql("SELECT count(*) FROM audit_tree_heads"))
+    assert heads >= 2
+    for index in range(3):
+        result = subprocess.run([BINARY, "audit", "verify", "--data", cluster.nodes[index].data, "--database", cluster.database,
+                                 "--key-file", cluster.key], capture_output=True, text=True)
+        assert result.returncode == 0 and "the audit log is intact" in result.stdout, result.stdout + result.stderr
+    offline = subprocess.run([BINARY, "audit", "verify", "--data", tempfile.mkdtemp(), "--database", cluster.database,
+                              "--ed25519-key", ed25519, "--mldsa65-key", mldsa65], capture_output=True, text=True)
+    assert offline.returncode == 0 and "the audit log is intact" in offline.stdout, offline.stdout + offline.stderr
