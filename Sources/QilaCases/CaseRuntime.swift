@@ -42,7 +42,8 @@ public final class CaseRuntime: Sendable {
         self.notifier = notifier
         desk = CaseDesk(
             store: installation.store, audit: installation.audit, regimes: book,
-            attachments: AttachmentStore(folder: installation.dataDirectory + "/attachments", maximumBytes: settings.maximumAttachmentBytes),
+            attachments: AttachmentStore(
+                store: installation.store, maximumBytes: settings.maximumAttachmentBytes, legacyFolder: installation.dataDirectory + "/attachments"),
             notifier: notifier, policy: installation.policy)
     }
 }

@@ -610,3 +610,16 @@ extension SQLStore {
         return message
     }
 }
+
+extension SQLStore {
+    /// Stores an attachment's content under its SHA-256, once.
+    public func saveAttachmentContent(sha256: String, bytes: [UInt8]) async throws {
+        try await database.execute(
+            "INSERT INTO attachment_contents (sha256, content, size) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            .text(sha256), .blob(bytes), .integer(Int64(bytes.count)))
+    }
+
+    public func attachmentContent(sha256: String) async throws -> [UInt8]? {
+        try await database.query("SELECT content FROM attachment_contents WHERE sha256 = ?", .text(sha256)).first?.optionalBytes("content")
+    }
+}

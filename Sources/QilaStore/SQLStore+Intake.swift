@@ -252,6 +252,25 @@ extension SQLStore {
                     """,
                     [.text(checkpoint.journal), .integer(checkpoint.position), SQLValue(Date())]))
         }
+        for input in commit.correlationInputs {
+            statements.append(
+                SQLStatement(
+                    """
+                    INSERT INTO correlation_inputs (journal, seq, mapping, rules, event, sensor, organisation, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    """,
+                    [.text(input.journal), .integer(input.sequence), .text(input.mapping), .text(input.rules.joined(separator: "\n")),
+                     .blob(input.event), .text(input.sensor.description), .text(input.organisation.description), SQLValue(input.receivedAt)]))
+        }
+        for (journal, sequence) in commit.correlationCursors {
+            statements.append(
+                SQLStatement(
+                    """
+                    INSERT INTO intake_checkpoints (journal, position, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT (journal) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
+                    """,
+                    [.text(Self.correlationCursorPrefix + journal), .integer(sequence), SQLValue(Date())]))
+        }
         if let hour = commit.volumesJudged {
             // Claims the hour for the installation: if another node judged it first, the whole
             // commit fails with a conflict and nothing of it is written twice.
@@ -537,6 +556,10 @@ public struct IntakeCommit: Sendable {
     public var checkpoint: (journal: String, position: Int64)?
     /// The last hour whose volumes were judged against their baselines, kept with the alerts it raised.
     public var volumesJudged: Int64?
+    /// Events for the correlation evaluator, written with the checkpoint of the entries they came from.
+    public var correlationInputs: [CorrelationInput] = []
+    /// How far the correlation evaluator has read each node's inputs, written with the alerts it raised.
+    public var correlationCursors: [(journal: String, sequence: Int64)] = []
 
     public init(
         newAlerts: [SecurityAlert] = [], alertUpdates: [AlertUpdate] = [], evidence: [AlertEvidence] = [], volumes: [Volume] = [],
@@ -549,5 +572,69 @@ public struct IntakeCommit: Sendable {
         self.health = health
         self.firstSeen = firstSeen
         self.checkpoint = checkpoint
+    }
+}
+
+/// An event a Sigma correlation reads, as one node's intake matched it, waiting for the node that
+/// evaluates correlations for the whole installation (whichever holds that lease).
+public struct CorrelationInput: Sendable, Equatable {
+    /// The node's journal, and a number that grows with the journal position (never reused).
+    public var journal: String
+    public var sequence: Int64
+    public var mapping: String
+    /// The keys (file, id or title) of the rules the event matched.
+    public var rules: [String]
+    public var event: [UInt8]
+    public var sensor: Sensor.ID
+    public var organisation: OrganisationID
+    public var receivedAt: Date
+
+    public init(
+        journal: String, sequence: Int64, mapping: String, rules: [String], event: [UInt8], sensor: Sensor.ID, organisation: OrganisationID,
+        receivedAt: Date
+    ) {
+        self.journal = journal
+        self.sequence = sequence
+        self.mapping = mapping
+        self.rules = rules
+        self.event = event
+        self.sensor = sensor
+        self.organisation = organisation
+        self.receivedAt = receivedAt
+    }
+}
+
+extension SQLStore {
+    static let correlationCursorPrefix = "correlations:"
+
+    /// The journals that have correlation inputs, each with how far the evaluator has read it.
+    public func correlationJournals() async throws -> [(journal: String, cursor: Int64)] {
+        let journals = try await database.query("SELECT DISTINCT journal FROM correlation_inputs").map { try $0.string("journal") }
+        var cursors: [String: Int64] = [:]
+        for row in try await database.query("SELECT journal, position FROM intake_checkpoints WHERE journal LIKE ?", .text(Self.correlationCursorPrefix + "%")) {
+            cursors[String(try row.string("journal").dropFirst(Self.correlationCursorPrefix.count))] = try row.int("position")
+        }
+        return journals.sorted().map { ($0, cursors[$0] ?? -1) }
+    }
+
+    /// Inputs of `journal` after `sequence` (up to `through`, if given) received at or after `since`, in order.
+    public func correlationInputs(journal: String, after sequence: Int64, through last: Int64 = .max, since: Date? = nil, limit: Int) async throws -> [CorrelationInput] {
+        try await database.query(
+            "SELECT * FROM correlation_inputs WHERE journal = ? AND seq > ? AND seq <= ? AND received_at >= ? ORDER BY seq LIMIT ?",
+            .text(journal), .integer(sequence), .integer(last), SQLValue(since ?? Date(timeIntervalSince1970: 0)), .integer(Int64(limit))
+        ).map { row in
+            guard let sensor = Sensor.ID(try row.string("sensor")), let organisation = OrganisationID(try row.string("organisation")) else {
+                throw StoreError(.corruptRow, "a correlation input names an unreadable sensor or organisation")
+            }
+            return CorrelationInput(
+                journal: try row.string("journal"), sequence: try row.int("seq"), mapping: try row.string("mapping"),
+                rules: try row.string("rules").split(separator: "\n").map(String.init), event: row.optionalBytes("event") ?? [],
+                sensor: sensor, organisation: organisation, receivedAt: try row.date("received_at"))
+        }
+    }
+
+    /// Forgets inputs received before `time` (long read, and older than any correlation's window).
+    public func pruneCorrelationInputs(before time: Date) async throws {
+        try await database.execute("DELETE FROM correlation_inputs WHERE received_at < ?", SQLValue(time))
     }
 }

@@ -168,6 +168,12 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
+        do {
+            let moved = try await cases.desk.attachments.importFolder()
+            if moved > 0 { print("Moved \(moved) case attachments from \(installation.dataDirectory)/attachments into the database") }
+        } catch {
+            throw fail("cannot move case attachments into the database: \(error)")
+        }
         var intakeSettings = IntakeRuntime.Settings(journalDirectory: reader.string(forKey: "intake.journal", default: installation.dataDirectory + "/journal"))
         let udp = listeners(syslogUDP, "intake.syslogUDP", defaultSyslog), tcp = listeners(syslogTCP, "intake.syslogTCP", defaultSyslog)
         intakeSettings.syslogUDP = udp.addresses

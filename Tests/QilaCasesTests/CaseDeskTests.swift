@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import QilaAccess
 import QilaCore
@@ -34,7 +35,8 @@ struct CaseDeskTests {
         let notifier = RecordingNotifier()
         let desk = CaseDesk(
             store: installation.store, audit: installation.audit, regimes: try RegimeBook.load(folder: nil),
-            attachments: AttachmentStore(folder: folder, maximumBytes: maximumBytes), notifier: notifier, policy: installation.policy)
+            attachments: AttachmentStore(store: installation.store, maximumBytes: maximumBytes, legacyFolder: folder), notifier: notifier,
+            policy: installation.policy)
         return Setup(world: world, desk: desk, gate: DecisionGate(policy: installation.policy, audit: installation.audit), notifier: notifier, folder: folder)
     }
 
@@ -356,11 +358,25 @@ struct CaseDeskTests {
         try await refused("invoice.pdf", [0x4D, 0x5A, 0x90, 0x00], "program")
         try await refused("photo.png", pdf, "does not contain")
         try await refused("tool.exe", Array("hello".utf8), "not accepted")
-        // Only the accepted file is on disk.
-        let stored = try FileManager.default.subpathsOfDirectory(atPath: s.folder).filter { !$0.hasSuffix("/") && $0.count > 3 }
-        #expect(stored.count == 1)
+        // Only the accepted file is stored, in the database (where every node reads it).
+        let stored = try await s.world.installation.store.database.query("SELECT count(*) AS n FROM attachment_contents").first?.int("n")
+        #expect(stored == 1)
+        #expect(!FileManager.default.fileExists(atPath: s.folder))
         // Another tenant cannot fetch it.
         await #expect(throws: QilaError.self) { _ = try await s.desk.attachment(incident.id, attachment.id, for: s.world.subject("b-admin"), gate: s.gate) }
+    }
+
+    @Test("Attachments an older version kept as files move into the database, checked against their SHA-256")
+    func legacyAttachments() async throws {
+        let s = try await Self.setup()
+        let bytes = Array("a log line\n".utf8)
+        let digest = Hex.encode(SHA256.hash(data: bytes))
+        try FileManager.default.createDirectory(atPath: s.folder + "/" + digest.prefix(2), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: s.folder + "/" + digest.prefix(2) + "/" + digest, contents: Data(bytes))
+        #expect(try await s.desk.attachments.importFolder() == 1)
+        #expect(try await s.desk.attachments.read(digest) == bytes)
+        #expect(FileManager.default.fileExists(atPath: s.folder + ".moved-to-database/" + digest.prefix(2) + "/" + digest))
+        #expect(try await s.desk.attachments.importFolder() == 0)
     }
 
     @Test("Observables are recognised and normalised; bad lines are named")

@@ -146,7 +146,7 @@ struct NotificationTests {
         let notifier = OutboxNotifier(store: store, logger: .init(label: "test"), emailEnabled: true, baseURL: "https://qila.example")
         let desk = CaseDesk(
             store: store, audit: installation.audit, regimes: try RegimeBook.load(folder: nil),
-            attachments: AttachmentStore(folder: installation.dataDirectory + "/attachments"), notifier: notifier, policy: installation.policy)
+            attachments: AttachmentStore(store: installation.store), notifier: notifier, policy: installation.policy)
         let gate = DecisionGate(policy: installation.policy, audit: installation.audit)
         let reporter = world.subject("a-admin")
         let incident = try await desk.open(.init(organisation: "", title: "Outage", awareness: RFC3339.format(Date().addingTimeInterval(-3600)), tlp: "green"), by: reporter, gate: gate)

@@ -64,7 +64,11 @@ final class IntakeHarness: @unchecked Sendable {
         let service = IntakeService(runtime: runtime, logger: logger) { listening in
             ports.set(Dictionary(listening.map { ($0.kind, $0.port) }, uniquingKeysWith: { a, _ in a }))
         }
-        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
+        // Each harness is a node: correlations are evaluated by whichever holds the lease.
+        let correlations = CorrelationService(
+            runtime: runtime, lease: Lease("detect.correlations", holder: runtime.journal.identifier, store: store), interval: .milliseconds(50),
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service), .init(service: correlations)], logger: logger))
         let task = Task { try await group.run() }
         let deadline = ContinuousClock.now + .seconds(30)
         while ports.get().isEmpty {

@@ -2,7 +2,8 @@
 Their HTTPS certificates come from one CA; a client certificate issued through one authenticates on
 the others; a password and TOTP set through node 1 sign in on node 2 and the session works on node 3;
 the sign-in throttle counts failures made on all three; intake spread over the nodes, one of them
-killed with kill -9 and restarted, commits every acknowledged event once and groups alerts once;
+killed with kill -9 and restarted, commits every acknowledged event once, groups alerts once, and a
+Sigma correlation counts the events that reached all three;
 automatic promotion and its webhook happen once; a rolling restart under steady API reads fails no
 read; the audit log verifies from every node and offline with the published keys."""
 import collections
@@ -38,6 +39,18 @@ logsource: {product: windows, category: process_creation}
 detection:
   selection: {Image|endswith: '\\\\whoami.exe'}
   condition: selection
+"""
+
+BURST = """title: Whoami four times on one host
+id: 3f0e5f2c-0000-4000-8000-00000000e2ea
+level: critical
+correlation:
+  type: event_count
+  rules: [3f0e5f2c-0000-4000-8000-00000000e2e9]
+  generate: true
+  group-by: [Computer]
+  timespan: 1h
+  condition: {gte: 4}
 """
 
 
@@ -210,9 +223,11 @@ def test_three_nodes_are_one_installation(cluster):
     for org, account in (("Operator A", "a-sensor"), ("Operator B", "b-sensor")):
         cluster.qila("admin", "create-user", "--organisation", org, "--username", account, "--name", account,
                      "--role", "organisation-reporter", "--service")
-    rule = os.path.join(cluster.root, "whoami.yml")
-    open(rule, "w").write(WHOAMI)
-    cluster.qila("rules", "import", rule)
+    rules = os.path.join(cluster.root, "rules")
+    os.makedirs(rules)
+    open(os.path.join(rules, "whoami.yml"), "w").write(WHOAMI)
+    open(os.path.join(rules, "whoami-burst.yml"), "w").write(BURST)
+    cluster.qila("rules", "import", rules)
     cluster.qila("sensors", "add", "--organisation", "Operator A", "--name", "a-http", "--transport", "http",
                  "--mapping", "windows-flat-sysmon", "--account", "a-sensor")
     cluster.qila("sensors", "add", "--organisation", "Operator B", "--name", "b-http", "--transport", "http",
@@ -294,15 +309,25 @@ def test_three_nodes_are_one_installation(cluster):
         # Grouped once: one alert for the sensor's host, holding every event.
         alerts = cluster.sql(f"SELECT count(*), COALESCE(SUM(count), 0) FROM alerts WHERE host = 'host-{sensor}' AND kind = 'rule'")
         assert alerts == f"1|{count}", (sensor, alerts, count)
+        # The correlation saw the host's events from all three nodes: it fired once per four of
+        # them (evaluated per node, it would have fired fewer times), into one alert.
+        organisation = "Operator A" if sensor == "a-http" else "Operator B"
+        correlation = f"SELECT COALESCE(SUM(a.count), 0) FROM alerts a JOIN organisations o ON o.id = a.organisation WHERE a.kind = 'correlation' AND o.name = '{organisation}'"
+        wait_for(lambda: int(cluster.sql(correlation)) >= count // 4, 60, f"{sensor}'s correlation")
+        time.sleep(2)
+        assert int(cluster.sql(correlation)) == count // 4, (sensor, cluster.sql(correlation), count)
 
-    # Promoted once each, and each case's webhook delivered once.
-    wait_for(lambda: cluster.sql("SELECT count(*) FROM alerts WHERE kind = 'rule' AND status = 'promoted' AND case_id IS NOT NULL") == "2",
-             60, "both alerts promoted")
-    assert cluster.sql("SELECT count(*) FROM cases") == "2"
-    wait_for(lambda: len([d for d in Receiver.deliveries if d[0] == "case.opened"]) >= 2, 60, "two case.opened webhooks")
+    # Promoted once each (the two rule alerts and the two correlation alerts are high or above),
+    # and each case's webhook delivered once.
+    wait_for(lambda: cluster.sql("SELECT count(*) FROM alerts WHERE kind IN ('rule', 'correlation') AND status = 'promoted' AND case_id IS NOT NULL") == "4",
+             60, "the four alerts promoted")
+    assert cluster.sql("SELECT count(*) FROM cases") == "4"
+    assert cluster.sql("SELECT count(DISTINCT case_id) FROM alerts WHERE case_id IS NOT NULL") == "4"
+    wait_for(lambda: len([d for d in Receiver.deliveries if d[0] == "case.opened"]) >= 4, 60, "four case.opened webhooks")
     time.sleep(5)
     opened = [d for d in Receiver.deliveries if d[0] == "case.opened"]
-    assert len(opened) == 2, opened
+    assert len(opened) == 4, opened
+    assert len({d[2]["caseID"] for d in opened}) == 4, "a case was announced twice"
     assert len({d[1] for d in Receiver.deliveries}) == len(Receiver.deliveries), "a delivery was sent twice"
     receiver.shutdown()
 

@@ -1,22 +1,24 @@
 public import Foundation
 public import QilaCore
 import Crypto
-#if canImport(Glibc)
-import Glibc
-#endif
+public import QilaStore
 
-/// Files attached to cases, stored once each under their SHA-256 (`ab/abcdef…`), written to a
-/// temporary file, flushed and renamed so that a crash leaves either the whole file or none.
+/// Files attached to cases, stored once each under their SHA-256, in the database: every node of
+/// an installation serves every attachment, and an attachment is durable when the statement that
+/// stores it returns (the same transaction discipline as everything else).
 ///
 /// Only kinds of file that incident reports carry are taken, and each is recognised by its
 /// content, not only its name: a file named `.pdf` must start as a PDF does. Programs are refused.
 public struct AttachmentStore: Sendable {
-    public let folder: String
+    public let store: SQLStore
     public let maximumBytes: Int
+    /// Where versions before 0.10 kept attachments as files (`ab/abcdef…`), moved in by `importFolder`.
+    public let legacyFolder: String?
 
-    public init(folder: String, maximumBytes: Int = 25 * 1024 * 1024) {
-        self.folder = folder
+    public init(store: SQLStore, maximumBytes: Int = 25 * 1024 * 1024, legacyFolder: String? = nil) {
+        self.store = store
         self.maximumBytes = maximumBytes
+        self.legacyFolder = legacyFolder
     }
 
     /// What a file's name says it is, and how its content must begin.
@@ -79,56 +81,41 @@ public struct AttachmentStore: Sendable {
     }
 
     /// Stores the bytes under their SHA-256 (once) and returns the hash in hex.
-    public func store(_ bytes: [UInt8]) throws -> String {
+    public func store(_ bytes: [UInt8]) async throws -> String {
         let digest = Hex.encode(SHA256.hash(data: bytes))
-        let path = self.path(of: digest)
-        if FileManager.default.fileExists(atPath: path) { return digest }
-        let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let temporary = directory + "/.tmp-\(UUID().uuidString)"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else { throw QilaError(.storage, "cannot create an attachment file (errno \(errno))") }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(descriptor)
-                unlink(temporary)
-                throw QilaError(.storage, "cannot write an attachment file (errno \(code))")
-            }
-            written += result
-        }
-        guard fsync(descriptor) == 0 else {
-            close(descriptor)
-            unlink(temporary)
-            throw QilaError(.storage, "cannot flush an attachment file to disk")
-        }
-        close(descriptor)
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw QilaError(.storage, "cannot move an attachment into place (errno \(errno))")
-        }
-        let folder = open(directory, O_RDONLY)
-        if folder >= 0 { fsync(folder); close(folder) }
+        try await store.saveAttachmentContent(sha256: digest, bytes: bytes)
         return digest
     }
 
-    public func read(_ sha256: String) throws -> [UInt8] {
+    public func read(_ sha256: String) async throws -> [UInt8] {
         guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
             throw QilaError(.notFound, "no such attachment")
         }
-        guard let data = FileManager.default.contents(atPath: path(of: sha256)) else { throw QilaError(.notFound, "the attachment's file is missing") }
-        let bytes = [UInt8](data)
+        guard let bytes = try await store.attachmentContent(sha256: sha256) else { throw QilaError(.notFound, "the attachment's content is missing") }
         guard Hex.encode(SHA256.hash(data: bytes)) == sha256 else {
-            throw QilaError(.integrity, "the attachment's file no longer matches its SHA-256")
+            throw QilaError(.integrity, "the attachment's content no longer matches its SHA-256")
         }
         return bytes
     }
 
-    func path(of sha256: String) -> String {
-        "\(folder)/\(sha256.prefix(2))/\(sha256)"
+    /// Moves attachments an older version kept as files into the database (each checked against
+    /// its name, the SHA-256), then moves the folder aside. Returns how many were moved.
+    public func importFolder() async throws -> Int {
+        guard let legacyFolder, FileManager.default.fileExists(atPath: legacyFolder) else { return 0 }
+        var moved = 0
+        for prefix in try FileManager.default.contentsOfDirectory(atPath: legacyFolder) where prefix.count == 2 {
+            for name in try FileManager.default.contentsOfDirectory(atPath: legacyFolder + "/" + prefix) where name.count == 64 {
+                guard let data = FileManager.default.contents(atPath: "\(legacyFolder)/\(prefix)/\(name)") else { continue }
+                let bytes = [UInt8](data)
+                guard Hex.encode(SHA256.hash(data: bytes)) == name else {
+                    throw QilaError(.integrity, "\(legacyFolder)/\(prefix)/\(name) no longer matches its SHA-256: restore it from backup before starting")
+                }
+                try await store.saveAttachmentContent(sha256: name, bytes: bytes)
+                moved += 1
+            }
+        }
+        try FileManager.default.moveItem(atPath: legacyFolder, toPath: legacyFolder + ".moved-to-database")
+        return moved
     }
 
     /// The last path component, without control characters or quotes, at most 200 characters.

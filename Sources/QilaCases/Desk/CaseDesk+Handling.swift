@@ -254,7 +254,7 @@ extension CaseDesk {
         let reporter = Self.isReporter(subject, of: incident)
         try await gate.require(subject, .update, reporter ? Self.resource(incident) : Self.internalResource(incident))
         let checked = try attachments.check(name: name, bytes: bytes)
-        let digest = try attachments.store(bytes)
+        let digest = try await attachments.store(bytes)
         let attachment = CaseAttachment(caseID: id, sha256: digest, name: checked.name, mediaType: checked.mediaType, size: bytes.count, uploadedAt: now, uploadedBy: subject.user.id)
         try await store.addAttachment(
             attachment,
@@ -267,7 +267,7 @@ extension CaseDesk {
     public func attachment(_ id: CaseID, _ attachmentID: CaseAttachmentID, for subject: Subject, gate: any AccessGate) async throws -> (CaseAttachment, [UInt8]) {
         let incident = try await incident(id, for: subject, gate: gate)
         guard let attachment = try await store.attachments(of: id).first(where: { $0.id == attachmentID }) else { throw QilaError(.notFound, "no such attachment") }
-        let bytes = try attachments.read(attachment.sha256)
+        let bytes = try await attachments.read(attachment.sha256)
         try await record(subject, "case.attachment.read", incident, ["sha256": attachment.sha256])
         return (attachment, bytes)
     }

@@ -37,7 +37,18 @@ final class AlertCommitter: @unchecked Sendable {
     /// Where national campaign alerts go: the setting, or the installation's authority once it exists.
     private var authority: OrganisationID?
 
-    init(store: SQLStore, settings: IntakeSettings, sets: DetectionSets, sensors: SensorDirectory, clock: WallClock) {
+    /// What becomes of events a Sigma correlation reads: a node's intake writes them to the
+    /// database for the installation's correlation evaluator (so a correlation sees every node's
+    /// events); the evaluator's own committer correlates them.
+    enum Correlation {
+        case deferred(journal: String)
+        case evaluated
+    }
+
+    let correlation: Correlation
+
+    init(store: SQLStore, settings: IntakeSettings, sets: DetectionSets, sensors: SensorDirectory, clock: WallClock, correlation: Correlation) {
+        self.correlation = correlation
         self.clock = clock
         self.store = store
         self.settings = settings
@@ -76,7 +87,7 @@ final class AlertCommitter: @unchecked Sendable {
         func record(
             organisation: OrganisationID, sensor: Sensor.ID?, kind: SecurityAlert.Kind, rule: String, title: String, severity: SecurityAlert.Severity,
             host: String?, account: String?, fields: [AlertField], events: [[UInt8]], occurrences: Int64, time: Int64, explanation: String? = nil,
-            groupKey given: String? = nil
+            groupKey given: String? = nil, once: Bool = false
         ) async throws {
             let groupKey = given ?? [organisation.description, kind.rawValue, rule, host ?? account ?? ""].joined(separator: "\u{1F}")
             if state.open[groupKey] == nil || state.open[groupKey]!.lastAt < time - window, !state.checked.contains(groupKey) {
@@ -113,8 +124,10 @@ final class AlertCommitter: @unchecked Sendable {
                 account: account, firstAt: Date(milliseconds: time), lastAt: Date(milliseconds: time), count: occurrences, fields: fields,
                 explanation: explanation)
             // Another node may be opening the same group now: both use the alert the database names.
+            // A group raised `once` (a value first seen) is claimed for good: a node that had not yet
+            // heard of the value from another node adds to that node's alert instead of raising another.
             alert.id = try await store.claimAlertGroup(
-                groupKey, candidate: alert.id, time: Date(milliseconds: time), until: Date(milliseconds: time + window))
+                groupKey, candidate: alert.id, time: Date(milliseconds: time), until: Date(milliseconds: time + (once ? Self.forever : window)))
             newAlerts[alert.id] = alert
             newOrder.append(alert.id)
             let kept = events.prefix(settings.evidencePerAlert)
@@ -127,17 +140,20 @@ final class AlertCommitter: @unchecked Sendable {
         }
 
         for result in results {
-            var sensorHealth = health[result.sensor] ?? SensorHealth(sensor: result.sensor)
-            sensorHealth.events += result.events
-            sensorHealth.bytes += result.bytes
-            let seen = Date(milliseconds: result.receivedAt)
-            if result.events > 0, sensorHealth.lastSeen.map({ $0 < seen }) ?? true { sensorHealth.lastSeen = seen }
-            for (reason, count) in result.refused { sensorHealth.refused[reason, default: 0] += count }
-            if let error = result.lastError {
-                sensorHealth.lastError = error
-                sensorHealth.lastErrorAt = seen
+            // Events the correlation evaluator reads again carry no health of their own.
+            if result.events > 0 || result.bytes > 0 || !result.refused.isEmpty || result.lastError != nil {
+                var sensorHealth = health[result.sensor] ?? SensorHealth(sensor: result.sensor)
+                sensorHealth.events += result.events
+                sensorHealth.bytes += result.bytes
+                let seen = Date(milliseconds: result.receivedAt)
+                if result.events > 0, sensorHealth.lastSeen.map({ $0 < seen }) ?? true { sensorHealth.lastSeen = seen }
+                for (reason, count) in result.refused { sensorHealth.refused[reason, default: 0] += count }
+                if let error = result.lastError {
+                    sensorHealth.lastError = error
+                    sensorHealth.lastErrorAt = seen
+                }
+                health[result.sensor] = sensorHealth
             }
-            health[result.sensor] = sensorHealth
             let hour = result.receivedAt / 3_600_000
             for (type, count) in result.types {
                 let key = "\(result.sensor)|\(hour)|\(type)"
@@ -150,7 +166,13 @@ final class AlertCommitter: @unchecked Sendable {
                     severity: finding.severity, host: finding.host, account: finding.account, fields: finding.fields, events: finding.events,
                     occurrences: finding.occurrences, time: result.receivedAt)
             }
-            for correlated in result.correlated {
+            for (index, correlated) in result.correlated.enumerated() {
+                if case .deferred(let journal) = correlation {
+                    if let input = deferred(correlated, of: result, organisation: organisation, journal: journal, index: index) {
+                        commit.correlationInputs.append(input)
+                    }
+                    continue
+                }
                 for fired in correlate(&state, correlated) {
                     try await record(
                         organisation: organisation, sensor: result.sensor, kind: .correlation, rule: fired.rule, title: fired.title,
@@ -168,7 +190,7 @@ final class AlertCommitter: @unchecked Sendable {
                 guard state.known[key]!.insert(observation.value).inserted else { continue }
                 commit.firstSeen.append(
                     IntakeCommit.FirstSeen(
-                        organisation: organisation, kind: observation.kind, subject: observation.subject, value: observation.value, at: seen))
+                        organisation: organisation, kind: observation.kind, subject: observation.subject, value: observation.value, at: Date(milliseconds: result.receivedAt)))
                 if let since = state.since[key], since <= result.receivedAt - Int64(settings.firstSeenLearning * 1000) {
                     let known = state.known[key]!.count - 1
                     let title = EntityProfile.firstSeenTitles[observation.kind] ?? observation.kind
@@ -180,7 +202,8 @@ final class AlertCommitter: @unchecked Sendable {
                         severity: .low, host: observation.subject, account: nil,
                         fields: [AlertField(name: "subject", value: observation.subject), AlertField(name: "value", value: observation.value)],
                         events: [], occurrences: 1, time: result.receivedAt, explanation: explanation,
-                        groupKey: [organisation.description, "anomaly", observation.kind, observation.subject, observation.value].joined(separator: "\u{1F}"))
+                        groupKey: [organisation.description, "anomaly", observation.kind, observation.subject, observation.value].joined(separator: "\u{1F}"),
+                        once: true)
                 }
                 if state.since[key] == nil { state.since[key] = result.receivedAt }
             }
@@ -288,6 +311,29 @@ final class AlertCommitter: @unchecked Sendable {
         var severity: SecurityAlert.Severity
         var fields: [AlertField]
         var explanation: String
+    }
+
+    /// The event as the correlation evaluator reads it: rules by key, not by their number in this
+    /// node's compiled set. Nil when the rules changed since the worker matched it.
+    private func deferred(_ correlated: EntryResult.Correlated, of result: EntryResult, organisation: OrganisationID, journal: String, index: Int) -> CorrelationInput? {
+        guard let (set, version) = sets.ruleSet(for: correlated.mapping), correlated.version == version, index < 4096 else { return nil }
+        let keys = correlated.rules.compactMap { set.rules.indices.contains($0) ? Self.key(of: set.rules[$0]) : nil }
+        return CorrelationInput(
+            journal: journal, sequence: result.start * 4096 + Int64(index), mapping: correlated.mapping, rules: keys, event: correlated.event,
+            sensor: result.sensor, organisation: organisation, receivedAt: Date(milliseconds: result.receivedAt))
+    }
+
+    /// A hundred years, in milliseconds: how long a claim made `once` lasts.
+    static let forever: Int64 = 100 * 365 * 86_400_000
+
+    static func key(of rule: SigmaRule) -> String { rule.file ?? rule.id ?? rule.title }
+
+    /// Feeds events to the correlators without raising alerts: a node taking over correlation
+    /// rebuilds the windows its predecessor held.
+    func warm(_ results: [EntryResult]) {
+        for result in results {
+            for correlated in result.correlated { _ = correlate(&state, correlated) }
+        }
     }
 
     private func correlate(_ state: inout State, _ correlated: EntryResult.Correlated) -> [Fired] {

@@ -7,8 +7,9 @@ import Synchronization
 /// Journalled entries in, stored alerts out. Entries are numbered as they arrive and matched by
 /// worker threads in any order (rules and indicators need no state across events); results are
 /// committed strictly in journal order by one committer, which also keeps the state that spans
-/// events (alert groups, correlations, first-seen values) and writes the journal checkpoint in
-/// the same transaction, so that a restart resumes exactly after the last commit.
+/// events (alert groups, first-seen values), writes the events Sigma correlations read for the
+/// installation's correlation evaluator, and writes the journal checkpoint in the same
+/// transaction, so that a restart resumes exactly after the last commit.
 public final class IntakePipeline: @unchecked Sendable {
     public let store: SQLStore
     public let sets: DetectionSets
@@ -55,7 +56,8 @@ public final class IntakePipeline: @unchecked Sendable {
         self.settings = settings
         self.journalID = journalID
         self.logger = logger
-        committer = AlertCommitter(store: store, settings: settings, sets: sets, sensors: sensors, clock: clock)
+        committer = AlertCommitter(
+            store: store, settings: settings, sets: sets, sensors: sensors, clock: clock, correlation: .deferred(journal: journalID))
     }
 
     /// Events matched so far (refused records not counted).

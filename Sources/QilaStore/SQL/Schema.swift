@@ -294,6 +294,15 @@ public enum Schema {
                 // A periodic job's period done once for the installation: the insert fails for a second node.
                 // Which alert a group's occurrences go to, so that nodes opening a group at once agree.
                 "CREATE TABLE alert_groups (group_key TEXT PRIMARY KEY, alert TEXT NOT NULL, until BIGINT NOT NULL)",
+                // Events a Sigma correlation reads, from every node, for the one node that evaluates correlations.
+                """
+                CREATE TABLE correlation_inputs (
+                    journal TEXT NOT NULL, seq BIGINT NOT NULL, mapping TEXT NOT NULL, rules TEXT NOT NULL, event BYTES NOT NULL,
+                    sensor TEXT NOT NULL, organisation TEXT NOT NULL, received_at BIGINT NOT NULL, PRIMARY KEY (journal, seq))
+                """,
+                "CREATE INDEX correlation_inputs_received ON correlation_inputs (received_at)",
+                // Case attachments' content, once per SHA-256, where every node reads it.
+                "CREATE TABLE attachment_contents (sha256 TEXT PRIMARY KEY, content BYTES NOT NULL, size BIGINT NOT NULL)",
                 "CREATE TABLE periods_done (job TEXT NOT NULL, period BIGINT NOT NULL, done_at BIGINT NOT NULL, PRIMARY KEY (job, period))",
                 """
                 CREATE TABLE nodes (

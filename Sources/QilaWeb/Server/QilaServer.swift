@@ -155,7 +155,12 @@ public struct QilaServer: Sendable {
             NodeHeartbeat(installation: installation, retention: retention, intake: intake, address: address, interval: configuration.heartbeatInterval),
             RetentionService(runtime: retention, logger: logger), CaseDeadlineService(runtime: cases, lease: lease("cases.deadlines"), logger: logger),
             NotificationSender(store: installation.store, secrets: installation.secrets, smtp: cases.settings.smtp, logger: logger),
-        ] + (intake.map { [IntakeService(runtime: $0, logger: logger, onListening: onIntakeListening)] } ?? [])
+        ] + (intake.map {
+            [
+                IntakeService(runtime: $0, logger: logger, onListening: onIntakeListening),
+                CorrelationService(runtime: $0, lease: lease("detect.correlations"), logger: logger),
+            ]
+        } ?? [])
             + (cases.settings.autoPromote.map { [AlertPromotionService(desk: cases.desk, minimum: $0, lease: lease("alerts.promotion"), logger: logger)] } ?? [])
     }
 }

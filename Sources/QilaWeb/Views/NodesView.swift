@@ -47,6 +47,7 @@ struct NodesView: Sendable {
         case "audit.tree-heads": "signs audit tree heads"
         case "cases.deadlines": "sweeps case deadlines"
         case "alerts.promotion": "promotes alerts to cases"
+        case "detect.correlations": "evaluates Sigma correlations"
         default: name
         }
     }
