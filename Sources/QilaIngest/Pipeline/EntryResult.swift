@@ -47,6 +47,8 @@ struct EntryResult: Sendable {
     var findings: [Finding] = []
     var observations: [Observation] = []
     var correlated: [Correlated] = []
+    /// The journal bytes this result stands for, counted against the pipeline's queue until committed.
+    var heldBytes = 0
 }
 
 extension SecurityAlert.Severity {

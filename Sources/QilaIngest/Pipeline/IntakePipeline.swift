@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 public import QilaCore
 public import QilaStore
 import Synchronization
@@ -22,8 +23,10 @@ public final class IntakePipeline: @unchecked Sendable {
     let committer: AlertCommitter
 
     private let condition = NSCondition()
-    private var queue: [(sequence: Int64, stored: IntakeJournal.Stored)] = []
-    private var queueHead = 0
+    /// Entries waiting for a worker. A ring buffer, so that an entry's bytes are released the
+    /// moment a worker takes it (an array trimmed now and then kept thousands of processed entries,
+    /// over a gigabyte at full rate).
+    private var queue = CircularBuffer<(sequence: Int64, stored: IntakeJournal.Stored)>(initialCapacity: 1024)
     private var queuedBytes = 0
     private var nextSequence: Int64 = 0
     private var done: [Int64: EntryResult] = [:]
@@ -106,25 +109,23 @@ public final class IntakePipeline: @unchecked Sendable {
         var worker = IntakeWorker(sets: sets, evidenceLimit: settings.evidencePerAlert)
         while true {
             condition.lock()
-            while queueHead == queue.count && !stopping { condition.wait() }
-            if queueHead == queue.count && stopping {
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
                 runningWorkers -= 1
                 condition.broadcast()
                 condition.unlock()
                 return
             }
-            let (sequence, stored) = queue[queueHead]
-            queueHead += 1
-            if queueHead > 4096 && queueHead * 2 > queue.count {
-                queue.removeFirst(queueHead)
-                queueHead = 0
-            }
+            let (sequence, stored) = queue.removeFirst()
             condition.unlock()
             let result = worker.process(stored, sequence: sequence, sensor: sensors.sensor(stored.entry.sensor))
             eventsProcessed.add(result.events, ordering: .relaxed)
             condition.lock()
-            queuedBytes -= stored.entry.payload.count
-            done[sequence] = result
+            // The entry's bytes stay counted until its result is taken for a commit: results
+            // (evidence, events for correlations) waiting for a slower committer are bounded too.
+            var held = result
+            held.heldBytes = stored.entry.payload.count
+            done[sequence] = held
             condition.broadcast()
             condition.unlock()
         }
@@ -135,9 +136,15 @@ public final class IntakePipeline: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         var ready: [EntryResult] = []
+        var released = 0
         while let result = done.removeValue(forKey: nextToCommit) {
+            released += result.heldBytes
             ready.append(result)
             nextToCommit += 1
+        }
+        if released > 0 {
+            queuedBytes -= released
+            condition.broadcast()
         }
         return ready
     }

@@ -5,7 +5,7 @@ public import QilaCore
 public struct IntakeSettings: Sendable {
     /// Detection threads; all cores by default.
     public var workers: Int
-    /// Journalled bytes waiting for a worker before intake is slowed down.
+    /// Journalled bytes waiting for a worker or for the committer before intake is slowed down.
     public var queueBytes: Int
     /// Occurrences of the same rule on the same host (or account) within this many seconds are one alert.
     public var alertWindow: TimeInterval
