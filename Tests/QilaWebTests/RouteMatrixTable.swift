@@ -166,6 +166,8 @@ enum ExpectationTable {
         RouteMatrixTests.get("/openapi.yaml", anyone) { _ in "/openapi.yaml" },
         RouteMatrixTests.get("/problems/{type}", anyone) { _ in "/problems/forbidden" },
         RouteMatrixTests.get("/metrics", ["admin"]) { _ in "/metrics" },
+        // Only other nodes, with their node certificates, reach it: no account does.
+        RouteMatrixTests.get("/internal/v1/node", []) { _ in "/internal/v1/node" },
         RouteMatrixTests.get("/sign-in", anyone) { _ in "/sign-in" },
         RouteMatrixTests.get("/sign-in/totp", everyone) { _ in "/sign-in/totp" },
         // Credentials are checked here, not policy: a right password answers 303, a wrong code 401.

@@ -207,7 +207,14 @@ def test_three_nodes_are_one_installation(cluster):
         admin.sign_in()
         page.goto(three.base + "/profile")
         expect(page.get_by_role("heading", name="Profile")).to_be_visible()
-        page.goto(three.base + "/admin/nodes")
+        # Each node calls the other two over mutual TLS with its node certificate.
+        for _ in range(30):
+            page.goto(three.base + "/admin/nodes")
+            if page.locator("#nodes", has_text="Other nodes reached over mutual TLS: 2 of 2").count() and \
+                    page.locator("#nodes tbody tr", has_text="2 of 2").count() == 3:
+                break
+            time.sleep(1)
+        expect(page.locator("#nodes tbody tr", has_text="reached over mutual TLS: 2 of 2")).to_have_count(3)
         expect(page.locator("#nodes tbody tr")).to_have_count(3)
         for index in range(3):
             expect(page.locator("#nodes")).to_contain_text(f"node-{index + 1}")
@@ -241,6 +248,12 @@ def test_three_nodes_are_one_installation(cluster):
     for node in cluster.nodes:
         status, body = me(node.base, client_context(out, "a-sensor"))
         assert status == 200 and body["user"]["username"] == "a-sensor" and body["method"] == "client-certificate"
+
+    # The route nodes call refuses people, with or without a certificate of their own.
+    for context in (insecure_context(), client_context(out, "a-sensor")):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(two.base + "/internal/v1/node", context=context, timeout=10)
+        assert refused.value.code == 401
 
     # The throttle counts failures across nodes: six wrong passwords spread over the three (five
     # are free), then the right one is held back.

@@ -93,6 +93,35 @@ public struct CertificateAuthority: Sendable {
         case client(identity: String)
     }
 
+    public var nodeCertificateFile: String { directory + "/node.pem" }
+    public var nodeKeyFile: String { directory + "/node-key.pem" }
+
+    /// Makes sure this node has a client certificate naming it (`urn:qila:node:<id>`), issued by
+    /// this CA and not about to expire: what it presents when it calls another node.
+    public func ensureNodeCertificate(node id: String) throws {
+        if let existing = try? String(contentsOfFile: nodeCertificateFile, encoding: .utf8),
+            let parsed = try? Certificate(pemEncoded: existing), signed(parsed),
+            parsed.notValidAfter > Date().addingTimeInterval(30 * 86_400), Self.nodeIdentity(of: parsed) == id
+        {
+            return
+        }
+        let issued = try issue(commonName: id, organisation: "Qila nodes", validityDays: 397, usage: .client(identity: Self.nodePrefix + id))
+        try Self.write(issued.keyPEM, to: nodeKeyFile, mode: 0o600)
+        try Self.write(issued.certificatePEM, to: nodeCertificateFile, mode: 0o644)
+    }
+
+    static let nodePrefix = "urn:qila:node:"
+
+    /// The node a client certificate names, if it names one (only this CA's are ever seen: the
+    /// TLS handshake refuses others).
+    public static func nodeIdentity(of certificate: Certificate) -> String? {
+        guard let names = try? certificate.extensions.subjectAlternativeNames else { return nil }
+        for name in names {
+            if case .uniformResourceIdentifier(let uri) = name, uri.hasPrefix(nodePrefix) { return String(uri.dropFirst(nodePrefix.count)) }
+        }
+        return nil
+    }
+
     public struct Issued: Sendable {
         public var certificate: Certificate
         public var certificatePEM: String

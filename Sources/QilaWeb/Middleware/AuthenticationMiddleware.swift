@@ -6,6 +6,8 @@ import NIOCore
 import NIOSSL
 import QilaAccess
 import QilaCore
+import QilaStore
+import X509
 
 /// Establishes who sent each request, afresh every time: a client certificate from Qila's CA,
 /// an API token, or a session cookie, in that order. It decides nothing about access: that is
@@ -13,6 +15,8 @@ import QilaCore
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = QilaRequestContext
     let authenticator: Authenticator
+    /// The node registry, for calls from other nodes.
+    let nodes: SQLStore
     /// `https` unless the server runs without TLS: the scheme a same-origin form's Origin names.
     let scheme: String
     static let sessionCookie = "__Host-qila_session"
@@ -28,7 +32,16 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let source = context.sourceAddress
         let isAPI = request.uri.path.hasPrefix("/api/")
 
-        if let channel = context.channel, let certificate = try? await channel.nioSSL_peerCertificate().get() {
+        if let channel = context.channel, let certificate = try? await channel.nioSSL_peerCertificate().get(),
+            let nodeID = (try? X509.Certificate(derEncoded: certificate.toDERBytes())).flatMap(CertificateAuthority.nodeIdentity(of:))
+        {
+            // Another node: its certificate chains to the installation's CA (the handshake checked)
+            // and names a node that has registered. It reaches only the routes nodes call.
+            guard let node = try await nodes.node(id: nodeID) else {
+                throw Problem(.unauthorized, "the node certificate names a node that has not registered")
+            }
+            context.node = node
+        } else if let channel = context.channel, let certificate = try? await channel.nioSSL_peerCertificate().get() {
             let fingerprint = Hex.encode(SHA256.hash(data: try certificate.toDERBytes()))
             guard let principal = try await authenticator.authenticate(certificateFingerprint: fingerprint, source: source) else {
                 throw Problem(.unauthorized, "the client certificate is not known to Qila, or has been revoked or has expired")
@@ -65,6 +78,16 @@ struct AuthenticationMiddleware: RouterMiddleware {
             case .unknown: break
             }
         }
+
+        // Routes other nodes call take a node certificate and nothing else; a node certificate
+        // reaches nothing else.
+        if request.uri.path.hasPrefix("/internal/") {
+            guard context.node != nil else {
+                throw Problem(.unauthorized, "only another node of this installation, presenting its node certificate, calls this")
+            }
+            return try await next(request, context)
+        }
+        if context.node != nil { throw Problem(.forbidden, "a node certificate reaches only the routes other nodes call") }
 
         if context.principal == nil && !Self.isPublic(request.uri.path) {
             if isAPI || request.uri.path == "/metrics" { throw Problem.unauthenticated }

@@ -15,21 +15,49 @@ struct NodeHeartbeat: Service {
     let retention: RetentionRuntime
     let intake: IntakeRuntime?
     let address: NodeAddress
+    /// How this node calls the others; nil without TLS (then it calls none).
+    let link: NodeLink?
     let interval: Duration
 
     func run() async throws {
         let started = Date()
+        var peers: (reached: Int, of: Int, problems: [String])?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await installation.store.heartbeat(record(startedAt: started, now: Date()))
+            try? await installation.store.heartbeat(record(startedAt: started, now: Date(), peers: peers))
+            if let link { peers = await check(link) }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
         // A last heartbeat says it stopped on purpose.
-        try? await installation.store.heartbeat(record(startedAt: started, now: Date(), stopping: true))
+        try? await installation.store.heartbeat(record(startedAt: started, now: Date(), stopping: true, peers: peers))
+        await link?.shutdown()
     }
 
-    func record(startedAt: Date, now: Date, stopping: Bool = false) -> NodeRecord {
+    /// Calls every other node that is up and reachable by address, over mutual TLS.
+    func check(_ link: NodeLink) async -> (reached: Int, of: Int, problems: [String]) {
+        let now = Date()
+        let others = ((try? await installation.store.nodes()) ?? []).filter {
+            $0.id != installation.node.id && $0.address != nil && now.timeIntervalSince($0.heartbeatAt) < NodeRegistry.silentAfter
+        }
+        var reached = 0
+        var problems: [String] = []
+        for node in others {
+            do {
+                let answered = try await link.identify(node.address!)
+                if answered == node.id { reached += 1 } else { problems.append("\(node.name): another node (\(answered)) answers at its address") }
+            } catch {
+                problems.append("\(node.name): \(String(describing: error).prefix(120))")
+            }
+        }
+        return (reached, others.count, problems)
+    }
+
+    func record(startedAt: Date, now: Date, stopping: Bool = false, peers: (reached: Int, of: Int, problems: [String])?) -> NodeRecord {
         var owns: [String] = []
         var health: [String: String] = ["state": stopping ? "stopped" : "running"]
+        if let peers {
+            health["peersReached"] = "\(peers.reached) of \(peers.of)"
+            if !peers.problems.isEmpty { health["peerProblems"] = peers.problems.joined(separator: "; ") }
+        }
         if let intake {
             owns.append("intake journal \(intake.journal.identifier)")
             health["journalBacklogBytes"] = String(max(0, intake.journal.endPosition - intake.pipeline.committedPosition))

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import QilaStore
 import NIOCore
 import QilaAccess
 import QilaCore
@@ -14,6 +15,8 @@ struct QilaRequestContext: RequestContext {
     var awaitingSecondFactor: Authenticator.Principal?
     /// The raw session cookie, for sign-out and re-authentication.
     var sessionSecret: String?
+    /// Another node of this installation, when it called with its node certificate.
+    var node: NodeRecord?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

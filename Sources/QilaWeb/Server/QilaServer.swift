@@ -56,7 +56,9 @@ public struct QilaServer: Sendable {
         router.add(middleware: MethodMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: BodyLimitMiddleware(attachmentLimit: cases.settings.maximumAttachmentBytes))
-        router.add(middleware: AuthenticationMiddleware(authenticator: installation.authenticator, scheme: configuration.tls ? "https" : "http"))
+        router.add(
+            middleware: AuthenticationMiddleware(
+                authenticator: installation.authenticator, nodes: installation.store, scheme: configuration.tls ? "https" : "http"))
         router.add(middleware: RequestScopeMiddleware())
         router.add(middleware: DisplayZoneMiddleware(store: installation.store, fallback: DisplayZone(identifier: configuration.displayTimeZone) ?? DisplayZone(zone: .gmt)))
 
@@ -69,6 +71,16 @@ public struct QilaServer: Sendable {
             } catch {
                 return Problem(.serviceUnavailable, "the database is not answering").response()
             }
+        }
+        // Called by other nodes of the installation over mutual TLS: who answers, and from where.
+        let thisNode = installation.node
+        router.get("/internal/v1/node") { _, context -> Response in
+            guard let caller = context.node else {
+                throw Problem(.unauthorized, "only another node of this installation, presenting its node certificate, calls this")
+            }
+            let body = try JSONSerialization.data(
+                withJSONObject: ["id": thisNode.id, "name": thisNode.name, "version": QilaVersion.description, "caller": caller.id], options: [.sortedKeys])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         let metrics = self.metrics
         router.get("/metrics") { _, context -> Response in
@@ -123,9 +135,12 @@ public struct QilaServer: Sendable {
         let address = NodeAddress(configuration.nodeAddress)
         func lease(_ name: String) -> Lease { Lease(name, holder: node.id, store: store) }
         let server: HTTPServerBuilder
+        var link: NodeLink?
         if configuration.tls {
             let authority = try installation.certificateAuthority()
             try authority.ensureServerCertificate(hostnames: configuration.hostnames)
+            try authority.ensureNodeCertificate(node: installation.node.id)
+            link = try NodeLink(authority: authority)
             var tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(authority.serverCertificateFile).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: authority.serverKeyFile, format: .pem)))
@@ -152,7 +167,8 @@ public struct QilaServer: Sendable {
             TreeHeadSigner(
                 audit: installation.audit, lease: lease("audit.tree-heads"),
                 interval: configuration.treeHeadInterval, logger: logger),
-            NodeHeartbeat(installation: installation, retention: retention, intake: intake, address: address, interval: configuration.heartbeatInterval),
+            NodeHeartbeat(
+                installation: installation, retention: retention, intake: intake, address: address, link: link, interval: configuration.heartbeatInterval),
             RetentionService(runtime: retention, logger: logger), CaseDeadlineService(runtime: cases, lease: lease("cases.deadlines"), logger: logger),
             NotificationSender(store: installation.store, secrets: installation.secrets, smtp: cases.settings.smtp, logger: logger),
         ] + (intake.map {

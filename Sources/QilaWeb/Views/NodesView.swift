@@ -61,6 +61,8 @@ struct NodesView: Sendable {
                     value: backlog == 0 ? "nothing" : ByteCountFormatter.string(fromByteCount: Int64(backlog), countStyle: .binary)))
         }
         if let processed = health["eventsProcessed"] { figures.append(Figure(label: "Events processed since start", value: processed)) }
+        if let peers = health["peersReached"] { figures.append(Figure(label: "Other nodes reached over mutual TLS", value: peers)) }
+        if let problems = health["peerProblems"] { figures.append(Figure(label: "Not reached", value: problems)) }
         if health["flowsLosing"] == "true" { figures.append(Figure(label: "Traffic data", value: "LOSING FLOWS: see its traffic-data page")) }
         return figures
     }
