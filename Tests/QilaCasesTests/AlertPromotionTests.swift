@@ -74,6 +74,30 @@ struct AlertPromotionTests {
 
 @Suite("A classification proposed from a rule's ATT&CK tags")
 struct ProposedClassificationTests {
+    @Test("Of two triaging one alert at once (two analysts, or two nodes), the second is refused and opens no case", arguments: TestBackend.available)
+    func concurrentTriage(_ backend: TestBackend) async throws {
+        let s = try await CaseDeskTests.setup(backend)
+        let store = s.world.installation.store
+        let now = Date()
+        let alert = SecurityAlert(
+            organisation: s.world.operatorA.id, sensor: nil, kind: .rule, rule: "r", title: "Odd logon", severity: .high, groupKey: "g",
+            host: "ws-02", firstAt: now.addingTimeInterval(-60), lastAt: now, count: 1, fields: [])
+        try await store.commitIntake(IntakeCommit(newAlerts: [alert]))
+        let organisation = try await store.organisation(alert.organisation)
+        let analyst = s.world.subject("analyst")
+        // Both read the alert as new; the first acknowledges it.
+        let first = try await s.desk.alerts.apply(.acknowledge, to: alert, organisation: organisation, reason: nil, by: analyst, gate: s.gate, source: nil, now: now)
+        #expect(first.status == .acknowledged)
+        // The second, still holding the alert as new, is told; neither a dismissal nor a case results.
+        for action in [AlertDesk.Action.dismiss, .promote] {
+            await #expect(throws: QilaError.self) {
+                _ = try await s.desk.alerts.apply(action, to: alert, organisation: organisation, reason: "x", by: analyst, gate: s.gate, source: nil, now: now)
+            }
+        }
+        #expect(try await store.alert(alert.id)?.status == .acknowledged)
+        #expect(try await store.incidents(includeDrafts: true).isEmpty)
+    }
+
     @Test("the tactic furthest along an intrusion wins; tags without a tactic propose nothing")
     func proposal() {
         #expect(ProposedClassification.from(tags: ["attack.discovery", "attack.impact"]) == "availability/sabotage")

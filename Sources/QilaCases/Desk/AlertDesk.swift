@@ -107,7 +107,11 @@ public struct AlertDesk: Sendable {
                 result.skipped.append((idText, "already a case"))
                 continue
             }
-            result.changed.append(try await apply(action, to: alert, organisation: organisation, reason: reason, by: subject, gate: gate, source: source, now: now))
+            do {
+                result.changed.append(try await apply(action, to: alert, organisation: organisation, reason: reason, by: subject, gate: gate, source: source, now: now))
+            } catch let error as QilaError where error.code == .conflict {
+                result.skipped.append((idText, "triaged meanwhile by someone else"))
+            }
         }
         return result
     }
