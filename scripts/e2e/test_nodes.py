@@ -4,7 +4,7 @@ the others; a password and TOTP set through node 1 sign in on node 2 and the ses
 the sign-in throttle counts failures made on all three; intake spread over the nodes, one of them
 killed with kill -9 and restarted, commits every acknowledged event once, groups alerts once, and a
 Sigma correlation counts the events that reached all three;
-automatic promotion and its webhook happen once; a rolling restart under steady API reads fails no
+automatic promotion and its webhook happen once, and so does a deadline reminder; a rolling restart under steady API reads fails no
 read; the audit log verifies from every node and offline with the published keys."""
 import collections
 import http.server
@@ -129,6 +129,16 @@ def post_events(base, token, lines):
         "Authorization": "Bearer " + token, "Content-Type": "application/x-ndjson"})
     with urllib.request.urlopen(request, context=insecure_context(), timeout=60) as response:
         return response.status
+
+
+def send_json(url, token, body):
+    request = urllib.request.Request(url, method="POST", data=json.dumps(body).encode(), headers={
+        "Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, context=insecure_context(), timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
 
 
 def whoami(host, n):
@@ -342,6 +352,22 @@ def test_three_nodes_are_one_installation(cluster):
     assert len(opened) == 4, opened
     assert len({d[2]["caseID"] for d in opened}) == 4, "a case was announced twice"
     assert len({d[1] for d in Receiver.deliveries}) == len(Receiver.deliveries), "a delivery was sent twice"
+    # A deadline reminder, once: a case reported through node 2, aware 60 hours ago, whose early
+    # warning is submitted late, leaves the notification (due 72 h after awareness) due soon.
+    cluster.qila("admin", "create-user", "--organisation", "Operator A", "--username", "a-reporter", "--name", "A reporter",
+                 "--role", "organisation-reporter")
+    reporter = cluster.qila("admin", "token", "--username", "a-reporter", "--scope", "read", "--scope", "write").strip().splitlines()[-1]
+    aware = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60 * 3600))
+    status, opened_case = send_json(two.base + "/api/v1/cases", reporter, {"title": "Core router outage", "awareness": aware, "tlp": "TLP:GREEN"})
+    assert status == 201, opened_case
+    status, _ = send_json(two.base + f"/api/v1/cases/{opened_case['id']}/stages/telecom/early-warning", reporter, {
+        "summary": "Core router failed over", "servicesAffected": "mobile data", "usersAffected": "1200",
+        "geographicArea": "Lahore", "suspectedMalicious": "false"})
+    assert status == 200
+    reminders = lambda: [d for d in Receiver.deliveries if d[0] == "stage.reminder" and d[2]["caseID"] == opened_case["id"]]
+    wait_for(lambda: reminders(), 150, "the notification's reminder")
+    time.sleep(5)
+    assert len(reminders()) == 1, reminders()
     receiver.shutdown()
 
     # A rolling restart under steady reads: each node is taken out of rotation, stopped, started
