@@ -110,6 +110,10 @@ struct Serve: AsyncParsableCommand {
         }
         if case .migrated(let directory) = opening.secrets {
             print("Moved the keys of \(directory) into the database, sealed under key \(opening.keyIdentifier); the old files are in \(directory)/secrets.moved-to-database")
+        } else if FileManager.default.fileExists(atPath: installation.dataDirectory + "/secrets/password-pepper") {
+            // A node that made its own keys before it joined the installation: they are not used.
+            logger.warning(
+                "\(installation.dataDirectory)/secrets holds keys this node made on its own before the installation's were in the database; they are not used, and what was sealed with them (TOTP enrolments, warrants, webhook secrets made through this node) cannot be opened. Move the folder aside once nothing needs it.")
         }
         var retentionSettings = RetentionRuntime.Settings()
         // With nothing named, `qila serve` does its whole job on loopback (a port in use is named
