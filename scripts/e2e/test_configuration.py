@@ -35,7 +35,7 @@ def test_environment_beats_file_and_file_beats_defaults():
         f.write(f"data: {cwd}/data-from-file\nhttp:\n  port: {file_port}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("QILA_")}
     assert serve_and_probe(cwd, env, file_port) == 200
-    assert os.path.isdir(os.path.join(cwd, "data-from-file", "secrets")), "the data directory came from qila.yaml"
+    assert os.path.isfile(os.path.join(cwd, "data-from-file", "installation.key")), "the data directory came from qila.yaml"
     assert serve_and_probe(cwd, dict(env, QILA_HTTP_PORT=str(env_port)), env_port) == 200
 
 
