@@ -92,6 +92,9 @@ def test_kill_9_loses_at_most_the_last_interval():
 def test_full_disk_stops_intake_with_an_alarm_and_damages_nothing():
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
+        # The installation (its database and key file) exists before the disk fills: the collector
+        # signs the segment chain with the installation's key, which it reads from the database.
+        subprocess.run([BINARY, "keys", "show", "--data", tmp], check=True, capture_output=True)
         # A file-size limit makes writes beyond 50 kB fail as a full disk would.
         collector = start(tmp, port, prefix=("prlimit", "--fsize=50000"))
         time.sleep(1.0)
