@@ -80,7 +80,7 @@ extension SQLStore {
                 owns = excluded.owns, health = excluded.health, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
             """,
             .text(node.id), .text(node.name), .text(node.version), SQLValue(node.address), .text(node.owns.joined(separator: "\n")),
-            .text(node.health), SQLValue(node.startedAt), SQLValue(node.heartbeatAt))
+            .text(String(decoding: try JSONEncoder().encode(node.health), as: UTF8.self)), SQLValue(node.startedAt), SQLValue(node.heartbeatAt))
     }
 
     public func nodes() async throws -> [NodeRecord] {
@@ -100,7 +100,7 @@ extension SQLStore {
     static func node(_ row: SQLRow) throws -> NodeRecord {
         NodeRecord(
             id: try row.string("id"), name: try row.string("name"), version: try row.string("version"), address: row.optionalString("address"),
-            owns: try row.string("owns").split(separator: "\n").map(String.init), health: try row.string("health"),
+            owns: try row.string("owns").split(separator: "\n").map(String.init), health: (try? JSONDecoder().decode(NodeHealth.self, from: Data(try row.string("health").utf8))) ?? NodeHealth(),
             startedAt: try row.date("started_at"), heartbeatAt: try row.date("heartbeat_at"))
     }
 }
@@ -115,12 +115,12 @@ public struct NodeRecord: Sendable, Equatable {
     public var address: String?
     /// What only this node holds: its intake journal, the organisations whose traffic data it keeps.
     public var owns: [String]
-    /// A short JSON object of its health figures.
-    public var health: String
+    /// Its health figures (stored as JSON).
+    public var health: NodeHealth
     public var startedAt: Date
     public var heartbeatAt: Date
 
-    public init(id: String, name: String, version: String, address: String?, owns: [String], health: String, startedAt: Date, heartbeatAt: Date) {
+    public init(id: String, name: String, version: String, address: String?, owns: [String], health: NodeHealth, startedAt: Date, heartbeatAt: Date) {
         self.id = id
         self.name = name
         self.version = version
@@ -130,4 +130,22 @@ public struct NodeRecord: Sendable, Equatable {
         self.startedAt = startedAt
         self.heartbeatAt = heartbeatAt
     }
+}
+
+/// What a node says of its own health with each heartbeat.
+public struct NodeHealth: Codable, Sendable, Equatable {
+    /// Its last heartbeat said it was stopping (a graceful stop, not a silence).
+    public var stopped = false
+    /// Journal bytes acknowledged to sensors and not yet committed; nil when intake is off.
+    public var journalBacklogBytes: Int64?
+    public var eventsProcessed: Int64?
+    /// Its flow collector is losing datagrams.
+    public var flowsLosing = false
+    /// Of the other nodes up at its last check, how many answered over mutual TLS, and why the
+    /// others did not; nil when it calls none (no TLS, or not checked yet).
+    public var peersReached: Int?
+    public var peersChecked: Int?
+    public var peerProblems: [String] = []
+
+    public init() {}
 }

@@ -73,7 +73,8 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "qila")
 
         // Flags win over QILA_* variables, which win over qila.yaml.
-        let reader = try await storage.reader(extra: nodeName.map { ["node.name": $0] } ?? [:])
+        let nodeSettings = nodeName.map { ["node.name": $0] } ?? [:]
+        let reader = try await storage.reader(extra: nodeSettings)
         var web = WebConfiguration()
         web.nodeAddress = nodeAddress ?? reader.string(forKey: "node.address")
         web.host = host ?? reader.string(forKey: "http.host", default: web.host)
@@ -103,7 +104,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("THE POLICY CHECK IS OFF (--benchmark-unsafe-skip-policy): every signed-in user can do everything")
         }
 
-        let installation = try await storage.open(extra: nodeName.map { ["node.name": $0] } ?? [:])
+        let installation = try await storage.open(extra: nodeSettings)
         let opening = installation.opening
         if opening.keyFileCreated {
             print("Made the installation key file \(opening.keyFile) (key \(opening.keyIdentifier)): keep a copy apart from the database's backups; every further node needs this same file (--key-file)")

@@ -213,7 +213,7 @@ enum ExpectationTable {
             let id = "node-gone-\(UUID().uuidString.prefix(8).lowercased())"
             let then = Date().addingTimeInterval(-3_600)
             try await context.harness.world.installation.store.heartbeat(
-                NodeRecord(id: id, name: "retired", version: "x", address: nil, owns: [], health: "{}", startedAt: then, heartbeatAt: then))
+                NodeRecord(id: id, name: "retired", version: "x", address: nil, owns: [], health: NodeHealth(), startedAt: then, heartbeatAt: then))
             return Call(method: .post, uri: "/admin/nodes/\(id)/forget", form: [])
         },
         RouteMatrixTests.get("/admin/webhooks", ["admin", "a-admin", "b-admin", "bank-admin"]) { _ in "/admin/webhooks" },

@@ -28,7 +28,7 @@ from accessibility import flush, watch
 from conftest import BINARY, PASSWORD, Server, free_port, insecure_context
 from test_browser import CHROMIUM, SHOTS
 from test_client_certificates import client_context, me
-from test_warrants import Person
+from test_warrants import first_administrator
 
 POSTGRES = os.environ.get("QILA_TEST_POSTGRES_URL")
 
@@ -171,7 +171,7 @@ def wait_for(condition, timeout, what):
 
 def test_three_nodes_are_one_installation(cluster):
     one = cluster.nodes[0]
-    setup = one.setup_link()
+    one.setup_link()  # read before the other nodes start, while node 1 prints it
     for node in cluster.nodes[1:]:
         cluster.start(node)
     two, three = cluster.nodes[1], cluster.nodes[2]
@@ -194,16 +194,8 @@ def test_three_nodes_are_one_installation(cluster):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         # A password and TOTP set through node 1 ...
-        admin = Person(browser, one, "ayesha")
+        admin = first_administrator(browser, one)
         page = admin.page
-        page.goto(setup)
-        page.fill("#organisation", "National Cybersecurity Authority")
-        page.fill("#displayName", "Ayesha Khan")
-        page.fill("#username", "ayesha")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        admin.sign_in()
-        admin.enrol()
         page.goto(one.base + "/admin/webhooks")
         page.fill("#webhook-url", f"http://127.0.0.1:{receiver.server_address[1]}/hook")
         admin.submit("#add-webhook button")

@@ -53,23 +53,24 @@ struct NodeHeartbeat: Service {
 
     func record(startedAt: Date, now: Date, stopping: Bool = false, peers: (reached: Int, of: Int, problems: [String])?) -> NodeRecord {
         var owns: [String] = []
-        var health: [String: String] = ["state": stopping ? "stopped" : "running"]
+        var health = NodeHealth()
+        health.stopped = stopping
         if let peers {
-            health["peersReached"] = "\(peers.reached) of \(peers.of)"
-            if !peers.problems.isEmpty { health["peerProblems"] = peers.problems.joined(separator: "; ") }
+            health.peersReached = peers.reached
+            health.peersChecked = peers.of
+            health.peerProblems = peers.problems
         }
         if let intake {
             owns.append("intake journal \(intake.journal.identifier)")
-            health["journalBacklogBytes"] = String(max(0, intake.journal.endPosition - intake.pipeline.committedPosition))
-            health["eventsProcessed"] = String(intake.pipeline.processedEvents)
+            health.journalBacklogBytes = max(0, intake.journal.endPosition - intake.pipeline.committedPosition)
+            health.eventsProcessed = intake.pipeline.processedEvents
         }
         let organisations = retention.store.organisations()
         if !organisations.isEmpty { owns.append("traffic data of \(organisations.count) organisation\(organisations.count == 1 ? "" : "s")") }
-        health["flowsLosing"] = String(retention.isLosing(now: now))
-        let text = (try? JSONSerialization.data(withJSONObject: health, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        health.flowsLosing = retention.isLosing(now: now)
         return NodeRecord(
             id: installation.node.id, name: installation.node.name, version: QilaVersion.description, address: address.value, owns: owns,
-            health: text, startedAt: startedAt, heartbeatAt: now)
+            health: health, startedAt: startedAt, heartbeatAt: now)
     }
 }
 

@@ -23,6 +23,14 @@ final class NodeLink: Sendable {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// What `/internal/v1/node` answers: who this node is, and whom it saw calling.
+    struct Description: Codable, Sendable {
+        var id: String
+        var name: String
+        var version: String
+        var caller: String
+    }
+
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
@@ -33,10 +41,10 @@ final class NodeLink: Sendable {
         let response = try await client.execute(request, timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 64 * 1024)
         guard response.status == .ok else { throw Failure(description: "answered \(response.status.code)") }
-        guard let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: String], let id = object["id"] else {
+        guard let described = try? JSONDecoder().decode(Description.self, from: Data(buffer: body)) else {
             throw Failure(description: "answered something that is not a node's description")
         }
-        return id
+        return described.id
     }
 
     func shutdown() async {

@@ -78,8 +78,8 @@ public struct QilaServer: Sendable {
             guard let caller = context.node else {
                 throw Problem(.unauthorized, "only another node of this installation, presenting its node certificate, calls this")
             }
-            let body = try JSONSerialization.data(
-                withJSONObject: ["id": thisNode.id, "name": thisNode.name, "version": QilaVersion.description, "caller": caller.id], options: [.sortedKeys])
+            let body = try JSONEncoder().encode(
+                NodeLink.Description(id: thisNode.id, name: thisNode.name, version: QilaVersion.description, caller: caller.id))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         let metrics = self.metrics

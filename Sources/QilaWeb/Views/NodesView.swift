@@ -25,16 +25,15 @@ struct NodesView: Sendable {
     static func build(_ entries: [NodeRegistry.Entry], thisNode: String, canForget: Bool) -> NodesView {
         let nodes = entries.map { entry in
             let record = entry.record
-            let figures = (try? JSONSerialization.jsonObject(with: Data(record.health.utf8)) as? [String: String]) ?? [:]
-            let stopped = figures["state"] == "stopped"
+            let stopped = record.health.stopped
             return Node(
                 id: record.id, name: record.name, version: record.version, address: record.address ?? "not reachable by other nodes",
                 started: record.startedAt.display, heartbeat: "\(Self.duration(entry.silentFor)) ago",
-                state: entry.isUp ? (stopped ? "stopped" : "up") : stopped ? "stopped" : "silent for \(Self.duration(entry.silentFor))",
+                state: stopped ? "stopped" : entry.isUp ? "up" : "silent for \(Self.duration(entry.silentFor))",
                 isUp: entry.isUp && !stopped, isThisNode: record.id == thisNode,
                 canForget: canForget && entry.silentFor >= NodeRegistry.forgettableAfter,
                 owns: record.owns, leases: entry.leases.map(Self.leaseTitle),
-                figures: Self.figures(figures))
+                figures: Self.figures(record.health))
         }
         let versions = Set(entries.map(\.record.version))
         return NodesView(
@@ -52,18 +51,20 @@ struct NodesView: Sendable {
         }
     }
 
-    static func figures(_ health: [String: String]) -> [Figure] {
+    static func figures(_ health: NodeHealth) -> [Figure] {
         var figures: [Figure] = []
-        if let backlog = health["journalBacklogBytes"].flatMap(Int.init) {
+        if let backlog = health.journalBacklogBytes {
             figures.append(
                 Figure(
                     label: "Journal not yet committed",
-                    value: backlog == 0 ? "nothing" : ByteCountFormatter.string(fromByteCount: Int64(backlog), countStyle: .binary)))
+                    value: backlog == 0 ? "nothing" : ByteCountFormatter.string(fromByteCount: backlog, countStyle: .binary)))
         }
-        if let processed = health["eventsProcessed"] { figures.append(Figure(label: "Events processed since start", value: processed)) }
-        if let peers = health["peersReached"] { figures.append(Figure(label: "Other nodes reached over mutual TLS", value: peers)) }
-        if let problems = health["peerProblems"] { figures.append(Figure(label: "Not reached", value: problems)) }
-        if health["flowsLosing"] == "true" { figures.append(Figure(label: "Traffic data", value: "LOSING FLOWS: see its traffic-data page")) }
+        if let processed = health.eventsProcessed { figures.append(Figure(label: "Events processed since start", value: String(processed))) }
+        if let reached = health.peersReached, let checked = health.peersChecked {
+            figures.append(Figure(label: "Other nodes reached over mutual TLS", value: "\(reached) of \(checked)"))
+        }
+        if !health.peerProblems.isEmpty { figures.append(Figure(label: "Not reached", value: health.peerProblems.joined(separator: "; "))) }
+        if health.flowsLosing { figures.append(Figure(label: "Traffic data", value: "LOSING FLOWS: see its traffic-data page")) }
         return figures
     }
 
