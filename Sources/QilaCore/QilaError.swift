@@ -17,6 +17,8 @@ public struct QilaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let storage = Code(rawValue: "storage")
         public static let configuration = Code(rawValue: "configuration")
         public static let integrity = Code(rawValue: "integrity")
+        /// A part the operation needs (another node, a peer) is not answering now; trying later may work.
+        public static let unavailable = Code(rawValue: "unavailable")
     }
 
     public var code: Code

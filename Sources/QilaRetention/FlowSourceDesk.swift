@@ -13,6 +13,8 @@ public struct FlowSourceDesk: Sendable {
     public let audit: AuditLog
     public let secrets: ServerSecrets
     public let subscribers: SubscriberRegistry
+    /// The other nodes: a NAT log is imported on a node holding the organisation's flows.
+    public let nodes: TrafficDataNodes?
     /// Longest name, in characters.
     public static let maximumName = 100
     /// Shortest RADIUS shared secret, in bytes (RFC 2865 §3 recommends at least 16 octets).
@@ -20,11 +22,12 @@ public struct FlowSourceDesk: Sendable {
     /// Retention periods allowed, in days.
     public static let retentionDays = 1...3650
 
-    public init(store: SQLStore, audit: AuditLog, secrets: ServerSecrets, subscribers: SubscriberRegistry) {
+    public init(store: SQLStore, audit: AuditLog, secrets: ServerSecrets, subscribers: SubscriberRegistry, nodes: TrafficDataNodes? = nil) {
         self.store = store
         self.audit = audit
         self.secrets = secrets
         self.subscribers = subscribers
+        self.nodes = nodes
     }
 
     public static func resource(_ organisation: Organisation, _ what: String = "flow-sources") -> Resource {
@@ -144,6 +147,16 @@ public struct FlowSourceDesk: Sendable {
         try await gate.require(subject, .create, Self.resource(organisation, "assignments"))
         let parsed = CGNATLogParser.parse(log)
         guard !parsed.events.isEmpty || !parsed.errors.isEmpty else { throw QilaError.invalid("is empty", field: "log") }
+        // Port blocks are kept beside the flows they explain: a warrant's subscriber is found on
+        // the node holding both. A node holding none of the organisation's data sends it there.
+        let key = organisation.id.description
+        if let nodes, !subscribers.organisations().contains(key), try await !nodes.holdsHere(key),
+            case let holders = try await nodes.holders(of: key), !holders.isEmpty
+        {
+            throw QilaError.invalid(
+                "\(organisation.name)'s traffic data is kept on \(holders.map(\.name).joined(separator: ", ")): import its NAT log on that node, beside the flows it explains",
+                field: "organisation")
+        }
         try subscribers.record(parsed.events, organisation: organisation.id.description)
         try await self.log(
             subject, "flows.assignments.import", "organisation:\(organisation.id)", source,

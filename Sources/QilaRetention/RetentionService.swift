@@ -4,6 +4,7 @@ public import Metrics
 public import QilaAccess
 public import QilaCore
 public import QilaFlows
+public import QilaStore
 public import ServiceLifecycle
 
 /// Traffic-data retention inside `qila serve`: the flow store and subscriber registry under
@@ -55,6 +56,8 @@ public final class RetentionRuntime: @unchecked Sendable {
     public let desk: WarrantDesk
     /// Exporters, RADIUS clients, retention periods and NAT logs.
     public let sources: FlowSourceDesk
+    /// The installation's other nodes that hold traffic data, and the link to them.
+    public let nodes: TrafficDataNodes
     /// The ports the listeners received on (each listener owns its list).
     public var boundFlowPorts: [UInt16] { collector.boundPorts }
     public var boundRadiusPorts: [UInt16] { radius.boundPorts }
@@ -80,10 +83,11 @@ public final class RetentionRuntime: @unchecked Sendable {
         registry = SubscriberRegistry(root: root, key: installation.secrets.sealingKey)
         collector = FlowCollector(store: store, exporters: [], durabilityInterval: settings.durabilityInterval)
         radius = RadiusListener(registry: registry, clients: [])
+        nodes = TrafficDataNodes(store: installation.store, node: installation.node)
         desk = WarrantDesk(
-            store: installation.store, audit: installation.audit, secrets: installation.secrets, flows: reader, subscribers: registry,
-            exportsDirectory: installation.dataDirectory + "/warrant-exports")
-        sources = FlowSourceDesk(store: installation.store, audit: installation.audit, secrets: installation.secrets, subscribers: registry)
+            store: installation.store, audit: installation.audit, secrets: installation.secrets, flows: reader, subscribers: registry, nodes: nodes,
+            legacyExportsDirectory: installation.dataDirectory + "/warrant-exports")
+        sources = FlowSourceDesk(store: installation.store, audit: installation.audit, secrets: installation.secrets, subscribers: registry, nodes: nodes)
         store.onChainEntry = { [weak self] entry in
             guard let self else { return }
             lock.lock()
@@ -222,6 +226,30 @@ public final class RetentionRuntime: @unchecked Sendable {
                         : "the kernel's receive queue for the collector's socket was full",
                 ]))
         return loss
+    }
+
+    /// What this node holds, per organisation, and its listeners, for its heartbeat: the other
+    /// nodes route warrant queries by it and the traffic-data page shows every node's stores.
+    public func holdings() -> (trafficData: [NodeTrafficData], collector: NodeCollector?) {
+        let summaries = (try? store.summary()) ?? []
+        var organisations = Set(summaries.map(\.organisation))
+        organisations.formUnion(registry.organisations())
+        let byOrganisation = Dictionary(uniqueKeysWithValues: summaries.map { ($0.organisation, $0) })
+        let data = organisations.sorted().map { organisation in
+            let summary = byOrganisation[organisation]
+            return NodeTrafficData(
+                organisation: organisation, segments: (summary?.sealedSegments ?? 0) + (summary?.openSegments ?? 0), flows: summary?.flows ?? 0,
+                bytes: summary?.bytes ?? 0, firstStart: summary?.firstStart, lastEnd: summary?.lastEnd,
+                assignments: registry.counts(organisation: organisation).bindings)
+        }
+        guard isCollecting || isReceivingAccounting else { return (data, nil) }
+        let health = collector.currentHealth
+        return (
+            data,
+            NodeCollector(
+                flowPorts: boundFlowPorts, radiusPorts: boundRadiusPorts, storedFlows: health.storedFlows, droppedDatagrams: health.droppedDatagrams,
+                diskFull: health.diskFull)
+        )
     }
 
     /// Takes a sample of the collector's counters (kept for an hour).

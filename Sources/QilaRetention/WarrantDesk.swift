@@ -16,17 +16,24 @@ public struct WarrantDesk: Sendable {
     public let secrets: ServerSecrets
     public let flows: FlowStore
     public let subscribers: SubscriberRegistry
-    public let exportsDirectory: String
+    /// The other nodes, for the traffic data they hold.
+    public let nodes: TrafficDataNodes
+    /// Where a version before the packages moved into the database wrote them, for downloads of those.
+    public let legacyExportsDirectory: String?
     /// At most this many identifiers per warrant: a warrant names people, not networks.
     public static let maximumIdentifiers = 100
 
-    public init(store: SQLStore, audit: AuditLog, secrets: ServerSecrets, flows: FlowStore, subscribers: SubscriberRegistry, exportsDirectory: String) {
+    public init(
+        store: SQLStore, audit: AuditLog, secrets: ServerSecrets, flows: FlowStore, subscribers: SubscriberRegistry, nodes: TrafficDataNodes,
+        legacyExportsDirectory: String? = nil
+    ) {
         self.store = store
         self.audit = audit
         self.secrets = secrets
         self.flows = flows
         self.subscribers = subscribers
-        self.exportsDirectory = exportsDirectory
+        self.nodes = nodes
+        self.legacyExportsDirectory = legacyExportsDirectory
     }
 
     /// What an investigator types in from the court's order.
@@ -189,12 +196,15 @@ public struct WarrantDesk: Sendable {
     public struct QueryResult: Sendable {
         public var query: WarrantQuery
         public var rows: [ExportPackage.Row]
-        public var packagePath: String
+        /// Each node that answered, with how many records it held.
+        public var nodes: [(name: String, records: Int)]
     }
 
     /// Runs a query under an approved warrant: every identifier must be in the warrant's scope and
-    /// the window inside the warrant's. Records the query in the audit log and in the database and
-    /// writes the sealed export package.
+    /// the window inside the warrant's. This node's traffic data and that of every other node
+    /// holding the provider's are searched (those answer over the node link, checking the warrant
+    /// again and auditing their part); if a holder does not answer, no partial export is made.
+    /// Records the query in the audit log and, with its sealed export package, in the database.
     public func query(
         _ id: WarrantID, addresses requestedAddresses: [String], subscribers requestedSubscribers: [String], windowStart: Date?, windowEnd: Date?,
         by subject: Subject, gate: any AccessGate, now: Date = Date()
@@ -205,47 +215,165 @@ public struct WarrantDesk: Sendable {
             try await refuse(subject, warrant, "not the warrant's investigator")
             throw QilaError(.forbidden, "only the investigator who recorded the warrant queries under it")
         }
+        let everything = requestedAddresses.isEmpty && requestedSubscribers.isEmpty
+        let scope: Checked
+        do {
+            scope = try check(
+                warrant, addresses: everything ? warrant.addresses : requestedAddresses, subscribers: everything ? warrant.subscribers : requestedSubscribers,
+                start: windowStart ?? warrant.windowStart, end: windowEnd ?? warrant.windowEnd, now: now)
+        } catch let refusal as Refusal {
+            if let reason = refusal.audited { try await refuse(subject, warrant, reason) }
+            throw refusal.error
+        }
+        let clock = ContinuousClock.now
+        let queryID = WarrantQueryID()
+        let request = TrafficDataRequest(
+            warrant: warrant.id.description, query: queryID.description, investigator: subject.user.id.description,
+            addresses: scope.addresses.map(\.description), subscribers: scope.subscribers, windowStart: Self.millis(scope.start),
+            windowEnd: Self.millis(scope.end))
+        var rows = try held(warrant, scope)
+        var answered: [(name: String, records: Int)] = [(nodes.node.name, rows.count)]
+        for holder in try await nodes.holders(of: warrant.provider.description) {
+            guard let link = nodes.link, holder.address != nil else {
+                try await refuse(subject, warrant, "node \(holder.name) holds the provider's traffic data and cannot be reached from this node")
+                throw QilaError(
+                    .unavailable,
+                    "\(holder.name) holds traffic data of this provider and this node cannot call it (nodes call each other only over HTTPS): "
+                        + "run the query on \(holder.name)")
+            }
+            do {
+                let answer = try await link.ask(holder, request)
+                rows += answer.rows
+                answered.append((answer.name, answer.rows.count))
+            } catch {
+                try await refuse(subject, warrant, "node \(holder.name) did not answer")
+                throw QilaError(
+                    .unavailable,
+                    "\(holder.name) holds traffic data of this provider and did not answer (\(String(describing: error).prefix(160))); "
+                        + "nothing was exported, so that no partial answer leaves: try again when it runs")
+            }
+        }
+        rows.sort { ($0.start, $0.end, $0.source, $0.sourcePort, $0.destination, $0.exporter) < ($1.start, $1.end, $1.source, $1.sourcePort, $1.destination, $1.exporter) }
+        let elapsed = ContinuousClock.now - clock
+        let provider = try await store.organisation(warrant.provider)
+        let package = try ExportPackage.make(
+            rows: rows,
+            header: [
+                "warrant": warrant.id.description, "court": warrant.court, "warrantNumber": warrant.number,
+                "issuedAt": Self.format(warrant.issuedAt), "expiresAt": Self.format(warrant.expiresAt), "agency": warrant.agency,
+                "provider": provider?.name ?? warrant.provider.description, "query": queryID.description, "queriedBy": subject.user.username,
+                "queriedAt": Self.format(now), "windowStart": Self.format(scope.start), "windowEnd": Self.format(scope.end),
+                "addresses": request.addresses.joined(separator: " "), "subscribers": scope.subscribers.joined(separator: " "),
+                "nodes": answered.map { "\($0.name): \($0.records)" }.joined(separator: "; "),
+            ],
+            signingKey: secrets.auditEd25519)
+        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let query = WarrantQuery(
+            id: queryID, warrant: warrant.id, actor: subject.user.id, time: AuditEntry.truncatedTime(now), addresses: request.addresses,
+            subscribers: scope.subscribers, windowStart: scope.start, windowEnd: scope.end, resultCount: rows.count, elapsedMilliseconds: milliseconds,
+            manifestSHA256: package.manifestSHA256)
+        try await store.recordWarrantQuery(
+            query, sealedScope: try seal(Scope(addresses: query.addresses, subscribers: scope.subscribers)),
+            sealedPackage: try secrets.seal(package.tar(modified: now)))
+        try await log(
+            subject, "warrant.query", warrant,
+            [
+                "query": queryID.description, "records": String(rows.count), "elapsedMs": String(milliseconds), "manifestSHA256": package.manifestSHA256,
+                "nodes": answered.map { "\($0.name): \($0.records)" }.joined(separator: "; "),
+            ])
+        return QueryResult(query: query, rows: rows, nodes: answered)
+    }
+
+    /// Answers another node's part of a query (`caller` is the node, named by its certificate):
+    /// the warrant is checked again here against the database, as if the query were made on this
+    /// node, and the answer is recorded in the audit log as this node's.
+    public func answer(_ request: TrafficDataRequest, caller: String, now: Date = Date()) async throws -> TrafficDataAnswer {
+        guard let id = WarrantID(request.warrant) else { throw QilaError.invalid("is not a warrant identifier", field: "warrant") }
+        let warrant = try await load(id)
+        let callerName = (try? await store.node(id: caller))?.name ?? caller
+        func record(_ outcome: AuditEntry.Outcome, _ details: [String: String]) async throws {
+            try await audit.append(
+                AuditEntry(
+                    time: Date(), actor: "node:\(caller)", action: "warrant.query.answer", outcome: outcome, resource: warrant.reference,
+                    details: details.merging(["query": String(request.query.prefix(40)), "node": nodes.node.name, "askedBy": callerName]) { $1 }))
+        }
+        guard request.investigator == warrant.investigator.description else {
+            try await record(.denied, ["reason": "not the warrant's investigator"])
+            throw QilaError(.forbidden, "only the investigator who recorded the warrant queries under it")
+        }
+        let scope: Checked
+        do {
+            scope = try check(
+                warrant, addresses: request.addresses, subscribers: request.subscribers,
+                start: Date(timeIntervalSince1970: Double(request.windowStart) / 1000), end: Date(timeIntervalSince1970: Double(request.windowEnd) / 1000),
+                now: now)
+        } catch let refusal as Refusal {
+            try await record(.denied, ["reason": refusal.audited ?? "malformed request"])
+            throw refusal.error
+        }
+        let rows = try held(warrant, scope)
+        try await record(.success, ["records": String(rows.count)])
+        return TrafficDataAnswer(node: nodes.node.id, name: nodes.node.name, rows: rows)
+    }
+
+    /// A query's identifiers and window once checked against the warrant.
+    struct Checked {
+        var addresses: [FlowAddress]
+        var subscribers: [String]
+        var start: Date
+        var end: Date
+    }
+
+    /// Why a query was refused: the error for the caller and, for refusals the audit log keeps,
+    /// the reason written there (never an identifier).
+    struct Refusal: Error {
+        var error: QilaError
+        var audited: String?
+    }
+
+    func check(_ warrant: Warrant, addresses: [String], subscribers: [String], start: Date, end: Date, now: Date) throws -> Checked {
         guard warrant.status == .approved else {
-            try await refuse(subject, warrant, "warrant \(warrant.status.rawValue)")
-            throw QilaError(.conflict, "the warrant is \(warrant.status.title.lowercased()), not approved")
+            throw Refusal(error: QilaError(.conflict, "the warrant is \(warrant.status.title.lowercased()), not approved"), audited: "warrant \(warrant.status.rawValue)")
         }
         guard now < warrant.expiresAt else {
-            try await refuse(subject, warrant, "warrant expired")
-            throw QilaError(.conflict, "the warrant expired on \(Self.format(warrant.expiresAt))")
+            throw Refusal(error: QilaError(.conflict, "the warrant expired on \(Self.format(warrant.expiresAt))"), audited: "warrant expired")
         }
-        let addresses = requestedAddresses.isEmpty && requestedSubscribers.isEmpty ? warrant.addresses : requestedAddresses
-        let subscriberIDs = requestedAddresses.isEmpty && requestedSubscribers.isEmpty ? warrant.subscribers : requestedSubscribers
         let inScope = Set(warrant.addresses.compactMap { FlowAddress(parsing: $0) })
         var parsed: [FlowAddress] = []
         for text in addresses {
-            guard let address = FlowAddress(parsing: text) else { throw QilaError.invalid("'\(text.prefix(60))' is not an IP address", field: "addresses") }
+            guard let address = FlowAddress(parsing: text) else {
+                throw Refusal(error: QilaError.invalid("'\(text.prefix(60))' is not an IP address", field: "addresses"), audited: nil)
+            }
             guard inScope.contains(address) else {
-                try await refuse(subject, warrant, "address outside the warrant's scope")
-                throw QilaError.invalid("an address is outside the warrant's scope", field: "addresses")
+                throw Refusal(error: QilaError.invalid("an address is outside the warrant's scope", field: "addresses"), audited: "address outside the warrant's scope")
             }
             parsed.append(address)
         }
-        for subscriber in subscriberIDs where !warrant.subscribers.contains(subscriber) {
-            try await refuse(subject, warrant, "subscriber outside the warrant's scope")
-            throw QilaError.invalid("a subscriber identifier is outside the warrant's scope", field: "subscribers")
+        for subscriber in subscribers where !warrant.subscribers.contains(subscriber) {
+            throw Refusal(
+                error: QilaError.invalid("a subscriber identifier is outside the warrant's scope", field: "subscribers"),
+                audited: "subscriber outside the warrant's scope")
         }
-        let start = windowStart ?? warrant.windowStart
-        let end = windowEnd ?? warrant.windowEnd
         guard start >= warrant.windowStart, end <= warrant.windowEnd, start < end else {
-            try await refuse(subject, warrant, "window outside the warrant's")
-            throw QilaError.invalid("the window must lie within \(Self.format(warrant.windowStart)) to \(Self.format(warrant.windowEnd))", field: "window")
+            throw Refusal(
+                error: QilaError.invalid("the window must lie within \(Self.format(warrant.windowStart)) to \(Self.format(warrant.windowEnd))", field: "window"),
+                audited: "window outside the warrant's")
         }
-        let clock = ContinuousClock.now
-        let window = Self.millis(start)..<Self.millis(end)
+        return Checked(addresses: parsed, subscribers: subscribers, start: start, end: end)
+    }
+
+    /// The records this node's traffic data holds for a checked query.
+    func held(_ warrant: Warrant, _ scope: Checked) throws -> [ExportPackage.Row] {
+        let window = Self.millis(scope.start)..<Self.millis(scope.end)
         let organisation = warrant.provider.description
         var rows: [ExportPackage.Row] = []
         var seen: Set<FlowStore.StoredFlow> = []
-        for address in parsed {
+        for address in scope.addresses {
             for flow in try flows.flows(of: address, window: window, organisations: [organisation]) where seen.insert(flow).inserted {
                 rows.append(row(flow, matched: "address \(address)", subscriber: warrant.disclosesSubscribers ? attribute(flow, address, organisation) : nil))
             }
         }
-        for (index, subscriber) in subscriberIDs.enumerated() {
+        for (index, subscriber) in scope.subscribers.enumerated() {
             for binding in subscribers.bindings(of: subscriber, window: window, organisation: organisation) {
                 for flow in try flows.flows(of: binding.address, window: binding.window, organisations: [organisation])
                 where Self.matches(flow.record, binding) && seen.insert(flow).inserted {
@@ -253,31 +381,7 @@ public struct WarrantDesk: Sendable {
                 }
             }
         }
-        rows.sort { ($0.start, $0.end, $0.source, $0.sourcePort) < ($1.start, $1.end, $1.source, $1.sourcePort) }
-        let elapsed = ContinuousClock.now - clock
-        let provider = try await store.organisation(warrant.provider)
-        let queryID = WarrantQueryID()
-        let package = try ExportPackage.make(
-            rows: rows,
-            header: [
-                "warrant": warrant.id.description, "court": warrant.court, "warrantNumber": warrant.number,
-                "issuedAt": Self.format(warrant.issuedAt), "expiresAt": Self.format(warrant.expiresAt), "agency": warrant.agency,
-                "provider": provider?.name ?? warrant.provider.description, "query": queryID.description, "queriedBy": subject.user.username,
-                "queriedAt": Self.format(now), "windowStart": Self.format(start), "windowEnd": Self.format(end),
-                "addresses": parsed.map(\.description).joined(separator: " "), "subscribers": subscriberIDs.joined(separator: " "),
-            ],
-            signingKey: secrets.auditEd25519)
-        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-        let query = WarrantQuery(
-            id: queryID, warrant: warrant.id, actor: subject.user.id, time: AuditEntry.truncatedTime(now), addresses: parsed.map(\.description),
-            subscribers: subscriberIDs, windowStart: start, windowEnd: end, resultCount: rows.count, elapsedMilliseconds: milliseconds,
-            manifestSHA256: package.manifestSHA256)
-        let path = try writePackage(package, id: queryID, now: now)
-        try await store.recordWarrantQuery(query, sealedScope: try seal(Scope(addresses: query.addresses, subscribers: subscriberIDs)))
-        try await log(
-            subject, "warrant.query", warrant,
-            ["query": queryID.description, "records": String(rows.count), "elapsedMs": String(milliseconds), "manifestSHA256": package.manifestSHA256])
-        return QueryResult(query: query, rows: rows, packagePath: path)
+        return rows
     }
 
     /// The export package of a query, for its investigator; each download is audited.
@@ -286,10 +390,11 @@ public struct WarrantDesk: Sendable {
         try await gate.require(subject, .read, Self.trafficData(warrant))
         guard warrant.investigator == subject.user.id else { throw QilaError(.forbidden, "only the investigator who recorded the warrant receives its exports") }
         guard try await store.warrantQueries(of: id).contains(where: { $0.query.id == queryID }) else { throw QilaError(.notFound, "no such export") }
-        guard let sealed = FileManager.default.contents(atPath: "\(exportsDirectory)/\(queryID).tar.sealed") else {
-            throw QilaError(.notFound, "the export package is no longer on this node")
+        let legacy = legacyExportsDirectory.flatMap { FileManager.default.contents(atPath: "\($0)/\(queryID).tar.sealed") }.map(Array.init)
+        guard let sealed = try await store.warrantExport(queryID) ?? legacy else {
+            throw QilaError(.notFound, "the export package was written by an earlier version to another node's data directory (warrant-exports/\(queryID).tar.sealed)")
         }
-        let bytes = try secrets.open(Array(sealed))
+        let bytes = try secrets.open(sealed)
         try await log(subject, "warrant.export.download", warrant, ["query": queryID.description, "bytes": String(bytes.count)])
         return bytes
     }
@@ -306,16 +411,6 @@ public struct WarrantDesk: Sendable {
             }
             return query
         }
-    }
-
-    func writePackage(_ package: ExportPackage, id: WarrantQueryID, now: Date) throws -> String {
-        try FileManager.default.createDirectory(atPath: exportsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = "\(exportsDirectory)/\(id).tar.sealed"
-        let sealed = try secrets.seal(package.tar(modified: now))
-        guard FileManager.default.createFile(atPath: path, contents: Data(sealed), attributes: [.posixPermissions: 0o600]) else {
-            throw QilaError(.storage, "could not write the export package to \(exportsDirectory)")
-        }
-        return path
     }
 
     static func matches(_ record: FlowRecord, _ binding: SubscriberRegistry.Binding) -> Bool {

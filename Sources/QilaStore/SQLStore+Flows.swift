@@ -123,15 +123,30 @@ extension SQLStore {
 
     // MARK: queries under warrants
 
-    public func recordWarrantQuery(_ query: WarrantQuery, sealedScope: [UInt8]) async throws {
-        try await database.execute(
-            """
-            INSERT INTO warrant_queries (id, warrant, actor, time, sealed_scope, window_start, window_end, result_count, elapsed_ms, manifest_sha256)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            .text(query.id.description), .text(query.warrant.description), .text(query.actor.description), SQLValue(query.time),
-            .blob(sealedScope), SQLValue(query.windowStart), SQLValue(query.windowEnd), SQLValue(query.resultCount),
-            SQLValue(query.elapsedMilliseconds), .text(query.manifestSHA256))
+    /// Records a query and its sealed export package together: the package is in the database, so
+    /// the investigator downloads it through any node.
+    public func recordWarrantQuery(_ query: WarrantQuery, sealedScope: [UInt8], sealedPackage: [UInt8]) async throws {
+        try await database.batch([
+            SQLStatement(
+                """
+                INSERT INTO warrant_queries (id, warrant, actor, time, sealed_scope, window_start, window_end, result_count, elapsed_ms, manifest_sha256)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(query.id.description), .text(query.warrant.description), .text(query.actor.description), SQLValue(query.time),
+                    .blob(sealedScope), SQLValue(query.windowStart), SQLValue(query.windowEnd), SQLValue(query.resultCount),
+                    SQLValue(query.elapsedMilliseconds), .text(query.manifestSHA256),
+                ]),
+            SQLStatement(
+                "INSERT INTO warrant_exports (query, sealed, size, created_at) VALUES (?, ?, ?, ?)",
+                [.text(query.id.description), .blob(sealedPackage), .integer(Int64(sealedPackage.count)), SQLValue(query.time)]),
+        ])
+    }
+
+    /// A query's sealed export package; nil for a query whose package was written to a node's
+    /// data directory by a version before the packages moved into the database.
+    public func warrantExport(_ query: WarrantQueryID) async throws -> [UInt8]? {
+        try await database.query("SELECT sealed FROM warrant_exports WHERE query = ?", .text(query.description)).first?.optionalBytes("sealed")
     }
 
     /// Queries without their scope (addresses and subscribers empty), newest first.

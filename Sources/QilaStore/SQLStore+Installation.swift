@@ -146,6 +146,53 @@ public struct NodeHealth: Codable, Sendable, Equatable {
     public var peersReached: Int?
     public var peersChecked: Int?
     public var peerProblems: [String] = []
+    /// The traffic data it holds, per organisation: flows stay on the node that collected them,
+    /// and a warrant query is answered by the nodes listed as holding the provider's data. nil
+    /// from a node of a version that did not say.
+    public var trafficData: [NodeTrafficData]?
+    /// Its flow collector and RADIUS listener; nil when neither listens.
+    public var collector: NodeCollector?
 
     public init() {}
+}
+
+/// One organisation's traffic data on one node.
+public struct NodeTrafficData: Codable, Sendable, Equatable {
+    public var organisation: String
+    public var segments: Int
+    public var flows: Int
+    public var bytes: Int
+    /// The earliest flow start and latest flow end held, in milliseconds since 1970.
+    public var firstStart: Int64?
+    public var lastEnd: Int64?
+    /// Address assignments (RADIUS sessions, NAT port blocks) held for the organisation.
+    public var assignments: Int
+
+    public init(organisation: String, segments: Int, flows: Int, bytes: Int, firstStart: Int64?, lastEnd: Int64?, assignments: Int) {
+        self.organisation = organisation
+        self.segments = segments
+        self.flows = flows
+        self.bytes = bytes
+        self.firstStart = firstStart
+        self.lastEnd = lastEnd
+        self.assignments = assignments
+    }
+}
+
+/// A node's NetFlow/IPFIX collector and RADIUS accounting listener as it last described them.
+public struct NodeCollector: Codable, Sendable, Equatable {
+    public var flowPorts: [UInt16]
+    public var radiusPorts: [UInt16]
+    public var storedFlows: Int
+    /// Datagrams dropped before decoding since the node started (their flows were not retained).
+    public var droppedDatagrams: Int
+    public var diskFull: Bool
+
+    public init(flowPorts: [UInt16], radiusPorts: [UInt16], storedFlows: Int, droppedDatagrams: Int, diskFull: Bool) {
+        self.flowPorts = flowPorts
+        self.radiusPorts = radiusPorts
+        self.storedFlows = storedFlows
+        self.droppedDatagrams = droppedDatagrams
+        self.diskFull = diskFull
+    }
 }

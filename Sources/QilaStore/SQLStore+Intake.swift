@@ -637,4 +637,14 @@ extension SQLStore {
     public func pruneCorrelationInputs(before time: Date) async throws {
         try await database.execute("DELETE FROM correlation_inputs WHERE received_at < ?", SQLValue(time))
     }
+
+    /// Forgets group claims whose alert window closed before `groupsClosedBefore` (a claim that has
+    /// passed is overwritten by the next anyway) and hours of periodic jobs done before
+    /// `periodsDoneBefore` (each job's checkpoint already says it is past them).
+    public func pruneIntakeClaims(groupsClosedBefore: Date, periodsDoneBefore: Date) async throws {
+        try await database.batch([
+            SQLStatement("DELETE FROM alert_groups WHERE until < ?", [SQLValue(groupsClosedBefore)]),
+            SQLStatement("DELETE FROM periods_done WHERE done_at < ?", [SQLValue(periodsDoneBefore)]),
+        ])
+    }
 }

@@ -4,6 +4,7 @@ import QilaAccess
 import QilaCore
 import QilaFlows
 import QilaRetention
+import QilaWeb
 
 #if canImport(Glibc)
     import Glibc
@@ -318,6 +319,9 @@ extension Flows {
             } catch {
                 throw fail("cannot open the traffic-data store: \(error)")
             }
+            // Other nodes may hold part of the provider's traffic data; without the link the query
+            // says which node to run it on instead.
+            let disconnect = try? runtime.connectToOtherNodes()
             do {
                 let start = try from.map { try WarrantDesk.date($0, field: "from") }
                 let end = try until.map { try WarrantDesk.date($0, field: "until") }
@@ -330,8 +334,11 @@ extension Flows {
                     throw fail("cannot write \(output)")
                 }
                 print("\(result.rows.count) records in \(result.query.elapsedMilliseconds) ms; package \(output) (manifest SHA-256 \(result.query.manifestSHA256))")
-            } catch let error as QilaError {
-                throw fail(error.description)
+                await disconnect?()
+            } catch {
+                await disconnect?()
+                if let error = error as? QilaError { throw fail(error.description) }
+                throw error
             }
         }
 

@@ -120,4 +120,30 @@ struct FlowSourceDeskTests {
         let entry = try #require(try await world.installation.store.auditEntries(from: 0, limit: 100, actionPrefix: "flows.assignments").first)
         #expect(entry.details["records"] == "1" && entry.details["rejectedLines"] == "1")
     }
+
+    @Test("a NAT log for an organisation whose traffic data another node keeps is refused here, naming that node")
+    func assignmentsOnTheHoldingNode() async throws {
+        let (world, plain, gate) = try await Self.setup()
+        let installation = world.installation
+        let desk = FlowSourceDesk(
+            store: installation.store, audit: installation.audit, secrets: installation.secrets, subscribers: plain.subscribers,
+            nodes: TrafficDataNodes(store: installation.store, node: installation.node))
+        let log = "time,event,address,port_first,port_last,internal_address\n2026-11-20T10:00:00Z,start,203.0.113.7,2000,2999,100.64.1.2\n"
+        let operatorA = world.operatorA.id.description
+        // No node holds operator A's data yet: this node takes it (and holds it from then on).
+        #expect(try await desk.importAssignments(log, organisation: operatorA, by: world.subject("a-admin"), gate: gate).records == 1)
+        var health = NodeHealth()
+        health.trafficData = [NodeTrafficData(organisation: operatorA, segments: 3, flows: 900, bytes: 1 << 20, firstStart: nil, lastEnd: nil, assignments: 0)]
+        try await installation.store.heartbeat(
+            NodeRecord(id: "node-isp", name: "isp-collector", version: "test", address: "127.0.0.1:9", owns: [], health: health, startedAt: Date(), heartbeatAt: Date()))
+        #expect(try await desk.importAssignments(log, organisation: operatorA, by: world.subject("a-admin"), gate: gate).records == 1)
+        // Operator B's flows are on the collector node alone: the log belongs there.
+        let operatorB = world.operatorB.id.description
+        health.trafficData?[0].organisation = operatorB
+        try await installation.store.heartbeat(
+            NodeRecord(id: "node-isp", name: "isp-collector", version: "test", address: "127.0.0.1:9", owns: [], health: health, startedAt: Date(), heartbeatAt: Date()))
+        let refused = await refusal { _ = try await desk.importAssignments(log, organisation: operatorB, by: world.subject("b-admin"), gate: gate) }
+        #expect(refused?.field == "organisation" && refused?.message.contains("isp-collector") == true)
+        #expect(desk.subscribers.counts(organisation: operatorB).bindings == 0)
+    }
 }

@@ -67,7 +67,7 @@ struct WarrantDeskTests {
             ], organisation: provider)
         let desk = WarrantDesk(
             store: installation.store, audit: installation.audit, secrets: installation.secrets, flows: flows, subscribers: registry,
-            exportsDirectory: installation.dataDirectory + "/warrant-exports")
+            nodes: TrafficDataNodes(store: installation.store, node: installation.node))
         return Setup(world: world, desk: desk, gate: DecisionGate(policy: installation.policy, audit: installation.audit),
                      t0: Date(timeIntervalSince1970: Double(t0Millis) / 1000))
     }
@@ -130,9 +130,10 @@ struct WarrantDeskTests {
         #expect(world.installation.secrets.auditEd25519.publicKey.isValidSignature(signature, for: manifest))
         #expect(String(decoding: files["records.csv"]!, as: UTF8.self).split(separator: "\n").count == 21)
 
-        // The package is sealed on disk.
-        let sealed = try String(contentsOfFile: result.packagePath, encoding: .isoLatin1)
-        #expect(!sealed.contains("10.0.0.1") && !sealed.contains("alice"))
+        // The package is sealed in the database.
+        let sealed = try #require(try await world.installation.store.warrantExport(result.query.id))
+        let text = String(decoding: sealed, as: UTF8.self)
+        #expect(!text.contains("10.0.0.1") && !text.contains("alice") && !text.contains("records.csv"))
 
         // Audit: recorded, approved, queried, downloaded; no identifier in any entry.
         let entries = try await world.installation.store.auditEntries(from: 0, limit: 1000, actionPrefix: "warrant.")

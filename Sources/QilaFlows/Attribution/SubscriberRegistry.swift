@@ -261,6 +261,16 @@ public final class SubscriberRegistry: @unchecked Sendable {
         return result.sorted { ($0.start, $0.address) < ($1.start, $1.address) }
     }
 
+    /// The organisations with assignment files under the root.
+    public func organisations() -> [String] {
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return folders.filter { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(folder)")) ?? []).contains {
+                $0.hasPrefix("assignments-") && $0.hasSuffix(".jsonl")
+            }
+        }.sorted()
+    }
+
     /// How many assignments are known for `organisation`, and how many are open now.
     public func counts(organisation: String) -> (bindings: Int, open: Int) {
         lock.lock()

@@ -4,7 +4,8 @@ import QilaCore
 public import QilaStore
 public import ServiceLifecycle
 
-/// Sigma correlations for the whole installation, on one node at a time.
+/// Sigma correlations for the whole installation, on one node at a time (which also prunes the
+/// shared intake state that has served its purpose: old inputs, closed group claims, periods done).
 ///
 /// Every node's intake writes the events a correlation reads to `correlation_inputs`, with the
 /// journal checkpoint of the entries they came from; the node holding the `detect.correlations`
@@ -41,7 +42,9 @@ public struct CorrelationService: Service {
                     let raised = try await evaluator!.round()
                     if raised > 0 { logger.info("correlations evaluated", metadata: ["inputs": "\(raised)"]) }
                     if Date().timeIntervalSince(lastPrune) > 3600 {
-                        try await runtime.store.pruneCorrelationInputs(before: runtime.pipeline.clock.now.addingTimeInterval(-2 * CorrelationEvaluator.window))
+                        let now = runtime.pipeline.clock.now
+                        try await runtime.store.pruneCorrelationInputs(before: now.addingTimeInterval(-2 * CorrelationEvaluator.window))
+                        try await runtime.store.pruneIntakeClaims(groupsClosedBefore: now.addingTimeInterval(-86_400), periodsDoneBefore: now.addingTimeInterval(-30 * 86_400))
                         lastPrune = Date()
                     }
                 } else {

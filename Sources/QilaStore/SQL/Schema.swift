@@ -311,5 +311,12 @@ public enum Schema {
                 """,
             ]
         ),
+        Migration(
+            version: 11,
+            name: "warrant export packages in the database, where the investigator downloads them from any node",
+            statements: [
+                "CREATE TABLE warrant_exports (query TEXT PRIMARY KEY, sealed BYTES NOT NULL, size BIGINT NOT NULL, created_at BIGINT NOT NULL)"
+            ]
+        ),
     ]
 }

@@ -62,19 +62,38 @@ extension RetentionPages {
                 canDelete: enforcement.permits(subject, .delete, Resource(kind: .flowSource, owner: source.organisation)))
         }
         let retentionDays = try await store.flowRetention()
-        let summaries = Dictionary(uniqueKeysWithValues: (try? retention.desk.flows.summary())?.map { ($0.organisation, $0) } ?? [])
+        // Traffic data stays on the node that collected it: this node's holdings read live, the
+        // others' as their last heartbeats described them.
+        let now = Date()
+        let thisNode = retention.installation.node
+        let others = try await store.nodes().filter { $0.id != thisNode.id }
+        var held: [(node: String, silent: Bool, data: NodeTrafficData)] = retention.holdings().trafficData.map { (thisNode.name, false, $0) }
+        for record in others {
+            let silent = now.timeIntervalSince(record.heartbeatAt) >= NodeRegistry.silentAfter
+            held += (record.health.trafficData ?? []).map { (record.name, silent, $0) }
+        }
         let stored = readable.map { organisation -> FlowsView.Stored in
-            let summary = summaries[organisation.id.description]
+            let parts = held.filter { $0.data.organisation == organisation.id.description && ($0.data.flows > 0 || $0.data.assignments > 0) }
             return FlowsView.Stored(
                 id: organisation.id.description, name: organisation.name,
                 days: String(retentionDays[organisation.id] ?? retention.settings.defaultRetentionDays), daysError: nil,
-                segments: (summary?.sealedSegments ?? 0) + (summary?.openSegments ?? 0), flows: summary?.flows ?? 0,
-                assignments: retention.registry.counts(organisation: organisation.id.description).bindings,
-                megabytes: String(format: "%.1f", Double(summary?.bytes ?? 0) / 1_048_576),
+                segments: parts.reduce(0) { $0 + $1.data.segments }, flows: parts.reduce(0) { $0 + $1.data.flows },
+                assignments: parts.reduce(0) { $0 + $1.data.assignments },
+                megabytes: String(format: "%.1f", Double(parts.reduce(0) { $0 + $1.data.bytes }) / 1_048_576),
+                nodes: parts.map { $0.silent ? "\($0.node) (silent)" : $0.node }.joined(separator: ", "),
                 canSet: enforcement.permits(subject, .update, FlowSourceDesk.retentionResource(organisation)))
         }
         let creatable = readable.filter { enforcement.permits(subject, .create, FlowSourceDesk.resource($0)) }
         let seesCollector = enforcement.permits(subject, .read, Resource(kind: .system, reference: "flows-collector"))
+        let collectors = seesCollector ? others.compactMap { record -> FlowsView.NodeCollectorRow? in
+            guard let collector = record.health.collector else { return nil }
+            let silent = now.timeIntervalSince(record.heartbeatAt) >= NodeRegistry.silentAfter
+            return FlowsView.NodeCollectorRow(
+                node: record.name, state: record.health.stopped ? "stopped" : silent ? "silent" : "up", up: !silent && !record.health.stopped,
+                flowPorts: collector.flowPorts.isEmpty ? "off" : collector.flowPorts.map(String.init).joined(separator: ", "),
+                radiusPorts: collector.radiusPorts.isEmpty ? "off" : collector.radiusPorts.map(String.init).joined(separator: ", "),
+                stored: collector.storedFlows, dropped: collector.droppedDatagrams, diskFull: collector.diskFull, losing: record.health.flowsLosing)
+        } : []
         let collector = FlowsView.Collector(
             collecting: retention.isCollecting, flowPorts: retention.boundFlowPorts.map(String.init).joined(separator: ", "),
             accounting: retention.isReceivingAccounting, radiusPorts: retention.boundRadiusPorts.map(String.init).joined(separator: ", "),
@@ -97,7 +116,8 @@ extension RetentionPages {
             message = "\(source.kind) \(source.name) registered for \(source.organisation)."
         }
         let view = FlowsView(
-            collector: collector, losing: seesCollector && retention.isLosing(), losses: Array(losses), chart: collectorChart(), sources: sources,
+            node: thisNode.name, collector: collector, otherCollectors: collectors, losing: seesCollector && retention.isLosing(), losses: Array(losses),
+            chart: collectorChart(), sources: sources,
             organisations: stored, creatable: creatable, message: message, kept: try await refusedForms.kept(request, context: context))
         return renderer.page("flows", title: "Traffic data", context: context, view: view, enforcement: enforcement)
     }
@@ -267,7 +287,10 @@ extension RetentionPages {
                     sha: String(query.manifestSHA256.prefix(16)), records: query.resultCount, elapsed: query.elapsedMilliseconds, canDownload: isInvestigator)
             },
             hasQueries: !queries.isEmpty,
-            message: result.map { "\($0.rows.count) records found in \($0.query.elapsedMilliseconds) ms; the signed package is ready." } ?? message,
+            message: result.map { result in
+                let places = result.nodes.count > 1 ? " on \(result.nodes.count) nodes (\(result.nodes.map { "\($0.name): \($0.records)" }.joined(separator: ", ")))" : ""
+                return "\(result.rows.count) records found\(places) in \(result.query.elapsedMilliseconds) ms; the signed package is ready."
+            } ?? message,
             error: error,
             results: rows.prefix(200).map { row in
                 WarrantView.Record(
@@ -331,7 +354,7 @@ extension RetentionPages {
                     subscribers: identifiers.filter { warrant.subscribers.contains($0) }, windowStart: start, windowEnd: end, by: subject, gate: gate(context))
                 return try await warrantView(context, warrant, result: result)
             } catch let error as QilaError where error.code != .forbidden {
-                return try await warrantView(context, warrant, error: error.description, status: .badRequest)
+                return try await warrantView(context, warrant, error: error.description, status: error.code == .unavailable ? .serviceUnavailable : .badRequest)
             }
         }
     }

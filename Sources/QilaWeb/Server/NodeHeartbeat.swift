@@ -65,8 +65,11 @@ struct NodeHeartbeat: Service {
             health.journalBacklogBytes = max(0, intake.journal.endPosition - intake.pipeline.committedPosition)
             health.eventsProcessed = intake.pipeline.processedEvents
         }
-        let organisations = retention.store.organisations()
-        if !organisations.isEmpty { owns.append("traffic data of \(organisations.count) organisation\(organisations.count == 1 ? "" : "s")") }
+        let holdings = retention.holdings()
+        health.trafficData = holdings.trafficData
+        health.collector = holdings.collector
+        let organisations = holdings.trafficData.count
+        if organisations > 0 { owns.append("traffic data of \(organisations) organisation\(organisations == 1 ? "" : "s")") }
         health.flowsLosing = retention.isLosing(now: now)
         return NodeRecord(
             id: installation.node.id, name: installation.node.name, version: QilaVersion.description, address: address.value, owns: owns,

@@ -44,6 +44,7 @@ struct Problem: Error, Codable, Sendable {
                 case .unauthenticated: .unauthorized
                 case .forbidden: .forbidden
                 case .throttled: .tooManyRequests
+                case .unavailable: .serviceUnavailable
                 default: .internalServerError
                 }
             return Problem(status, error.message, location: error.location)

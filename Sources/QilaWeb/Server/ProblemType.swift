@@ -53,7 +53,7 @@ enum ProblemType: String, CaseIterable, Sendable {
         case .tooLarge: "The body is larger than this operation accepts. Send less, or in parts."
         case .unsupportedMediaType: "The body is not in a format this operation reads. Send application/json (or multipart/form-data for uploads)."
         case .throttled: "Too many attempts in a short time. The Retry-After header says when to try again."
-        case .unavailable: "A part Qila needs (the database, telemetry intake) is not answering. Try again shortly; administrators see why in the server's log."
+        case .unavailable: "A part Qila needs (the database, telemetry intake, another node of the installation) is not answering. Try again shortly; administrators see why in the server's log."
         case .internalError: "Qila failed in a way that is not your doing. It is logged with the request's id for the administrators; nothing about it is shown here."
         }
     }

@@ -82,6 +82,23 @@ public struct QilaServer: Sendable {
                 NodeLink.Description(id: thisNode.id, name: thisNode.name, version: QilaVersion.description, caller: caller.id))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
+        // Another node's part of a warrant query, for the traffic data this node holds; the warrant
+        // is checked again here and the answer audited as this node's.
+        let desk = retention.desk
+        router.post("/internal/v1/traffic/query") { request, context -> Response in
+            guard let caller = context.node else {
+                throw Problem(.unauthorized, "only another node of this installation, presenting its node certificate, calls this")
+            }
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let query: TrafficDataRequest
+            do {
+                query = try JSONDecoder().decode(TrafficDataRequest.self, from: Data(buffer: body))
+            } catch {
+                throw Problem(.badRequest, "the body is not a traffic-data request")
+            }
+            let answer = try JSONEncoder().encode(try await desk.answer(query, caller: caller.id))
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+        }
         let metrics = self.metrics
         router.get("/metrics") { _, context -> Response in
             guard let subject = context.subject() else { throw Problem.unauthenticated }
@@ -140,7 +157,9 @@ public struct QilaServer: Sendable {
             let authority = try installation.certificateAuthority()
             try authority.ensureServerCertificate(hostnames: configuration.hostnames)
             try authority.ensureNodeCertificate(node: installation.node.id)
-            link = try NodeLink(authority: authority)
+            let nodeLink = try NodeLink(authority: authority)
+            retention.nodes.connect(nodeLink)
+            link = nodeLink
             var tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(authority.serverCertificateFile).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: authority.serverKeyFile, format: .pem)))

@@ -41,10 +41,25 @@ struct FlowsView: Sendable {
         var daysError: String?
         var segments, flows, assignments: Int
         var megabytes: String
+        /// The nodes keeping it (traffic data stays where it was collected).
+        var nodes: String
         var canSet: Bool
     }
 
+    /// Another node's collector as its last heartbeat described it.
+    struct NodeCollectorRow: Sendable {
+        var node, state: String
+        var up: Bool
+        var flowPorts, radiusPorts: String
+        var stored, dropped: Int
+        var diskFull, losing: Bool
+    }
+
+    /// This node's name: the collector card is about it.
+    let node: String
     let collector: Collector
+    let otherCollectors: [NodeCollectorRow]
+    let hasOtherCollectors: Bool
     let losing: Bool
     let losses: [Loss]
     let hasLosses: Bool
@@ -104,10 +119,13 @@ struct FlowsView: Sendable {
     /// `kept` is the form state the browser was sent back with, if any: a refusal of one of the
     /// forms, or the result of an import.
     init(
-        collector: Collector, losing: Bool, losses: [Loss], chart: String, sources: [Source], organisations: [Stored], creatable: [Organisation],
+        node: String, collector: Collector, otherCollectors: [NodeCollectorRow], losing: Bool, losses: [Loss], chart: String, sources: [Source], organisations: [Stored], creatable: [Organisation],
         message: String?, kept: FormState?
     ) {
+        self.node = node
         self.collector = collector
+        self.otherCollectors = otherCollectors
+        hasOtherCollectors = !otherCollectors.isEmpty
         self.losing = losing
         self.losses = losses
         hasLosses = !losses.isEmpty
