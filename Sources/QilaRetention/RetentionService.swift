@@ -244,11 +244,21 @@ public final class RetentionRuntime: @unchecked Sendable {
         }
         guard isCollecting || isReceivingAccounting else { return (data, nil) }
         let health = collector.currentHealth
+        let exporters = health.exporters.map { domain, counters in
+            NodeCollector.Sender(
+                address: domain.exporter.description, domain: domain.domain, radius: false, received: counters.records, lost: counters.lost,
+                faults: counters.faults.values.reduce(0, +))
+        }
+        let clients = radius.currentCounters.clients.map { address, counters in
+            NodeCollector.Sender(
+                address: address.description, domain: nil, radius: true, received: counters.recorded, lost: counters.unstored,
+                faults: counters.malformed + counters.badAuthenticator)
+        }
         return (
             data,
             NodeCollector(
                 flowPorts: boundFlowPorts, radiusPorts: boundRadiusPorts, storedFlows: health.storedFlows, droppedDatagrams: health.droppedDatagrams,
-                diskFull: health.diskFull)
+                diskFull: health.diskFull, senders: (exporters + clients).sorted { ($0.address, $0.domain ?? 0) < ($1.address, $1.domain ?? 0) })
         )
     }
 

@@ -241,6 +241,14 @@ public struct WarrantDesk: Sendable {
                     "\(holder.name) holds traffic data of this provider and this node cannot call it (nodes call each other only over HTTPS): "
                         + "run the query on \(holder.name)")
             }
+            let silence = Int(max(0, now.timeIntervalSince(holder.heartbeatAt)))
+            if holder.health.stopped || Double(silence) >= NodeRegistry.silentAfter {
+                try await refuse(subject, warrant, "node \(holder.name) holds the provider's traffic data and is not running")
+                throw QilaError(
+                    .unavailable,
+                    "\(holder.name) holds traffic data of this provider and is not running (\(holder.health.stopped ? "it was stopped" : "silent") "
+                        + "since its last heartbeat \(silence) seconds ago); nothing was exported, so that no partial answer leaves: try again when it runs")
+            }
             do {
                 let answer = try await link.ask(holder, request)
                 rows += answer.rows

@@ -187,12 +187,37 @@ public struct NodeCollector: Codable, Sendable, Equatable {
     /// Datagrams dropped before decoding since the node started (their flows were not retained).
     public var droppedDatagrams: Int
     public var diskFull: Bool
+    /// What it received from each sender it knows (exporters per observation domain, RADIUS clients).
+    public var senders: [Sender]
 
-    public init(flowPorts: [UInt16], radiusPorts: [UInt16], storedFlows: Int, droppedDatagrams: Int, diskFull: Bool) {
+    public init(flowPorts: [UInt16], radiusPorts: [UInt16], storedFlows: Int, droppedDatagrams: Int, diskFull: Bool, senders: [Sender]) {
         self.flowPorts = flowPorts
         self.radiusPorts = radiusPorts
         self.storedFlows = storedFlows
         self.droppedDatagrams = droppedDatagrams
         self.diskFull = diskFull
+        self.senders = senders
+    }
+
+    /// One exporter's observation domain, or one RADIUS client, as counted by this node.
+    public struct Sender: Codable, Sendable, Equatable {
+        public var address: String
+        /// The observation domain; nil for a RADIUS client.
+        public var domain: UInt32?
+        public var radius: Bool
+        /// Flow records decoded, or accounting records stored.
+        public var received: Int
+        /// Records the sender numbered but that never arrived, or accounting left unanswered.
+        public var lost: Int
+        public var faults: Int
+
+        public init(address: String, domain: UInt32?, radius: Bool, received: Int, lost: Int, faults: Int) {
+            self.address = address
+            self.domain = domain
+            self.radius = radius
+            self.received = received
+            self.lost = lost
+            self.faults = faults
+        }
     }
 }

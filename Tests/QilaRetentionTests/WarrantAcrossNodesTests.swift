@@ -127,9 +127,15 @@ struct WarrantAcrossNodesTests {
         setup.desk.nodes.connect(DirectLink(desks: [:], caller: world.installation.node.id))
         let down = try #require(await attempt())
         #expect(down.code == .unavailable && down.message.contains("nothing was exported"))
+        // Node B's last heartbeat said it was stopping: it is not called at all.
+        var record = try #require(try await store.node(id: "node-b"))
+        record.health.stopped = true
+        try await store.heartbeat(record)
+        let stopped = try #require(await attempt())
+        #expect(stopped.code == .unavailable && stopped.message.contains("is not running (it was stopped"))
         #expect(try await store.warrantQueries(of: warrant.id).isEmpty)
         let refusals = try await store.auditEntries(from: 0, limit: 1000, actionPrefix: "warrant.query").filter { $0.outcome == .denied }
-        #expect(refusals.count == 2 && refusals.allSatisfy { $0.details["reason"]?.contains("isp-collector") == true })
+        #expect(refusals.count == 3 && refusals.allSatisfy { $0.details["reason"]?.contains("isp-collector") == true })
     }
 
     @Test("The holding node checks the warrant again: scope, window, investigator and status")

@@ -5,7 +5,10 @@ the sign-in throttle counts failures made on all three; intake spread over the n
 killed with kill -9 and restarted, commits every acknowledged event once, groups alerts once, and a
 Sigma correlation counts the events that reached all three;
 automatic promotion and its webhook happen once, and so does a deadline reminder; a rolling restart under steady API reads fails no
-read; the audit log verifies from every node and offline with the published keys."""
+read; the audit log verifies from every node and offline with the published keys.
+
+A warrant query made on one node is answered by the node that collected the traffic data, over
+mutual TLS, audited on both; with that node stopped the query is refused rather than answered in part."""
 import collections
 import http.server
 import json
@@ -28,7 +31,9 @@ from accessibility import flush, watch
 from conftest import BINARY, PASSWORD, Server, free_port, insecure_context
 from test_browser import CHROMIUM, SHOTS
 from test_client_certificates import client_context, me
-from test_warrants import first_administrator
+from test_warrants import Person, SUBSCRIBER_ADDRESS, first_administrator, provider_and_investigator, free_udp_port, send_netflow_v5, set_password
+from conftest import local_stamp
+import tarfile
 
 POSTGRES = os.environ.get("QILA_TEST_POSTGRES_URL")
 
@@ -413,3 +418,130 @@ def test_three_nodes_are_one_installation(cluster):
     offline = subprocess.run([BINARY, "audit", "verify", "--data", tempfile.mkdtemp(), "--database", cluster.database,
                               "--ed25519-key", ed25519, "--mldsa65-key", mldsa65], capture_output=True, text=True)
     assert offline.returncode == 0 and "the audit log is intact" in offline.stdout, offline.stdout + offline.stderr
+
+
+def node_health(cluster, name):
+    text = cluster.sql(f"SELECT health FROM nodes WHERE name = '{name}'")
+    return json.loads(text) if text else {}
+
+
+def test_a_warrant_query_is_answered_by_the_node_keeping_the_traffic_data(cluster):
+    one = cluster.nodes[0]
+    one.setup_link()
+    flow_port = free_udp_port()
+    data = os.path.join(cluster.root, "collector")
+    os.makedirs(data)
+    # An ISP's collector node: it receives the provider's NetFlow and keeps it; node 1 keeps none.
+    collector = Server(data, free_port(), [
+        "--database", cluster.database, "--key-file", cluster.key, "--node-name", "isp-collector",
+        "--flows-listen", f"127.0.0.1:{flow_port}", "--syslog-udp", "off", "--syslog-tcp", "off"])
+    cluster.nodes[1] = collector
+
+    os.makedirs(SHOTS, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        admin = first_administrator(browser, one)
+        page = admin.page
+        legal_link, investigator_link = provider_and_investigator(admin)
+        page.goto(one.base + "/flows")
+        page.select_option("#organisation", label="Operator A")
+        page.select_option("#kind", "exporter")
+        page.fill("#name", "Core router")
+        page.fill("#address", "127.0.0.1")
+        page.click("button:has-text('Register')")
+        expect(page.locator("td", has_text="Core router")).to_be_visible()
+
+        # The collector node starts with the exporter registered; once its heartbeat says it
+        # listens, the router's flows go to it.
+        cluster.start(collector)
+        wait_for(lambda: (node_health(cluster, "isp-collector").get("collector") or {}).get("flowPorts"), 30, "the collector node to listen")
+        send_netflow_v5(flow_port, [
+            (SUBSCRIBER_ADDRESS, 51000, "198.51.100.10", 443, 5000),
+            (SUBSCRIBER_ADDRESS, 51001, "198.51.100.11", 443, 7000),
+            ("10.20.30.41", 52000, "198.51.100.10", 443, 9000),
+        ])
+        operator = cluster.sql("SELECT id FROM organisations WHERE name = 'Operator A'")
+        wait_for(lambda: any(part["organisation"] == operator and part["flows"] == 3
+                             for part in node_health(cluster, "isp-collector").get("trafficData") or []), 30,
+                 "the collector node's heartbeat to list the three flows")
+
+        # Node 1's traffic-data page shows where each organisation's data is kept and the other collector.
+        page.goto(one.base + "/flows")
+        row = page.locator("tr", has_text="Operator A").filter(has=page.locator("input[name=days]"))
+        expect(row).to_contain_text("isp-collector")
+        expect(row.locator("td").nth(3)).to_have_text("3")
+        expect(page.locator("#node-collectors tr", has_text="isp-collector")).to_contain_text(str(flow_port))
+        # The router's records were received by the collector node; node 1's page counts them.
+        expect(page.locator("tr", has_text="Core router").locator("td").nth(5)).to_have_text("3")
+        page.screenshot(path=os.path.join(SHOTS, "flows-nodes.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=os.path.join(SHOTS, "flows-nodes-phone.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+        # The warrant is recorded and approved through node 1.
+        set_password(browser, one, investigator_link)
+        investigator = Person(browser, one, "imran")
+        investigator.sign_in()
+        investigator.enrol()
+        ip = investigator.page
+        ip.goto(one.base + "/warrants")
+        now = time.time()
+        ip.select_option("#provider", label="Operator A")
+        ip.fill("#court", "Court of the Magistrate Section 30, Islamabad")
+        ip.fill("#number", "CR-2026-0300")
+        ip.fill("#issuedAt", local_stamp(now - 86_400))
+        ip.fill("#expiresAt", local_stamp(now + 86_400 * 30))
+        ip.fill("#agency", "FIA Cybercrime Wing")
+        ip.fill("#addresses", SUBSCRIBER_ADDRESS)
+        ip.fill("#windowStart", local_stamp(now - 3600))
+        ip.fill("#windowEnd", local_stamp(now + 3600))
+        investigator.submit("button:has-text('Record')")
+        expect(ip.get_by_role("heading", name=re.compile("Warrant CR-2026-0300"))).to_be_visible()
+        warrant_url = ip.url
+        set_password(browser, one, legal_link)
+        legal = Person(browser, one, "lubna")
+        legal.sign_in()
+        legal.enrol()
+        legal.page.goto(warrant_url)
+        if not legal.submit("button[value=approve]"):
+            legal.page.goto(warrant_url)
+            legal.submit("button[value=approve]")
+        expect(legal.page.locator("h1 small")).to_have_text("Approved")
+
+        # Queried on node 1, answered by the collector node over mutual TLS.
+        ip.goto(warrant_url)
+        if not investigator.submit("button:has-text('Run query')"):
+            ip.goto(warrant_url)
+            investigator.submit("button:has-text('Run query')")
+        expect(ip.get_by_role("status")).to_contain_text("2 records found on 2 nodes (node-1: 0, isp-collector: 2)")
+        assert ip.locator("table.results td", has_text="10.20.30.41").count() == 0
+        ip.screenshot(path=os.path.join(SHOTS, "warrant-query-nodes.png"), full_page=True)
+        with ip.expect_download() as download:
+            ip.click("text=Download package")
+        with tarfile.open(download.value.path()) as archive:
+            manifest = json.loads(archive.extractfile("manifest.json").read())
+            assert manifest["records"] == 2 and manifest["nodes"] == "node-1: 0; isp-collector: 2", manifest
+
+        # The same from node 1's command line, which calls the collector node with node 1's certificate.
+        output = os.path.join(cluster.root, "package.tar")
+        done = subprocess.run(
+            [BINARY, "flows", "query", "--data", one.data, "--database", cluster.database, "--key-file", cluster.key,
+             "--warrant", warrant_url.rsplit("/", 1)[1], "--user", "imran", "--output", output],
+            input=f"{PASSWORD}\n{investigator.code()}\n", capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and done.stdout.startswith("2 records"), done.stdout + done.stderr
+
+        # Audited on both: the query by node 1, each answer by the collector node.
+        node_one = cluster.sql("SELECT id FROM nodes WHERE name = 'node-1'")
+        answers = cluster.sql("SELECT actor || ' ' || outcome FROM audit_entries WHERE action = 'warrant.query.answer' ORDER BY idx").split("\n")
+        assert answers == [f"node:{node_one} success"] * 2, answers
+        assert cluster.sql("SELECT count(*) FROM audit_entries WHERE action = 'warrant.query' AND outcome = 'success'") == "2"
+
+        # The collector node stopped: the query is refused, not answered with node 1's part alone.
+        collector.stop()
+        ip.goto(warrant_url)
+        investigator.submit("button:has-text('Run query')")
+        expect(ip.locator(".error, [role=alert]").first).to_contain_text("isp-collector holds traffic data of this provider and is not running (it was stopped")
+        ip.screenshot(path=os.path.join(SHOTS, "warrant-query-node-down.png"), full_page=True)
+        assert cluster.sql("SELECT count(*) FROM warrant_queries") == "2"
+        flush()
+        browser.close()

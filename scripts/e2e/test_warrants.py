@@ -144,6 +144,20 @@ def add_account(admin, organisation, username, name, role):
     return page.locator("section.secret code").inner_text()
 
 
+def provider_and_investigator(admin):
+    """Registers Operator A with its legal officer and an investigator at the authority; returns
+    their set-up links."""
+    page = admin.page
+    page.click("nav >> text=Organisations")
+    page.fill("#name", "Operator A")
+    page.select_option("#kind", "licensee")
+    page.select_option("#sector", "telecom")
+    page.click("button:has-text('Register')")
+    expect(page.get_by_role("heading", name="Operator A")).to_be_visible()
+    return (add_account(admin, "Operator A", "lubna", "Lubna Shah", "legal-officer"),
+            add_account(admin, "National Cybersecurity Authority", "imran", "Imran Qureshi", "investigator"))
+
+
 def send_netflow_v5(port, flows):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.sendto(netflow_v5(flows), ("127.0.0.1", port))
@@ -184,15 +198,7 @@ def test_a_warrant_from_recording_to_court_package(retention_server, browser):
     admin = first_administrator(browser, server)
     page = admin.page
 
-    # The provider, its legal officer, and the investigator at the authority.
-    page.click("nav >> text=Organisations")
-    page.fill("#name", "Operator A")
-    page.select_option("#kind", "licensee")
-    page.select_option("#sector", "telecom")
-    page.click("button:has-text('Register')")
-    expect(page.get_by_role("heading", name="Operator A")).to_be_visible()
-    legal_link = add_account(admin, "Operator A", "lubna", "Lubna Shah", "legal-officer")
-    investigator_link = add_account(admin, "National Cybersecurity Authority", "imran", "Imran Qureshi", "investigator")
+    legal_link, investigator_link = provider_and_investigator(admin)
 
     # The provider's router and access server are registered; nothing else is accepted.
     page.click("nav >> text=Traffic data")

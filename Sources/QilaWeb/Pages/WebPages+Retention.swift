@@ -42,35 +42,32 @@ extension RetentionPages {
         let visible = Set(readable.map(\.id))
         let health = retention.collector.currentHealth
         let radius = retention.radius.currentCounters
-        let sources = try await store.flowSources().filter { visible.contains($0.organisation) }.map { source -> FlowsView.Source in
-            var received = "-", lost = "-", faults = "-"
-            if let address = FlowAddress(parsing: source.address) {
-                if source.kind == .exporter {
-                    let counters = health.exporters.filter { $0.key.exporter == address && (source.domain == nil || $0.key.domain == source.domain) }.map(\.value)
-                    received = String(counters.reduce(0) { $0 + $1.records })
-                    lost = String(counters.reduce(0) { $0 + $1.lost })
-                    faults = String(counters.reduce(0) { $0 + $1.faults.values.reduce(0, +) })
-                } else if let counters = radius.clients[address] {
-                    received = String(counters.recorded)
-                    lost = String(counters.unstored)
-                    faults = String(counters.malformed + counters.badAuthenticator)
-                }
-            }
-            return FlowsView.Source(
-                id: source.id.description, name: source.name, kind: source.kind.title, organisation: names[source.organisation] ?? "",
-                address: source.address, domain: source.domain.map(String.init) ?? "any", received: received, lost: lost, faults: faults,
-                canDelete: enforcement.permits(subject, .delete, Resource(kind: .flowSource, owner: source.organisation)))
-        }
         let retentionDays = try await store.flowRetention()
         // Traffic data stays on the node that collected it: this node's holdings read live, the
         // others' as their last heartbeats described them.
         let now = Date()
         let thisNode = retention.installation.node
         let others = try await store.nodes().filter { $0.id != thisNode.id }
-        var held: [(node: String, silent: Bool, data: NodeTrafficData)] = retention.holdings().trafficData.map { (thisNode.name, false, $0) }
+        let holdings = retention.holdings()
+        var held: [(node: String, silent: Bool, data: NodeTrafficData)] = holdings.trafficData.map { (thisNode.name, false, $0) }
         for record in others {
             let silent = now.timeIntervalSince(record.heartbeatAt) >= NodeRegistry.silentAfter
             held += (record.health.trafficData ?? []).map { (record.name, silent, $0) }
+        }
+        // A source's counts add what every node received from it (a router may export to several).
+        let senders = (holdings.collector?.senders ?? []) + others.flatMap { $0.health.collector?.senders ?? [] }
+        let sources = try await store.flowSources().filter { visible.contains($0.organisation) }.map { source -> FlowsView.Source in
+            let counted = senders.filter { sender in
+                sender.radius == (source.kind == .radius) && FlowAddress(parsing: sender.address) == FlowAddress(parsing: source.address)
+                    && (source.kind == .radius || source.domain == nil || sender.domain == source.domain)
+            }
+            let seen = !counted.isEmpty
+            return FlowsView.Source(
+                id: source.id.description, name: source.name, kind: source.kind.title, organisation: names[source.organisation] ?? "",
+                address: source.address, domain: source.domain.map(String.init) ?? "any",
+                received: seen ? String(counted.reduce(0) { $0 + $1.received }) : "-", lost: seen ? String(counted.reduce(0) { $0 + $1.lost }) : "-",
+                faults: seen ? String(counted.reduce(0) { $0 + $1.faults }) : "-",
+                canDelete: enforcement.permits(subject, .delete, Resource(kind: .flowSource, owner: source.organisation)))
         }
         let stored = readable.map { organisation -> FlowsView.Stored in
             let parts = held.filter { $0.data.organisation == organisation.id.description && ($0.data.flows > 0 || $0.data.assignments > 0) }
