@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "QilaRetention", targets: ["QilaRetention"]),
         .library(name: "QilaCases", targets: ["QilaCases"]),
         .library(name: "QilaIngest", targets: ["QilaIngest"]),
+        .library(name: "QilaIntel", targets: ["QilaIntel"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
     dependencies: [
@@ -150,8 +151,22 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QilaIntel",
+            dependencies: [
+                "QilaCore",
+                "QilaStore",
+                "QilaAccess",
+                "QilaDetect",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "QilaWeb",
             dependencies: [
+                "QilaIntel",
                 "QilaCore",
                 "QilaStore",
                 "QilaAccess",
@@ -246,6 +261,11 @@ let package = Package(
                 "QilaCore", "QilaStore", "QilaAccess", "QilaFlows", "QilaRetention", "QilaTestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaIntelTests",
+            dependencies: ["QilaCore", "QilaStore", "QilaAccess", "QilaIntel", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -9,7 +9,7 @@ public enum TLP: String, Sendable, Codable, CaseIterable, Comparable {
     case amberStrict = "TLP:AMBER+STRICT"
     case red = "TLP:RED"
 
-    var rank: Int {
+    public var rank: Int {
         switch self {
         case .clear: 0
         case .green: 1

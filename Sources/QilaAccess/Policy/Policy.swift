@@ -22,6 +22,12 @@ public enum Policy {
         case `self`
         /// Resources that belong to no organisation (sectors, the audit log).
         case installation
+        /// What belongs to the whole installation's community: no owner, sector or audience.
+        case national
+        /// Resources of the subject's own sector that belong to no one organisation.
+        case ownSector = "own sector"
+        /// Resources shared with a named set of organisations that includes the subject's.
+        case audience
     }
 
     public struct Rule: Sendable, Hashable {
@@ -112,6 +118,20 @@ public enum Policy {
             Rule(role: .organisationReporter, kind: .alert, actions: [.read], reach: .ownOrganisation, note: "its own alerts"),
             Rule(role: .authorityAnalyst, kind: .detectionRule, actions: [.read, .create, .update], reach: .installation, note: "uploads, enables and disables rules"),
             Rule(role: .authorityAdmin, kind: .detectionRule, actions: [.read, .create, .update], reach: .installation, note: "rule management"),
+            // Threat-intelligence sharing: who reaches a collection; each object's TLP decides the rest
+            Rule(role: .authorityAnalyst, kind: .intelCollection, actions: [.read, .create, .update], reach: .all, note: "the national hub: every collection"),
+            Rule(role: .authorityAdmin, kind: .intelCollection, actions: [.read, .create, .update, .administer], reach: .all, note: "creates collections, trust groups and peers"),
+            Rule(role: .sectorRegulator, kind: .intelCollection, actions: [.read, .create], reach: .ownSector, note: "their sector's collection"),
+            Rule(role: .sectorRegulator, kind: .intelCollection, actions: [.read, .create], reach: .sector, note: "collections of their sector's organisations"),
+            Rule(role: .sectorRegulator, kind: .intelCollection, actions: [.read, .create], reach: .national, note: "the national collection"),
+            Rule(role: .organisationAdmin, kind: .intelCollection, actions: [.read, .create, .update], reach: .ownOrganisation, note: "its own collection"),
+            Rule(role: .organisationReporter, kind: .intelCollection, actions: [.read, .create], reach: .ownOrganisation, note: "its own collection (a sensor or TIP account)"),
+            Rule(role: .organisationAdmin, kind: .intelCollection, actions: [.read, .create], reach: .ownSector, note: "its sector's collection"),
+            Rule(role: .organisationReporter, kind: .intelCollection, actions: [.read, .create], reach: .ownSector, note: "its sector's collection"),
+            Rule(role: .organisationAdmin, kind: .intelCollection, actions: [.read, .create], reach: .national, note: "the national collection"),
+            Rule(role: .organisationReporter, kind: .intelCollection, actions: [.read, .create], reach: .national, note: "the national collection"),
+            Rule(role: .organisationAdmin, kind: .intelCollection, actions: [.read, .create], reach: .audience, note: "collections shared with its organisation"),
+            Rule(role: .organisationReporter, kind: .intelCollection, actions: [.read, .create], reach: .audience, note: "collections shared with its organisation"),
         ]
 
     /// How long a second factor counts as fresh for sensitive actions.

@@ -77,6 +77,12 @@ public struct PolicyDecisionPoint: Sendable {
         case .sector:
             guard let owner = resource.owner else { return false }
             return owner == subject.organisation.id || resource.sector == subject.organisation.sector
+        case .national:
+            return resource.owner == nil && resource.sector == nil && resource.audience == nil
+        case .ownSector:
+            return resource.owner == nil && resource.audience == nil && resource.sector == subject.organisation.sector
+        case .audience:
+            return resource.owner == nil && resource.audience?.contains(subject.organisation.id) == true
         case .audited:
             guard let owner = resource.owner else { return false }
             return owner == subject.organisation.id || subject.user.auditedOrganisations.contains(owner)

@@ -39,6 +39,11 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         case alert
         /// The Sigma rules intake runs, for every organisation.
         case detectionRule = "detection-rule"
+        /// A collection of shared threat intelligence: the national one (no owner), a sector's
+        /// (`sector`, no owner), an organisation's (`owner`), or one for an `audience` of
+        /// organisations (a trust group of foreign peers, or one the authority defines). What each
+        /// reader sees of its objects is decided per object by their TLP marking.
+        case intelCollection = "intel-collection"
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.
@@ -59,18 +64,21 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
     public var tlp: TLP?
     /// For personal resources (own credentials, own tokens): the user they belong to.
     public var person: UserID?
+    /// For resources shared with a named set of organisations: those organisations.
+    public var audience: Set<OrganisationID>?
     /// An identifier for the audit log, such as `user:<id>`.
     public var reference: String
 
     public init(
         kind: Kind, owner: OrganisationID? = nil, sector: SectorID? = nil, tlp: TLP? = nil, person: UserID? = nil,
-        reference: String = ""
+        audience: Set<OrganisationID>? = nil, reference: String = ""
     ) {
         self.kind = kind
         self.owner = owner
         self.sector = sector
         self.tlp = tlp
         self.person = person
+        self.audience = audience
         self.reference = reference.isEmpty ? kind.rawValue : reference
     }
 

@@ -318,5 +318,44 @@ public enum Schema {
                 "CREATE TABLE warrant_exports (query TEXT PRIMARY KEY, sealed BYTES NOT NULL, size BIGINT NOT NULL, created_at BIGINT NOT NULL)"
             ]
         ),
+        Migration(
+            version: 12,
+            name: "threat-intelligence sharing: collections, STIX objects with their versions and TLP, recipients, disclosures, TAXII status",
+            statements: [
+                """
+                CREATE TABLE intel_collections (
+                    id TEXT PRIMARY KEY, root TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL,
+                    description TEXT NOT NULL, organisation TEXT, sector TEXT, audience TEXT NOT NULL, created_at BIGINT NOT NULL,
+                    UNIQUE (kind, key))
+                """,
+                // One row per version of an object in a collection; times in microseconds since 1970.
+                """
+                CREATE TABLE intel_objects (
+                    collection TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL, version_text TEXT NOT NULL, type TEXT NOT NULL,
+                    spec_version TEXT NOT NULL, date_added BIGINT NOT NULL, producer TEXT NOT NULL, added_by TEXT NOT NULL,
+                    tlp BIGINT NOT NULL, revoked BIGINT NOT NULL, source TEXT, body BYTES NOT NULL,
+                    PRIMARY KEY (collection, id, version))
+                """,
+                "CREATE INDEX intel_objects_added ON intel_objects (collection, date_added, id, version)",
+                "CREATE INDEX intel_objects_id ON intel_objects (id)",
+                // Who may read an AMBER object besides its producer (organisations), and a RED one (people).
+                """
+                CREATE TABLE intel_recipients (
+                    collection TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL, organisation TEXT, person TEXT)
+                """,
+                "CREATE INDEX intel_recipients_object ON intel_recipients (collection, id, version)",
+                """
+                CREATE TABLE intel_disclosures (
+                    collection TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL, producer TEXT NOT NULL, tlp BIGINT NOT NULL,
+                    account TEXT NOT NULL, organisation TEXT NOT NULL, time BIGINT NOT NULL)
+                """,
+                "CREATE INDEX intel_disclosures_producer ON intel_disclosures (producer, time)",
+                """
+                CREATE TABLE intel_status (
+                    id TEXT PRIMARY KEY, collection TEXT NOT NULL, account TEXT NOT NULL, organisation TEXT NOT NULL, body BYTES NOT NULL,
+                    created_at BIGINT NOT NULL)
+                """,
+            ]
+        ),
     ]
 }
