@@ -252,6 +252,8 @@ public struct IntelDesk: Sendable {
         public var types: [String] = []
         public var specVersions: [String] = []
         public var versions: [IntelObjectFilter.Version] = [.last]
+        /// Whether the request named versions (a deletion without them deletes every version).
+        public var versionsGiven = false
         public init() {}
     }
 

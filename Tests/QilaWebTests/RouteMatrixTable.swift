@@ -94,11 +94,38 @@ enum ExpectationTable {
         // A set-up link for a new account of Operator A, and a token of its reporter.
         let setup = try await world.installation.authenticator.createOneTimeLink(purpose: "setup", user: world.users["a-reporter"]!.id, validFor: .seconds(3600))
         let reporterToken = try await world.installation.authenticator.issueToken(for: world.users["a-reporter"]!, name: "matrix", scopes: [.read], days: 1, by: nil)
+        // The national intelligence collection, found and added to through TAXII by Operator A.
+        let (collection, object, status) = try await Self.intel(context)
         return RouteMatrixTests.Scenario(
             caseID: caseID, alertID: alert.id.description, sensorID: sensor.id.description, attachmentID: attachmentID,
             requestID: requestID, noticeID: noticeID, taskID: taskID, mispEvent: String(buffer: misp.body), warrantID: warrantID, queryID: queryID,
             flowSourceID: source.id.description, webhookID: hook.id, ruleID: rule.id, setupToken: setup,
-            reporterTokenID: reporterToken.token.id.description)
+            reporterTokenID: reporterToken.token.id.description, nationalCollection: collection, intelObject: object, intelStatus: status)
+    }
+
+    /// An indicator envelope with one object of that UUID.
+    static func envelope(_ uuid: String) -> String {
+        """
+        {"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--\(uuid)","created":"2026-11-01T10:00:00.000Z",\
+        "modified":"2026-11-01T10:00:00.000Z","pattern":"[ipv4-addr:value = '198.51.100.7']","pattern_type":"stix",\
+        "valid_from":"2026-11-01T10:00:00Z","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}]}
+        """
+    }
+
+    /// Shares a GREEN indicator into the national collection as Operator A's administrator; the
+    /// collection's id, the object's and the request's status.
+    static func intel(_ context: RouteMatrixTests.Context, uuid: String = UUID().uuidString.lowercased()) async throws -> (String, String, String) {
+        let client = context.client
+        let headers: HTTPFields = [.authorization: "Bearer \(context.harness.tokens["a-admin"]!)", .accept: TaxiiRoutes.mediaType]
+        let listed = try await client.execute(uri: "/taxii2/national/collections", method: .get, headers: headers)
+        let text = String(buffer: listed.body)
+        let collection = try #require(text.range(of: #""id":""#).map { String(text[$0.upperBound...].prefix { $0 != "\"" }) }, "collections: \(text.prefix(300))")
+        var post = headers
+        post[.contentType] = TaxiiRoutes.mediaType
+        let added = try await client.execute(
+            uri: "/taxii2/national/collections/\(collection)/objects", method: .post, headers: post, body: ByteBuffer(string: envelope(uuid)))
+        #expect(added.status == .accepted, "adding: \(String(buffer: added.body).prefix(300))")
+        return (collection, "indicator--\(uuid)", try string("id", in: added))
     }
 
     static let ruleYAML = """
@@ -157,7 +184,7 @@ enum ExpectationTable {
         ![403, 404].contains(status) && location != "/sign-in" && !location.hasPrefix("/sign-in?")
     }
 
-    static let all: [E] = pages + admin + cases + intake + retention + api + sessionEnding
+    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + sessionEnding
 
     /// Routes that end a caller's sessions: last, so that no route after them in the same chunk
     /// finds that caller signed out.
@@ -318,6 +345,37 @@ enum ExpectationTable {
         },
         RouteMatrixTests.post("/warrants/{id}/query", ["investigator"], { "/warrants/\($0.warrantID)/query" }, [("windowStart", ""), ("windowEnd", "")]),
         RouteMatrixTests.get("/warrants/{id}/queries/{query}/package", ["investigator"]) { "/warrants/\($0.warrantID)/queries/\($0.queryID)/package" },
+    ]
+
+    /// TAXII 2.1: who reaches the national root (organisations' people and services, the
+    /// regulator, the authority's analysts and administrators), whose status a request is, and who
+    /// deletes an object (its producer's organisation and the authority).
+    static let sharers: Set<String> = ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter", "bank-admin"]
+    static let taxii: [E] = [
+        RouteMatrixTests.get("/taxii2", everyone) { _ in "/taxii2" },
+        RouteMatrixTests.get("/taxii2/{root}", sharers) { _ in "/taxii2/national" },
+        RouteMatrixTests.get("/taxii2/{root}/status/{status}", ["a-admin", "a-reporter", "a-sensor"]) { "/taxii2/national/status/\($0.intelStatus)" },
+        RouteMatrixTests.get("/taxii2/{root}/collections", sharers) { _ in "/taxii2/national/collections" },
+        RouteMatrixTests.get("/taxii2/{root}/collections/{collection}", sharers) { "/taxii2/national/collections/\($0.nationalCollection)" },
+        RouteMatrixTests.get("/taxii2/{root}/collections/{collection}/manifest", sharers) { "/taxii2/national/collections/\($0.nationalCollection)/manifest" },
+        RouteMatrixTests.get("/taxii2/{root}/collections/{collection}/objects", sharers) { "/taxii2/national/collections/\($0.nationalCollection)/objects" },
+        E(route: "POST /taxii2/{root}/collections/{collection}/objects", allowed: sharers) { scenario, _, _ in
+            Call(
+                method: .post, uri: "/taxii2/national/collections/\(scenario.nationalCollection)/objects",
+                raw: (TaxiiRoutes.mediaType, envelope(UUID().uuidString.lowercased())))
+        },
+        RouteMatrixTests.get("/taxii2/{root}/collections/{collection}/objects/{object}", sharers) {
+            "/taxii2/national/collections/\($0.nationalCollection)/objects/\($0.intelObject)"
+        },
+        RouteMatrixTests.get("/taxii2/{root}/collections/{collection}/objects/{object}/versions", sharers) {
+            "/taxii2/national/collections/\($0.nationalCollection)/objects/\($0.intelObject)/versions"
+        },
+        // A fresh object for each caller, so that one deletion does not leave the next a 404.
+        E(route: "DELETE /taxii2/{root}/collections/{collection}/objects/{object}", allowed: ["admin", "analyst", "a-admin", "a-reporter", "a-sensor"]) {
+            scenario, _, context in
+            let (_, object, _) = try await intel(context)
+            return Call(method: .delete, uri: "/taxii2/national/collections/\(scenario.nationalCollection)/objects/\(object)")
+        },
     ]
 
     static let api: [E] = [

@@ -43,6 +43,8 @@ struct RouteMatrixTests {
     struct Scenario: Sendable {
         var caseID, alertID, sensorID, attachmentID, requestID, noticeID, taskID, mispEvent: String
         var warrantID, queryID, flowSourceID, webhookID, ruleID, setupToken, reporterTokenID: String
+        /// The national intelligence collection, a GREEN indicator Operator A shared in it, and the status of that request.
+        var nationalCollection, intelObject, intelStatus: String
     }
 
     typealias Builder = @Sendable (Scenario, String, Context) async throws -> Call
@@ -154,7 +156,8 @@ struct RouteMatrixTests {
         call.multipart = call.multipart.map { ($0.boundary, substitute($0.body, world)) }
         var headers = HTTPFields()
         let client = context.client
-        let isAPI = call.uri.hasPrefix("/api/") || call.uri == "/metrics"
+        let isTAXII = call.uri.hasPrefix("/taxii2")
+        let isAPI = call.uri.hasPrefix("/api/") || call.uri == "/metrics" || isTAXII
         var session: (cookie: String, csrf: String)? = context.sessions[caller]
         if call.freshSession, caller != "anonymous", caller != "a-sensor" {
             // Signed in with the password only: the session waits for the second factor.
@@ -175,7 +178,7 @@ struct RouteMatrixTests {
         } else if let session {
             headers[.cookie] = session.cookie
         }
-        headers[.accept] = isAPI ? "application/json" : "text/html"
+        headers[.accept] = isTAXII ? TaxiiRoutes.mediaType : isAPI ? "application/json" : "text/html"
         var body: ByteBuffer?
         if let form = call.form {
             headers[.contentType] = "application/x-www-form-urlencoded"
@@ -185,6 +188,9 @@ struct RouteMatrixTests {
         } else if let json = call.json {
             headers[.contentType] = "application/json"
             body = ByteBuffer(string: json)
+        } else if let raw = call.raw, isTAXII {
+            headers[.contentType] = raw.type
+            body = ByteBuffer(string: substitute(raw.body, world))
         } else if let raw = call.raw {
             headers[.contentType] = raw.type
             body = ByteBuffer(string: raw.body)

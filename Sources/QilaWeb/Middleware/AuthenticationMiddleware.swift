@@ -30,7 +30,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let source = context.sourceAddress
-        let isAPI = request.uri.path.hasPrefix("/api/")
+        let isTAXII = request.uri.path == "/taxii2" || request.uri.path.hasPrefix("/taxii2/")
+        let isAPI = request.uri.path.hasPrefix("/api/") || isTAXII
 
         if let channel = context.channel, let certificate = try? await channel.nioSSL_peerCertificate().get(),
             let nodeID = (try? X509.Certificate(derEncoded: certificate.toDERBytes())).flatMap(CertificateAuthority.nodeIdentity(of:))
@@ -48,12 +49,27 @@ struct AuthenticationMiddleware: RouterMiddleware {
             }
             context.principal = principal
         } else if let authorization = request.headers[.authorization] {
-            guard authorization.lowercased().hasPrefix("bearer ") else {
-                throw Problem(.unauthorized, "the Authorization header must be 'Bearer qila_...'")
-            }
-            let secret = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-            guard let principal = try await authenticator.authenticate(bearer: secret, source: source) else {
-                throw Problem(.unauthorized, "the API token is unknown, expired or revoked")
+            let principal: Authenticator.Principal
+            if isTAXII, authorization.lowercased().hasPrefix("basic ") {
+                // TAXII clients send HTTP Basic (TAXII 2.1 section 1.6.8.1): the account's name and
+                // one of its API tokens as the password; the token must belong to that account.
+                guard let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+                    let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":"),
+                    let found = try await authenticator.authenticate(bearer: String(text[text.index(after: colon)...]), source: source),
+                    found.user.username == text[..<colon]
+                else {
+                    throw Problem(.unauthorized, "HTTP Basic takes the account's name and one of its API tokens, unexpired and not revoked")
+                }
+                principal = found
+            } else {
+                guard authorization.lowercased().hasPrefix("bearer ") else {
+                    throw Problem(.unauthorized, "the Authorization header must be 'Bearer qila_...'")
+                }
+                let secret = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+                guard let found = try await authenticator.authenticate(bearer: secret, source: source) else {
+                    throw Problem(.unauthorized, "the API token is unknown, expired or revoked")
+                }
+                principal = found
             }
             if let token = principal.token {
                 // A token is refused outright where its scopes cannot reach: an ingest-only token

@@ -21,6 +21,9 @@ struct BodyLimitMiddleware: RouterMiddleware {
         var context = context
         if Self.isAttachmentUpload(request.uri.path) { context.maxUploadSize = max(context.maxUploadSize, attachmentLimit + 64 * 1024) }
         if request.uri.path == "/api/v1/intake" { context.maxUploadSize = max(context.maxUploadSize, IntakeRoutes.bodyLimit) }
+        if request.uri.path.hasPrefix("/taxii2/"), request.uri.path.hasSuffix("/objects") || request.uri.path.hasSuffix("/objects/") {
+            context.maxUploadSize = max(context.maxUploadSize, TaxiiRoutes.maximumContent)
+        }
         let limit = context.maxUploadSize
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Problem(.contentTooLarge, "the body has \(length) bytes; at most \(limit) are accepted")

@@ -16,6 +16,7 @@ import QilaCore
 public import QilaRetention
 public import QilaCases
 public import QilaIngest
+import QilaIntel
 
 /// Builds the HTTP application: middleware, the REST API, the pages, health and metrics.
 public struct QilaServer: Sendable {
@@ -122,6 +123,8 @@ public struct QilaServer: Sendable {
         router.add(middleware: FileMiddleware(resources + "/Assets", urlBasePath: "/assets", cacheControl: .init([(.text, [.maxAge(3600)])])))
 
         if let intake { IntakeRoutes(installation: installation, enforcement: enforcement, intake: intake).register(on: router) }
+        TaxiiRoutes(desk: IntelDesk(store: installation.store, audit: installation.audit, policy: installation.policy), scheme: configuration.tls ? "https" : "http")
+            .register(on: router)
         let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
         let kit = PageKit(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, web: configuration)

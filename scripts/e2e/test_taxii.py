@@ -1,0 +1,196 @@
+"""TAXII 2.1 with real peers from PyPI: taxii2-client drives Qila's server over HTTPS with HTTP
+Basic (an account's name and one of its API tokens): discovery, API roots, collections, a
+thousand objects added in one request (so all share one date_added) and read back in small pages
+with none lost or twice, status, manifest, versions, one object, delete; two organisations'
+accounts see exactly what each object's TLP marking allows; every object served passes the OASIS
+stix2-validator; 406, 415, 413 and 422 where the specification says."""
+import base64
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+import requests
+import stix2validator
+from taxii2client.v21 import Server as TaxiiServer, as_pages
+
+from conftest import BINARY, Server, free_port
+
+MEDIA = "application/taxii+json;version=2.1"
+GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+STRICT = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
+CLEAR_V1 = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"
+
+
+def qila(data, *args):
+    return subprocess.run([BINARY, *args, "--data", data], check=True, capture_output=True, text=True).stdout
+
+
+def indicator(n, marking=GREEN, modified="2026-11-01T10:00:00.000Z"):
+    return {
+        "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.UUID(int=n, version=4)}",
+        "created": "2026-11-01T10:00:00.000Z", "modified": modified, "name": f"Scanner {n}",
+        "indicator_types": ["malicious-activity"], "pattern": f"[ipv4-addr:value = '198.51.{n // 250}.{n % 250}']",
+        "pattern_type": "stix", "valid_from": "2026-11-01T10:00:00Z", "object_marking_refs": [marking],
+    }
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    # requests lets these variables override a session's own trust; the server's CA is given instead.
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    data = tempfile.mkdtemp(prefix="qila-e2e-taxii-")
+    qila(data, "admin", "create-organisation", "--name", "National CERT", "--kind", "authority", "--sector", "government")
+    for name in ("Operator A", "Operator B"):
+        qila(data, "admin", "create-organisation", "--name", name, "--kind", "licensee", "--sector", "telecom")
+    qila(data, "admin", "create-organisation", "--name", "First Bank", "--kind", "bank", "--sector", "banking-finance")
+    tokens = {}
+    for organisation, account in (("Operator A", "a-feed"), ("Operator B", "b-feed"), ("First Bank", "bank-feed")):
+        qila(data, "admin", "create-user", "--organisation", organisation, "--username", account, "--name", account,
+             "--role", "organisation-admin", "--clearance", "amber+strict", "--service")
+        tokens[account] = qila(data, "admin", "token", "--username", account, "--scope", "read", "--scope", "write").strip()
+    server = Server(data, free_port()).start()
+    server.tokens = tokens
+    server.ca = os.path.join(data, "pki", "ca.pem")
+    yield server
+    server.stop()
+
+
+def connect(hub, account):
+    return TaxiiServer(hub.base + "/taxii2/", user=account, password=hub.tokens[account], verify=hub.ca)
+
+
+def national(hub, account):
+    server = connect(hub, account)
+    root = next(r for r in server.api_roots if r.url.endswith("/national/"))
+    return next(c for c in root.collections if c.title == "National sharing")
+
+
+def read_all(collection, per_request):
+    ids = []
+    for page in as_pages(collection.get_objects, per_request=per_request):
+        for item in page.get("objects", []):
+            ids.append(item["id"])
+            result = stix2validator.validate_instance(item, stix2validator.ValidationOptions(strict=False))
+            assert result.is_valid, [str(e) for e in result.errors]
+    return ids
+
+
+def test_taxii2_client_reads_and_writes_with_tlp_per_object(hub):
+    # Discovery and API roots: Operator A reaches the national root and its sector's, not the bank's.
+    server = connect(hub, "a-feed")
+    assert server.title == "Qila TAXII"
+    roots = sorted(r.url.rsplit("/", 2)[-2] for r in server.api_roots)
+    assert roots == ["national", "sector-telecom"], roots
+    assert server.default.url.endswith("/taxii2/national/")
+    root = server.default
+    assert root.versions == [MEDIA] and root.max_content_length >= 100 * 1024 * 1024
+    titles = sorted(c.title for c in root.collections)
+    assert titles == ["National sharing"], titles
+    collection = national(hub, "a-feed")
+    assert collection.can_read and collection.can_write
+
+    # A thousand GREEN indicators in one request, plus one AMBER+STRICT and one AMBER (no recipient named).
+    objects = [indicator(n) for n in range(1000)] + [indicator(5001, STRICT), indicator(5002, AMBER)]
+    status = collection.add_objects(json.dumps({"objects": objects}), wait_for_completion=True, poll_interval=1, timeout=60)
+    assert status.status == "complete" and status.success_count == 1002 and status.failure_count == 0
+
+    # Small pages over objects that all share one date_added: none lost, none twice.
+    mine = read_all(collection, 7)
+    assert len(mine) == 1002 and len(set(mine)) == 1002
+    theirs = read_all(national(hub, "b-feed"), 50)
+    assert len(theirs) == 1000 and len(set(theirs)) == 1000
+    assert f"indicator--{uuid.UUID(int=5001, version=4)}" not in theirs
+
+    # Manifest and the X-TAXII-Date-Added headers; versions; one object; match filters.
+    manifest = collection.get_manifest(limit=5)
+    assert len(manifest["objects"]) == 5 and manifest["more"] is True
+    assert all(entry["media_type"] == "application/stix+json;version=2.1" for entry in manifest["objects"])
+    target = indicator(3)["id"]
+    newer = indicator(3, modified="2026-11-02T10:00:00.000Z")
+    collection.add_objects(json.dumps({"objects": [newer]}), wait_for_completion=True, poll_interval=1, timeout=60)
+    versions = collection.object_versions(target)
+    assert versions["versions"] == ["2026-11-01T10:00:00.000Z", "2026-11-02T10:00:00.000Z"], versions
+    last = collection.get_object(target)
+    assert [o["modified"] for o in last["objects"]] == ["2026-11-02T10:00:00.000Z"]
+    both = collection.get_object(target, version="all")
+    assert len(both["objects"]) == 2
+    typed = collection.get_objects(limit=3, type="indicator")
+    assert len(typed["objects"]) == 3
+    none = collection.get_objects(type="malware")
+    assert not none.get("objects")
+    response = requests.get(collection.url + "objects/", params={"limit": "2"}, auth=("a-feed", hub.tokens["a-feed"]),
+                            headers={"Accept": MEDIA}, verify=hub.ca, timeout=30)
+    assert response.headers["Content-Type"] == MEDIA
+    assert response.headers["X-TAXII-Date-Added-First"].endswith("Z") and response.headers["X-TAXII-Date-Added-Last"]
+
+    # Another organisation may read but not delete Operator A's object; Operator A deletes it.
+    other = national(hub, "b-feed")
+    with pytest.raises(requests.exceptions.HTTPError) as refused:
+        other.delete_object(target)
+    assert refused.value.response.status_code == 403
+    collection.delete_object(target)
+    with pytest.raises(requests.exceptions.HTTPError) as gone:
+        collection.get_object(target)
+    assert gone.value.response.status_code == 404
+    # Operator B's AMBER+STRICT object is as absent to Operator A as one that never was.
+    with pytest.raises(requests.exceptions.HTTPError) as hidden:
+        other.get_object(f"indicator--{uuid.UUID(int=5001, version=4)}")
+    assert hidden.value.response.status_code == 404
+
+    # The bank, in another sector, reaches the national root only.
+    bank_roots = sorted(r.url.rsplit("/", 2)[-2] for r in connect(hub, "bank-feed").api_roots)
+    assert bank_roots == ["national", "sector-banking-finance"], bank_roots
+
+
+def test_taxii_errors_as_the_specification_says(hub):
+    collection = national(hub, "a-feed")
+    auth = ("a-feed", hub.tokens["a-feed"])
+    objects_url = collection.url + "objects/"
+    # 406: the client accepts only something else.
+    answer = requests.get(objects_url, auth=auth, headers={"Accept": "text/html"}, verify=hub.ca, timeout=30)
+    assert answer.status_code == 406 and answer.json()["http_status"] == "406"
+    # 415: objects sent as plain JSON.
+    answer = requests.post(objects_url, auth=auth, data=json.dumps({"objects": []}), verify=hub.ca, timeout=30,
+                           headers={"Accept": MEDIA, "Content-Type": "application/json"})
+    assert answer.status_code == 415
+    # 422: JSON, but not an envelope.
+    answer = requests.post(objects_url, auth=auth, data=json.dumps({"bundle": []}), verify=hub.ca, timeout=30,
+                           headers={"Accept": MEDIA, "Content-Type": MEDIA})
+    assert answer.status_code == 422 and answer.json()["title"]
+    # A bad object among good ones: 202, with the failure named in the status.
+    bad = indicator(7)
+    bad["created"] = "last tuesday"
+    answer = requests.post(objects_url, auth=auth, data=json.dumps({"objects": [indicator(8), bad]}), verify=hub.ca, timeout=30,
+                           headers={"Accept": MEDIA, "Content-Type": MEDIA})
+    assert answer.status_code == 202
+    status = answer.json()
+    assert status["success_count"] == 1 and status["failure_count"] == 1
+    assert "objects[1].created" in status["failures"][0]["message"]
+    root_url = collection.url.split("collections/")[0]
+    again = requests.get(root_url + "status/" + status["id"] + "/", auth=auth, headers={"Accept": MEDIA},
+                         verify=hub.ca, timeout=30)
+    assert again.status_code == 200 and again.json()["id"] == status["id"]
+    # 413: a body larger than the API root's max_content_length is refused before it is read.
+    host, port = hub.base.split("//")[1].split(":")
+    connection = http.client.HTTPSConnection(host, int(port), context=ssl._create_unverified_context(), timeout=30)
+    credentials = base64.b64encode(f"a-feed:{hub.tokens['a-feed']}".encode()).decode()
+    connection.putrequest("POST", objects_url.split(port, 1)[1])
+    connection.putheader("Authorization", "Basic " + credentials)
+    connection.putheader("Content-Type", MEDIA)
+    connection.putheader("Accept", MEDIA)
+    connection.putheader("Content-Length", str(512 * 1024 * 1024))
+    connection.endheaders()
+    assert connection.getresponse().status == 413
+    # Wrong credentials: 401; a token with the name of another account: 401.
+    answer = requests.get(collection.url, auth=("b-feed", hub.tokens["a-feed"]), headers={"Accept": MEDIA}, verify=hub.ca, timeout=30)
+    assert answer.status_code == 401
+    # A bad limit or added_after is named.
+    answer = requests.get(objects_url, params={"added_after": "yesterday"}, auth=auth, headers={"Accept": MEDIA}, verify=hub.ca, timeout=30)
+    assert answer.status_code == 400 and "added_after" in answer.json()["description"]
