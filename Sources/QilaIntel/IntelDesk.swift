@@ -145,6 +145,24 @@ public struct IntelDesk: Sendable {
         }
     }
 
+    /// Sets the organisations the subject's organisation shares its AMBER objects in a
+    /// collection with when a request names none (as TAXII requests cannot).
+    public func setDefaultRecipients(_ organisations: [OrganisationID], collection collectionID: String, root: String, by subject: Subject, now: Date = Date())
+        async throws
+    {
+        let collection = try await collection(collectionID, root: root, for: subject)
+        guard collection.canWrite else { throw QilaError(.forbidden, "this account does not share into the collection") }
+        var known: [OrganisationID] = []
+        for id in organisations {
+            guard try await store.organisation(id) != nil else { throw QilaError.invalid("names an organisation that does not exist", field: "recipients") }
+            if id != subject.organisation.id && !known.contains(id) { known.append(id) }
+        }
+        try await store.setIntelRecipients(collection: collectionID, producer: subject.organisation.id, recipients: known)
+        try await audit.recordChange(
+            by: subject, "intel.recipients.set", resource: "intel-collection:\(collectionID)", source: nil,
+            details: ["recipients": known.map(\.description).joined(separator: " ")], now: now)
+    }
+
     /// The marking an object without one takes: AMBER in an organisation's own collection,
     /// GREEN in a community's (whose purpose is sharing with that community).
     public static func defaultMarking(_ collection: IntelCollectionRecord) -> TLP {
@@ -155,7 +173,7 @@ public struct IntelDesk: Sendable {
     /// its own: the valid ones are stored, the others listed with the reason; all get one
     /// `date_added`. The status is stored, so any node answers for it.
     public func add(
-        _ envelope: JSONValue, to collectionID: String, root: String, by subject: Subject, recipients: Recipients = Recipients(), source: String? = nil,
+        _ envelope: JSONValue, to collectionID: String, root: String, by subject: Subject, recipients given: Recipients? = nil, source: String? = nil,
         now: Date = Date()
     ) async throws -> Status {
         let collection = try await collection(collectionID, root: root, for: subject)
@@ -163,6 +181,9 @@ public struct IntelDesk: Sendable {
             try await refuse(subject, .create, collection.record)
             throw QilaError(.forbidden, "this account may read the collection but not add to it")
         }
+        // Named for this request, or the producer's default for the collection (TAXII has no way to name them).
+        var recipients = given ?? Recipients()
+        if given == nil { recipients.organisations = try await store.intelRecipients(collection: collectionID, producer: subject.organisation.id) }
         guard let objects = envelope["objects"]?.array else {
             throw QilaError(.invalidInput, "an envelope or bundle has an 'objects' list", at: "objects")
         }

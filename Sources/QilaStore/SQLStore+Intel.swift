@@ -353,6 +353,20 @@ extension SQLStore {
             body: row.optionalBytes("body") ?? [])
     }
 
+    // MARK: default recipients
+
+    public func setIntelRecipients(collection: String, producer: OrganisationID, recipients: [OrganisationID]) async throws {
+        try await database.execute(
+            "INSERT INTO intel_sharing (collection, producer, recipients) VALUES (?, ?, ?) ON CONFLICT (collection, producer) DO UPDATE SET recipients = excluded.recipients",
+            .text(collection), .text(producer.description), .text(recipients.map(\.description).joined(separator: "\n")))
+    }
+
+    public func intelRecipients(collection: String, producer: OrganisationID) async throws -> [OrganisationID] {
+        try await database.query(
+            "SELECT recipients FROM intel_sharing WHERE collection = ? AND producer = ?", .text(collection), .text(producer.description)
+        ).first?.optionalString("recipients")?.split(separator: "\n").compactMap { OrganisationID(String($0)) } ?? []
+    }
+
     // MARK: disclosures and status
 
     public func recordIntelDisclosures(_ disclosures: [IntelDisclosure]) async throws {

@@ -105,17 +105,26 @@ struct IntelDeskTests {
         #expect(try await seen(setup, "bank-admin") == [ids[0], ids[1], ids[5]])
         #expect(try await seen(setup, "a-reporter") == [ids[0], ids[1], ids[5]])  // cleared for GREEN
         #expect(try await seen(setup, "analyst") == [ids[0], ids[1], ids[5]])  // AMBER was not shared with the authority
+        // Default recipients: a later AMBER object without named recipients goes to those the producer set.
+        try await setup.desk.setDefaultRecipients([world.bank.id], collection: setup.national, root: "national", by: world.subject("a-red"))
+        _ = try await setup.desk.add(Stix.envelope([Stix.indicator(Stix.uuid(7), marking: .amber)]), to: setup.national, root: "national", by: world.subject("a-red"))
+        #expect(try await seen(setup, "bank-admin").contains("indicator--\(Stix.uuid(7))"))
+        #expect(try await !seen(setup, "b-admin").contains("indicator--\(Stix.uuid(7))"))
+        await #expect(throws: QilaError.self) {
+            try await setup.desk.setDefaultRecipients([OrganisationID()], collection: setup.national, root: "national", by: world.subject("a-red"))
+        }
         // Pages of two: the same objects, and `more` says false on the last page, not "there were hidden ones".
-        #expect(try await seen(setup, "bank-admin", limit: 2) == [ids[0], ids[1], ids[5]])
+        #expect(try await seen(setup, "bank-admin", limit: 2) == [ids[0], ids[1], ids[5], "indicator--\(Stix.uuid(7))"])
         var query = IntelDesk.Query()
-        query.limit = 3
+        query.limit = 4
         let page = try await setup.desk.objects(query, in: setup.national, root: "national", for: world.subject("bank-admin"))
-        #expect(page.records.count == 3 && !page.more && page.next == nil)
+        #expect(page.records.count == 4 && !page.more && page.next == nil)
 
         // Disclosures: who received the AMBER and RED objects, for the producer.
         let received = try await world.installation.store.intelDisclosures(producer: world.operatorA.id, minimumTLP: TLP.amber.rank, limit: 100)
         #expect(Set(received.map { "\($0.id) \($0.account)" }) == [
             "\(ids[2]) \(world.users["b-red"]!.id)", "\(ids[4]) \(world.users["b-red"]!.id)", "\(ids[2]) \(world.users["b-admin"]!.id)",
+            "indicator--\(Stix.uuid(7)) \(world.users["bank-admin"]!.id)",
         ])
         let audited = try await world.installation.store.auditEntries(from: 0, limit: 100, actionPrefix: "intel.")
         #expect(audited.first?.action == "intel.objects.add" && audited.first?.details["added"] == "6")

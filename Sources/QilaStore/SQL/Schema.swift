@@ -350,6 +350,8 @@ public enum Schema {
                     account TEXT NOT NULL, organisation TEXT NOT NULL, time BIGINT NOT NULL)
                 """,
                 "CREATE INDEX intel_disclosures_producer ON intel_disclosures (producer, time)",
+                // The organisations a producer shares its AMBER objects in a collection with, when a request names none.
+                "CREATE TABLE intel_sharing (collection TEXT NOT NULL, producer TEXT NOT NULL, recipients TEXT NOT NULL, PRIMARY KEY (collection, producer))",
                 """
                 CREATE TABLE intel_status (
                     id TEXT PRIMARY KEY, collection TEXT NOT NULL, account TEXT NOT NULL, organisation TEXT NOT NULL, body BYTES NOT NULL,
