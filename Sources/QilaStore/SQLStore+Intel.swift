@@ -148,7 +148,85 @@ public struct IntelDisclosure: Sendable, Equatable {
     }
 }
 
+/// A TAXII collection of another server the installation polls.
+public struct IntelPeerRecord: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    /// The peer collection's URL (`https://…/api-root/collections/{id}/`).
+    public var url: String
+    public var localCollection: String
+    public var username: String
+    public var sealedPassword: [UInt8]
+    public var intervalSeconds: Int
+    /// The `added_after` of the next poll: the last `date_added` received, as the peer wrote it.
+    public var cursor: String?
+    public var polledAt: Date?
+    public var lastError: String?
+    public var objects: Int
+    public var createdBy: UserID
+    public var createdAt: Date
+
+    public init(
+        id: String = UUID().uuidString.lowercased(), name: String, url: String, localCollection: String, username: String, sealedPassword: [UInt8],
+        intervalSeconds: Int, cursor: String? = nil, polledAt: Date? = nil, lastError: String? = nil, objects: Int = 0, createdBy: UserID,
+        createdAt: Date = Date()
+    ) {
+        self.id = id
+        self.name = name
+        self.url = url
+        self.localCollection = localCollection
+        self.username = username
+        self.sealedPassword = sealedPassword
+        self.intervalSeconds = intervalSeconds
+        self.cursor = cursor
+        self.polledAt = polledAt
+        self.lastError = lastError
+        self.objects = objects
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+    }
+}
+
 extension SQLStore {
+    // MARK: peers
+
+    public func createIntelPeer(_ peer: IntelPeerRecord) async throws {
+        do {
+            try await database.execute(
+                """
+                INSERT INTO intel_peers (id, name, url, local_collection, username, sealed_password, interval_seconds, cursor, polled_at, last_error,
+                    objects, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                .text(peer.id), .text(peer.name), .text(peer.url), .text(peer.localCollection), .text(peer.username), .blob(peer.sealedPassword),
+                SQLValue(peer.intervalSeconds), SQLValue(peer.cursor), SQLValue(peer.polledAt), SQLValue(peer.lastError), SQLValue(peer.objects),
+                .text(peer.createdBy.description), SQLValue(peer.createdAt))
+        } catch let error as StoreError where error.code == .conflict {
+            throw QilaError.invalid("another peer is already called '\(peer.name)'", field: "name")
+        }
+    }
+
+    public func intelPeers() async throws -> [IntelPeerRecord] {
+        try await database.query("SELECT * FROM intel_peers ORDER BY name").map { row in
+            guard let createdBy = UserID(try row.string("created_by")) else { throw StoreError(.corruptRow, "a peer names no creator") }
+            return IntelPeerRecord(
+                id: try row.string("id"), name: try row.string("name"), url: try row.string("url"), localCollection: try row.string("local_collection"),
+                username: try row.string("username"), sealedPassword: row.optionalBytes("sealed_password") ?? [],
+                intervalSeconds: Int(try row.int("interval_seconds")), cursor: row.optionalString("cursor"), polledAt: row.optionalDate("polled_at"),
+                lastError: row.optionalString("last_error"), objects: Int(try row.int("objects")), createdBy: createdBy, createdAt: try row.date("created_at"))
+        }
+    }
+
+    /// Records a poll: where the next starts, how many objects arrived, and the error if it failed.
+    public func recordIntelPoll(peer id: String, cursor: String?, added: Int, error: String?, at time: Date) async throws {
+        try await database.execute(
+            "UPDATE intel_peers SET cursor = COALESCE(?, cursor), objects = objects + ?, last_error = ?, polled_at = ? WHERE id = ?", SQLValue(cursor),
+            SQLValue(added), SQLValue(error), SQLValue(time), .text(id))
+    }
+
+    public func deleteIntelPeer(id: String) async throws {
+        try await database.execute("DELETE FROM intel_peers WHERE id = ?", .text(id))
+    }
+
     // MARK: collections
 
     /// Stores a collection unless one of its kind and key exists; returns the one stored (so that

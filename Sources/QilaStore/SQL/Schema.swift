@@ -352,6 +352,13 @@ public enum Schema {
                 "CREATE INDEX intel_disclosures_producer ON intel_disclosures (producer, time)",
                 // The organisations a producer shares its AMBER objects in a collection with, when a request names none.
                 "CREATE TABLE intel_sharing (collection TEXT NOT NULL, producer TEXT NOT NULL, recipients TEXT NOT NULL, PRIMARY KEY (collection, producer))",
+                // TAXII collections of other servers the authority subscribes to, polled into a local collection.
+                """
+                CREATE TABLE intel_peers (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT NOT NULL, local_collection TEXT NOT NULL, username TEXT NOT NULL,
+                    sealed_password BYTES NOT NULL, interval_seconds BIGINT NOT NULL, cursor TEXT, polled_at BIGINT, last_error TEXT,
+                    objects BIGINT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL)
+                """,
                 """
                 CREATE TABLE intel_status (
                     id TEXT PRIMARY KEY, collection TEXT NOT NULL, account TEXT NOT NULL, organisation TEXT NOT NULL, body BYTES NOT NULL,
