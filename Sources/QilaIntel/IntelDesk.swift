@@ -191,29 +191,9 @@ public struct IntelDesk: Sendable {
             throw QilaError(.invalidInput, "at most \(Self.maximumObjectsPerRequest) objects a request", at: "objects")
         }
         let added = StixTimestamp(now)
-        var successes: [Outcome] = []
-        var failures: [Outcome] = []
-        var rows: [(record: IntelObjectRecord, organisations: [OrganisationID], people: [UserID])] = []
-        let fallback = Self.defaultMarking(collection.record)
-        for (index, value) in objects.enumerated() {
-            do {
-                let object = try StixObject(value, index: index)
-                let version = object.version ?? added
-                let tlp = object.tlp ?? fallback
-                rows.append(
-                    (
-                        IntelObjectRecord(
-                            collection: collection.record.id, id: object.id, version: version.microseconds, versionText: version.text, type: object.type,
-                            specVersion: object.specVersion, dateAdded: added.microseconds, producer: subject.organisation.id,
-                            addedBy: subject.user.id, tlp: tlp.rank, revoked: object.revoked, source: source, body: try value.encoded()),
-                        tlp == .amber ? recipients.organisations : [], tlp == .red ? recipients.people : []
-                    ))
-                successes.append(Outcome(id: object.id, version: version.text, message: nil))
-            } catch let error as QilaError {
-                failures.append(Outcome(id: value["id"]?.string ?? "objects[\(index)]", version: value["modified"]?.string, message: error.description))
-            }
-        }
-        try await store.addIntelObjects(rows)
+        let (successes, failures, _) = try await ingest(
+            objects, into: collection.record, producer: subject.organisation.id, addedBy: subject.user.id, recipients: recipients, source: source,
+            added: added)
         let status = Status(id: UUID().uuidString.lowercased(), requestTimestamp: added, successes: successes, failures: failures)
         try await store.saveIntelStatus(
             id: status.id, collection: collection.record.id, account: subject.user.id, organisation: subject.organisation.id,
@@ -224,6 +204,38 @@ public struct IntelDesk: Sendable {
                 resource: "intel-collection:\(collection.record.id)",
                 details: ["status": status.id, "added": String(successes.count), "refused": String(failures.count)].merging(source.map { ["source": $0] } ?? [:]) { $1 }))
         return status
+    }
+
+    /// Checks each object on its own and stores the valid ones with one `date_added`; a version
+    /// already in the collection is kept as it was. Returns the outcomes and how many versions were new.
+    func ingest(
+        _ objects: [JSONValue], into collection: IntelCollectionRecord, producer: OrganisationID, addedBy: UserID, recipients: Recipients,
+        source: String?, added: StixTimestamp
+    ) async throws -> (successes: [Outcome], failures: [Outcome], new: Int) {
+        var successes: [Outcome] = []
+        var failures: [Outcome] = []
+        var rows: [(record: IntelObjectRecord, organisations: [OrganisationID], people: [UserID])] = []
+        let fallback = Self.defaultMarking(collection)
+        for (index, value) in objects.enumerated() {
+            do {
+                let object = try StixObject(value, index: index)
+                let version = object.version ?? added
+                let tlp = object.tlp ?? fallback
+                rows.append(
+                    (
+                        IntelObjectRecord(
+                            collection: collection.id, id: object.id, version: version.microseconds, versionText: version.text, type: object.type,
+                            specVersion: object.specVersion, dateAdded: added.microseconds, producer: producer, addedBy: addedBy, tlp: tlp.rank,
+                            revoked: object.revoked, source: source, body: try value.encoded()),
+                        tlp == .amber ? recipients.organisations : [], tlp == .red ? recipients.people : []
+                    ))
+                successes.append(Outcome(id: object.id, version: version.text, message: nil))
+            } catch let error as QilaError {
+                failures.append(Outcome(id: value["id"]?.string ?? "objects[\(index)]", version: value["modified"]?.string, message: error.description))
+            }
+        }
+        let stored = try await store.addIntelObjects(rows)
+        return (successes, failures, stored.count)
     }
 
     /// The status resource of TAXII 2.1 (section 4.3.1).

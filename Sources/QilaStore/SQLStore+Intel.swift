@@ -157,18 +157,21 @@ public struct IntelPeerRecord: Sendable, Equatable {
     public var localCollection: String
     public var username: String
     public var sealedPassword: [UInt8]
+    /// The certificate authority (PEM) its HTTPS certificate must chain to; nil: the system's roots.
+    public var trust: String?
     public var intervalSeconds: Int
     /// The `added_after` of the next poll: the last `date_added` received, as the peer wrote it.
     public var cursor: String?
     public var polledAt: Date?
     public var lastError: String?
     public var objects: Int
+    /// The authority account that subscribed; the peer's objects are added in its name.
     public var createdBy: UserID
     public var createdAt: Date
 
     public init(
         id: String = UUID().uuidString.lowercased(), name: String, url: String, localCollection: String, username: String, sealedPassword: [UInt8],
-        intervalSeconds: Int, cursor: String? = nil, polledAt: Date? = nil, lastError: String? = nil, objects: Int = 0, createdBy: UserID,
+        trust: String? = nil, intervalSeconds: Int, cursor: String? = nil, polledAt: Date? = nil, lastError: String? = nil, objects: Int = 0, createdBy: UserID,
         createdAt: Date = Date()
     ) {
         self.id = id
@@ -177,6 +180,7 @@ public struct IntelPeerRecord: Sendable, Equatable {
         self.localCollection = localCollection
         self.username = username
         self.sealedPassword = sealedPassword
+        self.trust = trust
         self.intervalSeconds = intervalSeconds
         self.cursor = cursor
         self.polledAt = polledAt
@@ -194,11 +198,11 @@ extension SQLStore {
         do {
             try await database.execute(
                 """
-                INSERT INTO intel_peers (id, name, url, local_collection, username, sealed_password, interval_seconds, cursor, polled_at, last_error,
-                    objects, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO intel_peers (id, name, url, local_collection, username, sealed_password, trust, interval_seconds, cursor, polled_at,
+                    last_error, objects, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 .text(peer.id), .text(peer.name), .text(peer.url), .text(peer.localCollection), .text(peer.username), .blob(peer.sealedPassword),
-                SQLValue(peer.intervalSeconds), SQLValue(peer.cursor), SQLValue(peer.polledAt), SQLValue(peer.lastError), SQLValue(peer.objects),
+                SQLValue(peer.trust), SQLValue(peer.intervalSeconds), SQLValue(peer.cursor), SQLValue(peer.polledAt), SQLValue(peer.lastError), SQLValue(peer.objects),
                 .text(peer.createdBy.description), SQLValue(peer.createdAt))
         } catch let error as StoreError where error.code == .conflict {
             throw QilaError.invalid("another peer is already called '\(peer.name)'", field: "name")
@@ -211,7 +215,7 @@ extension SQLStore {
             return IntelPeerRecord(
                 id: try row.string("id"), name: try row.string("name"), url: try row.string("url"), localCollection: try row.string("local_collection"),
                 username: try row.string("username"), sealedPassword: row.optionalBytes("sealed_password") ?? [],
-                intervalSeconds: Int(try row.int("interval_seconds")), cursor: row.optionalString("cursor"), polledAt: row.optionalDate("polled_at"),
+                trust: row.optionalString("trust"), intervalSeconds: Int(try row.int("interval_seconds")), cursor: row.optionalString("cursor"), polledAt: row.optionalDate("polled_at"),
                 lastError: row.optionalString("last_error"), objects: Int(try row.int("objects")), createdBy: createdBy, createdAt: try row.date("created_at"))
         }
     }

@@ -124,3 +124,14 @@ def local_stamp(t, zone="Asia/Karachi"):
     from datetime import datetime
     from zoneinfo import ZoneInfo
     return datetime.fromtimestamp(t, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def wait_for(condition, timeout, what):
+    """Polls a condition the server meets on its own schedule; fails naming what never happened."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"waited {timeout} s for {what}")

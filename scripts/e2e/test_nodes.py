@@ -28,7 +28,7 @@ import pytest
 from playwright.sync_api import sync_playwright, expect
 
 from accessibility import flush, watch
-from conftest import BINARY, PASSWORD, Server, free_port, insecure_context
+from conftest import BINARY, PASSWORD, Server, free_port, insecure_context, wait_for
 from test_browser import CHROMIUM, SHOTS
 from test_client_certificates import client_context, me
 from test_warrants import Person, SUBSCRIBER_ADDRESS, first_administrator, provider_and_investigator, free_udp_port, send_netflow_v5, set_password
@@ -162,16 +162,6 @@ class Receiver(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def wait_for(condition, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"waited {timeout} s for {what}")
 
 
 def test_three_nodes_are_one_installation(cluster):

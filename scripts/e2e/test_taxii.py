@@ -18,7 +18,7 @@ import requests
 import stix2validator
 from taxii2client.v21 import Server as TaxiiServer, as_pages
 
-from conftest import BINARY, Server, free_port
+from conftest import BINARY, Server, free_port, wait_for
 
 MEDIA = "application/taxii+json;version=2.1"
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
@@ -194,3 +194,95 @@ def test_taxii_errors_as_the_specification_says(hub):
     # A bad limit or added_after is named.
     answer = requests.get(objects_url, params={"added_after": "yesterday"}, auth=auth, headers={"Accept": MEDIA}, verify=hub.ca, timeout=30)
     assert answer.status_code == 400 and "added_after" in answer.json()["description"]
+
+
+@pytest.fixture
+def medallion():
+    """OASIS medallion (the reference TAXII 2.1 server) on loopback with its memory backend and a
+    page size of 100, so that a poll must follow `next`."""
+    folder = tempfile.mkdtemp(prefix="qila-e2e-medallion-")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    collection = "365fed99-08fa-fdcd-a1b3-fb247eb41d01"
+    data = {
+        "/discovery": {"title": "A CERT abroad", "description": "medallion", "default": f"{base}/api1/",
+                       "api_roots": [f"{base}/api1/"]},
+        "api1": {
+            "information": {"title": "Shared indicators", "description": "", "versions": [MEDIA], "max_content_length": 100 * 1024 * 1024},
+            "status": [],
+            "collections": [{"id": collection, "title": "Indicators", "description": "", "can_read": True, "can_write": True,
+                             "media_types": ["application/stix+json;version=2.1"], "objects": [], "manifest": []}],
+        },
+    }
+    with open(os.path.join(folder, "data.json"), "w") as f:
+        json.dump(data, f)
+    config = {"backend": {"module": "medallion.backends.memory_backend", "module_class": "MemoryBackend",
+                          "filename": os.path.join(folder, "data.json")},
+              "users": {"qila": "peer-secret"}, "taxii": {"max_page_size": 100}}
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f)
+    log = open(os.path.join(folder, "medallion.log"), "w")
+    process = subprocess.Popen(["python3", "-m", "medallion.scripts.run", "--host", "127.0.0.1", "--port", str(port),
+                                os.path.join(folder, "config.json")], stdout=log, stderr=subprocess.STDOUT)
+
+    def answering():
+        try:
+            return requests.get(f"{base}/taxii2/", auth=("qila", "peer-secret"), headers={"Accept": MEDIA}, timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+    wait_for(answering, 30, "medallion answering")
+    from taxii2client.v21 import Collection
+    yield Collection(f"{base}/api1/collections/{collection}/", user="qila", password="peer-secret")
+    process.terminate()
+    process.wait(10)
+
+
+def every_version(collection, **filters):
+    held = set()
+    for page in as_pages(collection.get_objects, per_request=100, version="all", **filters):
+        held |= {(item["id"], item["modified"]) for item in page.get("objects", [])}
+    return held
+
+
+def test_qila_polls_medallion_until_both_hold_the_same_objects(hub, medallion):
+    # The peer holds 450 indicators, added in three requests, and a second version of ten of them;
+    # some carry no marking (they take the national collection's GREEN).
+    for start in (0, 200, 400):
+        batch = [indicator(20_000 + n) for n in range(start, min(start + 200, 450))]
+        for item in batch[::7]:
+            del item["object_marking_refs"]
+        medallion.add_objects(json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": batch}))
+    medallion.add_objects(json.dumps({"objects": [indicator(20_000 + n, modified="2026-11-05T10:00:00.000Z") for n in range(10)]}))
+    theirs = every_version(medallion)
+    assert len(theirs) == 460
+
+    # The authority's administrator subscribes the national collection to it (the password from a file).
+    qila(hub.data, "admin", "create-user", "--organisation", "National CERT", "--username", "cert-admin", "--name", "CERT admin",
+         "--role", "authority-admin", "--clearance", "red")
+    secret = os.path.join(hub.data, "peer-password")
+    with open(secret, "w") as f:
+        f.write("peer-secret\n")
+    refused = subprocess.run([BINARY, "intel", "peer", "add", "--data", hub.data, "--name", "abroad", "--url", "http://203.0.113.9/api1/collections/x/",
+                              "--collection", "National sharing", "--username", "qila", "--password-file", secret, "--as", "cert-admin"],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "--url: must be https" in refused.stderr, refused.stderr
+    out = qila(hub.data, "intel", "peer", "add", "--name", "abroad", "--url", medallion.url, "--collection", "National sharing",
+               "--username", "qila", "--password-file", secret, "--interval", "10", "--as", "cert-admin")
+    assert "subscribed to" in out and "peer-secret" not in out
+
+    # The running server polls it (following `next` over pages of 100) until Qila holds every version.
+    ours = national(hub, "bank-feed")
+    wait_for(lambda: every_version(ours) == theirs, 90, "Qila holding every version medallion holds")
+    listed = qila(hub.data, "intel", "peer", "list")
+    assert "abroad" in listed and "460 object versions" in listed and "failed" not in listed, listed
+
+    # New objects and versions at the peer arrive at the next poll, from the stored cursor; nothing twice.
+    medallion.add_objects(json.dumps({"objects": [indicator(20_000 + n, modified="2026-11-06T10:00:00.000Z") for n in range(5)]
+                                      + [indicator(21_000 + n) for n in range(30)]}))
+    theirs = every_version(medallion)
+    assert len(theirs) == 495
+    wait_for(lambda: every_version(ours) == theirs, 60, "Qila receiving what the peer added later")
+    out = qila(hub.data, "intel", "peer", "poll", "abroad")
+    assert out.startswith("abroad: ") and ", 0 new" in out, out
+    # Every object Qila serves from the peer passes the validator and keeps its source out of the STIX.
+    assert len(read_all(ours, 500)) == 480

@@ -356,7 +356,7 @@ public enum Schema {
                 """
                 CREATE TABLE intel_peers (
                     id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT NOT NULL, local_collection TEXT NOT NULL, username TEXT NOT NULL,
-                    sealed_password BYTES NOT NULL, interval_seconds BIGINT NOT NULL, cursor TEXT, polled_at BIGINT, last_error TEXT,
+                    sealed_password BYTES NOT NULL, trust TEXT, interval_seconds BIGINT NOT NULL, cursor TEXT, polled_at BIGINT, last_error TEXT,
                     objects BIGINT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL)
                 """,
                 """

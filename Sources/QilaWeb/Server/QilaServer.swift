@@ -16,7 +16,7 @@ import QilaCore
 public import QilaRetention
 public import QilaCases
 public import QilaIngest
-import QilaIntel
+public import QilaIntel
 
 /// Builds the HTTP application: middleware, the REST API, the pages, health and metrics.
 public struct QilaServer: Sendable {
@@ -31,6 +31,9 @@ public struct QilaServer: Sendable {
     public let intake: IntakeRuntime?
     /// HTTP(S) connections held per source address.
     public let connections: ConnectionLimiter
+    /// Shared intelligence and the peers it is polled from.
+    public let intel: IntelDesk
+    public let intelPeers: IntelPeerDesk
 
     public init(
         installation: Installation, configuration: WebConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -43,6 +46,8 @@ public struct QilaServer: Sendable {
         self.metrics = metrics
         self.retention = try retention ?? RetentionRuntime(installation: installation, settings: .init())
         self.cases = try cases ?? CaseRuntime(installation: installation)
+        self.intel = IntelDesk(store: installation.store, audit: installation.audit, policy: installation.policy)
+        self.intelPeers = IntelPeerDesk(intel: intel, secrets: installation.secrets, transport: HTTPTaxiiTransport())
     }
 
     /// The router alone, for tests that send requests without sockets.
@@ -123,7 +128,7 @@ public struct QilaServer: Sendable {
         router.add(middleware: FileMiddleware(resources + "/Assets", urlBasePath: "/assets", cacheControl: .init([(.text, [.maxAge(3600)])])))
 
         if let intake { IntakeRoutes(installation: installation, enforcement: enforcement, intake: intake).register(on: router) }
-        TaxiiRoutes(desk: IntelDesk(store: installation.store, audit: installation.audit, policy: installation.policy), scheme: configuration.tls ? "https" : "http")
+        TaxiiRoutes(desk: intel, scheme: configuration.tls ? "https" : "http")
             .register(on: router)
         let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
@@ -193,6 +198,7 @@ public struct QilaServer: Sendable {
                 installation: installation, retention: retention, intake: intake, address: address, link: link, interval: configuration.heartbeatInterval),
             RetentionService(runtime: retention, logger: logger), CaseDeadlineService(runtime: cases, lease: lease("cases.deadlines"), logger: logger),
             NotificationSender(store: installation.store, secrets: installation.secrets, smtp: cases.settings.smtp, logger: logger),
+            IntelPeerPoller(desk: intelPeers, lease: lease("intel.peers"), logger: logger),
         ] + (intake.map {
             [
                 IntakeService(runtime: $0, logger: logger, onListening: onIntakeListening),

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import QilaAccess
+import QilaCore
+import QilaIntel
+import QilaStore
+
+struct Intel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Shared threat intelligence: the TAXII peers the installation polls.",
+        subcommands: [Peer.self])
+
+    struct Peer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Subscribe to collections of other TAXII 2.1 servers, poll them, list and remove them.",
+            discussion: "A running server polls each peer at its interval (one node at a time); `poll` polls one now.",
+            subcommands: [Add.self, List.self, Poll.self, Remove.self])
+    }
+
+    static func desk(_ installation: Installation) -> IntelPeerDesk {
+        IntelPeerDesk(
+            intel: IntelDesk(store: installation.store, audit: installation.audit, policy: installation.policy), secrets: installation.secrets,
+            transport: HTTPTaxiiTransport())
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Subscribe to a peer's collection.")
+        @OptionGroup var storage: StorageOptions
+        @Option(help: "A name for the peer, unique in the installation.") var name: String
+        @Option(help: "The collection's address: https://server/api-root/collections/ID/ (http only to this machine).") var url: String
+        @Option(help: "The local collection its objects go to (id or exact title), for example 'National sharing'.") var collection: String
+        @Option(help: "The account name the peer gave.") var username: String
+        @Option(help: "A file holding the password or token the peer gave (first line; '-' reads standard input).") var passwordFile: String
+        @Option(help: "Seconds between polls. Default: 3600.") var interval = 3600
+        @Option(help: "A PEM file of the certificate authority the peer's certificate chains to. Default: the system's roots.") var ca: String?
+        @Option(name: .customLong("as"), help: "The authority administrator whose name the objects are added in.") var account: String
+
+        func run() async throws {
+            let installation = try await storage.open()
+            guard let user = try await installation.store.user(username: account) else { throw fail("no account '\(account)'") }
+            let password: String
+            let trust: String
+            do {
+                let raw = passwordFile == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: passwordFile))
+                password = String(decoding: raw, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                trust = try ca.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+            } catch {
+                throw fail("could not read \(passwordFile == "-" ? "standard input" : "a file given"): \(error.localizedDescription)")
+            }
+            let draft = IntelPeerDesk.Draft(
+                name: name, url: url, collection: collection, username: username, password: password, interval: String(interval), trust: trust)
+            do {
+                let peer = try await Intel.desk(installation).subscribe(draft, account: user, by: nil)
+                print("subscribed to \(peer.url) as '\(peer.name)' (\(peer.id)); polled every \(peer.intervalSeconds) s")
+            } catch let error as QilaError where error.code == .invalidInput {
+                let option = ["trust": "--ca", "account": "--as", "password": "--password-file"][error.field ?? ""] ?? "--\(error.field ?? "?")"
+                throw ValidationError("\(option): \(error.message)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the peers with their last poll.")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let installation = try await storage.open()
+            for peer in try await Intel.desk(installation).peers() {
+                let last = peer.polledAt.map { "last polled \(RFC3339.format($0))" } ?? "not polled yet"
+                print(
+                    "\(peer.name)  \(peer.url)  every \(peer.intervalSeconds) s, \(peer.objects) object versions, \(last)"
+                        + (peer.lastError.map { "; failed: \($0)" } ?? ""))
+            }
+        }
+    }
+
+    struct Poll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Poll one peer now.")
+        @OptionGroup var storage: StorageOptions
+        @Argument(help: "The peer's name.") var name: String
+
+        func run() async throws {
+            let installation = try await storage.open()
+            let desk = Intel.desk(installation)
+            do {
+                let result = try await desk.poll(try await desk.peer(named: name))
+                if let error = result.error { throw fail("\(name): \(error)") }
+                print(
+                    "\(name): \(result.received) objects in \(result.pages) page(s), \(result.added) new"
+                        + (result.refused > 0 ? ", \(result.refused) refused (\(result.firstRefusal ?? ""))" : ""))
+            } catch let error as QilaError {
+                throw fail(error.description)
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End a subscription (the objects received stay).")
+        @OptionGroup var storage: StorageOptions
+        @Argument(help: "The peer's name.") var name: String
+
+        func run() async throws {
+            let installation = try await storage.open()
+            let desk = Intel.desk(installation)
+            do {
+                try await desk.unsubscribe(try await desk.peer(named: name), by: nil)
+                print("no longer polling '\(name)'")
+            } catch let error as QilaError {
+                throw fail(error.description)
+            }
+        }
+    }
+}
