@@ -251,7 +251,7 @@ let package = Package(
         .testTarget(
             name: "QilaIngestTests",
             dependencies: [
-                "QilaCore", "QilaStore", "QilaAccess", "QilaDetect", "QilaIngest", "QilaTestSupport",
+                "QilaCore", "QilaStore", "QilaAccess", "QilaDetect", "QilaIngest", "QilaIntel", "QilaTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -5,7 +5,7 @@ import NIOPosix
 import NIOSSL
 public import QilaCore
 import Synchronization
-import QilaDetect
+public import QilaDetect
 public import QilaStore
 public import ServiceLifecycle
 
@@ -77,12 +77,19 @@ public final class IntakeRuntime: Sendable {
     /// Syslog TCP and TLS connections held per source address.
     public let streamConnections: ConnectionLimiter
     private let prepared = Atomic<Bool>(false)
+    /// Shared indicators, loaded again whenever their version changes.
+    public let indicatorSource: (any IndicatorSource)?
+    private let fileIndicators = Mutex<[Indicator]>([])
+    private let loadedIndicators = Mutex<String?>(nil)
 
     /// Whether sensors and rules are loaded (HTTP intake answers 503 before).
     public var isReady: Bool { prepared.load(ordering: .acquiring) }
 
     /// `clock` stamps arrivals and tells the pipeline when hours end; tests give a fixed or manual one.
-    public init(store: SQLStore, settings: Settings, logger: Logger, clock: WallClock = .system) throws {
+    public init(
+        store: SQLStore, settings: Settings, logger: Logger, clock: WallClock = .system, indicators indicatorSource: (any IndicatorSource)? = nil
+    ) throws {
+        self.indicatorSource = indicatorSource
         self.settings = settings
         self.store = store
         do {
@@ -103,9 +110,29 @@ public final class IntakeRuntime: Sendable {
     public func prepare() async throws {
         try await directory.load(from: store)
         sets.replace(rules: try await store.detectionRules())
-        if !settings.indicatorFiles.isEmpty { sets.replace(indicators: IndicatorSet(paths: settings.indicatorFiles)) }
+        if !settings.indicatorFiles.isEmpty {
+            let files = IndicatorSet(paths: settings.indicatorFiles)
+            fileIndicators.withLock { $0 = files.indicators }
+            sets.replace(indicators: files)
+        }
+        try await reloadIndicators()
         sets.prepare(mappings: directory.mappings)
         prepared.store(true, ordering: .releasing)
+    }
+
+    /// Loads the shared indicators again if their version changed (or when `force`); returns
+    /// how many are active then, or nil when nothing changed.
+    @discardableResult
+    public func reloadIndicators(force: Bool = false) async throws -> Int? {
+        guard let indicatorSource else { return nil }
+        let now = pipeline.clock.now
+        let version = try await indicatorSource.version(now: now)
+        guard force || loadedIndicators.withLock({ $0 }) != version else { return nil }
+        let shared = try await indicatorSource.activeIndicators(now: now)
+        let files = fileIndicators.withLock { $0 }
+        sets.replace(indicators: IndicatorSet(indicators: files + shared))
+        loadedIndicators.withLock { $0 = version }
+        return shared.count
     }
 
     /// Reads the sensors again (after a change on the sensors page).
@@ -317,6 +344,13 @@ public struct IntakeService: Service {
                 }
             } catch {
                 logger.error("intake could not reload sensors or rules", metadata: ["error": "\(error)"])
+            }
+            do {
+                if let active = try await runtime.reloadIndicators() {
+                    logger.info("shared indicators loaded", metadata: ["active": "\(active)"])
+                }
+            } catch {
+                logger.error("intake could not load the shared indicators", metadata: ["error": "\(error)"])
             }
         }
         for (_, channel) in channels { try? await channel.close() }

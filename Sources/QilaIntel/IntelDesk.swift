@@ -194,6 +194,14 @@ public struct IntelDesk: Sendable {
         let (successes, failures, _) = try await ingest(
             objects, into: collection.record, producer: subject.organisation.id, addedBy: subject.user.id, recipients: recipients, source: source,
             added: added)
+        // A STIX sighting of an indicator the account may see counts as its organisation's sighting.
+        let stored = Set(successes.map(\.id))
+        for value in objects where value["type"]?.string == "sighting" && stored.contains(value["id"]?.string ?? "") {
+            guard let indicator = value["sighting_of_ref"]?.string, indicator.hasPrefix("indicator--") else { continue }
+            let count = value["count"]?.number.map { max(1, Int($0)) } ?? 1
+            let seenAt = value["last_seen"]?.string.flatMap(StixTimestamp.init)?.date
+            try? await report(.seen, of: indicator, count: min(count, 1_000_000), seenAt: seenAt.map { min($0, now) }, by: subject, source: "taxii", now: now)
+        }
         let status = Status(id: UUID().uuidString.lowercased(), requestTimestamp: added, successes: successes, failures: failures)
         try await store.saveIntelStatus(
             id: status.id, collection: collection.record.id, account: subject.user.id, organisation: subject.organisation.id,

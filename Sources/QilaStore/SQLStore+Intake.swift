@@ -243,6 +243,7 @@ extension SQLStore {
                     "INSERT INTO first_seen (organisation, kind, subject, value, first_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     [.text(value.organisation.description), .text(value.kind), .text(value.subject), .text(value.value), SQLValue(value.at)]))
         }
+        statements += commit.sightings.map(Self.sightingStatement)
         if let checkpoint = commit.checkpoint {
             statements.append(
                 SQLStatement(
@@ -553,6 +554,8 @@ public struct IntakeCommit: Sendable {
     /// Health totals to add; `refused` is the sensor's whole refusal table after this commit.
     public var health: [SensorHealth] = []
     public var firstSeen: [FirstSeen] = []
+    /// Matches of shared indicators, added to their sightings.
+    public var sightings: [IntelSighting] = []
     public var checkpoint: (journal: String, position: Int64)?
     /// The last hour whose volumes were judged against their baselines, kept with the alerts it raised.
     public var volumesJudged: Int64?

@@ -325,6 +325,7 @@ extension SQLStore {
                         part.flatMap { [.text($0.0.collection), .text($0.0.id), .integer($0.0.version), $0.1, $0.2] }))
             }
         }
+        if fresh.contains(where: { $0.record.type == "indicator" }) { statements.append(Self.bumpIndicators()) }
         if !statements.isEmpty { try await database.batch(statements) }
         return Set(fresh.map { "\($0.record.id)/\($0.record.version)" })
     }
@@ -392,6 +393,7 @@ extension SQLStore {
                         "DELETE FROM \(table) WHERE collection = ? AND id = ? AND version = ?", [.text(row.collection), .text(row.id), .integer(row.version)]))
             }
         }
+        if rows.contains(where: { $0.type == "indicator" }) { statements.append(Self.bumpIndicators()) }
         try await database.batch(statements)
         return rows.count
     }

@@ -9,6 +9,7 @@ import QilaAccess
 import QilaCases
 import QilaCore
 import QilaIngest
+import QilaIntel
 import QilaRetention
 import QilaWeb
 import ServiceLifecycle
@@ -231,7 +232,8 @@ struct Serve: AsyncParsableCommand {
         }
         let intake: IntakeRuntime
         do {
-            intake = try IntakeRuntime(store: installation.store, settings: intakeSettings, logger: logger)
+            intake = try IntakeRuntime(
+                store: installation.store, settings: intakeSettings, logger: logger, indicators: IntelIndicatorFeed(store: installation.store))
         } catch {
             throw fail("cannot open the intake journal: \(error)")
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import QilaAccess
 import QilaCore
+import QilaDetect
 import QilaIngest
 import QilaStore
 import QilaTestSupport
@@ -42,7 +43,7 @@ final class IntakeHarness: @unchecked Sendable {
 
     static func start(
         _ backend: TestBackend, settings configure: (inout IntakeRuntime.Settings) -> Void = { _ in }, world given: TenantWorld? = nil,
-        journal: String? = nil, rules: [String] = [whoami, consoleLogin], clock: WallClock = .system
+        journal: String? = nil, rules: [String] = [whoami, consoleLogin], clock: WallClock = .system, indicators: (any IndicatorSource)? = nil
     ) async throws -> IntakeHarness {
         let world = if let given { given } else { try await TenantWorld.make(on: backend) }
         let directory = journal ?? FileManager.default.temporaryDirectory.appendingPathComponent("qila-intake-\(UUID().uuidString)").path
@@ -59,7 +60,7 @@ final class IntakeHarness: @unchecked Sendable {
             try await store.saveRules(rules.enumerated().map { RuleImport.rule(yaml: $0.element, file: "rule\($0.offset).yml", by: nil, sets: sets, mappings: []) })
         }
         let logger = Logger(label: "test.intake")
-        let runtime = try IntakeRuntime(store: store, settings: settings, logger: logger, clock: clock)
+        let runtime = try IntakeRuntime(store: store, settings: settings, logger: logger, clock: clock, indicators: indicators)
         let ports = Ports()
         let service = IntakeService(runtime: runtime, logger: logger) { listening in
             ports.set(Dictionary(listening.map { ($0.kind, $0.port) }, uniquingKeysWith: { a, _ in a }))

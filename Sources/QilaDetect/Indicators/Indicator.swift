@@ -1,20 +1,40 @@
 import Foundation
+public import QilaCore
 
 /// One indicator of compromise: a STIX pattern, or a single value that stands for the pattern
 /// `[kind:value = 'value']`, with where it came from.
 public struct Indicator: Sendable {
+    /// Whose events an indicator raises alerts for.
+    public enum Reach: Sendable, Equatable {
+        /// From the installation's own files: every organisation's events; matches are not reported back.
+        case installation
+        /// Shared intelligence: alerts for these organisations' events (nil: every organisation's);
+        /// every match, wherever it happens, is reported back as a sighting.
+        case shared(Set<OrganisationID>?)
+
+        /// Whether a match in `organisation`'s events raises an alert there.
+        public func alerts(_ organisation: OrganisationID) -> Bool {
+            switch self {
+            case .installation, .shared(nil): true
+            case .shared(let organisations?): organisations.contains(organisation)
+            }
+        }
+    }
+
     /// The STIX id (`indicator--…`) or, for listed values, `file:line`.
     public var id: String
     public var name: String?
     public var pattern: StixPattern
     /// The pattern or value as written.
     public var text: String
+    public var reach: Reach
 
-    public init(id: String, name: String? = nil, pattern: StixPattern, text: String) {
+    public init(id: String, name: String? = nil, pattern: StixPattern, text: String, reach: Reach = .installation) {
         self.id = id
         self.name = name
         self.pattern = pattern
         self.text = text
+        self.reach = reach
     }
 
     /// The pattern for one value of a kind, normalised; the error names what is wrong.
@@ -185,4 +205,13 @@ public struct IndicatorLoader: Sendable {
             }
         }
     }
+}
+
+/// Where indicators beyond the installation's files come from (shared intelligence): intake asks
+/// for the version at an interval and loads the indicators again when it changes.
+public protocol IndicatorSource: Sendable {
+    /// A value that changes whenever the indicators may have.
+    func version(now: Date) async throws -> String
+    /// The indicators to match now.
+    func activeIndicators(now: Date) async throws -> [Indicator]
 }

@@ -180,6 +180,11 @@ final class AlertCommitter: @unchecked Sendable {
                         time: result.receivedAt, explanation: fired.explanation)
                 }
             }
+            for (indicator, count) in result.sightings {
+                let at = Date(milliseconds: result.receivedAt)
+                commit.sightings.append(
+                    IntelSighting(indicator: indicator, organisation: organisation, kind: .seen, source: "detection", count: Int(count), firstSeen: at, lastSeen: at))
+            }
             for observation in result.observations {
                 let key = [organisation.description, observation.kind, observation.subject].joined(separator: "\u{1F}")
                 if state.known[key] == nil {

@@ -46,6 +46,8 @@ struct EntryResult: Sendable {
     var types: [String: Int64] = [:]
     var findings: [Finding] = []
     var observations: [Observation] = []
+    /// Matches of shared indicators (by STIX id), reported to their producers as sightings.
+    var sightings: [String: Int64] = [:]
     var correlated: [Correlated] = []
     /// The journal bytes this result stands for, counted against the pipeline's queue until committed.
     var heldBytes = 0

@@ -146,6 +146,8 @@ struct IntakeWorker {
             try? indicatorMatcher.match(event) { hits.append($0) }
             for hit in hits {
                 let indicator = indicators.indicators[hit.indicator]
+                if case .shared = indicator.reach { result.sightings[indicator.id, default: 0] += 1 }
+                guard indicator.reach.alerts(sensor.organisation) else { continue }
                 add(
                     &result, kind: .indicator, key: indicator.text, title: indicator.name ?? "Indicator: \(indicator.text)", severity: .high,
                     host: host, account: account, fields: hit.fields, event: event)

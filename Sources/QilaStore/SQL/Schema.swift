@@ -352,6 +352,16 @@ public enum Schema {
                 "CREATE INDEX intel_disclosures_producer ON intel_disclosures (producer, time)",
                 // The organisations a producer shares its AMBER objects in a collection with, when a request names none.
                 "CREATE TABLE intel_sharing (collection TEXT NOT NULL, producer TEXT NOT NULL, recipients TEXT NOT NULL, PRIMARY KEY (collection, producer))",
+                // Sightings of indicators (by STIX id), counted per organisation, kind, source and day.
+                """
+                CREATE TABLE intel_sightings (
+                    indicator TEXT NOT NULL, organisation TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, day BIGINT NOT NULL,
+                    count BIGINT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, account TEXT, note TEXT,
+                    PRIMARY KEY (indicator, organisation, kind, source, day))
+                """,
+                "CREATE INDEX intel_sightings_last ON intel_sightings (last_seen)",
+                // An analyst's score for an indicator, kept until removed.
+                "CREATE TABLE intel_score_overrides (indicator TEXT PRIMARY KEY, score BIGINT NOT NULL, reason TEXT NOT NULL, account TEXT NOT NULL, time BIGINT NOT NULL)",
                 // TAXII collections of other servers the authority subscribes to, polled into a local collection.
                 """
                 CREATE TABLE intel_peers (

@@ -1,0 +1,148 @@
+public import Foundation
+public import QilaCore
+public import QilaDetect
+public import QilaStore
+import Synchronization
+
+/// The shared indicators detection runs: every indicator's last version whose score is at or
+/// above the threshold, each with the organisations whose events it raises alerts for, as its
+/// TLP marking and collection allow (docs/decisions/0020):
+/// - CLEAR and GREEN: the collection's community (national: everyone; a sector's: its
+///   organisations; an organisation's own: that organisation; a trust group: its members);
+/// - AMBER: the producer and the organisations it named; AMBER+STRICT: the producer;
+/// - RED is for named people, whom alerts cannot be limited to: RED indicators stay out.
+/// A match anywhere is reported back as a sighting; elsewhere it raises no alert.
+public final class IntelIndicatorFeed: Sendable {
+    public let store: SQLStore
+    public let model: DecayModel
+
+    /// Parsed versions kept between rebuilds: parsing a pattern costs more than scoring it.
+    private let parsed = Mutex<[String: Parsed]>([:])
+
+    struct Parsed: Sendable {
+        var version: Int64
+        var facts: DecayModel.Facts
+        var pattern: StixPattern?
+        var name: String?
+        var text: String
+    }
+
+    public init(store: SQLStore, model: DecayModel = DecayModel()) {
+        self.store = store
+        self.model = model
+    }
+
+    /// Changes when the active set may have changed: the data changed, or enough time passed
+    /// for age alone to move scores.
+    public func version(now: Date = Date()) async throws -> String {
+        try await store.intelIndicatorsVersion() + "|" + String(Int64(now.timeIntervalSince1970 / model.rescoreSeconds))
+    }
+
+    /// One indicator's standing: its score (explained) and, when in detection, whose events it covers.
+    public struct Standing: Sendable {
+        public var id: String
+        public var score: DecayModel.Score
+        public var reach: Indicator.Reach?
+        /// Why it cannot be in detection whatever its score (a pattern Qila cannot match, RED).
+        public var excluded: String?
+    }
+
+    /// Every shared indicator's standing; `indicators` the ones detection runs.
+    public func standings(now: Date = Date()) async throws -> (standings: [Standing], indicators: [Indicator]) {
+        let rows = try await store.intelIndicatorRows()
+        let organisations = try await store.organisations()
+        var sightings: [String: [IntelSighting]] = [:]
+        for sighting in try await store.intelSightings() { sightings[sighting.indicator, default: []].append(sighting) }
+        let overrides = try await store.intelScoreOverrides()
+
+        // The same indicator may sit in several collections: its reach is the union of theirs.
+        var byID: [String: (parsed: Parsed, reach: Indicator.Reach?, excluded: String?)] = [:]
+        var order: [String] = []
+        var cache = parsed.withLock { $0 }
+        var seenKeys: Set<String> = []
+        for row in rows {
+            let key = "\(row.collection.id)/\(row.id)"
+            seenKeys.insert(key)
+            let entry: Parsed
+            if let cached = cache[key], cached.version == row.version {
+                entry = cached
+            } else {
+                entry = Self.parse(row)
+                cache[key] = entry
+            }
+            var excluded: String?
+            var reach: Indicator.Reach? = Self.reach(row, organisations: organisations)
+            if entry.pattern == nil { excluded = "its pattern is not one Qila's detection matches" }
+            if row.tlp == TLP.red.rank {
+                excluded = "TLP:RED is for the people named, and alerts cannot be limited to them"
+                reach = nil
+            }
+            if var existing = byID[row.id] {
+                if existing.parsed.version < entry.version { existing.parsed = entry }
+                existing.reach = Self.union(existing.reach, reach)
+                if existing.reach != nil { existing.excluded = entry.pattern == nil ? existing.excluded : nil }
+                byID[row.id] = existing
+            } else {
+                byID[row.id] = (entry, reach, excluded)
+                order.append(row.id)
+            }
+        }
+        cache = cache.filter { seenKeys.contains($0.key) }
+        parsed.withLock { $0 = cache }
+
+        var standings: [Standing] = []
+        var indicators: [Indicator] = []
+        for id in order {
+            let (entry, reach, excluded) = byID[id]!
+            let score = model.score(entry.facts, sightings: sightings[id] ?? [], override: overrides[id], now: now)
+            standings.append(Standing(id: id, score: score, reach: reach, excluded: excluded))
+            if score.active, excluded == nil, let reach, let pattern = entry.pattern {
+                indicators.append(Indicator(id: id, name: entry.name, pattern: pattern, text: entry.text, reach: reach))
+            }
+        }
+        return (standings, indicators)
+    }
+
+    static func parse(_ row: IntelIndicatorRow) -> Parsed {
+        let value = try? JSONValue.decode(row.body)
+        let object = value.flatMap { try? StixObject($0) }
+        let pattern = try? object?.detectable.get()
+        let modified = object?.version?.date ?? Date(timeIntervalSince1970: Double(row.version) / 1_000_000)
+        let facts = DecayModel.Facts(
+            id: row.id, confidence: value?["confidence"]?.number.map { Int($0) }, modified: modified, validFrom: object?.validFrom?.date,
+            validUntil: object?.validUntil?.date, revoked: row.revoked, kinds: pattern?.kinds ?? [])
+        return Parsed(version: row.version, facts: facts, pattern: pattern, name: object?.name, text: object?.pattern ?? row.id)
+    }
+
+    /// The organisations whose events a version raises alerts for (nil: every organisation's).
+    static func reach(_ row: IntelIndicatorRow, organisations: [Organisation]) -> Indicator.Reach? {
+        switch row.tlp {
+        case TLP.amberStrict.rank: return .shared([row.producer])
+        case TLP.amber.rank: return .shared(Set(row.recipients + [row.producer]))
+        case TLP.red.rank: return nil
+        default: break
+        }
+        let collection = row.collection
+        switch collection.kind {
+        case .national: return .shared(nil)
+        case .sector: return .shared(Set(organisations.filter { $0.sector == collection.sector }.map(\.id)))
+        case .organisation: return .shared(Set(collection.organisation.map { [$0] } ?? []).union([row.producer]))
+        case .group: return .shared(Set(collection.audience).union([row.producer]))
+        }
+    }
+
+    static func union(_ a: Indicator.Reach?, _ b: Indicator.Reach?) -> Indicator.Reach? {
+        guard let a else { return b }
+        guard let b else { return a }
+        switch (a, b) {
+        case (.shared(let x?), .shared(let y?)): return .shared(x.union(y))
+        default: return .shared(nil)
+        }
+    }
+}
+
+extension IntelIndicatorFeed: IndicatorSource {
+    public func activeIndicators(now: Date) async throws -> [Indicator] {
+        try await standings(now: now).indicators
+    }
+}
