@@ -223,6 +223,7 @@ public struct IntelDesk: Sendable {
         var successes: [Outcome] = []
         var failures: [Outcome] = []
         var rows: [(record: IntelObjectRecord, organisations: [OrganisationID], people: [UserID])] = []
+        var values: [String: [String]] = [:]
         let fallback = Self.defaultMarking(collection)
         for (index, value) in objects.enumerated() {
             do {
@@ -234,15 +235,16 @@ public struct IntelDesk: Sendable {
                         IntelObjectRecord(
                             collection: collection.id, id: object.id, version: version.microseconds, versionText: version.text, type: object.type,
                             specVersion: object.specVersion, dateAdded: added.microseconds, producer: producer, addedBy: addedBy, tlp: tlp.rank,
-                            revoked: object.revoked, source: source, body: try value.encoded()),
+                            revoked: object.revoked, source: source, name: object.name.map { String($0.prefix(300)) }, body: try value.encoded()),
                         tlp == .amber ? recipients.organisations : [], tlp == .red ? recipients.people : []
                     ))
+                values["\(object.id)/\(version.microseconds)"] = object.searchValues
                 successes.append(Outcome(id: object.id, version: version.text, message: nil))
             } catch let error as QilaError {
                 failures.append(Outcome(id: value["id"]?.string ?? "objects[\(index)]", version: value["modified"]?.string, message: error.description))
             }
         }
-        let stored = try await store.addIntelObjects(rows)
+        let stored = try await store.addIntelObjects(rows, values: values)
         return (successes, failures, stored.count)
     }
 
@@ -401,6 +403,16 @@ public struct IntelDesk: Sendable {
                 time: now, actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "intel.disclose", outcome: .success,
                 resource: "intel-collection:\(collection.id)",
                 details: ["objects": String(others.count)].merging(byMarking.map { ("tlp-\($0.key)", String($0.value)) }) { $1 }))
+    }
+
+    /// Object versions naming a value (an address, a domain, a hash, a name, an id; exactly or
+    /// as its start), across every collection the subject reads, newest first.
+    public func search(_ text: String, for subject: Subject, limit: Int = 200) async throws -> [IntelObjectRecord] {
+        let value = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard value.utf8.count >= 2 else { throw QilaError.invalid("at least two characters", field: "q") }
+        guard value.utf8.count <= 512 else { throw QilaError.invalid("at most 512 characters", field: "q") }
+        let readable = try await collections(for: subject).filter(\.canRead).map(\.record.id)
+        return try await store.searchIntelObjects(value, collections: readable, reader: reader(subject), limit: limit)
     }
 
     /// The versions of one object the subject may see, oldest added first.

@@ -64,11 +64,13 @@ public struct IntelObjectRecord: Sendable, Equatable {
     public var revoked: Bool
     /// Where it came from, when not shared here first (a peer's collection, a MISP feed).
     public var source: String?
+    /// Its `name`, if it has one, for lists.
+    public var name: String?
     public var body: [UInt8]
 
     public init(
         collection: String, id: String, version: Int64, versionText: String, type: String, specVersion: String, dateAdded: Int64,
-        producer: OrganisationID, addedBy: UserID, tlp: Int, revoked: Bool, source: String?, body: [UInt8]
+        producer: OrganisationID, addedBy: UserID, tlp: Int, revoked: Bool, source: String?, name: String? = nil, body: [UInt8]
     ) {
         self.collection = collection
         self.id = id
@@ -82,6 +84,7 @@ public struct IntelObjectRecord: Sendable, Equatable {
         self.tlp = tlp
         self.revoked = revoked
         self.source = source
+        self.name = name
         self.body = body
     }
 }
@@ -282,7 +285,9 @@ extension SQLStore {
     /// Adds object versions with who may read them beyond the TLP's default; a version already in
     /// the collection is left as it is. Returns the keys (`id`, `version`) that were new.
     @discardableResult
-    public func addIntelObjects(_ objects: [(record: IntelObjectRecord, organisations: [OrganisationID], people: [UserID])]) async throws -> Set<String> {
+    public func addIntelObjects(_ objects: [(record: IntelObjectRecord, organisations: [OrganisationID], people: [UserID])], values: [String: [String]] = [:])
+        async throws -> Set<String>
+    {
         guard !objects.isEmpty else { return [] }
         var existing: Set<String> = []
         for (collection, group) in Dictionary(grouping: objects, by: \.record.collection) {
@@ -298,19 +303,19 @@ extension SQLStore {
         let fresh = objects.filter { seen.insert("\($0.record.id)/\($0.record.version)").inserted }
         var statements: [SQLStatement] = []
         for chunk in fresh.chunked(150) {
-            let marks = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            let marks = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
             statements.append(
                 SQLStatement(
                     """
                     INSERT INTO intel_objects (collection, id, version, version_text, type, spec_version, date_added, producer, added_by, tlp,
-                        revoked, source, body) VALUES \(marks) ON CONFLICT (collection, id, version) DO NOTHING
+                        revoked, source, name, body) VALUES \(marks) ON CONFLICT (collection, id, version) DO NOTHING
                     """,
                     chunk.flatMap { entry -> [SQLValue] in
                         let o = entry.record
                         return [
                             .text(o.collection), .text(o.id), .integer(o.version), .text(o.versionText), .text(o.type), .text(o.specVersion),
                             .integer(o.dateAdded), .text(o.producer.description), .text(o.addedBy.description), .integer(Int64(o.tlp)),
-                            SQLValue(o.revoked), SQLValue(o.source), .blob(o.body),
+                            SQLValue(o.revoked), SQLValue(o.source), SQLValue(o.name), .blob(o.body),
                         ]
                     }))
             let audience = chunk.flatMap { entry in
@@ -324,6 +329,14 @@ extension SQLStore {
                             + Array(repeating: "(?, ?, ?, ?, ?)", count: part.count).joined(separator: ", "),
                         part.flatMap { [.text($0.0.collection), .text($0.0.id), .integer($0.0.version), $0.1, $0.2] }))
             }
+        }
+        // Search values of the new versions, keyed "id/version".
+        let named = fresh.flatMap { entry in (values["\(entry.record.id)/\(entry.record.version)"] ?? []).map { (entry.record, $0) } }
+        for part in named.chunked(200) {
+            statements.append(
+                SQLStatement(
+                    "INSERT INTO intel_values (value, collection, id, version) VALUES " + Array(repeating: "(?, ?, ?, ?)", count: part.count).joined(separator: ", "),
+                    part.flatMap { [.text($0.1), .text($0.0.collection), .text($0.0.id), .integer($0.0.version)] }))
         }
         if fresh.contains(where: { $0.record.type == "indicator" }) { statements.append(Self.bumpIndicators()) }
         if !statements.isEmpty { try await database.batch(statements) }
@@ -371,7 +384,7 @@ extension SQLStore {
         }
         let columns =
             withBodies
-            ? "o.*" : "o.collection, o.id, o.version, o.version_text, o.type, o.spec_version, o.date_added, o.producer, o.added_by, o.tlp, o.revoked, o.source"
+            ? "o.*" : "o.collection, o.id, o.version, o.version_text, o.type, o.spec_version, o.date_added, o.producer, o.added_by, o.tlp, o.revoked, o.source, o.name"
         let rows = try await database.query(
             "SELECT \(columns) FROM intel_objects o WHERE \(clauses.joined(separator: " AND ")) ORDER BY o.date_added, o.id, o.version LIMIT ?",
             binds + [.integer(Int64(filter.limit + 1))])
@@ -387,7 +400,7 @@ extension SQLStore {
         guard !rows.isEmpty else { return 0 }
         var statements: [SQLStatement] = []
         for row in rows {
-            for table in ["intel_objects", "intel_recipients"] {
+            for table in ["intel_objects", "intel_recipients", "intel_values"] {
                 statements.append(
                     SQLStatement(
                         "DELETE FROM \(table) WHERE collection = ? AND id = ? AND version = ?", [.text(row.collection), .text(row.id), .integer(row.version)]))
@@ -396,6 +409,24 @@ extension SQLStore {
         if rows.contains(where: { $0.type == "indicator" }) { statements.append(Self.bumpIndicators()) }
         try await database.batch(statements)
         return rows.count
+    }
+
+    /// Object versions naming `value` (lower case, exactly or as the start of a value) that
+    /// `reader` may see in the given collections, newest added first, at most `limit`.
+    public func searchIntelObjects(_ value: String, collections: [String], reader: IntelReader, limit: Int) async throws -> [IntelObjectRecord] {
+        guard !collections.isEmpty, !value.isEmpty else { return [] }
+        let (visible, visibleBinds) = Self.visibility("o", reader)
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        let marks = Array(repeating: "?", count: collections.count).joined(separator: ", ")
+        let rows = try await database.query(
+            """
+            SELECT o.collection, o.id, o.version, o.version_text, o.type, o.spec_version, o.date_added, o.producer, o.added_by, o.tlp, o.revoked, o.source,
+                o.name FROM intel_objects o WHERE o.collection IN (\(marks)) AND \(visible) AND EXISTS (SELECT 1 FROM intel_values v
+                WHERE v.collection = o.collection AND v.id = o.id AND v.version = o.version AND (v.value = ? OR v.value LIKE ? ESCAPE '\\'))
+            ORDER BY o.date_added DESC, o.id, o.version DESC LIMIT ?
+            """,
+            collections.map { .text($0) } + visibleBinds + [.text(value), .text(escaped + "%"), .integer(Int64(limit))])
+        return try rows.map(Self.intelObject)
     }
 
     /// The SQL condition under which `reader` may see the object version aliased `o` (TLP 2.0,
@@ -434,7 +465,7 @@ extension SQLStore {
             collection: try row.string("collection"), id: id, version: try row.int("version"), versionText: try row.string("version_text"),
             type: try row.string("type"), specVersion: try row.string("spec_version"), dateAdded: try row.int("date_added"), producer: producer,
             addedBy: addedBy, tlp: Int(try row.int("tlp")), revoked: try row.bool("revoked"), source: row.optionalString("source"),
-            body: row.optionalBytes("body") ?? [])
+            name: row.optionalString("name"), body: row.optionalBytes("body") ?? [])
     }
 
     // MARK: default recipients

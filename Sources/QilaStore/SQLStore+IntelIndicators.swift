@@ -173,14 +173,15 @@ extension SQLStore {
     // MARK: indicators for detection
 
     /// The last version of every indicator in every collection, with its collection and recipients.
-    public func intelIndicatorRows() async throws -> [IntelIndicatorRow] {
+    public func intelIndicatorRows(id only: String? = nil) async throws -> [IntelIndicatorRow] {
         let collections = Dictionary(uniqueKeysWithValues: try await intelCollections().map { ($0.id, $0) })
         var recipients: [String: [OrganisationID]] = [:]
         for row in try await database.query(
             """
             SELECT r.collection, r.id, r.version, r.organisation FROM intel_recipients r JOIN intel_objects o
                 ON o.collection = r.collection AND o.id = r.id AND o.version = r.version WHERE o.type = 'indicator' AND r.organisation IS NOT NULL
-            """)
+                \(only == nil ? "" : "AND o.id = ?")
+            """, only.map { [.text($0)] } ?? [])
         {
             guard let organisation = row.optionalString("organisation").flatMap(OrganisationID.init) else { continue }
             recipients["\(try row.string("collection"))/\(try row.string("id"))/\(try row.int("version"))", default: []].append(organisation)
@@ -189,8 +190,8 @@ extension SQLStore {
             """
             SELECT o.collection, o.id, o.version, o.producer, o.tlp, o.revoked, o.body FROM intel_objects o
             WHERE o.type = 'indicator' AND o.version = (SELECT MAX(m.version) FROM intel_objects m WHERE m.collection = o.collection AND m.id = o.id)
-            ORDER BY o.id, o.collection
-            """)
+            \(only == nil ? "" : "AND o.id = ?") ORDER BY o.id, o.collection
+            """, only.map { [.text($0)] } ?? [])
         return try rows.compactMap { row in
             let collectionID = try row.string("collection")
             guard let collection = collections[collectionID] else { return nil }

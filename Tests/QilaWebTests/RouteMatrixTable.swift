@@ -184,7 +184,7 @@ enum ExpectationTable {
         ![403, 404].contains(status) && location != "/sign-in" && !location.hasPrefix("/sign-in?")
     }
 
-    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + sessionEnding
+    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + intelPages + sessionEnding
 
     /// Routes that end a caller's sessions: last, so that no route after them in the same chunk
     /// finds that caller signed out.
@@ -376,6 +376,39 @@ enum ExpectationTable {
             let (_, object, _) = try await intel(context)
             return Call(method: .delete, uri: "/taxii2/national/collections/\(scenario.nationalCollection)/objects/\(object)")
         },
+    ]
+
+    /// A peer for one caller to poll or remove (nothing answers at its address, so a poll fails at once).
+    static func peer(_ context: RouteMatrixTests.Context) async throws -> String {
+        let installation = context.harness.world.installation
+        let peer = IntelPeerRecord(
+            name: "matrix-\(UUID().uuidString.prefix(8))", url: "http://127.0.0.1:9/api/collections/matrix/", localCollection: try await nationalID(installation),
+            username: "u", sealedPassword: try installation.secrets.seal(Array("p".utf8)), intervalSeconds: 86_400,
+            createdBy: context.harness.world.users["admin"]!.id)
+        try await installation.store.createIntelPeer(peer)
+        return peer.id
+    }
+
+    static func nationalID(_ installation: Installation) async throws -> String {
+        try #require(try await installation.store.intelCollections().first { $0.kind == .national }).id
+    }
+
+    static let intelPages: [E] = [
+        RouteMatrixTests.get("/intel", sharers) { _ in "/intel" },
+        RouteMatrixTests.get("/intel/objects/{id}", sharers) { "/intel/objects/\($0.intelObject)" },
+        RouteMatrixTests.post("/intel/objects/{id}/sightings", sharers, { "/intel/objects/\($0.intelObject)/sightings" }, [("kind", "seen"), ("count", "1")]),
+        RouteMatrixTests.post("/intel/objects/{id}/score", ["admin", "analyst"], { "/intel/objects/\($0.intelObject)/score" }, [("score", "60"), ("reason", "matrix")]),
+        RouteMatrixTests.get("/intel/peers", ["admin"]) { _ in "/intel/peers" },
+        RouteMatrixTests.post(
+            "/intel/peers", ["admin"], { _ in "/intel/peers" },
+            [("name", "matrix peer"), ("url", "http://127.0.0.1:9/api/collections/m/"), ("collection", "National sharing"), ("username", "u"), ("password", "p"), ("interval", "3600")]),
+        E(route: "POST /intel/peers/{id}/poll", allowed: ["admin"]) { _, _, context in
+            Call(method: .post, uri: "/intel/peers/\(try await peer(context))/poll", form: [])
+        },
+        E(route: "POST /intel/peers/{id}/remove", allowed: ["admin"]) { _, _, context in
+            Call(method: .post, uri: "/intel/peers/\(try await peer(context))/remove", form: [])
+        },
+        RouteMatrixTests.get("/intel/disclosures", sharers) { _ in "/intel/disclosures" },
     ]
 
     static let api: [E] = [

@@ -49,10 +49,19 @@ public final class IntelIndicatorFeed: Sendable {
 
     /// Every shared indicator's standing; `indicators` the ones detection runs.
     public func standings(now: Date = Date()) async throws -> (standings: [Standing], indicators: [Indicator]) {
-        let rows = try await store.intelIndicatorRows()
+        try await standings(of: nil, now: now)
+    }
+
+    /// One indicator's standing (nil if it is no indicator of this installation).
+    public func standing(of id: String, now: Date = Date()) async throws -> Standing? {
+        try await standings(of: id, now: now).standings.first
+    }
+
+    func standings(of only: String?, now: Date) async throws -> (standings: [Standing], indicators: [Indicator]) {
+        let rows = try await store.intelIndicatorRows(id: only)
         let organisations = try await store.organisations()
         var sightings: [String: [IntelSighting]] = [:]
-        for sighting in try await store.intelSightings() { sightings[sighting.indicator, default: []].append(sighting) }
+        for sighting in try await store.intelSightings(of: only.map { [$0] }) { sightings[sighting.indicator, default: []].append(sighting) }
         let overrides = try await store.intelScoreOverrides()
 
         // The same indicator may sit in several collections: its reach is the union of theirs.
@@ -87,7 +96,7 @@ public final class IntelIndicatorFeed: Sendable {
                 order.append(row.id)
             }
         }
-        cache = cache.filter { seenKeys.contains($0.key) }
+        if only == nil { cache = cache.filter { seenKeys.contains($0.key) } }
         parsed.withLock { $0 = cache }
 
         var standings: [Standing] = []

@@ -261,3 +261,35 @@ extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
+
+extension StixObject {
+    /// The values a search finds the object by, in lower case: its id and name, an observable's
+    /// `value`, hashes, aliases, external ids (CVE-…, T…) and every value its pattern names.
+    public var searchValues: [String] {
+        var found: [String] = [id, name ?? "", body["value"]?.string ?? ""]
+        found += body["hashes"]?.object?.values.compactMap(\.string) ?? []
+        found += body["aliases"]?.array?.compactMap(\.string) ?? []
+        found += body["external_references"]?.array?.compactMap { $0["external_id"]?.string } ?? []
+        // The objects it points to, so that searching an id finds its relationships, sightings and reports.
+        found += ["source_ref", "target_ref", "sighting_of_ref"].compactMap { body[$0]?.string }
+        found += body["object_refs"]?.array?.compactMap(\.string) ?? []
+        if case .success(let pattern) = detectable { found += pattern.values }
+        var unique: [String] = []
+        for value in found {
+            let normal = value.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            guard !normal.isEmpty, normal.utf8.count <= 512, !unique.contains(normal) else { continue }
+            unique.append(normal)
+        }
+        return unique
+    }
+}
+
+extension StixPattern {
+    /// The values the pattern compares with.
+    public var values: [String] {
+        switch self {
+        case .equals(_, let value), .inNetwork(_, let value): [value]
+        case .and(let parts), .or(let parts): parts.flatMap(\.values)
+        }
+    }
+}

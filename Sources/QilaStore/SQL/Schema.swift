@@ -333,7 +333,7 @@ public enum Schema {
                 CREATE TABLE intel_objects (
                     collection TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL, version_text TEXT NOT NULL, type TEXT NOT NULL,
                     spec_version TEXT NOT NULL, date_added BIGINT NOT NULL, producer TEXT NOT NULL, added_by TEXT NOT NULL,
-                    tlp BIGINT NOT NULL, revoked BIGINT NOT NULL, source TEXT, body BYTES NOT NULL,
+                    tlp BIGINT NOT NULL, revoked BIGINT NOT NULL, source TEXT, name TEXT, body BYTES NOT NULL,
                     PRIMARY KEY (collection, id, version))
                 """,
                 "CREATE INDEX intel_objects_added ON intel_objects (collection, date_added, id, version)",
@@ -352,6 +352,9 @@ public enum Schema {
                 "CREATE INDEX intel_disclosures_producer ON intel_disclosures (producer, time)",
                 // The organisations a producer shares its AMBER objects in a collection with, when a request names none.
                 "CREATE TABLE intel_sharing (collection TEXT NOT NULL, producer TEXT NOT NULL, recipients TEXT NOT NULL, PRIMARY KEY (collection, producer))",
+                // The values an object version names (lower case: names, observable values, pattern values, hashes), for search.
+                "CREATE TABLE intel_values (value TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL)",
+                "CREATE INDEX intel_values_value ON intel_values (value)",
                 // Sightings of indicators (by STIX id), counted per organisation, kind, source and day.
                 """
                 CREATE TABLE intel_sightings (

@@ -8,6 +8,7 @@ import QilaCore
 import QilaIngest
 import QilaRetention
 import QilaStore
+import QilaIntel
 
 /// What every page collection shares: the installation (its store, directory and authenticator),
 /// the policy enforcement point, the renderer and the web settings. Capability runtimes and desks
@@ -269,13 +270,17 @@ struct WebPages: Sendable {
     let cases: CaseRuntime
     let intake: IntakeRuntime?
 
+    let intel: IntelDesk
+    let intelPeers: IntelPeerDesk
+
     static let navigation: [NavigationEntry] = (OverviewPages.navigation + AdminPages.navigation + CasePages.navigation + IntakePages.navigation
-        + RetentionPages.navigation + WebhookPages.navigation).sorted { $0.order < $1.order }
+        + IntelPages.navigation + RetentionPages.navigation + WebhookPages.navigation).sorted { $0.order < $1.order }
 
     func register(on router: Router<QilaRequestContext>) {
         let collections: [any PageCollection] = [
             AccountPages(kit: kit), OverviewPages(kit: kit, cases: cases, retention: retention), AdminPages(kit: kit), CasePages(kit: kit, cases: cases),
             IntakePages(kit: kit, intake: intake, cases: cases), RetentionPages(kit: kit, retention: retention), WebhookPages(kit: kit),
+            IntelPages(kit: kit, desk: intel, peers: intelPeers),
         ]
         for collection in collections { router.addRoutes(collection.routes()) }
     }
