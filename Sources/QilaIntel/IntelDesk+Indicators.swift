@@ -25,12 +25,12 @@ extension IntelDesk {
         _ kind: IntelSighting.Kind, of id: String, count: Int = 1, seenAt: Date? = nil, note: String? = nil, by subject: Subject, source: String = "page",
         now: Date = Date()
     ) async throws {
-        guard id.hasPrefix("indicator--") else { throw QilaError.invalid("a sighting is of an indicator (indicator--…)", field: "indicator") }
-        guard (1...1_000_000).contains(count) else { throw QilaError.invalid("a count from 1 to 1,000,000", field: "count") }
+        guard id.hasPrefix("indicator--") else { throw QilaError.invalid("must name an indicator (indicator--…)", field: "indicator") }
+        guard (1...1_000_000).contains(count) else { throw QilaError.invalid("must be from 1 to 1,000,000", field: "count") }
         let at = seenAt ?? now
         guard at <= now.addingTimeInterval(300) else { throw QilaError.invalid("is in the future", field: "seen") }
         let trimmed = note?.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (trimmed?.count ?? 0) <= 2_000 else { throw QilaError.invalid("at most 2,000 characters", field: "note") }
+        guard (trimmed?.count ?? 0) <= 2_000 else { throw QilaError.invalid("must be at most 2,000 characters", field: "note") }
         guard try await !readableCollections(holding: id, for: subject).isEmpty else { throw QilaError(.notFound, "no such indicator") }
         try await store.recordIntelSightings(
             [
@@ -90,8 +90,8 @@ extension IntelDesk {
         }
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         if let score {
-            guard (0...100).contains(score) else { throw QilaError.invalid("a score from 0 to 100", field: "score") }
-            guard !reason.isEmpty, reason.count <= 500 else { throw QilaError.invalid("say why, in at most 500 characters", field: "reason") }
+            guard (0...100).contains(score) else { throw QilaError.invalid("must be from 0 to 100", field: "score") }
+            guard !reason.isEmpty, reason.count <= 500 else { throw QilaError.invalid("needs a reason of at most 500 characters", field: "reason") }
             try await store.setIntelScoreOverride(IntelScoreOverride(indicator: id, score: score, reason: reason, account: subject.user.id, time: now))
         } else {
             try await store.removeIntelScoreOverride(indicator: id)

@@ -409,8 +409,8 @@ public struct IntelDesk: Sendable {
     /// as its start), across every collection the subject reads, newest first.
     public func search(_ text: String, for subject: Subject, limit: Int = 200) async throws -> [IntelObjectRecord] {
         let value = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        guard value.utf8.count >= 2 else { throw QilaError.invalid("at least two characters", field: "q") }
-        guard value.utf8.count <= 512 else { throw QilaError.invalid("at most 512 characters", field: "q") }
+        guard value.utf8.count >= 2 else { throw QilaError.invalid("needs at least two characters", field: "q") }
+        guard value.utf8.count <= 512 else { throw QilaError.invalid("must be at most 512 characters", field: "q") }
         let readable = try await collections(for: subject).filter(\.canRead).map(\.record.id)
         return try await store.searchIntelObjects(value, collections: readable, reader: reader(subject), limit: limit)
     }

@@ -230,6 +230,11 @@ extension SQLStore {
             SQLValue(added), SQLValue(error), SQLValue(time), .text(id))
     }
 
+    /// Makes a peer due now: the node polling peers takes it up at its next look.
+    public func makeIntelPeerDue(id: String) async throws {
+        try await database.execute("UPDATE intel_peers SET polled_at = NULL WHERE id = ?", .text(id))
+    }
+
     public func deleteIntelPeer(id: String) async throws {
         try await database.execute("DELETE FROM intel_peers WHERE id = ?", .text(id))
     }

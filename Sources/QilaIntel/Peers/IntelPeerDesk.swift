@@ -59,11 +59,11 @@ public struct IntelPeerDesk: Sendable {
         guard let organisation = try await store.organisation(account.organisation), organisation.kind == .authority,
             account.roles.contains(.authorityAdmin), !account.disabled
         else {
-            throw QilaError.invalid("peers are polled in the name of an authority administrator", field: "account")
+            throw QilaError.invalid("must be an authority administrator (peers are polled in their name)", field: "account")
         }
         let name = draft.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 64, !name.contains(where: \.isNewline) else {
-            throw QilaError.invalid("a name of 1 to 64 characters is needed", field: "name")
+            throw QilaError.invalid("needs 1 to 64 characters on one line", field: "name")
         }
         let url = try Self.collectionURL(draft.url)
         let collection = try await localCollection(draft.collection)
@@ -71,14 +71,14 @@ public struct IntelPeerDesk: Sendable {
             try await DecisionGate(policy: intel.policy, audit: intel.audit).require(subject, .administer, IntelDesk.resource(collection))
         }
         let username = draft.username.trimmingCharacters(in: .whitespaces)
-        guard !username.isEmpty else { throw QilaError.invalid("the account name the peer gave is needed", field: "username") }
-        guard !draft.password.isEmpty else { throw QilaError.invalid("the password or token the peer gave is needed", field: "password") }
+        guard !username.isEmpty else { throw QilaError.invalid("is needed (the account name the peer gave)", field: "username") }
+        guard !draft.password.isEmpty else { throw QilaError.invalid("is needed (the password or token the peer gave)", field: "password") }
         guard let interval = Int(draft.interval.trimmingCharacters(in: .whitespaces)), Self.intervals.contains(interval) else {
-            throw QilaError.invalid("seconds between polls, from \(Self.intervals.lowerBound) to \(Self.intervals.upperBound)", field: "interval")
+            throw QilaError.invalid("must be from \(Self.intervals.lowerBound) to \(Self.intervals.upperBound) seconds", field: "interval")
         }
         let trust = draft.trust.trimmingCharacters(in: .whitespacesAndNewlines)
         if !trust.isEmpty {
-            guard url.scheme == "https" else { throw QilaError.invalid("a certificate authority is for an https address", field: "trust") }
+            guard url.scheme == "https" else { throw QilaError.invalid("is only for an https address", field: "trust") }
             guard (try? NIOSSLCertificate.fromPEMBytes(Array(trust.utf8)))?.isEmpty == false else {
                 throw QilaError.invalid("is not a PEM certificate", field: "trust")
             }
@@ -103,7 +103,7 @@ public struct IntelPeerDesk: Sendable {
         guard let url = URL(string: text), let scheme = url.scheme, let host = url.host, !host.isEmpty else {
             throw QilaError.invalid("is not an address (https://server/api-root/collections/id/)", field: "url")
         }
-        guard url.query == nil, url.fragment == nil else { throw QilaError.invalid("a collection's address has no query", field: "url") }
+        guard url.query == nil, url.fragment == nil else { throw QilaError.invalid("must not have a query", field: "url") }
         let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
         guard scheme == "https" || (scheme == "http" && loopback) else {
             throw QilaError.invalid("must be https (plain http only to this machine)", field: "url")
@@ -119,12 +119,13 @@ public struct IntelPeerDesk: Sendable {
     func localCollection(_ text: String) async throws -> IntelCollectionRecord {
         try await intel.ensureCollections()
         let wanted = text.trimmingCharacters(in: .whitespaces)
+        guard !wanted.isEmpty else { throw QilaError.invalid("needs a choice", field: "collection") }
         let all = try await intel.store.intelCollections()
         guard let found = all.first(where: { $0.id == wanted }) ?? all.first(where: { $0.title == wanted }) else {
             throw QilaError.invalid("names no collection of this installation", field: "collection")
         }
         guard found.kind != .organisation else {
-            throw QilaError.invalid("a peer's objects go to a shared collection (national, a sector's or a trust group's)", field: "collection")
+            throw QilaError.invalid("must be a shared collection (national, a sector's or a trust group's), not one organisation's", field: "collection")
         }
         return found
     }
@@ -151,6 +152,12 @@ public struct IntelPeerDesk: Sendable {
     }
 
     // MARK: polling
+
+    /// Asks for a poll as soon as possible, by whichever node polls peers (a page does not wait for it).
+    public func requestPoll(_ peer: IntelPeerRecord, by subject: Subject, now: Date = Date()) async throws {
+        try await intel.store.makeIntelPeerDue(id: peer.id)
+        try await intel.audit.recordChange(by: subject, "intel.peer.poll-requested", resource: "intel-peer:\(peer.id)", source: nil, details: ["name": peer.name], now: now)
+    }
 
     /// What one poll did.
     public struct Poll: Sendable, Equatable {
@@ -179,7 +186,7 @@ public struct IntelPeerDesk: Sendable {
             result = try await fetch(peer, now: now)
             try await intel.store.recordIntelPoll(peer: peer.id, cursor: result.cursor, added: result.added, error: nil, at: now)
         } catch {
-            result.error = (error as? Failure)?.description ?? (error as? QilaError)?.description ?? "could not reach the peer (\(type(of: error)))"
+            result.error = (error as? Failure)?.description ?? (error as? QilaError)?.description ?? "could not reach the peer: " + String("\(error)".prefix(200))
             try await intel.store.recordIntelPoll(peer: peer.id, cursor: nil, added: result.added, error: result.error, at: now)
         }
         if result.added > 0 || result.refused > 0 || result.error != nil {

@@ -32,6 +32,8 @@ public struct HTTPTaxiiTransport: TaxiiTransport {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
         configuration.redirectConfiguration = .disallow
+        // A peer that refuses the connection fails the poll at once instead of being retried until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 

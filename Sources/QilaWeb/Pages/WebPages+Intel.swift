@@ -49,7 +49,7 @@ struct IntelPages: PageCollection {
             return IntelObjectRow(
                 id: record.id, href: Self.objectHref(record.id), type: record.type, name: record.name ?? "", marking: marking.label,
                 markingClass: marking.css, collection: names[record.collection] ?? "?",
-                added: Date(timeIntervalSince1970: Double(record.dateAdded) / 1_000_000).display, source: record.source ?? "", revoked: record.revoked)
+                added: Date(timeIntervalSince1970: Double(record.dateAdded) / 1_000_000).display, source: record.source, revoked: record.revoked)
         }
     }
 
@@ -92,7 +92,6 @@ struct IntelPages: PageCollection {
         // The chosen collection's objects, newest added last, a page at a time.
         var objects: [IntelObjectRow] = []
         var nextHref: String?
-        var chartCounts: [(String, Int)] = []
         if let chosen = reachable.first(where: { $0.record.id == chosenID }), chosen.canRead {
             var query = IntelDesk.Query()
             query.limit = 50
@@ -100,22 +99,11 @@ struct IntelPages: PageCollection {
             let page = try await desk.objects(query, in: chosen.record.id, root: chosen.record.root, for: subject, bodies: false)
             objects = rows(page.records, names: names)
             if page.more, let next = page.next { nextHref = "/intel?collection=\(chosen.record.id)&next=\(next)" }
-            var byType: [String: Int] = [:]
-            for record in page.records { byType[record.type, default: 0] += 1 }
-            chartCounts = byType.sorted { $0.value > $1.value }.map { ($0.key, $0.value) }
         }
-        let chart =
-            chartCounts.isEmpty
-            ? ""
-            : BarChart(
-                bars: chartCounts.map { BarChart.Bar(label: $0.0, values: ["objects": $0.1]) }, series: ["objects"], title: "Objects on this page by type",
-                height: 140
-            ).svg()
         let view = IntelView(
             query: text, searched: !text.isEmpty && searchError == nil, results: results, hasResults: !results.isEmpty, searchError: searchError,
             collections: collections, chosen: collections.first { $0.chosen }, objects: objects, hasObjects: !objects.isEmpty, nextHref: nextHref,
-            showPeers: enforcement.permits(subject, .administer, IntelDesk.resource(reachable[0].record)) && subject.organisation.kind == .authority,
-            chart: chart)
+            showPeers: enforcement.permits(subject, .administer, IntelDesk.resource(reachable[0].record)) && subject.organisation.kind == .authority)
         return render("intel", "Intelligence", context, view)
     }
 
@@ -143,7 +131,7 @@ struct IntelPages: PageCollection {
                     IntelObjectView.Version(
                         version: record.versionText, added: Date(timeIntervalSince1970: Double(record.dateAdded) / 1_000_000).display, marking: marking.label,
                         markingClass: marking.css, collection: collection.record.title, producer: organisations[record.producer] ?? "?",
-                        source: record.source ?? "", json: Self.pretty(body)))
+                        source: record.source, json: Self.pretty(body)))
             }
         }
         guard !versions.isEmpty else { throw Problem(.notFound, "no such object") }
@@ -153,7 +141,7 @@ struct IntelPages: PageCollection {
         var view = IntelObjectView(
             id: id, path: Self.objectHref(id), title: title, type: type, versions: versions, related: related, hasRelated: !related.isEmpty, isIndicator: type == "indicator",
             score: nil, active: false, reasons: [], excluded: nil, sightings: [], hasSightings: false, seen: 0, falsePositives: 0, organisations: 0,
-            message: request.uri.queryParameters["done"].map { $0 == "sighting" ? "Sighting recorded." : "Score changed." }, sightingForm: nil,
+            chart: "", message: request.uri.queryParameters["done"].map { $0 == "sighting" ? "Sighting recorded." : "Score changed." }, sightingForm: nil,
             scoreForm: nil, canClearScore: false)
         if type == "indicator" {
             if let standing = try await feed.standing(of: id) {
@@ -191,9 +179,9 @@ struct IntelPages: PageCollection {
         var state = FormState(form: IntelObjectView.sightingFormName, fields: try await form(request, context))
         let path = Self.objectHref(id)
         do {
-            guard let kind = IntelSighting.Kind(rawValue: state.value("kind")) else { throw QilaError.invalid("choose what was found", field: "kind") }
+            guard let kind = IntelSighting.Kind(rawValue: state.value("kind")) else { throw QilaError.invalid("needs a choice", field: "kind") }
             let countText = state.value("count").trimmingCharacters(in: .whitespaces)
-            guard let count = countText.isEmpty ? 1 : Int(countText) else { throw QilaError.invalid("a whole number", field: "count") }
+            guard let count = countText.isEmpty ? 1 : Int(countText) else { throw QilaError.invalid("must be a whole number", field: "count") }
             try await desk.report(kind, of: id, count: count, note: state.value("note"), by: subject, source: "page")
             return redirect(path + "?done=sighting")
         } catch let error as QilaError where error.code == .invalidInput {
@@ -214,7 +202,7 @@ struct IntelPages: PageCollection {
                 try await desk.overrideScore(id, score: nil, reason: "", by: subject)
             } else {
                 guard let score = Int(state.value("score").trimmingCharacters(in: .whitespaces)) else {
-                    throw QilaError.invalid("a whole number from 0 to 100", field: "score")
+                    throw QilaError.invalid("must be a whole number from 0 to 100", field: "score")
                 }
                 try await desk.overrideScore(id, score: score, reason: state.value("reason"), by: subject)
             }
@@ -250,12 +238,14 @@ struct IntelPages: PageCollection {
                 lastPoll: peer.polledAt?.display ?? "not yet", error: peer.lastError ?? "", objects: peer.objects, failing: peer.lastError != nil)
         }
         let state = try await refusedForms.state(of: IntelPeersView.addFormName, request, context: context)
-        let shared = collections.filter { $0.kind != .organisation }.map { (id: $0.id, title: $0.title) }
+        // The national collection first: where a foreign CERT's intelligence usually belongs.
+        let shared = collections.filter { $0.kind != .organisation }.sorted { ($0.kind == .national ? 0 : 1, $0.title) < ($1.kind == .national ? 0 : 1, $1.title) }
+            .map { (id: $0.id, title: $0.title) }
         let message: String? =
             switch request.uri.queryParameters["done"].map(String.init) {
             case "added"?: "Subscribed; the first poll starts within seconds."
             case "removed"?: "Subscription ended; the objects received stay."
-            case let polled? where polled.hasPrefix("polled"): "Polled: " + polled.dropFirst(7).replacingOccurrences(of: "+", with: " ")
+            case "requested"?: "A poll starts within seconds; reload to see how it went."
             default: nil
             }
         let view = IntelPeersView(
@@ -292,9 +282,8 @@ struct IntelPages: PageCollection {
         guard let peer = try await peers.peers().first(where: { $0.id == (try? context.parameters.require("id")) }) else {
             throw Problem(.notFound, "no such peer")
         }
-        let result = try await peers.poll(peer)
-        let summary = result.error.map { "\(peer.name) failed: \($0)" } ?? "\(peer.name): \(result.received) objects, \(result.added) new"
-        return redirect("/intel/peers?done=polled " + (summary.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        try await peers.requestPoll(peer, by: subject)
+        return redirect("/intel/peers?done=requested")
     }
 
     func removePeer(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -336,17 +325,34 @@ extension IntelObjectView {
             id: id, path: path, title: title, type: type, versions: versions, related: related, hasRelated: hasRelated, isIndicator: isIndicator,
             score: String(standing.score.value), active: standing.score.active && standing.excluded == nil, reasons: standing.score.reasons,
             excluded: standing.excluded, sightings: sightings, hasSightings: hasSightings, seen: seen, falsePositives: falsePositives,
-            organisations: organisations, message: message, sightingForm: sightingForm, scoreForm: scoreForm, canClearScore: canClearScore)
+            organisations: organisations, chart: chart, message: message, sightingForm: sightingForm, scoreForm: scoreForm, canClearScore: canClearScore)
     }
 
-    func with(sightings summary: IntelDesk.Sightings, sightingForm: FormView, scoreForm: FormView?, canClearScore: Bool) -> IntelObjectView {
+    func with(sightings summary: IntelDesk.Sightings, sightingForm: FormView, scoreForm: FormView?, canClearScore: Bool, now: Date = Date()) -> IntelObjectView {
         let rows = summary.entries.map {
-            Sighting(organisation: $0.organisation, kind: $0.kind.rawValue, source: $0.source, lastSeen: $0.lastSeen.display, note: $0.note ?? "", count: $0.count)
+            Sighting(
+                organisation: $0.organisation, kind: $0.kind.rawValue.replacingOccurrences(of: "-", with: " "), source: $0.source,
+                lastSeen: $0.lastSeen.display, note: $0.note ?? "", count: $0.count)
         }
+        // Sightings per day over the last 30 days, by what was found.
+        let today = Int(now.timeIntervalSince1970 / 86_400)
+        var perDay: [Int: [String: Int]] = [:]
+        for entry in summary.entries where today - Int(entry.lastSeen.timeIntervalSince1970 / 86_400) < 30 {
+            perDay[Int(entry.lastSeen.timeIntervalSince1970 / 86_400), default: [:]][entry.kind.rawValue.replacingOccurrences(of: "-", with: " "), default: 0] += entry.count
+        }
+        let series = ["seen", "false positive", "expired"]
+        let chart =
+            summary.entries.isEmpty
+            ? ""
+            : BarChart(
+                bars: (today - 29...today).map { day in
+                    BarChart.Bar(label: String(RFC3339.format(Date(timeIntervalSince1970: Double(day) * 86_400)).dropFirst(5).prefix(5)), values: perDay[day] ?? [:])
+                }, series: series, title: "Sightings per day, last 30 days (UTC)", height: 150
+            ).svg()
         return IntelObjectView(
             id: id, path: path, title: title, type: type, versions: versions, related: related, hasRelated: hasRelated, isIndicator: isIndicator, score: score,
             active: active, reasons: reasons, excluded: excluded, sightings: rows, hasSightings: !rows.isEmpty, seen: summary.seen,
-            falsePositives: summary.falsePositives, organisations: summary.organisations, message: message, sightingForm: sightingForm,
+            falsePositives: summary.falsePositives, organisations: summary.organisations, chart: chart, message: message, sightingForm: sightingForm,
             scoreForm: scoreForm, canClearScore: canClearScore)
     }
 }

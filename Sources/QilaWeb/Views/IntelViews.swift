@@ -5,7 +5,8 @@ import QilaStore
 
 /// One object version in a list: what it is, its marking, where it sits and where it came from.
 struct IntelObjectRow: Sendable {
-    var id, href, type, name, marking, markingClass, collection, added, source: String
+    var id, href, type, name, marking, markingClass, collection, added: String
+    var source: String?
     var revoked: Bool
 }
 
@@ -28,14 +29,14 @@ struct IntelView: Sendable {
     let hasObjects: Bool
     let nextHref: String?
     let showPeers: Bool
-    let chart: String
 }
 
 /// One object: its versions as the reader may see them, its relationships, and for an
 /// indicator its standing, sightings and the forms to report one or set its score.
 struct IntelObjectView: Sendable {
     struct Version: Sendable {
-        var version, added, marking, markingClass, collection, producer, source: String
+        var version, added, marking, markingClass, collection, producer: String
+        var source: String?
         var json: String
     }
 
@@ -59,6 +60,7 @@ struct IntelObjectView: Sendable {
     let sightings: [Sighting]
     let hasSightings: Bool
     let seen, falsePositives, organisations: Int
+    let chart: String
     let message: String?
     let sightingForm: FormView?
     let scoreForm: FormView?
@@ -112,7 +114,7 @@ struct IntelPeersView: Sendable {
                 state: state),
             FieldView(
                 "collection", label: "Objects go to", control: .select(collections.map { .init(value: $0.id, label: $0.title) }), required: true,
-                state: state),
+                state: state, initial: collections.first?.id ?? ""),
             FieldView("username", label: "Account name at the peer", required: true, state: state, autocomplete: "off"),
             FieldView("password", label: "Password or token at the peer", control: .text(type: "password"), hint: "Sealed with the installation's key.", required: true, state: state, autocomplete: "new-password"),
             FieldView("interval", label: "Seconds between polls", control: .text(type: "number"), required: true, state: state, initial: "3600"),

@@ -1,0 +1,159 @@
+"""The intelligence pages in real headless Chromium, as their users use them: an operator shares
+1,200 indicators over TAXII and pages through them, searches a value, reports a sighting (a
+refused one first, kept as typed); another operator finds only what TLP allows and reports a
+sighting the producer sees without its name; the authority's analyst reads the named sightings and
+sets a score (refused without a reason first); the authority's administrator subscribes to a peer
+(a plain-http address refused first) and polls it; everything again at phone width. axe-core checks
+every page as it loads (accessibility.py)."""
+import json
+import os
+import subprocess
+import uuid
+
+import requests
+from playwright.sync_api import expect
+
+from conftest import BINARY, wait_for
+from test_browser import SHOTS
+from test_cases import person, register
+from test_warrants import add_account, browser, first_administrator  # noqa: F401 (browser is a fixture)
+
+MEDIA = "application/taxii+json;version=2.1"
+GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+
+
+def indicator(n, marking=GREEN, value=None):
+    address = value or f"198.51.{n // 250}.{n % 250}"
+    return {
+        "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.UUID(int=n, version=4)}",
+        "created": "2026-12-01T10:00:00.000Z", "modified": "2026-12-01T10:00:00.000Z", "name": f"Scanner {address}",
+        "indicator_types": ["malicious-activity"], "pattern": f"[ipv4-addr:value = '{address}']", "pattern_type": "stix",
+        "valid_from": "2026-12-01T00:00:00Z", "confidence": 90, "object_marking_refs": [marking],
+    }
+
+
+def shot(page, name):
+    page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
+
+
+def test_intelligence_pages_for_every_role(server, browser):
+    admin = first_administrator(browser, server)
+    page = admin.page
+    register(page, "Operator A", "licensee", "telecom")
+    register(page, "Operator B", "licensee", "telecom")
+    aisha_link = add_account(admin, "Operator A", "aisha", "Aisha Malik", "organisation-admin")
+    bilal_link = add_account(admin, "Operator B", "bilal", "Bilal Ahmed", "organisation-admin")
+    omar_link = add_account(admin, "National Cybersecurity Authority", "omar", "Omar Farooq", "authority-analyst")
+
+    # Operator A shares 1,200 GREEN indicators and one AMBER one over TAXII with an API token.
+    token = subprocess.run([BINARY, "admin", "token", "--data", server.data, "--username", "aisha", "--scope", "read", "--scope", "write"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    ca = os.path.join(server.data, "pki", "ca.pem")
+    headers = {"Accept": MEDIA, "Content-Type": MEDIA, "Authorization": f"Bearer {token}"}
+    collections = requests.get(server.base + "/taxii2/national/collections/", headers=headers, verify=ca).json()["collections"]
+    national = next(c["id"] for c in collections if c["title"] == "National sharing")
+    objects = [indicator(n) for n in range(1200)] + [indicator(9000, AMBER, "203.0.113.66")]
+    answer = requests.post(f"{server.base}/taxii2/national/collections/{national}/objects/", headers=headers, verify=ca,
+                           data=json.dumps({"objects": objects}))
+    assert answer.status_code == 202 and answer.json()["success_count"] == 1201, answer.text
+
+    # Operator A's administrator pages through the collection and searches one address.
+    aisha = person(browser, server, aisha_link, "aisha")
+    ap = aisha.page
+    ap.click("nav >> text=Intelligence")
+    expect(ap.get_by_role("heading", name="Intelligence", exact=True)).to_be_visible()
+    expect(ap.locator("#intel-collections")).to_contain_text("every organisation")
+    expect(ap.locator("#intel-object-list tbody tr")).to_have_count(50)
+    shot(ap, "intel-collection.png")
+    ap.click("a[rel=next]")
+    expect(ap.locator("#intel-object-list tbody tr")).to_have_count(50)
+    ap.fill("#intel-q", "x")
+    ap.click("#intel-search button")
+    expect(ap.locator("#intel-q-error")).to_contain_text("The search needs at least two characters")
+    expect(ap.locator("#intel-q")).to_have_value("x")
+    ap.fill("#intel-q", "198.51.0.7")
+    ap.click("#intel-search button")
+    expect(ap.locator("#intel-results")).to_contain_text("Scanner 198.51.0.7")
+    ap.click("#intel-results >> text=Scanner 198.51.0.7")
+    expect(ap.locator("#indicator-standing")).to_contain_text("in detection")
+    expect(ap.locator("#indicator-standing")).to_contain_text("starts at 90, its producer's confidence")
+    # A sighting with a count of 0 is refused beside the field; what was typed stays.
+    ap.select_option("#kind", "false-positive")
+    ap.fill("#count", "0")
+    ap.fill("#note", "our own scanner")
+    ap.click("#report-sighting button[type=submit]")
+    expect(ap.locator("#count-error")).to_contain_text("1 to 1,000,000")
+    expect(ap.locator("#note")).to_have_value("our own scanner")
+    expect(ap.locator("#kind option:checked")).to_have_text("A false positive")
+    shot(ap, "intel-sighting-refused.png")
+    ap.fill("#count", "1")
+    ap.click("#report-sighting button[type=submit]")
+    expect(ap.get_by_role("status")).to_contain_text("Sighting recorded.")
+    expect(ap.locator("#indicator-sightings")).to_contain_text("Operator A")
+    indicator_path = ap.url.split("?")[0].replace(server.base, "")
+
+    # Operator B finds the GREEN address but not the AMBER one, and reports seeing the GREEN one.
+    bilal = person(browser, server, bilal_link, "bilal")
+    bp = bilal.page
+    bp.goto(server.base + "/intel?q=203.0.113.66")
+    expect(bp.locator("#intel-results")).to_contain_text("Nothing you may see names it")
+    amber_id = f"indicator--{uuid.UUID(int=9000, version=4)}"
+    assert bp.goto(server.base + "/intel/objects/" + amber_id).status == 404
+    bp.goto(server.base + indicator_path)
+    bp.fill("#count", "3")
+    bp.click("#report-sighting button[type=submit]")
+    expect(bp.get_by_role("status")).to_contain_text("Sighting recorded.")
+    # Operator A sees it, without Operator B's name.
+    ap.goto(server.base + indicator_path)
+    expect(ap.locator("#indicator-sightings")).to_contain_text("another organisation")
+    expect(ap.locator("#indicator-sightings")).not_to_contain_text("Operator B")
+    shot(ap, "intel-indicator-producer.png")
+
+    # The analyst reads the sightings with names and sets a score (refused without a reason first).
+    omar = person(browser, server, omar_link, "omar")
+    op = omar.page
+    op.goto(server.base + indicator_path)
+    expect(op.locator("#indicator-sightings")).to_contain_text("Operator B")
+    op.fill("#score", "95")
+    op.click("#set-score button[type=submit]")
+    expect(op.locator("#reason-error")).to_be_visible()
+    expect(op.locator("#score")).to_have_value("95")
+    op.fill("#reason", "Confirmed scanning of our sensors")
+    op.click("#set-score button[type=submit]")
+    expect(op.locator("#indicator-standing")).to_contain_text("set to 95 by an analyst")
+    shot(op, "intel-indicator-analyst.png")
+    op.click("#clear-score button")
+    expect(op.locator("#indicator-standing")).not_to_contain_text("set to 95")
+
+    # The authority's administrator subscribes to a peer: plain http elsewhere is refused, kept as typed.
+    page.click("nav >> text=Intelligence")
+    page.click("text=Peers")
+    expect(page.get_by_role("heading", name="Intelligence peers")).to_be_visible()
+    page.fill("#name", "CERT abroad")
+    page.fill("#url", "http://taxii.cert.example/api1/collections/abc/")
+    page.fill("#username", "qila")
+    page.fill("#password", "peer-secret")
+    admin.submit("#add-peer button[type=submit]")
+    expect(page.locator("#url-error")).to_contain_text("https")
+    expect(page.locator("#name")).to_have_value("CERT abroad")
+    shot(page, "intel-peer-refused.png")
+    page.fill("#url", "http://127.0.0.1:9/api1/collections/abc/")
+    page.fill("#password", "peer-secret")
+    admin.submit("#add-peer button[type=submit]")
+    expect(page.get_by_role("status")).to_contain_text("Subscribed")
+    # Nothing answers at that address: the poll (by the server's poller, asked for again here) fails and says why.
+    page.click("#intel-peers button:has-text('Poll now')")
+    expect(page.get_by_role("status")).to_contain_text("A poll starts within seconds")
+    wait_for(lambda: page.reload() and "failing" in page.locator("#intel-peers").inner_text(), 60, "the failed poll shown")
+    expect(page.locator("#intel-peers")).to_contain_text("Connection refused")
+    shot(page, "intel-peers.png")
+
+    # Operator A's disclosures page; the pages at phone width.
+    ap.goto(server.base + "/intel/disclosures")
+    expect(ap.get_by_role("heading", name="Who received our intelligence")).to_be_visible()
+    for who, target in ((ap, "/intel"), (ap, indicator_path), (page, "/intel/peers")):
+        who.set_viewport_size({"width": 390, "height": 844})
+        who.goto(server.base + target)
+        shot(who, "intel-phone-" + target.strip("/").replace("/", "-")[:40] + ".png")
+        assert who.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), target
