@@ -235,7 +235,13 @@ public struct IntelDesk: Sendable {
                         IntelObjectRecord(
                             collection: collection.id, id: object.id, version: version.microseconds, versionText: version.text, type: object.type,
                             specVersion: object.specVersion, dateAdded: added.microseconds, producer: producer, addedBy: addedBy, tlp: tlp.rank,
-                            revoked: object.revoked, source: source, name: object.name.map { String($0.prefix(300)) }, body: try value.encoded()),
+                            revoked: object.revoked, source: source, name: object.name.map { String($0.prefix(300)) }, body: try value.encoded(),
+                            indicator: object.type == "indicator" && object.patternType == "stix"
+                                ? object.pattern.map {
+                                    IntelObjectRecord.IndicatorColumns(
+                                        pattern: $0, validFrom: object.validFrom?.microseconds, validUntil: object.validUntil?.microseconds,
+                                        confidence: value["confidence"]?.number.map { Int($0) })
+                                } : nil),
                         tlp == .amber ? recipients.organisations : [], tlp == .red ? recipients.people : []
                     ))
                 values["\(object.id)/\(version.microseconds)"] = object.searchValues

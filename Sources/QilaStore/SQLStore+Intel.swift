@@ -67,11 +67,30 @@ public struct IntelObjectRecord: Sendable, Equatable {
     /// Its `name`, if it has one, for lists.
     public var name: String?
     public var body: [UInt8]
+    /// An indicator's STIX pattern, validity (microseconds since 1970) and confidence, read by
+    /// detection without parsing the body.
+    public var indicator: IndicatorColumns?
+
+    public struct IndicatorColumns: Sendable, Equatable {
+        public var pattern: String
+        public var validFrom: Int64?
+        public var validUntil: Int64?
+        public var confidence: Int?
+
+        public init(pattern: String, validFrom: Int64?, validUntil: Int64?, confidence: Int?) {
+            self.pattern = pattern
+            self.validFrom = validFrom
+            self.validUntil = validUntil
+            self.confidence = confidence
+        }
+    }
 
     public init(
         collection: String, id: String, version: Int64, versionText: String, type: String, specVersion: String, dateAdded: Int64,
-        producer: OrganisationID, addedBy: UserID, tlp: Int, revoked: Bool, source: String?, name: String? = nil, body: [UInt8]
+        producer: OrganisationID, addedBy: UserID, tlp: Int, revoked: Bool, source: String?, name: String? = nil, body: [UInt8],
+        indicator: IndicatorColumns? = nil
     ) {
+        self.indicator = indicator
         self.collection = collection
         self.id = id
         self.version = version
@@ -307,20 +326,22 @@ extension SQLStore {
         var seen = existing
         let fresh = objects.filter { seen.insert("\($0.record.id)/\($0.record.version)").inserted }
         var statements: [SQLStatement] = []
-        for chunk in fresh.chunked(150) {
-            let marks = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+        for chunk in fresh.chunked(100) {
+            let marks = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
             statements.append(
                 SQLStatement(
                     """
                     INSERT INTO intel_objects (collection, id, version, version_text, type, spec_version, date_added, producer, added_by, tlp,
-                        revoked, source, name, body) VALUES \(marks) ON CONFLICT (collection, id, version) DO NOTHING
+                        revoked, source, name, body, pattern, valid_from, valid_until, confidence) VALUES \(marks)
+                        ON CONFLICT (collection, id, version) DO NOTHING
                     """,
                     chunk.flatMap { entry -> [SQLValue] in
                         let o = entry.record
                         return [
                             .text(o.collection), .text(o.id), .integer(o.version), .text(o.versionText), .text(o.type), .text(o.specVersion),
                             .integer(o.dateAdded), .text(o.producer.description), .text(o.addedBy.description), .integer(Int64(o.tlp)),
-                            SQLValue(o.revoked), SQLValue(o.source), SQLValue(o.name), .blob(o.body),
+                            SQLValue(o.revoked), SQLValue(o.source), SQLValue(o.name), .blob(o.body), SQLValue(o.indicator?.pattern),
+                            SQLValue(o.indicator?.validFrom), SQLValue(o.indicator?.validUntil), SQLValue(o.indicator?.confidence.map { Int64($0) }),
                         ]
                     }))
             let audience = chunk.flatMap { entry in

@@ -66,7 +66,8 @@ public struct IntelIndicatorRow: Sendable {
     public var revoked: Bool
     /// The organisations an AMBER version was shared with besides its producer.
     public var recipients: [OrganisationID]
-    public var body: [UInt8]
+    public var name: String?
+    public var columns: IntelObjectRecord.IndicatorColumns?
 }
 
 extension SQLStore {
@@ -188,7 +189,8 @@ extension SQLStore {
         }
         let rows = try await database.query(
             """
-            SELECT o.collection, o.id, o.version, o.producer, o.tlp, o.revoked, o.body FROM intel_objects o
+            SELECT o.collection, o.id, o.version, o.producer, o.tlp, o.revoked, o.name, o.pattern, o.valid_from, o.valid_until, o.confidence
+            FROM intel_objects o
             WHERE o.type = 'indicator' AND o.version = (SELECT MAX(m.version) FROM intel_objects m WHERE m.collection = o.collection AND m.id = o.id)
             \(only == nil ? "" : "AND o.id = ?") ORDER BY o.id, o.collection
             """, only.map { [.text($0)] } ?? [])
@@ -200,7 +202,12 @@ extension SQLStore {
             let version = try row.int("version")
             return IntelIndicatorRow(
                 collection: collection, id: id, version: version, producer: producer, tlp: Int(try row.int("tlp")), revoked: try row.bool("revoked"),
-                recipients: recipients["\(collectionID)/\(id)/\(version)"] ?? [], body: row.optionalBytes("body") ?? [])
+                recipients: recipients["\(collectionID)/\(id)/\(version)"] ?? [], name: row.optionalString("name"),
+                columns: row.optionalString("pattern").map {
+                    IntelObjectRecord.IndicatorColumns(
+                        pattern: $0, validFrom: row.optionalInt("valid_from"), validUntil: row.optionalInt("valid_until"),
+                        confidence: row.optionalInt("confidence").map { Int($0) })
+                })
         }
     }
 }

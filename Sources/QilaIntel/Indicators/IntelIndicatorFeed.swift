@@ -113,14 +113,13 @@ public final class IntelIndicatorFeed: Sendable {
     }
 
     static func parse(_ row: IntelIndicatorRow) -> Parsed {
-        let value = try? JSONValue.decode(row.body)
-        let object = value.flatMap { try? StixObject($0) }
-        let pattern = try? object?.detectable.get()
-        let modified = object?.version?.date ?? Date(timeIntervalSince1970: Double(row.version) / 1_000_000)
+        let columns = row.columns
+        let pattern = columns.flatMap { try? StixPattern.parse($0.pattern) }
+        func date(_ microseconds: Int64?) -> Date? { microseconds.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) } }
         let facts = DecayModel.Facts(
-            id: row.id, confidence: value?["confidence"]?.number.map { Int($0) }, modified: modified, validFrom: object?.validFrom?.date,
-            validUntil: object?.validUntil?.date, revoked: row.revoked, kinds: pattern?.kinds ?? [])
-        return Parsed(version: row.version, facts: facts, pattern: pattern, name: object?.name, text: object?.pattern ?? row.id)
+            id: row.id, confidence: columns?.confidence, modified: date(row.version)!, validFrom: date(columns?.validFrom),
+            validUntil: date(columns?.validUntil), revoked: row.revoked, kinds: pattern?.kinds ?? [])
+        return Parsed(version: row.version, facts: facts, pattern: pattern, name: row.name, text: columns?.pattern ?? row.id)
     }
 
     /// The organisations whose events a version raises alerts for (nil: every organisation's).

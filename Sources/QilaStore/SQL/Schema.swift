@@ -334,6 +334,7 @@ public enum Schema {
                     collection TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL, version_text TEXT NOT NULL, type TEXT NOT NULL,
                     spec_version TEXT NOT NULL, date_added BIGINT NOT NULL, producer TEXT NOT NULL, added_by TEXT NOT NULL,
                     tlp BIGINT NOT NULL, revoked BIGINT NOT NULL, source TEXT, name TEXT, body BYTES NOT NULL,
+                    pattern TEXT, valid_from BIGINT, valid_until BIGINT, confidence BIGINT,
                     PRIMARY KEY (collection, id, version))
                 """,
                 "CREATE INDEX intel_objects_added ON intel_objects (collection, date_added, id, version)",
