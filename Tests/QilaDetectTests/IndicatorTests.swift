@@ -145,7 +145,7 @@ struct IndicatorTests {
             case 1:
                 text = "host\(index).example\(index % 97).net"
                 domains.append(text)
-                pattern = .equals(.domain, text)
+                pattern = .inNetwork(.domain, text)  // a listed domain: it and the names under it
             case 2:
                 text = (0..<4).map { _ in String(format: "%016llx", random.next()) }.joined()
                 pattern = .equals(.sha256, text)
@@ -168,6 +168,10 @@ struct IndicatorTests {
             }
             #expect(try matcher.match(event).map(\.indicator) == [index], "\(event)")
         }
+        // A STIX `domain-name:value =` names that domain only, not the names under it.
+        var exact = IndicatorMatcher(IndicatorSet(indicators: [Indicator(id: "x", pattern: .equals(.domain, "evil.example"), text: "evil.example")]))
+        #expect(try exact.match(#"{"QueryName":"www.evil.example"}"#).isEmpty)
+        #expect(try exact.match(#"{"QueryName":"evil.example"}"#).count == 1)
         #expect(try matcher.match(#"{"DestinationIp":"11.0.0.1","QueryName":"host1.example2.net","Hashes":"SHA256=\#(String(repeating: "0", count: 64))","u":"http://site3.example/path/4"}"#).isEmpty)
     }
 }

@@ -63,6 +63,14 @@ public struct Indicator: Sendable {
         }
     }
 
+    /// The pattern for one value of an indicator list: as `pattern`, except that a listed domain
+    /// stands for itself and every name under it.
+    public static func listed(_ kind: ObservableKind, _ value: String) throws(SigmaError) -> StixPattern {
+        let pattern = try pattern(kind, value)
+        if case .equals(.domain, let domain) = pattern { return .inNetwork(.domain, domain) }
+        return pattern
+    }
+
     /// The kind a bare value is, by its shape.
     public static func guessKind(_ value: String) -> ObservableKind? {
         let text = value.trimmingCharacters(in: .whitespaces)
@@ -190,11 +198,11 @@ public struct IndicatorLoader: Sendable {
                     .map { $0.trimmingCharacters(in: .whitespaces) }
                 if fields.count >= 2, let kind = ObservableKind(name: fields[0]) {
                     let name = fields.count > 2 && !fields[2].isEmpty ? fields[2] : nil
-                    report.indicators.append(Indicator(id: id, name: name, pattern: try Indicator.pattern(kind, fields[1]), text: fields[1]))
+                    report.indicators.append(Indicator(id: id, name: name, pattern: try Indicator.listed(kind, fields[1]), text: fields[1]))
                 } else if fields.count >= 2, fields[0].lowercased() == "type" {
                     continue  // a CSV header
                 } else if fields.count == 1, let kind = Indicator.guessKind(line) {
-                    report.indicators.append(Indicator(id: id, pattern: try Indicator.pattern(kind, line), text: line))
+                    report.indicators.append(Indicator(id: id, pattern: try Indicator.listed(kind, line), text: line))
                 } else if fields.count >= 2 {
                     throw SigmaError("unknown kind '\(fields[0])'; use one of \(ObservableKind.allCases.map(\.rawValue).joined(separator: ", ")), cidr, domain, sha256…")
                 } else {

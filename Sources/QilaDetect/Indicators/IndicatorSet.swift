@@ -52,8 +52,14 @@ public final class IndicatorSet: Sendable {
             switch pattern {
             case .equals(let kind, let value):
                 kinds.insert(kind)
-                let key = Self.key(kind, Array(value.utf8))
+                // A STIX `domain-name:value =` names that domain only (a listed domain covers its subdomains: `inNetwork`).
+                let key = kind == .domain ? [UInt8(ascii: "D")] + Array(value.utf8) : Self.key(kind, Array(value.utf8))
                 let index = atom(key)
+                pairs.append((index, indicator))
+                return .atom(index)
+            case .inNetwork(.domain, let text):
+                kinds.insert(.domain)
+                let index = atom(Self.key(.domain, Array(text.utf8)))
                 pairs.append((index, indicator))
                 return .atom(index)
             case .inNetwork(let kind, let text):
@@ -130,8 +136,8 @@ public struct IndicatorMatch: Sendable {
 
 /// Matches events against an indicator set; one per worker (it keeps scratch state). Every
 /// string and number of the event is examined: the whole value as an address; its words as
-/// hashes, e-mail addresses, domains (with every parent domain, so `evil.example` catches
-/// `a.b.evil.example`) and `host:port`; and any `scheme://…` in it as a normalised URL and its host.
+/// hashes, e-mail addresses, domains (exactly, for STIX `domain-name:value =`; with every parent
+/// domain for listed domains, so `evil.example` in a list catches `a.b.evil.example`) and `host:port`; and any `scheme://…` in it as a normalised URL and its host.
 public struct IndicatorMatcher {
     public let set: IndicatorSet
     private var scanner = EventScanner(tree: FieldTree(), collectLeaves: true)
@@ -341,6 +347,10 @@ public struct IndicatorMatcher {
         guard name.count >= 3, name.count <= 253,
             name.allSatisfy({ $0 >= 0x80 || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") })
         else { return }
+        key.removeAll(keepingCapacity: true)
+        key.append(UInt8(ascii: "D"))
+        key += name
+        hit(key)
         var start = name.startIndex
         while start < name.endIndex {
             key.removeAll(keepingCapacity: true)

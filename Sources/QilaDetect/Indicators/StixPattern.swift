@@ -11,7 +11,9 @@
 /// when the expression holds over the values it contains.
 public indirect enum StixPattern: Sendable, Equatable {
     case equals(ObservableKind, String)
-    /// An address inside a network (`ISSUBSET`), or an address equal to one (`= '10.1.2.3'`).
+    /// An address inside a network (`ISSUBSET`), or an address equal to one (`= '10.1.2.3'`); for
+    /// a domain listed in an indicator file, that domain and every name under it (STIX's own
+    /// `domain-name:value =` is `equals`: that name only).
     case inNetwork(ObservableKind, String)
     case and([StixPattern])
     case or([StixPattern])
