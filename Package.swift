@@ -253,6 +253,7 @@ let package = Package(
             dependencies: [
                 "QilaCore", "QilaStore", "QilaAccess", "QilaDetect", "QilaIngest", "QilaIntel", "QilaTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

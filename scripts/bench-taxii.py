@@ -2,16 +2,18 @@
 """TAXII 2.1 serving and ingest: Qila against OASIS medallion (memory backend) on the same objects,
 in one run.
 
-  scripts/bench-taxii.py [--objects N] [--runs R] [--page P]
+  scripts/bench-taxii.py [--objects N] [--compare M] [--runs R] [--page P]
 
 The objects: N GREEN STIX 2.1 indicators (IPv4 addresses, seeded, the same every run). Qila gets
 them in one TAXII POST to the national collection by an operator's account; the time to a
 complete status is its ingest, and the time until the server's log says that many shared
-indicators are loaded is "live in detection". medallion is started with the same objects in its
-memory backend's file (max_page_size = P). Serving: taxii2-client reads the whole collection with
+indicators are loaded is "live in detection". Serving: taxii2-client reads a whole collection with
 `as_pages(per_request=P)` as another organisation's account (Qila filters every object by its TLP
-marking for that reader), R times each, alternating; the median of each and their ratio are
-printed. Needs `swift build -c release` and medallion and taxii2-client from PyPI."""
+marking for that reader), R times, and the median is printed. Side by side: the first M objects
+also go to Qila's telecom-sector collection, and medallion is started with the same M objects in
+its memory backend's file (max_page_size = P); both are read R times, alternating. (medallion's
+memory backend scans its whole manifest for every object it serves, so its time grows with the
+square of the collection: M defaults to 2,000.) Needs `swift build -c release` and medallion and taxii2-client from PyPI."""
 import argparse
 import json
 import os
@@ -135,6 +137,7 @@ def main():
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--page", type=int, default=1_000)
+    parser.add_argument("--compare", type=int, default=2_000)
     args = parser.parse_args()
     if not os.path.exists(QILA):
         sys.exit("build first: swift build -c release --product qila")
@@ -142,7 +145,7 @@ def main():
         os.environ.pop(name, None)
     work = tempfile.mkdtemp(prefix="qila-bench-taxii-")
     objects = indicators(args.objects)
-    medallion, theirs = start_medallion(work, objects, args.page)
+    medallion, theirs = start_medallion(work, objects[:args.compare], args.page)
     server, base, ca, tokens, log = start_qila(work)
     try:
         headers = {"Accept": MEDIA, "Content-Type": MEDIA, "Authorization": f"Bearer {tokens['a-feed']}"}
@@ -160,17 +163,32 @@ def main():
               f"live in detection after {live:.2f} s")
 
         ours = Collection(f"{base}/taxii2/national/collections/{national}/", user="b-feed", password=tokens["b-feed"], verify=ca)
+        alone = []
+        for run in range(args.runs):
+            started = time.monotonic()
+            count = read_all(ours, args.page)
+            alone.append(time.monotonic() - started)
+            assert count == args.objects, f"qila served {count} of {args.objects}"
+            print(f"run {run + 1}: qila served {count:,} objects in {alone[-1]:.2f} s", flush=True)
+        q = statistics.median(alone)
+        print(f"serving {args.objects:,}, median of {args.runs}: qila {q:.2f} s ({args.objects / q:,.0f} objects/s)")
+
+        sector = next(c["id"] for c in collections if c["title"] == "Telecommunications sector")
+        answer = requests.post(f"{base}/taxii2/sector-telecom/collections/{sector}/objects/", headers=headers, verify=ca, timeout=3600,
+                               data=json.dumps({"objects": objects[:args.compare]}))
+        assert answer.status_code == 202, answer.text[:300]
+        same = Collection(f"{base}/taxii2/sector-telecom/collections/{sector}/", user="b-feed", password=tokens["b-feed"], verify=ca)
         times = {"qila": [], "medallion": []}
         for run in range(args.runs):
-            for name, collection in (("qila", ours), ("medallion", theirs)):
+            for name, collection in (("qila", same), ("medallion", theirs)):
                 started = time.monotonic()
                 count = read_all(collection, args.page)
                 times[name].append(time.monotonic() - started)
-                assert count == args.objects, f"{name} served {count} of {args.objects}"
+                assert count == args.compare, f"{name} served {count} of {args.compare}"
                 print(f"run {run + 1}: {name} served {count:,} objects in {times[name][-1]:.2f} s", flush=True)
         q, m = statistics.median(times["qila"]), statistics.median(times["medallion"])
-        print(f"serving, median of {args.runs}: qila {q:.2f} s ({args.objects / q:,.0f} objects/s), "
-              f"medallion {m:.2f} s ({args.objects / m:,.0f} objects/s); qila is {m / q:.1f} x faster")
+        print(f"side by side on {args.compare:,}, median of {args.runs}: qila {q:.2f} s ({args.compare / q:,.0f} objects/s), "
+              f"medallion {m:.2f} s ({args.compare / m:,.0f} objects/s); qila is {m / q:.0f} x faster")
     finally:
         server.terminate()
         medallion.terminate()
