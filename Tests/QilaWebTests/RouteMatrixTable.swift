@@ -409,6 +409,7 @@ enum ExpectationTable {
             Call(method: .post, uri: "/intel/peers/\(try await peer(context))/remove", form: [])
         },
         RouteMatrixTests.get("/intel/disclosures", sharers) { _ in "/intel/disclosures" },
+        RouteMatrixTests.api(.get, "/misp/feeds/{collection}/{file}", sharers) { "/misp/feeds/\($0.nationalCollection)/manifest.json" },
     ]
 
     static let api: [E] = [

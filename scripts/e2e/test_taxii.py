@@ -286,3 +286,50 @@ def test_qila_polls_medallion_until_both_hold_the_same_objects(hub, medallion):
     assert out.startswith("abroad: ") and ", 0 new" in out, out
     # Every object Qila serves from the peer passes the validator and keeps its source out of the STIX.
     assert len(read_all(ours, 500)) == 480
+
+
+def test_a_collection_is_a_misp_feed_pymisp_reads(hub):
+    """A collection as a MISP feed (manifest.json, hashes.csv, one file per event) that PyMISP
+    loads, each reader's feed holding what TLP lets it see."""
+    import hashlib
+
+    from pymisp import MISPEvent
+
+    collection = national(hub, "a-feed")
+    sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    objects = [indicator(n) for n in range(3)] + [
+        dict(indicator(10), pattern="[domain-name:value = 'evil.example']", name="C2 domain"),
+        dict(indicator(11), pattern=f"[file:hashes.'SHA-256' = '{sha}']", name="Dropper"),
+        dict(indicator(12, AMBER), pattern="[ipv4-addr:value = '203.0.113.66']", name="Amber only"),
+        dict(indicator(13), pattern="[ipv4-addr:value = '192.0.2.1'] AND [domain-name:value = 'x.example']", name="Two values"),
+    ]
+    status = collection.add_objects(json.dumps({"objects": objects}), wait_for_completion=True, poll_interval=1, timeout=60)
+    assert status.success_count == len(objects)
+
+    def feed(account):
+        auth = (account, hub.tokens[account])
+        base = f"{hub.base}/misp/feeds/{collection.id}/"
+        manifest = requests.get(base + "manifest.json", auth=auth, verify=hub.ca)
+        assert manifest.status_code == 200, manifest.text
+        events = {}
+        for uuid_, summary in manifest.json().items():
+            event = MISPEvent()
+            event.load(requests.get(base + f"{uuid_}.json", auth=auth, verify=hub.ca).text)
+            assert event.uuid == uuid_ and event.info == summary["info"]
+            events[uuid_] = event
+        hashes = requests.get(base + "hashes.csv", auth=auth, verify=hub.ca).text.split()
+        return events, hashes
+
+    theirs, hashes = feed("b-feed")
+    values = {(a.type, a.value) for e in theirs.values() for a in e.attributes}
+    assert values == {("ip-dst", "198.51.0.0"), ("ip-dst", "198.51.0.1"), ("ip-dst", "198.51.0.2"), ("domain", "evil.example"),
+                      ("sha256", sha)}, values
+    assert all(t.name == "tlp:green" for e in theirs.values() for t in e.tags)
+    assert sorted(hashes) == sorted(f"{hashlib.md5(v.encode()).hexdigest()},{e.uuid}" for e in theirs.values() for v in
+                                    (a.value for a in e.attributes))
+    # The producer's own feed also holds its AMBER indicator, in an event of its own marked so.
+    mine, _ = feed("a-feed")
+    amber = [e for e in mine.values() if any(t.name == "tlp:amber" for t in e.tags)]
+    assert len(amber) == 1 and [a.value for a in amber[0].attributes] == ["203.0.113.66"]
+    # Someone who reads no such collection gets nothing.
+    assert requests.get(f"{hub.base}/misp/feeds/{uuid.uuid4()}/manifest.json", auth=("b-feed", hub.tokens["b-feed"]), verify=hub.ca).status_code == 404

@@ -30,7 +30,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let source = context.sourceAddress
-        let isTAXII = request.uri.path == "/taxii2" || request.uri.path.hasPrefix("/taxii2/")
+        // TAXII and MISP feeds take HTTP Basic (an account's name and one of its tokens) as well.
+        let isTAXII = request.uri.path == "/taxii2" || request.uri.path.hasPrefix("/taxii2/") || request.uri.path.hasPrefix("/misp/feeds/")
         let isAPI = request.uri.path.hasPrefix("/api/") || isTAXII
 
         if let channel = context.channel, let certificate = try? await channel.nioSSL_peerCertificate().get(),

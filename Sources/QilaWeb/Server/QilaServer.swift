@@ -130,6 +130,7 @@ public struct QilaServer: Sendable {
         if let intake { IntakeRoutes(installation: installation, enforcement: enforcement, intake: intake).register(on: router) }
         TaxiiRoutes(desk: intel, scheme: configuration.tls ? "https" : "http")
             .register(on: router)
+        MispFeedRoutes(desk: intel).register(on: router)
         let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
         let kit = PageKit(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, web: configuration)
