@@ -5,6 +5,7 @@ sighting the producer sees without its name; the authority's analyst reads the n
 sets a score (refused without a reason first); the authority's administrator subscribes to a peer
 (a plain-http address refused first) and polls it; everything again at phone width. axe-core checks
 every page as it loads (accessibility.py)."""
+import datetime
 import json
 import os
 import subprocess
@@ -23,13 +24,17 @@ GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 
 
+# A day before the run: scores decay with age, so the indicators are dated by the clock, not fixed.
+YESTERDAY = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 def indicator(n, marking=GREEN, value=None):
     address = value or f"198.51.{n // 250}.{n % 250}"
     return {
         "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.UUID(int=n, version=4)}",
-        "created": "2026-12-01T10:00:00.000Z", "modified": "2026-12-01T10:00:00.000Z", "name": f"Scanner {address}",
+        "created": YESTERDAY, "modified": YESTERDAY, "name": f"Scanner {address}",
         "indicator_types": ["malicious-activity"], "pattern": f"[ipv4-addr:value = '{address}']", "pattern_type": "stix",
-        "valid_from": "2026-12-01T00:00:00Z", "confidence": 90, "object_marking_refs": [marking],
+        "valid_from": YESTERDAY, "confidence": 90, "object_marking_refs": [marking],
     }
 
 
