@@ -458,3 +458,45 @@ public struct IntelDesk: Sendable {
                 resource: "intel-collection:\(collection.id)", details: ["action": action.rawValue, "reason": "no-grant"]))
     }
 }
+
+// MARK: trust groups
+
+extension IntelDesk {
+    /// Makes a trust group: a collection of its own API root (`/taxii2/group-{slug}/`), read and
+    /// written by the organisations named (a CERT community, foreign peers' counterparts) and the
+    /// authority. `subject` is the authority's administrator on a page (nil: the operator at the
+    /// server's shell).
+    public func createGroup(title: String, slug: String, members: [OrganisationID], by subject: Subject?, now: Date = Date()) async throws
+        -> IntelCollectionRecord
+    {
+        let title = title.trimmingCharacters(in: .whitespaces)
+        guard !title.isEmpty, title.count <= 100 else { throw QilaError.invalid("needs 1 to 100 characters", field: "title") }
+        let slug = slug.trimmingCharacters(in: .whitespaces)
+        guard (2...40).contains(slug.utf8.count), slug.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }),
+            !slug.hasPrefix("-"), !slug.hasSuffix("-")
+        else { throw QilaError.invalid("must be 2 to 40 lower-case letters, digits and hyphens", field: "slug") }
+        guard !members.isEmpty else { throw QilaError.invalid("needs at least one organisation", field: "members") }
+        var known: [OrganisationID] = []
+        for member in members where !known.contains(member) {
+            guard try await store.organisation(member) != nil else { throw QilaError.invalid("names an organisation that does not exist", field: "members") }
+            known.append(member)
+        }
+        let candidate = IntelCollectionRecord(
+            root: "group-\(slug)", kind: .group, key: slug, title: title, description: "Shared within the trust group \(title).", audience: known,
+            createdAt: now)
+        if let subject {
+            guard subject.organisation.kind == .authority, policy.decide(subject, .administer, Self.resource(candidate)).allowed else {
+                try await refuse(subject, .administer, candidate)
+                throw QilaError(.forbidden, "the authority's administrators define trust groups")
+            }
+        }
+        let stored = try await store.ensureIntelCollection(candidate)
+        guard stored.id == candidate.id else { throw QilaError.invalid("is taken by another trust group", field: "slug") }
+        try await audit.append(
+            AuditEntry(
+                time: now, actor: subject?.user.id.description ?? "console", actorOrganisation: subject?.organisation.id, action: "intel.group.add",
+                outcome: .success, resource: "intel-collection:\(stored.id)",
+                details: ["title": title, "root": stored.root, "members": known.map(\.description).joined(separator: " ")]))
+        return stored
+    }
+}

@@ -8,13 +8,39 @@ import QilaStore
 struct Intel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Shared threat intelligence: the TAXII peers the installation polls.",
-        subcommands: [Peer.self])
+        subcommands: [Peer.self, Group.self])
 
     struct Peer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Subscribe to collections of other TAXII 2.1 servers, poll them, list and remove them.",
             discussion: "A running server polls each peer at its interval (one node at a time); `poll` polls one now.",
             subcommands: [Add.self, List.self, Poll.self, Remove.self])
+    }
+
+    struct Group: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Define a trust group: a collection with its own TAXII API root (/taxii2/group-SLUG/) for the organisations named.")
+        @OptionGroup var storage: StorageOptions
+        @Option(help: "The group's name, for example 'Regional CERTs'.") var title: String
+        @Option(help: "Lower-case letters, digits and hyphens: the API root is group-SLUG.") var slug: String
+        @Option(name: .customLong("organisation"), help: "A member organisation's id or exact name (repeatable).") var organisations: [String] = []
+
+        func run() async throws {
+            let installation = try await storage.open()
+            let all = try await installation.store.organisations()
+            var members: [OrganisationID] = []
+            for text in organisations {
+                guard let found = all.first(where: { $0.id.description == text || $0.name == text }) else { throw ValidationError("--organisation: no organisation '\(text)'") }
+                members.append(found.id)
+            }
+            do {
+                let group = try await IntelDesk(store: installation.store, audit: installation.audit, policy: installation.policy)
+                    .createGroup(title: title, slug: slug, members: members, by: nil)
+                print("trust group '\(group.title)': /taxii2/\(group.root)/collections/\(group.id)/ for \(members.count) organisation(s)")
+            } catch let error as QilaError where error.code == .invalidInput {
+                throw ValidationError("--\(error.field == "members" ? "organisation" : error.field ?? "?"): \(error.message)")
+            }
+        }
     }
 
     static func desk(_ installation: Installation) -> IntelPeerDesk {

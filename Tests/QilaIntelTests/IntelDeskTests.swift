@@ -272,3 +272,35 @@ struct IntelDeskTests {
         #expect(StixTimestamp(microseconds: 1_793_527_200_000_001).text == "2026-11-01T10:00:00.000001Z")
     }
 }
+
+@Suite("Trust groups")
+struct TrustGroupTests {
+    @Test("A trust group is a collection of its own API root, reached by its members and the authority only")
+    func group() async throws {
+        let setup = try await IntelDeskTests.setup()
+        let world = setup.world
+        let group = try await setup.desk.createGroup(
+            title: "Regional CERTs", slug: "regional", members: [world.operatorA.id, world.bank.id], by: world.subject("admin"))
+        #expect(group.root == "group-regional" && group.kind == .group)
+        #expect(try await setup.desk.roots(for: world.subject("a-admin")).map(\.slug).contains("group-regional"))
+        #expect(try await setup.desk.roots(for: world.subject("a-admin")).first { $0.slug == "group-regional" }?.title == "Regional CERTs")
+        #expect(try await setup.desk.collections(for: world.subject("bank-admin")).contains { $0.record.id == group.id && $0.canWrite })
+        #expect(try await !setup.desk.collections(for: world.subject("b-admin")).contains { $0.record.id == group.id })
+        #expect(try await setup.desk.collections(for: world.subject("analyst")).contains { $0.record.id == group.id })
+        // Refusals: a taken slug, a bad slug, no members, an organisation's administrator.
+        func field(_ body: () async throws -> IntelCollectionRecord) async -> String? {
+            do {
+                _ = try await body()
+                return nil
+            } catch let error as QilaError {
+                return error.field ?? error.code.rawValue
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(await field { try await setup.desk.createGroup(title: "Again", slug: "regional", members: [world.bank.id], by: nil) } == "slug")
+        #expect(await field { try await setup.desk.createGroup(title: "Bad", slug: "Bad Slug", members: [world.bank.id], by: nil) } == "slug")
+        #expect(await field { try await setup.desk.createGroup(title: "Empty", slug: "empty", members: [], by: nil) } == "members")
+        #expect(await field { try await setup.desk.createGroup(title: "Mine", slug: "mine", members: [world.bank.id], by: world.subject("a-admin")) } == "forbidden")
+    }
+}
