@@ -142,6 +142,7 @@ def test_intelligence_pages_for_every_role(server, browser):
     admin.submit("#add-peer button[type=submit]")
     expect(page.locator("#url-error")).to_contain_text("https")
     expect(page.locator("#name")).to_have_value("CERT abroad")
+    expect(page.locator("#password")).to_have_value("")  # a secret is never written back into a page
     shot(page, "intel-peer-refused.png")
     page.fill("#url", "http://127.0.0.1:9/api1/collections/abc/")
     page.fill("#password", "peer-secret")

@@ -271,6 +271,8 @@ struct IntelPages: PageCollection {
             return redirect("/intel/peers?done=added")
         } catch let error as QilaError where error.code == .invalidInput {
             state.refuse(error, fields: IntelPeersView.addFields(collections: [], state: nil))
+            // The peer's password is not kept with the refused form nor written back into the page.
+            state.values["password"] = nil
             return try await refusedForms.redirect(state, to: "/intel/peers", context: context)
         }
     }
