@@ -253,7 +253,6 @@ let package = Package(
             dependencies: [
                 "QilaCore", "QilaStore", "QilaAccess", "QilaDetect", "QilaIngest", "QilaIntel", "QilaTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

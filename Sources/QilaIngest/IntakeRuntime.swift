@@ -194,7 +194,7 @@ public final class IntakeRuntime: Sendable {
         let limiter = streamConnections
         let idle = TimeAmount.milliseconds(Int64(settings.idleTimeout * 1000))
         // Any bytes are progress: a connection that sends nothing for `idleTimeout` is closed.
-        @Sendable func deadline() -> ConnectionDeadline<ByteBuffer, ByteBuffer> { ConnectionDeadline(limiter: limiter, deadline: idle) { _ in .rearm } }
+        @Sendable func deadline() -> ConnectionDeadline<ByteBuffer> { ConnectionDeadline(limiter: limiter, deadline: idle) { _ in .rearm } }
         for address in settings.syslogUDP {
             let (host, port) = try Self.split(address, "intake.syslogUDP")
             guard let channel = try await listening("syslog over UDP", host, port, {

@@ -35,14 +35,10 @@ public final class ConnectionLimiter: Sendable {
 /// In a connection's pipeline: takes a slot from the limiter or closes at once, and closes the
 /// connection when its deadline passes with no progress. What counts as progress is told by
 /// `progress` for each part read: a request head (HTTP, where slow headers are the attack), or any
-/// bytes (syslog, where the deadline is an idle timeout); and by `replied` for each part written
-/// (HTTP: the end of a response starts the wait for the next head, so a request the server takes
-/// long to answer is not cut). The slot is given back at the close.
-public final class ConnectionDeadline<Part, Reply>: ChannelDuplexHandler, RemovableChannelHandler {
+/// bytes (syslog, where the deadline is an idle timeout). The slot is given back at the close.
+public final class ConnectionDeadline<Part>: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = Part
     public typealias InboundOut = Part
-    public typealias OutboundIn = Reply
-    public typealias OutboundOut = Reply
 
     public enum Progress: Sendable {
         /// Nothing that ends the wait.
@@ -56,19 +52,14 @@ public final class ConnectionDeadline<Part, Reply>: ChannelDuplexHandler, Remova
     private let limiter: ConnectionLimiter
     private let deadline: TimeAmount?
     private let progress: @Sendable (Part) -> Progress
-    private let replied: @Sendable (Reply) -> Progress
     private var source: String?
     private var timer: Scheduled<Void>?
 
     /// `deadline` nil: only the limit applies.
-    public init(
-        limiter: ConnectionLimiter, deadline: TimeAmount?, progress: @escaping @Sendable (Part) -> Progress,
-        replied: @escaping @Sendable (Reply) -> Progress = { _ in .none }
-    ) {
+    public init(limiter: ConnectionLimiter, deadline: TimeAmount?, progress: @escaping @Sendable (Part) -> Progress) {
         self.limiter = limiter
         self.deadline = deadline
         self.progress = progress
-        self.replied = replied
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
@@ -100,23 +91,14 @@ public final class ConnectionDeadline<Part, Reply>: ChannelDuplexHandler, Remova
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        apply(progress(unwrapInboundIn(data)), context)
-        context.fireChannelRead(data)
-    }
-
-    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        apply(replied(unwrapOutboundIn(data)), context)
-        context.write(data, promise: promise)
-    }
-
-    private func apply(_ progress: Progress, _ context: ChannelHandlerContext) {
-        switch progress {
+        switch progress(unwrapInboundIn(data)) {
         case .none: break
         case .met:
             timer?.cancel()
             timer = nil
         case .rearm: arm(context)
         }
+        context.fireChannelRead(data)
     }
 
     public func channelInactive(context: ChannelHandlerContext) {

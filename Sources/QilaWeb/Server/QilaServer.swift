@@ -148,18 +148,13 @@ public struct QilaServer: Sendable {
         let head = TimeAmount.milliseconds(Int64(configuration.requestHeadTimeout * 1000))
         let http = HTTP1Channel.Configuration(
             additionalChannelHandlers: [
-                // The head must arrive within the deadline; the wait for the next one starts when
-                // the response has been written, however long the server took to answer.
-                ConnectionDeadline<HTTPRequestPart, HTTPResponsePart>(
-                    limiter: limiter, deadline: head,
-                    progress: { part in
-                        if case .head = part { return .met }
-                        return .none
-                    },
-                    replied: { part in
-                        if case .end = part { return .rearm }
-                        return .none
-                    })
+                ConnectionDeadline<HTTPRequestPart>(limiter: limiter, deadline: head) { part in
+                    switch part {
+                    case .head: .met
+                    case .end: .rearm
+                    case .body: .none
+                    }
+                }
             ],
             idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))
         let node = installation.node, store = installation.store, host = configuration.host
