@@ -76,6 +76,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return Array(try encoder.encode(self))
     }
 
+    /// Indented JSON with sorted keys, for people to read.
+    public func pretty() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
     public static func decode(_ bytes: some Collection<UInt8>) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }

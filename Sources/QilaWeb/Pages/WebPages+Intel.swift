@@ -167,10 +167,7 @@ struct IntelPages: PageCollection {
     }
 
     static func pretty(_ body: [UInt8]) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)),
-            let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        else { return String(decoding: body, as: UTF8.self) }
-        return String(decoding: data, as: UTF8.self)
+        (try? JSONValue.decode(body).pretty()) ?? String(decoding: body, as: UTF8.self)
     }
 
     func reportSighting(_ request: Request, context: QilaRequestContext) async throws -> Response {
