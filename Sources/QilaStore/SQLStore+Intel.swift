@@ -176,6 +176,8 @@ public struct IntelPeerRecord: Sendable, Equatable {
     public var name: String
     /// The peer collection's URL (`https://…/api-root/collections/{id}/`).
     public var url: String
+    /// What the peer speaks: `taxii` (a TAXII 2.1 collection) or `misp-feed` (a MISP feed's directory).
+    public var format: String
     public var localCollection: String
     public var username: String
     public var sealedPassword: [UInt8]
@@ -192,13 +194,14 @@ public struct IntelPeerRecord: Sendable, Equatable {
     public var createdAt: Date
 
     public init(
-        id: String = UUID().uuidString.lowercased(), name: String, url: String, localCollection: String, username: String, sealedPassword: [UInt8],
+        id: String = UUID().uuidString.lowercased(), name: String, url: String, format: String = "taxii", localCollection: String, username: String, sealedPassword: [UInt8],
         trust: String? = nil, intervalSeconds: Int, cursor: String? = nil, polledAt: Date? = nil, lastError: String? = nil, objects: Int = 0, createdBy: UserID,
         createdAt: Date = Date()
     ) {
         self.id = id
         self.name = name
         self.url = url
+        self.format = format
         self.localCollection = localCollection
         self.username = username
         self.sealedPassword = sealedPassword
@@ -221,11 +224,11 @@ extension SQLStore {
             try await database.execute(
                 """
                 INSERT INTO intel_peers (id, name, url, local_collection, username, sealed_password, trust, interval_seconds, cursor, polled_at,
-                    last_error, objects, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    last_error, objects, created_by, created_at, format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 .text(peer.id), .text(peer.name), .text(peer.url), .text(peer.localCollection), .text(peer.username), .blob(peer.sealedPassword),
                 SQLValue(peer.trust), SQLValue(peer.intervalSeconds), SQLValue(peer.cursor), SQLValue(peer.polledAt), SQLValue(peer.lastError), SQLValue(peer.objects),
-                .text(peer.createdBy.description), SQLValue(peer.createdAt))
+                .text(peer.createdBy.description), SQLValue(peer.createdAt), .text(peer.format))
         } catch let error as StoreError where error.code == .conflict {
             throw QilaError.invalid("another peer is already called '\(peer.name)'", field: "name")
         }
@@ -235,7 +238,7 @@ extension SQLStore {
         try await database.query("SELECT * FROM intel_peers ORDER BY name").map { row in
             guard let createdBy = UserID(try row.string("created_by")) else { throw StoreError(.corruptRow, "a peer names no creator") }
             return IntelPeerRecord(
-                id: try row.string("id"), name: try row.string("name"), url: try row.string("url"), localCollection: try row.string("local_collection"),
+                id: try row.string("id"), name: try row.string("name"), url: try row.string("url"), format: try row.string("format"), localCollection: try row.string("local_collection"),
                 username: try row.string("username"), sealedPassword: row.optionalBytes("sealed_password") ?? [],
                 trust: row.optionalString("trust"), intervalSeconds: Int(try row.int("interval_seconds")), cursor: row.optionalString("cursor"), polledAt: row.optionalDate("polled_at"),
                 lastError: row.optionalString("last_error"), objects: Int(try row.int("objects")), createdBy: createdBy, createdAt: try row.date("created_at"))

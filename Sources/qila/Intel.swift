@@ -12,7 +12,7 @@ struct Intel: AsyncParsableCommand {
 
     struct Peer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Subscribe to collections of other TAXII 2.1 servers, poll them, list and remove them.",
+            abstract: "Subscribe to collections of other TAXII 2.1 servers and to MISP feeds, poll them, list and remove them.",
             discussion: "A running server polls each peer at its interval (one node at a time); `poll` polls one now.",
             subcommands: [Add.self, List.self, Poll.self, Remove.self])
     }
@@ -50,13 +50,16 @@ struct Intel: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Subscribe to a peer's collection.")
+        static let configuration = CommandConfiguration(abstract: "Subscribe to a peer's TAXII collection or MISP feed.")
         @OptionGroup var storage: StorageOptions
         @Option(help: "A name for the peer, unique in the installation.") var name: String
-        @Option(help: "The collection's address: https://server/api-root/collections/ID/ (http only to this machine).") var url: String
+        @Option(help: "taxii (a TAXII 2.1 collection) or misp-feed. Default: taxii.") var format = "taxii"
+        @Option(
+            help: "The collection's address (https://server/api-root/collections/ID/) or the MISP feed's directory (holding manifest.json); http only to this machine."
+        ) var url: String
         @Option(help: "The local collection its objects go to (id or exact title), for example 'National sharing'.") var collection: String
-        @Option(help: "The account name the peer gave.") var username: String
-        @Option(help: "A file holding the password or token the peer gave (first line; '-' reads standard input).") var passwordFile: String
+        @Option(help: "The account name the peer gave (a public MISP feed needs none).") var username = ""
+        @Option(help: "A file holding the password or token the peer gave (first line; '-' reads standard input).") var passwordFile: String?
         @Option(help: "Seconds between polls. Default: 3600.") var interval = 3600
         @Option(help: "A PEM file of the certificate authority the peer's certificate chains to. Default: the system's roots.") var ca: String?
         @Option(name: .customLong("as"), help: "The authority administrator whose name the objects are added in.") var account: String
@@ -67,14 +70,19 @@ struct Intel: AsyncParsableCommand {
             let password: String
             let trust: String
             do {
-                let raw = passwordFile == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: passwordFile))
+                let raw =
+                    switch passwordFile {
+                    case nil: Data()
+                    case "-": FileHandle.standardInput.readDataToEndOfFile()
+                    case let path?: try Data(contentsOf: URL(fileURLWithPath: path))
+                    }
                 password = String(decoding: raw, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
                 trust = try ca.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? ""
             } catch {
                 throw fail("could not read \(passwordFile == "-" ? "standard input" : "a file given"): \(error.localizedDescription)")
             }
             let draft = IntelPeerDesk.Draft(
-                name: name, url: url, collection: collection, username: username, password: password, interval: String(interval), trust: trust)
+                name: name, url: url, format: format, collection: collection, username: username, password: password, interval: String(interval), trust: trust)
             do {
                 let peer = try await Intel.desk(installation).subscribe(draft, account: user, by: nil)
                 print("subscribed to \(peer.url) as '\(peer.name)' (\(peer.id)); polled every \(peer.intervalSeconds) s")
@@ -94,7 +102,7 @@ struct Intel: AsyncParsableCommand {
             for peer in try await Intel.desk(installation).peers() {
                 let last = peer.polledAt.map { "last polled \(RFC3339.format($0))" } ?? "not polled yet"
                 print(
-                    "\(peer.name)  \(peer.url)  every \(peer.intervalSeconds) s, \(peer.objects) object versions, \(last)"
+                    "\(peer.name)  \(peer.format)  \(peer.url)  every \(peer.intervalSeconds) s, \(peer.objects) object versions, \(last)"
                         + (peer.lastError.map { "; failed: \($0)" } ?? ""))
             }
         }
@@ -113,7 +121,8 @@ struct Intel: AsyncParsableCommand {
                 if let error = result.error { throw fail("\(name): \(error)") }
                 print(
                     "\(name): \(result.received) objects in \(result.pages) page(s), \(result.added) new"
-                        + (result.refused > 0 ? ", \(result.refused) refused (\(result.firstRefusal ?? ""))" : ""))
+                        + (result.refused > 0 ? ", \(result.refused) refused (\(result.firstRefusal ?? ""))" : "")
+                        + (result.skipped > 0 ? ", \(result.skipped) MISP attributes left out (not for detection, or naming no single value)" : ""))
             } catch let error as QilaError {
                 throw fail(error.description)
             }

@@ -20,7 +20,7 @@ actor ScriptedPeer: TaxiiTransport {
 
     func fail(_ on: Bool) { failing = on }
 
-    nonisolated func get(_ url: URL, username: String, password: String, trust: String?) async throws -> TaxiiAnswer {
+    nonisolated func get(_ url: URL, accept: String, username: String, password: String, trust: String?) async throws -> TaxiiAnswer {
         try await answer(url, password: password)
     }
 

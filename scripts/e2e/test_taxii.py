@@ -333,3 +333,87 @@ def test_a_collection_is_a_misp_feed_pymisp_reads(hub):
     assert len(amber) == 1 and [a.value for a in amber[0].attributes] == ["203.0.113.66"]
     # Someone who reads no such collection gets nothing.
     assert requests.get(f"{hub.base}/misp/feeds/{uuid.uuid4()}/manifest.json", auth=("b-feed", hub.tokens["b-feed"]), verify=hub.ca).status_code == 404
+
+
+def test_qila_subscribes_to_a_feed_pymisp_wrote(hub):
+    """A MISP feed written as MISP's feed generator writes it (PyMISP's `to_feed`, manifest.json,
+    hashes.csv), served over plain HTTP on loopback: Qila polls it into the national collection,
+    reads each attribute meant for detection as an indicator with its TLP, and takes only what
+    changed at the next poll."""
+    import functools
+    import http.server
+    import threading
+
+    from pymisp import MISPEvent, MISPOrganisation
+
+    folder = tempfile.mkdtemp(prefix="qila-e2e-feed-")
+
+    def event(info, tlp, attributes, when):
+        e = MISPEvent()
+        e.info = info
+        e.uuid = str(uuid.uuid4())
+        e.date = "2026-11-20"
+        e.timestamp = when
+        e.publish_timestamp = when
+        org = MISPOrganisation()
+        org.name, org.uuid = "CERT Abroad", "4f1ad3e2-5a0b-4c47-9a2a-0d3f7c1b2e90"
+        e.Orgc = org
+        e.add_tag(tlp)
+        for kind, value, ids in attributes:
+            a = e.add_attribute(kind, value, to_ids=ids)
+            a.timestamp = when
+        return e
+
+    def write(events):
+        manifest, hashes = {}, []
+        for e in events:
+            feed = e.to_feed(with_meta=True)
+            hashes += [[h, e.uuid] for h in feed["Event"].pop("_hashes")]
+            manifest.update(feed["Event"].pop("_manifest"))
+            with open(os.path.join(folder, f"{e.uuid}.json"), "w") as f:
+                json.dump(feed, f)
+        with open(os.path.join(folder, "manifest.json"), "w") as f:
+            json.dump(manifest, f)
+        with open(os.path.join(folder, "hashes.csv"), "w") as f:
+            f.writelines(f"{h},{u}\n" for h, u in hashes)
+
+    green = event("Scanning from abroad", "tlp:green", [("ip-dst", "192.0.2.44", True), ("domain", "c2.abroad.example", True),
+                                                         ("text", "seen by our sensors", False)], 1_790_000_000)
+    amber = event("Targeted phishing", "tlp:amber", [("email-src", "ceo@phish.example", True)], 1_790_000_100)
+    write([green, amber])
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        qila(hub.data, "admin", "create-user", "--organisation", "National CERT", "--username", "feed-admin", "--name", "Feed admin",
+             "--role", "authority-admin", "--clearance", "red")
+        out = qila(hub.data, "intel", "peer", "add", "--name", "abroad-misp", "--format", "misp-feed",
+                   "--url", f"http://127.0.0.1:{httpd.server_address[1]}/manifest.json", "--collection", "National sharing",
+                   "--interval", "3600", "--as", "feed-admin")
+        assert "subscribed to" in out, out
+
+        # The running server polls it; another organisation sees the GREEN event's indicators and report, not the AMBER one.
+        ours = national(hub, "b-feed")
+
+        def patterns():
+            read_all(ours, 100)  # every object served passes the validator
+            return {item["pattern"] for item in ours.get_objects(type="indicator").get("objects", [])}
+
+        wait_for(lambda: patterns() == {"[ipv4-addr:value = '192.0.2.44']", "[domain-name:value = 'c2.abroad.example']"}, 60,
+                 "the feed's GREEN indicators in the national collection")
+        reports = [o for o in ours.get_objects(type="report").get("objects", [])]
+        assert [r["name"] for r in reports] == ["Scanning from abroad"] and len(reports[0]["object_refs"]) == 2
+        listed = qila(hub.data, "intel", "peer", "list")
+        assert "abroad-misp  misp-feed" in listed and "failed" not in listed, listed
+
+        # An attribute added to the GREEN event reaches Qila at the next poll; nothing else is stored twice.
+        green.add_attribute("sha256", "a" * 64, to_ids=True).timestamp = 1_790_000_500
+        green.timestamp = 1_790_000_500
+        write([green, amber])
+        out = qila(hub.data, "intel", "peer", "poll", "abroad-misp")
+        assert ", 2 new" in out and "1 MISP attributes left out" in out, out  # the new indicator and the report's new version
+        assert f"[file:hashes.'SHA-256' = '{'a' * 64}']" in patterns()
+        out = qila(hub.data, "intel", "peer", "poll", "abroad-misp")
+        assert ", 0 new" in out, out
+    finally:
+        httpd.shutdown()

@@ -4,11 +4,13 @@ public import QilaAccess
 public import QilaCore
 public import QilaStore
 
-/// Collections of other TAXII 2.1 servers (foreign CERTs, vendors) the authority subscribes to.
-/// Each is polled into a local collection on its schedule: from the stored cursor
-/// (`added_after`), following `next` with the same filters, until the peer says there is no
-/// more. Versions already held are kept as they were (deduplicated by id and `modified`); every
-/// object keeps its source (`peer:<name>`). The password is sealed with the installation's key.
+/// Collections of other TAXII 2.1 servers (foreign CERTs, vendors) and MISP feeds the authority
+/// subscribes to. Each is polled into a local collection on its schedule. A TAXII peer is read
+/// from the stored cursor (`added_after`), following `next` with the same filters, until it says
+/// there is no more; a MISP feed's manifest is read and every event changed since the stored
+/// cursor (MISP's event timestamp) is fetched and read as STIX (`MispEvents`). Versions already
+/// held are kept as they were (deduplicated by id and `modified`); every object keeps its source
+/// (`peer:<name>`). The password is sealed with the installation's key.
 public struct IntelPeerDesk: Sendable {
     public let intel: IntelDesk
     public let secrets: ServerSecrets
@@ -26,10 +28,25 @@ public struct IntelPeerDesk: Sendable {
     public static let maximumPages = 10_000
     public static let intervals = 10...(7 * 86_400)
 
+    /// What a peer speaks.
+    public enum Format: String, Sendable, CaseIterable {
+        case taxii
+        case mispFeed = "misp-feed"
+
+        public var title: String {
+            switch self {
+            case .taxii: "TAXII 2.1 collection"
+            case .mispFeed: "MISP feed"
+            }
+        }
+    }
+
     /// A subscription as typed on a page or the command line.
     public struct Draft: Sendable {
         public var name: String
         public var url: String
+        /// `taxii` or `misp-feed`.
+        public var format: String
         /// The local collection's id or exact title.
         public var collection: String
         public var username: String
@@ -38,9 +55,13 @@ public struct IntelPeerDesk: Sendable {
         /// A PEM certificate authority, or empty for the system's roots.
         public var trust: String
 
-        public init(name: String, url: String, collection: String, username: String, password: String, interval: String = "3600", trust: String = "") {
+        public init(
+            name: String, url: String, format: String = Format.taxii.rawValue, collection: String, username: String, password: String, interval: String = "3600",
+            trust: String = ""
+        ) {
             self.name = name
             self.url = url
+            self.format = format
             self.collection = collection
             self.username = username
             self.password = password
@@ -65,14 +86,22 @@ public struct IntelPeerDesk: Sendable {
         guard !name.isEmpty, name.count <= 64, !name.contains(where: \.isNewline) else {
             throw QilaError.invalid("needs 1 to 64 characters on one line", field: "name")
         }
-        let url = try Self.collectionURL(draft.url)
+        guard let format = Format(rawValue: draft.format.trimmingCharacters(in: .whitespaces)) else {
+            throw QilaError.invalid("must be one of \(Format.allCases.map(\.rawValue).joined(separator: ", "))", field: "format")
+        }
+        let url = format == .taxii ? try Self.collectionURL(draft.url) : try Self.feedURL(draft.url)
         let collection = try await localCollection(draft.collection)
         if let subject {
             try await DecisionGate(policy: intel.policy, audit: intel.audit).require(subject, .administer, IntelDesk.resource(collection))
         }
         let username = draft.username.trimmingCharacters(in: .whitespaces)
-        guard !username.isEmpty else { throw QilaError.invalid("is needed (the account name the peer gave)", field: "username") }
-        guard !draft.password.isEmpty else { throw QilaError.invalid("is needed (the password or token the peer gave)", field: "password") }
+        // TAXII peers always ask for credentials; a MISP feed may be public (then both are empty).
+        if format == .taxii || !draft.password.isEmpty {
+            guard !username.isEmpty else { throw QilaError.invalid("is needed (the account name the peer gave)", field: "username") }
+        }
+        if format == .taxii || !username.isEmpty {
+            guard !draft.password.isEmpty else { throw QilaError.invalid("is needed (the password or token the peer gave)", field: "password") }
+        }
         guard let interval = Int(draft.interval.trimmingCharacters(in: .whitespaces)), Self.intervals.contains(interval) else {
             throw QilaError.invalid("must be from \(Self.intervals.lowerBound) to \(Self.intervals.upperBound) seconds", field: "interval")
         }
@@ -84,33 +113,47 @@ public struct IntelPeerDesk: Sendable {
             }
         }
         let peer = IntelPeerRecord(
-            name: name, url: url.absoluteString, localCollection: collection.id, username: username, sealedPassword: try secrets.seal(Array(draft.password.utf8)),
+            name: name, url: url.absoluteString, format: format.rawValue, localCollection: collection.id, username: username,
+            sealedPassword: draft.password.isEmpty ? [] : try secrets.seal(Array(draft.password.utf8)),
             trust: trust.isEmpty ? nil : trust, intervalSeconds: interval, createdBy: account.id, createdAt: now)
         try await store.createIntelPeer(peer)
         try await intel.audit.append(
             AuditEntry(
                 time: now, actor: subject?.user.id.description ?? "console", actorOrganisation: subject?.organisation.id, action: "intel.peer.add",
                 outcome: .success, resource: "intel-peer:\(peer.id)",
-                details: ["name": name, "url": url.absoluteString, "collection": collection.id, "interval": String(interval)]))
+                details: ["name": name, "url": url.absoluteString, "format": format.rawValue, "collection": collection.id, "interval": String(interval)]))
         return peer
     }
 
     /// A peer collection's address: https (or http to this machine, for a peer on loopback),
     /// ending in `/collections/{id}/`.
     static func collectionURL(_ text: String) throws -> URL {
+        let url = try address(text, example: "https://server/api-root/collections/id/")
+        let parts = url.path.split(separator: "/")
+        guard parts.count >= 2, parts[parts.count - 2] == "collections" else {
+            throw QilaError.invalid("must be a collection's address, ending in /collections/{id}/", field: "url")
+        }
+        return url
+    }
+
+    /// A MISP feed's address: the directory holding `manifest.json` (the file's own address is taken too).
+    static func feedURL(_ text: String) throws -> URL {
+        var text = text.trimmingCharacters(in: .whitespaces)
+        if text.hasSuffix("/manifest.json") { text.removeLast("manifest.json".count) }
+        return try address(text, example: "https://server/feeds/name/")
+    }
+
+    /// An https address (plain http only to this machine), ending in a slash, without a query.
+    static func address(_ text: String, example: String) throws -> URL {
         var text = text.trimmingCharacters(in: .whitespaces)
         if !text.hasSuffix("/") { text += "/" }
         guard let url = URL(string: text), let scheme = url.scheme, let host = url.host, !host.isEmpty else {
-            throw QilaError.invalid("is not an address (https://server/api-root/collections/id/)", field: "url")
+            throw QilaError.invalid("is not an address (\(example))", field: "url")
         }
         guard url.query == nil, url.fragment == nil else { throw QilaError.invalid("must not have a query", field: "url") }
         let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
         guard scheme == "https" || (scheme == "http" && loopback) else {
             throw QilaError.invalid("must be https (plain http only to this machine)", field: "url")
-        }
-        let parts = url.path.split(separator: "/")
-        guard parts.count >= 2, parts[parts.count - 2] == "collections" else {
-            throw QilaError.invalid("must be a collection's address, ending in /collections/{id}/", field: "url")
         }
         return url
     }
@@ -168,6 +211,8 @@ public struct IntelPeerDesk: Sendable {
         /// Objects the peer sent that are not valid STIX 2.1 (left out, with the first reason).
         public var refused = 0
         public var firstRefusal: String?
+        /// MISP attributes not read as indicators (not marked for detection, or of a type naming no single value).
+        public var skipped = 0
         /// Where the next poll starts.
         public var cursor: String?
         public var error: String?
@@ -194,6 +239,7 @@ public struct IntelPeerDesk: Sendable {
                 "name": peer.name, "pages": String(result.pages), "received": String(result.received), "added": String(result.added),
                 "refused": String(result.refused),
             ]
+            if result.skipped > 0 { details["skipped"] = String(result.skipped) }
             details["error"] = result.error
             try await intel.audit.append(
                 AuditEntry(
@@ -203,18 +249,34 @@ public struct IntelPeerDesk: Sendable {
         return result
     }
 
+    /// What every poll needs: where objects go, in whose name, from where, with which password.
+    struct Target {
+        var collection: IntelCollectionRecord
+        var account: User
+        var base: URL
+        var password: String
+    }
+
     func fetch(_ peer: IntelPeerRecord, now: Date) async throws -> Poll {
         guard let collection = try await intel.store.intelCollection(id: peer.localCollection) else {
             throw Failure(description: "its local collection no longer exists")
         }
         guard let account = try await intel.store.user(peer.createdBy) else { throw Failure(description: "the account it polls for no longer exists") }
         guard let base = URL(string: peer.url) else { throw Failure(description: "its address is not a URL") }
-        let password: String
-        do {
-            password = String(decoding: try secrets.open(peer.sealedPassword), as: UTF8.self)
-        } catch {
-            throw Failure(description: "its password cannot be opened with this installation's key")
+        var password = ""
+        if !peer.sealedPassword.isEmpty {
+            do {
+                password = String(decoding: try secrets.open(peer.sealedPassword), as: UTF8.self)
+            } catch {
+                throw Failure(description: "its password cannot be opened with this installation's key")
+            }
         }
+        let target = Target(collection: collection, account: account, base: base, password: password)
+        return peer.format == Format.mispFeed.rawValue ? try await fetchFeed(peer, target, now: now) : try await fetchTAXII(peer, target, now: now)
+    }
+
+    func fetchTAXII(_ peer: IntelPeerRecord, _ target: Target, now: Date) async throws -> Poll {
+        let (collection, account, base, password) = (target.collection, target.account, target.base, target.password)
         var result = Poll(cursor: peer.cursor)
         var addedAfter = peer.cursor
         var next: String?
@@ -230,7 +292,7 @@ public struct IntelPeerDesk: Sendable {
             let query = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
             components.percentEncodedQuery = query
             guard let url = components.url else { throw Failure(description: "its address cannot take a query") }
-            let answer = try await transport.get(url, username: peer.username, password: password, trust: peer.trust)
+            let answer = try await transport.get(url, accept: TaxiiMedia.taxii, username: peer.username, password: password, trust: peer.trust)
             result.pages += 1
             guard answer.status == 200 else { throw Failure(description: Self.refusal(answer)) }
             guard let envelope = try? JSONValue.decode(answer.body), case .object = envelope else {
@@ -258,6 +320,60 @@ public struct IntelPeerDesk: Sendable {
                 next = nil
             }
         }
+        return result
+    }
+
+    /// Events a MISP feed poll fetches at most; the rest wait for the next poll (the cursor stops
+    /// at the last event taken, so nothing is skipped).
+    public static let maximumEvents = 5_000
+
+    func fetchFeed(_ peer: IntelPeerRecord, _ target: Target, now: Date) async throws -> Poll {
+        func get(_ file: String) async throws -> JSONValue {
+            let answer = try await transport.get(
+                target.base.appendingPathComponent(file), accept: "application/json", username: peer.username, password: target.password, trust: peer.trust)
+            guard answer.status == 200 else {
+                throw Failure(description: answer.status == 404 ? "the feed has no \(file) (404)" : Self.refusal(answer) + " for \(file)")
+            }
+            guard let value = try? JSONValue.decode(answer.body), case .object = value else {
+                throw Failure(description: "the feed's \(file) is not a JSON object")
+            }
+            return value
+        }
+        var result = Poll(cursor: peer.cursor)
+        let manifest = try await get("manifest.json")
+        result.pages = 1
+        let since = peer.cursor.flatMap { Int64($0) } ?? -1
+        // Oldest change first, so that a cursor stopped part-way lets nothing through.
+        let due = (manifest.object ?? [:]).compactMap { uuid, summary -> (String, Int64)? in
+            guard UUID(uuidString: uuid) != nil, let time = MispEvents.seconds(summary["timestamp"]), time > since else { return nil }
+            return (uuid.lowercased(), time)
+        }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+        var taken = 0
+        var cursor: Int64?
+        for (index, (uuid, time)) in due.enumerated() {
+            // Events sharing a timestamp are taken together, so the cursor never splits them.
+            if taken >= Self.maximumEvents, time != cursor { break }
+            let file = "\(uuid).json"
+            let event = try await get(file)
+            result.pages += 1
+            taken = index + 1
+            do {
+                let converted = try MispEvents.stix(event, file: file)
+                result.received += converted.objects.count
+                result.skipped += converted.skipped.values.reduce(0, +)
+                let outcome = try await intel.ingest(
+                    converted.objects, into: target.collection, producer: target.account.organisation, addedBy: target.account.id, recipients: .init(),
+                    source: "peer:\(peer.name)", added: StixTimestamp(now))
+                result.added += outcome.new
+                result.refused += outcome.failures.count
+                if result.firstRefusal == nil, let first = outcome.failures.first { result.firstRefusal = "\(first.id): \(first.message ?? "refused")" }
+            } catch let error as QilaError {
+                result.refused += 1
+                if result.firstRefusal == nil { result.firstRefusal = error.description }
+            }
+            cursor = max(cursor ?? time, time)
+        }
+        result.cursor = cursor.map(String.init) ?? peer.cursor
         return result
     }
 

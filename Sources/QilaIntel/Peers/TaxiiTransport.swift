@@ -16,12 +16,13 @@ public struct TaxiiAnswer: Sendable {
     }
 }
 
-/// How the installation reads another TAXII server. The HTTP implementation is the one a
-/// running node uses; tests of the paging logic give scripted answers.
+/// How the installation reads another TAXII server or MISP feed. The HTTP implementation is the
+/// one a running node uses; tests of the paging logic give scripted answers.
 public protocol TaxiiTransport: Sendable {
-    /// GETs `url` with TAXII's media type, HTTP Basic credentials and, for HTTPS, trusting
-    /// `trust` (a PEM certificate authority) or, when nil, the system's roots.
-    func get(_ url: URL, username: String, password: String, trust: String?) async throws -> TaxiiAnswer
+    /// GETs `url` accepting `accept`, with HTTP Basic credentials (none when `username` is
+    /// empty) and, for HTTPS, trusting `trust` (a PEM certificate authority) or, when nil, the
+    /// system's roots.
+    func get(_ url: URL, accept: String, username: String, password: String, trust: String?) async throws -> TaxiiAnswer
 }
 
 /// TAXII over HTTP(S) with AsyncHTTPClient: 10 s to connect, 120 s to answer, 256 MiB a page.
@@ -39,10 +40,12 @@ public struct HTTPTaxiiTransport: TaxiiTransport {
 
     public init() {}
 
-    public func get(_ url: URL, username: String, password: String, trust: String?) async throws -> TaxiiAnswer {
+    public func get(_ url: URL, accept: String, username: String, password: String, trust: String?) async throws -> TaxiiAnswer {
         var request = HTTPClientRequest(url: url.absoluteString)
-        request.headers.add(name: "Accept", value: TaxiiMedia.taxii)
-        request.headers.add(name: "Authorization", value: "Basic " + Data("\(username):\(password)".utf8).base64EncodedString())
+        request.headers.add(name: "Accept", value: accept)
+        if !username.isEmpty {
+            request.headers.add(name: "Authorization", value: "Basic " + Data("\(username):\(password)".utf8).base64EncodedString())
+        }
         if let trust, url.scheme == "https" {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(trust.utf8)))

@@ -380,5 +380,12 @@ public enum Schema {
                 """,
             ]
         ),
+        Migration(
+            version: 13,
+            name: "peers may be MISP feeds as well as TAXII collections",
+            statements: [
+                "ALTER TABLE intel_peers ADD COLUMN format TEXT NOT NULL DEFAULT 'taxii'"
+            ]
+        ),
     ]
 }

@@ -231,7 +231,7 @@ struct IntelPages: PageCollection {
         let titles = Dictionary(uniqueKeysWithValues: collections.map { ($0.id, $0.title) })
         let rows = try await peers.peers().map { peer in
             IntelPeersView.Row(
-                id: peer.id, name: peer.name, url: peer.url, collection: titles[peer.localCollection] ?? "?", interval: Self.interval(peer.intervalSeconds),
+                id: peer.id, name: peer.name, kind: IntelPeerDesk.Format(rawValue: peer.format)?.title ?? peer.format, url: peer.url, collection: titles[peer.localCollection] ?? "?", interval: Self.interval(peer.intervalSeconds),
                 lastPoll: peer.polledAt?.display ?? "not yet", error: peer.lastError ?? "", objects: peer.objects, failing: peer.lastError != nil)
         }
         let state = try await refusedForms.state(of: IntelPeersView.addFormName, request, context: context)
@@ -261,7 +261,8 @@ struct IntelPages: PageCollection {
         try await requirePeerAdministrator(subject, context)
         var state = FormState(form: IntelPeersView.addFormName, fields: try await form(request, context))
         let draft = IntelPeerDesk.Draft(
-            name: state.value("name"), url: state.value("url"), collection: state.value("collection"), username: state.value("username"),
+            name: state.value("name"), url: state.value("url"), format: state.value("format"), collection: state.value("collection"),
+            username: state.value("username"),
             password: state.value("password"), interval: state.value("interval"), trust: state.value("trust"))
         do {
             _ = try await peers.subscribe(draft, account: subject.user, by: subject)

@@ -93,7 +93,7 @@ struct IntelObjectView: Sendable {
 /// The peers the installation polls, and the form to subscribe to one.
 struct IntelPeersView: Sendable {
     struct Row: Sendable {
-        var id, name, url, collection, interval, lastPoll, error: String
+        var id, name, kind, url, collection, interval, lastPoll, error: String
         var objects: Int
         var failing: Bool
     }
@@ -110,13 +110,19 @@ struct IntelPeersView: Sendable {
         [
             FieldView("name", label: "Name", hint: "How the installation calls this peer, for example the CERT's name.", required: true, state: state),
             FieldView(
-                "url", label: "Collection address", hint: "https://server/api-root/collections/ID/ (plain http only to this machine).", required: true,
-                state: state),
+                "format", label: "Kind", control: .select(IntelPeerDesk.Format.allCases.map { .init(value: $0.rawValue, label: $0.title) }), required: true,
+                state: state, initial: IntelPeerDesk.Format.taxii.rawValue),
+            FieldView(
+                "url", label: "Address",
+                hint: "A TAXII collection: https://server/api-root/collections/ID/. A MISP feed: the directory holding manifest.json. Plain http only to this machine.",
+                required: true, state: state),
             FieldView(
                 "collection", label: "Objects go to", control: .select(collections.map { .init(value: $0.id, label: $0.title) }), required: true,
                 state: state, initial: collections.first?.id ?? ""),
-            FieldView("username", label: "Account name at the peer", required: true, state: state, autocomplete: "off"),
-            FieldView("password", label: "Password or token at the peer", control: .text(type: "password"), hint: "Sealed with the installation's key.", required: true, state: state, autocomplete: "new-password"),
+            FieldView("username", label: "Account name at the peer", hint: "A public MISP feed needs none.", state: state, autocomplete: "off"),
+            FieldView(
+                "password", label: "Password or token at the peer", control: .text(type: "password"), hint: "Sealed with the installation's key.", state: state,
+                autocomplete: "new-password"),
             FieldView("interval", label: "Seconds between polls", control: .text(type: "number"), required: true, state: state, initial: "3600"),
             FieldView("trust", label: "Certificate authority (PEM)", control: .textarea(rows: 3), hint: "Only if the peer's certificate is not from a public authority.", state: state),
         ]
