@@ -113,7 +113,7 @@ public enum MispEvents {
             }
         }
         guard !value.isEmpty, value.count <= 2_048, !value.contains(where: \.isNewline) else { return nil }
-        let quoted = "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        let quoted = IntelDesk.quoted(value)
         let text: String
         switch type {
         case "ip-src", "ip-dst":

@@ -287,6 +287,9 @@ enum ExpectationTable {
         RouteMatrixTests.post("/cases/{id}/merge", ["analyst"], { "/cases/\($0.caseID)/merge" }, [("other", "CASE-0")]),
         RouteMatrixTests.post("/cases/{id}/notices", ["analyst"], { "/cases/\($0.caseID)/notices" }, [("replyDays", "14")]),
         RouteMatrixTests.post("/cases/{id}/observables", ["analyst", "a-admin", "a-reporter", "a-sensor", "auditor"], { "/cases/\($0.caseID)/observables" }, [("observables", "198.51.100.9")]),
+        RouteMatrixTests.post(
+            "/cases/{id}/share", caseReaders, { "/cases/\($0.caseID)/share" },
+            [("collection", "national"), ("what", "indicators"), ("marking", "amber")]),
         RouteMatrixTests.post("/cases/{id}/report", ["analyst", "a-admin", "a-reporter", "a-sensor", "auditor"], { "/cases/\($0.caseID)/report" }, [("tlp", "green")]),
         RouteMatrixTests.post("/cases/{id}/requests", ["analyst"], { "/cases/\($0.caseID)/requests" }, [("question", "Which hosts?"), ("dueDays", "5")]),
         RouteMatrixTests.post("/cases/{id}/requests/{request}/answer", ["a-admin", "a-reporter", "a-sensor", "auditor"], { "/cases/\($0.caseID)/requests/\($0.requestID)/answer" }, [("answer", "ws-01")]),
@@ -396,6 +399,16 @@ enum ExpectationTable {
     static let intelPages: [E] = [
         RouteMatrixTests.get("/intel", sharers) { _ in "/intel" },
         RouteMatrixTests.get("/intel/objects/{id}", sharers) { "/intel/objects/\($0.intelObject)" },
+        E(route: "POST /intel/import", allowed: sharers) { scenario, _, _ in
+            let boundary = "matrix-boundary"
+            let bundle = #"{"type":"bundle","id":"bundle--6f1f6c8e-3f4a-4c1e-9f57-8f0f7c1c2a11","objects":[]}"#
+            return Call(
+                method: .post, uri: "/intel/import",
+                multipart: (
+                    boundary,
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"collection\"\r\n\r\n\(scenario.nationalCollection)\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bundle.json\"\r\nContent-Type: application/json\r\n\r\n\(bundle)\r\n--\(boundary)--\r\n"
+                ))
+        },
         RouteMatrixTests.post("/intel/objects/{id}/sightings", sharers, { "/intel/objects/\($0.intelObject)/sightings" }, [("kind", "seen"), ("count", "1")]),
         RouteMatrixTests.post("/intel/objects/{id}/score", ["admin", "analyst"], { "/intel/objects/\($0.intelObject)/score" }, [("score", "60"), ("reason", "matrix")]),
         RouteMatrixTests.get("/intel/peers", ["admin"]) { _ in "/intel/peers" },

@@ -14,9 +14,9 @@ import uuid
 import requests
 from playwright.sync_api import expect
 
-from conftest import BINARY, wait_for
+from conftest import BINARY, local_stamp, wait_for
 from test_browser import SHOTS
-from test_cases import person, register
+from test_cases import fill_early_warning, person, register
 from test_warrants import add_account, browser, first_administrator  # noqa: F401 (browser is a fixture)
 
 MEDIA = "application/taxii+json;version=2.1"
@@ -50,6 +50,7 @@ def test_intelligence_pages_for_every_role(server, browser):
     aisha_link = add_account(admin, "Operator A", "aisha", "Aisha Malik", "organisation-admin")
     bilal_link = add_account(admin, "Operator B", "bilal", "Bilal Ahmed", "organisation-admin")
     omar_link = add_account(admin, "National Cybersecurity Authority", "omar", "Omar Farooq", "authority-analyst")
+    rashid_link = add_account(admin, "Operator A", "rashid", "Rashid Mehmood", "organisation-reporter")
 
     # Operator A shares 1,200 GREEN indicators and one AMBER one over TAXII with an API token.
     token = subprocess.run([BINARY, "admin", "token", "--data", server.data, "--username", "aisha", "--scope", "read", "--scope", "write"],
@@ -155,10 +156,67 @@ def test_intelligence_pages_for_every_role(server, browser):
     expect(page.locator("#intel-peers")).to_contain_text("Connection refused")
     shot(page, "intel-peers.png")
 
+    # Operator A's reporter reports an incident (TLP:GREEN) with three observables and submits the early warning.
+    rashid = person(browser, server, rashid_link, "rashid")
+    rp = rashid.page
+    rp.click("nav >> text=Cases")
+    rp.fill("#title", "Phishing kit on the billing portal")
+    rp.fill("#awareness", local_stamp(datetime.datetime.now().timestamp() - 2 * 3600))
+    rp.select_option("#tlp", "green")
+    rp.fill("#observables", "203.0.113.77\npay-now.example\naccount:svc-billing")
+    rp.click("button:has-text('Open the report')")
+    fill_early_warning(rp, "A phishing kit collected customer logins")
+    rp.click("#form-telecom-early-warning button[value=submit]")
+    expect(rp.locator("#case-status")).not_to_have_text("Draft")
+    case_path = rp.url.split("?")[0].split("#")[0].replace(server.base, "")
+
+    # The authority's analyst may share it, but not lighter than the reporter marked it: refused beside the marking.
+    op.goto(server.base + case_path)
+    expect(op.locator("#share-marking option:checked")).to_have_text("TLP:GREEN")
+    op.select_option("#share-what", "report")
+    op.select_option("#share-marking", "clear")
+    op.click("#share button[type=submit]")
+    expect(op.locator("#share-marking-error")).to_contain_text("The marking must be TLP:GREEN or stricter")
+    expect(op.locator("#share-marking option:checked")).to_have_text("TLP:CLEAR")
+    expect(op.locator("#share-what option:checked")).to_contain_text("Indicators and a report")
+    shot(op, "case-share-refused.png")
+
+    # The reporter shares its own case as it is marked: one click (collection, what and marking chosen already).
+    rp.goto(server.base + case_path)
+    expect(rp.locator("#share-collection option:checked")).to_have_text("National sharing")
+    rp.click("#share button[type=submit]")
+    expect(rp.get_by_role("status")).to_contain_text("Shared 2 STIX objects into National sharing as TLP:GREEN")
+    expect(rp.get_by_role("status")).to_contain_text("1 host name or account has no STIX pattern")
+    expect(rp.locator("#timeline")).to_contain_text("Shared 2 STIX objects")
+    shot(rp, "case-shared.png")
+    # Operator B finds the shared domain, from the case.
+    bp.goto(server.base + "/intel?q=pay-now.example")
+    expect(bp.locator("#intel-results")).to_contain_text("Domain pay-now.example")
+
+    # Operator A adds a MISP event from a file: a file that is not JSON is refused beside the field first.
+    ap.goto(server.base + "/intel")
+    ap.set_input_files("#intel-import-file", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not json"}])
+    ap.click("#intel-import button[type=submit]")
+    expect(ap.locator("#intel-import-file-error")).to_contain_text("The file is not a JSON object")
+    expect(ap.locator("#intel-import-collection option:checked")).to_have_text("National sharing")
+    shot(ap, "intel-import-refused.png")
+    event = {"Event": {"uuid": str(uuid.uuid4()), "info": "Fake bank app", "date": "2026-11-30", "timestamp": "1796000000",
+                       "Tag": [{"name": "tlp:green"}],
+                       "Attribute": [{"uuid": str(uuid.uuid4()), "type": "domain", "value": "fake-bank-app.example", "to_ids": True,
+                                      "category": "Network activity", "timestamp": "1796000000"},
+                                     {"uuid": str(uuid.uuid4()), "type": "comment", "value": "seen on SMS", "to_ids": False,
+                                      "timestamp": "1796000000"}]}}
+    ap.set_input_files("#intel-import-file", files=[{"name": "event.json", "mimeType": "application/json", "buffer": json.dumps(event).encode()}])
+    ap.click("#intel-import button[type=submit]")
+    expect(ap.get_by_role("status")).to_contain_text("Added 2 of 2 objects from the MISP event event.json")
+    expect(ap.get_by_role("status")).to_contain_text("1 MISP attribute was not for detection")
+    bp.goto(server.base + "/intel?q=fake-bank-app.example")
+    expect(bp.locator("#intel-results")).to_contain_text("fake-bank-app.example")
+
     # Operator A's disclosures page; the pages at phone width.
     ap.goto(server.base + "/intel/disclosures")
     expect(ap.get_by_role("heading", name="Who received our intelligence")).to_be_visible()
-    for who, target in ((ap, "/intel"), (ap, indicator_path), (page, "/intel/peers")):
+    for who, target in ((ap, "/intel"), (ap, indicator_path), (page, "/intel/peers"), (rp, case_path)):
         who.set_viewport_size({"width": 390, "height": 844})
         who.goto(server.base + target)
         shot(who, "intel-phone-" + target.strip("/").replace("/", "-")[:40] + ".png")

@@ -25,6 +25,26 @@ extension CaseDesk {
         return bytes
     }
 
+    /// What sharing a case with an intelligence community reads: the case (for someone who
+    /// may read it and is not a draft's only reader), the reporter's first summary and the observables.
+    public func shareable(_ id: CaseID, for subject: Subject, gate: any AccessGate) async throws
+        -> (incident: IncidentCase, summary: String?, observables: [Observable])
+    {
+        let incident = try await incident(id, for: subject, gate: gate)
+        guard incident.status != .draft else { throw QilaError.invalid("is a draft: submit a stage before sharing it", field: "what") }
+        let stages = try await store.stages(of: id).filter(\.isSubmitted).sorted { ($0.submittedAt ?? .distantPast) < ($1.submittedAt ?? .distantPast) }
+        return (incident, stages.lazy.compactMap { $0.values["summary"] }.first, try await store.observables(of: id))
+    }
+
+    /// Notes on the case's timeline (shared with the reporter) that it was shared, and audits it.
+    public func recordShared(_ id: CaseID, _ text: String, details: [String: String], by subject: Subject, gate: any AccessGate, now: Date = Date()) async throws {
+        let incident = try await incident(id, for: subject, gate: gate)
+        try await store.addEntries([
+            CaseEntry(caseID: id, time: now, actor: subject.user.id, actorOrganisation: subject.organisation.id, kind: .exchange, text: text, shared: true)
+        ])
+        try await record(subject, "case.share", incident, details)
+    }
+
     /// Opens a case from a MISP event, for the organisation it concerns: the authority learnt of
     /// an incident from intelligence and puts it in the queue. The organisation's deadlines run
     /// from the import.

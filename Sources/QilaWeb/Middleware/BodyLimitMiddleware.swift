@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import QilaIntel
 
 /// Refuses bodies over the context's limit with 413 before any handler reads them, whether
 /// the size is announced (Content-Length) or only found out while reading (chunked).
@@ -20,6 +21,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if Self.isAttachmentUpload(request.uri.path) { context.maxUploadSize = max(context.maxUploadSize, attachmentLimit + 64 * 1024) }
+        if request.uri.path == "/intel/import" { context.maxUploadSize = max(context.maxUploadSize, IntelDesk.maximumFile + 64 * 1024) }
         if request.uri.path == "/api/v1/intake" { context.maxUploadSize = max(context.maxUploadSize, IntakeRoutes.bodyLimit) }
         if request.uri.path.hasPrefix("/taxii2/"), request.uri.path.hasSuffix("/objects") || request.uri.path.hasSuffix("/objects/") {
             context.maxUploadSize = max(context.maxUploadSize, TaxiiRoutes.maximumContent)

@@ -198,6 +198,7 @@ struct AdminPages: PageCollection {
 struct CasePages: PageCollection {
     let kit: PageKit
     let cases: CaseRuntime
+    let intel: IntelDesk
     var desk: CaseDesk { cases.desk }
     static let navigation = [
         NavigationEntry(title: "Cases", path: "/cases", order: 20) { subject, enforcement in
@@ -278,7 +279,7 @@ struct WebPages: Sendable {
 
     func register(on router: Router<QilaRequestContext>) {
         let collections: [any PageCollection] = [
-            AccountPages(kit: kit), OverviewPages(kit: kit, cases: cases, retention: retention), AdminPages(kit: kit), CasePages(kit: kit, cases: cases),
+            AccountPages(kit: kit), OverviewPages(kit: kit, cases: cases, retention: retention), AdminPages(kit: kit), CasePages(kit: kit, cases: cases, intel: intel),
             IntakePages(kit: kit, intake: intake, cases: cases), RetentionPages(kit: kit, retention: retention), WebhookPages(kit: kit),
             IntelPages(kit: kit, desk: intel, peers: intelPeers),
         ]

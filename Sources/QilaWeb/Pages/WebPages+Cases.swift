@@ -5,6 +5,7 @@ import NIOCore
 import QilaAccess
 import QilaCases
 import QilaCore
+import QilaIntel
 import QilaStore
 
 /// Pages of incident reporting and case management: the queue (`/cases`), one case with its
@@ -35,6 +36,7 @@ extension CasePages {
         routes.post("/cases/:id/link", use: linkCase)
         routes.post("/cases/:id/merge", use: mergeCase)
         routes.post("/cases/:id/observables", use: addObservables)
+        routes.post("/cases/:id/share", use: shareCase)
         routes.post("/cases/:id/attachments", use: uploadAttachment)
         routes.get("/cases/:id/attachments/:attachment", use: downloadAttachment)
         routes.post("/cases/:id/notices", use: issueNotice)
@@ -269,7 +271,7 @@ extension CasePages {
             classification: classification?.title, classificationTag: classification?.machineTag, assignee: incident.assignee == nil ? nil : await name(incident.assignee),
             mergedInto: merged, fromAlert: fromAlert.map { .init(id: $0, number: String($0.prefix(8))) })
         let done = kept?.form == CaseView.doneName ? kept : nil
-        let caseView = CaseView(
+        var caseView = CaseView(
             case: header, message: done.map { $0.value("message") }, error: nil, regimes: regimes, timeline: timeline, tasks: tasks, requests: requests,
             hasRequests: !requests.isEmpty, observables: view.observables.map { CaseView.Observable(kind: $0.kind.title, value: $0.value) },
             hasObservables: !view.observables.isEmpty,
@@ -305,6 +307,7 @@ extension CasePages {
             tlps: TLP.allCases.filter { $0 <= subject.user.clearance }.map { Choice(value: $0.slug, title: $0.rawValue, selected: $0 == incident.tlp) },
             paps: PAP.allCases.map { Choice(value: $0.rawValue, title: $0.rawValue, selected: $0.rawValue == incident.pap) },
             maxMB: cases.settings.maximumAttachmentBytes / (1024 * 1024), zoneHint: zone.inputHint, forms: CaseView.Forms(kept))
+        if incident.status != .draft { caseView.share = try await shareForm(incident, subject: subject, forms: caseView.forms) }
         return render("case", "\(incident.number) · \(incident.title)", context, caseView)
     }
 
@@ -485,6 +488,63 @@ extension CasePages {
         }
     }
 
+    /// The sharing form, if the subject may add to some collection: the national one first,
+    /// the case's marking chosen unless it is RED (which is not shared into collections).
+    func shareForm(_ incident: IncidentCase, subject: Subject, forms: CaseView.Forms) async throws -> CaseView.Share? {
+        func order(_ record: IntelCollectionRecord) -> (Int, String) {
+            let rank: Int =
+                switch record.kind {
+                case .national: 0
+                case .sector: 1
+                default: 2
+                }
+            return (rank, record.title)
+        }
+        let writable = try await intel.collections(for: subject).filter(\.canWrite).map(\.record).sorted { order($0) < order($1) }
+        guard !writable.isEmpty else { return nil }
+        let marking = forms.shareMarking ?? (incident.tlp == .red ? TLP.amberStrict : incident.tlp).slug
+        let what = forms.shareWhat ?? IntelDesk.CaseShareKind.indicators.rawValue
+        return CaseView.Share(
+            collections: writable.enumerated().map { index, record in
+                Choice(value: record.id, title: record.title, selected: forms.shareCollection.map { $0 == record.id } ?? (index == 0))
+            },
+            kinds: IntelDesk.CaseShareKind.allCases.map { Choice(value: $0.rawValue, title: $0.title, selected: $0.rawValue == what) },
+            markings: TLP.allCases.filter { $0 != .red }.map { Choice(value: $0.slug, title: $0.rawValue, selected: $0.slug == marking) },
+            collectionError: forms.shareErrors["collection"], whatError: forms.shareErrors["what"] ?? forms.shareErrors["_"],
+            markingError: forms.shareErrors["marking"])
+    }
+
+    func shareCase(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await form(request, context)
+        let id = try caseID(context)
+        do {
+            let (incident, summary, observables) = try await desk.shareable(id, for: subject, gate: gate(context))
+            let material = IntelDesk.CaseMaterial(
+                id: incident.id.description, number: incident.number, title: incident.title, summary: summary, tlp: incident.tlp,
+                organisation: incident.organisation, created: incident.createdAt, observables: observables)
+            let collection = form["collection"] ?? ""
+            let (status, left) = try await intel.share(material, as: form["what"] ?? "", marking: form["marking"] ?? "", into: collection, by: subject)
+            let title = try await intel.collections(for: subject).first { $0.record.id == collection }?.record.title ?? "the collection"
+            let marking = TLP(label: form["marking"] ?? "")?.rawValue ?? ""
+            let text = "Shared \(status.successes.count) STIX object\(status.successes.count == 1 ? "" : "s") into \(title) as \(marking)."
+            try await desk.recordShared(
+                id, text, details: ["collection": collection, "objects": String(status.successes.count), "marking": marking], by: subject, gate: gate(context))
+            let note =
+                left == 0 ? "" : left == 1 ? " 1 host name or account has no STIX pattern and stayed in the case." : " \(left) host names or accounts have no STIX pattern and stayed in the case."
+            return try await caseDone(id, text + note, context, fragment: "share")
+        } catch let error as QilaError where error.code == .invalidInput {
+            var state = FormState(form: "case.share", fields: form)
+            let labels = ["collection": "The collection", "what": "The case", "marking": "The marking"]
+            state.errors[error.field ?? "_"] = FormState.sentence(label: labels[error.field ?? ""], error.message)
+            return try await refusedForms.redirect(state, to: "/cases/\(id)", context: context, fragment: "share")
+        } catch let error as QilaError where error.code == .notFound {
+            throw Problem(.notFound, error.message)
+        } catch let error as QilaError where error.code == .forbidden {
+            throw Problem(.forbidden, error.message)
+        }
+    }
+
     func uploadAttachment(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let id = try caseID(context)
@@ -595,6 +655,19 @@ extension CasePages {
         do {
             guard let file = form.file("file"), !file.bytes.isEmpty else { throw QilaError.invalid("choose the MISP event's JSON file", field: "file") }
             let (incident, _) = try await desk.importMISP(file.bytes, organisation: form["organisation"] ?? "", by: subject, gate: gate(context))
+            // The event's indicators also go to the organisation's intelligence collection, where its detection reads them.
+            if let collection = try await intel.collection(of: incident.organisation) {
+                let text: String
+                do {
+                    let imported = try await intel.importFile(
+                        file.bytes, named: file.filename ?? "event.json", into: collection.id, by: subject, source: "case:\(incident.number)")
+                    let count = imported.status.successes.count
+                    text = "The event's \(count) STIX object\(count == 1 ? "" : "s") (indicators and a report) were added to \(collection.title)."
+                } catch let error as QilaError {
+                    text = "The event's indicators were not added to \(collection.title): \(error.message)."
+                }
+                try await desk.recordShared(incident.id, text, details: ["collection": collection.id], by: subject, gate: gate(context))
+            }
             return redirect("/cases/\(incident.id)")
         } catch let error as QilaError where error.code == .invalidInput {
             let refused = FormState(form: "case.import", errors: [error.field ?? "file": FormState.sentence(label: nil, error.message)])

@@ -33,6 +33,7 @@ struct IntelPages: PageCollection {
         routes.post("/intel/peers/:id/poll", use: pollPeer)
         routes.post("/intel/peers/:id/remove", use: removePeer)
         routes.get("/intel/disclosures", use: disclosuresPage)
+        routes.post("/intel/import", use: importFile)
         return routes
     }
 
@@ -100,11 +101,60 @@ struct IntelPages: PageCollection {
             objects = rows(page.records, names: names)
             if page.more, let next = page.next { nextHref = "/intel?collection=\(chosen.record.id)&next=\(next)" }
         }
+        let kept = try await refusedForms.kept(request, context: context)
+        let refusedImport = kept?.form == Self.importFormName ? kept : nil
+        let chosenImport = refusedImport?.value("collection") ?? chosenID
+        let importable = reachable.filter(\.canWrite).map {
+            Choice(value: $0.record.id, title: $0.record.title, selected: $0.record.id == chosenImport)
+        }
         let view = IntelView(
+            message: kept?.form == Self.doneFormName ? kept?.value("message") : nil, importCollections: importable, canImport: !importable.isEmpty,
+            importFileError: refusedImport?.errors["file"], importCollectionError: refusedImport?.errors["collection"],
             query: text, searched: !text.isEmpty && searchError == nil, results: results, hasResults: !results.isEmpty, searchError: searchError,
             collections: collections, chosen: collections.first { $0.chosen }, objects: objects, hasObjects: !objects.isEmpty, nextHref: nextHref,
             showPeers: enforcement.permits(subject, .administer, IntelDesk.resource(reachable[0].record)) && subject.organisation.kind == .authority)
         return render("intel", "Intelligence", context, view)
+    }
+
+    // MARK: files
+
+    static let importFormName = "intel.import"
+    static let doneFormName = "intel.done"
+
+    /// A STIX bundle or MISP event uploaded into a collection.
+    func importFile(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        guard try await desk.collections(for: subject).contains(where: \.canWrite) else { throw Problem(.forbidden, "this account may add to no collection") }
+        guard let boundary = MultipartForm.boundary(of: request.headers[.contentType]) else {
+            throw Problem(.unsupportedMediaType, "send the file as multipart/form-data")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let form: MultipartForm
+        do { form = try MultipartForm(body: body, boundary: boundary) } catch { throw Problem(.badRequest, "the upload is not valid multipart/form-data") }
+        let collection = form["collection"] ?? ""
+        do {
+            guard let file = form.file("file"), !(file.filename ?? "").isEmpty else {
+                throw QilaError.invalid("needs a STIX bundle or a MISP event (JSON) chosen", field: "file")
+            }
+            let imported = try await desk.importFile(file.bytes, named: file.filename ?? "upload.json", into: collection, by: subject)
+            let status = imported.status
+            var text = "Added \(status.successes.count) of \(status.total) object\(status.total == 1 ? "" : "s") from the \(imported.format) \(file.filename ?? "")."
+            if let first = status.failures.first { text += " \(status.failures.count) refused; the first: \(first.id): \(first.message ?? "refused")." }
+            if imported.skipped > 0 { text += " \(imported.skipped) MISP attribute\(imported.skipped == 1 ? " was" : "s were") not for detection or named no single value." }
+            return try await refusedForms.redirect(
+                FormState(form: Self.doneFormName, values: ["message": [text]]), to: "/intel?collection=\(collection)", context: context, fragment: "intel-objects")
+        } catch let error as QilaError where error.code == .invalidInput {
+            let state = FormState(
+                form: Self.importFormName, values: ["collection": [collection]],
+                errors: [error.field ?? "file": FormState.sentence(label: error.field == "collection" ? "The collection" : "The file", error.message)])
+            return try await refusedForms.redirect(state, to: "/intel", context: context, fragment: "intel-import")
+        } catch let error as QilaError where error.code == .notFound || error.code == .forbidden {
+            let state = FormState(
+                form: Self.importFormName, values: ["collection": [collection]],
+                errors: ["collection": FormState.sentence(label: "The collection", "must be one you may add to")])
+            return try await refusedForms.redirect(state, to: "/intel", context: context, fragment: "intel-import")
+        }
     }
 
     // MARK: one object

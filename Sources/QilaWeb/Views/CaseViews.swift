@@ -313,11 +313,22 @@ struct CaseView: Sendable {
     let maxMB: Int
     let zoneHint: String
     let forms: Forms
+    /// Sharing the case's observables with an intelligence community, for those who may add to one.
+    var share: Share? = nil
+
+    struct Share: Sendable {
+        var collections, kinds, markings: [Choice]
+        /// A refusal, beside the field it names.
+        var collectionError, whatError, markingError: String?
+    }
 
     /// What was typed into the case page's one refused form (if any), and its reason, which the
     /// page shows beside that form.
     struct Forms: Sendable {
         var note = "", comment = "", task = "", taskDue = "", question = "", dueDays = "", other = "", merge = "", observables = "", replyDays = "14"
+        /// The sharing form's choices as last submitted, if it was refused.
+        var shareCollection, shareWhat, shareMarking: String?
+        var shareErrors: [String: String] = [:]
         var triageError, commentError, taskError, askError, linkError, mergeError, observablesError, describeError, attachError, noticeError, answerError: String?
 
         /// Form states are named `case.<form>`; the reason is kept under the form's name.
@@ -337,6 +348,7 @@ struct CaseView: Sendable {
             case "attach": attachError = reason
             case "notice": replyDays = kept.value("replyDays"); noticeError = reason
             case "answer": answerError = reason
+            case "share": (shareCollection, shareWhat, shareMarking, shareErrors) = (kept.value("collection"), kept.value("what"), kept.value("marking"), kept.errors)
             default: break
             }
         }

@@ -18,6 +18,12 @@ struct IntelView: Sendable {
         var canWrite, chosen: Bool
     }
 
+    /// What the last upload did.
+    let message: String?
+    /// Collections the reader may add files to, and a refused upload's reasons by field.
+    let importCollections: [Choice]
+    let canImport: Bool
+    let importFileError, importCollectionError: String?
     let query: String
     let searched: Bool
     let results: [IntelObjectRow]
