@@ -2,7 +2,7 @@
 """Syslog over TCP into Qila (journal + detection with the full SigmaHQ rule set) and into
 rsyslog (Debian) writing a file, in one run on the same stream.
 
-  scripts/bench-intake.py [--events N] [--runs R] [--work DIR]
+  scripts/bench-intake.py [--events N] [--runs R] [--work DIR] [--indicators K]
 
 The stream: the Windows events of corpora/events/security-datasets-100k (flat NXLog JSON),
 repeated to N events, each an RFC 5424 message with the JSON as MSG, newline-framed (RFC 6587),
@@ -11,6 +11,10 @@ receiver has everything: for Qila, when the sensor's committed event count reach
 synced, rules matched, alerts and checkpoint committed); for rsyslog, when its output file holds
 N lines. Rates are N divided by the time from the first byte sent to that moment. Qila's alert
 occurrences per rule are checked against `qila detect` on the one-copy file times the copies.
+With --indicators K, a third receiver runs in each round: Qila again, with K shared STIX indicators
+(seeded: half IPv4 addresses, half domains, GREEN in the national collection, added with `qila
+intel import` before the rounds) active in detection, so that the cost of matching every string of
+every event against them shows as the ratio of its rate to Qila's without them.
 Needs: rsyslog (apt-get install rsyslog), `swift build -c release`."""
 import argparse
 import collections
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(HERE, "..", "shared")
@@ -61,6 +66,14 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_now(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    return 0
 
 
 def rss_peak(pid):
@@ -103,12 +116,48 @@ def qila_template(work):
     return data
 
 
-def qila_run(template, work, stream, events, index):
-    data = os.path.join(work, f"qila-{index}")
+def with_indicators(template, work, count):
+    """A copy of the template whose national collection holds `count` GREEN indicators."""
+    import random
+    data = os.path.join(work, "qila-template-indicators")
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(template, data)
+    subprocess.run([QILA, "admin", "create-user", "--data", data, "--organisation", "National CERT", "--username", "bench-intel",
+                    "--name", "Bench intel", "--role", "authority-admin", "--clearance", "red"], check=True, capture_output=True)
+    rng = random.Random(20)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 86400))
+    files, started = [], time.time()
+    for start in range(0, count, 100_000):
+        objects = []
+        for n in range(start, min(start + 100_000, count)):
+            if n % 2:
+                value = f"[ipv4-addr:value = '{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}']"
+            else:
+                value = f"[domain-name:value = 'h{rng.getrandbits(40):010x}.example-{n % 97}.net']"
+            objects.append({"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+                            "created": stamp, "modified": stamp, "pattern": value, "pattern_type": "stix", "valid_from": stamp,
+                            "confidence": 90, "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]})
+        path = os.path.join(work, f"indicators-{start // 100_000}.json")
+        with open(path, "w") as f:
+            json.dump({"type": "bundle", "id": f"bundle--{uuid.UUID(int=start + 1, version=4)}", "objects": objects}, f)
+        files.append(path)
+    print(f"{count:,} indicators written in {time.time() - started:.1f} s", file=sys.stderr)
+    started = time.time()
+    subprocess.run([QILA, "intel", "import", "--data", data, "--collection", "National sharing", "--as", "bench-intel", *files], check=True,
+                   capture_output=True)
+    elapsed = time.time() - started
+    print(f"{count:,} indicators imported in {elapsed:.1f} s ({count / elapsed:,.0f} objects/s)", file=sys.stderr)
+    for path in files:
+        os.remove(path)
+    return data
+
+
+def qila_run(template, work, stream, events, index, name="qila"):
+    data = os.path.join(work, f"{name}-{index}")
     shutil.rmtree(data, ignore_errors=True)
     shutil.copytree(template, data)
     port, http = free_port(), free_port()
-    log = open(os.path.join(work, f"qila-{index}.log"), "w")
+    log = open(os.path.join(work, f"{name}-{index}.log"), "w")
     server = subprocess.Popen([QILA, "serve", "--data", data, "--no-tls", "--port", str(http), "--syslog-tcp", f"127.0.0.1:{port}"],
                               stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, "QILA_LOG_LEVEL": "warning"})
     while True:
@@ -119,6 +168,7 @@ def qila_run(template, work, stream, events, index):
             break
     threading.Thread(target=server.stdout.read, daemon=True).start()
     cpu0 = cpu_seconds(server.pid)
+    ready_rss = rss_now(server.pid)
     database = sqlite3.connect(f"file:{data}/qila.sqlite?mode=ro", uri=True, timeout=30)
     started = time.time()
     sender = threading.Thread(target=send, args=(port, stream))
@@ -133,13 +183,15 @@ def qila_run(template, work, stream, events, index):
     elapsed = time.time() - started
     refused = sum(json.loads(row[1]).values())
     occurrences = dict(database.execute("SELECT rule, SUM(count) FROM alerts WHERE kind = 'rule' GROUP BY rule").fetchall())
+    indicator_alerts = database.execute("SELECT COUNT(*) FROM alerts WHERE kind <> 'rule'").fetchone()[0]
     cpu = cpu_seconds(server.pid) - cpu0
     peak = rss_peak(server.pid)
     server.terminate()
     server.wait(timeout=60)
     sender.join()
+    shutil.rmtree(data, ignore_errors=True)
     return {"events": processed, "seconds": elapsed, "rate": processed / elapsed, "refused": refused, "cpu": cpu, "rss_mb": peak,
-            "occurrences": occurrences}
+            "ready_rss_mb": ready_rss, "indicator_alerts": indicator_alerts, "occurrences": occurrences}
 
 
 RSYSLOG_CONF = """
@@ -197,6 +249,7 @@ def main():
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "qila-bench-intake"))
+    parser.add_argument("--indicators", type=int, default=0, help="also run Qila with this many shared indicators active")
     args = parser.parse_args()
     if not os.path.exists("/usr/sbin/rsyslogd"):
         sys.exit("rsyslog is not installed (apt-get install rsyslog)")
@@ -207,6 +260,7 @@ def main():
     one, stream, events, copies = prepare(args.work, args.events)
     print(f"stream: {events} events ({copies} copies of {events // copies}), {os.path.getsize(stream) / 1e6:.0f} MB", file=sys.stderr)
     template = qila_template(args.work)
+    loaded = with_indicators(template, args.work, args.indicators) if args.indicators else None
     detect_out = os.path.join(args.work, "detect.jsonl")
     subprocess.run([QILA, "detect", "--quiet", "--rules", RULES, "--mapping", "windows-flat-sysmon", one, "--output", detect_out], check=True,
                    capture_output=True)
@@ -216,7 +270,7 @@ def main():
             alert = json.loads(line)
             if "rule" in alert:
                 expected[alert["rule"]["id"] or alert["rule"]["file"]] += copies
-    results = {"qila": [], "rsyslog": []}
+    results = {"qila": [], "rsyslog": [], "qila_indicators": []}
     for index in range(args.runs):
         # Alternate, each starting from a quiet page cache writeback.
         subprocess.run(["sync"])
@@ -233,6 +287,17 @@ def main():
         print(f"qila run {index + 1}: {result['rate']:,.0f} events/s ({result['seconds']:.2f} s, {result['events']} events, refused {result['refused']}, "
               f"alerts as qila detect: {same}, cpu {result['cpu']:.1f} s, rss {result['rss_mb']} MB)", file=sys.stderr)
         results["qila"].append(result)
+        if loaded:
+            subprocess.run(["sync"])
+            time.sleep(3)
+            result = qila_run(loaded, args.work, stream, events, index, name="qila-indicators")
+            same = result.pop("occurrences") == dict(expected)
+            result["alerts_match_detect"] = same
+            print(f"qila with {args.indicators:,} indicators, run {index + 1}: {result['rate']:,.0f} events/s ({result['seconds']:.2f} s, "
+                  f"{result['events']} events, refused {result['refused']}, rule alerts as qila detect: {same}, "
+                  f"indicator alerts {result['indicator_alerts']}, cpu {result['cpu']:.1f} s, rss at start {result['ready_rss_mb']} MB, "
+                  f"peak {result['rss_mb']} MB)", file=sys.stderr)
+            results["qila_indicators"].append(result)
     summary = {
         "events": events,
         "qila_median_rate": statistics.median(r["rate"] for r in results["qila"]),
@@ -242,6 +307,12 @@ def main():
         "runs": results,
     }
     summary["ratio"] = summary["qila_median_rate"] / summary["rsyslog_median_rate"]
+    if loaded:
+        summary["indicators"] = args.indicators
+        summary["qila_indicators_median_rate"] = statistics.median(r["rate"] for r in results["qila_indicators"])
+        summary["indicators_rate_share"] = summary["qila_indicators_median_rate"] / summary["qila_median_rate"]
+        summary["qila_indicators_lossless"] = all(r["events"] == events and r["refused"] == 0 and r["alerts_match_detect"]
+                                                  for r in results["qila_indicators"])
     print(json.dumps(summary, indent=2))
 
 

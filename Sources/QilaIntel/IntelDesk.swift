@@ -152,15 +152,42 @@ public struct IntelDesk: Sendable {
     {
         let collection = try await collection(collectionID, root: root, for: subject)
         guard collection.canWrite else { throw QilaError(.forbidden, "this account does not share into the collection") }
+        guard collection.record.kind != .organisation else {
+            throw QilaError.invalid("are not chosen in an organisation's own collection: its AMBER objects go to it and the authority", field: "recipients")
+        }
+        let candidates = Set(try await recipientCandidates(collection.record, for: subject).map(\.id))
         var known: [OrganisationID] = []
-        for id in organisations {
+        for id in organisations where id != subject.organisation.id && !known.contains(id) {
             guard try await store.organisation(id) != nil else { throw QilaError.invalid("names an organisation that does not exist", field: "recipients") }
-            if id != subject.organisation.id && !known.contains(id) { known.append(id) }
+            guard candidates.contains(id) else { throw QilaError.invalid("names an organisation that does not read this collection", field: "recipients") }
+            known.append(id)
         }
         try await store.setIntelRecipients(collection: collectionID, producer: subject.organisation.id, recipients: known)
         try await audit.recordChange(
             by: subject, "intel.recipients.set", resource: "intel-collection:\(collectionID)", source: nil,
             details: ["recipients": known.map(\.description).joined(separator: " ")], now: now)
+    }
+
+    /// The organisations that read a collection (besides the subject's own), which its AMBER
+    /// objects may name as recipients: every organisation for the national one, the sector's
+    /// organisations and regulators for a sector's, the members for a trust group; the authority
+    /// reads every collection.
+    public func recipientCandidates(_ collection: IntelCollectionRecord, for subject: Subject) async throws -> [Organisation] {
+        try await store.organisations().filter { organisation in
+            guard organisation.id != subject.organisation.id else { return false }
+            if organisation.kind == .authority { return true }
+            switch collection.kind {
+            case .national: return true
+            case .sector: return organisation.sector == collection.sector
+            case .group: return collection.audience.contains(organisation.id)
+            case .organisation: return false
+            }
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// The organisations the subject's organisation names by default for its AMBER objects in a collection.
+    public func defaultRecipients(collection collectionID: String, for subject: Subject) async throws -> [OrganisationID] {
+        try await store.intelRecipients(collection: collectionID, producer: subject.organisation.id)
     }
 
     /// The marking an object without one takes: AMBER in an organisation's own collection,

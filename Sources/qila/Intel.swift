@@ -7,8 +7,54 @@ import QilaStore
 
 struct Intel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Shared threat intelligence: the TAXII peers the installation polls.",
-        subcommands: [Peer.self, Group.self])
+        abstract: "Shared threat intelligence: files added to collections, the TAXII peers and MISP feeds the installation polls, trust groups.",
+        subcommands: [Import.self, Peer.self, Group.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add STIX 2.1 bundles or MISP events from files to a collection, in an account's name.",
+            discussion: "Each file is read as the intelligence page reads an upload; objects already held (same id and modified) are kept as they were.")
+        @OptionGroup var storage: StorageOptions
+        @Option(help: "The collection (id or exact title), for example 'National sharing'.") var collection: String
+        @Option(name: .customLong("as"), help: "The account whose organisation produces the objects; it must be allowed to add to the collection.")
+        var account: String
+        @Argument(help: "JSON files: STIX bundles (at most 100,000 objects each) or MISP events.") var files: [String]
+
+        func run() async throws {
+            let installation = try await storage.open()
+            guard let user = try await installation.store.user(username: account), !user.disabled,
+                let organisation = try await installation.store.organisation(user.organisation)
+            else { throw ValidationError("--as: no active account '\(account)'") }
+            let desk = IntelDesk(store: installation.store, audit: installation.audit, policy: installation.policy)
+            // The operator at the server's shell acts as the account, as if it had just signed in with a second factor.
+            let now = Date()
+            let subject = Subject(user: user, organisation: organisation, method: .passwordAndTOTP, authenticatedAt: now, mfaAt: now)
+            let all = try await desk.collections(for: subject)
+            guard let target = all.first(where: { $0.record.id == collection }) ?? all.first(where: { $0.record.title == collection }), target.canWrite else {
+                throw ValidationError("--collection: '\(collection)' is no collection \(account) may add to")
+            }
+            for file in files {
+                let bytes: [UInt8]
+                do {
+                    bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+                } catch {
+                    throw fail("\(file): \(error.localizedDescription)")
+                }
+                let started = Date()
+                do {
+                    let imported = try await desk.importFile(bytes, named: URL(fileURLWithPath: file).lastPathComponent, into: target.record.id, by: subject)
+                    let status = imported.status
+                    let seconds = Date().timeIntervalSince(started)
+                    print(
+                        "\(file): \(imported.format), \(status.successes.count) of \(status.total) objects added in \(String(format: "%.1f", seconds)) s"
+                            + (status.failures.first.map { ", \(status.failures.count) refused (first: \($0.id): \($0.message ?? ""))" } ?? "")
+                            + (imported.skipped > 0 ? ", \(imported.skipped) MISP attributes left out" : ""))
+                } catch let error as QilaError {
+                    throw fail("\(file): \(error.description)")
+                }
+            }
+        }
+    }
 
     struct Peer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -120,4 +120,21 @@ struct IntelSharingTests {
         let own = try #require(try await setup.desk.collection(of: setup.world.operatorA.id))
         #expect(await Self.field { _ = try await setup.desk.importFile(try bundle.encoded(), named: "b.json", into: own.id, by: setup.world.subject("b-admin")) } == "not-found")
     }
+
+    @Test("Default AMBER recipients are chosen among the collection's readers, not in an organisation's own collection")
+    func recipients() async throws {
+        let setup = try await IntelDeskTests.setup()
+        let world = setup.world
+        let subject = world.subject("a-admin")
+        let sector = try #require(try await setup.desk.collections(for: subject).first { $0.record.kind == .sector }).record
+        let candidates = try await setup.desk.recipientCandidates(sector, for: subject).map(\.name)
+        #expect(candidates.contains("Operator B") && candidates.contains("Telecom Regulator") && !candidates.contains("First Bank") && !candidates.contains("Operator A"))
+        #expect(
+            await Self.field { try await setup.desk.setDefaultRecipients([world.bank.id], collection: sector.id, root: sector.root, by: subject) } == "recipients")
+        try await setup.desk.setDefaultRecipients([world.operatorB.id, world.operatorA.id], collection: sector.id, root: sector.root, by: subject)
+        // The organisation's own id is dropped: it always reads its own objects.
+        #expect(try await setup.desk.defaultRecipients(collection: sector.id, for: subject) == [world.operatorB.id])
+        let own = try #require(try await setup.desk.collection(of: world.operatorA.id))
+        #expect(await Self.field { try await setup.desk.setDefaultRecipients([world.operatorB.id], collection: own.id, root: own.root, by: subject) } == "recipients")
+    }
 }

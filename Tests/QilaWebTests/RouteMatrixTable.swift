@@ -399,6 +399,9 @@ enum ExpectationTable {
     static let intelPages: [E] = [
         RouteMatrixTests.get("/intel", sharers) { _ in "/intel" },
         RouteMatrixTests.get("/intel/objects/{id}", sharers) { "/intel/objects/\($0.intelObject)" },
+        RouteMatrixTests.post(
+            "/intel/collections/{id}/recipients", sharers, { "/intel/collections/\($0.nationalCollection)/recipients" }, [("recipient", "nonexistent")]),
+        RouteMatrixTests.post("/intel/groups", ["admin"], { _ in "/intel/groups" }, [("title", "Matrix group"), ("slug", "")]),
         E(route: "POST /intel/import", allowed: sharers) { scenario, _, _ in
             let boundary = "matrix-boundary"
             let bundle = #"{"type":"bundle","id":"bundle--6f1f6c8e-3f4a-4c1e-9f57-8f0f7c1c2a11","objects":[]}"#

@@ -48,7 +48,7 @@ def test_intelligence_pages_for_every_role(server, browser):
     register(page, "Operator A", "licensee", "telecom")
     register(page, "Operator B", "licensee", "telecom")
     aisha_link = add_account(admin, "Operator A", "aisha", "Aisha Malik", "organisation-admin")
-    bilal_link = add_account(admin, "Operator B", "bilal", "Bilal Ahmed", "organisation-admin")
+    bilal_link = add_account(admin, "Operator B", "bilal", "Bilal Ahmed", "organisation-admin", clearance="TLP:AMBER")
     omar_link = add_account(admin, "National Cybersecurity Authority", "omar", "Omar Farooq", "authority-analyst")
     rashid_link = add_account(admin, "Operator A", "rashid", "Rashid Mehmood", "organisation-reporter")
 
@@ -155,6 +155,39 @@ def test_intelligence_pages_for_every_role(server, browser):
     wait_for(lambda: page.reload() and "failing" in page.locator("#intel-peers").inner_text(), 60, "the failed poll shown")
     expect(page.locator("#intel-peers")).to_contain_text("Connection refused")
     shot(page, "intel-peers.png")
+
+    # Operator A names Operator B as the recipient of its AMBER objects in the national collection; an AMBER
+    # indicator added over TAXII (which cannot name recipients) then reaches Operator B.
+    ap.goto(server.base + "/intel")
+    ap.locator("#intel-recipients label", has_text="Operator B").locator("input").check()
+    ap.click("#intel-recipients button[type=submit]")
+    expect(ap.get_by_role("status")).to_contain_text("Saved: your TLP:AMBER objects in National sharing go to the organisations ticked")
+    expect(ap.locator("#intel-recipients label", has_text="Operator B").locator("input")).to_be_checked()
+    answer = requests.post(f"{server.base}/taxii2/national/collections/{national}/objects/", headers=headers, verify=ca,
+                           data=json.dumps({"objects": [indicator(9001, AMBER, "203.0.113.67")]}))
+    assert answer.status_code == 202, answer.text
+    bp.goto(server.base + "/intel?q=203.0.113.67")
+    expect(bp.locator("#intel-results")).to_contain_text("Scanner 203.0.113.67")
+
+    # The authority's administrator defines a trust group: a short name with spaces is refused beside it, the rest kept.
+    page.goto(server.base + "/intel")
+    page.fill("#group-title", "Regional CERTs")
+    page.fill("#group-slug", "Regional CERTs")
+    page.locator("#intel-group label", has_text="Operator B").locator("input").check()
+    page.click("#intel-group button[type=submit]")
+    expect(page.locator("#group-slug-error")).to_contain_text("lower-case letters, digits and hyphens")
+    expect(page.locator("#group-title")).to_have_value("Regional CERTs")
+    expect(page.locator("#intel-group label", has_text="Operator B").locator("input")).to_be_checked()
+    shot(page, "intel-group-refused.png")
+    page.fill("#group-slug", "regional")
+    page.click("#intel-group button[type=submit]")
+    expect(page.get_by_role("status")).to_contain_text("Trust group Regional CERTs defined: its API root is /taxii2/group-regional/")
+    expect(page.locator("#intel-collections")).to_contain_text("Regional CERTs")
+    # Operator B reads it; Operator A, not a member, does not see it.
+    bp.goto(server.base + "/intel")
+    expect(bp.locator("#intel-collections")).to_contain_text("Regional CERTs")
+    ap.goto(server.base + "/intel")
+    expect(ap.locator("#intel-collections")).not_to_contain_text("Regional CERTs")
 
     # Operator A's reporter reports an incident (TLP:GREEN) with three observables and submits the early warning.
     rashid = person(browser, server, rashid_link, "rashid")

@@ -130,7 +130,7 @@ def set_password(browser, server, link):
     context.close()
 
 
-def add_account(admin, organisation, username, name, role):
+def add_account(admin, organisation, username, name, role, clearance=None):
     page = admin.page
     page.click("nav >> text=Organisations")
     expect(page.get_by_role("heading", name="Organisations", exact=True)).to_be_visible()
@@ -139,6 +139,8 @@ def add_account(admin, organisation, username, name, role):
     page.fill("#username", username)
     page.fill("#displayName", name)
     page.check(f"input[value={role}]")
+    if clearance:
+        page.select_option("#clearance", clearance)
     page.click("button:has-text('Add account')")
     expect(page.locator(f"text=Account {username} added.")).to_be_visible()
     return page.locator("section.secret code").inner_text()

@@ -34,6 +34,8 @@ struct IntelPages: PageCollection {
         routes.post("/intel/peers/:id/remove", use: removePeer)
         routes.get("/intel/disclosures", use: disclosuresPage)
         routes.post("/intel/import", use: importFile)
+        routes.post("/intel/collections/:id/recipients", use: setRecipients)
+        routes.post("/intel/groups", use: addGroup)
         return routes
     }
 
@@ -103,6 +105,30 @@ struct IntelPages: PageCollection {
         }
         let kept = try await refusedForms.kept(request, context: context)
         let refusedImport = kept?.form == Self.importFormName ? kept : nil
+        // Who the reader's organisation names for its AMBER objects in the chosen collection.
+        var recipients: IntelView.Recipients?
+        if let chosen = reachable.first(where: { $0.record.id == chosenID }), chosen.canWrite, chosen.record.kind != .organisation {
+            let refused = kept?.form == Self.recipientsFormName ? kept : nil
+            let saved = try await desk.defaultRecipients(collection: chosen.record.id, for: subject).map(\.description)
+            let current = Set(refused?.values("recipient") ?? saved)
+            recipients = IntelView.Recipients(
+                action: "/intel/collections/\(chosen.record.id)/recipients",
+                choices: try await desk.recipientCandidates(chosen.record, for: subject).map {
+                    Choice(value: $0.id.description, title: $0.name, selected: current.contains($0.id.description))
+                }, error: refused?.errors.values.first)
+        }
+        let isAuthorityAdministrator =
+            enforcement.permits(subject, .administer, IntelDesk.resource(reachable[0].record)) && subject.organisation.kind == .authority
+        var group: IntelView.Group?
+        if isAuthorityAdministrator {
+            let refused = kept?.form == Self.groupFormName ? kept : nil
+            let chosenMembers = Set(refused?.values("member") ?? [])
+            group = IntelView.Group(
+                title: refused?.value("title") ?? "", slug: refused?.value("slug") ?? "",
+                members: organisations.filter { $0.kind != .authority }.sorted { $0.name < $1.name }.map {
+                    Choice(value: $0.id.description, title: $0.name, selected: chosenMembers.contains($0.id.description))
+                }, titleError: refused?.errors["title"], slugError: refused?.errors["slug"], membersError: refused?.errors["members"])
+        }
         let chosenImport = refusedImport?.value("collection") ?? chosenID
         let importable = reachable.filter(\.canWrite).map {
             Choice(value: $0.record.id, title: $0.record.title, selected: $0.record.id == chosenImport)
@@ -112,8 +138,61 @@ struct IntelPages: PageCollection {
             importFileError: refusedImport?.errors["file"], importCollectionError: refusedImport?.errors["collection"],
             query: text, searched: !text.isEmpty && searchError == nil, results: results, hasResults: !results.isEmpty, searchError: searchError,
             collections: collections, chosen: collections.first { $0.chosen }, objects: objects, hasObjects: !objects.isEmpty, nextHref: nextHref,
-            showPeers: enforcement.permits(subject, .administer, IntelDesk.resource(reachable[0].record)) && subject.organisation.kind == .authority)
+            showPeers: isAuthorityAdministrator, recipients: recipients, group: group)
         return render("intel", "Intelligence", context, view)
+    }
+
+    // MARK: recipients and trust groups
+
+    static let recipientsFormName = "intel.recipients"
+    static let groupFormName = "intel.group"
+
+    func setRecipients(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let id = try context.parameters.require("id")
+        let form = try await form(request, context)
+        guard let record = try await store.intelCollection(id: id),
+            let collection = try? await desk.collection(id, root: record.root, for: subject)
+        else { throw Problem(.notFound, "no such collection") }
+        guard collection.canWrite else { throw Problem(.forbidden, "this account does not share into the collection") }
+        let chosen = form.all("recipient").map { OrganisationID($0) }
+        do {
+            guard !chosen.contains(nil) else { throw QilaError.invalid("names an organisation that does not exist", field: "recipients") }
+            try await desk.setDefaultRecipients(chosen.compactMap { $0 }, collection: id, root: record.root, by: subject)
+        } catch let error as QilaError where error.code == .invalidInput {
+            let state = FormState(
+                form: Self.recipientsFormName, values: ["recipient": form.all("recipient")],
+                errors: ["recipients": FormState.sentence(label: "The choice", error.message)])
+            return try await refusedForms.redirect(state, to: "/intel?collection=\(id)", context: context, fragment: "intel-recipients")
+        } catch let error as QilaError where error.code == .notFound {
+            throw Problem(.notFound, error.message)
+        } catch let error as QilaError where error.code == .forbidden {
+            throw Problem(.forbidden, error.message)
+        }
+        return try await refusedForms.redirect(
+            FormState(form: Self.doneFormName, values: ["message": ["Saved: your TLP:AMBER objects in \(record.title) go to the organisations ticked."]]),
+            to: "/intel?collection=\(id)", context: context, fragment: "intel-recipients")
+    }
+
+    func addGroup(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        try await requirePeerAdministrator(subject, context)
+        let form = try await form(request, context)
+        do {
+            let members = try form.all("member").map { text -> OrganisationID in
+                guard let id = OrganisationID(text) else { throw QilaError.invalid("names an organisation that does not exist", field: "members") }
+                return id
+            }
+            let group = try await desk.createGroup(title: form["title"] ?? "", slug: form["slug"] ?? "", members: members, by: subject)
+            return try await refusedForms.redirect(
+                FormState(form: Self.doneFormName, values: ["message": ["Trust group \(group.title) defined: its API root is /taxii2/\(group.root)/."]]),
+                to: "/intel?collection=\(group.id)", context: context, fragment: "intel-collections")
+        } catch let error as QilaError where error.code == .invalidInput {
+            let labels = ["title": "The name", "slug": "The short name", "members": "The choice"]
+            var state = FormState(form: Self.groupFormName, fields: form)
+            state.errors[error.field ?? "title"] = FormState.sentence(label: labels[error.field ?? ""], error.message)
+            return try await refusedForms.redirect(state, to: "/intel", context: context, fragment: "intel-group")
+        }
     }
 
     // MARK: files

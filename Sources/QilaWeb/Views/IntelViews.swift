@@ -35,6 +35,22 @@ struct IntelView: Sendable {
     let hasObjects: Bool
     let nextHref: String?
     let showPeers: Bool
+    /// The default recipients of the reader's AMBER objects in the chosen collection.
+    let recipients: Recipients?
+    /// Defining a trust group, for the authority's administrators.
+    let group: Group?
+
+    struct Recipients: Sendable {
+        var action: String
+        var choices: [Choice]
+        var error: String?
+    }
+
+    struct Group: Sendable {
+        var title, slug: String
+        var members: [Choice]
+        var titleError, slugError, membersError: String?
+    }
 }
 
 /// One object: its versions as the reader may see them, its relationships, and for an
