@@ -187,27 +187,42 @@ extension SQLStore {
             guard let organisation = row.optionalString("organisation").flatMap(OrganisationID.init) else { continue }
             recipients["\(try row.string("collection"))/\(try row.string("id"))/\(try row.int("version"))", default: []].append(organisation)
         }
-        let rows = try await database.query(
-            """
-            SELECT o.collection, o.id, o.version, o.producer, o.tlp, o.revoked, o.name, o.pattern, o.valid_from, o.valid_until, o.confidence
-            FROM intel_objects o
-            WHERE o.type = 'indicator' AND o.version = (SELECT MAX(m.version) FROM intel_objects m WHERE m.collection = o.collection AND m.id = o.id)
-            \(only == nil ? "" : "AND o.id = ?") ORDER BY o.id, o.collection
-            """, only.map { [.text($0)] } ?? [])
-        return try rows.compactMap { row in
-            let collectionID = try row.string("collection")
-            guard let collection = collections[collectionID] else { return nil }
-            guard let producer = OrganisationID(try row.string("producer")) else { throw StoreError(.corruptRow, "an indicator names no producer") }
-            let id = try row.string("id")
-            let version = try row.int("version")
-            return IntelIndicatorRow(
-                collection: collection, id: id, version: version, producer: producer, tlp: Int(try row.int("tlp")), revoked: try row.bool("revoked"),
-                recipients: recipients["\(collectionID)/\(id)/\(version)"] ?? [], name: row.optionalString("name"),
-                columns: row.optionalString("pattern").map {
-                    IntelObjectRecord.IndicatorColumns(
-                        pattern: $0, validFrom: row.optionalInt("valid_from"), validUntil: row.optionalInt("valid_until"),
-                        confidence: row.optionalInt("confidence").map { Int($0) })
-                })
+        // Read a page at a time (keyset on id and collection): a million rows at once are
+        // gigabytes of row objects, a page of them a few megabytes.
+        var result: [IntelIndicatorRow] = []
+        var after: (id: String, collection: String)?
+        while true {
+            var binds: [SQLValue] = only.map { [.text($0)] } ?? []
+            if let after { binds += [.text(after.id), .text(after.id), .text(after.collection)] }
+            let rows = try await database.query(
+                """
+                SELECT o.collection, o.id, o.version, o.producer, o.tlp, o.revoked, o.name, o.pattern, o.valid_from, o.valid_until, o.confidence
+                FROM intel_objects o
+                WHERE o.type = 'indicator' AND o.version = (SELECT MAX(m.version) FROM intel_objects m WHERE m.collection = o.collection AND m.id = o.id)
+                \(only == nil ? "" : "AND o.id = ?") \(after == nil ? "" : "AND (o.id > ? OR (o.id = ? AND o.collection > ?))")
+                ORDER BY o.id, o.collection LIMIT \(Self.indicatorPage)
+                """, binds)
+            for row in rows {
+                let collectionID = try row.string("collection")
+                let id = try row.string("id")
+                after = (id, collectionID)
+                guard let collection = collections[collectionID] else { continue }
+                guard let producer = OrganisationID(try row.string("producer")) else { throw StoreError(.corruptRow, "an indicator names no producer") }
+                let version = try row.int("version")
+                result.append(
+                    IntelIndicatorRow(
+                        collection: collection, id: id, version: version, producer: producer, tlp: Int(try row.int("tlp")), revoked: try row.bool("revoked"),
+                        recipients: recipients["\(collectionID)/\(id)/\(version)"] ?? [], name: row.optionalString("name"),
+                        columns: row.optionalString("pattern").map {
+                            IntelObjectRecord.IndicatorColumns(
+                                pattern: $0, validFrom: row.optionalInt("valid_from"), validUntil: row.optionalInt("valid_until"),
+                                confidence: row.optionalInt("confidence").map { Int($0) })
+                        }))
+            }
+            guard rows.count == Self.indicatorPage else { return result }
         }
     }
+
+    /// Indicator rows read in one query.
+    static let indicatorPage = 20_000
 }

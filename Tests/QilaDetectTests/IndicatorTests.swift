@@ -174,4 +174,57 @@ struct IndicatorTests {
         #expect(try exact.match(#"{"QueryName":"evil.example"}"#).count == 1)
         #expect(try matcher.match(#"{"DestinationIp":"11.0.0.1","QueryName":"host1.example2.net","Hashes":"SHA256=\#(String(repeating: "0", count: 64))","u":"http://site3.example/path/4"}"#).isEmpty)
     }
+
+    /// A seeded generator for the property test (SplitMix64).
+    struct Seeded: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("Words found eight bytes at a time (no hash in the set) match exactly what the byte-by-byte pass finds")
+    func fastWordsAgreeWithByteByByte() throws {
+        var random = Seeded(state: 20)
+        let domains = ["evil.example", "c2.bad.net", "x.y.example.org", "login.bank-secure.com"]
+        let addresses = ["203.0.113.9", "198.51.100.0/24", "10.1.2.3"]
+        let emails = ["ceo@phish.example"]
+        var indicators: [Indicator] = domains.map { Indicator(id: $0, pattern: .equals(.domain, $0), text: $0) }
+        indicators += [Indicator(id: "listed", pattern: .inNetwork(.domain, "bad.net"), text: "bad.net")]
+        indicators += addresses.map { Indicator(id: $0, pattern: .inNetwork(.ipv4, $0), text: $0) }
+        indicators += emails.map { Indicator(id: $0, pattern: .equals(.email, $0), text: $0) }
+        let fast = IndicatorSet(indicators: indicators)
+        // The same set with one hash more takes the byte-by-byte pass for every value.
+        let hash = String(repeating: "ab", count: 32)
+        let slow = IndicatorSet(indicators: indicators + [Indicator(id: "hash", pattern: .equals(.sha256, hash), text: hash)])
+        var fastMatcher = IndicatorMatcher(fast)
+        var slowMatcher = IndicatorMatcher(slow)
+        let pieces = domains + addresses.map { $0.split(separator: "/").first.map(String.init)! } + emails + [
+            "www.EVIL.example", "evil.example.", "198.51.100.77", "198.51.100.77:443", "a@b", "no-dot", "C:\\\\Windows\\\\x.dll", "..", ".", "@",
+            "sub.c2.bad.net", "Ceo@Phish.Example", "evil", "example", "a.b.c.d.e", "203.0.113.9.", "é.example", "x@evil.example",
+        ]
+        let separators = [" ", "/", "=", ",", "\\t", "|", "(", ")", "'", ""]
+        var mismatches = 0
+        var hits = 0
+        for round in 0..<3_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...12, using: &random) {
+                text += pieces.randomElement(using: &random)! + separators.randomElement(using: &random)!
+            }
+            let event = #"{"Message":"\#(text)","Field\#(round)":"x"}"#
+            let fastHits = Set(try fastMatcher.match(event).map { fast.indicators[$0.indicator].id })
+            let slowHits = Set(try slowMatcher.match(event).map { slow.indicators[$0.indicator].id })
+            hits += fastHits.count
+            if fastHits != slowHits {
+                mismatches += 1
+                Issue.record("\(event): fast \(fastHits.sorted()), byte by byte \(slowHits.sorted())")
+                if mismatches > 5 { break }
+            }
+        }
+        #expect(hits > 3_000, "the events name the set's values often enough to compare")
+    }
 }

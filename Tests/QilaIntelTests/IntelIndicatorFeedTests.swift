@@ -29,6 +29,9 @@ struct IntelIndicatorFeedTests {
 
         let feed = IntelIndicatorFeed(store: world.installation.store)
         let (standings, indicators) = try await feed.standings(now: now)
+        // Detection's list, scored without reasons, is the same list.
+        let active = try await feed.active(now: now)
+        #expect(active.map(\.id) == indicators.map(\.id) && active.map(\.reach) == indicators.map(\.reach))
         let reach = Dictionary(uniqueKeysWithValues: indicators.map { ($0.id, $0.reach) })
         func id(_ n: Int) -> String { "indicator--\(Stix.uuid(n))" }
         #expect(reach[id(1)] == .shared(nil))

@@ -27,14 +27,15 @@ enum Bytes {
 
     /// Appends the lowercase form of `text` to `out`: eight bytes at a time for ASCII,
     /// Unicode rules otherwise (the same `lowercased()` the rules' values went through).
-    static func lowercase(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    /// With `unicode` false, only ASCII letters are lowered and the length never changes.
+    static func lowercase(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], unicode: Bool = true) {
         let start = out.count
         out.append(contentsOf: text)
-        lowercaseInPlace(&out, from: start)
+        lowercaseInPlace(&out, from: start, unicode: unicode)
     }
 
     /// Lowercases `bytes[start...]` where they were just appended.
-    static func lowercaseInPlace(_ bytes: inout [UInt8], from start: Int) {
+    static func lowercaseInPlace(_ bytes: inout [UInt8], from start: Int, unicode: Bool = true) {
         let ascii = bytes.withUnsafeMutableBufferPointer { buffer -> Bool in
             guard let base = buffer.baseAddress else { return true }
             let raw = UnsafeMutableRawPointer(base)
@@ -62,7 +63,7 @@ enum Bytes {
             }
             return high & (0x80 &* ones) == 0 && rest < 0x80
         }
-        if !ascii {
+        if !ascii && unicode {
             // The ASCII letters lowercased above stay as Unicode lowercasing makes them.
             let lowered = Array(String(decoding: bytes[start...], as: UTF8.self).lowercased().utf8)
             bytes.removeSubrange(start...)

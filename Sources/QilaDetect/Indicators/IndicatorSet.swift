@@ -20,6 +20,11 @@ public final class IndicatorSet: Sendable {
     let ipv4Lengths: [Int]
     let ipv6Lengths: [Int]
     let hasDomains, hasURLs, hasEmails, hasHashes: Bool
+    /// The hashes of the last labels of every domain value (`net`, `example`): a word whose last
+    /// label is not among them names no domain of the set, nor do its parents, and is not looked up.
+    let domainLastLabels: Set<UInt64>
+    /// True when some value has non-ASCII bytes: only then are events lowercased by Unicode rules.
+    let hasNonASCIIValues: Bool
 
     enum Expression: Sendable {
         case atom(Int32)
@@ -41,6 +46,8 @@ public final class IndicatorSet: Sendable {
         var v4: Set<Int> = []
         var v6: Set<Int> = []
         var kinds: Set<ObservableKind> = []
+        var lastLabels: Set<UInt64> = []
+        var nonASCII = false
 
         func atom(_ key: [UInt8]) -> Int32 {
             if let known = table.value(for: key) { return known }
@@ -52,6 +59,8 @@ public final class IndicatorSet: Sendable {
             switch pattern {
             case .equals(let kind, let value):
                 kinds.insert(kind)
+                if kind == .domain { lastLabels.insert(Self.lastLabelHash(value.utf8)) }
+                nonASCII = nonASCII || value.utf8.contains { $0 >= 0x80 }
                 // A STIX `domain-name:value =` names that domain only (a listed domain covers its subdomains: `inNetwork`).
                 let key = kind == .domain ? [UInt8(ascii: "D")] + Array(value.utf8) : Self.key(kind, Array(value.utf8))
                 let index = atom(key)
@@ -59,6 +68,8 @@ public final class IndicatorSet: Sendable {
                 return .atom(index)
             case .inNetwork(.domain, let text):
                 kinds.insert(.domain)
+                lastLabels.insert(Self.lastLabelHash(text.utf8))
+                nonASCII = nonASCII || text.utf8.contains { $0 >= 0x80 }
                 let index = atom(Self.key(.domain, Array(text.utf8)))
                 pairs.append((index, indicator))
                 return .atom(index)
@@ -103,6 +114,14 @@ public final class IndicatorSet: Sendable {
         hasURLs = kinds.contains(.url)
         hasEmails = kinds.contains(.email)
         hasHashes = kinds.contains(.md5) || kinds.contains(.sha1) || kinds.contains(.sha256)
+        domainLastLabels = lastLabels
+        hasNonASCIIValues = nonASCII
+    }
+
+    /// The hash of what follows a name's last dot (the whole name if it has none).
+    static func lastLabelHash<Name: Collection<UInt8>>(_ name: Name) -> UInt64 {
+        let label = Array(name.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).last ?? name[...])
+        return label.withUnsafeBufferPointer { Bytes.hash($0) }
     }
 
     static func key(_ kind: ObservableKind, _ value: [UInt8]) -> [UInt8] {
@@ -151,6 +170,7 @@ public struct IndicatorMatcher {
     private var key: [UInt8] = []
     private var leaf = 0
     private var leafTexts: [String?] = []
+    private var words: [(range: Range<Int>, seen: UInt8)] = []
 
     public init(_ set: IndicatorSet) {
         self.set = set
@@ -172,14 +192,18 @@ public struct IndicatorMatcher {
             let leafValue = event.leaves[index]
             guard leafValue.kind == .string || leafValue.kind == .escapedString || leafValue.kind == .number else { continue }
             leaf = index
-            value.removeAll(keepingCapacity: true)
             let range = Int(leafValue.start)..<Int(leafValue.end)
             if leafValue.kind == .escapedString {
-                JSONText.unescape(UnsafeBufferPointer(rebasing: bytes[range]), into: &value)
+                // Unescaped into a scratch array moved out of `self` while it is read.
+                var scratch: [UInt8] = []
+                swap(&scratch, &value)
+                scratch.removeAll(keepingCapacity: true)
+                JSONText.unescape(UnsafeBufferPointer(rebasing: bytes[range]), into: &scratch)
+                scratch.withUnsafeBufferPointer { examine($0) }
+                swap(&scratch, &value)
             } else {
-                value.append(contentsOf: bytes[range])
+                examine(UnsafeBufferPointer(rebasing: bytes[range]))
             }
-            examine()
         }
         guard !hitAtoms.isEmpty else { return }
         var candidates: [Int32] = []
@@ -251,28 +275,105 @@ public struct IndicatorMatcher {
         hitAtoms.append(atom)
     }
 
-    private mutating func examine() {
-        let addressBytes = Self.addressBytes  // read once: a static in the loop costs a check per byte
-        if !set.ipv4Lengths.isEmpty || !set.ipv6Lengths.isEmpty, value.count <= 45, value.count >= 2,
-            value.allSatisfy({ addressBytes[Int($0)] })
+    /// One value: as a whole, an address; cut into words (classified as they are read), each word
+    /// that can be a hash, an e-mail address, an address or a domain of a kind the set holds.
+    private mutating func examine(_ raw: UnsafeBufferPointer<UInt8>) {
+        let classes = Self.classes  // read once: a static in the loop costs a check per byte
+        if !set.ipv4Lengths.isEmpty || !set.ipv6Lengths.isEmpty, raw.count <= 45, raw.count >= 2,
+            raw.allSatisfy({ classes[Int($0)] & Self.addressByte != 0 })
         {
-            value.withUnsafeBufferPointer { lookupAddress(IPAddress(utf8: $0)) }
+            lookupAddress(IPAddress(utf8: raw))
         }
         guard set.hasDomains || set.hasEmails || set.hasHashes || !set.ipv4Lengths.isEmpty else { return }
+        let wantsEmails = set.hasEmails
+        var found: [(range: Range<Int>, seen: UInt8)] = []
+        swap(&found, &words)
+        found.removeAll(keepingCapacity: true)
         lower.removeAll(keepingCapacity: true)
-        value.withUnsafeBufferPointer { Bytes.lowercase($0, into: &lower) }
-        if set.hasURLs { findURLs() }
-        var start = 0
-        let separators = Self.separators
-        var index = 0
-        let count = lower.count
-        while index <= count {
-            if index == count || separators[Int(lower[index])] {
-                if index > start { examine(token: start..<index) }
-                start = index + 1
+        if set.hasHashes || set.hasURLs || set.hasNonASCIIValues {
+            // Hashes have no dot to find them by, URLs are read across words, and Unicode
+            // lowering may change lengths: the whole value is lowered and read byte by byte.
+            Bytes.lowercase(raw, into: &lower, unicode: set.hasNonASCIIValues)
+            if set.hasURLs { findURLs(raw) }
+            lower.withUnsafeBufferPointer { Self.words(in: $0, classes: classes, hashes: set.hasHashes, into: &found) }
+        } else {
+            // Only words with a dot (or an at-sign) matter: found eight bytes at a time, each
+            // lowered on its own into `lower`.
+            classes.withUnsafeBufferPointer { table in
+                var index = 0
+                while let special = Self.nextDotOrAt(raw, from: index, at: wantsEmails) {
+                    var start = special
+                    while start > 0, table[Int(raw[start - 1])] & Self.separator == 0 { start -= 1 }
+                    var end = special
+                    var seen: UInt8 = 0
+                    while end < raw.count, case let byteClass = table[Int(raw[end])], byteClass & Self.separator == 0 {
+                        seen |= byteClass & (Self.dotByte | Self.atByte)
+                        end += 1
+                    }
+                    for back in start..<special { seen |= table[Int(raw[back])] & (Self.dotByte | Self.atByte) }
+                    let at = lower.count
+                    Bytes.lowercase(UnsafeBufferPointer(rebasing: raw[start..<end]), into: &lower, unicode: false)
+                    found.append((at..<lower.count, seen))
+                    index = end + 1
+                }
             }
+        }
+        for (range, seen) in found { examine(token: range, seen: seen, emails: wantsEmails) }
+        swap(&found, &words)
+    }
+
+    /// The words of a lowered value worth a look: with a dot, an at-sign, or (when `hashes`)
+    /// all hex of a hash's length. One pass, each byte classified by the table.
+    static func words(in text: UnsafeBufferPointer<UInt8>, classes: [UInt8], hashes: Bool, into found: inout [(range: Range<Int>, seen: UInt8)]) {
+        classes.withUnsafeBufferPointer { table in
+            var start = 0
+            var seen: UInt8 = hexByte
+            func word(_ end: Int) {
+                let length = end - start
+                guard length > 0 else { return }
+                if seen & (dotByte | atByte) != 0 || (hashes && seen & hexByte != 0 && Observable.hashKind(length: length) != nil) {
+                    found.append((start..<end, seen))
+                }
+            }
+            for index in 0..<text.count {
+                let byteClass = table[Int(text[index])]
+                if byteClass & separator != 0 {
+                    word(index)
+                    start = index + 1
+                    seen = hexByte
+                } else {
+                    // Hex is kept only while every byte is hex; dots and at-signs once any is seen.
+                    seen = (seen & ~hexByte) | (seen & byteClass & hexByte) | (byteClass & (dotByte | atByte))
+                }
+            }
+            word(text.count)
+        }
+    }
+
+    /// The first `.` (or `@`, when `at`) at or after `from`, eight bytes at a time.
+    static func nextDotOrAt(_ text: UnsafeBufferPointer<UInt8>, from: Int, at: Bool) -> Int? {
+        guard let base = text.baseAddress, from < text.count else { return nil }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let dots = UInt64(UInt8(ascii: ".")) &* ones, ats = UInt64(UInt8(ascii: "@")) &* ones
+        var index = from
+        while index + 8 <= text.count {
+            // A byte equal to the one sought becomes zero; the lowest zero byte is found exactly.
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let x = word ^ dots
+            var hits = (x &- ones) & ~x & highs
+            if at {
+                let y = word ^ ats
+                hits |= (y &- ones) & ~y & highs
+            }
+            if hits != 0 { return index + hits.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < text.count {
+            if text[index] == UInt8(ascii: ".") || (at && text[index] == UInt8(ascii: "@")) { return index }
             index += 1
         }
+        return nil
     }
 
     private mutating func lookupAddress(_ parsed: IPAddress?) {
@@ -286,15 +387,19 @@ public struct IndicatorMatcher {
         }
     }
 
-    /// The bytes an address can be written with (digits, hex letters, `.`, `:`, spaces around):
-    /// other values are not handed to the address parser at all.
-    private static let addressBytes: [Bool] = (0..<256).map { (byte: Int) -> Bool in
+    /// What each byte is, as bits: where values are cut into words, hex digits, a dot, an
+    /// at-sign, and the bytes an address can be written with (hex digits, `.`, `:`, spaces
+    /// around; other values are not handed to the address parser at all).
+    private static let separator: UInt8 = 1, hexByte: UInt8 = 2, dotByte: UInt8 = 4, atByte: UInt8 = 8, addressByte: UInt8 = 16
+    private static let classes: [UInt8] = (0..<256).map { (byte: Int) -> UInt8 in
         let scalar = Unicode.Scalar(UInt8(byte))
-        return scalar.properties.isASCIIHexDigit || scalar == "." || scalar == ":" || scalar == " "
+        var bits: UInt8 = separatesSlowly(UInt8(byte)) ? separator : 0
+        if scalar.properties.isASCIIHexDigit { bits |= hexByte }
+        if scalar == "." { bits |= dotByte }
+        if scalar == "@" { bits |= atByte }
+        if scalar.properties.isASCIIHexDigit || scalar == "." || scalar == ":" || scalar == " " { bits |= addressByte }
+        return bits
     }
-
-    /// Where values are cut into words, as a table.
-    private static let separators: [Bool] = (0..<256).map { separatesSlowly(UInt8($0)) }
 
     private static func separatesSlowly(_ byte: UInt8) -> Bool {
         switch byte {
@@ -307,23 +412,23 @@ public struct IndicatorMatcher {
         }
     }
 
-    private mutating func examine(token range: Range<Int>) {
+    private mutating func examine(token range: Range<Int>, seen: UInt8, emails: Bool) {
         var token = lower[range]
         let count = token.count
-        if set.hasHashes, Observable.hashKind(length: count) != nil, token.allSatisfy(\.isHexDigit) {
+        if set.hasHashes, seen & Self.hexByte != 0, Observable.hashKind(length: count) != nil {
             key.removeAll(keepingCapacity: true)
             key.append(UInt8(ascii: "h"))
             key += token
             hit(key)
             return
         }
-        if set.hasEmails, token.contains(UInt8(ascii: "@")) {
+        if emails, seen & Self.atByte != 0 {
             if let email = Observable.email(Substring(String(decoding: token, as: UTF8.self))) {
                 hit(IndicatorSet.key(.email, Array(email.utf8)))
             }
             return
         }
-        guard token.contains(UInt8(ascii: ".")) else { return }
+        guard seen & Self.dotByte != 0 else { return }
         // host:port
         if let colon = token.lastIndex(of: UInt8(ascii: ":")), colon > token.startIndex,
             token[(colon + 1)...].allSatisfy({ (0x30...0x39).contains($0) })
@@ -331,7 +436,7 @@ public struct IndicatorMatcher {
             token = token[..<colon]
         }
         if !set.ipv4Lengths.isEmpty, let first = token.first, (0x30...0x39).contains(first) {
-            let address = Array(token).withUnsafeBufferPointer { IPAddress(utf8: $0) }
+            let address = lower.withUnsafeBufferPointer { IPAddress(utf8: UnsafeBufferPointer(rebasing: $0[token.startIndex..<token.endIndex])) }
             if address != nil {
                 lookupAddress(address)
                 return
@@ -344,7 +449,11 @@ public struct IndicatorMatcher {
     private mutating func lookupDomain(_ raw: ArraySlice<UInt8>) {
         var name = raw
         while let last = name.last, last == UInt8(ascii: ".") { name = name.dropLast() }
-        guard name.count >= 3, name.count <= 253,
+        // Every key looked up below ends with this name's last label: none of the set's does, no lookup.
+        guard name.count >= 3, name.count <= 253 else { return }
+        let labelStart = name.lastIndex(of: UInt8(ascii: ".")).map { $0 + 1 } ?? name.startIndex
+        guard set.domainLastLabels.contains(name[labelStart...].withUnsafeBufferPointer { Bytes.hash($0) }) else { return }
+        guard
             name.allSatisfy({ $0 >= 0x80 || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") })
         else { return }
         key.removeAll(keepingCapacity: true)
@@ -362,8 +471,9 @@ public struct IndicatorMatcher {
         }
     }
 
-    /// Every `scheme://…` in the value, up to white space or a quote.
-    private mutating func findURLs() {
+    /// Every `scheme://…` in the value, up to white space or a quote; `raw` is the value as
+    /// written (its path keeps its case).
+    private mutating func findURLs(_ raw: UnsafeBufferPointer<UInt8>) {
         var index = 0
         while index + 3 <= lower.count {
             guard lower[index] == UInt8(ascii: ":"), lower[index + 1] == UInt8(ascii: "/"), lower[index + 2] == UInt8(ascii: "/") else {
@@ -379,8 +489,11 @@ public struct IndicatorMatcher {
                 end += 1
             }
             // The path keeps its case; `lower` stands in only if lowering changed the length.
-            let source = lower.count == value.count ? value : lower
-            if start < index, let url = Observable.url(Substring(String(decoding: source[start..<min(end, source.count)], as: UTF8.self))) {
+            let text =
+                lower.count == raw.count
+                ? String(decoding: UnsafeBufferPointer(rebasing: raw[start..<min(end, raw.count)]), as: UTF8.self)
+                : String(decoding: lower[start..<min(end, lower.count)], as: UTF8.self)
+            if start < index, let url = Observable.url(Substring(text)) {
                 hit(IndicatorSet.key(.url, Array(url.utf8)))
                 if let host = Observable.urlHost(url) { lookupDomain(ArraySlice(host.utf8)) }
             }

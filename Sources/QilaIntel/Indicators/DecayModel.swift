@@ -65,12 +65,14 @@ public struct DecayModel: Sendable, Equatable {
         return shortest.map { ($0.1, $0.0) } ?? (90, nil)
     }
 
-    public func score(_ facts: Facts, sightings: [IntelSighting], override: IntelScoreOverride?, now: Date) -> Score {
+    /// `explain` false leaves the reasons out: detection, scoring a million indicators, needs only the numbers.
+    public func score(_ facts: Facts, sightings: [IntelSighting], override: IntelScoreOverride?, now: Date, explain: Bool = true) -> Score {
         var reasons: [String] = []
+        func say(_ reason: @autoclosure () -> String) { if explain { reasons.append(reason()) } }
         func day(_ date: Date) -> String { String(RFC3339.format(date).prefix(10)) }
-        func ended(_ why: String) -> Score {
-            reasons.append(why)
-            if let override { reasons.append("an analyst's score of \(override.score) does not bring it back") }
+        func ended(_ why: @autoclosure () -> String) -> Score {
+            say(why())
+            if let override { say("an analyst's score of \(override.score) does not bring it back") }
             return Score(value: 0, computed: 0, active: false, reasons: reasons)
         }
         if facts.revoked { return ended("revoked by its producer: not in detection") }
@@ -78,21 +80,23 @@ public struct DecayModel: Sendable, Equatable {
         if let from = facts.validFrom, from > now { return ended("valid from \(RFC3339.format(from)), not yet: not in detection") }
 
         let base = facts.confidence.map { min(max($0, 0), 100) } ?? baseScore
-        reasons.append(facts.confidence == nil ? "starts at \(base), the installation's default (no confidence given)" : "starts at \(base), its producer's confidence")
+        say(facts.confidence == nil ? "starts at \(base), the installation's default (no confidence given)" : "starts at \(base), its producer's confidence")
         var renewed = max(facts.validFrom ?? facts.modified, facts.modified)
-        var renewal = "its version of \(day(facts.modified))"
+        var renewal: () -> String = { "its version of \(day(facts.modified))" }
         let seen = sightings.filter { $0.kind == .seen && $0.lastSeen <= now }
         if let latest = seen.max(by: { $0.lastSeen < $1.lastSeen }), latest.lastSeen > renewed {
             renewed = latest.lastSeen
-            let organisations = Set(seen.map(\.organisation)).count
-            renewal = "a sighting on \(day(latest.lastSeen)) (\(seen.reduce(0) { $0 + $1.count }) in all, by \(organisations) organisation\(organisations == 1 ? "" : "s"))"
+            renewal = {
+                let organisations = Set(seen.map(\.organisation)).count
+                return "a sighting on \(day(latest.lastSeen)) (\(seen.reduce(0) { $0 + $1.count }) in all, by \(organisations) organisation\(organisations == 1 ? "" : "s"))"
+            }
         }
         let (days, kind) = lifetime(facts.kinds)
         let age = max(0, now.timeIntervalSince(renewed)) / 86_400
         let factor = age >= days ? 0 : 1 - pow(age / days, 1 / speed)
         var value = Double(base) * factor
-        reasons.append(
-            "renewed by \(renewal); \(Int(age.rounded(.down))) of \(Int(days)) days\(kind.map { " (the lifetime of \($0.rawValue))" } ?? "") have passed: × \(String(format: "%.2f", factor))"
+        say(
+            "renewed by \(renewal()); \(Int(age.rounded(.down))) of \(Int(days)) days\(kind.map { " (the lifetime of \($0.rawValue))" } ?? "") have passed: × \(String(format: "%.2f", factor))"
         )
         // False positives and expiry count against the version they were reported on; sightings
         // (perhaps by the same traffic) do not undo them, a new version does.
@@ -100,21 +104,21 @@ public struct DecayModel: Sendable, Equatable {
         if !falsePositives.isEmpty {
             let cut = pow(falsePositiveFactor, Double(falsePositives.count))
             value *= cut
-            reasons.append(
+            say(
                 "reported a false positive by \(falsePositives.count) organisation\(falsePositives.count == 1 ? "" : "s") since this version: × \(String(format: "%.2f", cut))")
         }
         if let expired = sightings.filter({ $0.kind == .expired && $0.lastSeen >= facts.modified && $0.lastSeen <= now }).min(by: { $0.lastSeen < $1.lastSeen }) {
             value = 0
-            reasons.append("reported expired on \(day(expired.lastSeen)): 0")
+            say("reported expired on \(day(expired.lastSeen)): 0")
         }
         let computed = Int(value.rounded())
         var final = computed
         if let override {
             final = override.score
-            reasons.append("computed \(computed); set to \(override.score) by an analyst on \(day(override.time)): \(override.reason)")
+            say("computed \(computed); set to \(override.score) by an analyst on \(day(override.time)): \(override.reason)")
         }
         let active = final >= threshold
-        reasons.append(active ? "\(final) is at or above the threshold \(threshold): in detection" : "\(final) is below the threshold \(threshold): not in detection")
+        say(active ? "\(final) is at or above the threshold \(threshold): in detection" : "\(final) is below the threshold \(threshold): not in detection")
         return Score(value: final, computed: computed, active: active, reasons: reasons)
     }
 }

@@ -52,12 +52,18 @@ public final class IntelIndicatorFeed: Sendable {
         try await standings(of: nil, now: now)
     }
 
+    /// The indicators detection runs, scored without their explanations (a million reasons are
+    /// a gigabyte no one reads).
+    public func active(now: Date = Date()) async throws -> [Indicator] {
+        try await standings(of: nil, now: now, explain: false).indicators
+    }
+
     /// One indicator's standing (nil if it is no indicator of this installation).
     public func standing(of id: String, now: Date = Date()) async throws -> Standing? {
         try await standings(of: id, now: now).standings.first
     }
 
-    func standings(of only: String?, now: Date) async throws -> (standings: [Standing], indicators: [Indicator]) {
+    func standings(of only: String?, now: Date, explain: Bool = true) async throws -> (standings: [Standing], indicators: [Indicator]) {
         let rows = try await store.intelIndicatorRows(id: only)
         let organisations = try await store.organisations()
         var sightings: [String: [IntelSighting]] = [:]
@@ -103,8 +109,8 @@ public final class IntelIndicatorFeed: Sendable {
         var indicators: [Indicator] = []
         for id in order {
             let (entry, reach, excluded) = byID[id]!
-            let score = model.score(entry.facts, sightings: sightings[id] ?? [], override: overrides[id], now: now)
-            standings.append(Standing(id: id, score: score, reach: reach, excluded: excluded))
+            let score = model.score(entry.facts, sightings: sightings[id] ?? [], override: overrides[id], now: now, explain: explain)
+            if explain { standings.append(Standing(id: id, score: score, reach: reach, excluded: excluded)) }
             if score.active, excluded == nil, let reach, let pattern = entry.pattern {
                 indicators.append(Indicator(id: id, name: entry.name, pattern: pattern, text: entry.text, reach: reach))
             }
@@ -151,6 +157,6 @@ public final class IntelIndicatorFeed: Sendable {
 
 extension IntelIndicatorFeed: IndicatorSource {
     public func activeIndicators(now: Date) async throws -> [Indicator] {
-        try await standings(now: now).indicators
+        try await active(now: now)
     }
 }
