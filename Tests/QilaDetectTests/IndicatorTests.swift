@@ -175,21 +175,9 @@ struct IndicatorTests {
         #expect(try matcher.match(#"{"DestinationIp":"11.0.0.1","QueryName":"host1.example2.net","Hashes":"SHA256=\#(String(repeating: "0", count: 64))","u":"http://site3.example/path/4"}"#).isEmpty)
     }
 
-    /// A seeded generator for the property test (SplitMix64).
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("Words found eight bytes at a time (no hash in the set) match exactly what the byte-by-byte pass finds")
     func fastWordsAgreeWithByteByByte() throws {
-        var random = Seeded(state: 20)
+        var random = SplitMix(state: 20)
         let domains = ["evil.example", "c2.bad.net", "x.y.example.org", "login.bank-secure.com"]
         let addresses = ["203.0.113.9", "198.51.100.0/24", "10.1.2.3"]
         let emails = ["ceo@phish.example"]
