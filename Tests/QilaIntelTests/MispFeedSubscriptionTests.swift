@@ -161,11 +161,22 @@ struct MispFeedSubscriptionTests {
         let peer = try await desk.peer(named: "circl")
         #expect(peer.objects == 8 && peer.cursor == "1790000300" && peer.lastError == nil)
 
+        // An event the manifest lists but the feed lacks (or cannot be read) is refused and counted; the poll goes on.
+        let eventC = "3c1f0a2b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+        await feed.set(
+            "manifest.json",
+            .object([
+                Self.eventA: .object(["timestamp": .string("1790000300")]), eventC: .object(["timestamp": .string("1790000400")]),
+            ]))
+        let missing = try await desk.poll(try await desk.peer(named: "circl"), now: FixedInstant.thursdayAfternoon.date.addingTimeInterval(9000))
+        #expect(missing.error == nil && missing.refused == 1 && missing.cursor == "1790000400")
+        #expect(missing.firstRefusal?.contains("no such file (404)") == true)
+
         // A feed that is gone fails the poll, says so, and keeps the cursor.
         await feed.set("manifest.json", nil)
-        let gone = try await desk.poll(peer, now: FixedInstant.thursdayAfternoon.date.addingTimeInterval(10_800))
+        let gone = try await desk.poll(try await desk.peer(named: "circl"), now: FixedInstant.thursdayAfternoon.date.addingTimeInterval(10_800))
         #expect(gone.error == "the feed has no manifest.json (404)")
-        #expect(try await desk.peer(named: "circl").cursor == "1790000300")
+        #expect(try await desk.peer(named: "circl").cursor == "1790000400")
     }
 
     @Test("A feed subscription names what is wrong")

@@ -328,19 +328,25 @@ public struct IntelPeerDesk: Sendable {
     public static let maximumEvents = 5_000
 
     func fetchFeed(_ peer: IntelPeerRecord, _ target: Target, now: Date) async throws -> Poll {
-        func get(_ file: String) async throws -> JSONValue {
+        /// A file of the feed. A missing or unreadable event file is the feed's own fault and
+        /// is refused (counted, the poll goes on: it would fail the same way every time); any
+        /// other refusal, or the manifest's, fails the poll so that it is repeated later.
+        func get(_ file: String, event: Bool) async throws -> Result<JSONValue, QilaError> {
             let answer = try await transport.get(
                 target.base.appendingPathComponent(file), accept: "application/json", username: peer.username, password: target.password, trust: peer.trust)
-            guard answer.status == 200 else {
-                throw Failure(description: answer.status == 404 ? "the feed has no \(file) (404)" : Self.refusal(answer) + " for \(file)")
+            if answer.status == 404 {
+                guard event else { throw Failure(description: "the feed has no \(file) (404)") }
+                return .failure(QilaError(.invalidInput, "is listed in the manifest but the feed has no such file (404)", at: file))
             }
+            guard answer.status == 200 else { throw Failure(description: Self.refusal(answer) + " for \(file)") }
             guard let value = try? JSONValue.decode(answer.body), case .object = value else {
-                throw Failure(description: "the feed's \(file) is not a JSON object")
+                guard event else { throw Failure(description: "the feed's \(file) is not a JSON object") }
+                return .failure(QilaError(.invalidInput, "is not a JSON object", at: file))
             }
-            return value
+            return .success(value)
         }
         var result = Poll(cursor: peer.cursor)
-        let manifest = try await get("manifest.json")
+        let manifest = try await get("manifest.json", event: false).get()
         result.pages = 1
         let since = peer.cursor.flatMap { Int64($0) } ?? -1
         // Oldest change first, so that a cursor stopped part-way lets nothing through.
@@ -354,11 +360,11 @@ public struct IntelPeerDesk: Sendable {
             // Events sharing a timestamp are taken together, so the cursor never splits them.
             if taken >= Self.maximumEvents, time != cursor { break }
             let file = "\(uuid).json"
-            let event = try await get(file)
+            let fetched = try await get(file, event: true)
             result.pages += 1
             taken = index + 1
             do {
-                let converted = try MispEvents.stix(event, file: file)
+                let converted = try MispEvents.stix(try fetched.get(), file: file)
                 result.received += converted.objects.count
                 result.skipped += converted.skipped.values.reduce(0, +)
                 let outcome = try await intel.ingest(
