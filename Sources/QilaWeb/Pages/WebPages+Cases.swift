@@ -516,6 +516,7 @@ extension CasePages {
 
     func shareCase(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
+        guard try await intel.collections(for: subject).contains(where: \.canWrite) else { throw Problem(.forbidden, "this account may add to no collection") }
         let form = try await form(request, context)
         let id = try caseID(context)
         do {
