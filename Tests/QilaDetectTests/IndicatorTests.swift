@@ -215,4 +215,59 @@ struct IndicatorTests {
         }
         #expect(hits > 3_000, "the events name the set's values often enough to compare")
     }
+
+    @Test("The raw pre-filter passes over an event only when the full pass finds nothing in it: escapes, keys, ports, hashes and URLs")
+    func rawPrefilterIsSound() throws {
+        var random = SplitMix(state: 21)
+        let hash = String(repeating: "ab", count: 32)
+        let base: [Indicator] = [
+            Indicator(id: "d", pattern: .equals(.domain, "evil.example"), text: "evil.example"),
+            Indicator(id: "listed", pattern: .inNetwork(.domain, "bad.net"), text: "bad.net"),
+            Indicator(id: "a", pattern: .inNetwork(.ipv4, "203.0.113.9"), text: "203.0.113.9"),
+            Indicator(id: "n", pattern: .inNetwork(.ipv4, "198.51.100.0/24"), text: "198.51.100.0/24"),
+            Indicator(id: "e", pattern: .equals(.email, "ceo@phish.example"), text: "ceo@phish.example"),
+        ]
+        let sets = [
+            IndicatorSet(indicators: base),
+            IndicatorSet(indicators: base + [Indicator(id: "h", pattern: .equals(.sha256, hash), text: hash)]),
+            IndicatorSet(indicators: base + [Indicator(id: "u", pattern: .equals(.url, "http://evil.example/x"), text: "http://evil.example/x")]),
+        ]
+        // Pieces as they appear inside a JSON string (escapes written as JSON writes them).
+        let pieces = [
+            "evil.example", "x.bad.net", "203.0.113.9", "198.51.100.77:443", "ceo@phish.example", "mailto:CEO@phish.example", hash, hash.uppercased(),
+            "\\nevil.example", "\\tbad.net", "\\b\(hash)", "\\f\(hash)", "\\\\nevil.example", "evil\\u002eexample", "\\u0041", "\\\"evil.example\\\"",
+            "\\/evil.example", "http://evil.example/x", "HTTP://EVIL.EXAMPLE/x", "::ffff:203.0.113.9", "C:\\\\Windows\\\\x.dll", "1.5", "evil", "example",
+            "no-dot", "a@b", "ab", "evil.example.", "www.evil.example",
+        ]
+        let separators = [" ", "/", "=", ",", "|", "(", ")", "'", ":", ""]
+        var hits = 0
+        var passedOver = 0
+        for round in 0..<2_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...10, using: &random) {
+                text += pieces.randomElement(using: &random)! + separators.randomElement(using: &random)!
+            }
+            let key = round % 7 == 0 ? "evil.example" : "Message"
+            let event = Array(#"{"\#(key)":"\#(text)","Port":443,"Ratio":1.5,"n\#(round)":[true,null]}"#.utf8)
+            for set in sets {
+                var full = IndicatorMatcher(set)
+                var filtered = IndicatorMatcher(set)
+                let expected = try event.withUnsafeBufferPointer { (bytes) throws(EventError) in
+                    var found: [Int] = []
+                    try full.match(bytes) { found.append($0.indicator) }
+                    return found
+                }
+                let got = try event.withUnsafeBufferPointer { (bytes) throws(EventError) in
+                    var found: [Int] = []
+                    try filtered.match(bytes, wellFormed: true) { found.append($0.indicator) }
+                    return found
+                }
+                hits += expected.count
+                if event.withUnsafeBufferPointer({ !filtered.mayMatch($0) }) { passedOver += 1 }
+                #expect(got == expected, "\(String(decoding: event, as: UTF8.self))")
+            }
+        }
+        #expect(hits > 2_000, "the events name the sets' values often enough to compare")
+        #expect(passedOver > 300, "and often enough none: the pre-filter passes over those")
+    }
 }

@@ -179,8 +179,11 @@ public struct IndicatorMatcher {
     }
 
     /// Matches one event given as a JSON object in UTF-8.
-    public mutating func match(_ bytes: UnsafeBufferPointer<UInt8>, _ found: (IndicatorMatch) -> Void) throws(EventError) {
+    /// `wellFormed`: the caller has already read the event as JSON (the rules did), so an event
+    /// whose raw bytes name nothing the set holds is passed over without being read again.
+    public mutating func match(_ bytes: UnsafeBufferPointer<UInt8>, wellFormed: Bool = false, _ found: (IndicatorMatch) -> Void) throws(EventError) {
         guard set.atomCount > 0 else { return }
+        if wellFormed, !mayMatch(bytes) { return }
         try scanner.scan(bytes, into: &event)
         generation &+= 1
         if generation == 0 {
@@ -348,6 +351,147 @@ public struct IndicatorMatcher {
             }
             word(text.count)
         }
+    }
+
+    // MARK: the raw pre-filter
+
+    /// Whether the event's raw JSON holds a word that names an atom of the set: a superset of
+    /// what the full pass finds, so that `false` is certain. The raw text is cut as the values
+    /// would be (`:` cuts too: keys and values, hosts and ports), a letter of a JSON escape
+    /// (`\n`, `\t`…) is not taken as part of the word after it, and what cannot be read this way
+    /// sends the event to the full pass: a `\u` escape (it may hide any byte), `://` when the set
+    /// holds URLs (they span words), IPv6 networks (their words have no dot), non-ASCII values.
+    mutating func mayMatch(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        if set.hasNonASCIIValues || !set.ipv6Lengths.isEmpty || Self.hasUnicodeEscape(raw) { return true }
+        if set.hasURLs, Self.containsSchemeSeparator(raw) { return true }
+        generation &+= 1
+        if generation == 0 {
+            for index in atomStamp.indices { atomStamp[index] = 0 }
+            generation = 1
+        }
+        hitAtoms.removeAll(keepingCapacity: true)
+        let wantsEmails = set.hasEmails
+        var found: [(range: Range<Int>, seen: UInt8)] = []
+        swap(&found, &words)
+        found.removeAll(keepingCapacity: true)
+        lower.removeAll(keepingCapacity: true)
+        let classes = Self.rawClasses
+        classes.withUnsafeBufferPointer { table in
+            // Each candidate word is lowered on its own into `lower`, escape letters left out.
+            func take(_ start: Int, _ end: Int, _ seen: UInt8) {
+                var start = start
+                if start > 0, raw[start - 1] == UInt8(ascii: "\\"), Self.escapes(raw, at: start - 1), Self.isEscapeLetter(raw[start]) { start += 1 }
+                guard end > start else { return }
+                let at = lower.count
+                Bytes.lowercase(UnsafeBufferPointer(rebasing: raw[start..<end]), into: &lower, unicode: false)
+                found.append((at..<lower.count, seen))
+            }
+            if set.hasHashes {
+                // Hex words have no dot to find them by: every byte is classified.
+                var start = 0
+                var seen: UInt8 = Self.hexByte
+                func word(_ end: Int) {
+                    let length = end - start
+                    guard length > 0 else { return }
+                    // A word after an escape letter may be one byte longer than the value's.
+                    let hashLike = seen & Self.hexByte != 0 && (Observable.hashKind(length: length) != nil || Observable.hashKind(length: length - 1) != nil)
+                    if seen & (Self.dotByte | Self.atByte) != 0 || hashLike { take(start, end, seen) }
+                }
+                for index in 0..<raw.count {
+                    let byteClass = table[Int(raw[index])]
+                    if byteClass & Self.separator != 0 {
+                        word(index)
+                        start = index + 1
+                        seen = Self.hexByte
+                    } else {
+                        seen = (seen & ~Self.hexByte) | (seen & byteClass & Self.hexByte) | (byteClass & (Self.dotByte | Self.atByte))
+                    }
+                }
+                word(raw.count)
+            } else {
+                var index = 0
+                while let special = Self.nextDotOrAt(raw, from: index, at: wantsEmails) {
+                    var start = special
+                    while start > 0, table[Int(raw[start - 1])] & Self.separator == 0 { start -= 1 }
+                    var end = special
+                    var seen: UInt8 = 0
+                    while end < raw.count, case let byteClass = table[Int(raw[end])], byteClass & Self.separator == 0 {
+                        seen |= byteClass & (Self.dotByte | Self.atByte)
+                        end += 1
+                    }
+                    for back in start..<special { seen |= table[Int(raw[back])] & (Self.dotByte | Self.atByte) }
+                    take(start, end, seen)
+                    index = end + 1
+                }
+            }
+        }
+        for (range, seen) in found {
+            // The hex flag was taken before an escape letter was left out: look again.
+            var seen = seen
+            if seen & Self.hexByte == 0, lower[range].allSatisfy({ Self.classes[Int($0)] & Self.hexByte != 0 }) { seen |= Self.hexByte }
+            examine(token: range, seen: seen, emails: wantsEmails)
+            if !hitAtoms.isEmpty { break }
+        }
+        swap(&found, &words)
+        return !hitAtoms.isEmpty
+    }
+
+    /// Bytes as the pre-filter cuts raw JSON: the values' separators and `:`.
+    private static let rawClasses: [UInt8] = classes.enumerated().map { byte, bits in byte == Int(UInt8(ascii: ":")) ? bits | separator : bits }
+
+    /// Whether the backslash at `index` starts an escape (an odd run of backslashes ends there).
+    static func escapes(_ raw: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        var run = 0
+        var position = index
+        while position >= 0, raw[position] == UInt8(ascii: "\\") {
+            run += 1
+            position -= 1
+        }
+        return run % 2 == 1
+    }
+
+    static func isEscapeLetter(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "n") || byte == UInt8(ascii: "t") || byte == UInt8(ascii: "r") || byte == UInt8(ascii: "b") || byte == UInt8(ascii: "f")
+    }
+
+    /// Whether the raw JSON holds a `\uXXXX` escape.
+    static func hasUnicodeEscape(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while let backslash = nextByte(raw, UInt8(ascii: "\\"), from: index), backslash + 1 < raw.count {
+            if raw[backslash + 1] == UInt8(ascii: "u") { return true }
+            index = backslash + 2  // the escaped byte, whatever it is
+        }
+        return false
+    }
+
+    /// Whether the raw text holds `://`.
+    static func containsSchemeSeparator(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while let colon = nextByte(raw, UInt8(ascii: ":"), from: index) {
+            if colon + 2 < raw.count, raw[colon + 1] == UInt8(ascii: "/"), raw[colon + 2] == UInt8(ascii: "/") { return true }
+            index = colon + 1
+        }
+        return false
+    }
+
+    /// The first `byte` at or after `from`, eight bytes at a time.
+    static func nextByte(_ text: UnsafeBufferPointer<UInt8>, _ byte: UInt8, from: Int) -> Int? {
+        guard let base = text.baseAddress, from < text.count else { return nil }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let sought = UInt64(byte) &* ones
+        var index = from
+        while index + 8 <= text.count {
+            let x = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ sought
+            let hits = (x &- ones) & ~x & highs
+            if hits != 0 { return index + hits.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < text.count {
+            if text[index] == byte { return index }
+            index += 1
+        }
+        return nil
     }
 
     /// The first `.` (or `@`, when `at`) at or after `from`, eight bytes at a time.

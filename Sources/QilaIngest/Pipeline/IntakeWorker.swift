@@ -143,7 +143,8 @@ struct IntakeWorker {
         let indicators = indicatorMatcher.set
         if indicators.count > 0 {
             var hits: [IndicatorMatch] = []
-            try? indicatorMatcher.match(event) { hits.append($0) }
+            // The rules have read the event already: one naming nothing the set holds is not read again.
+            try? indicatorMatcher.match(event, wellFormed: true) { hits.append($0) }
             for hit in hits {
                 let indicator = indicators.indicators[hit.indicator]
                 if case .shared = indicator.reach { result.sightings[indicator.id, default: 0] += 1 }
