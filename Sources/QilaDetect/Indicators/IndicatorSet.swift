@@ -303,21 +303,10 @@ public struct IndicatorMatcher {
             // Only words with a dot (or an at-sign) matter: found eight bytes at a time, each
             // lowered on its own into `lower`.
             classes.withUnsafeBufferPointer { table in
-                var index = 0
-                while let special = Self.nextDotOrAt(raw, from: index, at: wantsEmails) {
-                    var start = special
-                    while start > 0, table[Int(raw[start - 1])] & Self.separator == 0 { start -= 1 }
-                    var end = special
-                    var seen: UInt8 = 0
-                    while end < raw.count, case let byteClass = table[Int(raw[end])], byteClass & Self.separator == 0 {
-                        seen |= byteClass & (Self.dotByte | Self.atByte)
-                        end += 1
-                    }
-                    for back in start..<special { seen |= table[Int(raw[back])] & (Self.dotByte | Self.atByte) }
+                Self.dotWords(in: raw, table: table, emails: wantsEmails) { start, end, seen in
                     let at = lower.count
                     Bytes.lowercase(UnsafeBufferPointer(rebasing: raw[start..<end]), into: &lower, unicode: false)
                     found.append((at..<lower.count, seen))
-                    index = end + 1
                 }
             }
         }
@@ -409,20 +398,7 @@ public struct IndicatorMatcher {
                 }
                 word(raw.count)
             } else {
-                var index = 0
-                while let special = Self.nextDotOrAt(raw, from: index, at: wantsEmails) {
-                    var start = special
-                    while start > 0, table[Int(raw[start - 1])] & Self.separator == 0 { start -= 1 }
-                    var end = special
-                    var seen: UInt8 = 0
-                    while end < raw.count, case let byteClass = table[Int(raw[end])], byteClass & Self.separator == 0 {
-                        seen |= byteClass & (Self.dotByte | Self.atByte)
-                        end += 1
-                    }
-                    for back in start..<special { seen |= table[Int(raw[back])] & (Self.dotByte | Self.atByte) }
-                    take(start, end, seen)
-                    index = end + 1
-                }
+                Self.dotWords(in: raw, table: table, emails: wantsEmails, take)
             }
         }
         for (range, seen) in found {
@@ -492,6 +468,27 @@ public struct IndicatorMatcher {
             index += 1
         }
         return nil
+    }
+
+    /// Each word of `raw` holding a dot (or an at-sign, when `emails`), with its dot and at-sign
+    /// flags: the dots are found eight bytes at a time, the word around each by `table`.
+    static func dotWords(
+        in raw: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>, emails: Bool, _ take: (_ start: Int, _ end: Int, _ seen: UInt8) -> Void
+    ) {
+        var index = 0
+        while let special = nextDotOrAt(raw, from: index, at: emails) {
+            var start = special
+            while start > 0, table[Int(raw[start - 1])] & separator == 0 { start -= 1 }
+            var end = special
+            var seen: UInt8 = 0
+            while end < raw.count, case let byteClass = table[Int(raw[end])], byteClass & separator == 0 {
+                seen |= byteClass & (dotByte | atByte)
+                end += 1
+            }
+            for back in start..<special { seen |= table[Int(raw[back])] & (dotByte | atByte) }
+            take(start, end, seen)
+            index = end + 1
+        }
     }
 
     /// The first `.` (or `@`, when `at`) at or after `from`, eight bytes at a time.
