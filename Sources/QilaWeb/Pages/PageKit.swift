@@ -86,6 +86,16 @@ extension PageCollection {
         return subject
     }
 
+    /// A multipart/form-data body (an upload form): `what` names what is sent, for the refusal.
+    func multipartForm(_ request: Request, _ context: QilaRequestContext, sending what: String) async throws -> MultipartForm {
+        guard let boundary = MultipartForm.boundary(of: request.headers[.contentType]) else {
+            throw Problem(.unsupportedMediaType, "send \(what) as multipart/form-data")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        do { return try MultipartForm(body: body, boundary: boundary) } catch { throw Problem(.badRequest, "the upload is not valid multipart/form-data") }
+    }
+
     func form(_ request: Request, _ context: QilaRequestContext) async throws -> FormFields {
         guard request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true else {
             throw Problem(.unsupportedMediaType, "send the form as application/x-www-form-urlencoded")

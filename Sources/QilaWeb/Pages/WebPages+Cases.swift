@@ -549,13 +549,7 @@ extension CasePages {
     func uploadAttachment(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let id = try caseID(context)
-        guard let boundary = MultipartForm.boundary(of: request.headers[.contentType]) else {
-            throw Problem(.unsupportedMediaType, "send the file as multipart/form-data")
-        }
-        var request = request
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
-        let form: MultipartForm
-        do { form = try MultipartForm(body: body, boundary: boundary) } catch { throw Problem(.badRequest, "the upload is not valid multipart/form-data") }
+        let form = try await multipartForm(request, context, sending: "the file")
         do {
             guard let file = form.file("file"), !(file.filename ?? "").isEmpty else { throw QilaError.invalid("choose a file to attach", field: "file") }
             let attachment = try await desk.attach(id, name: file.filename ?? "", bytes: file.bytes, by: subject, gate: gate(context))
@@ -646,13 +640,7 @@ extension CasePages {
 
     func importMISP(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
-        guard let boundary = MultipartForm.boundary(of: request.headers[.contentType]) else {
-            throw Problem(.unsupportedMediaType, "send the event as multipart/form-data")
-        }
-        var request = request
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
-        let form: MultipartForm
-        do { form = try MultipartForm(body: body, boundary: boundary) } catch { throw Problem(.badRequest, "the upload is not valid multipart/form-data") }
+        let form = try await multipartForm(request, context, sending: "the event")
         do {
             guard let file = form.file("file"), !file.bytes.isEmpty else { throw QilaError.invalid("choose the MISP event's JSON file", field: "file") }
             let (incident, _) = try await desk.importMISP(file.bytes, organisation: form["organisation"] ?? "", by: subject, gate: gate(context))

@@ -204,13 +204,7 @@ struct IntelPages: PageCollection {
     func importFile(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         guard try await desk.collections(for: subject).contains(where: \.canWrite) else { throw Problem(.forbidden, "this account may add to no collection") }
-        guard let boundary = MultipartForm.boundary(of: request.headers[.contentType]) else {
-            throw Problem(.unsupportedMediaType, "send the file as multipart/form-data")
-        }
-        var request = request
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
-        let form: MultipartForm
-        do { form = try MultipartForm(body: body, boundary: boundary) } catch { throw Problem(.badRequest, "the upload is not valid multipart/form-data") }
+        let form = try await multipartForm(request, context, sending: "the file")
         let collection = form["collection"] ?? ""
         do {
             guard let file = form.file("file"), !(file.filename ?? "").isEmpty else {
