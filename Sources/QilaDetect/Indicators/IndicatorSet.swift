@@ -298,7 +298,10 @@ public struct IndicatorMatcher {
             // lowering may change lengths: the whole value is lowered and read byte by byte.
             Bytes.lowercase(raw, into: &lower, unicode: set.hasNonASCIIValues)
             if set.hasURLs { findURLs(raw) }
-            lower.withUnsafeBufferPointer { Self.words(in: $0, classes: classes, hashes: set.hasHashes, into: &found) }
+            let hashes = set.hasHashes
+            lower.withUnsafeBufferPointer { text in
+                classes.withUnsafeBufferPointer { table in Self.classifiedWords(in: text, table: table, hashes: hashes) { found.append(($0..<$1, $2)) } }
+            }
         } else {
             // Only words with a dot (or an at-sign) matter: found eight bytes at a time, each
             // lowered on its own into `lower`.
@@ -314,32 +317,34 @@ public struct IndicatorMatcher {
         swap(&found, &words)
     }
 
-    /// The words of a lowered value worth a look: with a dot, an at-sign, or (when `hashes`)
-    /// all hex of a hash's length. One pass, each byte classified by the table.
-    static func words(in text: UnsafeBufferPointer<UInt8>, classes: [UInt8], hashes: Bool, into found: inout [(range: Range<Int>, seen: UInt8)]) {
-        classes.withUnsafeBufferPointer { table in
-            var start = 0
-            var seen: UInt8 = hexByte
-            func word(_ end: Int) {
-                let length = end - start
-                guard length > 0 else { return }
-                if seen & (dotByte | atByte) != 0 || (hashes && seen & hexByte != 0 && Observable.hashKind(length: length) != nil) {
-                    found.append((start..<end, seen))
-                }
-            }
-            for index in 0..<text.count {
-                let byteClass = table[Int(text[index])]
-                if byteClass & separator != 0 {
-                    word(index)
-                    start = index + 1
-                    seen = hexByte
-                } else {
-                    // Hex is kept only while every byte is hex; dots and at-signs once any is seen.
-                    seen = (seen & ~hexByte) | (seen & byteClass & hexByte) | (byteClass & (dotByte | atByte))
-                }
-            }
-            word(text.count)
+    /// The words of a value worth a look: with a dot, an at-sign, or (when `hashes`) all hex of
+    /// a hash's length, or of one byte more when `slack` (a raw word may begin with an escape's
+    /// letter). One pass, each byte classified by the table.
+    static func classifiedWords(
+        in text: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>, hashes: Bool, slack: Bool = false,
+        _ take: (_ start: Int, _ end: Int, _ seen: UInt8) -> Void
+    ) {
+        var start = 0
+        var seen: UInt8 = hexByte
+        func word(_ end: Int) {
+            let length = end - start
+            guard length > 0 else { return }
+            let hashLike =
+                hashes && seen & hexByte != 0 && (Observable.hashKind(length: length) != nil || (slack && Observable.hashKind(length: length - 1) != nil))
+            if seen & (dotByte | atByte) != 0 || hashLike { take(start, end, seen) }
         }
+        for index in 0..<text.count {
+            let byteClass = table[Int(text[index])]
+            if byteClass & separator != 0 {
+                word(index)
+                start = index + 1
+                seen = hexByte
+            } else {
+                // Hex is kept only while every byte is hex; dots and at-signs once any is seen.
+                seen = (seen & ~hexByte) | (seen & byteClass & hexByte) | (byteClass & (dotByte | atByte))
+            }
+        }
+        word(text.count)
     }
 
     // MARK: the raw pre-filter
@@ -377,26 +382,7 @@ public struct IndicatorMatcher {
             }
             if set.hasHashes {
                 // Hex words have no dot to find them by: every byte is classified.
-                var start = 0
-                var seen: UInt8 = Self.hexByte
-                func word(_ end: Int) {
-                    let length = end - start
-                    guard length > 0 else { return }
-                    // A word after an escape letter may be one byte longer than the value's.
-                    let hashLike = seen & Self.hexByte != 0 && (Observable.hashKind(length: length) != nil || Observable.hashKind(length: length - 1) != nil)
-                    if seen & (Self.dotByte | Self.atByte) != 0 || hashLike { take(start, end, seen) }
-                }
-                for index in 0..<raw.count {
-                    let byteClass = table[Int(raw[index])]
-                    if byteClass & Self.separator != 0 {
-                        word(index)
-                        start = index + 1
-                        seen = Self.hexByte
-                    } else {
-                        seen = (seen & ~Self.hexByte) | (seen & byteClass & Self.hexByte) | (byteClass & (Self.dotByte | Self.atByte))
-                    }
-                }
-                word(raw.count)
+                Self.classifiedWords(in: raw, table: table, hashes: true, slack: true, take)
             } else {
                 Self.dotWords(in: raw, table: table, emails: wantsEmails, take)
             }
