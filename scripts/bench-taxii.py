@@ -5,8 +5,8 @@ in one run.
   scripts/bench-taxii.py [--objects N] [--compare M] [--runs R] [--page P]
 
 The objects: N GREEN STIX 2.1 indicators (IPv4 addresses, seeded, the same every run). Qila gets
-them in one TAXII POST to the national collection by an operator's account; the time to a
-complete status is its ingest, and the time until the server's log says that many shared
+them in one TAXII POST to the national collection by an operator's account, answered at once with
+a pending status; the time until its status is complete is its ingest, and the time until the server's log says that many shared
 indicators are loaded is "live in detection". Serving: taxii2-client reads a whole collection with
 `as_pages(per_request=P)` as another organisation's account (Qila filters every object by its TLP
 marking for that reader), R times, and the median is printed. Side by side: the first M objects
@@ -154,13 +154,19 @@ def main():
         body = json.dumps({"objects": objects})
         started = time.monotonic()
         answer = requests.post(f"{base}/taxii2/national/collections/{national}/objects/", headers=headers, data=body, verify=ca, timeout=3600)
-        stored = time.monotonic() - started
+        answered = time.monotonic() - started
         status = answer.json()
-        assert answer.status_code == 202 and status["success_count"] == args.objects, answer.text[:500]
+        assert answer.status_code == 202, answer.text[:500]
+        # A large request is answered pending; its status says when every object is stored.
+        while status["status"] != "complete":
+            time.sleep(0.2)
+            status = requests.get(f"{base}/taxii2/national/status/{status['id']}/", headers=headers, verify=ca).json()
+        stored = time.monotonic() - started
+        assert status["success_count"] == args.objects, {k: v for k, v in status.items() if k not in ("successes", "failures")}
         wait_until(lambda: f"active={args.objects} " in open(log).read(), 600, "the indicators live in detection")
         live = time.monotonic() - started
-        print(f"ingest: {args.objects:,} objects stored in {stored:.2f} s ({args.objects / stored:,.0f} objects/s); "
-              f"live in detection after {live:.2f} s")
+        print(f"ingest: {args.objects:,} objects answered ({status['id'][:8]}…) after {answered:.2f} s, stored in {stored:.2f} s "
+              f"({args.objects / stored:,.0f} objects/s); live in detection after {live:.2f} s")
 
         ours = Collection(f"{base}/taxii2/national/collections/{national}/", user="b-feed", password=tokens["b-feed"], verify=ca)
         alone = []

@@ -63,16 +63,10 @@ public struct CaseDeadlineService: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                if let result = try await lease.ifHeld({ try await runtime.desk.sweep() }), result.reminders + result.escalations > 0 {
-                    logger.info("case deadlines", metadata: ["reminders": "\(result.reminders)", "escalations": "\(result.escalations)"])
-                }
-            } catch {
-                logger.error("the case deadline sweep failed", metadata: ["error": "\(error)"])
+        await everyRound(runtime.settings.sweepInterval, logger: logger, failure: "the case deadline sweep failed") {
+            if let result = try await lease.ifHeld({ try await runtime.desk.sweep() }), result.reminders + result.escalations > 0 {
+                logger.info("case deadlines", metadata: ["reminders": "\(result.reminders)", "escalations": "\(result.escalations)"])
             }
-            // A graceful shutdown ends the pause at once, not after a minute.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: runtime.settings.sweepInterval) }
         }
         await lease.release()
     }

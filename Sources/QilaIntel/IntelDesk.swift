@@ -22,6 +22,10 @@ public struct IntelDesk: Sendable {
     public static let defaultPage = 1_000
     /// Objects in one request to add.
     public static let maximumObjectsPerRequest = 100_000
+    /// A request to add more objects than this is answered before they are stored (pending).
+    public var objectsAnsweredAtOnce = 2_000
+    /// Objects of a pending request stored between two progress reports.
+    public var pendingPart = 5_000
 
     // MARK: roots and collections
 
@@ -132,7 +136,9 @@ public struct IntelDesk: Sendable {
         public var requestTimestamp: StixTimestamp
         public var successes: [Outcome]
         public var failures: [Outcome]
-        public var total: Int { successes.count + failures.count }
+        /// Objects not yet stored (a large request answered at once).
+        public var pending: Int = 0
+        public var total: Int { successes.count + failures.count + pending }
     }
 
     /// Who may read an AMBER (organisations) or RED (people) object besides its producer.
@@ -197,8 +203,10 @@ public struct IntelDesk: Sendable {
     }
 
     /// Adds the objects of a TAXII envelope or STIX bundle (`objects`). Each object is checked on
-    /// its own: the valid ones are stored, the others listed with the reason; all get one
-    /// `date_added`. The status is stored, so any node answers for it.
+    /// its own: the valid ones are stored, the others listed with the reason. Up to
+    /// `objectsAnsweredAtOnce` are stored before the answer, with one `date_added`; a larger request
+    /// is stored as it came and answered at once with a pending status, which whichever node claims
+    /// the request completes (`finishPendingAdd`). The status is stored, so any node answers for it.
     public func add(
         _ envelope: JSONValue, to collectionID: String, root: String, by subject: Subject, recipients given: Recipients? = nil, source: String? = nil,
         now: Date = Date()
@@ -217,11 +225,42 @@ public struct IntelDesk: Sendable {
         guard objects.count <= Self.maximumObjectsPerRequest else {
             throw QilaError(.invalidInput, "at most \(Self.maximumObjectsPerRequest) objects a request", at: "objects")
         }
-        let added = StixTimestamp(now)
+        let id = UUID().uuidString.lowercased()
+        guard objects.count <= objectsAnsweredAtOnce else {
+            let status = Status(id: id, requestTimestamp: StixTimestamp(now), successes: [], failures: [], pending: objects.count)
+            try await store.queueIntelAdd(
+                IntelPendingAdd(
+                    status: id, collection: collection.record.id, account: subject.user.id, organisation: subject.organisation.id,
+                    objects: try JSONValue.array(objects).encoded(), total: objects.count, recipientOrganisations: recipients.organisations,
+                    recipientPeople: recipients.people, source: source, acceptedAt: now),
+                statusBody: try Self.statusResource(status).encoded())
+            try await audit.append(
+                AuditEntry(
+                    time: now, actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "intel.objects.accept",
+                    outcome: .success, resource: "intel-collection:\(collection.record.id)",
+                    details: ["status": id, "pending": String(objects.count)].merging(source.map { ["source": $0] } ?? [:]) { $1 }))
+            return status
+        }
+        let (successes, failures) = try await store(
+            objects, from: 0, into: collection.record, by: subject, recipients: recipients, source: source, added: StixTimestamp(now), now: now)
+        let status = Status(id: id, requestTimestamp: StixTimestamp(now), successes: successes, failures: failures)
+        try await store.saveIntelStatus(
+            id: status.id, collection: collection.record.id, account: subject.user.id, organisation: subject.organisation.id,
+            body: try Self.statusResource(status).encoded(), at: now)
+        try await auditAdded(status, collection: collection.record.id, by: subject.user.id, of: subject.organisation.id, source: source, now: now)
+        return status
+    }
+
+    /// Stores a request's objects (`first` is the index of the first in the request, for the
+    /// failures' names) and counts each STIX sighting of an indicator the account may see as its
+    /// organisation's sighting.
+    func store(
+        _ objects: [JSONValue], from first: Int, into collection: IntelCollectionRecord, by subject: Subject, recipients: Recipients, source: String?,
+        added: StixTimestamp, now: Date
+    ) async throws -> (successes: [Outcome], failures: [Outcome]) {
         let (successes, failures, _) = try await ingest(
-            objects, into: collection.record, producer: subject.organisation.id, addedBy: subject.user.id, recipients: recipients, source: source,
+            objects, from: first, into: collection, producer: subject.organisation.id, addedBy: subject.user.id, recipients: recipients, source: source,
             added: added)
-        // A STIX sighting of an indicator the account may see counts as its organisation's sighting.
         let stored = Set(successes.map(\.id))
         for value in objects where value["type"]?.string == "sighting" && stored.contains(value["id"]?.string ?? "") {
             guard let indicator = value["sighting_of_ref"]?.string, indicator.hasPrefix("indicator--") else { continue }
@@ -229,22 +268,22 @@ public struct IntelDesk: Sendable {
             let seenAt = value["last_seen"]?.string.flatMap(StixTimestamp.init)?.date
             try? await report(.seen, of: indicator, count: min(count, 1_000_000), seenAt: seenAt.map { min($0, now) }, by: subject, source: "taxii", now: now)
         }
-        let status = Status(id: UUID().uuidString.lowercased(), requestTimestamp: added, successes: successes, failures: failures)
-        try await store.saveIntelStatus(
-            id: status.id, collection: collection.record.id, account: subject.user.id, organisation: subject.organisation.id,
-            body: try Self.statusResource(status).encoded(), at: now)
+        return (successes, failures)
+    }
+
+    func auditAdded(_ status: Status, collection: String, by account: UserID, of organisation: OrganisationID, source: String?, now: Date) async throws {
         try await audit.append(
             AuditEntry(
-                time: now, actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "intel.objects.add", outcome: .success,
-                resource: "intel-collection:\(collection.record.id)",
-                details: ["status": status.id, "added": String(successes.count), "refused": String(failures.count)].merging(source.map { ["source": $0] } ?? [:]) { $1 }))
-        return status
+                time: now, actor: account.description, actorOrganisation: organisation, action: "intel.objects.add", outcome: .success,
+                resource: "intel-collection:\(collection)",
+                details: ["status": status.id, "added": String(status.successes.count), "refused": String(status.failures.count)]
+                    .merging(source.map { ["source": $0] } ?? [:]) { $1 }))
     }
 
     /// Checks each object on its own and stores the valid ones with one `date_added`; a version
     /// already in the collection is kept as it was. Returns the outcomes and how many versions were new.
     func ingest(
-        _ objects: [JSONValue], into collection: IntelCollectionRecord, producer: OrganisationID, addedBy: UserID, recipients: Recipients,
+        _ objects: [JSONValue], from first: Int = 0, into collection: IntelCollectionRecord, producer: OrganisationID, addedBy: UserID, recipients: Recipients,
         source: String?, added: StixTimestamp
     ) async throws -> (successes: [Outcome], failures: [Outcome], new: Int) {
         var successes: [Outcome] = []
@@ -254,7 +293,7 @@ public struct IntelDesk: Sendable {
         let fallback = Self.defaultMarking(collection)
         for (index, value) in objects.enumerated() {
             do {
-                let object = try StixObject(value, index: index)
+                let object = try StixObject(value, index: first + index)
                 let version = object.version ?? added
                 let tlp = object.tlp ?? fallback
                 rows.append(
@@ -274,7 +313,7 @@ public struct IntelDesk: Sendable {
                 values["\(object.id)/\(version.microseconds)"] = object.searchValues
                 successes.append(Outcome(id: object.id, version: version.text, message: nil))
             } catch let error as QilaError {
-                failures.append(Outcome(id: value["id"]?.string ?? "objects[\(index)]", version: value["modified"]?.string, message: error.description))
+                failures.append(Outcome(id: value["id"]?.string ?? "objects[\(first + index)]", version: value["modified"]?.string, message: error.description))
             }
         }
         let stored = try await store.addIntelObjects(rows, values: values)
@@ -292,12 +331,18 @@ public struct IntelDesk: Sendable {
                     return .object(entry)
                 })
         }
-        return .object([
-            "id": .string(status.id), "status": .string("complete"), "request_timestamp": .string(status.requestTimestamp.text),
-            "total_count": .number(Double(status.total)), "success_count": .number(Double(status.successes.count)), "successes": list(status.successes),
-            "failure_count": .number(Double(status.failures.count)), "failures": list(status.failures), "pending_count": .number(0),
-            "pendings": .array([]),
-        ])
+        var resource: [String: JSONValue] = [
+            "id": .string(status.id), "status": .string(status.pending > 0 ? "pending" : "complete"),
+            "request_timestamp": .string(status.requestTimestamp.text), "total_count": .number(Double(status.total)),
+            "success_count": .number(Double(status.successes.count)), "failure_count": .number(Double(status.failures.count)),
+            "failures": list(status.failures), "pending_count": .number(Double(status.pending)),
+        ]
+        // While pending, the counts say how far it has come; the successes are listed once complete.
+        if status.pending == 0 {
+            resource["successes"] = list(status.successes)
+            resource["pendings"] = .array([])
+        }
+        return .object(resource)
     }
 
     /// A status resource, for the organisation whose account made the request.

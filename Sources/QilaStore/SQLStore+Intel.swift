@@ -558,6 +558,114 @@ extension SQLStore {
     }
 }
 
+/// A request to add objects that was answered with a pending status and is finished by
+/// whichever node claims it.
+public struct IntelPendingAdd: Sendable, Equatable {
+    public var status: String
+    public var collection: String
+    public var account: UserID
+    public var organisation: OrganisationID
+    /// The request's `objects` list, as JSON.
+    public var objects: [UInt8]
+    public var total: Int
+    public var recipientOrganisations: [OrganisationID]
+    public var recipientPeople: [UserID]
+    public var source: String?
+    public var acceptedAt: Date
+    /// How many times a node has taken it (one that keeps failing is given up).
+    public var attempts: Int
+
+    public init(
+        status: String, collection: String, account: UserID, organisation: OrganisationID, objects: [UInt8], total: Int,
+        recipientOrganisations: [OrganisationID], recipientPeople: [UserID], source: String?, acceptedAt: Date, attempts: Int = 0
+    ) {
+        self.status = status
+        self.collection = collection
+        self.account = account
+        self.organisation = organisation
+        self.objects = objects
+        self.total = total
+        self.recipientOrganisations = recipientOrganisations
+        self.recipientPeople = recipientPeople
+        self.source = source
+        self.acceptedAt = acceptedAt
+        self.attempts = attempts
+    }
+}
+
+extension SQLStore {
+    /// Stores a request's pending status and its objects together: once this returns, the
+    /// request is acknowledged and no node's end loses it.
+    public func queueIntelAdd(_ job: IntelPendingAdd, statusBody: [UInt8]) async throws {
+        let recipients = (job.recipientOrganisations.map { "o:\($0)" } + job.recipientPeople.map { "p:\($0)" }).joined(separator: "\n")
+        try await database.batch([
+            SQLStatement(
+                "INSERT INTO intel_status (id, collection, account, organisation, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [.text(job.status), .text(job.collection), .text(job.account.description), .text(job.organisation.description), .blob(statusBody), SQLValue(job.acceptedAt)]),
+            SQLStatement(
+                """
+                INSERT INTO intel_pending_adds (status, collection, account, organisation, objects, total, recipients, source, accepted_at, held_by, held_until, attempts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 0)
+                """,
+                [
+                    .text(job.status), .text(job.collection), .text(job.account.description), .text(job.organisation.description), .blob(job.objects),
+                    SQLValue(job.total), .text(recipients), SQLValue(job.source), SQLValue(job.acceptedAt), SQLValue(job.acceptedAt),
+                ]),
+        ])
+    }
+
+    /// Takes the oldest pending request no live node holds, for `lease` seconds; nil when none waits.
+    public func claimIntelAdd(holder: String, now: Date, lease: TimeInterval) async throws -> IntelPendingAdd? {
+        for row in try await database.query(
+            "SELECT status FROM intel_pending_adds WHERE held_until <= ? ORDER BY accepted_at, status LIMIT 5", SQLValue(now))
+        {
+            let rows = try await database.writeReturning(
+                "UPDATE intel_pending_adds SET held_by = ?, held_until = ?, attempts = attempts + 1 WHERE status = ? AND held_until <= ? RETURNING *",
+                [.text(holder), SQLValue(now.addingTimeInterval(lease)), .text(try row.string("status")), SQLValue(now)])
+            guard let claimed = rows.first else { continue }
+            var organisations: [OrganisationID] = []
+            var people: [UserID] = []
+            for line in (claimed.optionalString("recipients") ?? "").split(separator: "\n") {
+                if line.hasPrefix("o:"), let id = OrganisationID(String(line.dropFirst(2))) { organisations.append(id) }
+                if line.hasPrefix("p:"), let id = UserID(String(line.dropFirst(2))) { people.append(id) }
+            }
+            guard let account = UserID(try claimed.string("account")), let organisation = OrganisationID(try claimed.string("organisation")) else {
+                throw StoreError(.corruptRow, "a pending intelligence request cannot be read")
+            }
+            return IntelPendingAdd(
+                status: try claimed.string("status"), collection: try claimed.string("collection"), account: account, organisation: organisation,
+                objects: claimed.optionalBytes("objects") ?? [], total: Int(try claimed.int("total")), recipientOrganisations: organisations,
+                recipientPeople: people, source: claimed.optionalString("source"), acceptedAt: try claimed.date("accepted_at"),
+                attempts: Int(try claimed.int("attempts")))
+        }
+        return nil
+    }
+
+    /// Records progress on a claimed request and keeps holding it for `lease` more seconds; false
+    /// when the holder lost it (its lease ran out and another node took it).
+    public func progressIntelAdd(_ status: String, holder: String, body: [UInt8], now: Date, lease: TimeInterval) async throws -> Bool {
+        let held = try await database.writeReturning(
+            "UPDATE intel_pending_adds SET held_until = ? WHERE status = ? AND held_by = ? RETURNING status",
+            [SQLValue(now.addingTimeInterval(lease)), .text(status), .text(holder)])
+        guard !held.isEmpty else { return false }
+        try await database.execute("UPDATE intel_status SET body = ? WHERE id = ?", .blob(body), .text(status))
+        return true
+    }
+
+    /// Writes the final status and lets the request go, in one transaction.
+    public func finishIntelAdd(_ status: String, body: [UInt8]) async throws {
+        try await database.batch([
+            SQLStatement("UPDATE intel_status SET body = ? WHERE id = ?", [.blob(body), .text(status)]),
+            SQLStatement("DELETE FROM intel_pending_adds WHERE status = ?", [.text(status)]),
+        ])
+    }
+
+    /// Requests still waiting or being worked on (for health and tests).
+    public func pendingIntelAdds() async throws -> Int {
+        Int(try await database.query("SELECT COUNT(*) AS n FROM intel_pending_adds").first?.int("n") ?? 0)
+    }
+}
+
 extension Array {
     func chunked(_ size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }

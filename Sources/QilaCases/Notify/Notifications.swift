@@ -102,10 +102,7 @@ public struct NotificationSender: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do { _ = try await deliverDue() } catch { logger.error("notification delivery failed", metadata: ["error": "\(error)"]) }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-        }
+        await everyRound(interval, logger: logger, failure: "notification delivery failed") { _ = try await deliverDue() }
     }
 
     /// Sends what is due now; returns how many were delivered.

@@ -19,20 +19,15 @@ public struct IntelPeerPoller: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let polled = try await lease.ifHeld { try await desk.pollDue() } ?? []
-                for (peer, poll) in polled {
-                    if let error = poll.error {
-                        logger.warning("a peer's poll failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
-                    } else if poll.added > 0 {
-                        logger.info("intelligence received", metadata: ["peer": "\(peer)", "added": "\(poll.added)", "pages": "\(poll.pages)"])
-                    }
+        await everyRound(interval, logger: logger, failure: "polling peers failed") {
+            let polled = try await lease.ifHeld { try await desk.pollDue() } ?? []
+            for (peer, poll) in polled {
+                if let error = poll.error {
+                    logger.warning("a peer's poll failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                } else if poll.added > 0 {
+                    logger.info("intelligence received", metadata: ["peer": "\(peer)", "added": "\(poll.added)", "pages": "\(poll.pages)"])
                 }
-            } catch {
-                logger.error("polling peers failed", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
         await lease.release()
     }

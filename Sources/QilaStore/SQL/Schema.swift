@@ -387,5 +387,20 @@ public enum Schema {
                 "ALTER TABLE intel_peers ADD COLUMN format TEXT NOT NULL DEFAULT 'taxii'"
             ]
         ),
+        Migration(
+            version: 14,
+            name: "large TAXII requests answered at once and finished by a job any node claims",
+            statements: [
+                // The request's objects wait here, beside their status, until a node has stored them;
+                // a node holds one until `held_until` and renews it as it goes.
+                """
+                CREATE TABLE intel_pending_adds (
+                    status TEXT PRIMARY KEY, collection TEXT NOT NULL, account TEXT NOT NULL, organisation TEXT NOT NULL, objects BYTES NOT NULL,
+                    total BIGINT NOT NULL, recipients TEXT NOT NULL, source TEXT, accepted_at BIGINT NOT NULL, held_by TEXT,
+                    held_until BIGINT NOT NULL, attempts BIGINT NOT NULL)
+                """,
+                "CREATE INDEX intel_pending_adds_due ON intel_pending_adds (held_until)",
+            ]
+        ),
     ]
 }

@@ -200,6 +200,7 @@ public struct QilaServer: Sendable {
             RetentionService(runtime: retention, logger: logger), CaseDeadlineService(runtime: cases, lease: lease("cases.deadlines"), logger: logger),
             NotificationSender(store: installation.store, secrets: installation.secrets, smtp: cases.settings.smtp, logger: logger),
             IntelPeerPoller(desk: intelPeers, lease: lease("intel.peers"), logger: logger),
+            IntelPendingAddWorker(desk: intel, holder: node.id.description, logger: logger),
         ] + (intake.map {
             [
                 IntakeService(runtime: $0, logger: logger, onListening: onIntakeListening),
@@ -249,13 +250,8 @@ struct TreeHeadSigner: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            do {
-                _ = try await lease.ifHeld { try await audit.signTreeHead() }
-            } catch {
-                logger.error("could not sign the audit tree head", metadata: ["error": "\(error)"])
-            }
+        await everyRound(interval, logger: logger, failure: "could not sign the audit tree head", pauseFirst: true) {
+            _ = try await lease.ifHeld { try await audit.signTreeHead() }
         }
         _ = try? await lease.ifHeld { try await audit.signTreeHead() }
         await lease.release()
