@@ -21,7 +21,9 @@ extension IntelDesk {
     public func finishPendingAdd(holder: String, now: @Sendable () -> Date = { Date() }) async throws -> Bool {
         guard let job = try await store.claimIntelAdd(holder: holder, now: now(), lease: Self.pendingLease) else { return false }
         let requested = StixTimestamp(job.acceptedAt)
-        let objects = (try? JSONValue.decode(job.objects))?.array ?? []
+        // The request as it came (an envelope or bundle) or its objects list.
+        let kept = try? JSONValue.decode(job.objects)
+        let objects = kept?["objects"]?.array ?? kept?.array ?? []
         var status = Status(id: job.status, requestTimestamp: requested, successes: [], failures: [])
         func abandon(_ reason: String) async throws {
             let done = Set(status.successes.map(\.id)).union(status.failures.map(\.id))

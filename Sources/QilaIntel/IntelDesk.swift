@@ -207,9 +207,11 @@ public struct IntelDesk: Sendable {
     /// `objectsAnsweredAtOnce` are stored before the answer, with one `date_added`; a larger request
     /// is stored as it came and answered at once with a pending status, which whichever node claims
     /// the request completes (`finishPendingAdd`). The status is stored, so any node answers for it.
+    /// `request`: the bytes `envelope` was read from, kept as they came for a pending request
+    /// (encoding a hundred thousand objects again would delay the answer by seconds).
     public func add(
-        _ envelope: JSONValue, to collectionID: String, root: String, by subject: Subject, recipients given: Recipients? = nil, source: String? = nil,
-        now: Date = Date()
+        _ envelope: JSONValue, request: [UInt8]? = nil, to collectionID: String, root: String, by subject: Subject, recipients given: Recipients? = nil,
+        source: String? = nil, now: Date = Date()
     ) async throws -> Status {
         let collection = try await collection(collectionID, root: root, for: subject)
         guard collection.canWrite else {
@@ -231,7 +233,7 @@ public struct IntelDesk: Sendable {
             try await store.queueIntelAdd(
                 IntelPendingAdd(
                     status: id, collection: collection.record.id, account: subject.user.id, organisation: subject.organisation.id,
-                    objects: try JSONValue.array(objects).encoded(), total: objects.count, recipientOrganisations: recipients.organisations,
+                    objects: try request ?? JSONValue.array(objects).encoded(), total: objects.count, recipientOrganisations: recipients.organisations,
                     recipientPeople: recipients.people, source: source, acceptedAt: now),
                 statusBody: try Self.statusResource(status).encoded())
             try await audit.append(

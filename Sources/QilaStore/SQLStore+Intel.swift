@@ -565,7 +565,7 @@ public struct IntelPendingAdd: Sendable, Equatable {
     public var collection: String
     public var account: UserID
     public var organisation: OrganisationID
-    /// The request's `objects` list, as JSON.
+    /// The request's JSON as it came (a TAXII envelope or STIX bundle), or its `objects` list.
     public var objects: [UInt8]
     public var total: Int
     public var recipientOrganisations: [OrganisationID]

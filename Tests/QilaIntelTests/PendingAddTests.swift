@@ -11,13 +11,16 @@ struct PendingAddTests {
     static let t0 = Date(timeIntervalSince1970: 1_795_000_000)
 
     /// Eight objects, the sixth invalid (no pattern), sent where more than three are answered pending.
-    static func send(_ setup: IntelDeskTests.Setup, part: Int = 3) async throws -> (IntelDesk, IntelDesk.Status) {
+    /// `asSent`: the request's bytes are kept as they came (as TAXII does), not its objects encoded again.
+    static func send(_ setup: IntelDeskTests.Setup, part: Int = 3, asSent: Bool = false) async throws -> (IntelDesk, IntelDesk.Status) {
         var desk = setup.desk
         desk.objectsAnsweredAtOnce = 3
         desk.pendingPart = part
         var objects = (1...8).map { Stix.indicator(Stix.uuid($0), marking: .green, pattern: "[ipv4-addr:value = '198.51.100.\($0)']") }
         objects[5] = .object(["type": .string("indicator"), "spec_version": .string("2.1"), "id": .string("indicator--\(Stix.uuid(6))")])
-        let status = try await desk.add(Stix.envelope(objects), to: setup.national, root: "national", by: setup.world.subject("a-admin"), now: t0)
+        let envelope = Stix.envelope(objects)
+        let status = try await desk.add(
+            envelope, request: asSent ? try envelope.encoded() : nil, to: setup.national, root: "national", by: setup.world.subject("a-admin"), now: t0)
         return (desk, status)
     }
 
@@ -28,7 +31,7 @@ struct PendingAddTests {
     @Test("Pending at once with every object counted; stored in parts by the job; complete with successes and the failure named", arguments: TestBackend.available)
     func pendingThenComplete(backend: TestBackend) async throws {
         let setup = try await IntelDeskTests.setup(backend: backend)
-        let (desk, status) = try await Self.send(setup)
+        let (desk, status) = try await Self.send(setup, asSent: true)
         #expect(status.pending == 8 && status.total == 8)
         var answer = try await resource(setup, status)
         #expect(answer["status"]?.string == "pending")

@@ -299,7 +299,8 @@ struct TaxiiRoutes: Sendable {
         guard envelope["objects"]?.array != nil else {
             throw Failure(status: .unprocessableContent, title: "Unprocessable", description: "the body is not a TAXII envelope: it has no 'objects' list")
         }
-        let status = try await desk.add(envelope, to: try context.parameters.require("collection"), root: root.slug, by: subject)
+        let status = try await desk.add(
+            envelope, request: Array(body.readableBytesView), to: try context.parameters.require("collection"), root: root.slug, by: subject)
         return Self.respond(IntelDesk.statusResource(status), status: .accepted)
     }
 
