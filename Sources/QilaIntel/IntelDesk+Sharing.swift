@@ -20,10 +20,13 @@ extension IntelDesk {
     }
 
     /// Adds the objects of a STIX 2.1 bundle (or TAXII envelope) or of a MISP event (read as
-    /// `MispEvents` reads a feed's) to a collection the subject may add to.
-    public func importFile(_ bytes: [UInt8], named name: String, into collectionID: String, by subject: Subject, source: String? = nil, now: Date = Date())
-        async throws -> Imported
-    {
+    /// `MispEvents` reads a feed's) to a collection the subject may add to. `mayDefer`: a large
+    /// file is accepted and stored by a job (a page); without it, stored before this returns (the
+    /// command line, which runs no job).
+    public func importFile(
+        _ bytes: [UInt8], named name: String, into collectionID: String, by subject: Subject, source: String? = nil, mayDefer: Bool = false,
+        now: Date = Date()
+    ) async throws -> Imported {
         guard let record = try await store.intelCollection(id: collectionID) else { throw QilaError.invalid("names no collection", field: "collection") }
         guard !bytes.isEmpty else { throw QilaError.invalid("is empty: choose a STIX bundle or a MISP event (JSON)", field: "file") }
         guard bytes.count <= Self.maximumFile else { throw QilaError.invalid("is larger than \(Self.maximumFile >> 20) MiB", field: "file") }
@@ -32,7 +35,8 @@ extension IntelDesk {
         }
         let label = String(name.prefix(100))
         if value["objects"] != nil {
-            let status = try await add(value, to: collectionID, root: record.root, by: subject, source: source ?? "file:\(label)", now: now)
+            let status = try await add(
+                value, request: bytes, to: collectionID, root: record.root, by: subject, source: source ?? "file:\(label)", mayDefer: mayDefer, now: now)
             return Imported(format: "STIX 2.1", status: status, skipped: 0)
         }
         guard value["Event"] != nil || value["response"] != nil || value["Attribute"] != nil else {
@@ -44,7 +48,9 @@ extension IntelDesk {
         } catch {
             throw QilaError.invalid("is not a MISP event this server reads: \(error.message) (\(error.location ?? label))", field: "file")
         }
-        let status = try await add(.object(["objects": .array(converted.objects)]), to: collectionID, root: record.root, by: subject, source: source ?? "misp:\(label)", now: now)
+        let status = try await add(
+            .object(["objects": .array(converted.objects)]), to: collectionID, root: record.root, by: subject, source: source ?? "misp:\(label)",
+            mayDefer: mayDefer, now: now)
         return Imported(format: "MISP event", status: status, skipped: converted.skipped.values.reduce(0, +))
     }
 

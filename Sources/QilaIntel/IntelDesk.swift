@@ -203,15 +203,16 @@ public struct IntelDesk: Sendable {
     }
 
     /// Adds the objects of a TAXII envelope or STIX bundle (`objects`). Each object is checked on
-    /// its own: the valid ones are stored, the others listed with the reason. Up to
-    /// `objectsAnsweredAtOnce` are stored before the answer, with one `date_added`; a larger request
-    /// is stored as it came and answered at once with a pending status, which whichever node claims
-    /// the request completes (`finishPendingAdd`). The status is stored, so any node answers for it.
+    /// its own: the valid ones are stored, the others listed with the reason, all with one
+    /// `date_added`. With `mayDefer` (TAXII, the upload page), a request of more than
+    /// `objectsAnsweredAtOnce` objects is kept as it came and answered at once with a pending
+    /// status, which whichever node claims the request completes (`finishPendingAdd`); the
+    /// command line, which runs no job, leaves it off. The status is stored, so any node answers for it.
     /// `request`: the bytes `envelope` was read from, kept as they came for a pending request
     /// (encoding a hundred thousand objects again would delay the answer by seconds).
     public func add(
         _ envelope: JSONValue, request: [UInt8]? = nil, to collectionID: String, root: String, by subject: Subject, recipients given: Recipients? = nil,
-        source: String? = nil, now: Date = Date()
+        source: String? = nil, mayDefer: Bool = false, now: Date = Date()
     ) async throws -> Status {
         let collection = try await collection(collectionID, root: root, for: subject)
         guard collection.canWrite else {
@@ -228,7 +229,7 @@ public struct IntelDesk: Sendable {
             throw QilaError(.invalidInput, "at most \(Self.maximumObjectsPerRequest) objects a request", at: "objects")
         }
         let id = UUID().uuidString.lowercased()
-        guard objects.count <= objectsAnsweredAtOnce else {
+        guard !mayDefer || objects.count <= objectsAnsweredAtOnce else {
             let status = Status(id: id, requestTimestamp: StixTimestamp(now), successes: [], failures: [], pending: objects.count)
             try await store.queueIntelAdd(
                 IntelPendingAdd(

@@ -20,7 +20,8 @@ struct PendingAddTests {
         objects[5] = .object(["type": .string("indicator"), "spec_version": .string("2.1"), "id": .string("indicator--\(Stix.uuid(6))")])
         let envelope = Stix.envelope(objects)
         let status = try await desk.add(
-            envelope, request: asSent ? try envelope.encoded() : nil, to: setup.national, root: "national", by: setup.world.subject("a-admin"), now: t0)
+            envelope, request: asSent ? try envelope.encoded() : nil, to: setup.national, root: "national", by: setup.world.subject("a-admin"),
+            mayDefer: true, now: t0)
         return (desk, status)
     }
 
@@ -89,15 +90,35 @@ struct PendingAddTests {
         #expect(try await store.pendingIntelAdds() == 0)
     }
 
-    @Test("Up to the limit a request is stored before the answer, as before")
+    @Test("Up to the limit, or where no job runs, a request is stored before the answer")
     func smallIsAnsweredComplete() async throws {
         let setup = try await IntelDeskTests.setup()
         var desk = setup.desk
         desk.objectsAnsweredAtOnce = 3
         let objects = (1...3).map { Stix.indicator(Stix.uuid($0), marking: .green, pattern: "[ipv4-addr:value = '198.51.100.\($0)']") }
-        let status = try await desk.add(Stix.envelope(objects), to: setup.national, root: "national", by: setup.world.subject("a-admin"), now: Self.t0)
+        let status = try await desk.add(
+            Stix.envelope(objects), to: setup.national, root: "national", by: setup.world.subject("a-admin"), mayDefer: true, now: Self.t0)
         #expect(status.pending == 0 && status.successes.count == 3)
         #expect(try await resource(setup, status)["status"]?.string == "complete")
+        // Where no job runs (the command line), a larger request is stored before the answer.
+        let more = (4...8).map { Stix.indicator(Stix.uuid($0), marking: .green, pattern: "[ipv4-addr:value = '198.51.100.\($0)']") }
+        let stored = try await desk.add(Stix.envelope(more), to: setup.national, root: "national", by: setup.world.subject("a-admin"), now: Self.t0)
+        #expect(stored.pending == 0 && stored.successes.count == 5)
         #expect(try await setup.world.installation.store.pendingIntelAdds() == 0)
+    }
+
+    @Test("A file uploaded on the page is accepted pending when large; the command line's import is stored before it returns")
+    func files() async throws {
+        let setup = try await IntelDeskTests.setup()
+        var desk = setup.desk
+        desk.objectsAnsweredAtOnce = 3
+        let objects = (1...4).map { Stix.indicator(Stix.uuid($0), marking: .green, pattern: "[ipv4-addr:value = '198.51.100.\($0)']") }
+        let bundle = try JSONValue.object(["type": .string("bundle"), "id": .string("bundle--\(Stix.uuid(99))"), "objects": .array(objects)]).encoded()
+        let page = try await desk.importFile(bundle, named: "big.json", into: setup.national, by: setup.world.subject("a-admin"), mayDefer: true)
+        #expect(page.status.pending == 4)
+        #expect(try await desk.finishPendingAdd(holder: "node-a"))
+        #expect(Set(try await IntelDeskTests().seen(setup, "b-admin")).count == 4)
+        let cli = try await desk.importFile(bundle, named: "big.json", into: setup.national, by: setup.world.subject("a-admin"))
+        #expect(cli.status.pending == 0 && cli.status.successes.count == 4)
     }
 }

@@ -300,7 +300,8 @@ struct TaxiiRoutes: Sendable {
             throw Failure(status: .unprocessableContent, title: "Unprocessable", description: "the body is not a TAXII envelope: it has no 'objects' list")
         }
         let status = try await desk.add(
-            envelope, request: Array(body.readableBytesView), to: try context.parameters.require("collection"), root: root.slug, by: subject)
+            envelope, request: Array(body.readableBytesView), to: try context.parameters.require("collection"), root: root.slug, by: subject,
+            mayDefer: true)
         return Self.respond(IntelDesk.statusResource(status), status: .accepted)
     }
 

@@ -210,9 +210,12 @@ struct IntelPages: PageCollection {
             guard let file = form.file("file"), !(file.filename ?? "").isEmpty else {
                 throw QilaError.invalid("needs a STIX bundle or a MISP event (JSON) chosen", field: "file")
             }
-            let imported = try await desk.importFile(file.bytes, named: file.filename ?? "upload.json", into: collection, by: subject)
+            let imported = try await desk.importFile(file.bytes, named: file.filename ?? "upload.json", into: collection, by: subject, mayDefer: true)
             let status = imported.status
-            var text = "Added \(status.successes.count) of \(status.total) object\(status.total == 1 ? "" : "s") from the \(imported.format) \(file.filename ?? "")."
+            var text =
+                status.pending > 0
+                ? "Accepted \(status.total) objects from the \(imported.format) \(file.filename ?? ""): they are being stored and appear below as each part is."
+                : "Added \(status.successes.count) of \(status.total) object\(status.total == 1 ? "" : "s") from the \(imported.format) \(file.filename ?? "")."
             if let first = status.failures.first { text += " \(status.failures.count) refused; the first: \(first.id): \(first.message ?? "refused")." }
             if imported.skipped > 0 { text += " \(imported.skipped) MISP attribute\(imported.skipped == 1 ? " was" : "s were") not for detection or named no single value." }
             return try await refusedForms.redirect(
