@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "QilaCases", targets: ["QilaCases"]),
         .library(name: "QilaIngest", targets: ["QilaIngest"]),
         .library(name: "QilaIntel", targets: ["QilaIntel"]),
+        .library(name: "QilaAssess", targets: ["QilaAssess"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
     dependencies: [
@@ -167,6 +168,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QilaAssess",
+            dependencies: [
+                "QilaCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("frameworks")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "QilaWeb",
             dependencies: [
                 "QilaIntel",
@@ -218,6 +229,7 @@ let package = Package(
                 "QilaCases",
                 "QilaIngest",
                 "QilaIntel",
+                "QilaAssess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -242,6 +254,11 @@ let package = Package(
         .testTarget(
             name: "QilaFlowsTests",
             dependencies: ["QilaFlows", "QilaTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaAssessTests",
+            dependencies: ["QilaAssess"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import QilaCore
 import Yams
 
 /// A regime file Qila cannot use, with the file, line and key at fault.
@@ -8,13 +9,7 @@ public struct RegimeError: Error, Sendable, Hashable, CustomStringConvertible {
     public var line: Int?
     public var key: String?
 
-    public var description: String {
-        var place: [String] = []
-        if let file { place.append(file) }
-        if let line { place.append("line \(line)") }
-        if let key { place.append("key \(key)") }
-        return place.isEmpty ? message : "\(place.joined(separator: ", ")): \(message)"
-    }
+    public var description: String { placed(message, file: file, line: line, key: key) }
 }
 
 /// Reads reporting regimes from YAML and checks them whole: every stage's deadline, anchor and

@@ -346,9 +346,12 @@ public struct IntakeService: Service {
                 logger.error("intake could not reload sensors or rules", metadata: ["error": "\(error)"])
             }
             do {
-                if let active = try await runtime.reloadIndicators() {
+                // A million indicators take a while to score again; a stop does not wait for it.
+                if let active = try await cancelWhenGracefulShutdown({ try await runtime.reloadIndicators() }) {
                     logger.info("shared indicators loaded", metadata: ["active": "\(active)"])
                 }
+            } catch is CancellationError {
+                break
             } catch {
                 logger.error("intake could not load the shared indicators", metadata: ["error": "\(error)"])
             }

@@ -192,6 +192,7 @@ extension SQLStore {
         var result: [IntelIndicatorRow] = []
         var after: (id: String, collection: String)?
         while true {
+            try Task.checkCancellation()
             var binds: [SQLValue] = only.map { [.text($0)] } ?? []
             if let after { binds += [.text(after.id), .text(after.id), .text(after.collection)] }
             let rows = try await database.query(

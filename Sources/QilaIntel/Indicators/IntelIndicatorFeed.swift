@@ -75,7 +75,9 @@ public final class IntelIndicatorFeed: Sendable {
         var order: [String] = []
         var cache = parsed.withLock { $0 }
         var seenKeys: Set<String> = []
-        for row in rows {
+        for (index, row) in rows.enumerated() {
+            // Scoring a million takes seconds: a stopping server does not wait for it.
+            if index % 10_000 == 0 { try Task.checkCancellation() }
             let key = "\(row.collection.id)/\(row.id)"
             seenKeys.insert(key)
             let entry: Parsed
@@ -107,7 +109,8 @@ public final class IntelIndicatorFeed: Sendable {
 
         var standings: [Standing] = []
         var indicators: [Indicator] = []
-        for id in order {
+        for (index, id) in order.enumerated() {
+            if index % 10_000 == 0 { try Task.checkCancellation() }
             let (entry, reach, excluded) = byID[id]!
             let score = model.score(entry.facts, sightings: sightings[id] ?? [], override: overrides[id], now: now, explain: explain)
             if explain { standings.append(Standing(id: id, score: score, reach: reach, excluded: excluded)) }

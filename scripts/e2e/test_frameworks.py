@@ -1,0 +1,75 @@
+"""Assessment frameworks with a real OSCAL peer: NIST's compliance-trestle (PyPI) reads the OSCAL
+catalog `qila frameworks export` writes for the shipped CSF 2.0 and for a framework whose ids are
+not OSCAL tokens; `qila frameworks lint` lists every problem of a file with line and key."""
+import json
+import os
+import subprocess
+
+from trestle.oscal.catalog import Catalog
+
+from conftest import BINARY
+
+
+def qila(*args, check=True):
+    return subprocess.run([BINARY, *args], capture_output=True, text=True, check=check)
+
+
+def test_trestle_reads_the_csf_catalog(tmp_path):
+    path = tmp_path / "csf.json"
+    qila("frameworks", "export", "nist-csf-2.0", "--format", "oscal", "--output", str(path))
+    catalog = Catalog.parse_obj(json.loads(path.read_text())["catalog"])
+    assert catalog.metadata.title == "NIST Cybersecurity Framework" and catalog.metadata.version == "2.0"
+    assert [g.id for g in catalog.groups] == ["GV", "ID", "PR", "DE", "RS", "RC"]
+    subcategories = [s for g in catalog.groups for c in g.controls for s in (c.controls or [])]
+    assert len(subcategories) == 106
+    first = subcategories[0]
+    assert first.id == "GV.OC-01" and first.parts[0].name == "statement"
+    assert first.parts[0].prose == "The organizational mission is understood and informs cybersecurity risk management"
+
+
+def test_a_regulators_framework_lints_exports_and_validates(tmp_path):
+    good = tmp_path / "telecom.yaml"
+    good.write_text("""id: telecom-regs
+name: Telecom security regulations
+version: "2026"
+levels: [part, regulation]
+scoring:
+  kind: status
+  levels:
+    - {value: implemented, name: Implemented, credit: 1}
+    - {value: partly, name: Partly, credit: 0.5}
+    - {value: not, name: Not implemented, credit: 0}
+requirements:
+  - id: "1"
+    title: Governance
+    description: The licensee governs its security
+    children:
+      - {id: 1.A, text: "A security officer is named, reporting to the board"}
+      - {id: 1.B, text: "Risks are assessed every year", weight: 2}
+mappings:
+  - target: nist-csf-2.0
+    links:
+      - {from: 1.A, to: GV.RR-02, relation: subset}
+""")
+    result = qila("frameworks", "lint", str(good))
+    assert "telecom-regs 2026, 2 requirements answered, no problem" in result.stdout
+    exported = tmp_path / "telecom.json"
+    qila("frameworks", "export", str(good), "--format", "oscal", "--output", str(exported))
+    catalog = Catalog.parse_obj(json.loads(exported.read_text())["catalog"])
+    group = catalog.groups[0]
+    assert group.id == "r-1" and [p.value for p in group.props if p.name == "label"] == ["1"]
+    assert [c.id for c in group.controls] == ["r-1.A", "r-1.B"]
+    assert [p.value for p in group.controls[1].props if p.name == "weight"] == ["2.0"]
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(good.read_text().replace("weight: 2", "weight: -2").replace("GV.RR-02", "GV.RR-99") + "colour: red\n")
+    result = qila("frameworks", "lint", str(bad), check=False)
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert any("line 17, key requirements[0].children[1].weight: must be a number above 0" in line for line in lines), lines
+    assert any("line 22, key colour: is not a key here" in line for line in lines), lines
+
+    # A mapping to a requirement CSF 2.0 does not have is found once the file is otherwise right.
+    bad.write_text(good.read_text().replace("GV.RR-02", "GV.RR-99"))
+    result = qila("frameworks", "lint", str(bad), check=False)
+    assert result.returncode == 1 and "'GV.RR-99' is not a requirement of nist-csf-2.0" in result.stdout
