@@ -171,6 +171,8 @@ let package = Package(
             name: "QilaAssess",
             dependencies: [
                 "QilaCore",
+                "QilaStore",
+                "QilaAccess",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -258,7 +260,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QilaAssessTests",
-            dependencies: ["QilaAssess"],
+            dependencies: ["QilaAssess", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,17 +1,29 @@
 import ArgumentParser
 import Foundation
+import QilaAccess
 import QilaAssess
+import QilaCore
 
 struct Frameworks: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Assessment frameworks: those shipped with Qila, checked and exported.",
-        subcommands: [List.self, Lint.self, Export.self])
+        subcommands: [List.self, Lint.self, Export.self, Add.self])
 
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The frameworks shipped: id, name, version and how many requirements are answered.")
+    /// Shipped frameworks, and with `--data` or `--database` those the installation added.
+    static func library(_ storage: StorageOptions) async throws -> FrameworkLibrary {
+        guard storage.data != nil || storage.database != nil else { return try FrameworkLibrary.shipped() }
+        let installation = try await storage.open()
+        return try await FrameworkDesk(store: installation.store, audit: installation.audit).library()
+    }
 
-        func run() throws {
-            let library = try FrameworkLibrary.shipped()
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The frameworks: id, name, version and how many requirements are answered.",
+            discussion: "Those shipped; with --data or --database, also those the installation's authority added (their latest versions).")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let library = try await Frameworks.library(storage)
             let rows = library.frameworks.map { [$0.id, $0.name, $0.version, String($0.answered.count)] }
             let header = ["ID", "NAME", "VERSION", "REQUIREMENTS"]
             let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
@@ -53,13 +65,14 @@ struct Frameworks: ParsableCommand {
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a framework as CSV, YAML or an OSCAL catalog (JSON).")
         @Argument(help: "A shipped framework's id (see `qila frameworks list`), or a framework YAML file.") var framework: String
         @Option(help: "csv, yaml or oscal.") var format: FrameworkExport.Format = .yaml
         @Option(help: "A file to write; standard output when left out.") var output: String?
+        @OptionGroup var storage: StorageOptions
 
-        func run() throws {
+        func run() async throws {
             let chosen: Framework
             if framework.hasSuffix(".yaml") || framework.hasSuffix(".yml") {
                 guard let text = try? String(contentsOfFile: framework, encoding: .utf8) else { throw ValidationError("\(framework) cannot be read as UTF-8 text") }
@@ -69,16 +82,60 @@ struct Frameworks: ParsableCommand {
                     throw ValidationError("\(error.description)\n(`qila frameworks lint \(framework)` lists the problems)")
                 }
             } else {
-                guard let shipped = try FrameworkLibrary.shipped().framework(framework) else {
+                guard let known = try await Frameworks.library(storage).framework(framework) else {
                     throw ValidationError("no framework '\(framework)'; `qila frameworks list` shows them")
                 }
-                chosen = shipped
+                chosen = known
             }
             let text = try FrameworkExport.render(chosen, as: format)
             if let output {
                 try text.write(toFile: output, atomically: true, encoding: .utf8)
             } else {
                 FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+    }
+}
+
+extension Frameworks {
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a framework (YAML, or an OSCAL catalog with --oscal-id) to the installation, in an authority account's name.",
+            discussion: "The file is checked whole: every problem is printed with its line and key and nothing is stored. A version once added does not change; a revision needs a new version.")
+        @OptionGroup var storage: StorageOptions
+        @Option(name: .customLong("as"), help: "The authority account adding it (an administrator or analyst).") var account: String
+        @Option(help: "Read FILE as an OSCAL catalog (JSON) and give the framework this id (lower case, for example nist-sp800-53-r5).")
+        var oscalId: String?
+        @Argument(help: "A framework YAML file, or an OSCAL catalog with --oscal-id.") var file: String
+
+        func run() async throws {
+            let installation = try await storage.open()
+            guard let user = try await installation.store.user(username: account), !user.disabled,
+                let organisation = try await installation.store.organisation(user.organisation)
+            else { throw ValidationError("--as: no active account '\(account)'") }
+            // The operator at the server's shell acts as the account, as if it had just signed in with a second factor.
+            let now = Date()
+            let subject = Subject(user: user, organisation: organisation, method: .passwordAndTOTP, authenticatedAt: now, mfaAt: now)
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("\(file) cannot be read") }
+            var yaml = String(decoding: data, as: UTF8.self)
+            if let oscalId {
+                do {
+                    let document = try JSONDecoder().decode(OSCALCatalogDocument.self, from: data)
+                    yaml = try FrameworkExport.yaml(try OSCALCatalog.framework(from: document, id: oscalId))
+                } catch let refused as FrameworkRefused {
+                    throw ValidationError("\(file): \(refused.description)")
+                } catch {
+                    throw ValidationError("\(file) is not an OSCAL catalog this reads: \(error)")
+                }
+            }
+            let desk = FrameworkDesk(store: installation.store, audit: installation.audit)
+            do {
+                let framework = try await desk.add(
+                    yaml: yaml, named: URL(fileURLWithPath: file).lastPathComponent, by: subject,
+                    gate: DecisionGate(policy: installation.policy, audit: installation.audit), now: now)
+                print("\(framework.id) \(framework.version) added: \(framework.name), \(framework.answered.count) requirements answered")
+            } catch let error as QilaError {
+                throw ValidationError(error.message)
             }
         }
     }

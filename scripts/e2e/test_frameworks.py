@@ -73,3 +73,45 @@ mappings:
     bad.write_text(good.read_text().replace("GV.RR-02", "GV.RR-99"))
     result = qila("frameworks", "lint", str(bad), check=False)
     assert result.returncode == 1 and "'GV.RR-99' is not a requirement of nist-csf-2.0" in result.stdout
+
+
+def test_the_authority_adds_frameworks_to_the_installation(tmp_path):
+    data = str(tmp_path / "data")
+    qila("admin", "create-organisation", "--name", "National CERT", "--kind", "authority", "--sector", "government", "--data", data)
+    qila("admin", "create-organisation", "--name", "Operator A", "--kind", "licensee", "--sector", "telecom", "--data", data)
+    qila("admin", "create-user", "--organisation", "National CERT", "--username", "analyst", "--name", "Analyst",
+         "--role", "authority-analyst", "--service", "--data", data)
+    qila("admin", "create-user", "--organisation", "Operator A", "--username", "a-admin", "--name", "A admin",
+         "--role", "organisation-admin", "--service", "--data", data)
+    regs = tmp_path / "telecom.yaml"
+    regs.write_text("""id: telecom-regs
+name: Telecom security regulations
+version: "2026"
+scoring:
+  kind: status
+  levels:
+    - {value: implemented, name: Implemented, credit: 1}
+    - {value: not, name: Not implemented, credit: 0}
+requirements:
+  - {id: R1, text: "A security officer is named"}
+""")
+    added = qila("frameworks", "add", str(regs), "--as", "analyst", "--data", data)
+    assert "telecom-regs 2026 added: Telecom security regulations, 1 requirements answered" in added.stdout
+
+    refused = qila("frameworks", "add", str(regs), "--as", "analyst", "--data", data, check=False)
+    assert refused.returncode != 0 and "already stored; a revision needs a new version" in refused.stderr
+    operator = qila("frameworks", "add", str(regs), "--as", "a-admin", "--data", data, check=False)
+    assert operator.returncode != 0 and "framework" in operator.stderr
+
+    # An OSCAL catalog (here the CSF's, as Qila exports it) added under an id of the authority's choosing.
+    catalog = tmp_path / "csf.json"
+    qila("frameworks", "export", "nist-csf-2.0", "--format", "oscal", "--output", str(catalog))
+    added = qila("frameworks", "add", str(catalog), "--oscal-id", "csf-copy", "--as", "analyst", "--data", data)
+    assert "csf-copy 2.0 added: NIST Cybersecurity Framework, 106 requirements answered" in added.stdout
+
+    listed = qila("frameworks", "list", "--data", data).stdout.splitlines()
+    assert [line.split()[0] for line in listed[1:]] == ["nist-csf-2.0", "telecom-regs", "csf-copy"], listed
+    exported = tmp_path / "regs.json"
+    qila("frameworks", "export", "telecom-regs", "--format", "oscal", "--output", str(exported), "--data", data)
+    catalog = Catalog.parse_obj(json.loads(exported.read_text())["catalog"])
+    assert [c.id for c in catalog.groups] == ["R1"]

@@ -45,6 +45,7 @@ public enum Policy {
         Rule(role: nil, kind: .user, actions: [.read], reach: .self, note: "one's own profile"),
         Rule(role: nil, kind: .credentials, actions: [.read, .update], reach: .self, note: "own password, TOTP, sessions"),
         Rule(role: nil, kind: .apiToken, actions: [.read, .create, .delete], reach: .self, note: "own API tokens"),
+        Rule(role: nil, kind: .framework, actions: [.read], reach: .installation, note: "assessment frameworks are public to members"),
     ]
 
     /// The grants of each role.
@@ -118,6 +119,9 @@ public enum Policy {
             Rule(role: .organisationReporter, kind: .alert, actions: [.read], reach: .ownOrganisation, note: "its own alerts"),
             Rule(role: .authorityAnalyst, kind: .detectionRule, actions: [.read, .create, .update], reach: .installation, note: "uploads, enables and disables rules"),
             Rule(role: .authorityAdmin, kind: .detectionRule, actions: [.read, .create, .update], reach: .installation, note: "rule management"),
+            // Assessments: the authority keeps the frameworks campaigns use
+            Rule(role: .authorityAdmin, kind: .framework, actions: [.create, .update], reach: .installation, note: "adds and revises frameworks"),
+            Rule(role: .authorityAnalyst, kind: .framework, actions: [.create, .update], reach: .installation, note: "adds and revises frameworks"),
             // Threat-intelligence sharing: who reaches a collection; each object's TLP decides the rest
             Rule(role: .authorityAnalyst, kind: .intelCollection, actions: [.read, .create, .update], reach: .all, note: "the national hub: every collection"),
             Rule(role: .authorityAdmin, kind: .intelCollection, actions: [.read, .create, .update, .administer], reach: .all, note: "creates collections, trust groups and peers"),

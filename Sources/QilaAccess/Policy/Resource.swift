@@ -44,6 +44,9 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         /// organisations (a trust group of foreign peers, or one the authority defines). What each
         /// reader sees of its objects is decided per object by their TLP marking.
         case intelCollection = "intel-collection"
+        /// An assessment framework of the installation (no owner): NIST CSF, a regulator's own
+        /// regulations. Every member may read them; the authority adds and revises them.
+        case framework
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.

@@ -402,5 +402,16 @@ public enum Schema {
                 "CREATE INDEX intel_pending_adds_due ON intel_pending_adds (held_until)",
             ]
         ),
+        Migration(
+            version: 15,
+            name: "assessment frameworks the authority adds, every version kept",
+            statements: [
+                """
+                CREATE TABLE assessment_frameworks (
+                    id TEXT NOT NULL, version TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, added_by TEXT NOT NULL,
+                    added_at BIGINT NOT NULL, PRIMARY KEY (id, version))
+                """
+            ]
+        ),
     ]
 }
