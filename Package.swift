@@ -51,7 +51,7 @@ let package = Package(
     targets: [
         .target(
             name: "QilaCore",
-            dependencies: ["CQilaCRC"],
+            dependencies: ["CQilaCRC", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
@@ -174,7 +174,6 @@ let package = Package(
                 "QilaStore",
                 "QilaAccess",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("frameworks")],
             swiftSettings: strict

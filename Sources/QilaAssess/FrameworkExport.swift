@@ -1,4 +1,5 @@
 public import Foundation
+import QilaCore
 import Yams
 
 /// A framework written out: CSV (one row per requirement, for spreadsheets), YAML (the form
@@ -25,7 +26,7 @@ public enum FrameworkExport {
                 let weight = requirement.weight == requirement.weight.rounded() ? String(Int(requirement.weight)) : String(requirement.weight)
                 lines.append(
                     [requirement.id, parent, level, requirement.title ?? "", requirement.text, requirement.guidance ?? "", weight,
-                     requirement.examples.joined(separator: " | ")].map(field).joined(separator: ","))
+                     requirement.examples.joined(separator: " | ")].map(CSV.field).joined(separator: ","))
                 walk(requirement.children, parent: requirement.id, depth: depth + 1)
             }
         }
@@ -33,66 +34,54 @@ public enum FrameworkExport {
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
-    /// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is kept from being read as a formula.
-    static func field(_ text: String) -> String {
-        var value = text
-        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-        guard value.contains(where: { ",\"\r\n".contains($0) }) || value != text else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
     public static func yaml(_ framework: Framework) throws -> String {
-        func scalar(_ text: String) -> Node { Node(text) }
-        func mapping(_ pairs: [(String, Node?)]) -> Node {
-            Node.mapping(Node.Mapping(pairs.compactMap { key, value in value.map { (Node(key), $0) } }))
-        }
-        let scoring = mapping([
-            ("kind", scalar(framework.scoring.kind.rawValue)),
+        let scheme = framework.scoring
+        let scoring = node([
+            ("kind", Node(scheme.kind.rawValue)),
             (
                 "levels",
-                Node.sequence(
-                    Node.Sequence(
-                        framework.scoring.levels.map { level in
-                            mapping([
-                                ("value", framework.scoring.kind == .status ? scalar(level.value) : Node(level.value, Tag(.int))),
-                                ("name", scalar(level.name)), ("description", level.description.map(scalar)),
-                                ("credit", framework.scoring.kind == .status ? Node(String(level.credit), Tag(.float)) : nil),
-                            ])
-                        }))
+                list(
+                    scheme.levels.map { level in
+                        node([
+                            ("value", scheme.kind == .status ? Node(level.value) : Node(level.value, Tag(.int))), ("name", Node(level.name)),
+                            ("description", level.description.map { Node($0) }),
+                            ("credit", scheme.kind == .status ? Node(String(level.credit), Tag(.float)) : nil),
+                        ])
+                    })
             ),
         ])
         let mappings = framework.mappings.map { map in
-            mapping([
-                ("target", scalar(map.target)),
-                (
-                    "links",
-                    Node.sequence(
-                        Node.Sequence(
-                            map.links.map { mapping([("from", scalar($0.from)), ("to", scalar($0.to)), ("relation", scalar($0.relation.rawValue))]) }))
-                ),
+            node([
+                ("target", Node(map.target)),
+                ("links", list(map.links.map { node([("from", Node($0.from)), ("to", Node($0.to)), ("relation", Node($0.relation.rawValue))]) })),
             ])
         }
-        let document = mapping([
-            ("id", scalar(framework.id)), ("name", scalar(framework.name)), ("version", Node(framework.version, Tag(.str), .doubleQuoted)),
-            ("publisher", framework.publisher.map(scalar)), ("source", framework.source.map(scalar)),
-            ("levels", framework.levels.isEmpty ? nil : Node.sequence(Node.Sequence(framework.levels.map(scalar)))), ("scoring", scoring),
-            ("requirements", Node.sequence(Node.Sequence(framework.requirements.map(requirementNode)))),
-            ("mappings", mappings.isEmpty ? nil : Node.sequence(Node.Sequence(mappings))),
+        let document = node([
+            ("id", Node(framework.id)), ("name", Node(framework.name)), ("version", Node(framework.version, Tag(.str), .doubleQuoted)),
+            ("publisher", framework.publisher.map { Node($0) }), ("source", framework.source.map { Node($0) }),
+            ("levels", framework.levels.isEmpty ? nil : list(framework.levels.map { Node($0) })), ("scoring", scoring),
+            ("requirements", list(framework.requirements.map(requirementNode))), ("mappings", mappings.isEmpty ? nil : list(mappings)),
         ])
         return try Yams.serialize(node: document, width: -1, allowUnicode: true)
     }
 
+    /// A requirement as the parser reads it: `description` for a group, `text` for one answered.
     private static func requirementNode(_ requirement: Framework.Requirement) -> Node {
         let grouped = !requirement.isAnswered
-        var pairs: [(Node, Node)] = [(Node("id"), Node(requirement.id))]
-        if let title = requirement.title { pairs.append((Node("title"), Node(title))) }
-        pairs.append((Node(grouped ? "description" : "text"), Node(requirement.text)))
-        if let guidance = requirement.guidance { pairs.append((Node("guidance"), Node(guidance))) }
-        if !requirement.examples.isEmpty { pairs.append((Node("examples"), Node.sequence(Node.Sequence(requirement.examples.map { Node($0) })))) }
-        if requirement.weight != 1 { pairs.append((Node("weight"), Node(String(requirement.weight), Tag(.float)))) }
-        if grouped { pairs.append((Node("children"), Node.sequence(Node.Sequence(requirement.children.map(requirementNode))))) }
-        return Node.mapping(Node.Mapping(pairs))
+        return node([
+            ("id", Node(requirement.id)), ("title", requirement.title.map { Node($0) }), (grouped ? "description" : "text", Node(requirement.text)),
+            ("guidance", requirement.guidance.map { Node($0) }), ("examples", requirement.examples.isEmpty ? nil : list(requirement.examples.map { Node($0) })),
+            ("weight", requirement.weight == 1 ? nil : Node(String(requirement.weight), Tag(.float))),
+            ("children", grouped ? list(requirement.children.map(requirementNode)) : nil),
+        ])
     }
+
+    /// A mapping of the keys given a value, in order.
+    private static func node(_ pairs: [(String, Node?)]) -> Node {
+        Node.mapping(Node.Mapping(pairs.compactMap { key, value in value.map { (Node(key), $0) } }))
+    }
+
+    private static func list(_ items: [Node]) -> Node { Node.sequence(Node.Sequence(items)) }
 
     public static func oscal(_ framework: Framework, at time: Date) throws -> String {
         let encoder = JSONEncoder()

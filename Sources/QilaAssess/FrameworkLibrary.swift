@@ -31,8 +31,12 @@ public struct FrameworkLibrary: Sendable {
 
     public func framework(_ id: String) -> Framework? { frameworks.first { $0.id == id } }
 
-    /// The frameworks shipped with Qila, from the module's `frameworks` folder.
-    public static func shipped() throws(FrameworkRefused) -> FrameworkLibrary {
+    /// The frameworks shipped with Qila, from the module's `frameworks` folder (read once).
+    public static func shipped() throws(FrameworkRefused) -> FrameworkLibrary { try shippedOnce.get() }
+
+    private static let shippedOnce = Result { () throws(FrameworkRefused) in try readShipped() }
+
+    private static func readShipped() throws(FrameworkRefused) -> FrameworkLibrary {
         guard let folder = Bundle.module.url(forResource: "frameworks", withExtension: nil) else {
             throw FrameworkRefused(problems: [FrameworkProblem(message: "the shipped frameworks are missing from the installation")])
         }

@@ -1,5 +1,5 @@
 public import Foundation
-import Crypto
+import QilaCore
 
 /// The part of an OSCAL 1.1 catalog (NIST's Open Security Controls Assessment Language) that a
 /// framework needs: metadata, nested groups and controls, and their parts (statement, guidance,
@@ -107,7 +107,8 @@ public enum OSCALCatalog {
         let stamp = ISO8601DateFormatter().string(from: time)
         return OSCALCatalogDocument(
             catalog: .init(
-                uuid: nameUUID("\(framework.id)@\(framework.version)"),
+                // Name-based, so that one framework version always gets one uuid.
+                uuid: UUID.nameBased("\(framework.id)@\(framework.version)", in: .urlNamespace).uuidString.lowercased(),
                 metadata: .init(
                     title: framework.name, lastModified: stamp, version: framework.version, oscalVersion: oscalVersion, props: props,
                     remarks: framework.source.map { "Source: \($0)" }),
@@ -159,18 +160,6 @@ public enum OSCALCatalog {
         let cleaned = String(id.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || ".-_".unicodeScalars.contains($0) ? Character($0) : "_" })
         guard let first = cleaned.unicodeScalars.first, CharacterSet.letters.contains(first) || first == "_" else { return "r-" + cleaned }
         return cleaned
-    }
-
-    /// A name-based UUID (version 5, SHA-1), so that one framework version always gets one uuid.
-    static func nameUUID(_ name: String) -> String {
-        // The URL namespace of RFC 9562, appendix A.
-        let namespace: [UInt8] = [0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8]
-        var bytes = Array(Insecure.SHA1.hash(data: namespace + Array(name.utf8)).prefix(16))
-        bytes[6] = (bytes[6] & 0x0f) | 0x50
-        bytes[8] = (bytes[8] & 0x3f) | 0x80
-        let hex = bytes.map { String(format: "%02x", $0) }.joined()
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
-        return parts.joined(separator: "-")
     }
 }
 

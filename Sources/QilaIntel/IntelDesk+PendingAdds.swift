@@ -25,13 +25,12 @@ extension IntelDesk {
         let kept = try? JSONValue.decode(job.objects)
         let objects = kept?["objects"]?.array ?? kept?.array ?? []
         var status = Status(id: job.status, requestTimestamp: requested, successes: [], failures: [])
+        // Before any part is stored: every object is a failure saying why.
         func abandon(_ reason: String) async throws {
-            let done = Set(status.successes.map(\.id)).union(status.failures.map(\.id))
-            for (index, value) in objects.enumerated() {
-                let id = value["id"]?.string ?? "objects[\(index)]"
-                if !done.contains(id) { status.failures.append(Outcome(id: id, version: value["modified"]?.string, message: reason)) }
-            }
-            if objects.isEmpty { status.failures = [Outcome(id: "objects", version: nil, message: reason)] }
+            status.failures =
+                objects.isEmpty
+                ? [Outcome(id: "objects", version: nil, message: reason)]
+                : objects.enumerated().map { Outcome(id: $1["id"]?.string ?? "objects[\($0)]", version: $1["modified"]?.string, message: reason) }
             try await store.finishIntelAdd(job.status, body: try Self.statusResource(status).encoded())
             try await audit.append(
                 AuditEntry(
@@ -71,7 +70,7 @@ extension IntelDesk {
             guard held else { return true }
         }
         try await store.finishIntelAdd(job.status, body: try Self.statusResource(status).encoded())
-        try await auditAdded(status, collection: job.collection, by: job.account, of: job.organisation, source: job.source, now: now())
+        try await auditAdded(status, collection: job.collection, by: subject, source: job.source, now: now())
         return true
     }
 }

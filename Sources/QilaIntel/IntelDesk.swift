@@ -237,11 +237,9 @@ public struct IntelDesk: Sendable {
                     objects: try request ?? JSONValue.array(objects).encoded(), total: objects.count, recipientOrganisations: recipients.organisations,
                     recipientPeople: recipients.people, source: source, acceptedAt: now),
                 statusBody: try Self.statusResource(status).encoded())
-            try await audit.append(
-                AuditEntry(
-                    time: now, actor: subject.user.id.description, actorOrganisation: subject.organisation.id, action: "intel.objects.accept",
-                    outcome: .success, resource: "intel-collection:\(collection.record.id)",
-                    details: ["status": id, "pending": String(objects.count)].merging(source.map { ["source": $0] } ?? [:]) { $1 }))
+            try await audit.recordChange(
+                by: subject, "intel.objects.accept", resource: "intel-collection:\(collection.record.id)", source: nil,
+                details: ["status": id, "pending": String(objects.count)].merging(source.map { ["source": $0] } ?? [:]) { $1 }, now: now)
             return status
         }
         let (successes, failures) = try await store(
@@ -250,7 +248,7 @@ public struct IntelDesk: Sendable {
         try await store.saveIntelStatus(
             id: status.id, collection: collection.record.id, account: subject.user.id, organisation: subject.organisation.id,
             body: try Self.statusResource(status).encoded(), at: now)
-        try await auditAdded(status, collection: collection.record.id, by: subject.user.id, of: subject.organisation.id, source: source, now: now)
+        try await auditAdded(status, collection: collection.record.id, by: subject, source: source, now: now)
         return status
     }
 
@@ -274,13 +272,11 @@ public struct IntelDesk: Sendable {
         return (successes, failures)
     }
 
-    func auditAdded(_ status: Status, collection: String, by account: UserID, of organisation: OrganisationID, source: String?, now: Date) async throws {
-        try await audit.append(
-            AuditEntry(
-                time: now, actor: account.description, actorOrganisation: organisation, action: "intel.objects.add", outcome: .success,
-                resource: "intel-collection:\(collection)",
-                details: ["status": status.id, "added": String(status.successes.count), "refused": String(status.failures.count)]
-                    .merging(source.map { ["source": $0] } ?? [:]) { $1 }))
+    func auditAdded(_ status: Status, collection: String, by subject: Subject, source: String?, now: Date) async throws {
+        try await audit.recordChange(
+            by: subject, "intel.objects.add", resource: "intel-collection:\(collection)", source: nil,
+            details: ["status": status.id, "added": String(status.successes.count), "refused": String(status.failures.count)]
+                .merging(source.map { ["source": $0] } ?? [:]) { $1 }, now: now)
     }
 
     /// Checks each object on its own and stores the valid ones with one `date_added`; a version

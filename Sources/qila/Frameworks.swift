@@ -6,12 +6,17 @@ import QilaCore
 
 struct Frameworks: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Assessment frameworks: those shipped with Qila, checked and exported.",
+        abstract: "Assessment frameworks: those shipped with Qila and those the authority adds; check files, export, add.",
         subcommands: [List.self, Lint.self, Export.self, Add.self])
 
-    /// Shipped frameworks, and with `--data` or `--database` those the installation added.
+    /// Shipped frameworks, and those the installation added when one is named (flags, `QILA_DATA`
+    /// or `QILA_DATABASE`, a `qila.yaml`) or a `qila-data` directory is here.
     static func library(_ storage: StorageOptions) async throws -> FrameworkLibrary {
-        guard storage.data != nil || storage.database != nil else { return try FrameworkLibrary.shipped() }
+        let environment = ProcessInfo.processInfo.environment
+        let named = storage.data != nil || storage.database != nil || storage.config != nil || environment["QILA_DATA"] != nil
+            || environment["QILA_DATABASE"] != nil
+        let here = FileManager.default.fileExists(atPath: "qila-data") || FileManager.default.fileExists(atPath: "qila.yaml")
+        guard named || here else { return try FrameworkLibrary.shipped() }
         let installation = try await storage.open()
         return try await FrameworkDesk(store: installation.store, audit: installation.audit).library()
     }
@@ -19,7 +24,7 @@ struct Frameworks: ParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The frameworks: id, name, version and how many requirements are answered.",
-            discussion: "Those shipped; with --data or --database, also those the installation's authority added (their latest versions).")
+            discussion: "Those shipped, and those the installation's authority added (their latest versions) when an installation is named or ./qila-data exists.")
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {

@@ -24,13 +24,6 @@ extension CaseDesk {
         return lines
     }
 
-    /// RFC 4180 quoting; a leading =, +, - or @ is prefixed with ' so spreadsheets do not run it.
-    public static func csvField(_ value: String) -> String {
-        var text = value
-        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
-        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return text
-    }
+    /// RFC 4180 quoting, formulas defused (`CSV.field`).
+    public static func csvField(_ value: String) -> String { CSV.field(value) }
 }

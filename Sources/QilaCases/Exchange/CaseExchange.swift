@@ -1,6 +1,5 @@
 public import Foundation
 public import QilaCore
-import Crypto
 
 /// A case as other tools read it: a STIX 2.1 bundle whose incident carries the Incident Core
 /// extension, and a MISP event with TLP, PAP, RSIT and PECA tags; and a MISP event read back as
@@ -49,15 +48,7 @@ public enum CaseExchange {
     }
 
     /// A name-based UUID (RFC 9562 version 5, SHA-1).
-    static func uuid5(_ namespace: UUID, _ name: String) -> UUID {
-        var bytes = withUnsafeBytes(of: namespace.uuid) { Array($0) }
-        bytes += Array(name.utf8)
-        var digest = Array(Insecure.SHA1.hash(data: bytes).prefix(16))
-        digest[6] = (digest[6] & 0x0F) | 0x50
-        digest[8] = (digest[8] & 0x3F) | 0x80
-        return UUID(uuid: (digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
-                           digest[8], digest[9], digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]))
-    }
+    static func uuid5(_ namespace: UUID, _ name: String) -> UUID { UUID.nameBased(name, in: namespace) }
 
     /// The cyber-observable for an observable, with its deterministic id (from its ID contributing
     /// properties, serialised as canonical JSON).

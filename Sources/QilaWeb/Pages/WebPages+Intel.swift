@@ -214,7 +214,7 @@ struct IntelPages: PageCollection {
             let status = imported.status
             var text =
                 status.pending > 0
-                ? "Accepted \(status.total) objects from the \(imported.format) \(file.filename ?? ""): they are being stored and appear below as each part is."
+                ? "Accepted \(status.total) objects from the \(imported.format) \(file.filename ?? ""): they are being stored, 5,000 at a time, and appear below as they are."
                 : "Added \(status.successes.count) of \(status.total) object\(status.total == 1 ? "" : "s") from the \(imported.format) \(file.filename ?? "")."
             if let first = status.failures.first { text += " \(status.failures.count) refused; the first: \(first.id): \(first.message ?? "refused")." }
             if imported.skipped > 0 { text += " \(imported.skipped) MISP attribute\(imported.skipped == 1 ? " was" : "s were") not for detection or named no single value." }
