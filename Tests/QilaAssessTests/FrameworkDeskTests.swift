@@ -20,7 +20,7 @@ struct FrameworkDeskTests {
         let added = try await desk.add(yaml: yaml, named: "telecom.yaml", by: world.subject("analyst"), gate: gate, now: Self.instant)
         #expect(added.id == "telecom-regs" && added.answered.count == 3)
         let library = try await desk.library()
-        #expect(library.frameworks.map(\.id) == ["nist-csf-2.0", "telecom-regs"])
+        #expect(library.frameworks.map(\.id) == ["cisa-cpg-2.0", "nist-csf-2.0", "telecom-regs"])
         #expect(try await desk.framework("telecom-regs", version: "2026")?.answered.map(\.id) == ["P1.1", "P1.2", "P2.1"])
 
         // The same version again is refused, naming the version; a revision with a new version is kept beside it.

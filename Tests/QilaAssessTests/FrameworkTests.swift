@@ -30,6 +30,26 @@ struct FrameworkTests {
         #expect(csf.requirement("GV.SC-04")?.text == "Suppliers are known and prioritized by criticality")
     }
 
+    @Test("The shipped CPG 2.0 has its 34 goals under the six functions, scored by status, mapped to CSF 2.0 subcategories")
+    func shippedCPG() throws {
+        let library = try FrameworkLibrary.shipped()
+        let cpg = try #require(library.framework("cisa-cpg-2.0"))
+        let csf = try #require(library.framework("nist-csf-2.0"))
+        #expect(cpg.requirements.map(\.title) == ["Govern", "Identify", "Protect", "Detect", "Respond", "Recover"])
+        #expect(cpg.requirements.map(\.children.count) == [5, 5, 19, 2, 2, 1])
+        let letters = Array("ABCDEFGHIJKLMNOPQRS")
+        for (number, function) in cpg.requirements.enumerated() {
+            #expect(function.children.map(\.id) == (0..<function.children.count).map { "\(number + 1).\(letters[$0])" })
+        }
+        #expect(cpg.scoring.kind == .status && cpg.scoring.levels.map(\.credit) == [1, 0.5, 0])
+        let mapping = try #require(cpg.mappings.first { $0.target == "nist-csf-2.0" })
+        // Every goal maps to at least one subcategory (a leaf), so CPG answers can be read on the CSF tree.
+        let subcategories = Set(csf.answered.map(\.id))
+        #expect(Set(mapping.links.map(\.from)) == Set(cpg.answered.map(\.id)))
+        #expect(mapping.links.allSatisfy { subcategories.contains($0.to) })
+        #expect(cpg.requirement("3.F")?.title == "Implement Multifactor Authentication (MFA)")
+    }
+
     static let good = """
         id: telecom-regs
         name: Telecom security regulations

@@ -27,6 +27,18 @@ def test_trestle_reads_the_csf_catalog(tmp_path):
     assert first.parts[0].prose == "The organizational mission is understood and informs cybersecurity risk management"
 
 
+def test_trestle_reads_the_cpg_catalog(tmp_path):
+    path = tmp_path / "cpg.json"
+    qila("frameworks", "export", "cisa-cpg-2.0", "--format", "oscal", "--output", str(path))
+    catalog = Catalog.parse_obj(json.loads(path.read_text())["catalog"])
+    assert [g.title for g in catalog.groups] == ["Govern", "Identify", "Protect", "Detect", "Respond", "Recover"]
+    goals = [c for g in catalog.groups for c in g.controls]
+    assert len(goals) == 34
+    # "1.A" is not an OSCAL token: the id is made one, the goal's own number kept as its label.
+    labels = [next(p.value for p in c.props if p.name == "label") for c in goals]
+    assert labels[:3] == ["1.A", "1.B", "1.C"] and labels[-1] == "6.A"
+
+
 def test_a_regulators_framework_lints_exports_and_validates(tmp_path):
     good = tmp_path / "telecom.yaml"
     good.write_text("""id: telecom-regs
@@ -110,7 +122,7 @@ requirements:
     assert "csf-copy 2.0 added: NIST Cybersecurity Framework, 106 requirements answered" in added.stdout
 
     listed = qila("frameworks", "list", "--data", data).stdout.splitlines()
-    assert [line.split()[0] for line in listed[1:]] == ["nist-csf-2.0", "telecom-regs", "csf-copy"], listed
+    assert [line.split()[0] for line in listed[1:]] == ["cisa-cpg-2.0", "nist-csf-2.0", "telecom-regs", "csf-copy"], listed
     exported = tmp_path / "regs.json"
     qila("frameworks", "export", "telecom-regs", "--format", "oscal", "--output", str(exported), "--data", data)
     catalog = Catalog.parse_obj(json.loads(exported.read_text())["catalog"])
