@@ -173,6 +173,7 @@ let package = Package(
                 "QilaCore",
                 "QilaStore",
                 "QilaAccess",
+                "QilaCases",
                 .product(name: "Yams", package: "Yams"),
             ],
             resources: [.copy("frameworks")],
@@ -259,7 +260,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QilaAssessTests",
-            dependencies: ["QilaAssess", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
+            dependencies: ["QilaAssess", "QilaCases", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

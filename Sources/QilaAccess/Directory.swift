@@ -21,18 +21,22 @@ public final class Directory: Sendable {
         public var kind: Organisation.Kind
         public var sector: SectorID
         public var registrationNumber: String?
-        public init(name: String, kind: Organisation.Kind, sector: SectorID, registrationNumber: String? = nil) {
+        public var criticality: Organisation.Criticality?
+        public init(
+            name: String, kind: Organisation.Kind, sector: SectorID, registrationNumber: String? = nil, criticality: Organisation.Criticality? = nil
+        ) {
             self.name = name
             self.kind = kind
             self.sector = sector
             self.registrationNumber = registrationNumber
+            self.criticality = criticality
         }
     }
 
     public func createOrganisation(_ input: OrganisationInput, by actor: Subject?) async throws -> Organisation {
         let organisation = Organisation(
             name: try Self.name(input.name, field: "name"), kind: input.kind, sector: input.sector,
-            registrationNumber: try Self.optionalText(input.registrationNumber, field: "registrationNumber", max: 100))
+            registrationNumber: try Self.optionalText(input.registrationNumber, field: "registrationNumber", max: 100), criticality: input.criticality)
         try await requireSector(input.sector)
         if input.kind == .authority, try await store.organisations().contains(where: { $0.kind == .authority }) {
             throw QilaError(.conflict, "there is already a national authority; there can be only one", at: "field kind")
@@ -51,9 +55,9 @@ public final class Directory: Sendable {
             throw QilaError(.notFound, "no organisation \(id)")
         }
         try await requireSector(input.sector)
-        let changesStanding = input.kind != organisation.kind || input.sector != organisation.sector
+        let changesStanding = input.kind != organisation.kind || input.sector != organisation.sector || input.criticality != organisation.criticality
         if changesStanding, let actor, !actor.effectiveRoles.contains(.authorityAdmin) {
-            throw QilaError(.forbidden, "only the authority may change an organisation's kind or sector", at: "field kind")
+            throw QilaError(.forbidden, "only the authority may change an organisation's kind, sector or criticality", at: "field kind")
         }
         if input.kind == .authority, organisation.kind != .authority {
             throw QilaError(.conflict, "there is already a national authority; there can be only one", at: "field kind")
@@ -62,6 +66,7 @@ public final class Directory: Sendable {
         organisation.kind = input.kind
         organisation.sector = input.sector
         organisation.registrationNumber = try Self.optionalText(input.registrationNumber, field: "registrationNumber", max: 100)
+        organisation.criticality = input.criticality
         do {
             try await store.updateOrganisation(organisation)
         } catch let error as StoreError where error.code == .conflict {

@@ -314,8 +314,12 @@ public struct ComplianceNotice: Sendable, Hashable, Codable, Identifiable {
     /// Such as `SCN-2026-0007`.
     public var number: String
     public var organisation: OrganisationID
-    public var caseID: CaseID
-    /// The stages it concerns, as `regime/stage`.
+    /// The incident case whose reports were late or missing; nil for a notice about an
+    /// assessment campaign.
+    public var caseID: CaseID?
+    /// The assessment campaign whose submission was missing; nil for a notice about a case.
+    public var campaign: CampaignID?
+    /// What it concerns: `regime/stage` of a case, or `assessment` for a campaign.
     public var stages: [String]
     public var issuedAt: Date
     public var issuedBy: UserID
@@ -324,13 +328,14 @@ public struct ComplianceNotice: Sendable, Hashable, Codable, Identifiable {
     public var text: String
 
     public init(
-        id: ComplianceNoticeID = ComplianceNoticeID(), number: String = "", organisation: OrganisationID, caseID: CaseID, stages: [String], issuedAt: Date,
-        issuedBy: UserID, replyDays: Int, text: String
+        id: ComplianceNoticeID = ComplianceNoticeID(), number: String = "", organisation: OrganisationID, caseID: CaseID? = nil, campaign: CampaignID? = nil,
+        stages: [String], issuedAt: Date, issuedBy: UserID, replyDays: Int, text: String
     ) {
         self.id = id
         self.number = number
         self.organisation = organisation
         self.caseID = caseID
+        self.campaign = campaign
         self.stages = stages
         self.issuedAt = issuedAt
         self.issuedBy = issuedBy

@@ -31,7 +31,29 @@ public struct Organisation: Sendable, Codable, Hashable, Identifiable {
     public var sector: SectorID
     /// Licence or registration number issued by the regulator; nil where none applies.
     public var registrationNumber: String?
+    /// How much the nation depends on it, as the regulator classes it; nil until classed.
+    public var criticality: Criticality?
     public var createdAt: Date
+
+    /// The regulator's class of an organisation by how much the nation depends on its services,
+    /// used to choose whom an assessment campaign or a directive addresses.
+    public enum Criticality: String, Sendable, Codable, CaseIterable, Comparable {
+        /// Its disruption would harm the nation (critical information infrastructure).
+        case critical
+        /// Its disruption would harm its sector or a region.
+        case important
+        case standard
+
+        public var title: String {
+            switch self {
+            case .critical: "Critical"
+            case .important: "Important"
+            case .standard: "Standard"
+            }
+        }
+
+        public static func < (lhs: Self, rhs: Self) -> Bool { allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)! }
+    }
 
     public init(
         id: OrganisationID = OrganisationID(),
@@ -39,6 +61,7 @@ public struct Organisation: Sendable, Codable, Hashable, Identifiable {
         kind: Kind,
         sector: SectorID,
         registrationNumber: String? = nil,
+        criticality: Criticality? = nil,
         createdAt: Date = Date()
     ) {
         self.id = id
@@ -46,6 +69,7 @@ public struct Organisation: Sendable, Codable, Hashable, Identifiable {
         self.kind = kind
         self.sector = sector
         self.registrationNumber = registrationNumber
+        self.criticality = criticality
         self.createdAt = createdAt
     }
 }

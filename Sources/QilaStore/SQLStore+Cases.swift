@@ -418,11 +418,12 @@ extension SQLStore {
             [
                 SQLStatement(
                     """
-                    INSERT INTO compliance_notices (id, number, organisation, case_id, stages, issued_at, issued_by, reply_days, text)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO compliance_notices (id, number, organisation, case_id, campaign_id, stages, issued_at, issued_by, reply_days, text)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
-                        .text(notice.id.description), .text(number), .text(notice.organisation.description), .text(notice.caseID.description),
+                        .text(notice.id.description), .text(number), .text(notice.organisation.description), SQLValue(notice.caseID?.description),
+                        SQLValue(notice.campaign?.description),
                         .text(notice.stages.joined(separator: ",")), SQLValue(notice.issuedAt), .text(notice.issuedBy.description),
                         SQLValue(notice.replyDays), .text(notice.text),
                     ])
@@ -431,9 +432,10 @@ extension SQLStore {
         return notice
     }
 
-    public func notices(organisation: OrganisationID? = nil, caseID: CaseID? = nil) async throws -> [ComplianceNotice] {
+    public func notices(organisation: OrganisationID? = nil, caseID: CaseID? = nil, campaign: CampaignID? = nil) async throws -> [ComplianceNotice] {
         var conditions: [String] = []
         var binds: [SQLValue] = []
+        if let campaign { conditions.append("campaign_id = ?"); binds.append(.text(campaign.description)) }
         if let organisation { conditions.append("organisation = ?"); binds.append(.text(organisation.description)) }
         if let caseID { conditions.append("case_id = ?"); binds.append(.text(caseID.description)) }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
@@ -446,10 +448,13 @@ extension SQLStore {
 
     static func noticeRow(_ row: SQLRow) throws -> ComplianceNotice {
         guard let id = ComplianceNoticeID(try row.string("id")), let organisation = OrganisationID(try row.string("organisation")),
-            let caseID = CaseID(try row.string("case_id")), let issuer = UserID(try row.string("issued_by"))
+            let issuer = UserID(try row.string("issued_by"))
         else { throw StoreError(.corruptRow, "a show-cause notice cannot be read") }
+        let caseID = row.optionalString("case_id").flatMap(CaseID.init)
+        let campaign = row.optionalString("campaign_id").flatMap(CampaignID.init)
+        guard caseID != nil || campaign != nil else { throw StoreError(.corruptRow, "a show-cause notice concerns neither a case nor a campaign") }
         return ComplianceNotice(
-            id: id, number: try row.string("number"), organisation: organisation, caseID: caseID, stages: split(try row.string("stages")),
+            id: id, number: try row.string("number"), organisation: organisation, caseID: caseID, campaign: campaign, stages: split(try row.string("stages")),
             issuedAt: try row.date("issued_at"), issuedBy: issuer, replyDays: Int(try row.int("reply_days")), text: try row.string("text"))
     }
 

@@ -14,12 +14,12 @@ extension SQLStore {
     public func createOrganisation(_ organisation: Organisation) async throws {
         try await database.execute(
             """
-            INSERT INTO organisations (id, name, name_key, kind, sector, registration_number, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO organisations (id, name, name_key, kind, sector, registration_number, criticality, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
             .text(organisation.id.description), .text(organisation.name), .text(Self.key(organisation.name)),
             .text(organisation.kind.rawValue), .text(organisation.sector.rawValue),
-            SQLValue(organisation.registrationNumber), SQLValue(organisation.createdAt)
+            SQLValue(organisation.registrationNumber), SQLValue(organisation.criticality?.rawValue), SQLValue(organisation.createdAt)
         )
     }
 
@@ -33,9 +33,9 @@ extension SQLStore {
 
     public func updateOrganisation(_ organisation: Organisation) async throws {
         try await database.execute(
-            "UPDATE organisations SET name = ?, name_key = ?, kind = ?, sector = ?, registration_number = ? WHERE id = ?",
+            "UPDATE organisations SET name = ?, name_key = ?, kind = ?, sector = ?, registration_number = ?, criticality = ? WHERE id = ?",
             .text(organisation.name), .text(Self.key(organisation.name)), .text(organisation.kind.rawValue),
-            .text(organisation.sector.rawValue), SQLValue(organisation.registrationNumber),
+            .text(organisation.sector.rawValue), SQLValue(organisation.registrationNumber), SQLValue(organisation.criticality?.rawValue),
             .text(organisation.id.description)
         )
     }
@@ -52,6 +52,7 @@ extension SQLStore {
             kind: organisationKind,
             sector: SectorID(rawValue: try row.string("sector")),
             registrationNumber: row.optionalString("registration_number"),
+            criticality: row.optionalString("criticality").flatMap(Organisation.Criticality.init(rawValue:)),
             createdAt: try row.date("created_at")
         )
     }

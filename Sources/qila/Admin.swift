@@ -17,15 +17,22 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "One of: \(Organisation.Kind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: String
         @Option(help: "Sector id, such as telecom or banking-finance.") var sector: String
         @Option(help: "Licence or registration number.") var registration: String?
+        @Option(help: "Criticality class: \(Organisation.Criticality.allCases.map(\.rawValue).joined(separator: ", ")).") var criticality: String?
 
         func run() async throws {
             guard let kind = Organisation.Kind(rawValue: kind) else {
                 throw ValidationError("--kind must be one of \(Organisation.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            let classed = try criticality.map { text in
+                guard let value = Organisation.Criticality(rawValue: text) else {
+                    throw ValidationError("--criticality must be one of \(Organisation.Criticality.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return value
+            }
             let installation = try await storage.open()
             do {
                 let organisation = try await installation.directory.createOrganisation(
-                    .init(name: name, kind: kind, sector: SectorID(rawValue: sector), registrationNumber: registration), by: nil)
+                    .init(name: name, kind: kind, sector: SectorID(rawValue: sector), registrationNumber: registration, criticality: classed), by: nil)
                 print("created organisation \(organisation.id) (\(organisation.name))")
             } catch let error as QilaError {
                 throw fail(error.description)

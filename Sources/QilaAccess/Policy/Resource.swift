@@ -47,6 +47,15 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         /// An assessment framework of the installation (no owner): NIST CSF, a regulator's own
         /// regulations. Every member may read them; the authority adds and revises them.
         case framework
+        /// An assessment campaign (no owner): national when `sector` is nil, else a sector's.
+        case assessmentCampaign = "assessment-campaign"
+        /// One organisation's assessment in a campaign (answers, evidence, scores); `owner` is it.
+        case assessment
+        /// An auditor's attestation of an organisation's answers; `owner` is the organisation audited.
+        case assessmentAudit = "assessment-audit"
+        /// Distributions of assessment scores (no owner): national when `sector` is nil, else a
+        /// sector's. Groups smaller than the installation's minimum are never shown.
+        case assessmentStatistics = "assessment-statistics"
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.

@@ -413,5 +413,67 @@ public enum Schema {
                 """
             ]
         ),
+        Migration(
+            version: 16,
+            name: "assessment campaigns, answers, attestations; organisations classed by criticality; notices about campaigns",
+            statements: [
+                "ALTER TABLE organisations ADD COLUMN criticality TEXT",
+                // A show-cause notice now concerns a case or a campaign: the table is rebuilt with
+                // case_id optional and campaign_id added (SQLite cannot relax NOT NULL in place).
+                """
+                CREATE TABLE compliance_notices_v16 (
+                    id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, organisation TEXT NOT NULL REFERENCES organisations(id),
+                    case_id TEXT REFERENCES cases(id), campaign_id TEXT, stages TEXT NOT NULL, issued_at BIGINT NOT NULL,
+                    issued_by TEXT NOT NULL, reply_days BIGINT NOT NULL, text TEXT NOT NULL)
+                """,
+                """
+                INSERT INTO compliance_notices_v16 (id, number, organisation, case_id, stages, issued_at, issued_by, reply_days, text)
+                SELECT id, number, organisation, case_id, stages, issued_at, issued_by, reply_days, text FROM compliance_notices
+                """,
+                "DROP TABLE compliance_notices",
+                "ALTER TABLE compliance_notices_v16 RENAME TO compliance_notices",
+                "CREATE INDEX compliance_notices_organisation ON compliance_notices (organisation, issued_at)",
+                """
+                CREATE TABLE assessment_campaigns (
+                    id TEXT PRIMARY KEY, title TEXT NOT NULL, framework TEXT NOT NULL, framework_version TEXT NOT NULL,
+                    requirements TEXT NOT NULL, targets TEXT NOT NULL, cycle TEXT NOT NULL, sector TEXT, opens_at BIGINT NOT NULL,
+                    due_at BIGINT NOT NULL, reminder_days BIGINT NOT NULL, grace_days BIGINT NOT NULL, created_by TEXT NOT NULL,
+                    created_by_organisation TEXT NOT NULL, created_at BIGINT NOT NULL, closed_at BIGINT)
+                """,
+                """
+                CREATE TABLE assessment_participants (
+                    campaign_id TEXT NOT NULL REFERENCES assessment_campaigns(id), organisation TEXT NOT NULL REFERENCES organisations(id),
+                    sector TEXT NOT NULL, submitted_at BIGINT, submitted_by TEXT, assignee TEXT, PRIMARY KEY (campaign_id, organisation))
+                """,
+                "CREATE INDEX assessment_participants_organisation ON assessment_participants (organisation)",
+                """
+                CREATE TABLE assessment_answers (
+                    campaign_id TEXT NOT NULL, organisation TEXT NOT NULL, requirement TEXT NOT NULL, choice TEXT NOT NULL,
+                    comment TEXT NOT NULL, evidence TEXT NOT NULL, answered_by TEXT NOT NULL, answered_at BIGINT NOT NULL,
+                    PRIMARY KEY (campaign_id, organisation, requirement))
+                """,
+                """
+                CREATE TABLE assessment_attestations (
+                    campaign_id TEXT NOT NULL, organisation TEXT NOT NULL, requirement TEXT NOT NULL, verdict TEXT NOT NULL,
+                    choice TEXT NOT NULL, comment TEXT NOT NULL, evidence TEXT NOT NULL, auditor TEXT NOT NULL,
+                    auditor_organisation TEXT NOT NULL, attested_at BIGINT NOT NULL, PRIMARY KEY (campaign_id, organisation, requirement))
+                """,
+                // Each submitted assessment's scores, kept so that roll-ups read one row per
+                // organisation: `nodes` holds the overall score, then one per node of the framework's
+                // tree in its order ("-" where none); `basis` is self-declared or audited.
+                """
+                CREATE TABLE assessment_scores (
+                    campaign_id TEXT NOT NULL, organisation TEXT NOT NULL, basis TEXT NOT NULL,
+                    answered BIGINT NOT NULL, asked BIGINT NOT NULL, attested BIGINT NOT NULL, nodes TEXT NOT NULL,
+                    PRIMARY KEY (campaign_id, organisation, basis))
+                """,
+                // A reminder or a notice sent for a participant, claimed once across nodes.
+                """
+                CREATE TABLE assessment_alerts (
+                    campaign_id TEXT NOT NULL, organisation TEXT NOT NULL, kind TEXT NOT NULL, time BIGINT NOT NULL,
+                    PRIMARY KEY (campaign_id, organisation, kind))
+                """,
+            ]
+        ),
     ]
 }

@@ -133,7 +133,7 @@ extension QilaAPI {
             .init(
                 body: .json(
                     .init(
-                        id: notice.id.description, number: notice.number, organisation: notice.organisation.description, _case: notice.caseID.description,
+                        id: notice.id.description, number: notice.number, organisation: notice.organisation.description, _case: notice.caseID?.description, campaign: notice.campaign?.description,
                         stages: notice.stages, issuedAt: notice.issuedAt, replyDays: notice.replyDays, text: notice.text))))
     }
 

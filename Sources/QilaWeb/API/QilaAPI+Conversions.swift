@@ -7,7 +7,8 @@ extension Components.Schemas.Organisation {
         self.init(
             id: organisation.id.description, name: organisation.name,
             kind: .init(rawValue: organisation.kind.rawValue)!, sector: organisation.sector.rawValue,
-            registrationNumber: organisation.registrationNumber, createdAt: organisation.createdAt)
+            registrationNumber: organisation.registrationNumber, criticality: organisation.criticality.flatMap { .init(rawValue: $0.rawValue) },
+            createdAt: organisation.createdAt)
     }
 }
 
@@ -47,7 +48,7 @@ extension Directory.OrganisationInput {
     init(_ body: Components.Schemas.OrganisationInput) {
         self.init(
             name: body.name, kind: Organisation.Kind(rawValue: body.kind.rawValue)!, sector: SectorID(rawValue: body.sector),
-            registrationNumber: body.registrationNumber)
+            registrationNumber: body.registrationNumber, criticality: body.criticality.flatMap { Organisation.Criticality(rawValue: $0.rawValue) })
     }
 }
 

@@ -94,7 +94,10 @@ struct QilaAPI: APIProtocol {
         let existing = try await organisation(try Parse.organisation(input.path.organisationId))
         let subject = try await require(.update, .organisation(existing))
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType, "send application/json") }
-        let updated = try await installation.directory.updateOrganisation(existing.id, .init(body), by: subject)
+        var change = Directory.OrganisationInput(body)
+        // A body without a criticality leaves the class as it is.
+        if body.criticality == nil { change.criticality = existing.criticality }
+        let updated = try await installation.directory.updateOrganisation(existing.id, change, by: subject)
         return .ok(.init(body: .json(.init(updated))))
     }
 

@@ -53,7 +53,7 @@ extension AdminPages {
             let created = try await installation.directory.createOrganisation(
                 .init(
                     name: state.value("name"), kind: kind, sector: SectorID(rawValue: state.value("sector")),
-                    registrationNumber: state.value("registrationNumber")),
+                    registrationNumber: state.value("registrationNumber"), criticality: Organisation.Criticality(rawValue: state.value("criticality"))),
                 by: subject)
             return redirect("/admin/organisations/\(created.id)")
         } catch let error as QilaError where [.invalidInput, .conflict].contains(error.code) && error.field != nil {

@@ -606,7 +606,15 @@ extension CasePages {
 
     func noticePage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let notice = try await loadNotice(context)
-        let view = NoticeView(notice, caseNumber: try await store.incident(notice.caseID)?.number ?? "")
+        let concerning: String
+        if let campaign = notice.campaign {
+            concerning = try await store.campaign(campaign)?.title ?? "the campaign"
+        } else if let caseID = notice.caseID {
+            concerning = try await store.incident(caseID)?.number ?? "the case"
+        } else {
+            concerning = "the notices"
+        }
+        let view = NoticeView(notice, concerning: concerning)
         return renderer.page("notice", title: "Show-cause notice \(notice.number)", context: context, view: view, enforcement: enforcement)
     }
 

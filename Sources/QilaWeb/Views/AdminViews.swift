@@ -22,6 +22,10 @@ struct OrganisationsView: Sendable {
                 state: state),
             FieldView("sector", label: "Sector", control: .select(sectors.map { .init(value: $0.id.rawValue, label: $0.name) }), required: true, state: state),
             FieldView("registrationNumber", label: "Licence or registration number", hint: "At most 100 characters.", state: state, id: "registration"),
+            FieldView(
+                "criticality", label: "Criticality",
+                control: .select([.init(value: "", label: "Not classed")] + Organisation.Criticality.allCases.map { .init(value: $0.rawValue, label: $0.title) }),
+                hint: "How much the nation depends on it; assessment campaigns may address a class.", state: state),
         ]
     }
 

@@ -9,15 +9,21 @@ struct NoticeView: Sendable {
 
     let id: String
     let number: String
-    let caseID: String
-    let caseNumber: String
+    /// Where the notice came from: the case, or the assessment campaign.
+    let backHref: String
+    let backLabel: String
     let paragraphs: [Paragraph]
 
-    init(_ notice: ComplianceNotice, caseNumber: String) {
+    /// `concerning` names the case (its number) or the campaign (its title) the notice is about.
+    init(_ notice: ComplianceNotice, concerning: String) {
         id = notice.id.description
         number = notice.number
-        caseID = notice.caseID.description
-        self.caseNumber = caseNumber
+        if let campaign = notice.campaign {
+            backHref = "/assessments/campaigns/\(campaign)"
+        } else {
+            backHref = "/cases/\(notice.caseID?.description ?? "")"
+        }
+        backLabel = concerning
         paragraphs = notice.text.components(separatedBy: "\n\n").map { Paragraph(lines: $0.split(whereSeparator: \.isNewline).map(String.init)) }
     }
 }

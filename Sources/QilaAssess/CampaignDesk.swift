@@ -1,0 +1,233 @@
+public import Foundation
+public import QilaAccess
+public import QilaCases
+public import QilaCore
+public import QilaStore
+
+/// Assessment campaigns (docs/decisions/0024): the authority or a sector regulator asks
+/// organisations to assess themselves against a framework by a date; organisations answer,
+/// save drafts and submit; auditors attest answer by answer; late submissions are reminded and
+/// then escalated to show-cause notices; scores are kept per submission for the roll-ups.
+public struct CampaignDesk: Sendable {
+    public let store: SQLStore
+    public let audit: AuditLog
+    /// For quiet checks (what to list); refusals go through the gate each call is given.
+    public let policy: PolicyDecisionPoint
+    public let frameworks: FrameworkDesk
+    public let attachments: AttachmentStore
+    public let notifier: (any AssessmentNotifier)?
+
+    public init(
+        store: SQLStore, audit: AuditLog, policy: PolicyDecisionPoint, attachments: AttachmentStore, notifier: (any AssessmentNotifier)? = nil
+    ) {
+        self.store = store
+        self.audit = audit
+        self.policy = policy
+        self.frameworks = FrameworkDesk(store: store, audit: audit)
+        self.attachments = attachments
+        self.notifier = notifier
+    }
+
+    /// Whom a campaign asks: a sector, a list of organisations, or a criticality class (within
+    /// the campaign's sector when it has one).
+    public enum Audience: Sendable, Hashable {
+        case sector(SectorID)
+        case organisations([OrganisationID])
+        case criticality(Organisation.Criticality)
+    }
+
+    public struct Launch: Sendable {
+        public var title: String
+        public var framework: String
+        /// The profile: requirements asked (all when empty) and target levels.
+        public var requirements: [String]
+        public var targets: [String: String]
+        public var cycle: String
+        /// The sector of a regulator's campaign; nil for a national one.
+        public var sector: SectorID?
+        public var audience: Audience
+        public var opensAt: Date
+        public var dueAt: Date
+        public var reminderDays: Int
+        public var graceDays: Int
+
+        public init(
+            title: String, framework: String, requirements: [String] = [], targets: [String: String] = [:], cycle: String, sector: SectorID?,
+            audience: Audience, opensAt: Date, dueAt: Date, reminderDays: Int = 7, graceDays: Int = 7
+        ) {
+            self.title = title
+            self.framework = framework
+            self.requirements = requirements
+            self.targets = targets
+            self.cycle = cycle
+            self.sector = sector
+            self.audience = audience
+            self.opensAt = opensAt
+            self.dueAt = dueAt
+            self.reminderDays = reminderDays
+            self.graceDays = graceDays
+        }
+    }
+
+    static func resource(_ campaign: AssessmentCampaign) -> Resource {
+        Resource(kind: .assessmentCampaign, sector: campaign.sector, reference: "campaign:\(campaign.id)")
+    }
+
+    static func resource(_ organisation: Organisation, _ campaign: CampaignID, kind: Resource.Kind = .assessment) -> Resource {
+        Resource(kind: kind, owner: organisation.id, sector: organisation.sector, reference: "campaign:\(campaign)/\(organisation.id)")
+    }
+
+    /// Launches a campaign: checks the profile against the framework, resolves the audience to
+    /// organisations (never the authority or a regulator), stores it with them and audits it.
+    public func launch(_ input: Launch, by subject: Subject, gate: any AccessGate, source: String? = nil, now: Date = Date()) async throws
+        -> AssessmentCampaign
+    {
+        try await gate.require(subject, .create, Resource(kind: .assessmentCampaign, sector: input.sector, reference: "campaign:new"))
+        let title = input.title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (3...200).contains(title.count) else { throw QilaError.invalid("must be 3 to 200 characters", field: "title") }
+        let cycle = input.cycle.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...40).contains(cycle.count) else { throw QilaError.invalid("must be 1 to 40 characters, as 2026 or 2026-H2", field: "cycle") }
+        guard let framework = try await frameworks.framework(input.framework) else {
+            throw QilaError.invalid("'\(input.framework)' is not a framework of this installation", field: "framework")
+        }
+        let leaves = Set(framework.answered.map(\.id))
+        if let unknown = input.requirements.first(where: { !leaves.contains($0) }) {
+            throw QilaError.invalid("'\(unknown)' is not a requirement answered in \(framework.id) (name leaves, as GV.OC-01)", field: "requirements")
+        }
+        let asked = input.requirements.isEmpty ? leaves : Set(input.requirements)
+        for (requirement, level) in input.targets.sorted(by: { $0.key < $1.key }) {
+            guard asked.contains(requirement) else { throw QilaError.invalid("'\(requirement)' has a target but is not asked", field: "targets") }
+            guard framework.scoring.level(level) != nil else {
+                throw QilaError.invalid(
+                    "'\(level)' (for \(requirement)) is not a level of \(framework.id); levels: \(framework.scoring.levels.map(\.value).joined(separator: ", "))",
+                    field: "targets")
+            }
+        }
+        guard input.dueAt > input.opensAt else { throw QilaError.invalid("must be after the opening date", field: "dueAt") }
+        guard input.dueAt > now else { throw QilaError.invalid("must be in the future", field: "dueAt") }
+        guard (0...90).contains(input.reminderDays) else { throw QilaError.invalid("must be 0 to 90 days", field: "reminderDays") }
+        guard (0...90).contains(input.graceDays) else { throw QilaError.invalid("must be 0 to 90 days", field: "graceDays") }
+        let everyone = try await store.organisations().filter { ![.authority, .sectorRegulator].contains($0.kind) }
+        var chosen: [Organisation]
+        switch input.audience {
+        case .sector(let sector):
+            if let own = input.sector, own != sector {
+                throw QilaError.invalid("must be the campaign's own sector (\(own))", field: "organisations")
+            }
+            chosen = everyone.filter { $0.sector == sector }
+        case .organisations(let ids):
+            let known = Dictionary(uniqueKeysWithValues: everyone.map { ($0.id, $0) })
+            chosen = []
+            for id in ids {
+                guard let organisation = known[id] else {
+                    throw QilaError.invalid("\(id) is not an organisation that can be assessed (the authority and regulators are not)", field: "organisations")
+                }
+                if let sector = input.sector, organisation.sector != sector {
+                    throw QilaError.invalid("\(organisation.name) is not in the campaign's sector (\(sector))", field: "organisations")
+                }
+                chosen.append(organisation)
+            }
+        case .criticality(let criticality):
+            chosen = everyone.filter { $0.criticality == criticality && (input.sector == nil || $0.sector == input.sector) }
+        }
+        chosen = Array(Set(chosen)).sorted { $0.name < $1.name }
+        guard !chosen.isEmpty else { throw QilaError.invalid("must name at least one organisation; none matches", field: "organisations") }
+        let campaign = AssessmentCampaign(
+            title: title, framework: framework.id, frameworkVersion: framework.version, requirements: input.requirements.isEmpty ? [] : framework.answered.map(\.id).filter(asked.contains),
+            targets: input.targets, cycle: cycle, sector: input.sector, opensAt: input.opensAt, dueAt: input.dueAt, reminderDays: input.reminderDays,
+            graceDays: input.graceDays, createdBy: subject.user.id, createdByOrganisation: subject.organisation.id, createdAt: now)
+        try await store.createCampaign(campaign, participants: chosen.map { AssessmentParticipant(campaign: campaign.id, organisation: $0.id, sector: $0.sector) })
+        try await audit.recordChange(
+            by: subject, "assessment.campaign.launch", resource: "campaign:\(campaign.id)", source: source,
+            details: ["framework": "\(framework.id)@\(framework.version)", "organisations": String(chosen.count), "due": RFC3339.format(input.dueAt)], now: now)
+        for organisation in chosen {
+            await notifier?.notify(
+                AssessmentEvent(
+                    kind: .launched, campaign: campaign.id, title: campaign.title, organisation: organisation.id, sector: organisation.sector,
+                    summary: "Assessment \(campaign.title) (\(framework.name) \(framework.version)) is due \(RFC3339.format(campaign.dueAt))", due: campaign.dueAt,
+                    time: now))
+        }
+        return campaign
+    }
+
+    /// The campaigns the subject may see: those it runs or reads, those its organisation is asked
+    /// in, and those of the organisations it audits.
+    public func campaigns(for subject: Subject) async throws -> [AssessmentCampaign] {
+        let mine = Set(try await store.participations(of: subject.organisation.id).map(\.campaign))
+        var audited: Set<CampaignID> = []
+        for organisation in subject.user.auditedOrganisations {
+            audited.formUnion(try await store.participations(of: organisation).map(\.campaign))
+        }
+        var result: [AssessmentCampaign] = []
+        for campaign in try await store.campaigns() {
+            if mine.contains(campaign.id) || audited.contains(campaign.id) {
+                result.append(campaign)
+            } else if policy.decide(subject, .read, Self.resource(campaign)).allowed {
+                result.append(campaign)
+            }
+        }
+        return result
+    }
+
+    /// One campaign, if the subject may see it (see `campaigns`).
+    public func campaign(_ id: CampaignID, for subject: Subject) async throws -> AssessmentCampaign {
+        guard let campaign = try await store.campaign(id) else { throw QilaError(.notFound, "no such campaign") }
+        if policy.decide(subject, .read, Self.resource(campaign)).allowed { return campaign }
+        let participants = Set(try await store.participants(id).map(\.organisation))
+        if participants.contains(subject.organisation.id) || !participants.isDisjoint(with: subject.user.auditedOrganisations) { return campaign }
+        throw QilaError(.notFound, "no such campaign")
+    }
+
+    /// The framework version a campaign asks, and its profile.
+    public func framework(of campaign: AssessmentCampaign) async throws -> (framework: Framework, profile: Profile) {
+        guard let framework = try await frameworks.framework(campaign.framework, version: campaign.frameworkVersion) else {
+            throw QilaError(.notFound, "framework \(campaign.framework) \(campaign.frameworkVersion) is no longer installed")
+        }
+        return (framework, Profile(requirements: Set(campaign.requirements), targets: campaign.targets))
+    }
+
+    /// Closes a campaign: no more answers or reminders; its scores stay for the roll-ups.
+    public func close(_ id: CampaignID, by subject: Subject, gate: any AccessGate, source: String? = nil, now: Date = Date()) async throws {
+        guard let campaign = try await store.campaign(id) else { throw QilaError(.notFound, "no such campaign") }
+        try await gate.require(subject, .update, Self.resource(campaign))
+        guard try await store.closeCampaign(id, at: now) else { throw QilaError(.conflict, "the campaign is already closed") }
+        try await audit.recordChange(by: subject, "assessment.campaign.close", resource: "campaign:\(id)", source: source, now: now)
+    }
+}
+
+/// Something an organisation or the campaign's runner should hear about.
+public struct AssessmentEvent: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case launched = "assessment.launched"
+        case reminder = "assessment.reminder"
+        case submitted = "assessment.submitted"
+        case disputed = "assessment.disputed"
+        case notice = "assessment.notice"
+    }
+
+    public var kind: Kind
+    public var campaign: CampaignID
+    public var title: String
+    public var organisation: OrganisationID
+    public var sector: SectorID
+    /// One line, without answers.
+    public var summary: String
+    public var due: Date?
+    public var time: Date
+
+    public init(kind: Kind, campaign: CampaignID, title: String, organisation: OrganisationID, sector: SectorID, summary: String, due: Date? = nil, time: Date) {
+        self.kind = kind
+        self.campaign = campaign
+        self.title = title
+        self.organisation = organisation
+        self.sector = sector
+        self.summary = summary
+        self.due = due
+        self.time = time
+    }
+}
+
+/// Where assessment events go (webhooks, e-mail); called after the change is stored.
+public protocol AssessmentNotifier: Sendable {
+    func notify(_ event: AssessmentEvent) async
+}
