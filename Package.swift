@@ -175,14 +175,17 @@ let package = Package(
                 "QilaAccess",
                 "QilaCases",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("frameworks")],
+            resources: [.copy("frameworks"), .copy("weights")],
             swiftSettings: strict
         ),
         .target(
             name: "QilaWeb",
             dependencies: [
                 "QilaIntel",
+                "QilaAssess",
                 "QilaCore",
                 "QilaStore",
                 "QilaAccess",

@@ -14,6 +14,13 @@ let package = Package(
             dependencies: [.product(name: "QilaFlows", package: "qila")]
         ),
         .executableTarget(
+            name: "assessment-rollup",
+            dependencies: [
+                .product(name: "QilaAssess", package: "qila"), .product(name: "QilaAccess", package: "qila"),
+                .product(name: "QilaCases", package: "qila"), .product(name: "QilaStore", package: "qila"), .product(name: "QilaCore", package: "qila"),
+            ]
+        ),
+        .executableTarget(
             name: "flow-ingest",
             dependencies: [.product(name: "QilaFlows", package: "qila")]
         ),

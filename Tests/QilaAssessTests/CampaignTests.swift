@@ -266,6 +266,36 @@ struct CampaignTests {
         _ = store
     }
 
+    @Test("Gaps: below target, ranked by share of the whole, raised where the sector's incidents point", arguments: TestBackend.available)
+    func gaps(backend: TestBackend) async throws {
+        let fixture = try await Self.fixture(backend)
+        let world = fixture.world
+        let desk = fixture.desk
+        let campaign = try await Self.launch(fixture)
+        let mine = try await desk.saveAnswers(
+            [.init(requirement: "1.A", choice: "not-started"), .init(requirement: "3.F", choice: "not-started"), .init(requirement: "5.B", choice: "implemented")],
+            campaign: campaign.id, organisation: world.operatorA.id, by: world.subject("a-admin"), gate: fixture.gate, now: Self.launchedAt)
+        // Without incidents, two equal gaps keep the framework's order.
+        let plain = try await desk.weightedGaps(mine.selfDeclared, framework: mine.framework, sector: "telecom")
+        #expect(plain.map(\.gap.requirement) == ["1.A", "3.F"] && plain.allSatisfy { $0.incidentShare == 0 })
+        #expect(plain.last?.categories == ["PR.AA"])
+        // An intrusion reported in telecom points at identity and access (PR.AA among five categories).
+        _ = try await world.installation.store.createCase(
+            IncidentCase(
+                organisation: world.operatorB.id, sector: "telecom", title: "Core router compromise", awareness: Self.launchedAt, regimes: [],
+                classification: "intrusions/system-compromise", status: .new, reportedBy: world.users["b-admin"]!.id, submittedAt: Self.launchedAt),
+            entries: [])
+        let raised = try await desk.weightedGaps(mine.selfDeclared, framework: mine.framework, sector: "telecom")
+        #expect(raised.map(\.gap.requirement) == ["3.F", "1.A"])
+        #expect(raised.first.map { abs($0.incidentShare - 0.2) < 1e-9 && abs($0.priority - $0.gap.weighted * 1.8) < 1e-9 } == true)
+        // Another sector's incidents change nothing for telecom.
+        let bank = try await desk.weightedGaps(mine.selfDeclared, framework: mine.framework, sector: "banking-finance")
+        #expect(bank.map(\.gap.requirement) == ["1.A", "3.F"])
+        let parsed = try CampaignDesk.IncidentMapping.parse("fraud: [PR.AT]\nintrusions: [PR.AA, DE.CM]")
+        #expect(parsed.shares(of: ["fraud/phishing", "intrusions/burglary", "test/test"]) == ["PR.AT": 0.5, "PR.AA": 0.25, "DE.CM": 0.25])
+        #expect(throws: QilaError.self) { try CampaignDesk.IncidentMapping.parse("fraud: PR.AT") }
+    }
+
     @Test("Quartiles interpolate between closest ranks; a group below the minimum gets none")
     func quartiles() {
         let spread = Distribution([0.1, 0.2, 0.3, 0.4, 0.5], minimum: 5)

@@ -42,39 +42,97 @@ public struct OutboxNotifier: CaseNotifier {
     }
 
     func messages(for event: CaseEvent) async throws -> [OutboxMessage] {
+        let due = event.due.map { "\nDue: \(RFC3339.format($0))" } ?? ""
+        return try await messages(
+            OutgoingEvent(
+                kind: event.kind.rawValue, organisation: event.organisation, sector: event.sector, summary: event.summary, time: event.time,
+                toOrganisation: Self.toReporter.contains(event.kind), toAuthority: Self.toAuthority.contains(event.kind), clearanceNeeded: event.tlp,
+                subjectPrefix: "[\(event.tlp.rawValue)] ", body: "\(event.summary)\(due)\nMarking: \(event.tlp.rawValue)",
+                path: "/cases/\(event.caseID)", linkLabel: "Open the case", replyHint: "reply through the case page, not by e-mail"),
+            payload: event)
+    }
+
+    /// An event of any capability, reduced to what the outbox needs: whom to tell and what to say.
+    public struct OutgoingEvent: Sendable {
+        public var kind: String
+        public var organisation: OrganisationID
+        public var sector: SectorID
+        public var summary: String
+        public var time: Date
+        /// Tell the organisation's administrators and reporters.
+        public var toOrganisation: Bool
+        /// Tell the authority's analysts and the sector's regulators (those cleared for `clearanceNeeded`).
+        public var toAuthority: Bool
+        public var clearanceNeeded: TLP
+        public var subjectPrefix: String
+        public var body: String
+        /// The page to open, after the installation's public URL.
+        public var path: String
+        public var linkLabel: String
+        public var replyHint: String
+
+        public init(
+            kind: String, organisation: OrganisationID, sector: SectorID, summary: String, time: Date, toOrganisation: Bool, toAuthority: Bool,
+            clearanceNeeded: TLP = .clear, subjectPrefix: String = "", body: String, path: String, linkLabel: String = "Open", replyHint: String
+        ) {
+            self.kind = kind
+            self.organisation = organisation
+            self.sector = sector
+            self.summary = summary
+            self.time = time
+            self.toOrganisation = toOrganisation
+            self.toAuthority = toAuthority
+            self.clearanceNeeded = clearanceNeeded
+            self.subjectPrefix = subjectPrefix
+            self.body = body
+            self.path = path
+            self.linkLabel = linkLabel
+            self.replyHint = replyHint
+        }
+    }
+
+    /// Queues an event for the webhooks that want it and, with e-mail on, the people it concerns.
+    public func notify(_ event: OutgoingEvent, payload: some Encodable & Sendable) async {
+        do {
+            try await store.enqueue(try await messages(event, payload: payload))
+        } catch {
+            logger.error("a notification could not be queued", metadata: ["event": "\(event.kind)", "error": "\(error)"])
+        }
+    }
+
+    func messages(_ event: OutgoingEvent, payload value: some Encodable) async throws -> [OutboxMessage] {
         var messages: [OutboxMessage] = []
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
-        let payload = String(decoding: try encoder.encode(event), as: UTF8.self)
+        let payload = String(decoding: try encoder.encode(value), as: UTF8.self)
         for hook in try await store.webhooks() where hook.active && (hook.organisation == nil || hook.organisation == event.organisation)
-            && (hook.events.isEmpty || hook.events.contains(event.kind.rawValue))
+            && (hook.events.isEmpty || hook.events.contains(event.kind))
         {
-            messages.append(OutboxMessage(channel: .webhook, target: hook.id, event: event.kind.rawValue, subject: event.summary, payload: payload, createdAt: event.time))
+            messages.append(OutboxMessage(channel: .webhook, target: hook.id, event: event.kind, subject: event.summary, payload: payload, createdAt: event.time))
         }
         guard emailEnabled else { return messages }
         var recipients: Set<String> = []
-        if Self.toReporter.contains(event.kind) {
+        if event.toOrganisation {
             for user in try await store.users(in: event.organisation) where !user.disabled && user.kind == .person
                 && !user.roles.isDisjoint(with: [.organisationAdmin, .organisationReporter])
             {
                 if let email = user.email { recipients.insert(email) }
             }
         }
-        if Self.toAuthority.contains(event.kind) {
+        if event.toAuthority {
             for organisation in try await store.organisations() where organisation.kind == .authority || (organisation.kind == .sectorRegulator && organisation.sector == event.sector) {
                 for user in try await store.users(in: organisation.id) where !user.disabled && user.kind == .person
-                    && !user.roles.isDisjoint(with: [.authorityAnalyst, .sectorRegulator]) && event.tlp <= user.clearance
+                    && !user.roles.isDisjoint(with: [.authorityAnalyst, .sectorRegulator]) && event.clearanceNeeded <= user.clearance
                 {
                     if let email = user.email { recipients.insert(email) }
                 }
             }
         }
-        let link = baseURL.map { "\n\nOpen the case: \($0)/cases/\(event.caseID)" } ?? ""
-        let due = event.due.map { "\nDue: \(RFC3339.format($0))" } ?? ""
-        let body = "\(event.summary)\(due)\nMarking: \(event.tlp.rawValue)\(link)\n\nSent by Qila; reply through the case page, not by e-mail."
+        let link = baseURL.map { "\n\n\(event.linkLabel): \($0)\(event.path)" } ?? ""
+        let body = "\(event.body)\(link)\n\nSent by Qila; \(event.replyHint)."
         for recipient in recipients.sorted() {
-            messages.append(OutboxMessage(channel: .email, target: recipient, event: event.kind.rawValue, subject: "[\(event.tlp.rawValue)] \(event.summary)", payload: body, createdAt: event.time))
+            messages.append(OutboxMessage(channel: .email, target: recipient, event: event.kind, subject: event.subjectPrefix + event.summary, payload: body, createdAt: event.time))
         }
         return messages
     }

@@ -14,7 +14,8 @@ public import ServiceLifecycle
 import OpenAPIHummingbird
 import QilaCore
 public import QilaRetention
-public import QilaCases
+public import QilaAssess
+import QilaCases
 public import QilaIngest
 public import QilaIntel
 
@@ -34,6 +35,8 @@ public struct QilaServer: Sendable {
     /// Shared intelligence and the peers it is polled from.
     public let intel: IntelDesk
     public let intelPeers: IntelPeerDesk
+    /// Assessment campaigns, their answers, audits and roll-ups.
+    public let campaigns: CampaignDesk
 
     public init(
         installation: Installation, configuration: WebConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -48,6 +51,11 @@ public struct QilaServer: Sendable {
         self.cases = try cases ?? CaseRuntime(installation: installation)
         self.intel = IntelDesk(store: installation.store, audit: installation.audit, policy: installation.policy)
         self.intelPeers = IntelPeerDesk(intel: intel, secrets: installation.secrets, transport: HTTPTaxiiTransport())
+        let caseSettings = self.cases.settings
+        self.campaigns = CampaignDesk(
+            store: installation.store, audit: installation.audit, policy: installation.policy, attachments: self.cases.desk.attachments,
+            notifier: OutboxNotifier(
+                store: installation.store, logger: Logger(label: "qila.assessments.notify"), emailEnabled: caseSettings.smtp != nil, baseURL: caseSettings.baseURL))
     }
 
     /// The router alone, for tests that send requests without sockets.
@@ -201,6 +209,7 @@ public struct QilaServer: Sendable {
             NotificationSender(store: installation.store, secrets: installation.secrets, smtp: cases.settings.smtp, logger: logger),
             IntelPeerPoller(desk: intelPeers, lease: lease("intel.peers"), logger: logger),
             IntelPendingAddWorker(desk: intel, holder: node.id.description, logger: logger),
+            AssessmentDeadlineService(desk: campaigns, lease: lease("assessments.deadlines"), interval: cases.settings.sweepInterval, logger: logger),
         ] + (intake.map {
             [
                 IntakeService(runtime: $0, logger: logger, onListening: onIntakeListening),

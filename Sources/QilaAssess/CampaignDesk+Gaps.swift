@@ -1,0 +1,96 @@
+public import Foundation
+public import QilaAccess
+public import QilaCore
+import QilaStore
+import Yams
+
+/// Gaps that guide investment: requirements below their target, ranked by distance times share
+/// of the whole, and raised where the sector's reported incidents point (docs/decisions/0024).
+extension CampaignDesk {
+    /// RSIT incident class → the CSF 2.0 categories that would have prevented or limited it.
+    public struct IncidentMapping: Sendable, Equatable {
+        public var categories: [String: [String]]
+
+        public init(categories: [String: [String]]) { self.categories = categories }
+
+        /// Reads the YAML form (`class: [CSF category, …]`); refused with the key at fault.
+        public static func parse(_ yaml: String) throws -> IncidentMapping {
+            guard let node = try Yams.compose(yaml: yaml), let mapping = node.mapping else {
+                throw QilaError.invalid("must be a mapping of RSIT classes to lists of CSF categories", field: "mapping")
+            }
+            var categories: [String: [String]] = [:]
+            for (key, value) in mapping {
+                guard let name = key.string, let list = value.sequence?.compactMap(\.string), list.count == value.sequence?.count else {
+                    throw QilaError.invalid("line \((key.mark?.line ?? 0)): each class needs a list of CSF categories (as [PR.AA, DE.CM])", field: "mapping")
+                }
+                categories[name] = list
+            }
+            return IncidentMapping(categories: categories)
+        }
+
+        /// The mapping shipped with Qila.
+        public static func shipped() throws -> IncidentMapping {
+            guard let url = Bundle.module.url(forResource: "weights/rsit-to-csf-2.0", withExtension: "yaml"),
+                let text = try? String(contentsOf: url, encoding: .utf8)
+            else { throw QilaError(.configuration, "the shipped incident mapping is missing from the installation") }
+            return try parse(text)
+        }
+
+        /// Each CSF category's share of the incidents: an incident of a class mapped to n categories
+        /// gives each 1/n; the shares sum to 1 over the classified incidents (0 when there are none).
+        public func shares(of classifications: [String]) -> [String: Double] {
+            var weight: [String: Double] = [:]
+            var counted = 0
+            for classification in classifications {
+                let incidentClass = String(classification.split(separator: "/").first ?? "")
+                guard let targets = categories[incidentClass], !targets.isEmpty else { continue }
+                counted += 1
+                for category in targets { weight[category, default: 0] += 1 / Double(targets.count) }
+            }
+            return counted == 0 ? [:] : weight.mapValues { $0 / Double(counted) }
+        }
+    }
+
+    /// The setting that holds the authority's own incident mapping (YAML), if it replaced Qila's.
+    public static let incidentMappingSetting = "assessments.incident-mapping"
+
+    public func incidentMapping() async throws -> IncidentMapping {
+        if let text = try await store.setting(Self.incidentMappingSetting) { return try IncidentMapping.parse(text) }
+        return try IncidentMapping.shipped()
+    }
+
+    /// A gap with what raised it.
+    public struct WeightedGap: Sendable, Equatable {
+        public var gap: Gap
+        /// The CSF categories the requirement is (or maps to), and their share of the incidents.
+        public var categories: [String]
+        public var incidentShare: Double
+        /// `gap.weighted × (1 + 4 × incidentShare)`: a category behind every reported incident
+        /// counts five times one behind none.
+        public var priority: Double
+    }
+
+    /// The CSF 2.0 categories a requirement belongs to: its own for CSF, through the framework's
+    /// mapping to CSF otherwise (none when it has no mapping).
+    static func csfCategories(of requirement: String, in framework: Framework) -> [String] {
+        if framework.id == "nist-csf-2.0" {
+            return requirement.split(separator: "-").first.map { [String($0)] } ?? []
+        }
+        guard let mapping = framework.mappings.first(where: { $0.target == "nist-csf-2.0" }) else { return [] }
+        return Array(Set(mapping.links.filter { $0.from == requirement }.compactMap { $0.to.split(separator: "-").first.map(String.init) })).sorted()
+    }
+
+    /// Ranks gaps by distance, share of the whole and the incidents reported in `sector` (the
+    /// whole nation when nil), most pressing first.
+    public func weightedGaps(_ scores: Scores, framework: Framework, sector: SectorID?) async throws -> [WeightedGap] {
+        let mapping = try await incidentMapping()
+        let incidents = try await store.incidents(sector: sector, includeDrafts: false).filter { $0.mergedInto == nil }
+        let shares = mapping.shares(of: incidents.compactMap(\.classification))
+        return framework.gaps(scores).map { gap in
+            let categories = Self.csfCategories(of: gap.requirement, in: framework)
+            let share = categories.map { shares[$0] ?? 0 }.max() ?? 0
+            return WeightedGap(gap: gap, categories: categories, incidentShare: share, priority: gap.weighted * (1 + 4 * share))
+        }
+        .sorted { $0.priority > $1.priority }
+    }
+}
