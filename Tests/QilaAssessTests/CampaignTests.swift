@@ -296,6 +296,40 @@ struct CampaignTests {
         #expect(throws: QilaError.self) { try CampaignDesk.IncidentMapping.parse("fraud: PR.AT") }
     }
 
+    @Test("OSCAL: assessment results with a finding per requirement and the auditor's word; a plan of action ranked by priority", arguments: TestBackend.available)
+    func oscal(backend: TestBackend) async throws {
+        let fixture = try await Self.fixture(backend)
+        let world = fixture.world
+        let desk = fixture.desk
+        let campaign = try await Self.launch(fixture)
+        let a = world.operatorA.id
+        _ = try await desk.saveAnswers(
+            [
+                .init(requirement: "1.A", choice: "implemented", newEvidence: [(name: "charter.txt", bytes: Array("roles".utf8))]),
+                .init(requirement: "3.F", choice: "implemented"), .init(requirement: "5.B", choice: "in-progress"),
+            ], campaign: campaign.id, organisation: a, by: world.subject("a-admin"), gate: fixture.gate, now: Self.launchedAt)
+        _ = try await desk.submit(campaign: campaign.id, organisation: a, by: world.subject("a-admin"), gate: fixture.gate, now: Self.launchedAt)
+        let assessment = try await desk.attest(
+            .init(requirement: "3.F", verdict: .disagree, choice: "in-progress", comment: "VPN only"), campaign: campaign.id, organisation: a,
+            by: world.subject("auditor"), gate: fixture.gate, now: Self.launchedAt)
+        let results = OSCALResults.assessmentResults(assessment, at: Self.launchedAt).assessmentResults
+        let findings = try #require(results.results.first?.findings)
+        #expect(findings.map(\.target.targetId) == ["r-1.A_smt", "r-3.F_smt", "r-5.B_smt"])
+        #expect(findings.map(\.target.status.state) == ["satisfied", "not-satisfied", "not-satisfied"])
+        #expect(findings[1].relatedObservations?.count == 2 && findings[0].relatedObservations?.count == 1)
+        #expect(results.results.first?.observations?.first?.relevantEvidence?.first?.description.hasPrefix("charter.txt") == true)
+        let gaps = try await desk.weightedGaps(assessment.audited, framework: assessment.framework, sector: "telecom")
+        let plan = OSCALResults.plan(assessment, gaps: gaps, owner: "CISO", due: Self.dueAt, at: Self.launchedAt).plan
+        #expect(plan.poamItems.map(\.title) == ["3.F Implement Multifactor Authentication (MFA)", "5.B Establish Incident Reporting Procedures"])
+        #expect(plan.risks?.first?.statement.hasPrefix("Assessed at In progress against a target of Implemented") == true)
+        // The same assessment gives the same document (name-based uuids, sorted keys).
+        #expect(try OSCALResults.json(OSCALResults.assessmentResults(assessment, at: Self.launchedAt)) == OSCALResults.json(OSCALResults.assessmentResults(assessment, at: Self.launchedAt)))
+        if let folder = ProcessInfo.processInfo.environment["QILA_OSCAL_EXPORT_DIR"] {
+            try OSCALResults.json(OSCALResults.assessmentResults(assessment, at: Self.launchedAt)).write(to: URL(fileURLWithPath: folder + "/ar.json"))
+            try OSCALResults.json(OSCALResults.plan(assessment, gaps: gaps, owner: "CISO", due: Self.dueAt, at: Self.launchedAt)).write(to: URL(fileURLWithPath: folder + "/poam.json"))
+        }
+    }
+
     @Test("Quartiles interpolate between closest ranks; a group below the minimum gets none")
     func quartiles() {
         let spread = Distribution([0.1, 0.2, 0.3, 0.4, 0.5], minimum: 5)
