@@ -310,7 +310,7 @@ let package = Package(
         .testTarget(
             name: "QilaWebTests",
             dependencies: [
-                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaTestSupport",
+                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaAssess", "QilaCases", "QilaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -301,3 +301,48 @@ extension CampaignDesk {
         try await audit.recordChange(by: subject, "assessment.reopen", resource: "campaign:\(id)/\(organisationID)", source: source, now: now)
     }
 }
+
+extension CampaignDesk {
+    /// An evidence file of an assessment (given with an answer or an attestation), if the subject
+    /// may read the assessment.
+    public func evidence(_ sha256: String, campaign id: CampaignID, organisation organisationID: OrganisationID, for subject: Subject, gate: any AccessGate)
+        async throws -> (EvidenceFile, [UInt8])
+    {
+        let assessment = try await assessment(id, organisation: organisationID, for: subject, gate: gate)
+        let files = assessment.answers.values.flatMap(\.evidence) + assessment.attestations.values.flatMap(\.evidence)
+        guard let file = files.first(where: { $0.sha256 == sha256 }) else { throw QilaError(.notFound, "no such evidence file") }
+        return (file, try await attachments.read(sha256))
+    }
+
+    /// Where each organisation asked stands, for the campaign's runner and those who may read
+    /// the organisations' assessments (their regulator, the authority); others get none.
+    public func standings(_ campaign: AssessmentCampaign, for subject: Subject) async throws -> [Standing] {
+        let alerts = try await store.assessmentAlerts(campaign.id)
+        let notices = try await store.notices(campaign: campaign.id)
+        let (framework, profile) = try await framework(of: campaign)
+        let asked = framework.answered.filter { profile.requirements.isEmpty || profile.requirements.contains($0.id) }.count
+        var result: [Standing] = []
+        for participant in try await store.participants(campaign.id) {
+            guard let organisation = try await store.organisation(participant.organisation),
+                policy.decide(subject, .read, Self.resource(organisation, campaign.id)).allowed
+            else { continue }
+            let answered = try await store.answers(campaign.id, organisation.id).count
+            let attested = try await store.attestations(campaign.id, organisation.id).count
+            result.append(
+                Standing(
+                    organisation: organisation, participant: participant, asked: asked, answered: answered, attested: attested,
+                    alerts: alerts[organisation.id] ?? [:], notice: notices.first { $0.organisation == organisation.id }))
+        }
+        return result.sorted { $0.organisation.name < $1.organisation.name }
+    }
+
+    public struct Standing: Sendable {
+        public var organisation: Organisation
+        public var participant: AssessmentParticipant
+        public var asked: Int
+        public var answered: Int
+        public var attested: Int
+        public var alerts: [String: Date]
+        public var notice: ComplianceNotice?
+    }
+}

@@ -16,9 +16,9 @@ extension CampaignDesk {
     }
 
     /// Sets the minimum group (2 to 100); only the authority's administrators may.
-    public func setMinimumGroup(_ size: Int, by subject: Subject, gate: any AccessGate, source: String? = nil, now: Date = Date()) async throws {
+    public func setMinimumGroup(_ text: String, by subject: Subject, gate: any AccessGate, source: String? = nil, now: Date = Date()) async throws {
         try await gate.require(subject, .administer, Resource(kind: .system, reference: "setting:\(Self.minimumGroupSetting)"))
-        guard (2...100).contains(size) else {
+        guard let size = Int(text.trimmingCharacters(in: .whitespaces)), (2...100).contains(size) else {
             throw QilaError.invalid("must be 2 to 100 organisations (below 5 an organisation may be recognised from its sector's figures)", field: "minimumGroup")
         }
         try await store.setSetting(Self.minimumGroupSetting, String(size))
@@ -39,14 +39,16 @@ extension CampaignDesk {
     }
 
     /// A campaign's roll-up as the subject may see it: the groups its statistics reach covers.
-    /// A campaign none of whose sectors the subject reaches is not found, as for any other reader.
+    /// A campaign none of whose sectors the subject reaches is not found, as for any other reader;
+    /// one the subject sees but has no figures of is refused (`forbidden`) without an audit entry
+    /// (the campaign page asks on every view; the CSV route records its own refusal).
     public func rollup(_ id: CampaignID, for subject: Subject, gate: any AccessGate) async throws -> Rollup {
         guard let campaign = try await store.campaign(id) else { throw QilaError(.notFound, "no such campaign") }
         let participants = try await store.participants(id)
         let reach = try await statisticsReach(subject)
         guard reach.national || !(reach.sectors ?? []).isDisjoint(with: participants.map(\.sector)) else {
+            // A participant or its auditor sees the campaign but no figures; anyone else, nothing.
             _ = try await self.campaign(id, for: subject)
-            try await gate.require(subject, .read, Resource(kind: .assessmentStatistics, sector: campaign.sector, reference: "campaign:\(id)"))
             throw QilaError(.forbidden, "no figures of this campaign are open to you")
         }
         let (framework, _) = try await framework(of: campaign)

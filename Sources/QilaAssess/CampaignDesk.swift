@@ -69,6 +69,52 @@ public struct CampaignDesk: Sendable {
         }
     }
 
+    static func checkedTitle(_ text: String) throws -> String {
+        let title = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (3...200).contains(title.count) else { throw QilaError.invalid("must be 3 to 200 characters", field: "title") }
+        return title
+    }
+
+    static func checkedCycle(_ text: String) throws -> String {
+        let cycle = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...40).contains(cycle.count) else { throw QilaError.invalid("must be 1 to 40 characters, as 2026 or 2026-H2", field: "cycle") }
+        return cycle
+    }
+
+    /// A date as forms and the API give it (RFC 3339), refused naming the field.
+    public static func date(_ text: String, field: String) throws -> Date {
+        guard let date = RFC3339.parse(text.trimmingCharacters(in: .whitespaces)) else {
+            throw QilaError.invalid("must be a date and time, as 2026-12-31 17:00", field: field)
+        }
+        return date
+    }
+
+    /// A whole number of days, refused naming the field.
+    public static func days(_ text: String, field: String) throws -> Int {
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else { throw QilaError.invalid("must be a whole number of days", field: field) }
+        return value
+    }
+
+    /// Requirement ids separated by spaces, commas or new lines.
+    public static func requirementList(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
+    }
+
+    /// Targets as `REQUIREMENT=LEVEL`, one a line (or separated by commas), refused naming the line.
+    public static func targets(_ text: String) throws -> [String: String] {
+        var targets: [String: String] = [:]
+        for (index, line) in text.split(whereSeparator: { $0 == "\n" || $0 == "," }).enumerated() {
+            let entry = line.trimmingCharacters(in: .whitespaces)
+            guard !entry.isEmpty else { continue }
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw QilaError.invalid("entry \(index + 1) ('\(entry)') must be REQUIREMENT=LEVEL, as PR.AA-03=3", field: "targets")
+            }
+            targets[parts[0]] = parts[1]
+        }
+        return targets
+    }
+
     static func resource(_ campaign: AssessmentCampaign) -> Resource {
         Resource(kind: .assessmentCampaign, sector: campaign.sector, reference: "campaign:\(campaign.id)")
     }
@@ -77,16 +123,56 @@ public struct CampaignDesk: Sendable {
         Resource(kind: kind, owner: organisation.id, sector: organisation.sector, reference: "campaign:\(campaign)/\(organisation.id)")
     }
 
+    /// A launch as a form gives it: every value as typed, dates as RFC 3339 (the page converts
+    /// from the reader's zone), the profile as text.
+    public struct LaunchText: Sendable {
+        public var title, framework, requirements, targets, cycle, opensAt, dueAt, reminderDays, graceDays: String
+        public var sector: SectorID?
+        public var audience: Audience
+
+        public init(
+            title: String, framework: String, requirements: String, targets: String, cycle: String, sector: SectorID?, audience: Audience,
+            opensAt: String, dueAt: String, reminderDays: String, graceDays: String
+        ) {
+            self.title = title
+            self.framework = framework
+            self.requirements = requirements
+            self.targets = targets
+            self.cycle = cycle
+            self.sector = sector
+            self.audience = audience
+            self.opensAt = opensAt
+            self.dueAt = dueAt
+            self.reminderDays = reminderDays
+            self.graceDays = graceDays
+        }
+    }
+
+    /// Launches from typed text: the policy first, then each value read, naming its field.
+    public func launch(_ text: LaunchText, by subject: Subject, gate: any AccessGate, source: String? = nil, now: Date = Date()) async throws
+        -> AssessmentCampaign
+    {
+        try await gate.require(subject, .create, Resource(kind: .assessmentCampaign, sector: text.sector, reference: "campaign:new"))
+        // In the form's order, so the first refusal is the first field at fault.
+        _ = try Self.checkedTitle(text.title)
+        _ = try Self.checkedCycle(text.cycle)
+        return try await launch(
+            Launch(
+                title: text.title, framework: text.framework, requirements: Self.requirementList(text.requirements), targets: try Self.targets(text.targets),
+                cycle: text.cycle, sector: text.sector, audience: text.audience, opensAt: try Self.date(text.opensAt, field: "opensAt"),
+                dueAt: try Self.date(text.dueAt, field: "dueAt"), reminderDays: try Self.days(text.reminderDays, field: "reminderDays"),
+                graceDays: try Self.days(text.graceDays, field: "graceDays")),
+            by: subject, gate: gate, source: source, now: now)
+    }
+
     /// Launches a campaign: checks the profile against the framework, resolves the audience to
     /// organisations (never the authority or a regulator), stores it with them and audits it.
     public func launch(_ input: Launch, by subject: Subject, gate: any AccessGate, source: String? = nil, now: Date = Date()) async throws
         -> AssessmentCampaign
     {
         try await gate.require(subject, .create, Resource(kind: .assessmentCampaign, sector: input.sector, reference: "campaign:new"))
-        let title = input.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (3...200).contains(title.count) else { throw QilaError.invalid("must be 3 to 200 characters", field: "title") }
-        let cycle = input.cycle.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...40).contains(cycle.count) else { throw QilaError.invalid("must be 1 to 40 characters, as 2026 or 2026-H2", field: "cycle") }
+        let title = try Self.checkedTitle(input.title)
+        let cycle = try Self.checkedCycle(input.cycle)
         guard let framework = try await frameworks.framework(input.framework) else {
             throw QilaError.invalid("'\(input.framework)' is not a framework of this installation", field: "framework")
         }
@@ -153,9 +239,11 @@ public struct CampaignDesk: Sendable {
     /// The campaigns the subject may see: those it runs or reads, those its organisation is asked
     /// in, and those of the organisations it audits.
     public func campaigns(for subject: Subject) async throws -> [AssessmentCampaign] {
-        let mine = Set(try await store.participations(of: subject.organisation.id).map(\.campaign))
+        let own = subject.organisation
+        let answersForOwn = policy.decide(subject, .read, Resource(kind: .assessment, owner: own.id, sector: own.sector, reference: "campaigns")).allowed
+        let mine = answersForOwn ? Set(try await store.participations(of: own.id).map(\.campaign)) : []
         var audited: Set<CampaignID> = []
-        for organisation in subject.user.auditedOrganisations {
+        for organisation in subject.effectiveRoles.contains(.auditor) ? subject.user.auditedOrganisations : [] {
             audited.formUnion(try await store.participations(of: organisation).map(\.campaign))
         }
         var result: [AssessmentCampaign] = []
@@ -174,7 +262,13 @@ public struct CampaignDesk: Sendable {
         guard let campaign = try await store.campaign(id) else { throw QilaError(.notFound, "no such campaign") }
         if policy.decide(subject, .read, Self.resource(campaign)).allowed { return campaign }
         let participants = Set(try await store.participants(id).map(\.organisation))
-        if participants.contains(subject.organisation.id) || !participants.isDisjoint(with: subject.user.auditedOrganisations) { return campaign }
+        let own = subject.organisation
+        if participants.contains(own.id),
+            policy.decide(subject, .read, Resource(kind: .assessment, owner: own.id, sector: own.sector, reference: "campaign:\(id)")).allowed
+        {
+            return campaign
+        }
+        if subject.effectiveRoles.contains(.auditor), !participants.isDisjoint(with: subject.user.auditedOrganisations) { return campaign }
         throw QilaError(.notFound, "no such campaign")
     }
 

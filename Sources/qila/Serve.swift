@@ -148,6 +148,9 @@ struct Serve: AsyncParsableCommand {
         }
         var caseSettings = CaseRuntime.Settings()
         caseSettings.regimesFolder = reader.string(forKey: "cases.regimes")
+        let sweepSeconds = reader.int(forKey: "cases.sweepSeconds", default: 60)
+        guard (1...3600).contains(sweepSeconds) else { throw fail("cases.sweepSeconds must be from 1 to 3600") }
+        caseSettings.sweepInterval = .seconds(sweepSeconds)
         let attachmentMB = reader.int(forKey: "cases.maxAttachmentMB", default: 25)
         guard (1...1024).contains(attachmentMB) else { throw fail("cases.maxAttachmentMB must be from 1 to 1024") }
         caseSettings.maximumAttachmentBytes = attachmentMB * 1024 * 1024

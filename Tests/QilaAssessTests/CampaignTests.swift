@@ -236,11 +236,11 @@ struct CampaignTests {
         let telecom = try #require(withheld.sectors["telecom"])
         #expect(telecom.asked == 2 && telecom.submitted == 2 && telecom.late == 1 && telecom.withheld && telecom.nodes.isEmpty)
 
-        let tooSmall = await Self.refusal { try await desk.setMinimumGroup(1, by: world.subject("admin"), gate: fixture.gate) }
+        let tooSmall = await Self.refusal { try await desk.setMinimumGroup("1", by: world.subject("admin"), gate: fixture.gate) }
         #expect(tooSmall?.field == "minimumGroup")
-        let analyst = await Self.refusal { try await desk.setMinimumGroup(2, by: world.subject("analyst"), gate: fixture.gate) }
+        let analyst = await Self.refusal { try await desk.setMinimumGroup("2", by: world.subject("analyst"), gate: fixture.gate) }
         #expect(analyst?.code == .forbidden)
-        try await desk.setMinimumGroup(2, by: world.subject("admin"), gate: fixture.gate)
+        try await desk.setMinimumGroup("2", by: world.subject("admin"), gate: fixture.gate)
 
         let shown = try await desk.rollup(first.id, for: world.subject("overseer"), gate: fixture.gate)
         let national = try #require(shown.national)

@@ -3,6 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import QilaAccess
+import QilaAssess
+import QilaCases
 import QilaCore
 import QilaIngest
 import QilaStore
@@ -96,12 +98,82 @@ enum ExpectationTable {
         let reporterToken = try await world.installation.authenticator.issueToken(for: world.users["a-reporter"]!, name: "matrix", scopes: [.read], days: 1, by: nil)
         // The national intelligence collection, found and added to through TAXII by Operator A.
         let (collection, object, status) = try await Self.intel(context)
+        let (campaign, evidence) = try await Self.campaign(context)
         return RouteMatrixTests.Scenario(
             caseID: caseID, alertID: alert.id.description, sensorID: sensor.id.description, attachmentID: attachmentID,
             requestID: requestID, noticeID: noticeID, taskID: taskID, mispEvent: String(buffer: misp.body), warrantID: warrantID, queryID: queryID,
             flowSourceID: source.id.description, webhookID: hook.id, ruleID: rule.id, setupToken: setup,
-            reporterTokenID: reporterToken.token.id.description, nationalCollection: collection, intelObject: object, intelStatus: status)
+            reporterTokenID: reporterToken.token.id.description, nationalCollection: collection, intelObject: object, intelStatus: status,
+            campaignID: campaign, evidenceSHA: evidence)
     }
+
+    /// The telecom regulator's CPG campaign for its sector; Operator A answered three goals (one
+    /// with evidence) and submitted, Operator B has not begun.
+    static func campaign(_ context: RouteMatrixTests.Context) async throws -> (String, String) {
+        let world = context.harness.world
+        let installation = world.installation
+        let desk = CampaignDesk(store: installation.store, audit: installation.audit, policy: installation.policy, attachments: AttachmentStore(store: installation.store))
+        let gate = DecisionGate(policy: installation.policy, audit: installation.audit)
+        let now = Date()
+        let campaign = try await desk.launch(
+            .init(
+                title: "Matrix CPG", framework: "cisa-cpg-2.0", requirements: ["1.A", "3.F", "5.B"], cycle: "2026", sector: "telecom", audience: .sector("telecom"),
+                opensAt: now.addingTimeInterval(-3600), dueAt: now.addingTimeInterval(30 * 86_400)),
+            by: world.subject("regulator"), gate: gate, now: now)
+        let answered = try await desk.saveAnswers(
+            [
+                .init(requirement: "1.A", choice: "implemented", newEvidence: [(name: "charter.txt", bytes: Array("roles".utf8))]),
+                .init(requirement: "3.F", choice: "in-progress"), .init(requirement: "5.B", choice: "implemented"),
+            ], campaign: campaign.id, organisation: world.operatorA.id, by: world.subject("a-admin"), gate: gate, now: now)
+        _ = try await desk.submit(campaign: campaign.id, organisation: world.operatorA.id, by: world.subject("a-admin"), gate: gate, now: now)
+        return (campaign.id.description, try #require(answered.answers["1.A"]?.evidence.first?.sha256))
+    }
+
+    /// A multipart body of text fields and, optionally, one file.
+    static func multipart(_ boundary: String, _ fields: [(String, String)], file: (name: String, filename: String, content: String)? = nil) -> String {
+        var body = fields.map { "--\(boundary)\r\nContent-Disposition: form-data; name=\"\($0.0)\"\r\n\r\n\($0.1)\r\n" }.joined()
+        if let file {
+            body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.filename)\"\r\nContent-Type: text/plain\r\n\r\n\(file.content)\r\n"
+        }
+        return body + "--\(boundary)--\r\n"
+    }
+
+    static let assessmentRunners: Set<String> = ["admin", "analyst", "regulator"]
+    static let campaignReaders: Set<String> = ["admin", "analyst", "overseer", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter", "auditor"]
+    static let figureReaders: Set<String> = ["admin", "analyst", "overseer", "regulator", "a-admin", "a-reporter", "a-sensor", "b-admin", "b-reporter"]
+    static let answerReadersA: Set<String> = ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "auditor"]
+    static let answerWritersA: Set<String> = ["a-admin", "a-reporter", "a-sensor"]
+    static let assessments: [E] = [
+        RouteMatrixTests.get("/assessments", everyone) { _ in "/assessments" },
+        RouteMatrixTests.post("/assessments", assessmentRunners, { _ in "/assessments" }, [("title", "Matrix campaign"), ("framework", "nist-csf-2.0"), ("cycle", "2026"), ("scope", "telecom")]),
+        RouteMatrixTests.post("/assessments/minimum-group", ["admin"], { _ in "/assessments/minimum-group" }, [("minimumGroup", "5")]),
+        RouteMatrixTests.get("/assessments/campaigns/{id}", campaignReaders) { "/assessments/campaigns/\($0.campaignID)" },
+        RouteMatrixTests.get("/assessments/campaigns/{id}/figures.csv", figureReaders) { "/assessments/campaigns/\($0.campaignID)/figures.csv" },
+        RouteMatrixTests.get("/assessments/campaigns/{id}/organisations/{organisation}", answerReadersA) { "/assessments/campaigns/\($0.campaignID)/organisations/{A}" },
+        E(route: "POST /assessments/campaigns/{id}/organisations/{organisation}/answers", allowed: answerWritersA) { scenario, _, _ in
+            let boundary = "matrix-answers"
+            return Call(
+                method: .post, uri: "/assessments/campaigns/\(scenario.campaignID)/organisations/{A}/answers",
+                multipart: (boundary, Self.multipart(boundary, [("choice.3.F", "implemented"), ("comment.3.F", "")])))
+        },
+        RouteMatrixTests.post("/assessments/campaigns/{id}/organisations/{organisation}/submit", answerWritersA, { "/assessments/campaigns/\($0.campaignID)/organisations/{A}/submit" }),
+        E(route: "POST /assessments/campaigns/{id}/organisations/{organisation}/attest", allowed: ["auditor"]) { scenario, _, _ in
+            let boundary = "matrix-attest"
+            return Call(
+                method: .post, uri: "/assessments/campaigns/\(scenario.campaignID)/organisations/{A}/attest?requirement=1.A",
+                multipart: (boundary, Self.multipart(boundary, [("verdict", "agree"), ("level", ""), ("comment", "")], file: ("evidence", "seen.txt", "seen"))))
+        },
+        RouteMatrixTests.post("/assessments/campaigns/{id}/organisations/{organisation}/reopen", assessmentRunners, { "/assessments/campaigns/\($0.campaignID)/organisations/{A}/reopen" }),
+        RouteMatrixTests.post("/assessments/campaigns/{id}/organisations/{organisation}/assign", answerWritersA, { "/assessments/campaigns/\($0.campaignID)/organisations/{A}/assign" }, [("assignee", "")]),
+        RouteMatrixTests.get("/assessments/campaigns/{id}/organisations/{organisation}/evidence/{sha256}", answerReadersA) {
+            "/assessments/campaigns/\($0.campaignID)/organisations/{A}/evidence/\($0.evidenceSHA)"
+        },
+        RouteMatrixTests.get("/assessments/campaigns/{id}/organisations/{organisation}/results.json", answerReadersA) { "/assessments/campaigns/\($0.campaignID)/organisations/{A}/results.json" },
+        RouteMatrixTests.get("/assessments/campaigns/{id}/organisations/{organisation}/poam.json", answerReadersA) { "/assessments/campaigns/\($0.campaignID)/organisations/{A}/poam.json" },
+        RouteMatrixTests.get("/assessments/campaigns/{id}/organisations/{organisation}/answers.csv", answerReadersA) { "/assessments/campaigns/\($0.campaignID)/organisations/{A}/answers.csv" },
+        // Last: closing ends answering for the calls above.
+        RouteMatrixTests.post("/assessments/campaigns/{id}/close", assessmentRunners, { "/assessments/campaigns/\($0.campaignID)/close" }),
+    ]
 
     /// An indicator envelope with one object of that UUID.
     static func envelope(_ uuid: String) -> String {
@@ -184,7 +256,7 @@ enum ExpectationTable {
         ![403, 404].contains(status) && location != "/sign-in" && !location.hasPrefix("/sign-in?")
     }
 
-    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + intelPages + sessionEnding
+    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + intelPages + assessments + sessionEnding
 
     /// Routes that end a caller's sessions: last, so that no route after them in the same chunk
     /// finds that caller signed out.

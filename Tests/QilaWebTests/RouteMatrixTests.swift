@@ -45,6 +45,8 @@ struct RouteMatrixTests {
         var warrantID, queryID, flowSourceID, webhookID, ruleID, setupToken, reporterTokenID: String
         /// The national intelligence collection, a GREEN indicator Operator A shared in it, and the status of that request.
         var nationalCollection, intelObject, intelStatus: String
+        /// The telecom regulator's assessment campaign, in which Operator A submitted with one evidence file.
+        var campaignID, evidenceSHA: String
     }
 
     typealias Builder = @Sendable (Scenario, String, Context) async throws -> Call

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import QilaAccess
+import QilaAssess
 import QilaCases
 import QilaCore
 import QilaIngest
@@ -283,15 +284,16 @@ struct WebPages: Sendable {
 
     let intel: IntelDesk
     let intelPeers: IntelPeerDesk
+    let campaigns: CampaignDesk
 
     static let navigation: [NavigationEntry] = (OverviewPages.navigation + AdminPages.navigation + CasePages.navigation + IntakePages.navigation
-        + IntelPages.navigation + RetentionPages.navigation + WebhookPages.navigation).sorted { $0.order < $1.order }
+        + IntelPages.navigation + AssessmentPages.navigation + RetentionPages.navigation + WebhookPages.navigation).sorted { $0.order < $1.order }
 
     func register(on router: Router<QilaRequestContext>) {
         let collections: [any PageCollection] = [
             AccountPages(kit: kit), OverviewPages(kit: kit, cases: cases, retention: retention), AdminPages(kit: kit), CasePages(kit: kit, cases: cases, intel: intel),
             IntakePages(kit: kit, intake: intake, cases: cases), RetentionPages(kit: kit, retention: retention), WebhookPages(kit: kit),
-            IntelPages(kit: kit, desk: intel, peers: intelPeers),
+            IntelPages(kit: kit, desk: intel, peers: intelPeers), AssessmentPages(kit: kit, desk: campaigns),
         ]
         for collection in collections { router.addRoutes(collection.routes()) }
     }

@@ -35,8 +35,8 @@ enum Chart {
 
     /// An SVG element. A drawing no wider than `scalableWidth` follows its card's width within
     /// those bounds; a wider one (a heatmap with many columns) keeps its own size and scrolls.
-    static func open(width: Int, height: Int, title: String) -> String {
-        let size = width <= scalableWidth ? "class=\"chart\"" : "class=\"chart fixed\" width=\"\(width)\" height=\"\(height)\""
+    static func open(width: Int, height: Int, title: String, fixed: Bool = false) -> String {
+        let size = width <= scalableWidth && !fixed ? "class=\"chart\"" : "class=\"chart fixed\" width=\"\(width)\" height=\"\(height)\""
         return "<svg \(size) xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\">"
     }
 
@@ -190,10 +190,11 @@ struct HeatmapChart: Sendable {
     func svg() -> String {
         let size = Chart.textSize
         let labelWidth = Int(Double(max(4, rows.map(\.count).max() ?? 4)) * Double(size) * 0.62) + 12
-        let cell = 44, header = 28
+        // Cells as wide as the longest column name, so sector names are read whole.
+        let cell = max(44, Int(Double(columns.map(\.count).max() ?? 0) * Double(size) * 0.62) + 10), header = 28
         let width = labelWidth + cell * max(columns.count, 1) + 4
-        let height = header + cell * max(rows.count, 1) / 2 + 4
-        let cellHeight = cell / 2
+        let cellHeight = 22
+        let height = header + cellHeight * max(rows.count, 1) + 4
         let top = values.flatMap { $0.compactMap { $0 } }.max() ?? 0
         let scale = maximum ?? (top > 0 ? top : 1)
         var shapes = ""
@@ -217,7 +218,8 @@ struct HeatmapChart: Sendable {
                 }
             }
         }
-        let drawing = Chart.open(width: width, height: height, title: title) + shapes + "</svg>"
+        // Drawn at its own size, never scaled to the card: a narrow grid scaled up has huge text.
+        let drawing = Chart.open(width: width, height: height, title: title, fixed: true) + shapes + "</svg>"
         return Chart.figure(
             title: title, svg: drawing, series: [], columns: [""] + columns,
             rows: rows.enumerated().map { r, row in

@@ -142,7 +142,7 @@ public struct QilaServer: Sendable {
         let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
         let kit = PageKit(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, web: configuration)
-        WebPages(kit: kit, retention: retention, cases: cases, intake: intake, intel: intel, intelPeers: intelPeers).register(on: router)
+        WebPages(kit: kit, retention: retention, cases: cases, intake: intake, intel: intel, intelPeers: intelPeers, campaigns: campaigns).register(on: router)
         return router
     }
 
