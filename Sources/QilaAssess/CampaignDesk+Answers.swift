@@ -107,9 +107,11 @@ extension CampaignDesk {
     /// Saves answers as a draft (each replaces the earlier answer to its requirement). Refused
     /// before the campaign opens, after it closes, once submitted, and for a requirement not
     /// asked or a level the framework lacks, naming the requirement.
+    /// `keepEvidence` keeps each answer's evidence whatever `keptEvidence` says (the API's
+    /// answers carry no files; files come one at a time through `addEvidence`).
     public func saveAnswers(
         _ inputs: [AnswerInput], campaign id: CampaignID, organisation organisationID: OrganisationID, by subject: Subject, gate: any AccessGate,
-        source: String? = nil, now: Date = Date()
+        source: String? = nil, keepEvidence: Bool = false, now: Date = Date()
     ) async throws -> Assessment {
         let (campaign, participant, organisation) = try await participation(id, organisationID)
         try await gate.require(subject, .update, Self.resource(organisation, id))
@@ -131,7 +133,7 @@ extension CampaignDesk {
             if input.choice == AssessmentAnswer.notApplicable, comment.isEmpty {
                 throw QilaError.invalid("needs a comment saying why the requirement does not apply", field: field)
             }
-            var evidence = (existing[requirement.id]?.evidence ?? []).filter { input.keptEvidence.contains($0.sha256) }
+            var evidence = (existing[requirement.id]?.evidence ?? []).filter { keepEvidence || input.keptEvidence.contains($0.sha256) }
             evidence += try await storeEvidence(input.newEvidence, field: field)
             guard evidence.count <= 20 else { throw QilaError.invalid("has more than 20 evidence files", field: field) }
             answers.append(
@@ -344,5 +346,23 @@ extension CampaignDesk {
         public var attested: Int
         public var alerts: [String: Date]
         public var notice: ComplianceNotice?
+    }
+}
+
+extension CampaignDesk {
+    /// Adds one file to the evidence of an answer already given (the API sends files one at a
+    /// time); the answer's level and comment stay as they are.
+    public func addEvidence(
+        _ file: (name: String, bytes: [UInt8]), requirement: String, campaign id: CampaignID, organisation organisationID: OrganisationID,
+        by subject: Subject, gate: any AccessGate, source: String? = nil, now: Date = Date()
+    ) async throws -> Assessment {
+        let (_, _, organisation) = try await participation(id, organisationID)
+        try await gate.require(subject, .update, Self.resource(organisation, id))
+        guard let answer = try await store.answers(id, organisationID).first(where: { $0.requirement == requirement }) else {
+            throw QilaError.invalid("'\(requirement)' has no answer yet; answer it before adding evidence", field: "requirement")
+        }
+        return try await saveAnswers(
+            [AnswerInput(requirement: requirement, choice: answer.choice, comment: answer.comment, newEvidence: [file], keptEvidence: answer.evidence.map(\.sha256))],
+            campaign: id, organisation: organisationID, by: subject, gate: gate, source: source, now: now)
     }
 }

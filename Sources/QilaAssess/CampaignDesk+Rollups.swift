@@ -60,11 +60,16 @@ extension CampaignDesk {
     /// The campaigns of the same framework up to this one, oldest first, with the medians the
     /// subject may see (the nation's, or its sectors').
     public func trend(of id: CampaignID, for subject: Subject, gate: any AccessGate) async throws -> [TrendPoint] {
-        let anchor = try await rollup(id, for: subject, gate: gate).campaign
+        guard let anchor = try await store.campaign(id) else { throw QilaError(.notFound, "no such campaign") }
         let reach = try await statisticsReach(subject)
         let series = try await store.campaigns().filter { $0.framework == anchor.framework && $0.dueAt <= anchor.dueAt }.sorted { $0.dueAt < $1.dueAt }
         let minimum = try await minimumGroup()
-        let scores = Dictionary(grouping: try await store.scores(of: series.map(\.id)).filter { $0.basis == .selfDeclared }, by: \.campaign)
+        let scores = Dictionary(grouping: try await store.scores(of: series.map(\.id), basis: .selfDeclared), by: \.campaign)
+        let anchorSectors = Set(try await store.participants(id).map(\.sector))
+        guard reach.national || !(reach.sectors ?? []).isDisjoint(with: anchorSectors) else {
+            _ = try await campaign(id, for: subject)
+            throw QilaError(.forbidden, "no figures of this campaign are open to you")
+        }
         var points: [TrendPoint] = []
         for campaign in series {
             let participants = try await store.participants(campaign.id)
@@ -74,7 +79,7 @@ extension CampaignDesk {
             var national: [Double] = []
             var bySector: [SectorID: [Double]] = [:]
             for score in scores[campaign.id] ?? [] where submitted.contains(score.organisation) {
-                guard let value = score.values.first ?? nil, let sector = sectorOf[score.organisation] else { continue }
+                guard let value = score.overall, let sector = sectorOf[score.organisation] else { continue }
                 national.append(value)
                 if reach.sectors?.contains(sector) ?? true { bySector[sector, default: []].append(value) }
             }
@@ -96,7 +101,7 @@ extension CampaignDesk {
             guard let campaign = try await store.campaign(participation.campaign), campaign.framework == assessment.campaign.framework,
                 campaign.dueAt < assessment.campaign.dueAt, best.map({ campaign.dueAt > $0.0.dueAt }) ?? true
             else { continue }
-            guard let scores = try await store.scores(of: [campaign.id]).first(where: { $0.organisation == assessment.organisation.id && $0.basis == .selfDeclared })
+            guard let scores = try await store.scores(of: [campaign.id], basis: .selfDeclared).first(where: { $0.organisation == assessment.organisation.id })
             else { continue }
             best = (campaign, scores)
         }
@@ -105,7 +110,7 @@ extension CampaignDesk {
 
     /// A score of the stored values by node id, for a framework version's tree.
     public static func value(_ scores: StoredScores, node: String?, in framework: Framework) -> Double? {
-        guard let node else { return scores.values.first ?? nil }
+        guard let node else { return scores.overall }
         guard let index = framework.nodes.firstIndex(where: { $0.requirement.id == node }), index + 1 < scores.values.count else { return nil }
         return scores.values[index + 1]
     }

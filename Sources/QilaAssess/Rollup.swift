@@ -85,13 +85,13 @@ public struct Rollup: Sendable {
                 guard member.submittedAt != nil, let own = selfScores[member.organisation] else { continue }
                 group.submitted += 1
                 if let submitted = member.submittedAt, submitted > campaign.dueAt { group.late += 1 }
-                if let value = own.values.first ?? nil { overall.append(value) }
+                if let value = own.overall { overall.append(value) }
                 for (index, value) in own.values.dropFirst().enumerated() where index < order.count {
                     if let value { perNode[index].append(value) }
                 }
                 if own.answered > 0, own.attested >= own.answered, let audited = auditedScores[member.organisation] {
                     group.fullyAudited += 1
-                    if let value = audited.values.first ?? nil { overallAudited.append(value) }
+                    if let value = audited.overall { overallAudited.append(value) }
                 }
             }
             group.selfDeclared = Distribution(overall, minimum: minimumGroup)

@@ -60,17 +60,29 @@ public struct StoredScores: Sendable, Equatable {
     public var campaign: CampaignID
     public var organisation: OrganisationID
     public var basis: Basis
-    public var values: [Double?]
+    /// The stored text of the values; read into numbers only when asked (`values`), since a
+    /// roll-up over many organisations mostly needs the overall score alone.
+    public var encoded: String
+    /// The overall score (the first value).
+    public var overall: Double?
     public var answered: Int
     public var asked: Int
     /// Answers an auditor attested.
     public var attested: Int
 
+    /// The overall score, then one per node of the framework's tree.
+    public var values: [Double?] { Self.decode(encoded) }
+
     public init(campaign: CampaignID, organisation: OrganisationID, basis: Basis, values: [Double?], answered: Int, asked: Int, attested: Int) {
+        self.init(campaign: campaign, organisation: organisation, basis: basis, encoded: Self.encode(values), answered: answered, asked: asked, attested: attested)
+    }
+
+    init(campaign: CampaignID, organisation: OrganisationID, basis: Basis, encoded: String, answered: Int, asked: Int, attested: Int) {
         self.campaign = campaign
         self.organisation = organisation
         self.basis = basis
-        self.values = values
+        self.encoded = encoded
+        self.overall = encoded.split(separator: " ", maxSplits: 1).first.flatMap { Int($0) }.map { Double($0) / 10_000 }
         self.answered = answered
         self.asked = asked
         self.attested = attested
@@ -278,20 +290,22 @@ extension SQLStore {
             """,
             [
                 .text(scores.campaign.description), .text(scores.organisation.description), .text(scores.basis.rawValue), SQLValue(scores.answered),
-                SQLValue(scores.asked), SQLValue(scores.attested), .text(StoredScores.encode(scores.values)),
+                SQLValue(scores.asked), SQLValue(scores.attested), .text(scores.encoded),
             ])
     }
 
-    /// The stored scores of the campaigns given (every submitted organisation, both bases).
-    public func scores(of campaigns: [CampaignID]) async throws -> [StoredScores] {
+    /// The stored scores of the campaigns given (every submitted organisation; both bases, or one).
+    public func scores(of campaigns: [CampaignID], basis: StoredScores.Basis? = nil) async throws -> [StoredScores] {
         guard !campaigns.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: campaigns.count).joined(separator: ", ")
-        return try await database.query("SELECT * FROM assessment_scores WHERE campaign_id IN (\(marks))", campaigns.map { .text($0.description) }).map { row in
+        let filter = basis == nil ? "" : " AND basis = ?"
+        let binds = campaigns.map { SQLValue.text($0.description) } + (basis.map { [.text($0.rawValue)] } ?? [])
+        return try await database.query("SELECT * FROM assessment_scores WHERE campaign_id IN (\(marks))\(filter)", binds).map { row in
             guard let campaign = CampaignID(try row.string("campaign_id")), let organisation = OrganisationID(try row.string("organisation")),
                 let basis = StoredScores.Basis(rawValue: try row.string("basis"))
             else { throw StoreError(.corruptRow, "an assessment's scores cannot be read") }
             return StoredScores(
-                campaign: campaign, organisation: organisation, basis: basis, values: StoredScores.decode(try row.string("nodes")),
+                campaign: campaign, organisation: organisation, basis: basis, encoded: try row.string("nodes"),
                 answered: Int(try row.int("answered")), asked: Int(try row.int("asked")), attested: Int(try row.int("attested")))
         }
     }

@@ -171,6 +171,29 @@ enum ExpectationTable {
         RouteMatrixTests.get("/assessments/campaigns/{id}/organisations/{organisation}/results.json", answerReadersA) { "/assessments/campaigns/\($0.campaignID)/organisations/{A}/results.json" },
         RouteMatrixTests.get("/assessments/campaigns/{id}/organisations/{organisation}/poam.json", answerReadersA) { "/assessments/campaigns/\($0.campaignID)/organisations/{A}/poam.json" },
         RouteMatrixTests.get("/assessments/campaigns/{id}/organisations/{organisation}/answers.csv", answerReadersA) { "/assessments/campaigns/\($0.campaignID)/organisations/{A}/answers.csv" },
+        RouteMatrixTests.api(.get, "/api/v1/assessments/campaigns", everyone) { _ in "/api/v1/assessments/campaigns" },
+        RouteMatrixTests.api(
+            .post, "/api/v1/assessments/campaigns", assessmentRunners, { _ in "/api/v1/assessments/campaigns" },
+            json: #"{"title":"Matrix API campaign","framework":"cisa-cpg-2.0","cycle":"2027","sector":"telecom","audience":{"sector":"telecom"},"dueAt":"2099-01-01T00:00:00Z"}"#),
+        RouteMatrixTests.api(.get, "/api/v1/assessments/campaigns/{campaignId}", campaignReaders) { "/api/v1/assessments/campaigns/\($0.campaignID)" },
+        RouteMatrixTests.api(.get, "/api/v1/assessments/campaigns/{campaignId}/figures", figureReaders) { "/api/v1/assessments/campaigns/\($0.campaignID)/figures" },
+        RouteMatrixTests.api(.get, "/api/v1/assessments/campaigns/{campaignId}/organisations/{organisationId}", answerReadersA) {
+            "/api/v1/assessments/campaigns/\($0.campaignID)/organisations/{A}"
+        },
+        RouteMatrixTests.api(
+            .put, "/api/v1/assessments/campaigns/{campaignId}/organisations/{organisationId}/answers", answerWritersA,
+            { "/api/v1/assessments/campaigns/\($0.campaignID)/organisations/{A}/answers" }, json: #"{"answers":[{"requirement":"3.F","choice":"implemented"}]}"#),
+        E(route: "POST /api/v1/assessments/campaigns/{campaignId}/organisations/{organisationId}/evidence", allowed: answerWritersA) { scenario, _, _ in
+            Call(
+                method: .post, uri: "/api/v1/assessments/campaigns/\(scenario.campaignID)/organisations/{A}/evidence?requirement=1.A&name=more.txt",
+                raw: ("application/octet-stream", "more evidence"))
+        },
+        RouteMatrixTests.api(.post, "/api/v1/assessments/campaigns/{campaignId}/organisations/{organisationId}/submission", answerWritersA) {
+            "/api/v1/assessments/campaigns/\($0.campaignID)/organisations/{A}/submission"
+        },
+        RouteMatrixTests.api(
+            .post, "/api/v1/assessments/campaigns/{campaignId}/organisations/{organisationId}/attestations", ["auditor"],
+            { "/api/v1/assessments/campaigns/\($0.campaignID)/organisations/{A}/attestations" }, json: #"{"requirement":"5.B","verdict":"agree"}"#),
         // Last: closing ends answering for the calls above.
         RouteMatrixTests.post("/assessments/campaigns/{id}/close", assessmentRunners, { "/assessments/campaigns/\($0.campaignID)/close" }),
     ]

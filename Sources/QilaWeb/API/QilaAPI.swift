@@ -1,5 +1,6 @@
 import Foundation
 import QilaAccess
+import QilaAssess
 import QilaCases
 import QilaCore
 import QilaStore
@@ -10,6 +11,7 @@ struct QilaAPI: APIProtocol {
     let installation: Installation
     let enforcement: PolicyEnforcementPoint
     let cases: CaseRuntime
+    let campaigns: CampaignDesk
 
     var store: SQLStore { installation.store }
 

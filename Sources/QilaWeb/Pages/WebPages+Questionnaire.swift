@@ -108,7 +108,7 @@ extension AssessmentPages {
             auditedNote: assessment.isFullyAudited
                 ? "every answer attested"
                 : "\(assessment.attestedCount) of \(answered) answers attested; the rest as declared",
-            previous: previous.map { "\(percent($0.scores.values.first ?? nil)) in \($0.campaign.cycle) (\($0.campaign.title))" }, functions: functions,
+            previous: previous.map { "\(percent($0.scores.overall)) in \($0.campaign.cycle) (\($0.campaign.title))" }, functions: functions,
             items: items, canAnswer: canAnswer, canSubmit: canAnswer && answered == assessment.asked.count, saveAction: base + "/answers",
             submitAction: base + "/submit", summary: refusedAnswers?.summary,
             message: kept?.form == AssessmentCampaignsView.doneName ? kept?.value("message") : nil, gaps: Array(gaps), hasGaps: !gaps.isEmpty,

@@ -139,7 +139,7 @@ public struct QilaServer: Sendable {
         TaxiiRoutes(desk: intel, scheme: configuration.tls ? "https" : "http")
             .register(on: router)
         MispFeedRoutes(desk: intel).register(on: router)
-        let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases)
+        let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases, campaigns: campaigns)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
         let kit = PageKit(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, web: configuration)
         WebPages(kit: kit, retention: retention, cases: cases, intake: intake, intel: intel, intelPeers: intelPeers, campaigns: campaigns).register(on: router)
