@@ -64,7 +64,7 @@ extension CampaignDesk {
         let reach = try await statisticsReach(subject)
         let series = try await store.campaigns().filter { $0.framework == anchor.framework && $0.dueAt <= anchor.dueAt }.sorted { $0.dueAt < $1.dueAt }
         let minimum = try await minimumGroup()
-        let scores = Dictionary(grouping: try await store.scores(of: series.map(\.id), basis: .selfDeclared), by: \.campaign)
+        let scores = Dictionary(grouping: try await store.overallScores(of: series.map(\.id)), by: \.campaign)
         let anchorSectors = Set(try await store.participants(id).map(\.sector))
         guard reach.national || !(reach.sectors ?? []).isDisjoint(with: anchorSectors) else {
             _ = try await campaign(id, for: subject)

@@ -246,11 +246,17 @@ public struct CampaignDesk: Sendable {
         for organisation in subject.effectiveRoles.contains(.auditor) ? subject.user.auditedOrganisations : [] {
             audited.formUnion(try await store.participations(of: organisation).map(\.campaign))
         }
+        let reach = try await statisticsReach(subject)
         var result: [AssessmentCampaign] = []
         for campaign in try await store.campaigns() {
-            if mine.contains(campaign.id) || audited.contains(campaign.id) {
+            if mine.contains(campaign.id) || audited.contains(campaign.id) || reach.national {
                 result.append(campaign)
             } else if policy.decide(subject, .read, Self.resource(campaign)).allowed {
+                result.append(campaign)
+            } else if let sectors = reach.sectors, !sectors.isEmpty,
+                !sectors.isDisjoint(with: try await store.participants(campaign.id).map(\.sector))
+            {
+                // Its figures are open to the subject (an operator's own sector's, for comparison).
                 result.append(campaign)
             }
         }
@@ -269,6 +275,9 @@ public struct CampaignDesk: Sendable {
             return campaign
         }
         if subject.effectiveRoles.contains(.auditor), !participants.isDisjoint(with: subject.user.auditedOrganisations) { return campaign }
+        let reach = try await statisticsReach(subject)
+        if reach.national { return campaign }
+        if let sectors = reach.sectors, !sectors.isDisjoint(with: try await store.participants(id).map(\.sector)) { return campaign }
         throw QilaError(.notFound, "no such campaign")
     }
 

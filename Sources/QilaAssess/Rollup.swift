@@ -75,6 +75,9 @@ public struct Rollup: Sendable {
             case .audited: auditedScores[score.organisation] = score
             }
         }
+        // Each submission's tree read once, though it counts in its sector and in the nation.
+        let shown = Set(participants.filter { includeNational || visible?.contains($0.sector) ?? true }.map(\.organisation))
+        let trees = selfScores.filter { shown.contains($0.key) }.mapValues { $0.values }
         func figures(_ members: [AssessmentParticipant]) -> GroupFigures {
             var group = GroupFigures()
             group.asked = members.count
@@ -86,7 +89,7 @@ public struct Rollup: Sendable {
                 group.submitted += 1
                 if let submitted = member.submittedAt, submitted > campaign.dueAt { group.late += 1 }
                 if let value = own.overall { overall.append(value) }
-                for (index, value) in own.values.dropFirst().enumerated() where index < order.count {
+                for (index, value) in (trees[member.organisation] ?? []).dropFirst().enumerated() where index < order.count {
                     if let value { perNode[index].append(value) }
                 }
                 if own.answered > 0, own.attested >= own.answered, let audited = auditedScores[member.organisation] {

@@ -284,14 +284,31 @@ extension SQLStore {
     static func saveScores(_ scores: StoredScores) -> SQLStatement {
         SQLStatement(
             """
-            INSERT INTO assessment_scores (campaign_id, organisation, basis, answered, asked, attested, nodes) VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (campaign_id, organisation, basis) DO UPDATE SET answered = excluded.answered, asked = excluded.asked,
-                attested = excluded.attested, nodes = excluded.nodes
+            INSERT INTO assessment_scores (campaign_id, organisation, basis, overall, answered, asked, attested, nodes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (campaign_id, organisation, basis) DO UPDATE SET overall = excluded.overall, answered = excluded.answered,
+                asked = excluded.asked, attested = excluded.attested, nodes = excluded.nodes
             """,
             [
-                .text(scores.campaign.description), .text(scores.organisation.description), .text(scores.basis.rawValue), SQLValue(scores.answered),
+                .text(scores.campaign.description), .text(scores.organisation.description), .text(scores.basis.rawValue),
+                SQLValue(scores.overall.map { Int64(($0 * 10_000).rounded()) }), SQLValue(scores.answered),
                 SQLValue(scores.asked), SQLValue(scores.attested), .text(scores.encoded),
             ])
+    }
+
+    /// Each submitted organisation's overall score in the campaigns given, self-declared, without
+    /// the tree (what a trend across cycles needs).
+    public func overallScores(of campaigns: [CampaignID]) async throws -> [(campaign: CampaignID, organisation: OrganisationID, overall: Double?)] {
+        guard !campaigns.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: campaigns.count).joined(separator: ", ")
+        return try await database.query(
+            "SELECT campaign_id, organisation, overall FROM assessment_scores WHERE campaign_id IN (\(marks)) AND basis = ?",
+            campaigns.map { SQLValue.text($0.description) } + [.text(StoredScores.Basis.selfDeclared.rawValue)]
+        ).map { row in
+            guard let campaign = CampaignID(try row.string("campaign_id")), let organisation = OrganisationID(try row.string("organisation")) else {
+                throw StoreError(.corruptRow, "an assessment's scores cannot be read")
+            }
+            return (campaign, organisation, row.optionalInt("overall").map { Double($0) / 10_000 })
+        }
     }
 
     /// The stored scores of the campaigns given (every submitted organisation; both bases, or one).

@@ -144,9 +144,14 @@ enum ExpectationTable {
     static let answerReadersA: Set<String> = ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "auditor"]
     static let answerWritersA: Set<String> = ["a-admin", "a-reporter", "a-sensor"]
     static let assessments: [E] = [
-        RouteMatrixTests.get("/assessments", everyone) { _ in "/assessments" },
+        RouteMatrixTests.get("/assessments", everyone.subtracting(["investigator", "a-legal"])) { _ in "/assessments" },
         RouteMatrixTests.post("/assessments", assessmentRunners, { _ in "/assessments" }, [("title", "Matrix campaign"), ("framework", "nist-csf-2.0"), ("cycle", "2026"), ("scope", "telecom")]),
         RouteMatrixTests.post("/assessments/minimum-group", ["admin"], { _ in "/assessments/minimum-group" }, [("minimumGroup", "5")]),
+        E(route: "POST /assessments/frameworks", allowed: ["admin", "analyst"]) { _, _, _ in
+            let boundary = "matrix-framework"
+            return Call(method: .post, uri: "/assessments/frameworks", multipart: (boundary, Self.multipart(boundary, [], file: ("file", "f.yaml", "id: broken"))))
+        },
+        RouteMatrixTests.get("/assessments/frameworks/{framework}/export", everyone) { _ in "/assessments/frameworks/cisa-cpg-2.0/export?format=csv" },
         RouteMatrixTests.get("/assessments/campaigns/{id}", campaignReaders) { "/assessments/campaigns/\($0.campaignID)" },
         RouteMatrixTests.get("/assessments/campaigns/{id}/figures.csv", figureReaders) { "/assessments/campaigns/\($0.campaignID)/figures.csv" },
         RouteMatrixTests.get("/assessments/campaigns/{id}/organisations/{organisation}", answerReadersA) { "/assessments/campaigns/\($0.campaignID)/organisations/{A}" },

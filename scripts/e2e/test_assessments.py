@@ -162,8 +162,20 @@ def run_campaign(browser, server, tmp_path):
     expect(np.locator("#participants")).to_contain_text("Submitted late")
     shot(np, "assessment-campaign-withheld.png")
 
-    # The authority lowers the minimum to two (one is refused); the figures then show.
+    # The authority adds its own framework: a file with problems is refused, each with its line.
     page.click("nav >> text=Assessments")
+    page.set_input_files("#framework-file", files=[{"name": "telecom.yaml", "mimeType": "application/yaml", "buffer": b"id: telecom-regs\nname: Telecom rules\nversion: '2026'\nscoring: {kind: stars}\n"}])
+    page.click("#add-framework button[type=submit]")
+    expect(page.locator("#framework-file-error")).to_contain_text("telecom.yaml, line 4")
+    good = (b"id: telecom-regs\nname: Telecom security regulations\nversion: '2026'\nscoring:\n  kind: status\n  levels:\n"
+            b"    - {value: implemented, name: Implemented, credit: 1}\n    - {value: not, name: Not implemented, credit: 0}\n"
+            b"requirements:\n  - {id: R1, text: Management interfaces are not reachable from the Internet}\n")
+    page.set_input_files("#framework-file", files=[{"name": "telecom.yaml", "mimeType": "application/yaml", "buffer": good}])
+    page.click("#add-framework button[type=submit]")
+    expect(page.locator("#assessments-message")).to_contain_text("Added Telecom security regulations 2026")
+    expect(page.locator("#framework-list")).to_contain_text("added by the authority")
+
+    # The authority lowers the minimum to two (one is refused); the figures then show.
     page.fill("#minimum-group", "1")
     admin.submit("#minimum-group-form button[type=submit]")
     if page.locator("#minimum-group-error").count() == 0:

@@ -460,10 +460,11 @@ public enum Schema {
                 """,
                 // Each submitted assessment's scores, kept so that roll-ups read one row per
                 // organisation: `nodes` holds the overall score, then one per node of the framework's
-                // tree in its order ("-" where none); `basis` is self-declared or audited.
+                // tree in its order ("-" where none), `overall` the first of them alone (both in
+                // ten-thousandths) for the trend, which needs no more; `basis` is self-declared or audited.
                 """
                 CREATE TABLE assessment_scores (
-                    campaign_id TEXT NOT NULL, organisation TEXT NOT NULL, basis TEXT NOT NULL,
+                    campaign_id TEXT NOT NULL, organisation TEXT NOT NULL, basis TEXT NOT NULL, overall BIGINT,
                     answered BIGINT NOT NULL, asked BIGINT NOT NULL, attested BIGINT NOT NULL, nodes TEXT NOT NULL,
                     PRIMARY KEY (campaign_id, organisation, basis))
                 """,

@@ -14,16 +14,23 @@ struct AssessmentPages: PageCollection {
     let desk: CampaignDesk
 
     static let navigation = [
-        NavigationEntry(title: "Assessments", path: "/assessments", order: 38) { subject, enforcement in
-            subject.effectiveRoles.contains { [.authorityAdmin, .authorityAnalyst, .sectorRegulator, .organisationAdmin, .organisationReporter, .auditor, .oversightViewer].contains($0) }
-        }
+        NavigationEntry(title: "Assessments", path: "/assessments", order: 38) { subject, enforcement in takesPart(subject, enforcement) }
     ]
+
+    /// Whoever answers or audits assessments of its own organisation, or may see figures of some.
+    static func takesPart(_ subject: Subject, _ enforcement: PolicyEnforcementPoint) -> Bool {
+        let own = subject.organisation
+        return enforcement.permits(subject, .read, Resource(kind: .assessment, owner: own.id, sector: own.sector, reference: "assessments"))
+            || enforcement.permits(subject, .read, Resource(kind: .assessmentStatistics, sector: own.sector, reference: "assessments"))
+    }
 
     func routes() -> RouteCollection<QilaRequestContext> {
         let routes = RouteCollection(context: QilaRequestContext.self)
         routes.get("/assessments", use: campaignsPage)
         routes.post("/assessments", use: launch)
         routes.post("/assessments/minimum-group", use: setMinimumGroup)
+        routes.post("/assessments/frameworks", use: addFramework)
+        routes.get("/assessments/frameworks/:framework/export", use: exportFramework)
         routes.get("/assessments/campaigns/:id", use: campaignPage)
         routes.post("/assessments/campaigns/:id/close", use: close)
         routes.get("/assessments/campaigns/:id/figures.csv", use: figuresCSV)
@@ -76,6 +83,10 @@ struct AssessmentPages: PageCollection {
 
     func campaignsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
+        guard Self.takesPart(subject, enforcement) else {
+            try await enforcement.require(subject, .read, Resource(kind: .assessmentStatistics, reference: "assessments"), source: context.sourceAddress)
+            throw Problem(.forbidden, "this account takes no part in assessments")
+        }
         let zone = DisplayZone.current
         let campaigns = try await desk.campaigns(for: subject)
         let sectors = try await store.sectors()
@@ -130,7 +141,17 @@ struct AssessmentPages: PageCollection {
                 action: "/assessments/minimum-group", submit: "Save", fields: AssessmentCampaignsView.minimumGroupFields(current: minimum, state: refused),
                 state: refused, id: "minimum-group-form")
         }
+        let shipped = Set(try FrameworkLibrary.shipped().frameworks.map(\.id))
+        let frameworkRows = library.frameworks.map { framework in
+            AssessmentCampaignsView.FrameworkRow(
+                id: framework.id, name: framework.name, version: framework.version, requirements: framework.answered.count,
+                origin: shipped.contains(framework.id) ? "shipped" : "added by the authority",
+                exports: FrameworkExport.Format.allCases.map { .init(href: "/assessments/frameworks/\(framework.id)/export?format=\($0.rawValue)", title: $0.rawValue.uppercased()) })
+        }
+        let refusedFramework = kept?.form == AssessmentCampaignsView.frameworkFormName ? kept : nil
         let view = AssessmentCampaignsView(
+            frameworks: frameworkRows, canAddFramework: enforcement.permits(subject, .create, FrameworkDesk.resource),
+            frameworkError: refusedFramework?.errors["file"],
             rows: rows, hasRows: !rows.isEmpty, launchForm: launchForm, minimumGroupForm: minimumForm, minimumGroup: minimum,
             message: kept?.form == AssessmentCampaignsView.doneName ? kept?.value("message") : nil)
         return renderer.page("assessments", title: "Assessments", context: context, view: view, enforcement: enforcement)
@@ -187,6 +208,45 @@ struct AssessmentPages: PageCollection {
             state.refuse(error, fields: AssessmentCampaignsView.minimumGroupFields(current: 0, state: nil))
             return try await refusedForms.redirect(state, to: "/assessments", context: context)
         }
+    }
+
+    // MARK: frameworks
+
+    func addFramework(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let form = try await multipartForm(request, context, sending: "the framework")
+        let frameworks = FrameworkDesk(store: store, audit: installation.audit)
+        do {
+            guard let file = form.file("file"), !file.bytes.isEmpty else { throw QilaError.invalid("is required: a framework's YAML file", field: "file") }
+            guard let text = String(validating: file.bytes, as: UTF8.self) else { throw QilaError.invalid("must be UTF-8 text (YAML)", field: "file") }
+            let added = try await frameworks.add(
+                yaml: text, named: file.filename ?? "framework.yaml", by: subject, gate: gate(context), source: context.sourceAddress)
+            return try await refusedForms.redirect(
+                FormState(
+                    form: AssessmentCampaignsView.doneName,
+                    values: ["message": ["Added \(added.name) \(added.version) (\(added.answered.count) requirements); campaigns may use it now."]]),
+                to: "/assessments", context: context, fragment: "assessments-message")
+        } catch let error as QilaError where error.code == .invalidInput {
+            let state = FormState(
+                form: AssessmentCampaignsView.frameworkFormName, errors: ["file": error.sentence(naming: "The framework file")])
+            return try await refusedForms.redirect(state, to: "/assessments", context: context, fragment: "add-framework")
+        }
+    }
+
+    func exportFramework(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        try await enforcement.require(subject, .read, FrameworkDesk.resource, source: context.sourceAddress)
+        let id = try context.parameters.require("framework")
+        guard let format = FrameworkExport.Format(rawValue: request.uri.queryParameters["format"].map(String.init) ?? "yaml") else {
+            throw Problem(.badRequest, "format must be csv, yaml or oscal", location: "query format")
+        }
+        guard let framework = try await desk.frameworks.framework(id) else { throw Problem(.notFound, "no such framework") }
+        let text = try FrameworkExport.render(framework, as: format)
+        let (type, suffix) = format == .csv ? ("text/csv", "csv") : format == .yaml ? ("application/yaml", "yaml") : ("application/json", "json")
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.contentDisposition] = "attachment; filename=\"\(framework.id)-\(framework.version).\(suffix)\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     // MARK: one campaign

@@ -8,6 +8,17 @@ func percent(_ value: Double?) -> String { value.map { "\(Int(($0 * 100).rounded
 /// The campaigns page: those the subject sees, where its own organisation stands in each, the
 /// form to launch one, and the minimum-group setting for the authority's administrators.
 struct AssessmentCampaignsView: Sendable {
+    struct FrameworkRow: Sendable {
+        var id, name, version: String
+        var requirements: Int
+        var origin: String
+        var exports: [QuestionnaireView.Link]
+    }
+
+    let frameworks: [FrameworkRow]
+    let canAddFramework: Bool
+    let frameworkError: String?
+
     struct Row: Sendable {
         var href, title, framework, cycle, scope, due, submitted: String
         var mine: String?
@@ -25,6 +36,7 @@ struct AssessmentCampaignsView: Sendable {
     static let launchFormName = "assessment.launch"
     static let minimumGroupFormName = "assessment.minimum-group"
     static let doneName = "assessment.done"
+    static let frameworkFormName = "assessment.framework"
 
     /// `sectors` are the scopes the subject may launch in (nil for national), `frameworks` the library.
     static func launchFields(frameworks: [Framework], scopes: [(value: String, label: String)], audiences: [(value: String, label: String)],
