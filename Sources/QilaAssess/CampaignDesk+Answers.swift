@@ -41,6 +41,8 @@ extension CampaignDesk {
         public var asked: [Framework.Requirement]
         /// Reminders and notices sent: kind and time.
         public var alerts: [String: Date]
+        /// For a directive: who in the organisation acknowledged it, and when.
+        public var acknowledgement: (user: UserID, time: Date)?
 
         public var isSubmitted: Bool { participant.submittedAt != nil }
         /// Answers the auditor attested, of those given.
@@ -93,7 +95,8 @@ extension CampaignDesk {
             campaign: campaign, organisation: organisation, participant: participant, framework: framework, profile: profile, answers: answers,
             attestations: attestations, selfDeclared: framework.score(Self.choices(answers.values.map { ($0.requirement, $0.choice) }), profile: profile),
             audited: framework.score(Self.choices(Self.auditedChoices(answers, attestations)), profile: profile), asked: asked,
-            alerts: try await store.assessmentAlerts(campaign.id)[organisation.id] ?? [:])
+            alerts: try await store.assessmentAlerts(campaign.id)[organisation.id] ?? [:],
+            acknowledgement: campaign.directive == nil ? nil : try await store.acknowledgements(campaign.id)[organisation.id])
     }
 
     static func choices(_ pairs: [(String, String)]) -> [Answer] {
@@ -163,6 +166,9 @@ extension CampaignDesk {
         var (campaign, participant, organisation) = try await participation(id, organisationID)
         try await gate.require(subject, .update, Self.resource(organisation, id))
         try Self.requireOpen(campaign, participant, now: now)
+        if let directive = campaign.directive, try await store.acknowledgements(id)[organisationID] == nil {
+            throw QilaError.invalid("is needed first: acknowledge \(directive.reference) before reporting compliance", field: "acknowledgement")
+        }
         var current = try await assessment(campaign, organisation, participant)
         let missing = current.asked.filter { current.answers[$0.id] == nil }.map(\.id)
         guard missing.isEmpty else {

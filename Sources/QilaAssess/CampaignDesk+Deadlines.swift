@@ -68,13 +68,20 @@ extension CampaignDesk {
         lines.append("Date: \(formatter.string(from: now))")
         lines.append("")
         lines.append("To: \(organisation.name)\(organisation.registrationNumber.map { " (registration \($0))" } ?? "")")
-        lines.append("Concerning: the assessment campaign \"\(campaign.title)\" (cycle \(campaign.cycle)), \(framework.map { "\($0.name) \($0.version)" } ?? campaign.framework)")
+        if let directive = campaign.directive {
+            lines.append("Concerning: directive \(directive.reference), \"\(campaign.title)\"")
+            lines.append("")
+            lines.append(
+                "The organisation was directed to acknowledge the directive and report its compliance by \(formatter.string(from: campaign.dueAt)). The report had not been submitted by the end of the \(campaign.graceDays)-day grace period, nor as of the date of this notice.")
+        } else {
+            lines.append("Concerning: the assessment campaign \"\(campaign.title)\" (cycle \(campaign.cycle)), \(framework.map { "\($0.name) \($0.version)" } ?? campaign.framework)")
+            lines.append("")
+            lines.append(
+                "The organisation was asked to submit its assessment by \(formatter.string(from: campaign.dueAt)). It had not been submitted by the end of the \(campaign.graceDays)-day grace period, nor as of the date of this notice.")
+        }
         lines.append("")
         lines.append(
-            "The organisation was asked to submit its assessment by \(formatter.string(from: campaign.dueAt)). It had not been submitted by the end of the \(campaign.graceDays)-day grace period, nor as of the date of this notice.")
-        lines.append("")
-        lines.append(
-            "You are required to show cause, in writing and within \(replyDays) days of this notice (by \(formatter.string(from: replyBy))), why action should not be taken against the organisation for this failure. The assessment should be submitted through Qila without further delay; doing so does not by itself answer this notice.")
+            "You are required to show cause, in writing and within \(replyDays) days of this notice (by \(formatter.string(from: replyBy))), why action should not be taken against the organisation for this failure. The \(campaign.directive == nil ? "assessment" : "compliance report") should be submitted through Qila without further delay; doing so does not by itself answer this notice.")
         lines.append("")
         lines.append("Issued on behalf of \(issuer?.displayName ?? "the campaign's runner"), \(runner?.name ?? "")")
         var notice = ComplianceNotice(

@@ -81,6 +81,44 @@ public struct CampaignDesk: Sendable {
         return cycle
     }
 
+    static func checkDates(opensAt: Date, dueAt: Date, reminderDays: Int, graceDays: Int, now: Date) throws {
+        guard dueAt > opensAt else { throw QilaError.invalid("must be after the opening date", field: "dueAt") }
+        guard dueAt > now else { throw QilaError.invalid("must be in the future", field: "dueAt") }
+        guard (0...90).contains(reminderDays) else { throw QilaError.invalid("must be 0 to 90 days", field: "reminderDays") }
+        guard (0...90).contains(graceDays) else { throw QilaError.invalid("must be 0 to 90 days", field: "graceDays") }
+    }
+
+    /// The organisations an audience names (never the authority or a regulator), within `sector`
+    /// when the campaign or directive has one; refused when none matches.
+    func addressees(_ audience: Audience, sector: SectorID?) async throws -> [Organisation] {
+        let everyone = try await store.organisations().filter { ![.authority, .sectorRegulator].contains($0.kind) }
+        var chosen: [Organisation]
+        switch audience {
+        case .sector(let named):
+            if let own = sector, own != named {
+                throw QilaError.invalid("must be the campaign's own sector (\(own))", field: "organisations")
+            }
+            chosen = everyone.filter { $0.sector == named }
+        case .organisations(let ids):
+            let known = Dictionary(uniqueKeysWithValues: everyone.map { ($0.id, $0) })
+            chosen = []
+            for id in ids {
+                guard let organisation = known[id] else {
+                    throw QilaError.invalid("\(id) is not an organisation that can be addressed (the authority and regulators are not)", field: "organisations")
+                }
+                if let sector, organisation.sector != sector {
+                    throw QilaError.invalid("\(organisation.name) is not in the campaign's sector (\(sector))", field: "organisations")
+                }
+                chosen.append(organisation)
+            }
+        case .criticality(let criticality):
+            chosen = everyone.filter { $0.criticality == criticality && (sector == nil || $0.sector == sector) }
+        }
+        chosen = Array(Set(chosen)).sorted { $0.name < $1.name }
+        guard !chosen.isEmpty else { throw QilaError.invalid("must name at least one organisation; none matches", field: "organisations") }
+        return chosen
+    }
+
     /// A date as forms and the API give it (RFC 3339), refused naming the field.
     public static func date(_ text: String, field: String) throws -> Date {
         guard let date = RFC3339.parse(text.trimmingCharacters(in: .whitespaces)) else {
@@ -189,35 +227,8 @@ public struct CampaignDesk: Sendable {
                     field: "targets")
             }
         }
-        guard input.dueAt > input.opensAt else { throw QilaError.invalid("must be after the opening date", field: "dueAt") }
-        guard input.dueAt > now else { throw QilaError.invalid("must be in the future", field: "dueAt") }
-        guard (0...90).contains(input.reminderDays) else { throw QilaError.invalid("must be 0 to 90 days", field: "reminderDays") }
-        guard (0...90).contains(input.graceDays) else { throw QilaError.invalid("must be 0 to 90 days", field: "graceDays") }
-        let everyone = try await store.organisations().filter { ![.authority, .sectorRegulator].contains($0.kind) }
-        var chosen: [Organisation]
-        switch input.audience {
-        case .sector(let sector):
-            if let own = input.sector, own != sector {
-                throw QilaError.invalid("must be the campaign's own sector (\(own))", field: "organisations")
-            }
-            chosen = everyone.filter { $0.sector == sector }
-        case .organisations(let ids):
-            let known = Dictionary(uniqueKeysWithValues: everyone.map { ($0.id, $0) })
-            chosen = []
-            for id in ids {
-                guard let organisation = known[id] else {
-                    throw QilaError.invalid("\(id) is not an organisation that can be assessed (the authority and regulators are not)", field: "organisations")
-                }
-                if let sector = input.sector, organisation.sector != sector {
-                    throw QilaError.invalid("\(organisation.name) is not in the campaign's sector (\(sector))", field: "organisations")
-                }
-                chosen.append(organisation)
-            }
-        case .criticality(let criticality):
-            chosen = everyone.filter { $0.criticality == criticality && (input.sector == nil || $0.sector == input.sector) }
-        }
-        chosen = Array(Set(chosen)).sorted { $0.name < $1.name }
-        guard !chosen.isEmpty else { throw QilaError.invalid("must name at least one organisation; none matches", field: "organisations") }
+        try Self.checkDates(opensAt: input.opensAt, dueAt: input.dueAt, reminderDays: input.reminderDays, graceDays: input.graceDays, now: now)
+        let chosen = try await addressees(input.audience, sector: input.sector)
         let campaign = AssessmentCampaign(
             title: title, framework: framework.id, frameworkVersion: framework.version, requirements: input.requirements.isEmpty ? [] : framework.answered.map(\.id).filter(asked.contains),
             targets: input.targets, cycle: cycle, sector: input.sector, opensAt: input.opensAt, dueAt: input.dueAt, reminderDays: input.reminderDays,
@@ -283,6 +294,7 @@ public struct CampaignDesk: Sendable {
 
     /// The framework version a campaign asks, and its profile.
     public func framework(of campaign: AssessmentCampaign) async throws -> (framework: Framework, profile: Profile) {
+        if let directive = campaign.directive { return (Self.framework(of: directive, campaign: campaign), Profile()) }
         guard let framework = try await frameworks.framework(campaign.framework, version: campaign.frameworkVersion) else {
             throw QilaError(.notFound, "framework \(campaign.framework) \(campaign.frameworkVersion) is no longer installed")
         }

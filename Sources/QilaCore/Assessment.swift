@@ -6,7 +6,37 @@ public typealias CampaignID = Identifier<AssessmentCampaign>
 /// assess themselves against a framework (or a profile of it) by a due date. One campaign is one
 /// cycle; campaigns of the same framework form the trend across cycles.
 public struct AssessmentCampaign: Sendable, Hashable, Codable, Identifiable {
+    /// What the authority issues besides an assessment: a directive, whose requirements are its
+    /// own (not a framework's) and which addressees acknowledge before they report compliance.
+    public struct Directive: Sendable, Hashable, Codable {
+        public struct Requirement: Sendable, Hashable, Codable {
+            public var id: String
+            public var text: String
+
+            public init(id: String, text: String) {
+                self.id = id
+                self.text = text
+            }
+        }
+
+        /// The authority's reference, as `NCA-D-2026-03`.
+        public var reference: String
+        /// What is directed and why (Markdown, shown as text).
+        public var body: String
+        public var tlp: TLP
+        public var requirements: [Requirement]
+
+        public init(reference: String, body: String, tlp: TLP, requirements: [Requirement]) {
+            self.reference = reference
+            self.body = body
+            self.tlp = tlp
+            self.requirements = requirements
+        }
+    }
+
     public var id: CampaignID
+    /// Set for a directive; nil for an assessment campaign.
+    public var directive: Directive?
     public var title: String
     /// The framework's id and the version answered (fixed at launch, so later revisions of the
     /// framework do not change what was asked).
@@ -34,9 +64,10 @@ public struct AssessmentCampaign: Sendable, Hashable, Codable, Identifiable {
     public init(
         id: CampaignID = CampaignID(), title: String, framework: String, frameworkVersion: String, requirements: [String] = [],
         targets: [String: String] = [:], cycle: String, sector: SectorID?, opensAt: Date, dueAt: Date, reminderDays: Int = 7, graceDays: Int = 7,
-        createdBy: UserID, createdByOrganisation: OrganisationID, createdAt: Date, closedAt: Date? = nil
+        createdBy: UserID, createdByOrganisation: OrganisationID, createdAt: Date, closedAt: Date? = nil, directive: Directive? = nil
     ) {
         self.id = id
+        self.directive = directive
         self.title = title
         self.framework = framework
         self.frameworkVersion = frameworkVersion

@@ -107,15 +107,15 @@ extension SQLStore {
             SQLStatement(
                 """
                 INSERT INTO assessment_campaigns (id, title, framework, framework_version, requirements, targets, cycle, sector, opens_at, due_at,
-                    reminder_days, grace_days, created_by, created_by_organisation, created_at, closed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    reminder_days, grace_days, created_by, created_by_organisation, created_at, closed_at, directive)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     .text(campaign.id.description), .text(campaign.title), .text(campaign.framework), .text(campaign.frameworkVersion),
                     .text(Self.json(campaign.requirements)), .text(Self.json(campaign.targets)), .text(campaign.cycle), SQLValue(campaign.sector?.rawValue),
                     SQLValue(campaign.opensAt), SQLValue(campaign.dueAt), SQLValue(campaign.reminderDays), SQLValue(campaign.graceDays),
                     .text(campaign.createdBy.description), .text(campaign.createdByOrganisation.description), SQLValue(campaign.createdAt),
-                    SQLValue(campaign.closedAt),
+                    SQLValue(campaign.closedAt), SQLValue(campaign.directive.map { Self.json($0) }),
                 ])
         ]
         statements += participants.map { participant in
@@ -152,7 +152,8 @@ extension SQLStore {
             requirements: decode([String].self, try row.string("requirements")) ?? [], targets: decode([String: String].self, try row.string("targets")) ?? [:],
             cycle: try row.string("cycle"), sector: row.optionalString("sector").map(SectorID.init(rawValue:)), opensAt: try row.date("opens_at"),
             dueAt: try row.date("due_at"), reminderDays: Int(try row.int("reminder_days")), graceDays: Int(try row.int("grace_days")), createdBy: creator,
-            createdByOrganisation: creatorOrganisation, createdAt: try row.date("created_at"), closedAt: row.optionalDate("closed_at"))
+            createdByOrganisation: creatorOrganisation, createdAt: try row.date("created_at"), closedAt: row.optionalDate("closed_at"),
+            directive: row.optionalString("directive").flatMap { decode(AssessmentCampaign.Directive.self, $0) })
     }
 
     // MARK: participants
@@ -325,6 +326,27 @@ extension SQLStore {
                 campaign: campaign, organisation: organisation, basis: basis, encoded: try row.string("nodes"),
                 answered: Int(try row.int("answered")), asked: Int(try row.int("asked")), attested: Int(try row.int("attested")))
         }
+    }
+
+    // MARK: directive acknowledgements
+
+    /// Records an addressee's acknowledgement; false when it was already acknowledged.
+    public func acknowledge(_ campaign: CampaignID, _ organisation: OrganisationID, by user: UserID, at time: Date) async throws -> Bool {
+        !(try await database.writeReturning(
+            """
+            INSERT INTO directive_acknowledgements (campaign_id, organisation, acknowledged_by, acknowledged_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT DO NOTHING RETURNING organisation
+            """, [.text(campaign.description), .text(organisation.description), .text(user.description), SQLValue(time)])).isEmpty
+    }
+
+    /// Acknowledgements of a directive, by organisation: who and when.
+    public func acknowledgements(_ campaign: CampaignID) async throws -> [OrganisationID: (user: UserID, time: Date)] {
+        var result: [OrganisationID: (UserID, Date)] = [:]
+        for row in try await database.query("SELECT * FROM directive_acknowledgements WHERE campaign_id = ?", .text(campaign.description)) {
+            guard let organisation = OrganisationID(try row.string("organisation")), let user = UserID(try row.string("acknowledged_by")) else { continue }
+            result[organisation] = (user, try row.date("acknowledged_at"))
+        }
+        return result
     }
 
     // MARK: reminders and notices sent

@@ -152,6 +152,9 @@ enum ExpectationTable {
             return Call(method: .post, uri: "/assessments/frameworks", multipart: (boundary, Self.multipart(boundary, [], file: ("file", "f.yaml", "id: broken"))))
         },
         RouteMatrixTests.get("/assessments/frameworks/{framework}/export", everyone) { _ in "/assessments/frameworks/cisa-cpg-2.0/export?format=csv" },
+        RouteMatrixTests.post("/assessments/directives", assessmentRunners, { _ in "/assessments/directives" }, [("reference", "M-1"), ("title", "Matrix directive"), ("scope", "telecom")]),
+        // Not a directive: the addressee's acknowledgement is refused as a conflict once let through.
+        RouteMatrixTests.post("/assessments/campaigns/{id}/organisations/{organisation}/acknowledge", answerWritersA, { "/assessments/campaigns/\($0.campaignID)/organisations/{A}/acknowledge" }),
         RouteMatrixTests.get("/assessments/campaigns/{id}", campaignReaders) { "/assessments/campaigns/\($0.campaignID)" },
         RouteMatrixTests.get("/assessments/campaigns/{id}/figures.csv", figureReaders) { "/assessments/campaigns/\($0.campaignID)/figures.csv" },
         RouteMatrixTests.get("/assessments/campaigns/{id}/organisations/{organisation}", answerReadersA) { "/assessments/campaigns/\($0.campaignID)/organisations/{A}" },

@@ -415,7 +415,7 @@ public enum Schema {
         ),
         Migration(
             version: 16,
-            name: "assessment campaigns, answers, attestations; organisations classed by criticality; notices about campaigns",
+            name: "assessment campaigns and directives, answers, attestations; organisations classed by criticality; notices about campaigns",
             statements: [
                 "ALTER TABLE organisations ADD COLUMN criticality TEXT",
                 // A show-cause notice now concerns a case or a campaign: the table is rebuilt with
@@ -438,7 +438,13 @@ public enum Schema {
                     id TEXT PRIMARY KEY, title TEXT NOT NULL, framework TEXT NOT NULL, framework_version TEXT NOT NULL,
                     requirements TEXT NOT NULL, targets TEXT NOT NULL, cycle TEXT NOT NULL, sector TEXT, opens_at BIGINT NOT NULL,
                     due_at BIGINT NOT NULL, reminder_days BIGINT NOT NULL, grace_days BIGINT NOT NULL, created_by TEXT NOT NULL,
-                    created_by_organisation TEXT NOT NULL, created_at BIGINT NOT NULL, closed_at BIGINT)
+                    created_by_organisation TEXT NOT NULL, created_at BIGINT NOT NULL, closed_at BIGINT, directive TEXT)
+                """,
+                // An addressee's acknowledgement of a directive.
+                """
+                CREATE TABLE directive_acknowledgements (
+                    campaign_id TEXT NOT NULL, organisation TEXT NOT NULL, acknowledged_by TEXT NOT NULL, acknowledged_at BIGINT NOT NULL,
+                    PRIMARY KEY (campaign_id, organisation))
                 """,
                 """
                 CREATE TABLE assessment_participants (

@@ -30,6 +30,7 @@ struct AssessmentPages: PageCollection {
         routes.post("/assessments", use: launch)
         routes.post("/assessments/minimum-group", use: setMinimumGroup)
         routes.post("/assessments/frameworks", use: addFramework)
+        routes.post("/assessments/directives", use: issueDirective)
         routes.get("/assessments/frameworks/:framework/export", use: exportFramework)
         routes.get("/assessments/campaigns/:id", use: campaignPage)
         routes.post("/assessments/campaigns/:id/close", use: close)
@@ -39,6 +40,7 @@ struct AssessmentPages: PageCollection {
         routes.post("/assessments/campaigns/:id/organisations/:organisation/submit", use: submit)
         routes.post("/assessments/campaigns/:id/organisations/:organisation/attest", use: attest)
         routes.post("/assessments/campaigns/:id/organisations/:organisation/reopen", use: reopen)
+        routes.post("/assessments/campaigns/:id/organisations/:organisation/acknowledge", use: acknowledge)
         routes.post("/assessments/campaigns/:id/organisations/:organisation/assign", use: assign)
         routes.get("/assessments/campaigns/:id/organisations/:organisation/evidence/:sha256", use: evidence)
         routes.get("/assessments/campaigns/:id/organisations/:organisation/results.json", use: resultsJSON)
@@ -109,14 +111,17 @@ struct AssessmentPages: PageCollection {
             rows.append(
                 .init(
                     href: Self.campaignHref(campaign.id), title: campaign.title,
-                    framework: "\(framework?.name ?? campaign.framework) \(campaign.frameworkVersion)", cycle: campaign.cycle,
+                    framework: campaign.directive == nil ? "\(framework?.name ?? campaign.framework) \(campaign.frameworkVersion)" : "Directive",
+                    cycle: campaign.cycle,
                     scope: campaign.sector.map { sectorNames[$0] ?? $0.rawValue } ?? "National", due: zone.format(campaign.dueAt),
                     submitted: "\(participants.filter { $0.submittedAt != nil }.count) of \(participants.count)", mine: own,
-                    mineHref: own == nil ? nil : Self.assessmentHref(campaign.id, subject.organisation.id), closed: campaign.closedAt != nil))
+                    mineHref: own == nil ? nil : Self.assessmentHref(campaign.id, subject.organisation.id), closed: campaign.closedAt != nil,
+                    reference: campaign.directive?.reference))
         }
         let kept = try await refusedForms.kept(request, context: context)
         let scopes = launchScopes(subject, sectors: sectors)
         var launchForm: FormView?
+        var directiveForm: FormView?
         if !scopes.isEmpty {
             let refused = kept?.form == AssessmentCampaignsView.launchFormName ? kept : nil
             let regulated = Set(scopes.map(\.value))
@@ -132,6 +137,12 @@ struct AssessmentPages: PageCollection {
                 fields: AssessmentCampaignsView.launchFields(
                     frameworks: library.frameworks, scopes: scopes, audiences: Array(audiences.dropFirst()), organisations: candidates, zone: zone, state: refused),
                 state: refused, id: "launch-campaign")
+            let refusedDirective = kept?.form == AssessmentCampaignsView.directiveFormName ? kept : nil
+            directiveForm = FormView(
+                action: "/assessments/directives", submit: "Issue directive",
+                fields: AssessmentCampaignsView.directiveFields(
+                    scopes: scopes, audiences: Array(audiences.dropFirst()), organisations: candidates, zone: zone, state: refusedDirective),
+                state: refusedDirective, id: "issue-directive")
         }
         let minimum = try await desk.minimumGroup()
         var minimumForm: FormView?
@@ -152,7 +163,7 @@ struct AssessmentPages: PageCollection {
         let view = AssessmentCampaignsView(
             frameworks: frameworkRows, canAddFramework: enforcement.permits(subject, .create, FrameworkDesk.resource),
             frameworkError: refusedFramework?.errors["file"],
-            rows: rows, hasRows: !rows.isEmpty, launchForm: launchForm, minimumGroupForm: minimumForm, minimumGroup: minimum,
+            rows: rows, hasRows: !rows.isEmpty, launchForm: launchForm, directiveForm: directiveForm, minimumGroupForm: minimumForm, minimumGroup: minimum,
             message: kept?.form == AssessmentCampaignsView.doneName ? kept?.value("message") : nil)
         return renderer.page("assessments", title: "Assessments", context: context, view: view, enforcement: enforcement)
     }
@@ -164,21 +175,7 @@ struct AssessmentPages: PageCollection {
         do {
             let scope = state.value("scope")
             let sector: SectorID? = scope.isEmpty ? nil : SectorID(rawValue: scope)
-            let audienceText = state.value("audience")
-            let chosen = state.values("organisation").compactMap(OrganisationID.init)
-            let audience: CampaignDesk.Audience
-            if !chosen.isEmpty {
-                audience = .organisations(chosen)
-            } else if audienceText.hasPrefix("criticality:"), let criticality = Organisation.Criticality(rawValue: String(audienceText.dropFirst(12))) {
-                audience = .criticality(criticality)
-            } else if audienceText.hasPrefix("sector:") {
-                audience = .sector(SectorID(rawValue: String(audienceText.dropFirst(7))))
-            } else if let sector {
-                audience = .sector(sector)
-            } else {
-                // Nobody chosen: the desk refuses it, after the policy, naming the field.
-                audience = .organisations([])
-            }
+            let audience = Self.audience(state, sector: sector)
             let campaign = try await desk.launch(
                 CampaignDesk.LaunchText(
                     title: state.value("title"), framework: state.value("framework"), requirements: state.value("requirements"),
@@ -206,6 +203,43 @@ struct AssessmentPages: PageCollection {
                 context: context, fragment: "assessments-message")
         } catch let error as QilaError where error.code == .invalidInput {
             state.refuse(error, fields: AssessmentCampaignsView.minimumGroupFields(current: 0, state: nil))
+            return try await refusedForms.redirect(state, to: "/assessments", context: context)
+        }
+    }
+
+    /// The audience a launch or directive form names: organisations ticked, else its choice, else the scope's sector.
+    static func audience(_ state: FormState, sector: SectorID?) -> CampaignDesk.Audience {
+        let audienceText = state.value("audience")
+        let chosen = state.values("organisation").compactMap(OrganisationID.init)
+        if !chosen.isEmpty { return .organisations(chosen) }
+        if audienceText.hasPrefix("criticality:"), let criticality = Organisation.Criticality(rawValue: String(audienceText.dropFirst(12))) {
+            return .criticality(criticality)
+        }
+        if audienceText.hasPrefix("sector:") { return .sector(SectorID(rawValue: String(audienceText.dropFirst(7)))) }
+        if let sector { return .sector(sector) }
+        // Nobody chosen: the desk refuses it, after the policy, naming the field.
+        return .organisations([])
+    }
+
+    func issueDirective(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        let zone = DisplayZone.current
+        var state = FormState(form: AssessmentCampaignsView.directiveFormName, fields: try await form(request, context))
+        do {
+            let scope = state.value("scope")
+            let sector: SectorID? = scope.isEmpty ? nil : SectorID(rawValue: scope)
+            let directive = try await desk.issue(
+                CampaignDesk.DirectiveInput(
+                    reference: state.value("reference"), title: state.value("title"), body: state.value("body"), requirements: state.value("requirements"),
+                    tlp: TLP.allCases.first { $0.slug == state.value("tlp") } ?? .red, sector: sector, audience: Self.audience(state, sector: sector),
+                    opensAt: zone.instant(state.value("opensAt")), dueAt: zone.instant(state.value("dueAt")), reminderDays: state.value("reminderDays"),
+                    graceDays: state.value("graceDays")),
+                by: subject, gate: gate(context), source: context.sourceAddress)
+            return redirect(Self.campaignHref(directive.id))
+        } catch let error as QilaError where error.code == .invalidInput {
+            state.refuse(
+                error, fields: AssessmentCampaignsView.directiveFields(scopes: [], audiences: [], organisations: [], zone: zone, state: nil),
+                renamed: ["organisations": "audience"])
             return try await refusedForms.redirect(state, to: "/assessments", context: context)
         }
     }
@@ -268,6 +302,7 @@ struct AssessmentPages: PageCollection {
         let (framework, profile) = try await desk.framework(of: campaign)
         let sectors = Dictionary(uniqueKeysWithValues: try await store.sectors().map { ($0.id, $0.name) })
         let standings = try await desk.standings(campaign, for: subject)
+        let acknowledgements = campaign.directive == nil ? [:] : try await store.acknowledgements(campaign.id)
         let canRunIt = enforcement.permits(subject, .update, Resource(kind: .assessmentCampaign, sector: campaign.sector, reference: "campaign:\(campaign.id)"))
         let participants = standings.map { standing in
             let submitted = standing.participant.submittedAt
@@ -286,7 +321,9 @@ struct AssessmentPages: PageCollection {
                 name: standing.organisation.name, href: Self.assessmentHref(campaign.id, standing.organisation.id),
                 sector: sectors[standing.participant.sector] ?? standing.participant.sector.rawValue, status: status.0, statusClass: status.1,
                 progress: "\(standing.answered) of \(standing.asked)", audited: "\(standing.attested) of \(standing.answered)",
-                alerts: alerts.joined(separator: "; "), noticeHref: standing.notice.map { "/notices/\($0.id)" }, canReopen: canRunIt && submitted != nil)
+                alerts: alerts.joined(separator: "; "),
+                acknowledged: campaign.directive == nil ? "" : acknowledgements[standing.organisation.id].map { zone.format($0.time) } ?? "not yet",
+                noticeHref: standing.notice.map { "/notices/\($0.id)" }, canReopen: canRunIt && submitted != nil)
         }
         var groups: [AssessmentCampaignView.Group] = []
         var heatmap: String?
@@ -337,7 +374,13 @@ struct AssessmentPages: PageCollection {
         let mine = try await store.participant(id, subject.organisation.id) != nil
         let minimumGroup = try await desk.minimumGroup()
         let view = AssessmentCampaignView(
-            id: campaign.id.description, title: campaign.title, framework: "\(framework.name) \(framework.version)", cycle: campaign.cycle,
+            id: campaign.id.description, title: campaign.title,
+            directive: campaign.directive.map { directive in
+                .init(
+                    reference: directive.reference, tlp: "TLP:" + directive.tlp.slug.uppercased(), tlpSlug: directive.tlp.slug, body: directive.body,
+                    requirements: directive.requirements.map { .init(id: $0.id, text: $0.text) })
+            },
+            framework: campaign.directive == nil ? "\(framework.name) \(framework.version)" : "Directive", cycle: campaign.cycle,
             scope: campaign.sector.map { sectors[$0] ?? $0.rawValue } ?? "National", opens: zone.format(campaign.opensAt), due: zone.format(campaign.dueAt),
             closed: campaign.closedAt.map(zone.format),
             requirementCount: profile.requirements.isEmpty ? framework.answered.count : profile.requirements.count,

@@ -115,7 +115,10 @@ extension AssessmentPages {
             exports: [
                 .init(href: base + "/results.json", title: "OSCAL assessment results (JSON)"), .init(href: base + "/poam.json", title: "Plan of action and milestones (OSCAL POA&M)"),
                 .init(href: base + "/answers.csv", title: "Answers (CSV)"),
-            ], assignForm: assignForm, assignee: assessment.participant.assignee.flatMap { names[$0] })
+            ], assignForm: assignForm, assignee: assessment.participant.assignee.flatMap { names[$0] },
+            directiveReference: campaign.directive?.reference,
+            acknowledged: assessment.acknowledgement.map { "Acknowledged by \(names[$0.user] ?? "a member") on \(zone.format($0.time))" },
+            acknowledgeAction: campaign.directive != nil && assessment.acknowledgement == nil && canUpdate ? base + "/acknowledge" : nil)
         return renderer.page("assessment", title: "\(assessment.organisation.name): \(campaign.title)", context: context, view: view, enforcement: enforcement)
     }
 
@@ -235,6 +238,21 @@ extension AssessmentPages {
         } catch let error as QilaError where error.code == .notFound {
             throw Problem(.notFound, error.message)
         }
+    }
+
+    func acknowledge(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let subject = try subject(context)
+        _ = try await form(request, context)
+        let id = try campaignID(context)
+        let organisationID = try organisationID(context)
+        do {
+            try await desk.acknowledge(campaign: id, organisation: organisationID, by: subject, gate: gate(context), source: context.sourceAddress)
+        } catch let error as QilaError where error.code == .conflict {
+            throw Problem(.conflict, error.message)
+        } catch let error as QilaError where error.code == .notFound {
+            throw Problem(.notFound, error.message)
+        }
+        return redirect(Self.assessmentHref(id, organisationID))
     }
 
     func reopen(_ request: Request, context: QilaRequestContext) async throws -> Response {

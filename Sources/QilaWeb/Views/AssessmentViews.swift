@@ -24,11 +24,14 @@ struct AssessmentCampaignsView: Sendable {
         var mine: String?
         var mineHref: String?
         var closed: Bool
+        /// A directive's reference; nil for an assessment.
+        var reference: String?
     }
 
     let rows: [Row]
     let hasRows: Bool
     let launchForm: FormView?
+    let directiveForm: FormView?
     let minimumGroupForm: FormView?
     let minimumGroup: Int
     let message: String?
@@ -37,6 +40,36 @@ struct AssessmentCampaignsView: Sendable {
     static let minimumGroupFormName = "assessment.minimum-group"
     static let doneName = "assessment.done"
     static let frameworkFormName = "assessment.framework"
+    static let directiveFormName = "assessment.directive"
+
+    static func directiveFields(scopes: [(value: String, label: String)], audiences: [(value: String, label: String)], organisations: [Organisation],
+                                zone: DisplayZone, state: FormState?) -> [FieldView] {
+        [
+            FieldView("reference", label: "Reference", hint: "The authority's number for it, as NCA-D-2026-03.", required: true, state: state, id: "directive-reference"),
+            FieldView("title", label: "Title", required: true, state: state, id: "directive-title"),
+            FieldView(
+                "body", label: "What is directed, and why", control: .textarea(rows: 5), hint: "Markdown; addressees read it on the directive's page.",
+                required: true, state: state, id: "directive-body"),
+            FieldView(
+                "requirements", label: "Requirements", control: .textarea(rows: 4),
+                hint: "One a line; addressees report compliance with each (numbered R1, R2…).", required: true, state: state, id: "directive-requirements"),
+            FieldView(
+                "tlp", label: "Marking",
+                control: .select([TLP.clear, .green, .amber, .amberStrict].map { .init(value: $0.slug, label: "TLP:" + $0.slug.uppercased()) }),
+                hint: "TLP:CLEAR directives may later be published on the public pages.", state: state, initial: "green", id: "directive-tlp"),
+            FieldView("scope", label: "Scope", control: .select(scopes.map { .init(value: $0.value, label: $0.label) }), state: state, id: "directive-scope"),
+            FieldView(
+                "audience", label: "Addressees", control: .select(audiences.map { .init(value: $0.value, label: $0.label) }),
+                hint: "A whole sector or a criticality class; tick organisations below to address only those.", state: state, id: "directive-audience"),
+            FieldView(
+                "organisation", label: "Only these organisations", control: .checkboxes(organisations.map { .init(value: $0.id.description, label: $0.name) }),
+                state: state),
+            FieldView("opensAt", label: "In force from (\(zone.name))", hint: zone.inputHint, required: true, state: state, initial: zone.typed(Date()), id: "directive-opens"),
+            FieldView("dueAt", label: "Comply by (\(zone.name))", hint: zone.inputHint, required: true, state: state, id: "directive-due"),
+            FieldView("reminderDays", label: "Remind, days before", control: .text(type: "number"), state: state, initial: "3", id: "directive-reminder"),
+            FieldView("graceDays", label: "Show-cause notice, days after", control: .text(type: "number"), state: state, initial: "3", id: "directive-grace"),
+        ]
+    }
 
     /// `sectors` are the scopes the subject may launch in (nil for national), `frameworks` the library.
     static func launchFields(frameworks: [Framework], scopes: [(value: String, label: String)], audiences: [(value: String, label: String)],
@@ -83,7 +116,7 @@ struct AssessmentCampaignsView: Sendable {
 /// One campaign: what it asks, who was asked and where each stands, and the figures the reader may see.
 struct AssessmentCampaignView: Sendable {
     struct Participant: Sendable {
-        var name, href, sector, status, statusClass, progress, audited, alerts: String
+        var name, href, sector, status, statusClass, progress, audited, alerts, acknowledged: String
         var noticeHref: String?
         var canReopen: Bool
     }
@@ -93,8 +126,18 @@ struct AssessmentCampaignView: Sendable {
         var withheld: Bool
     }
 
+    struct Directive: Sendable {
+        struct Requirement: Sendable {
+            var id, text: String
+        }
+
+        var reference, tlp, tlpSlug, body: String
+        var requirements: [Requirement]
+    }
+
     let id: String
     let title: String
+    let directive: Directive?
     let framework: String
     let cycle: String
     let scope: String
@@ -178,6 +221,10 @@ struct QuestionnaireView: Sendable {
     let exports: [Link]
     let assignForm: FormView?
     let assignee: String?
+    /// For a directive: its reference, who acknowledged it, or where to acknowledge it.
+    let directiveReference: String?
+    let acknowledged: String?
+    let acknowledgeAction: String?
 
     struct Link: Sendable {
         var href, title: String
