@@ -94,3 +94,25 @@ extension CampaignDesk {
         .sorted { $0.priority > $1.priority }
     }
 }
+
+extension CampaignDesk {
+    /// The gaps of a group (a sector, or the nation when `sector` is nil) as its median
+    /// organisation has them: each requirement's median score against its target, ranked as an
+    /// organisation's are, with the group's own reported incidents. Nil when the group is not
+    /// open to the subject or is smaller than the minimum (no figure describes fewer).
+    public func groupGaps(_ id: CampaignID, sector: SectorID?, for subject: Subject, gate: any AccessGate) async throws -> [WeightedGap]? {
+        try await groupGaps(in: try await rollup(id, for: subject, gate: gate), sector: sector)
+    }
+
+    /// The same from a roll-up already made for the reader (the campaign page shows every group's).
+    public func groupGaps(in rollup: Rollup, sector: SectorID?) async throws -> [WeightedGap]? {
+        guard let figures = sector.map({ rollup.sectors[$0] }) ?? rollup.national, !figures.withheld, !figures.nodes.isEmpty else { return nil }
+        let (framework, profile) = try await framework(of: rollup.campaign)
+        var scores = framework.score([], profile: profile)
+        for (node, distribution) in figures.nodes where scores.nodes[node] != nil {
+            scores.nodes[node]?.score = distribution.median
+            scores.nodes[node]?.answered = distribution.count
+        }
+        return try await weightedGaps(scores, framework: framework, sector: sector)
+    }
+}

@@ -247,6 +247,10 @@ struct CampaignTests {
         #expect(national.selfDeclared == Distribution([0.5, 1], minimum: 2) && national.selfDeclared?.median == 0.75)
         #expect(national.audited == nil && national.fullyAudited == 0)
         #expect(shown.sectors["telecom"]?.nodes["1"]?.median == 0.75 && shown.heatmapRows.map(\.id) == ["1.A", "3.F", "5.B"])
+        // The sector's gaps as its median organisation has them: every goal at 0.75 against full marks.
+        let sectorGaps = try #require(try await desk.groupGaps(first.id, sector: "telecom", for: world.subject("regulator"), gate: fixture.gate))
+        #expect(Set(sectorGaps.map(\.gap.requirement)) == ["1.A", "3.F", "5.B"] && sectorGaps.allSatisfy { abs($0.gap.achieved - 0.75) < 1e-9 })
+        #expect(try await desk.groupGaps(first.id, sector: nil, for: world.subject("regulator"), gate: fixture.gate) == nil)
         // An operator sees its sector's distribution, not the nation's; the bank no figures of it at all.
         let operatorView = try await desk.rollup(first.id, for: world.subject("a-reporter"), gate: fixture.gate)
         #expect(operatorView.national == nil && operatorView.sectors.keys.sorted() == ["telecom"])

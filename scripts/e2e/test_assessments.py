@@ -190,6 +190,7 @@ def run_campaign(browser, server, tmp_path):
     expect(telecom).not_to_contain_text("Not shown")
     expect(telecom.locator("td").nth(3)).to_have_text("0")  # fully audited: neither answered every requirement attested
     expect(np.locator("figure.chart-figure")).to_have_count(2)
+    expect(np.locator("#group-gaps")).to_contain_text("Telecommunications")
     shot(np, "assessment-campaign-figures.png")
 
     # Exports of Operator A validate with NIST's compliance-trestle.

@@ -371,6 +371,16 @@ struct AssessmentPages: PageCollection {
                 ).svg()
             }
         }
+        var gapGroups: [AssessmentCampaignView.GapGroup] = []
+        if let rollup {
+            let groups: [(String, SectorID?)] = (rollup.national == nil ? [] : [("All sectors", nil)])
+                + rollup.sectors.keys.sorted { (sectors[$0] ?? $0.rawValue) < (sectors[$1] ?? $1.rawValue) }.map { (sectors[$0] ?? $0.rawValue, $0) }
+            for (name, sector) in groups {
+                if let gaps = try await desk.groupGaps(in: rollup, sector: sector), !gaps.isEmpty {
+                    gapGroups.append(.init(name: name, gaps: Self.gapRows(gaps, framework: framework)))
+                }
+            }
+        }
         let mine = try await store.participant(id, subject.organisation.id) != nil
         let minimumGroup = try await desk.minimumGroup()
         let view = AssessmentCampaignView(
@@ -388,7 +398,7 @@ struct AssessmentPages: PageCollection {
             participants: participants, showParticipants: !participants.isEmpty, mine: mine ? Self.assessmentHref(campaign.id, subject.organisation.id) : nil,
             groups: groups, hasGroups: !groups.isEmpty, minimumGroup: minimumGroup, heatmap: heatmap, trend: trend,
             distribution: distribution, canClose: canRunIt && campaign.closedAt == nil,
-            csvHref: rollup == nil ? nil : "/assessments/campaigns/\(campaign.id)/figures.csv")
+            csvHref: rollup == nil ? nil : "/assessments/campaigns/\(campaign.id)/figures.csv", gapGroups: gapGroups, hasGapGroups: !gapGroups.isEmpty)
         return renderer.page("assessment-campaign", title: campaign.title, context: context, view: view, enforcement: enforcement)
     }
 

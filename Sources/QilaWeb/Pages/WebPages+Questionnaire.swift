@@ -77,12 +77,7 @@ extension AssessmentPages {
                 id: function.id, title: function.title ?? function.id, selfDeclared: percent(node.score), audited: percent(assessment.audited[function.id]?.score),
                 previous: previous.flatMap { CampaignDesk.value($0.scores, node: function.id, in: framework) }.map { percent($0) } ?? "—", target: percent(node.target))
         }
-        let gaps = try await desk.weightedGaps(assessment.audited, framework: framework, sector: assessment.organisation.sector).prefix(15).enumerated().map { rank, gap in
-            QuestionnaireView.Gap(
-                rank: rank + 1, requirement: gap.gap.requirement, title: framework.requirement(gap.gap.requirement)?.title ?? "", achieved: percent(gap.gap.achieved),
-                target: percent(gap.gap.target), incidents: gap.categories.isEmpty ? "—" : "\(percent(gap.incidentShare)) (\(gap.categories.joined(separator: ", ")))",
-                priority: String(format: "%.4f", gap.priority))
-        }
+        let gaps = Self.gapRows(try await desk.weightedGaps(assessment.audited, framework: framework, sector: assessment.organisation.sector), framework: framework)
         let answered = assessment.answers.count
         let status: (String, String) =
             assessment.participant.submittedAt.map { $0 > campaign.dueAt ? ("Submitted late on \(zone.format($0))", "status-late") : ("Submitted on \(zone.format($0))", "status-done") }
@@ -120,6 +115,16 @@ extension AssessmentPages {
             acknowledged: assessment.acknowledgement.map { "Acknowledged by \(names[$0.user] ?? "a member") on \(zone.format($0.time))" },
             acknowledgeAction: campaign.directive != nil && assessment.acknowledgement == nil && canUpdate ? base + "/acknowledge" : nil)
         return renderer.page("assessment", title: "\(assessment.organisation.name): \(campaign.title)", context: context, view: view, enforcement: enforcement)
+    }
+
+    /// The first fifteen gaps as table rows.
+    static func gapRows(_ gaps: [CampaignDesk.WeightedGap], framework: Framework) -> [QuestionnaireView.Gap] {
+        gaps.prefix(15).enumerated().map { rank, gap in
+            QuestionnaireView.Gap(
+                rank: rank + 1, requirement: gap.gap.requirement, title: framework.requirement(gap.gap.requirement)?.title ?? "", achieved: percent(gap.gap.achieved),
+                target: percent(gap.gap.target), incidents: gap.categories.isEmpty ? "—" : "\(percent(gap.incidentShare)) (\(gap.categories.joined(separator: ", ")))",
+                priority: String(format: "%.4f", gap.priority))
+        }
     }
 
     static func attestFields(

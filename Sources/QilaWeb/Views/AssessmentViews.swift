@@ -157,6 +157,14 @@ struct AssessmentCampaignView: Sendable {
     let distribution: String?
     let canClose: Bool
     let csvHref: String?
+    /// Each open group's gaps, as its median organisation has them.
+    let gapGroups: [GapGroup]
+    let hasGapGroups: Bool
+
+    struct GapGroup: Sendable {
+        var name: String
+        var gaps: [QuestionnaireView.Gap]
+    }
 }
 
 /// An organisation's assessment: progress, scores (self-declared and audited), each requirement
