@@ -202,6 +202,12 @@ enum ExpectationTable {
         RouteMatrixTests.api(
             .post, "/api/v1/assessments/campaigns/{campaignId}/organisations/{organisationId}/attestations", ["auditor"],
             { "/api/v1/assessments/campaigns/\($0.campaignID)/organisations/{A}/attestations" }, json: #"{"requirement":"5.B","verdict":"agree"}"#),
+        RouteMatrixTests.api(
+            .post, "/api/v1/assessments/directives", assessmentRunners, { _ in "/api/v1/assessments/directives" },
+            json: #"{"reference":"M-2","title":"Matrix directive","body":"Apply the KEV list within 14 days.","requirements":["Patch"],"tlp":"green","sector":"telecom","audience":{"sector":"telecom"},"dueAt":"2099-01-01T00:00:00Z"}"#),
+        RouteMatrixTests.api(.post, "/api/v1/assessments/campaigns/{campaignId}/organisations/{organisationId}/acknowledgement", answerWritersA) {
+            "/api/v1/assessments/campaigns/\($0.campaignID)/organisations/{A}/acknowledgement"
+        },
         // Last: closing ends answering for the calls above.
         RouteMatrixTests.post("/assessments/campaigns/{id}/close", assessmentRunners, { "/assessments/campaigns/\($0.campaignID)/close" }),
     ]

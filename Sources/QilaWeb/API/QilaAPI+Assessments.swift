@@ -23,7 +23,12 @@ extension QilaAPI {
             id: campaign.id.description, title: campaign.title, framework: campaign.framework, frameworkVersion: campaign.frameworkVersion,
             requirements: campaign.requirements, targets: .init(additionalProperties: campaign.targets), cycle: campaign.cycle, sector: campaign.sector?.rawValue,
             opensAt: campaign.opensAt, dueAt: campaign.dueAt, reminderDays: campaign.reminderDays, graceDays: campaign.graceDays, closedAt: campaign.closedAt,
-            organisations: participants.count, submitted: participants.filter { $0.submittedAt != nil }.count)
+            organisations: participants.count, submitted: participants.filter { $0.submittedAt != nil }.count,
+            directive: campaign.directive.map { directive in
+                .init(
+                    reference: directive.reference, body: directive.body, tlp: .init(rawValue: directive.tlp.slug) ?? .amber,
+                    requirements: directive.requirements.map { .init(id: $0.id, text: $0.text) })
+            })
     }
 
     static func assessmentBody(_ assessment: CampaignDesk.Assessment) -> Components.Schemas.Assessment {
@@ -51,17 +56,7 @@ extension QilaAPI {
     func launchCampaign(_ input: Operations.LaunchCampaign.Input) async throws -> Operations.LaunchCampaign.Output {
         let (subject, _, source) = try caller()
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType, "send application/json") }
-        let audience: CampaignDesk.Audience
-        switch (body.audience.sector, body.audience.organisations, body.audience.criticality) {
-        case (let sector?, nil, nil): audience = .sector(SectorID(rawValue: sector))
-        case (nil, let list?, nil):
-            audience = .organisations(try list.map { text in
-                guard let id = OrganisationID(text) else { throw QilaError.invalid("'\(text)' is not an organisation id", field: "audience.organisations") }
-                return id
-            })
-        case (nil, nil, let criticality?): audience = .criticality(Organisation.Criticality(rawValue: criticality.rawValue) ?? .standard)
-        default: throw QilaError.invalid("must give exactly one of sector, organisations or criticality", field: "audience")
-        }
+        let audience = try Self.audience(sector: body.audience.sector, organisations: body.audience.organisations, criticality: body.audience.criticality?.rawValue)
         let campaign = try await campaigns.launch(
             .init(
                 title: body.title, framework: body.framework, requirements: body.requirements ?? [], targets: body.targets?.additionalProperties ?? [:],
@@ -69,6 +64,44 @@ extension QilaAPI {
                 reminderDays: body.reminderDays ?? 7, graceDays: body.graceDays ?? 7),
             by: subject, gate: caseGate(), source: source)
         return .created(.init(body: .json(try await campaignBody(campaign))))
+    }
+
+    static func audience(sector: String?, organisations: [String]?, criticality: String?) throws -> CampaignDesk.Audience {
+        switch (sector, organisations, criticality) {
+        case (let sector?, nil, nil): return .sector(SectorID(rawValue: sector))
+        case (nil, let list?, nil):
+            return .organisations(try list.map { text in
+                guard let id = OrganisationID(text) else { throw QilaError.invalid("'\(text)' is not an organisation id", field: "audience.organisations") }
+                return id
+            })
+        case (nil, nil, let criticality?): return .criticality(Organisation.Criticality(rawValue: criticality) ?? .standard)
+        default: throw QilaError.invalid("must give exactly one of sector, organisations or criticality", field: "audience")
+        }
+    }
+
+    func issueDirective(_ input: Operations.IssueDirective.Input) async throws -> Operations.IssueDirective.Output {
+        let (subject, _, source) = try caller()
+        guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType, "send application/json") }
+        if let index = body.requirements.firstIndex(where: { $0.contains(where: \.isNewline) || $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw QilaError.invalid("requirements[\(index)] must be one non-empty line", field: "requirements")
+        }
+        let directive = try await campaigns.issue(
+            .init(
+                reference: body.reference, title: body.title, body: body.body, requirements: body.requirements.joined(separator: "\n"),
+                tlp: TLP.allCases.first { $0.slug == body.tlp.rawValue } ?? .amber, sector: body.sector.map(SectorID.init(rawValue:)),
+                audience: try Self.audience(sector: body.audience.sector, organisations: body.audience.organisations, criticality: body.audience.criticality?.rawValue),
+                opensAt: RFC3339.format(body.opensAt ?? Date()), dueAt: RFC3339.format(body.dueAt), reminderDays: String(body.reminderDays ?? 3),
+                graceDays: String(body.graceDays ?? 3)),
+            by: subject, gate: caseGate(), source: source)
+        return .created(.init(body: .json(try await campaignBody(directive))))
+    }
+
+    func acknowledgeDirective(_ input: Operations.AcknowledgeDirective.Input) async throws -> Operations.AcknowledgeDirective.Output {
+        let (subject, _, source) = try caller()
+        try await campaigns.acknowledge(
+            campaign: try campaignID(input.path.campaignId), organisation: try assessmentOrganisation(input.path.organisationId), by: subject, gate: caseGate(),
+            source: source)
+        return .noContent(.init())
     }
 
     func getCampaign(_ input: Operations.GetCampaign.Input) async throws -> Operations.GetCampaign.Output {
