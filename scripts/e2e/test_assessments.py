@@ -246,6 +246,17 @@ def run_campaign(browser, server, tmp_path):
     expect(page.locator("#participants tr", has_text="Operator B")).to_contain_text("not yet")
     shot(page, "directive.png")
 
+    # Printed (to PDF from the browser) the campaign is the sector report: no navigation or
+    # buttons, the figures and charts kept.
+    np.goto(campaign_url)
+    np.emulate_media(media="print")
+    expect(np.locator("header.top")).to_be_hidden()
+    expect(np.locator("#groups")).to_be_visible()
+    shot(np, "assessment-campaign-print.png")
+    pdf = np.pdf(path=os.path.join(SHOTS, "assessment-campaign.pdf"))
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 10_000
+    np.emulate_media(media="screen")
+
     # At phone width the questionnaire and the campaign still read.
     ap.set_viewport_size({"width": 390, "height": 844})
     ap.goto(server.base + a_url)
