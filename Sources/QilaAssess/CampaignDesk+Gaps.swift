@@ -1,6 +1,7 @@
 public import Foundation
 public import QilaAccess
 public import QilaCore
+import QilaCases
 import QilaStore
 import Yams
 
@@ -62,13 +63,19 @@ extension CampaignDesk {
     /// A gap with what raised it.
     public struct WeightedGap: Sendable, Equatable {
         public var gap: Gap
-        /// The CSF categories the requirement is (or maps to), and their share of the incidents.
+        /// The CSF categories the requirement is (or maps to), and their share of the incidents
+        /// reported and of the alerts raised in the group over the last 90 days.
         public var categories: [String]
         public var incidentShare: Double
-        /// `gap.weighted × (1 + 4 × incidentShare)`: a category behind every reported incident
-        /// counts five times one behind none.
+        public var alertShare: Double
+        /// `gap.weighted × (1 + 4 × incidentShare + 2 × alertShare)`: a category behind every
+        /// reported incident counts five times one behind none; alerts, attempts not yet harm,
+        /// half as much.
         public var priority: Double
     }
+
+    /// How far back alerts count toward a gap's weight.
+    public static let alertWindow: TimeInterval = 90 * 86_400
 
     /// The CSF 2.0 categories a requirement belongs to: its own for CSF, through the framework's
     /// mapping to CSF otherwise (none when it has no mapping).
@@ -80,16 +87,32 @@ extension CampaignDesk {
         return Array(Set(mapping.links.filter { $0.from == requirement }.compactMap { $0.to.split(separator: "-").first.map(String.init) })).sorted()
     }
 
-    /// Ranks gaps by distance, share of the whole and the incidents reported in `sector` (the
-    /// whole nation when nil), most pressing first.
-    public func weightedGaps(_ scores: Scores, framework: Framework, sector: SectorID?) async throws -> [WeightedGap] {
+    /// Ranks gaps by distance, share of the whole, and the incidents reported and alerts raised
+    /// in `sector` (the whole nation when nil), most pressing first. An alert counts with the
+    /// RSIT class its rule's ATT&CK tactics propose (as when it is promoted to a case);
+    /// dismissed alerts do not count.
+    public func weightedGaps(_ scores: Scores, framework: Framework, sector: SectorID?, now: Date = Date()) async throws -> [WeightedGap] {
         let mapping = try await incidentMapping()
         let incidents = try await store.incidents(sector: sector, includeDrafts: false).filter { $0.mergedInto == nil }
-        let shares = mapping.shares(of: incidents.compactMap(\.classification))
+        let incidentShares = mapping.shares(of: incidents.compactMap(\.classification))
+        let members = try await store.organisations().filter { sector == nil || $0.sector == sector }.map(\.id)
+        let alerts =
+            members.isEmpty
+            ? []
+            : try await store.alerts(
+                AlertFilter(organisations: members, statuses: [.new, .acknowledged, .promoted], since: now.addingTimeInterval(-Self.alertWindow), limit: 50_000))
+        var classOfRule: [String: String] = [:]
+        for rule in try await store.detectionRules() {
+            if let proposed = ProposedClassification.from(tags: ProposedClassification.tags(ofRule: rule.yaml)) { classOfRule[rule.id] = proposed }
+        }
+        let alertShares = mapping.shares(of: alerts.compactMap { classOfRule[$0.rule] })
         return framework.gaps(scores).map { gap in
             let categories = Self.csfCategories(of: gap.requirement, in: framework)
-            let share = categories.map { shares[$0] ?? 0 }.max() ?? 0
-            return WeightedGap(gap: gap, categories: categories, incidentShare: share, priority: gap.weighted * (1 + 4 * share))
+            let incidentShare = categories.map { incidentShares[$0] ?? 0 }.max() ?? 0
+            let alertShare = categories.map { alertShares[$0] ?? 0 }.max() ?? 0
+            return WeightedGap(
+                gap: gap, categories: categories, incidentShare: incidentShare, alertShare: alertShare,
+                priority: gap.weighted * (1 + 4 * incidentShare + 2 * alertShare))
         }
         .sorted { $0.priority > $1.priority }
     }

@@ -292,6 +292,26 @@ struct CampaignTests {
         let raised = try await desk.weightedGaps(mine.selfDeclared, framework: mine.framework, sector: "telecom")
         #expect(raised.map(\.gap.requirement) == ["3.F", "1.A"])
         #expect(raised.first.map { abs($0.incidentShare - 0.2) < 1e-9 && abs($0.priority - $0.gap.weighted * 1.8) < 1e-9 } == true)
+        // Alerts of rules whose ATT&CK tactic is exfiltration (RSIT data leak: PR.DS, PR.AA) raise those
+        // categories, half as much as incidents; dismissed alerts and older ones count for nothing.
+        let store = world.installation.store
+        try await store.saveRules([
+            DetectionRule(id: "exfil", title: "Archive sent out", level: "high", file: "exfil.yml", yaml: "title: Archive sent out\ntags: [attack.exfiltration]\n", uploadedBy: nil)
+        ])
+        let at = Date()
+        func alert(_ status: SecurityAlert.Status, _ time: Date) -> SecurityAlert {
+            SecurityAlert(
+                organisation: world.operatorB.id, sensor: nil, kind: .rule, rule: "exfil", title: "Archive sent out", severity: .high, groupKey: UUID().uuidString,
+                firstAt: time, lastAt: time, count: 1, fields: [], status: status)
+        }
+        try await store.commitIntake(IntakeCommit(newAlerts: [alert(.new, at), alert(.dismissed, at), alert(.new, at.addingTimeInterval(-120 * Self.day))]))
+        let alerted = try await desk.weightedGaps(mine.selfDeclared, framework: mine.framework, sector: "telecom", now: at)
+        #expect(alerted.map(\.gap.requirement) == ["3.F", "1.A"] && alerted.map(\.alertShare) == [0.5, 0])
+        #expect(alerted.first.map { abs($0.priority - $0.gap.weighted * (1 + 4 * 0.2 + 2 * 0.5)) < 1e-9 } == true)
+        let csf = try #require(try FrameworkLibrary.shipped().framework("nist-csf-2.0"))
+        let dataSecurity = csf.score([Answer(requirement: "PR.DS-01", choice: .level("1")), Answer(requirement: "GV.OC-01", choice: .level("1"))])
+        let ranked = try await desk.weightedGaps(dataSecurity, framework: csf, sector: "telecom", now: at)
+        #expect(ranked.first?.gap.requirement == "PR.DS-01" && ranked.first.map { abs($0.alertShare - 0.5) < 1e-9 } == true)
         // Another sector's incidents change nothing for telecom.
         let bank = try await desk.weightedGaps(mine.selfDeclared, framework: mine.framework, sector: "banking-finance")
         #expect(bank.map(\.gap.requirement) == ["1.A", "3.F"])
