@@ -5,31 +5,9 @@ public import QilaCore
 /// and milestones (POA&M), written from the OSCAL models' published reference. Control ids are the
 /// tokens of the framework's OSCAL catalog (`OSCALCatalog.export`), so the three documents join.
 public enum OSCALResults {
-    public struct Metadata: Codable, Sendable, Equatable {
-        public var title: String
-        public var lastModified: String
-        public var version: String
-        public var oscalVersion: String
-        public var props: [Property]?
-        public var remarks: String?
-
-        enum CodingKeys: String, CodingKey {
-            case title, version, props, remarks
-            case lastModified = "last-modified"
-            case oscalVersion = "oscal-version"
-        }
-    }
-
-    public struct Property: Codable, Sendable, Equatable {
-        public var name: String
-        public var value: String
-        public var ns: String?
-    }
-
-    public struct Link: Codable, Sendable, Equatable {
-        public var href: String
-        public var rel: String?
-    }
+    /// The metadata and properties every OSCAL model shares, as the catalog writes them.
+    public typealias Metadata = OSCALCatalogDocument.Metadata
+    public typealias Property = OSCALCatalogDocument.Property
 
     // MARK: assessment results
 

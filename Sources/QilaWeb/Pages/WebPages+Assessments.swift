@@ -129,19 +129,18 @@ struct AssessmentPages: PageCollection {
                 ![.authority, .sectorRegulator].contains($0.kind) && (regulated.contains("") || regulated.contains($0.sector.rawValue))
             }
             let audiences: [(value: String, label: String)] =
-                [("sector", "Every organisation of the scope's sector (national: choose the sector in the scope's place below)")]
-                + sectors.filter { regulated.contains("") || regulated.contains($0.id.rawValue) }.map { ("sector:\($0.id)", "Every organisation in \($0.name)") }
+                sectors.filter { regulated.contains("") || regulated.contains($0.id.rawValue) }.map { ("sector:\($0.id)", "Every organisation in \($0.name)") }
                 + Organisation.Criticality.allCases.map { ("criticality:\($0.rawValue)", "\($0.title) organisations") }
             launchForm = FormView(
                 action: "/assessments", submit: "Launch campaign",
                 fields: AssessmentCampaignsView.launchFields(
-                    frameworks: library.frameworks, scopes: scopes, audiences: Array(audiences.dropFirst()), organisations: candidates, zone: zone, state: refused),
+                    frameworks: library.frameworks, scopes: scopes, audiences: audiences, organisations: candidates, zone: zone, state: refused),
                 state: refused, id: "launch-campaign")
             let refusedDirective = kept?.form == AssessmentCampaignsView.directiveFormName ? kept : nil
             directiveForm = FormView(
                 action: "/assessments/directives", submit: "Issue directive",
                 fields: AssessmentCampaignsView.directiveFields(
-                    scopes: scopes, audiences: Array(audiences.dropFirst()), organisations: candidates, zone: zone, state: refusedDirective),
+                    scopes: scopes, audiences: audiences, organisations: candidates, zone: zone, state: refusedDirective),
                 state: refusedDirective, id: "issue-directive")
         }
         let minimum = try await desk.minimumGroup()
