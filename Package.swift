@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "QilaIngest", targets: ["QilaIngest"]),
         .library(name: "QilaIntel", targets: ["QilaIntel"]),
         .library(name: "QilaAssess", targets: ["QilaAssess"]),
+        .library(name: "QilaPublic", targets: ["QilaPublic"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
     dependencies: [
@@ -182,8 +183,23 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QilaPublic",
+            dependencies: [
+                "QilaCore",
+                "QilaStore",
+                "QilaAccess",
+                "QilaCases",
+                "QilaIntel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("text")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "QilaWeb",
             dependencies: [
+                "QilaPublic",
                 "QilaIntel",
                 "QilaAssess",
                 "QilaCore",
@@ -235,6 +251,7 @@ let package = Package(
                 "QilaIngest",
                 "QilaIntel",
                 "QilaAssess",
+                "QilaPublic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -264,6 +281,11 @@ let package = Package(
         .testTarget(
             name: "QilaAssessTests",
             dependencies: ["QilaAssess", "QilaCases", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaPublicTests",
+            dependencies: ["QilaPublic", "QilaCases", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -310,7 +332,7 @@ let package = Package(
         .testTarget(
             name: "QilaWebTests",
             dependencies: [
-                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaAssess", "QilaCases", "QilaTestSupport",
+                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaAssess", "QilaCases", "QilaPublic", "QilaIntel", "QilaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

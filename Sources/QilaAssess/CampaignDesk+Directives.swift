@@ -112,3 +112,16 @@ extension CampaignDesk {
             by: subject, "directive.acknowledge", resource: "campaign:\(id)/\(organisationID)", source: source, details: ["reference": directive.reference], now: now)
     }
 }
+
+extension CampaignDesk {
+    /// Directives marked TLP:CLEAR, newest first: anyone may read them on the public pages.
+    public func publicDirectives() async throws -> [AssessmentCampaign] {
+        try await store.campaigns().filter { $0.directive?.tlp == .clear }.sorted { $0.createdAt > $1.createdAt }
+    }
+
+    /// One public directive, or nil when there is none such (or it is not TLP:CLEAR).
+    public func publicDirective(_ id: CampaignID) async throws -> AssessmentCampaign? {
+        guard let campaign = try await store.campaign(id), campaign.directive?.tlp == .clear else { return nil }
+        return campaign
+    }
+}

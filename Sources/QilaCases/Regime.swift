@@ -12,6 +12,9 @@ public struct ReportingRegime: Sendable, Hashable, Identifiable {
     public var timeZone: TimeZone
     /// A personal-data breach regime: added to a report that flags a personal-data breach.
     public var personalData: Bool
+    /// Filed by the public portal only (citizens' complaints): never offered to reporters, and
+    /// refused when a reporter names it.
+    public var publicIntake: Bool = false
     /// Sectors whose organisations report under this regime unless told otherwise.
     public var sectors: [String]
     public var significance: [Question]

@@ -44,8 +44,8 @@ public struct RegimeBook: Sendable {
     /// The regime an organisation of `sector` reports under unless it chooses another: one that
     /// names the sector, else the national default.
     public func defaultRegime(for sector: SectorID) -> ReportingRegime? {
-        regimes.first { !$0.personalData && $0.sectors.contains(sector.rawValue) }
-            ?? regime("national") ?? regimes.first { !$0.personalData }
+        regimes.first { !$0.personalData && !$0.publicIntake && $0.sectors.contains(sector.rawValue) }
+            ?? regime("national") ?? regimes.first { !$0.personalData && !$0.publicIntake }
     }
 
     /// The regime added to a case that flags a personal-data breach.
@@ -54,5 +54,5 @@ public struct RegimeBook: Sendable {
     }
 
     /// Regimes a reporter may choose as the case's main one.
-    public var primaryRegimes: [ReportingRegime] { regimes.filter { !$0.personalData } }
+    public var primaryRegimes: [ReportingRegime] { regimes.filter { !$0.personalData && !$0.publicIntake } }
 }

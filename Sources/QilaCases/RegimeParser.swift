@@ -36,7 +36,7 @@ public enum RegimeParser {
             RegimeError(message: message, file: file, line: at?.mark?.line, key: key)
         }
         guard let root = node.mapping else { throw fail("a regime is a mapping of keys", node, "(document)") }
-        let known: Set<String> = ["id", "title", "basis", "timeZone", "personalData", "sectors", "significance", "reportableWhen", "stages", "fields"]
+        let known: Set<String> = ["id", "title", "basis", "timeZone", "personalData", "publicIntake", "sectors", "significance", "reportableWhen", "stages", "fields"]
         for key in root.keys where !known.contains(key.string ?? "") {
             throw fail("unknown key; a regime has \(known.sorted().joined(separator: ", "))", key, key.string ?? "?")
         }
@@ -62,6 +62,11 @@ public enum RegimeParser {
         let zoneName = try text(root, "timeZone", path: "", required: false) ?? "UTC"
         guard let zone = TimeZone(identifier: zoneName) else {
             throw fail("'\(zoneName)' is not an IANA time zone (for example Asia/Karachi)", root["timeZone"], "timeZone")
+        }
+        var publicIntake = false
+        if let node = root["publicIntake"] {
+            guard let value = node.bool else { throw fail("must be true or false", node, "publicIntake") }
+            publicIntake = value
         }
         var personalData = false
         if let node = root["personalData"] {
@@ -158,9 +163,11 @@ public enum RegimeParser {
             }
             stages.append(.init(id: stageID, title: stageTitle, due: due, onRequest: onRequest, fields: stageFields))
         }
-        return ReportingRegime(
+        var regime = ReportingRegime(
             id: id, title: title, basis: basis, timeZone: zone, personalData: personalData, sectors: sectors, significance: questions,
             reportableWhen: combination, stages: stages, fields: fields)
+        regime.publicIntake = publicIntake
+        return regime
     }
 
     struct DueError: Error { var text: String }

@@ -96,6 +96,12 @@ struct Serve: AsyncParsableCommand {
         if let publicURL = web.publicURL, !WebConfiguration.isUsablePublicURL(publicURL) {
             throw fail("publicURL must be an http or https address with a host, such as https://qila.authority.example")
         }
+        web.complaintsPerHour = reader.int(forKey: "public.complaintsPerHour", default: web.complaintsPerHour)
+        web.reportsPerHour = reader.int(forKey: "public.reportsPerHour", default: web.reportsPerHour)
+        web.formMinimumSeconds = reader.int(forKey: "public.formMinimumSeconds", default: web.formMinimumSeconds)
+        guard (1...10_000).contains(web.complaintsPerHour), (1...10_000).contains(web.reportsPerHour), (0...600).contains(web.formMinimumSeconds) else {
+            throw fail("public.complaintsPerHour and public.reportsPerHour must be from 1 to 10000, public.formMinimumSeconds from 0 to 600")
+        }
         web.benchmarkUnsafeSkipPolicy = benchmarkUnsafeSkipPolicy
         web.benchmarkUnsafeSkipReadAudit = benchmarkUnsafeSkipReadAudit
         if benchmarkUnsafeSkipReadAudit {

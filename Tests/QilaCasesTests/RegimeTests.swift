@@ -16,7 +16,7 @@ struct RegimeTests {
     @Test("The shipped presets load and say what the law says")
     func presets() throws {
         let regimes = try RegimeParser.presets()
-        #expect(Set(regimes.map(\.id)) == ["national", "nis2", "cert-in", "personal-data", "telecom"])
+        #expect(Set(regimes.map(\.id)) == ["national", "nis2", "cert-in", "personal-data", "telecom", "cybercrime-complaint"])
         let nis2 = try #require(regimes.first { $0.id == "nis2" })
         #expect(nis2.stages.map(\.id) == ["early-warning", "notification", "intermediate", "final"])
         #expect(nis2.stages.map(\.due.description) == ["24h after awareness", "72h after awareness", "14d after request", "1 month after notification"])
@@ -95,7 +95,7 @@ struct RegimeTests {
                 due: 12h after awareness
             """
         #expect(error(good) == "accepted")
-        #expect(error(good + "\ncolour: red") == "custom.yaml, line 7, key colour: unknown key; a regime has basis, fields, id, personalData, reportableWhen, sectors, significance, stages, timeZone, title")
+        #expect(error(good + "\ncolour: red") == "custom.yaml, line 7, key colour: unknown key; a regime has basis, fields, id, personalData, publicIntake, reportableWhen, sectors, significance, stages, timeZone, title")
         #expect(error(good.replacingOccurrences(of: "12h after awareness", with: "soon")).hasPrefix("custom.yaml, line 6, key stages[0].due: 'soon' is not AMOUNT UNIT"))
         #expect(error(good.replacingOccurrences(of: "12h after awareness", with: "2d after final")).contains("'final' is not awareness, request or an earlier stage"))
         #expect(error(good.replacingOccurrences(of: "12h after awareness", with: "3d after request")).contains("only an on-request stage"))

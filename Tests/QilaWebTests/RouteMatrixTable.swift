@@ -7,6 +7,8 @@ import QilaAssess
 import QilaCases
 import QilaCore
 import QilaIngest
+import QilaPublic
+import QilaIntel
 import QilaStore
 import QilaTestSupport
 import Testing
@@ -99,12 +101,59 @@ enum ExpectationTable {
         // The national intelligence collection, found and added to through TAXII by Operator A.
         let (collection, object, status) = try await Self.intel(context)
         let (campaign, evidence) = try await Self.campaign(context)
+        let portal = try await Self.portal(context)
         return RouteMatrixTests.Scenario(
             caseID: caseID, alertID: alert.id.description, sensorID: sensor.id.description, attachmentID: attachmentID,
             requestID: requestID, noticeID: noticeID, taskID: taskID, mispEvent: String(buffer: misp.body), warrantID: warrantID, queryID: queryID,
             flowSourceID: source.id.description, webhookID: hook.id, ruleID: rule.id, setupToken: setup,
             reporterTokenID: reporterToken.token.id.description, nationalCollection: collection, intelObject: object, intelStatus: status,
-            campaignID: campaign, evidenceSHA: evidence)
+            campaignID: campaign, evidenceSHA: evidence, guideID: portal.guideID, guideSlug: portal.guideSlug, withdrawnID: portal.withdrawnID,
+            alertSlug: portal.alertSlug, publicDirective: portal.directive, suspiciousID: portal.suspicious, complaintCase: portal.complaint)
+    }
+
+    /// The public portal's things: publications, a CLEAR directive, a report from the public, and
+    /// a complaint to Operator B (designated as the agency for the matrix).
+    static func portal(_ context: RouteMatrixTests.Context) async throws
+        -> (guideID: String, guideSlug: String, withdrawnID: String, alertSlug: String, directive: String, suspicious: String, complaint: String)
+    {
+        let world = context.harness.world
+        let installation = world.installation
+        let gate = DecisionGate(policy: installation.policy, audit: installation.audit)
+        let cases = CaseDesk(
+            store: installation.store, audit: installation.audit, regimes: try RegimeBook.load(folder: nil), attachments: AttachmentStore(store: installation.store),
+            policy: installation.policy)
+        let intel = IntelDesk(store: installation.store, audit: installation.audit, policy: installation.policy)
+        let portal = PublicPortal(installation: installation, cases: cases, intel: intel)
+        func draft(_ kind: String, _ slug: String) -> PublicationDesk.Draft {
+            var draft = PublicationDesk.Draft()
+            (draft.kind, draft.slug, draft.title, draft.body) = (kind, slug, "Matrix \(kind)", "Hang up on callers who ask for codes.")
+            return draft
+        }
+        let guide = try await portal.publications.publish(draft("guide", "matrix-guide"), by: world.subject("analyst"), gate: gate)
+        let withdrawn = try await portal.publications.publish(draft("guide", "matrix-withdrawn"), by: world.subject("analyst"), gate: gate)
+        let alert = try await portal.publications.publish(draft("alert", "matrix-alert"), by: world.subject("analyst"), gate: gate)
+        let desk = CampaignDesk(store: installation.store, audit: installation.audit, policy: installation.policy, attachments: AttachmentStore(store: installation.store))
+        let now = Date()
+        let directive = try await desk.issue(
+            .init(
+                reference: "NCA-D-M", title: "Public matrix directive", body: "Patch the listed products on every internet-facing system.", requirements: "Patch",
+                tlp: .clear, sector: nil, audience: .sector("telecom"), opensAt: RFC3339.format(now.addingTimeInterval(-60)),
+                dueAt: RFC3339.format(now.addingTimeInterval(14 * 86_400)), reminderDays: "3", graceDays: "2"),
+            by: world.subject("analyst"), gate: gate, now: now)
+        var report = SuspiciousReportDesk.Form()
+        (report.kind, report.url) = ("website", "https://matrix-phish.example/login")
+        report.stamp = portal.suspicious.stamp.issue(form: "suspicious", now: now.addingTimeInterval(-60))
+        _ = try await portal.suspicious.report(report, source: nil, now: now)
+        let suspicious = try #require(try await installation.store.suspiciousReports(status: .new).first?.id)
+        try await portal.complaints.designate(world.operatorB.id, by: world.subject("admin"), gate: gate)
+        var complaint = ComplaintDesk.Form()
+        (complaint.category, complaint.occurredOn) = ("fraud", "2026-01-10")
+        complaint.narrative = "Someone took money from my account after a call that claimed to be my bank."
+        (complaint.name, complaint.phone) = ("Matrix Citizen", "0300 7654321")
+        complaint.stamp = portal.complaints.stamp.issue(form: "complaint", now: now.addingTimeInterval(-60))
+        let receipt = try await portal.complaints.file(complaint, evidence: [], source: nil, now: now)
+        let complaintCase = try #require(try await installation.store.complaint(tracking: receipt.tracking)?.caseID.description)
+        return (guide.id, guide.slug, withdrawn.id, alert.slug, directive.id.description, suspicious, complaintCase)
     }
 
     /// The telecom regulator's CPG campaign for its sector; Operator A answered three goals (one
@@ -293,7 +342,45 @@ enum ExpectationTable {
         ![403, 404].contains(status) && location != "/sign-in" && !location.hasPrefix("/sign-in?")
     }
 
-    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + intelPages + assessments + sessionEnding
+    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + intelPages + assessments + publicPortal + sessionEnding
+
+    static let portalEditors: Set<String> = ["admin", "analyst"]
+
+    static let publicPortal: [E] = [
+        RouteMatrixTests.get("/public", anyone) { _ in "/public/" },
+        RouteMatrixTests.get("/public/guides/{slug}", anyone) { "/public/guides/\($0.guideSlug)" },
+        RouteMatrixTests.get("/public/alerts/{slug}", anyone) { "/public/alerts/\($0.alertSlug)" },
+        RouteMatrixTests.get("/public/directives/{id}", anyone) { "/public/directives/\($0.publicDirective)" },
+        RouteMatrixTests.get("/public/statistics", anyone) { _ in "/public/statistics" },
+        RouteMatrixTests.get("/public/report", anyone) { _ in "/public/report" },
+        // Refused for its empty fields (422): the form comes back; nothing is filed.
+        E(route: "POST /public/report", allowed: anyone) { _, _, _ in
+            let boundary = "matrix-complaint"
+            return Call(method: .post, uri: "/public/report", multipart: (boundary, Self.multipart(boundary, [("category", "fraud"), ("lang", "ur")])))
+        },
+        RouteMatrixTests.get("/public/report/status", anyone) { _ in "/public/report/status" },
+        RouteMatrixTests.post("/public/report/status", anyone, { _ in "/public/report/status" }, [("tracking", "QP-0000-0000"), ("secret", "wrong")]),
+        RouteMatrixTests.get("/public/suspicious", anyone) { _ in "/public/suspicious" },
+        RouteMatrixTests.post("/public/suspicious", anyone, { _ in "/public/suspicious" }, [("kind", "website")]),
+        RouteMatrixTests.get("/public/passwords", anyone) { _ in "/public/passwords" },
+        RouteMatrixTests.get("/public/self-check", anyone) { _ in "/public/self-check?audience=business" },
+        RouteMatrixTests.post("/public/self-check", anyone, { _ in "/public/self-check" }, [("audience", "household"), ("updates", "no")]),
+        RouteMatrixTests.get("/api/v1/public/passwords/range/{prefix}", anyone) { _ in "/api/v1/public/passwords/range/21BD1" },
+        RouteMatrixTests.get("/admin/public", portalEditors) { _ in "/admin/public" },
+        RouteMatrixTests.post("/admin/public/publications", portalEditors, { _ in "/admin/public/publications" }, [("kind", "guide"), ("slug", "matrix-guide"), ("title", "Taken")]),
+        RouteMatrixTests.get("/admin/public/publications/{id}", portalEditors) { "/admin/public/publications/\($0.guideID)" },
+        RouteMatrixTests.post("/admin/public/publications/{id}", portalEditors, { "/admin/public/publications/\($0.guideID)" }, [("title", "Matrix guide"), ("body", "Revised.")]),
+        RouteMatrixTests.post("/admin/public/publications/{id}/withdraw", portalEditors, { "/admin/public/publications/\($0.withdrawnID)/withdraw" }),
+        RouteMatrixTests.post("/admin/public/statistics", portalEditors, { _ in "/admin/public/statistics" }, [("statistics", "suspicious-reports")]),
+        RouteMatrixTests.post("/admin/public/agency", ["admin"], { _ in "/admin/public/agency" }, [("agency", "")]),
+        RouteMatrixTests.get("/public-reports", portalEditors) { _ in "/public-reports?status=new" },
+        RouteMatrixTests.get("/public-reports/{id}", portalEditors) { "/public-reports/\($0.suspiciousID)" },
+        // A dismissal without a note is refused as a form (303 back), a second decision as a conflict.
+        RouteMatrixTests.post("/public-reports/{id}/confirm", ["analyst"], { "/public-reports/\($0.suspiciousID)/confirm" }, [("collection", "none")]),
+        RouteMatrixTests.post("/public-reports/{id}/dismiss", ["analyst"], { "/public-reports/\($0.suspiciousID)/dismiss" }, [("note", "")]),
+        // Only the agency's own staff (Operator B, designated for the matrix) open a complainant's details.
+        RouteMatrixTests.post("/cases/{id}/complaint-contact", ["b-admin", "b-reporter"], { "/cases/\($0.complaintCase)/complaint-contact" }),
+    ]
 
     /// Routes that end a caller's sessions: last, so that no route after them in the same chunk
     /// finds that caller signed out.

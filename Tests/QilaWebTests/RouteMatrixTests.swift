@@ -47,6 +47,9 @@ struct RouteMatrixTests {
         var nationalCollection, intelObject, intelStatus: String
         /// The telecom regulator's assessment campaign, in which Operator A submitted with one evidence file.
         var campaignID, evidenceSHA: String
+        /// The public portal: a guide, an alert, one to withdraw, a CLEAR directive, a suspicious
+        /// report, and a complaint filed with Operator B designated as the agency.
+        var guideID, guideSlug, withdrawnID, alertSlug, publicDirective, suspiciousID, complaintCase: String
     }
 
     typealias Builder = @Sendable (Scenario, String, Context) async throws -> Call

@@ -32,6 +32,12 @@ public struct PasswordBlocklist: Sendable {
 
     public var count: Int { entries.count }
 
+    /// The listed words themselves (lower case), for the public range API.
+    public var words: [String] { Array(entries.keys) }
+
+    /// The breached-password file the installation was given, if any.
+    public var breachedFile: BreachedPasswordFile? { breached }
+
     /// Why the password is too easy to guess, or nil if it is not known to be.
     public func reason(for password: String) -> String? {
         let folded = password.lowercased()
@@ -152,27 +158,59 @@ public struct BreachedPasswordFile: Sendable {
         let target = digest.map { String(format: "%02X", $0) }.joined()
         guard let handle = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)) else { return nil }
         defer { try? handle.close() }
+        let start = lowerBound(target, handle)
+        if let (_, line) = lineAt(handle, from: start), let entry = Self.parse(line), entry.hash == target {
+            return entry.count
+        }
+        return nil
+    }
+
+    /// Every hash of the file that begins with `prefix` (hexadecimal digits, upper case), as the
+    /// rest of the hash and its count, in the file's order: a Pwned Passwords range query.
+    public func range(prefix: String) -> [(suffix: String, count: Int)] {
+        guard let handle = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)) else { return [] }
+        defer { try? handle.close() }
+        var offset = lowerBound(prefix, handle)
+        guard offset < size else { return [] }
+        try? handle.seek(toOffset: offset)
+        var result: [(suffix: String, count: Int)] = []
+        var pending: [UInt8] = []
+        // Lines of one prefix are contiguous; read on until a line of another prefix appears.
+        // Lines are split on the byte 0x0A: the files end their lines in CRLF, which Swift's
+        // strings hold as one character.
+        while offset < size, let chunk = try? handle.read(upToCount: 64 * 1024), !chunk.isEmpty {
+            offset += UInt64(chunk.count)
+            pending += chunk
+            var lines = pending.split(separator: 0x0A, omittingEmptySubsequences: false)
+            pending = offset < size ? Array(lines.removeLast()) : []
+            for line in lines {
+                guard let entry = Self.parse(String(decoding: line, as: UTF8.self)) else { continue }
+                guard entry.hash.hasPrefix(prefix) else { return result }
+                result.append((String(entry.hash.dropFirst(prefix.count)), entry.count))
+            }
+        }
+        return result
+    }
+
+    /// Where the first line whose hash sorts at or after `target` begins (or the file's size).
+    private func lowerBound(_ target: String, _ handle: FileHandle) -> UInt64 {
         var low: UInt64 = 0
         var high = size
-        // Invariant: any line starting at an offset >= high sorts after the target.
+        // Invariant: any line starting at an offset >= high sorts at or after the target, and
+        // every line before `low` sorts before it.
         while low < high {
             let middle = low + (high - low) / 2
             guard let (lineStart, line) = lineAt(handle, from: middle), let entry = Self.parse(line) else {
                 high = middle
                 continue
             }
-            if entry.hash == target { return entry.count }
             if entry.hash < target {
                 low = lineStart + UInt64(line.utf8.count) + 1
             } else {
                 high = middle
             }
         }
-        // The line beginning at `low` may still be the target.
-        if let (_, line) = lineAt(handle, from: low), let entry = Self.parse(line), entry.hash == target {
-            return entry.count
-        }
-        return nil
+        return low
     }
 
     /// The first whole line starting at or after `offset` (or at 0), with where it starts.

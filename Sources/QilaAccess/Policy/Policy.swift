@@ -138,6 +138,14 @@ public enum Policy {
             Rule(role: .organisationAdmin, kind: .assessmentStatistics, actions: [.read], reach: .ownSector, note: "its sector's distribution, beside its own score"),
             Rule(role: .organisationReporter, kind: .assessmentStatistics, actions: [.read], reach: .ownSector, note: "its sector's distribution, beside its own score"),
             Rule(role: .oversightViewer, kind: .assessmentStatistics, actions: [.read], reach: .all, note: "aggregates only, never an organisation's answers"),
+            // The public portal: what the authority publishes, complaints' contacts, reports from the public
+            Rule(role: .authorityAdmin, kind: .publicContent, actions: [.read, .create, .update, .administer], reach: .all, note: "publishes guides and alerts, chooses the statistics, designates the complaints agency"),
+            Rule(role: .authorityAnalyst, kind: .publicContent, actions: [.read, .create, .update], reach: .all, note: "publishes guides and alerts"),
+            Rule(role: .organisationAdmin, kind: .complaintContact, actions: [.read], reach: .ownOrganisation, note: "the agency's staff reach the complainants of its complaints"),
+            Rule(role: .organisationReporter, kind: .complaintContact, actions: [.read], reach: .ownOrganisation, note: "the agency's staff reach the complainants of its complaints"),
+            Rule(role: .investigator, kind: .complaintContact, actions: [.read], reach: .ownOrganisation, note: "the agency's investigators reach the complainants"),
+            Rule(role: .authorityAnalyst, kind: .suspiciousReport, actions: [.read, .update], reach: .all, note: "confirms or dismisses what the public reports"),
+            Rule(role: .authorityAdmin, kind: .suspiciousReport, actions: [.read], reach: .all, note: "sees the queue"),
             // Threat-intelligence sharing: who reaches a collection; each object's TLP decides the rest
             Rule(role: .authorityAnalyst, kind: .intelCollection, actions: [.read, .create, .update], reach: .all, note: "the national hub: every collection"),
             Rule(role: .authorityAdmin, kind: .intelCollection, actions: [.read, .create, .update, .administer], reach: .all, note: "creates collections, trust groups and peers"),

@@ -56,6 +56,13 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         /// Distributions of assessment scores (no owner): national when `sector` is nil, else a
         /// sector's. Groups smaller than the installation's minimum are never shown.
         case assessmentStatistics = "assessment-statistics"
+        /// What the authority publishes on the public pages (guides, alerts, statistics) and the
+        /// portal's settings, such as the agency complaints go to (no owner).
+        case publicContent = "public-content"
+        /// The sealed contact details of a citizen's complaint; `owner` is the agency handling it.
+        case complaintContact = "complaint-contact"
+        /// Suspicious messages and websites reported by the public (no owner).
+        case suspiciousReport = "suspicious-report"
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.

@@ -116,6 +116,8 @@ public struct CaseDesk: Sendable {
         public var personalData: Bool
         public var significance: [String: Bool]
         public var observables: String
+        /// Set by the public portal alone: opens a case under a regime for the public's complaints.
+        public var fromPortal = false
 
         public init(
             organisation: String, title: String, awareness: String, regime: String = "", tlp: String = "amber", pap: String = "amber",
@@ -159,7 +161,7 @@ public struct CaseDesk: Sendable {
             regime = regimes.defaultRegime(for: organisation.sector)
         } else {
             regime = regimes.regime(regimeID)
-            guard let regime, !regime.personalData else {
+            guard let regime, !regime.personalData, !regime.publicIntake || opening.fromPortal else {
                 throw QilaError.invalid(
                     "'\(regimeID)' is not a regime; choose one of \(regimes.primaryRegimes.map(\.id).joined(separator: ", "))", field: "regime")
             }

@@ -482,5 +482,33 @@ public enum Schema {
                 """,
             ]
         ),
+        Migration(
+            version: 17,
+            name: "the public portal: guides and alerts the authority publishes, citizens' complaints, reports of suspicious messages",
+            statements: [
+                """
+                CREATE TABLE public_publications (
+                    id TEXT PRIMARY KEY, kind TEXT NOT NULL, slug TEXT NOT NULL UNIQUE, title TEXT NOT NULL, title_ur TEXT NOT NULL,
+                    body TEXT NOT NULL, body_ur TEXT NOT NULL, published_at BIGINT NOT NULL, published_by TEXT NOT NULL,
+                    updated_at BIGINT NOT NULL, withdrawn_at BIGINT)
+                """,
+                "CREATE INDEX public_publications_published ON public_publications (published_at)",
+                // A complaint is a case of the agency's; this row holds what only the portal needs:
+                // the tracking number, the secret's hash, and the contact details, sealed.
+                """
+                CREATE TABLE public_complaints (
+                    id TEXT PRIMARY KEY, tracking TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL, category TEXT NOT NULL,
+                    case_id TEXT NOT NULL REFERENCES cases(id), sealed_contact BYTES, language TEXT NOT NULL, created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX public_complaints_case ON public_complaints (case_id)",
+                """
+                CREATE TABLE suspicious_reports (
+                    id TEXT PRIMARY KEY, reference TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, url TEXT NOT NULL, sender TEXT NOT NULL,
+                    headers TEXT NOT NULL, description TEXT NOT NULL, language TEXT NOT NULL, created_at BIGINT NOT NULL, status TEXT NOT NULL,
+                    decided_by TEXT, decided_at BIGINT, note TEXT NOT NULL, intel_object TEXT)
+                """,
+                "CREATE INDEX suspicious_reports_status ON suspicious_reports (status, created_at)",
+            ]
+        ),
     ]
 }

@@ -21,9 +21,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let scheme: String
     static let sessionCookie = "__Host-qila_session"
 
-    /// Paths anyone may reach: health, the API description, assets, and the sign-in pages.
+    /// Paths anyone may reach: health, the API description, assets, the sign-in pages, and the
+    /// public portal with its API.
     static func isPublic(_ path: String) -> Bool {
-        path == "/healthz" || path == "/readyz" || path == "/openapi.yaml" || path.hasPrefix("/assets/")
+        path == "/public" || path.hasPrefix("/public/") || path.hasPrefix("/api/v1/public/") || path == "/healthz" || path == "/readyz" || path == "/openapi.yaml" || path.hasPrefix("/assets/")
             || path == "/sign-in" || path.hasPrefix("/setup/") || path == "/favicon.ico" || path.hasPrefix("/problems/")
     }
 
@@ -114,7 +115,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
             return Response.redirect(to: "/sign-in")
         }
         var request = request
-        if let session = context.principal?.session ?? context.awaitingSecondFactor?.session {
+        if request.uri.path.hasPrefix("/public/") {
+            // The public forms act as nobody's account, signed in or not: they need only come from
+            // this site (a session's token would leak into pages anyone may be sent to).
+            if request.method != .get && request.method != .head { try CSRFCheck.sameOrigin(request, scheme: scheme) }
+        } else if let session = context.principal?.session ?? context.awaitingSecondFactor?.session {
             try await CSRFCheck.verify(request: &request, session: session, limit: context.maxUploadSize, scheme: scheme)
         } else if request.method != .get && request.method != .head && !isAPI {
             try CSRFCheck.sameOrigin(request, scheme: scheme)

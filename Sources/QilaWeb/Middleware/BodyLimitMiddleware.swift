@@ -21,6 +21,8 @@ struct BodyLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if Self.isAttachmentUpload(request.uri.path) { context.maxUploadSize = max(context.maxUploadSize, attachmentLimit + 64 * 1024) }
+        // A complaint's evidence files together fit within one case attachment's limit.
+        if request.uri.path == "/public/report" { context.maxUploadSize = max(context.maxUploadSize, attachmentLimit + 64 * 1024) }
         if request.uri.path == "/intel/import" { context.maxUploadSize = max(context.maxUploadSize, IntelDesk.maximumFile + 64 * 1024) }
         if request.uri.path == "/api/v1/intake" { context.maxUploadSize = max(context.maxUploadSize, IntakeRoutes.bodyLimit) }
         if request.uri.path.hasPrefix("/taxii2/"), request.uri.path.hasSuffix("/objects") || request.uri.path.hasSuffix("/objects/") {

@@ -10,6 +10,7 @@ import QilaIngest
 import QilaRetention
 import QilaStore
 import QilaIntel
+import QilaPublic
 
 /// What every page collection shares: the installation (its store, directory and authenticator),
 /// the policy enforcement point, the renderer and the web settings. Capability runtimes and desks
@@ -210,6 +211,7 @@ struct CasePages: PageCollection {
     let kit: PageKit
     let cases: CaseRuntime
     let intel: IntelDesk
+    let portal: PublicPortal
     var desk: CaseDesk { cases.desk }
     static let navigation = [
         NavigationEntry(title: "Cases", path: "/cases", order: 20) { subject, enforcement in
@@ -285,15 +287,18 @@ struct WebPages: Sendable {
     let intel: IntelDesk
     let intelPeers: IntelPeerDesk
     let campaigns: CampaignDesk
+    let portal: PublicPortal
 
     static let navigation: [NavigationEntry] = (OverviewPages.navigation + AdminPages.navigation + CasePages.navigation + IntakePages.navigation
-        + IntelPages.navigation + AssessmentPages.navigation + RetentionPages.navigation + WebhookPages.navigation).sorted { $0.order < $1.order }
+        + IntelPages.navigation + AssessmentPages.navigation + RetentionPages.navigation + WebhookPages.navigation
+        + PortalAdminPages.navigation).sorted { $0.order < $1.order }
 
     func register(on router: Router<QilaRequestContext>) {
         let collections: [any PageCollection] = [
-            AccountPages(kit: kit), OverviewPages(kit: kit, cases: cases, retention: retention), AdminPages(kit: kit), CasePages(kit: kit, cases: cases, intel: intel),
+            AccountPages(kit: kit), OverviewPages(kit: kit, cases: cases, retention: retention), AdminPages(kit: kit), CasePages(kit: kit, cases: cases, intel: intel, portal: portal),
             IntakePages(kit: kit, intake: intake, cases: cases), RetentionPages(kit: kit, retention: retention), WebhookPages(kit: kit),
             IntelPages(kit: kit, desk: intel, peers: intelPeers), AssessmentPages(kit: kit, desk: campaigns),
+            PublicPages(kit: kit, portal: portal, campaigns: campaigns), PortalAdminPages(kit: kit, portal: portal, intel: intel),
         ]
         for collection in collections { router.addRoutes(collection.routes()) }
     }

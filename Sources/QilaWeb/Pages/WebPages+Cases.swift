@@ -7,6 +7,7 @@ import QilaCases
 import QilaCore
 import QilaIntel
 import QilaStore
+import QilaPublic
 
 /// Pages of incident reporting and case management: the queue (`/cases`), one case with its
 /// report stages, timeline and the authority's tools (`/cases/ID`), figures and compliance
@@ -308,6 +309,12 @@ extension CasePages {
             paps: PAP.allCases.map { Choice(value: $0.rawValue, title: $0.rawValue, selected: $0.rawValue == incident.pap) },
             maxMB: cases.settings.maximumAttachmentBytes / (1024 * 1024), zoneHint: zone.inputHint, forms: CaseView.Forms(kept))
         if incident.status != .draft { caseView.share = try await shareForm(incident, subject: subject, forms: caseView.forms) }
+        if let complaint = try await portal.complaints.complaint(of: incident.id, for: subject) {
+            caseView.complaint = .init(
+                caseID: incident.id.description, tracking: complaint.record.tracking, language: complaint.record.language == "ur" ? "Urdu" : "English",
+                category: portal.text.text(ComplaintCategory(rawValue: complaint.record.category)?.textKey ?? "category_other", .english),
+                hasContact: complaint.record.sealedContact != nil, mayOpenContact: complaint.mayOpenContact)
+        }
         return render("case", "\(incident.number) · \(incident.title)", context, caseView)
     }
 

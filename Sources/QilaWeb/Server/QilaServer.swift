@@ -18,6 +18,7 @@ public import QilaAssess
 import QilaCases
 public import QilaIngest
 public import QilaIntel
+public import QilaPublic
 
 /// Builds the HTTP application: middleware, the REST API, the pages, health and metrics.
 public struct QilaServer: Sendable {
@@ -37,6 +38,8 @@ public struct QilaServer: Sendable {
     public let intelPeers: IntelPeerDesk
     /// Assessment campaigns, their answers, audits and roll-ups.
     public let campaigns: CampaignDesk
+    /// The public pages' desks: publications, complaints, reports, the password range.
+    public let portal: PublicPortal
 
     public init(
         installation: Installation, configuration: WebConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -56,6 +59,11 @@ public struct QilaServer: Sendable {
             store: installation.store, audit: installation.audit, policy: installation.policy, attachments: self.cases.desk.attachments,
             notifier: OutboxNotifier(
                 store: installation.store, logger: Logger(label: "qila.assessments.notify"), emailEnabled: caseSettings.smtp != nil, baseURL: caseSettings.baseURL))
+        var portalSettings = PublicPortal.Settings()
+        portalSettings.complaintsPerHour = configuration.complaintsPerHour
+        portalSettings.reportsPerHour = configuration.reportsPerHour
+        portalSettings.formMinimumSeconds = configuration.formMinimumSeconds
+        self.portal = PublicPortal(installation: installation, cases: self.cases.desk, intel: self.intel, settings: portalSettings)
     }
 
     /// The router alone, for tests that send requests without sockets.
@@ -142,7 +150,8 @@ public struct QilaServer: Sendable {
         let api = QilaAPI(installation: installation, enforcement: enforcement, cases: cases, campaigns: campaigns)
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
         let kit = PageKit(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, web: configuration)
-        WebPages(kit: kit, retention: retention, cases: cases, intake: intake, intel: intel, intelPeers: intelPeers, campaigns: campaigns).register(on: router)
+        PasswordRangeRoutes(range: portal.passwords).register(on: router)
+        WebPages(kit: kit, retention: retention, cases: cases, intake: intake, intel: intel, intelPeers: intelPeers, campaigns: campaigns, portal: portal).register(on: router)
         return router
     }
 

@@ -31,5 +31,13 @@ public struct WebConfiguration: Sendable {
     /// Measures the cost of auditing reads by not recording cross-tenant reads. Never in production.
     public var benchmarkUnsafeSkipReadAudit = false
 
+    /// Complaints one address may file in an hour on the public pages (`public.complaintsPerHour`).
+    public var complaintsPerHour = 5
+    /// Suspicious-message reports one address may send in an hour (`public.reportsPerHour`).
+    public var reportsPerHour = 10
+    /// A public form sent back sooner than this after it was shown is refused as a script's
+    /// (`public.formMinimumSeconds`).
+    public var formMinimumSeconds = 3
+
     public init() {}
 }

@@ -218,6 +218,14 @@ struct CasesView: Sendable {
 /// attachments, requests, tasks, related cases, notices and the timeline. Each form that was
 /// refused comes back with what was typed and the reason beside it.
 struct CaseView: Sendable {
+    /// A complaint filed on the public portal: how the citizen tracks it, and whether the viewer
+    /// may open the sealed contact details.
+    struct Complaint: Sendable {
+        var caseID, tracking, language, category: String
+        var hasContact, mayOpenContact: Bool
+    }
+
+    var complaint: Complaint?
     struct Header: Sendable {
         struct Reference: Sendable {
             var id, number: String

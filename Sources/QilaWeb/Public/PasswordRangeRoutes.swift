@@ -1,0 +1,32 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import QilaPublic
+
+/// The k-anonymity password range API, `/api/v1/public/passwords/range/{prefix}`, as Have I Been
+/// Pwned's Pwned Passwords answers it: `SUFFIX:COUNT` lines ending in CRLF, padded with count-0
+/// lines when `Add-Padding: true` is sent. No sign-in, nothing recorded of what was asked.
+struct PasswordRangeRoutes: Sendable {
+    let range: PasswordRange
+
+    func register(on router: Router<QilaRequestContext>) {
+        router.get("/api/v1/public/passwords/range/:prefix", use: answer)
+    }
+
+    func answer(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let text = try context.parameters.require("prefix")
+        guard let prefix = PasswordRange.prefix(text) else {
+            throw Problem(
+                .badRequest, "the prefix must be exactly five hexadecimal digits (0-9, A-F) of the password's SHA-1, such as 21BD1",
+                location: "path prefix", type: .invalidInput)
+        }
+        let padding = request.headers[HTTPField.Name("Add-Padding")!]?.lowercased() == "true"
+        var random = SystemRandomNumberGenerator()
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        headers[.cacheControl] = padding ? "no-store" : "public, max-age=3600"
+        headers[.vary] = "Add-Padding"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: range.body(prefix, padding: padding, random: &random))))
+    }
+}

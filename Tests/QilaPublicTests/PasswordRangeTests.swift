@@ -1,0 +1,86 @@
+import Foundation
+import QilaAccess
+import QilaPublic
+import Testing
+
+@Suite("Password range API: k-anonymity over the breached-password file and the shipped blocklist")
+struct PasswordRangeTests {
+    /// A breached-password file in the Pwned Passwords format, sorted by hash, with `extra`
+    /// random hashes around the known ones.
+    static func breachedFile(_ known: [String: Int], extra: Int, seed: UInt64) throws -> String {
+        var random = SeededRandom(seed: seed)
+        var lines = known.map { (PasswordRange.sha1($0.key), $0.value) }
+        let digits = Array("0123456789ABCDEF")
+        for _ in 0..<extra { lines.append((String((0..<40).map { _ in digits[Int.random(in: 0..<16, using: &random)] }), Int.random(in: 1...9999, using: &random))) }
+        lines.sort { $0.0 < $1.0 }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("breached-\(UUID().uuidString).txt").path
+        try lines.map { "\($0.0):\($0.1)" }.joined(separator: "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("A prefix is exactly five hexadecimal digits, either case", arguments: [
+        ("21bd1", "21BD1"), ("ABCDE", "ABCDE"), ("0000f", "0000F"), ("21BD", nil), ("21BD12", nil), ("21BG1", nil), ("", nil), ("٢١bd1", nil), ("21 D1", nil),
+    ] as [(String, String?)])
+    func prefixes(text: String, expected: String?) {
+        #expect(PasswordRange.prefix(text) == expected)
+    }
+
+    @Test("The answer lists every hash of the prefix with its count; the shipped list counts 1 unless the file counts it")
+    func range() throws {
+        let path = try Self.breachedFile(["correct horse battery staple": 373, "password": 10_434_004], extra: 20_000, seed: 7)
+        let range = PasswordRange(words: ["password", "qwerty"], breached: try BreachedPasswordFile(path: path))
+        for (password, count) in [("password", 10_434_004), ("qwerty", 1), ("correct horse battery staple", 373)] {
+            let hash = PasswordRange.sha1(password)
+            let entries = range.range(String(hash.prefix(5)))
+            #expect(entries.first { $0.suffix == String(hash.dropFirst(5)) }?.count == count, "\(password)")
+            #expect(entries.allSatisfy { $0.suffix.count == 35 } && entries.map(\.suffix) == entries.map(\.suffix).sorted())
+        }
+        #expect(range.range("FFFFF").isEmpty || range.range("FFFFF").allSatisfy { $0.suffix.count == 35 })
+    }
+
+    @Test("Property: for 300 random hashes in a 50,000-line file, the range of each prefix is exactly the file's lines with that prefix")
+    func rangeMatchesFile() throws {
+        let path = try Self.breachedFile([:], extra: 50_000, seed: 11)
+        let file = try BreachedPasswordFile(path: path)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\r\n").map(String.init)
+        var byPrefix: [String: [String]] = [:]
+        for line in lines { byPrefix[String(line.prefix(5)), default: []].append(String(line.dropFirst(5))) }
+        var random = SeededRandom(seed: 3)
+        for _ in 0..<300 {
+            let line = lines[Int.random(in: 0..<lines.count, using: &random)]
+            let prefix = String(line.prefix(5))
+            #expect(file.range(prefix: prefix).map { "\($0.suffix):\($0.count)" } == byPrefix[prefix], "prefix \(prefix)")
+        }
+        // The first and the last prefix of the file, and one before all of them.
+        for line in [lines.first!, lines.last!] {
+            #expect(file.range(prefix: String(line.prefix(5))).map { "\($0.suffix):\($0.count)" } == byPrefix[String(line.prefix(5))])
+        }
+        #expect(file.range(prefix: "00000").count == (byPrefix["00000"]?.count ?? 0))
+    }
+
+    @Test("Padding mixes in hashes of count 0 up to 800-1,000 lines, sorted, and keeps every real one")
+    func padding() throws {
+        let range = PasswordRange(words: ["password"], breached: nil)
+        let hash = PasswordRange.sha1("password")
+        var random = SeededRandom(seed: 99)
+        let body = range.body(String(hash.prefix(5)), padding: true, random: &random)
+        #expect(body.hasSuffix("\r\n"))
+        let lines = body.split(separator: "\r\n").map(String.init)
+        #expect((800...1000).contains(lines.count))
+        #expect(lines.contains(String(hash.dropFirst(5)) + ":1"))
+        #expect(lines.filter { $0.hasSuffix(":0") }.count == lines.count - 1)
+        #expect(lines == lines.sorted() && Set(lines).count == lines.count)
+        let plain = range.body(String(hash.prefix(5)), padding: false, random: &random)
+        #expect(plain == String(hash.dropFirst(5)) + ":1\r\n")
+    }
+
+    @Test("The shipped blocklist is answered: every listed word is found through its prefix")
+    func shippedBlocklist() throws {
+        let blocklist = try PasswordBlocklist.shipped()
+        let range = PasswordRange(blocklist: blocklist)
+        for word in blocklist.words.sorted().prefix(50) {
+            let hash = PasswordRange.sha1(word)
+            #expect(range.range(String(hash.prefix(5))).contains { $0.suffix == String(hash.dropFirst(5)) }, "\(word)")
+        }
+    }
+}
