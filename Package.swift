@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "QilaIntel", targets: ["QilaIntel"]),
         .library(name: "QilaAssess", targets: ["QilaAssess"]),
         .library(name: "QilaPublic", targets: ["QilaPublic"]),
+        .library(name: "QilaTraining", targets: ["QilaTraining"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
     dependencies: [
@@ -197,9 +198,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QilaTraining",
+            dependencies: [
+                "QilaCore",
+                "QilaStore",
+                "QilaAccess",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "QilaWeb",
             dependencies: [
                 "QilaPublic",
+                "QilaTraining",
                 "QilaIntel",
                 "QilaAssess",
                 "QilaCore",
@@ -252,6 +264,7 @@ let package = Package(
                 "QilaIntel",
                 "QilaAssess",
                 "QilaPublic",
+                "QilaTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -286,6 +299,11 @@ let package = Package(
         .testTarget(
             name: "QilaPublicTests",
             dependencies: ["QilaPublic", "QilaCases", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaTrainingTests",
+            dependencies: ["QilaTraining", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -332,7 +350,7 @@ let package = Package(
         .testTarget(
             name: "QilaWebTests",
             dependencies: [
-                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaAssess", "QilaCases", "QilaPublic", "QilaIntel", "QilaTestSupport",
+                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaAssess", "QilaCases", "QilaPublic", "QilaIntel", "QilaTraining", "QilaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -11,6 +11,7 @@ import QilaPublic
 import QilaIntel
 import QilaStore
 import QilaTestSupport
+import QilaTraining
 import Testing
 @testable import QilaWeb
 
@@ -102,13 +103,35 @@ enum ExpectationTable {
         let (collection, object, status) = try await Self.intel(context)
         let (campaign, evidence) = try await Self.campaign(context)
         let portal = try await Self.portal(context)
+        let training = try await Self.training(context)
         return RouteMatrixTests.Scenario(
             caseID: caseID, alertID: alert.id.description, sensorID: sensor.id.description, attachmentID: attachmentID,
             requestID: requestID, noticeID: noticeID, taskID: taskID, mispEvent: String(buffer: misp.body), warrantID: warrantID, queryID: queryID,
             flowSourceID: source.id.description, webhookID: hook.id, ruleID: rule.id, setupToken: setup,
             reporterTokenID: reporterToken.token.id.description, nationalCollection: collection, intelObject: object, intelStatus: status,
             campaignID: campaign, evidenceSHA: evidence, guideID: portal.guideID, guideSlug: portal.guideSlug, withdrawnID: portal.withdrawnID,
-            alertSlug: portal.alertSlug, publicDirective: portal.directive, suspiciousID: portal.suspicious, complaintCase: portal.complaint)
+            alertSlug: portal.alertSlug, publicDirective: portal.directive, suspiciousID: portal.suspicious, complaintCase: portal.complaint,
+            courseID: training.course, completionID: training.completion, revokedCompletionID: training.revoked, phishingID: training.phishing)
+    }
+
+    /// A national course; Operator A's two passed completions and one phishing simulation.
+    static func training(_ context: RouteMatrixTests.Context) async throws -> (course: String, completion: String, revoked: String, phishing: String) {
+        let world = context.harness.world
+        let installation = world.installation
+        let gate = DecisionGate(policy: installation.policy, audit: installation.audit)
+        let desk = TrainingDesk(store: installation.store, audit: installation.audit, policy: installation.policy, secrets: installation.secrets)
+        var input = TrainingDesk.CourseInput()
+        (input.title, input.audience, input.durationMinutes, input.passingMark) = ("Matrix course", "all staff", "30", "60")
+        let course = try await desk.createCourse(input, by: world.subject("analyst"), gate: gate)
+        let operatorA = world.operatorA.id.description
+        let first = try await desk.recordCompletion(
+            course: course.id, organisation: operatorA, email: "one@operator-a.example", name: "One", score: "90", by: world.subject("a-admin"), gate: gate)
+        let second = try await desk.recordCompletion(
+            course: course.id, organisation: operatorA, email: "two@operator-a.example", name: "Two", score: "90", by: world.subject("a-admin"), gate: gate)
+        let csv = "email,status,reported\none@operator-a.example,Clicked Link,false\ntwo@operator-a.example,Email Sent,true\n"
+        let campaign = try await desk.importPhishing(
+            Array(csv.utf8), name: "Matrix lure", organisation: operatorA, enrolCourse: course.id, by: world.subject("a-admin"), gate: gate)
+        return (course.id, first.id, second.id, campaign.id)
     }
 
     /// The public portal's things: publications, a CLEAR directive, a report from the public, and
@@ -342,7 +365,27 @@ enum ExpectationTable {
         ![403, 404].contains(status) && location != "/sign-in" && !location.hasPrefix("/sign-in?")
     }
 
-    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + intelPages + assessments + publicPortal + sessionEnding
+    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + intelPages + assessments + publicPortal + training + sessionEnding
+
+    static let trainingReadersA: Set<String> = ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "auditor"]
+
+    static let training: [E] = [
+        RouteMatrixTests.get("/training", everyone.subtracting(["investigator", "a-legal"])) { _ in "/training" },
+        RouteMatrixTests.get("/training/courses/{id}", everyone) { "/training/courses/\($0.courseID)" },
+        RouteMatrixTests.post("/training/courses", portalEditors, { _ in "/training/courses" }, [("organisation", ""), ("title", "")]),
+        RouteMatrixTests.post("/training/courses/{id}/enrol", ["a-admin"], { "/training/courses/\($0.courseID)/enrol?organisation={A}" }, [("people", "not-an-address")]),
+        RouteMatrixTests.post("/training/courses/{id}/complete", ["a-admin"], { "/training/courses/\($0.courseID)/complete?organisation={A}" }, [("email", "")]),
+        RouteMatrixTests.post("/training/courses/{id}/retire", portalEditors, { "/training/courses/\($0.courseID)/retire" }),
+        RouteMatrixTests.post("/training/headcount", ["a-admin"], { _ in "/training/headcount?organisation={A}" }, [("headcount", "0")]),
+        E(route: "POST /training/phishing", allowed: ["a-admin"]) { _, _, _ in
+            let boundary = "matrix-phishing"
+            return Call(method: .post, uri: "/training/phishing?organisation={A}", multipart: (boundary, Self.multipart(boundary, [("name", "x")])))
+        },
+        RouteMatrixTests.get("/training/phishing/{id}", trainingReadersA) { "/training/phishing/\($0.phishingID)" },
+        RouteMatrixTests.get("/training/completions/{id}/certificate", trainingReadersA) { "/training/completions/\($0.completionID)/certificate" },
+        RouteMatrixTests.post("/training/completions/{id}/revoke", ["a-admin"], { "/training/completions/\($0.revokedCompletionID)/revoke" }),
+        RouteMatrixTests.get("/public/certificates/verify", anyone) { _ in "/public/certificates/verify?c=abc.def" },
+    ]
 
     static let portalEditors: Set<String> = ["admin", "analyst"]
 

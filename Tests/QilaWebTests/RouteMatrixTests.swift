@@ -50,6 +50,8 @@ struct RouteMatrixTests {
         /// The public portal: a guide, an alert, one to withdraw, a CLEAR directive, a suspicious
         /// report, and a complaint filed with Operator B designated as the agency.
         var guideID, guideSlug, withdrawnID, alertSlug, publicDirective, suspiciousID, complaintCase: String
+        /// Training: a national course, two passed completions of Operator A's (one to revoke), its phishing simulation.
+        var courseID, completionID, revokedCompletionID, phishingID: String
     }
 
     typealias Builder = @Sendable (Scenario, String, Context) async throws -> Call

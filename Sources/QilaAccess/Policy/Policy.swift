@@ -46,6 +46,8 @@ public enum Policy {
         Rule(role: nil, kind: .credentials, actions: [.read, .update], reach: .self, note: "own password, TOTP, sessions"),
         Rule(role: nil, kind: .apiToken, actions: [.read, .create, .delete], reach: .self, note: "own API tokens"),
         Rule(role: nil, kind: .framework, actions: [.read], reach: .installation, note: "assessment frameworks are public to members"),
+        Rule(role: nil, kind: .trainingCourse, actions: [.read], reach: .installation, note: "the authority's courses are open to every organisation"),
+        Rule(role: nil, kind: .trainingCourse, actions: [.read], reach: .ownOrganisation, note: "and its own courses"),
     ]
 
     /// The grants of each role.
@@ -146,6 +148,21 @@ public enum Policy {
             Rule(role: .investigator, kind: .complaintContact, actions: [.read], reach: .ownOrganisation, note: "the agency's investigators reach the complainants"),
             Rule(role: .authorityAnalyst, kind: .suspiciousReport, actions: [.read, .update], reach: .all, note: "confirms or dismisses what the public reports"),
             Rule(role: .authorityAdmin, kind: .suspiciousReport, actions: [.read], reach: .all, note: "sees the queue"),
+            // Training and awareness
+            Rule(role: .authorityAdmin, kind: .trainingCourse, actions: [.read, .create, .update], reach: .all, note: "national courses and exercises"),
+            Rule(role: .authorityAnalyst, kind: .trainingCourse, actions: [.read, .create, .update], reach: .all, note: "national courses and exercises"),
+            Rule(role: .organisationAdmin, kind: .trainingCourse, actions: [.read, .create, .update], reach: .ownOrganisation, note: "its own courses"),
+            Rule(role: .organisationAdmin, kind: .trainingRecord, actions: [.read, .create, .update], reach: .ownOrganisation, note: "enrols, records completions, imports phishing simulations"),
+            Rule(role: .organisationReporter, kind: .trainingRecord, actions: [.read], reach: .ownOrganisation, note: "its organisation's coverage"),
+            Rule(role: .auditor, kind: .trainingRecord, actions: [.read], reach: .audited, note: "the records of what it audits"),
+            Rule(role: .authorityAdmin, kind: .trainingRecord, actions: [.read], reach: .all, note: "every organisation's records"),
+            Rule(role: .authorityAnalyst, kind: .trainingRecord, actions: [.read], reach: .all, note: "every organisation's records"),
+            Rule(role: .sectorRegulator, kind: .trainingRecord, actions: [.read], reach: .sector, note: "its sector's organisations"),
+            Rule(role: .authorityAdmin, kind: .trainingStatistics, actions: [.read], reach: .all, note: "coverage and phishing rates by sector"),
+            Rule(role: .authorityAnalyst, kind: .trainingStatistics, actions: [.read], reach: .all, note: "coverage and phishing rates by sector"),
+            Rule(role: .oversightViewer, kind: .trainingStatistics, actions: [.read], reach: .all, note: "aggregates only"),
+            Rule(role: .sectorRegulator, kind: .trainingStatistics, actions: [.read], reach: .ownSector, note: "its sector's figures"),
+            Rule(role: .organisationAdmin, kind: .trainingStatistics, actions: [.read], reach: .ownSector, note: "its sector's figures beside its own"),
             // Threat-intelligence sharing: who reaches a collection; each object's TLP decides the rest
             Rule(role: .authorityAnalyst, kind: .intelCollection, actions: [.read, .create, .update], reach: .all, note: "the national hub: every collection"),
             Rule(role: .authorityAdmin, kind: .intelCollection, actions: [.read, .create, .update, .administer], reach: .all, note: "creates collections, trust groups and peers"),

@@ -63,6 +63,13 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         case complaintContact = "complaint-contact"
         /// Suspicious messages and websites reported by the public (no owner).
         case suspiciousReport = "suspicious-report"
+        /// A course or exercise: the authority's for everyone (no owner) or an organisation's own.
+        case trainingCourse = "training-course"
+        /// An organisation's training records: its people, enrolments, completions, phishing
+        /// simulations, headcount; `owner` is the organisation.
+        case trainingRecord = "training-record"
+        /// Training coverage and phishing rates rolled up by sector and for the nation (no owner).
+        case trainingStatistics = "training-statistics"
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.

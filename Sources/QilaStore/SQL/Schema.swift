@@ -510,5 +510,47 @@ public enum Schema {
                 "CREATE INDEX suspicious_reports_status ON suspicious_reports (status, created_at)",
             ]
         ),
+        Migration(
+            version: 18,
+            name: "training and awareness: courses, the people of each organisation, enrolments, completions, phishing-simulation results",
+            statements: [
+                """
+                CREATE TABLE training_courses (
+                    id TEXT PRIMARY KEY, organisation TEXT, title TEXT NOT NULL, kind TEXT NOT NULL, audience TEXT NOT NULL,
+                    duration_minutes BIGINT NOT NULL, materials TEXT NOT NULL, passing_mark BIGINT NOT NULL, created_by TEXT NOT NULL,
+                    created_at BIGINT NOT NULL, retired_at BIGINT)
+                """,
+                // The people of an organisation as training knows them: by e-mail, most are not Qila users.
+                """
+                CREATE TABLE training_people (
+                    organisation TEXT NOT NULL, email TEXT NOT NULL, name TEXT NOT NULL, position TEXT NOT NULL, added_at BIGINT NOT NULL,
+                    PRIMARY KEY (organisation, email))
+                """,
+                "CREATE TABLE training_headcounts (organisation TEXT PRIMARY KEY, headcount BIGINT NOT NULL, updated_at BIGINT NOT NULL, updated_by TEXT NOT NULL)",
+                """
+                CREATE TABLE training_enrolments (
+                    course TEXT NOT NULL, organisation TEXT NOT NULL, email TEXT NOT NULL, enrolled_at BIGINT NOT NULL, enrolled_by TEXT NOT NULL,
+                    reason TEXT NOT NULL, due_at BIGINT, PRIMARY KEY (course, organisation, email))
+                """,
+                """
+                CREATE TABLE training_completions (
+                    id TEXT PRIMARY KEY, course TEXT NOT NULL, organisation TEXT NOT NULL, email TEXT NOT NULL, score BIGINT NOT NULL,
+                    passed BIGINT NOT NULL, completed_at BIGINT NOT NULL, recorded_by TEXT NOT NULL, revoked_at BIGINT)
+                """,
+                "CREATE INDEX training_completions_organisation ON training_completions (organisation, completed_at)",
+                """
+                CREATE TABLE phishing_campaigns (
+                    id TEXT PRIMARY KEY, organisation TEXT NOT NULL, name TEXT NOT NULL, launched_at BIGINT NOT NULL, imported_at BIGINT NOT NULL,
+                    imported_by TEXT NOT NULL, sent BIGINT NOT NULL, opened BIGINT NOT NULL, clicked BIGINT NOT NULL, submitted BIGINT NOT NULL,
+                    reported BIGINT NOT NULL, enrolled_course TEXT)
+                """,
+                "CREATE INDEX phishing_campaigns_organisation ON phishing_campaigns (organisation, launched_at)",
+                """
+                CREATE TABLE phishing_results (
+                    campaign TEXT NOT NULL, email TEXT NOT NULL, status TEXT NOT NULL, opened BIGINT NOT NULL, clicked BIGINT NOT NULL,
+                    submitted BIGINT NOT NULL, reported BIGINT NOT NULL, PRIMARY KEY (campaign, email))
+                """,
+            ]
+        ),
     ]
 }

@@ -11,6 +11,7 @@ import QilaRetention
 import QilaStore
 import QilaIntel
 import QilaPublic
+import QilaTraining
 
 /// What every page collection shares: the installation (its store, directory and authenticator),
 /// the policy enforcement point, the renderer and the web settings. Capability runtimes and desks
@@ -288,10 +289,11 @@ struct WebPages: Sendable {
     let intelPeers: IntelPeerDesk
     let campaigns: CampaignDesk
     let portal: PublicPortal
+    let training: TrainingDesk
 
     static let navigation: [NavigationEntry] = (OverviewPages.navigation + AdminPages.navigation + CasePages.navigation + IntakePages.navigation
         + IntelPages.navigation + AssessmentPages.navigation + RetentionPages.navigation + WebhookPages.navigation
-        + PortalAdminPages.navigation).sorted { $0.order < $1.order }
+        + PortalAdminPages.navigation + TrainingPages.navigation).sorted { $0.order < $1.order }
 
     func register(on router: Router<QilaRequestContext>) {
         let collections: [any PageCollection] = [
@@ -299,6 +301,7 @@ struct WebPages: Sendable {
             IntakePages(kit: kit, intake: intake, cases: cases), RetentionPages(kit: kit, retention: retention), WebhookPages(kit: kit),
             IntelPages(kit: kit, desk: intel, peers: intelPeers), AssessmentPages(kit: kit, desk: campaigns),
             PublicPages(kit: kit, portal: portal, campaigns: campaigns), PortalAdminPages(kit: kit, portal: portal, intel: intel),
+            TrainingPages(kit: kit, desk: training),
         ]
         for collection in collections { router.addRoutes(collection.routes()) }
     }

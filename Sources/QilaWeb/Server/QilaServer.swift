@@ -19,6 +19,7 @@ import QilaCases
 public import QilaIngest
 public import QilaIntel
 public import QilaPublic
+public import QilaTraining
 
 /// Builds the HTTP application: middleware, the REST API, the pages, health and metrics.
 public struct QilaServer: Sendable {
@@ -40,6 +41,8 @@ public struct QilaServer: Sendable {
     public let campaigns: CampaignDesk
     /// The public pages' desks: publications, complaints, reports, the password range.
     public let portal: PublicPortal
+    /// Training and awareness records.
+    public let training: TrainingDesk
 
     public init(
         installation: Installation, configuration: WebConfiguration, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -64,6 +67,7 @@ public struct QilaServer: Sendable {
         portalSettings.reportsPerHour = configuration.reportsPerHour
         portalSettings.formMinimumSeconds = configuration.formMinimumSeconds
         self.portal = PublicPortal(installation: installation, cases: self.cases.desk, intel: self.intel, settings: portalSettings)
+        self.training = TrainingDesk(store: installation.store, audit: installation.audit, policy: installation.policy, secrets: installation.secrets)
     }
 
     /// The router alone, for tests that send requests without sockets.
@@ -151,7 +155,7 @@ public struct QilaServer: Sendable {
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
         let kit = PageKit(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, web: configuration)
         PasswordRangeRoutes(range: portal.passwords).register(on: router)
-        WebPages(kit: kit, retention: retention, cases: cases, intake: intake, intel: intel, intelPeers: intelPeers, campaigns: campaigns, portal: portal).register(on: router)
+        WebPages(kit: kit, retention: retention, cases: cases, intake: intake, intel: intel, intelPeers: intelPeers, campaigns: campaigns, portal: portal, training: training).register(on: router)
         return router
     }
 
