@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "QilaAssess", targets: ["QilaAssess"]),
         .library(name: "QilaPublic", targets: ["QilaPublic"]),
         .library(name: "QilaTraining", targets: ["QilaTraining"]),
+        .library(name: "QilaOversight", targets: ["QilaOversight"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
     dependencies: [
@@ -208,8 +209,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QilaOversight",
+            dependencies: ["QilaCore", "QilaStore", "QilaAccess", "QilaCases", "QilaAssess", "QilaTraining", "QilaRetention"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "QilaWeb",
             dependencies: [
+                "QilaOversight",
                 "QilaPublic",
                 "QilaTraining",
                 "QilaIntel",
@@ -265,6 +272,7 @@ let package = Package(
                 "QilaAssess",
                 "QilaPublic",
                 "QilaTraining",
+                "QilaOversight",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -304,6 +312,13 @@ let package = Package(
         .testTarget(
             name: "QilaTrainingTests",
             dependencies: ["QilaTraining", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaOversightTests",
+            dependencies: [
+                "QilaOversight", "QilaTraining", "QilaAssess", "QilaCases", "QilaRetention", "QilaFlows", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -350,7 +365,7 @@ let package = Package(
         .testTarget(
             name: "QilaWebTests",
             dependencies: [
-                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaAssess", "QilaCases", "QilaPublic", "QilaIntel", "QilaTraining", "QilaTestSupport",
+                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaAssess", "QilaCases", "QilaPublic", "QilaIntel", "QilaTraining", "QilaOversight", "QilaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -385,6 +385,8 @@ enum ExpectationTable {
         RouteMatrixTests.get("/training/completions/{id}/certificate", trainingReadersA) { "/training/completions/\($0.completionID)/certificate" },
         RouteMatrixTests.post("/training/completions/{id}/revoke", ["a-admin"], { "/training/completions/\($0.revokedCompletionID)/revoke" }),
         RouteMatrixTests.get("/public/certificates/verify", anyone) { _ in "/public/certificates/verify?c=abc.def" },
+        RouteMatrixTests.get("/oversight", ["admin", "analyst", "overseer"]) { _ in "/oversight?quarter=2026-Q3" },
+        RouteMatrixTests.get("/oversight/report", ["admin", "analyst", "overseer"]) { _ in "/oversight/report" },
     ]
 
     static let portalEditors: Set<String> = ["admin", "analyst"]

@@ -12,6 +12,7 @@ import QilaStore
 import QilaIntel
 import QilaPublic
 import QilaTraining
+import QilaOversight
 
 /// What every page collection shares: the installation (its store, directory and authenticator),
 /// the policy enforcement point, the renderer and the web settings. Capability runtimes and desks
@@ -293,7 +294,7 @@ struct WebPages: Sendable {
 
     static let navigation: [NavigationEntry] = (OverviewPages.navigation + AdminPages.navigation + CasePages.navigation + IntakePages.navigation
         + IntelPages.navigation + AssessmentPages.navigation + RetentionPages.navigation + WebhookPages.navigation
-        + PortalAdminPages.navigation + TrainingPages.navigation).sorted { $0.order < $1.order }
+        + PortalAdminPages.navigation + TrainingPages.navigation + OversightPages.navigation).sorted { $0.order < $1.order }
 
     func register(on router: Router<QilaRequestContext>) {
         let collections: [any PageCollection] = [
@@ -302,6 +303,11 @@ struct WebPages: Sendable {
             IntelPages(kit: kit, desk: intel, peers: intelPeers), AssessmentPages(kit: kit, desk: campaigns),
             PublicPages(kit: kit, portal: portal, campaigns: campaigns), PortalAdminPages(kit: kit, portal: portal, intel: intel),
             TrainingPages(kit: kit, desk: training),
+            OversightPages(
+                kit: kit,
+                desk: OversightDesk(
+                    store: kit.installation.store, policy: kit.installation.policy, cases: cases.desk, campaigns: campaigns, training: training,
+                    warrants: retention.desk, zone: DisplayZone(identifier: kit.web.displayTimeZone)?.zone ?? TimeZone(identifier: "Asia/Karachi")!)),
         ]
         for collection in collections { router.addRoutes(collection.routes()) }
     }

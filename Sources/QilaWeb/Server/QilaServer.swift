@@ -20,6 +20,7 @@ public import QilaIngest
 public import QilaIntel
 public import QilaPublic
 public import QilaTraining
+import QilaOversight
 
 /// Builds the HTTP application: middleware, the REST API, the pages, health and metrics.
 public struct QilaServer: Sendable {
