@@ -2,9 +2,11 @@ public import Crypto
 public import Foundation
 
 /// A certificate of a passed course that anyone can check: what it says, signed with Ed25519 under
-/// a key derived from the installation's sealing key (the same on every node, never stored). The
-/// certificate is `PAYLOAD.SIGNATURE`, both base64url; the payload is JSON. The verify page checks
-/// the signature and that the completion was not revoked since.
+/// a key derived from the installation's sealing key (the same on every node, never stored). Its
+/// code is `COMPLETION-ID.SIGNATURE` (the signature base64url, over the certificate's JSON with
+/// sorted keys), short enough for a QR code; the verify page rebuilds the certificate from the
+/// record, checks the signature against it, and that the completion was not revoked since. An
+/// altered code, or a record changed after signing, does not verify.
 public struct TrainingCertificate: Sendable, Equatable, Codable {
     /// The completion's id.
     public var id: String
@@ -38,21 +40,33 @@ public struct TrainingCertificate: Sendable, Equatable, Codable {
         /// The public key, hexadecimal, for anyone who wants to check a certificate offline.
         public var publicKey: String { key.publicKey.rawRepresentation.map { String(format: "%02x", $0) }.joined() }
 
+        /// The certificate's code: its id and the signature over its canonical JSON.
         public func sign(_ certificate: TrainingCertificate) throws -> String {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            let payload = try encoder.encode(certificate)
-            let signature = try key.signature(for: payload)
-            return Self.base64url(payload) + "." + Self.base64url(signature)
+            certificate.id + "." + Self.base64url(try key.signature(for: try Self.canonical(certificate)))
         }
 
-        /// The certificate if the text is one this installation signed, unaltered; nil otherwise.
-        public func verify(_ text: String) -> TrainingCertificate? {
-            let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".")
-            guard parts.count == 2, parts[0].count <= 8192, let payload = Self.data(base64url: String(parts[0])),
-                let signature = Self.data(base64url: String(parts[1])), key.publicKey.isValidSignature(signature, for: payload)
+        /// The completion id a code names, if the code is well formed.
+        public static func id(of code: String) -> String? {
+            let parts = code.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".")
+            guard parts.count == 2, (1...64).contains(parts[0].count),
+                parts[0].allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "-") }), parts[1].count <= 128
             else { return nil }
-            return try? JSONDecoder().decode(TrainingCertificate.self, from: payload)
+            return String(parts[0])
+        }
+
+        /// Whether `code` is this installation's signature over exactly `certificate`.
+        public func verify(_ code: String, against certificate: TrainingCertificate) -> Bool {
+            let parts = code.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".")
+            guard parts.count == 2, String(parts[0]) == certificate.id, let signature = Self.data(base64url: String(parts[1])),
+                let payload = try? Self.canonical(certificate)
+            else { return false }
+            return key.publicKey.isValidSignature(signature, for: payload)
+        }
+
+        static func canonical(_ certificate: TrainingCertificate) throws -> Data {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return try encoder.encode(certificate)
         }
 
         static func base64url(_ data: some DataProtocol) -> String {

@@ -196,16 +196,23 @@ public struct TrainingDesk: Sendable {
 
     /// The certificate of a passed completion, signed.
     public func certificate(_ completionID: String, for subject: Subject, gate: any AccessGate) async throws -> (TrainingCertificate, String) {
-        guard let completion = try await store.completion(completionID), let organisation = try await store.organisation(completion.organisation),
-            let course = try await store.course(completion.course)
-        else { throw QilaError(.notFound, "no such completion") }
+        guard let completion = try await store.completion(completionID), let organisation = try await store.organisation(completion.organisation) else {
+            throw QilaError(.notFound, "no such completion")
+        }
         try await gate.require(subject, .read, Self.records(organisation))
-        guard completion.passed, completion.revokedAt == nil else { throw QilaError(.conflict, "only a passed, unrevoked completion has a certificate") }
-        let person = try await store.people(of: organisation.id).first { $0.email == completion.email }
-        let certificate = TrainingCertificate(
-            id: completion.id, name: person?.name.isEmpty == false ? person!.name : completion.email, email: completion.email, course: course.title,
-            organisation: organisation.name, score: completion.score, completed: Self.format(completion.completedAt))
+        guard completion.passed, completion.revokedAt == nil, let certificate = try await certificate(of: completion) else {
+            throw QilaError(.conflict, "only a passed, unrevoked completion has a certificate")
+        }
         return (certificate, try signer.sign(certificate))
+    }
+
+    /// What a completion's certificate says, from the records.
+    func certificate(of completion: TrainingCompletion) async throws -> TrainingCertificate? {
+        guard let organisation = try await store.organisation(completion.organisation), let course = try await store.course(completion.course) else { return nil }
+        let person = try await store.people(of: organisation.id).first { $0.email == completion.email }
+        return TrainingCertificate(
+            id: completion.id, name: person.map { $0.name.isEmpty ? completion.email : $0.name } ?? completion.email, email: completion.email,
+            course: course.title, organisation: organisation.name, score: completion.score, completed: Self.format(completion.completedAt))
     }
 
     public enum Verification: Sendable, Equatable {
@@ -216,11 +223,12 @@ public struct TrainingDesk: Sendable {
         case invalid
     }
 
-    /// Checks a certificate: anyone may.
-    public func verify(_ text: String) async throws -> Verification {
-        guard let certificate = signer.verify(text) else { return .invalid }
-        guard let completion = try await store.completion(certificate.id), completion.revokedAt == nil else { return .revoked(certificate) }
-        return .valid(certificate)
+    /// Checks a certificate's code: anyone may.
+    public func verify(_ code: String) async throws -> Verification {
+        guard let id = TrainingCertificate.Signer.id(of: code), let completion = try await store.completion(id), completion.passed,
+            let certificate = try await certificate(of: completion), signer.verify(code, against: certificate)
+        else { return .invalid }
+        return completion.revokedAt == nil ? .valid(certificate) : .revoked(certificate)
     }
 
     // MARK: helpers

@@ -99,7 +99,7 @@ struct OversightView: Sendable {
         func counts(_ values: [Int?]) -> [String] { values.map { $0.map(String.init) ?? "withheld" } }
         func table(_ id: String, _ title: String, _ source: String, _ series: [NationalPicture.Series], chart: Bool = false) -> Table {
             let rows = series.map { Row(label: $0.label, cells: counts($0.values)) }
-            let drawing = chart && !series.isEmpty
+            let drawing = chart && series.contains(where: { $0.values.contains { ($0 ?? 0) > 0 } })
                 ? BarChart(
                     bars: columns.enumerated().map { index, column in
                         BarChart.Bar(label: column, values: Dictionary(series.map { ($0.label, $0.values[index] ?? 0) }, uniquingKeysWith: +))
@@ -122,11 +122,13 @@ struct OversightView: Sendable {
                     Row(label: "Still missing", cells: legal.missing.map(String.init)), Row(label: "Share on time", cells: legal.onTimeShare.map(percent)),
                     Row(label: "Show-cause notices issued", cells: legal.notices.map(String.init)),
                 ],
-                chart: BarChart(
-                    bars: columns.enumerated().map { index, column in
-                        BarChart.Bar(label: column, values: ["on time": legal.onTime[index], "late": legal.late[index], "missing": legal.missing[index]])
-                    }, series: ["on time", "late", "missing"], title: "Report stages due, by outcome"
-                ).svg(), hasRows: true)
+                chart: (legal.onTime + legal.late + legal.missing).allSatisfy { $0 == 0 }
+                    ? nil
+                    : BarChart(
+                        bars: columns.enumerated().map { index, column in
+                            BarChart.Bar(label: column, values: ["on time": legal.onTime[index], "late": legal.late[index], "missing": legal.missing[index]])
+                        }, series: ["on time", "late", "missing"], title: "Report stages due, by outcome"
+                    ).svg(), hasRows: true)
         ]
         var legalFacts = [
             Fact(label: "Median time from awareness to the first report, this quarter", value: hours(legal.medianHoursToFirstReport), source: "Incident cases")
@@ -218,10 +220,13 @@ struct OversightView: Sendable {
                 id: "technical", number: 2, title: "Technical measures", about: "What the national SOC and the CERT handled, and how fast.", facts: technicalFacts,
                 tables: technicalTables),
             Pillar(
-                id: "organisational", number: 3, title: "Organisational measures", about: "Maturity assessments and directives by sector.", facts: [],
+                id: "organisational", number: 3, title: "Organisational measures", about: "Maturity assessments and directives by sector.",
+                facts: organisationalTables.isEmpty
+                    ? [Fact(label: "Assessment campaigns and directives due in these quarters", value: "none", source: "Assessment campaigns")] : [],
                 tables: organisationalTables),
             Pillar(
-                id: "capacity", number: 4, title: "Capacity development", about: "Training and awareness in the organisations under oversight.", facts: [],
+                id: "capacity", number: 4, title: "Capacity development", about: "Training and awareness in the organisations under oversight.",
+                facts: picture.capacity == nil ? [Fact(label: "Training figures", value: "not open to this account", source: "Training records")] : [],
                 tables: capacityTables),
             Pillar(
                 id: "cooperation", number: 5, title: "Cooperation", about: "Sharing within the country and with peers abroad.",

@@ -68,12 +68,12 @@ struct PortalAdminPages: PageCollection {
             statisticsForm: FormView(
                 action: "/admin/public/statistics", submit: "Save",
                 fields: PortalAdminView.statisticsFields(chosen: chosen, state: refused(PortalAdminView.statisticsName)),
-                state: refused(PortalAdminView.statisticsName), id: "statistics"),
+                state: refused(PortalAdminView.statisticsName), id: "statistics-form"),
             agencyForm: mayDesignate
                 ? FormView(
                     action: "/admin/public/agency", submit: "Designate",
                     fields: PortalAdminView.agencyFields(organisations, current: current?.id, state: refused(PortalAdminView.agencyName)),
-                    state: refused(PortalAdminView.agencyName), id: "agency")
+                    state: refused(PortalAdminView.agencyName), id: "agency-form")
                 : nil,
             agency: current?.name ?? "none designated: the complaint form says complaints cannot be received",
             message: kept?.form == PortalAdminView.doneName ? kept?.value("message") : nil)
@@ -162,7 +162,7 @@ struct PortalAdminPages: PageCollection {
             return try await done("The statistics page shows what is ticked.", to: "/admin/public", context)
         } catch let error as QilaError where error.code == .invalidInput {
             state.refuse(error, fields: PortalAdminView.statisticsFields(chosen: [], state: nil))
-            return try await refusedForms.redirect(state, to: "/admin/public", context: context, fragment: "statistics")
+            return try await refusedForms.redirect(state, to: "/admin/public", context: context, fragment: "statistics-form")
         }
     }
 
@@ -176,7 +176,7 @@ struct PortalAdminPages: PageCollection {
                 return try await done("Complaints now go to the designated agency.", to: "/admin/public", context)
             } catch let error as QilaError where error.code == .invalidInput {
                 state.refuse(error, fields: PortalAdminView.agencyFields([], current: nil, state: nil))
-                return try await refusedForms.redirect(state, to: "/admin/public", context: context, fragment: "agency")
+                return try await refusedForms.redirect(state, to: "/admin/public", context: context, fragment: "agency-form")
             }
         }
     }
@@ -195,7 +195,8 @@ struct PortalAdminPages: PageCollection {
                     status: $0.status.rawValue)
             },
             hasRows: !reports.isEmpty,
-            tabs: SuspiciousReport.Status.allCases.map { .init(label: $0.rawValue.capitalized, href: "/public-reports?status=\($0.rawValue)", current: $0 == status) })
+            tabs: SuspiciousReport.Status.allCases.map { .init(label: $0.rawValue.capitalized, href: "/public-reports?status=\($0.rawValue)", current: $0 == status) },
+            message: try await refusedForms.kept(request, context: context).flatMap { $0.form == PortalAdminView.doneName ? $0.value("message") : nil })
         return render("suspicious-queue", "Reports from the public", context, view)
     }
 

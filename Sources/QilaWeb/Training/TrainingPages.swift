@@ -132,7 +132,7 @@ struct TrainingPages: PageCollection {
                 ? FormView(
                     action: "/training/headcount?organisation=\(organisation!.id)", submit: "Save",
                     fields: TrainingView.headcountFields(state: refused(TrainingView.headcountName), current: coverage?.declared == true ? coverage!.headcount.description : ""),
-                    state: refused(TrainingView.headcountName), id: "headcount")
+                    state: refused(TrainingView.headcountName), id: "headcount-form")
                 : nil,
             importForm: mayUpdate
                 ? FormView(
@@ -184,7 +184,7 @@ struct TrainingPages: PageCollection {
             return try await done("Headcount saved.", to: back, context)
         } catch let error as QilaError where error.code == .invalidInput {
             state.refuse(error, fields: TrainingView.headcountFields(state: nil, current: ""))
-            return try await refusedForms.redirect(state, to: back, context: context, fragment: "headcount")
+            return try await refusedForms.redirect(state, to: back, context: context, fragment: "headcount-form")
         }
     }
 
@@ -323,6 +323,7 @@ struct TrainingPages: PageCollection {
             name: campaign.name, organisation: organisation?.name ?? "", launched: DisplayZone.current.format(campaign.launchedAt), sent: String(campaign.sent),
             clicked: String(campaign.clicked), reported: String(campaign.reported), submitted: String(campaign.submitted), clickRate: rate(campaign.clicked),
             reportRate: rate(campaign.reported), enrolledCourse: course?.title,
+            enrolledCourseHref: "/training/courses/\(campaign.enrolledCourse ?? "")?organisation=\(campaign.organisation)",
             rows: results.map { .init(email: $0.email, status: $0.status, clicked: $0.clicked, reported: $0.reported, submitted: $0.submitted) })
         return render("training-phishing", campaign.name, context, view)
     }

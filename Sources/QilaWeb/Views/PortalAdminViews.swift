@@ -88,6 +88,7 @@ struct SuspiciousQueueView: Sendable {
     let rows: [Row]
     let hasRows: Bool
     let tabs: [Tab]
+    let message: String?
 }
 
 /// One report, with the decision forms while it is new.

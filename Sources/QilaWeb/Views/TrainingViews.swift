@@ -134,6 +134,7 @@ struct PhishingCampaignView: Sendable {
 
     let name, organisation, launched, sent, clicked, reported, submitted, clickRate, reportRate: String
     let enrolledCourse: String?
+    let enrolledCourseHref: String
     let rows: [Row]
 }
 
