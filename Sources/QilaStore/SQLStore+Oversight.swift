@@ -28,7 +28,7 @@ extension SQLStore {
     /// Sightings reported in `[start, end)`: how many reports, how many times seen in all.
     public func sightingTotals(from start: Date, to end: Date) async throws -> (reports: Int, seen: Int) {
         let row = try await database.query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(count), 0) AS seen FROM intel_sightings WHERE last_seen >= ? AND last_seen < ?", SQLValue(start), SQLValue(end)
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(count), 0) AS BIGINT) AS seen FROM intel_sightings WHERE last_seen >= ? AND last_seen < ?", SQLValue(start), SQLValue(end)
         ).first
         return (Int(try row?.int("n") ?? 0), Int(try row?.int("seen") ?? 0))
     }
