@@ -6,7 +6,9 @@
 #
 # Qila: a release build, SQLite, plain HTTP (--no-tls, as behind a TLS-terminating proxy; nginx
 # serves plain HTTP too), with three guides and two alerts published, the home page in English.
-# The range answer is for prefix 21BD1 over the shipped blocklist, without padding. nginx: Debian's,
+# The range answer is for prefix 5BAA6 over the shipped blocklist and a breached-password file of
+# 200,000 random hashes plus 900 of that prefix (about what Pwned Passwords answers for a prefix,
+# 36 KB), without padding. nginx: Debian's,
 # worker_processes auto, access log off, sendfile on. wrk runs on the same two cores as the server
 # measured (the other server idle meanwhile): the figures are a ratio on this machine, not a capacity.
 set -euo pipefail
@@ -17,8 +19,8 @@ connections=${3:-64}
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "install nginx (apt-get install nginx-light)"; exit 1; }
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
-swift build -c release --product qila >/dev/null
-qila="$(swift build -c release --show-bin-path)/qila"
+swift build -c release --product qila >/dev/null 2>&1
+qila="$(swift build -c release --show-bin-path 2>/dev/null)/qila"
 port=18580
 nginx_port=18581
 base="http://127.0.0.1:$port"
@@ -26,7 +28,17 @@ password="lantern orchard velvet ninety"
 data=$(mktemp -d)
 static=$(mktemp -d)
 
-"$qila" serve --data "$data" --port "$port" --no-tls --flows-listen off --syslog-udp off --syslog-tcp off >"$data/out.log" 2>"$data/err.log" &
+# A breached-password file in the Pwned Passwords format, sorted, CRLF, seeded.
+python3 - "$data/breached.txt" <<'PY'
+import random, sys
+rng = random.Random(22)
+hashes = {"%040X" % rng.getrandbits(160) for _ in range(200_000)}
+hashes |= {"5BAA6" + "%035X" % rng.getrandbits(140) for _ in range(900)}
+with open(sys.argv[1], "w", newline="") as out:
+    for value in sorted(hashes):
+        out.write(f"{value}:{rng.randint(1, 50000)}\r\n")
+PY
+QILA_BREACHED_PASSWORDS="$data/breached.txt" "$qila" serve --data "$data" --port "$port" --no-tls --flows-listen off --syslog-udp off --syslog-tcp off >"$data/out.log" 2>"$data/err.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; [ -f "$static/nginx.pid" ] && kill "$(cat "$static/nginx.pid")" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s "$base/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -35,11 +47,13 @@ for _ in $(seq 100); do curl -s "$base/healthz" >/dev/null 2>&1 && break; sleep 
 link=$(grep -o '/setup/[A-Za-z0-9_-]*' "$data/out.log" | head -n 1)
 curl -s -o /dev/null -X POST "$base$link" --data-urlencode organisation=NCA --data-urlencode displayName=Admin \
   --data-urlencode username=admin --data-urlencode "password=$password"
-jar="$data/jar"
-curl -s -c "$jar" -o /dev/null -X POST "$base/sign-in" --data-urlencode username=admin --data-urlencode "password=$password"
-csrf=$(curl -s -b "$jar" "$base/profile" | grep -o 'name="_csrf" value="[^"]*"' | head -n 1 | sed 's/.*value="//;s/"//')
+# The session cookie is a __Host- cookie, which curl's cookie jar keeps only over HTTPS: carry it by hand.
+cookie=$(curl -s -D - -o /dev/null -X POST "$base/sign-in" --data-urlencode username=admin --data-urlencode "password=$password" \
+  | grep -io '^set-cookie: [^;]*' | head -n 1 | sed 's/^[Ss]et-[Cc]ookie: //')
+csrf=$(curl -s -H "Cookie: $cookie" "$base/profile" | grep -o 'name="_csrf" value="[^"]*"' | head -n 1 | sed 's/.*value="//;s/"//')
+[ -n "$csrf" ] || { echo "could not sign in"; exit 1; }
 publish() {
-  curl -s -o /dev/null -b "$jar" "$base/admin/public/publications" --data-urlencode "_csrf=$csrf" --data-urlencode "kind=$1" \
+  curl -s -o /dev/null -H "Cookie: $cookie" "$base/admin/public/publications" --data-urlencode "_csrf=$csrf" --data-urlencode "kind=$1" \
     --data-urlencode "slug=$2" --data-urlencode "title=$3" --data-urlencode "body=$4"
 }
 body="Criminals call pretending to be your bank and ask for the **one-time code** sent by SMS. Hang up.
@@ -55,8 +69,11 @@ publish alert bank-otp-calls "Calls asking for bank one-time codes" "$body"
 
 # The same bytes for nginx: the page as Qila renders it, and one range answer.
 curl -s -H 'Accept-Language: en' "$base/public/" -o "$static/index.html"
-curl -s "$base/api/v1/public/passwords/range/21BD1" -o "$static/range.txt"
+curl -s "$base/api/v1/public/passwords/range/5BAA6" -o "$static/range.txt"
 grep -q "Fake courier SMS" "$static/index.html" || { echo "the home page does not show the alerts"; exit 1; }
+# nginx's workers run as another user: let them read the folder.
+chmod 755 "$static"
+chmod 644 "$static/index.html" "$static/range.txt"
 cat >"$static/nginx.conf" <<CONF
 worker_processes auto;
 pid $static/nginx.pid;
@@ -86,7 +103,7 @@ declare -a qp qr np nr
 for round in $(seq "$rounds"); do
   qp+=("$(measure "$base/public/")")
   np+=("$(measure "http://127.0.0.1:$nginx_port/")")
-  qr+=("$(measure "$base/api/v1/public/passwords/range/21BD1")")
+  qr+=("$(measure "$base/api/v1/public/passwords/range/5BAA6")")
   nr+=("$(measure "http://127.0.0.1:$nginx_port/range.txt")")
   echo "round $round: page qila ${qp[-1]} nginx ${np[-1]}; range qila ${qr[-1]} nginx ${nr[-1]} requests/s"
 done

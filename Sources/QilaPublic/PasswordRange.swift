@@ -44,10 +44,35 @@ public struct PasswordRange: Sendable {
     /// The hashes beginning with `prefix` (already checked by `prefix(_:)`): suffix and count,
     /// sorted by suffix, the breached file's count where it has one.
     public func range(_ prefix: String) -> [(suffix: String, count: Int)] {
-        var counts: [String: Int] = [:]
-        for suffix in listed[prefix] ?? [] { counts[suffix] = 1 }
-        for (suffix, count) in breached?.range(prefix: prefix) ?? [] { counts[suffix] = count }
-        return counts.map { ($0.key, $0.value) }.sorted { $0.suffix < $1.suffix }
+        let fromFile = breached?.range(prefix: prefix) ?? []
+        guard let extra = listed[prefix], !extra.isEmpty else { return fromFile }
+        // Few listed words share a prefix: add those the file does not count, keep the order.
+        let counted = Set(fromFile.map(\.suffix))
+        return (fromFile + extra.filter { !counted.contains($0) }.map { ($0, 1) }).sorted { $0.suffix < $1.suffix }
+    }
+
+    /// The answer's body as bytes: taken straight from the breached-password file when nothing
+    /// needs merging or padding (the usual case, and a thousand lines), else as `body(_:padding:random:)`.
+    public func bodyBytes(_ prefix: String, padding: Bool, random: inout some RandomNumberGenerator) -> [UInt8] {
+        guard !padding, let breached else { return Array(body(prefix, padding: padding, random: &random).utf8) }
+        var bytes = breached.rangeBody(prefix: prefix)
+        // A listed word the file does not count is added at the end (clients look a suffix up;
+        // the order carries nothing).
+        for suffix in listed[prefix] ?? [] where !Self.contains(bytes, suffix: suffix) {
+            bytes += Array((suffix + ":1\r\n").utf8)
+        }
+        return bytes
+    }
+
+    static func contains(_ body: [UInt8], suffix: String) -> Bool {
+        let wanted = Array(suffix.utf8)
+        var start = 0
+        while start + wanted.count <= body.count {
+            if body[start..<(start + wanted.count)].elementsEqual(wanted) { return true }
+            guard let newline = body[start...].firstIndex(of: 0x0A) else { return false }
+            start = newline + 1
+        }
+        return false
     }
 
     /// The answer's body: `SUFFIX:COUNT` lines ending in CRLF. With `padding`, hashes that do not

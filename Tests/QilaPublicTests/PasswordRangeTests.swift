@@ -36,6 +36,14 @@ struct PasswordRangeTests {
             #expect(entries.allSatisfy { $0.suffix.count == 35 } && entries.map(\.suffix) == entries.map(\.suffix).sorted())
         }
         #expect(range.range("FFFFF").isEmpty || range.range("FFFFF").allSatisfy { $0.suffix.count == 35 })
+        // The bytes answered from the file carry the same lines, the listed word's among them.
+        var random = SeededRandom(seed: 1)
+        for password in ["password", "qwerty", "correct horse battery staple"] {
+            let hash = PasswordRange.sha1(password)
+            let answered = String(decoding: range.bodyBytes(String(hash.prefix(5)), padding: false, random: &random), as: UTF8.self)
+            let expected = range.range(String(hash.prefix(5))).map { "\($0.suffix):\($0.count)" }
+            #expect(Set(answered.split(separator: "\r\n").map(String.init)) == Set(expected), "\(password)")
+        }
     }
 
     @Test("Property: for 300 random hashes in a 50,000-line file, the range of each prefix is exactly the file's lines with that prefix")
@@ -50,6 +58,13 @@ struct PasswordRangeTests {
             let line = lines[Int.random(in: 0..<lines.count, using: &random)]
             let prefix = String(line.prefix(5))
             #expect(file.range(prefix: prefix).map { "\($0.suffix):\($0.count)" } == byPrefix[prefix], "prefix \(prefix)")
+        }
+        // The bytes answered straight from the file are the same lines.
+        for line in lines.prefix(200) {
+            let prefix = String(line.prefix(5))
+            let range = PasswordRange(words: [], breached: file)
+            var random = SeededRandom(seed: 5)
+            #expect(String(decoding: range.bodyBytes(prefix, padding: false, random: &random), as: UTF8.self) == range.body(prefix, padding: false, random: &random))
         }
         // The first and the last prefix of the file, and one before all of them.
         for line in [lines.first!, lines.last!] {

@@ -159,7 +159,7 @@ public struct BreachedPasswordFile: Sendable {
         guard let handle = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)) else { return nil }
         defer { try? handle.close() }
         let start = lowerBound(target, handle)
-        if let (_, line) = lineAt(handle, from: start), let entry = Self.parse(line), entry.hash == target {
+        if let (_, line) = lineAt(handle, from: start), let entry = Self.parse(String(decoding: line, as: UTF8.self)), entry.hash == target {
             return entry.count
         }
         return nil
@@ -170,6 +170,7 @@ public struct BreachedPasswordFile: Sendable {
     public func range(prefix: String) -> [(suffix: String, count: Int)] {
         guard let handle = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)) else { return [] }
         defer { try? handle.close() }
+        let prefixBytes = Array(prefix.utf8)
         var offset = lowerBound(prefix, handle)
         guard offset < size else { return [] }
         try? handle.seek(toOffset: offset)
@@ -184,28 +185,110 @@ public struct BreachedPasswordFile: Sendable {
             var lines = pending.split(separator: 0x0A, omittingEmptySubsequences: false)
             pending = offset < size ? Array(lines.removeLast()) : []
             for line in lines {
-                guard let entry = Self.parse(String(decoding: line, as: UTF8.self)) else { continue }
-                guard entry.hash.hasPrefix(prefix) else { return result }
-                result.append((String(entry.hash.dropFirst(prefix.count)), entry.count))
+                // Bytes, not strings: a range is a thousand lines, read on every request.
+                guard let entry = Self.parseBytes(line) else { continue }
+                guard entry.prefix.elementsEqual(prefixBytes) else { return result }
+                result.append((entry.suffix, entry.count))
             }
         }
         return result
     }
 
+    /// The range answer's body straight from the file's bytes: `SUFFIX:COUNT` and CRLF for every
+    /// hash beginning with `prefix` (upper-case hexadecimal), lower-case digits raised; lines that
+    /// are not `HASH:COUNT` are left out. No string is made per line.
+    public func rangeBody(prefix: String) -> [UInt8] {
+        guard let handle = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)) else { return [] }
+        defer { try? handle.close() }
+        let prefixBytes = Array(prefix.utf8)
+        var offset = lowerBound(prefix, handle)
+        guard offset < size else { return [] }
+        try? handle.seek(toOffset: offset)
+        var body: [UInt8] = []
+        body.reserveCapacity(48 * 1024)
+        var pending: [UInt8] = []
+        while offset < size, let chunk = try? handle.read(upToCount: 64 * 1024), !chunk.isEmpty {
+            offset += UInt64(chunk.count)
+            pending += chunk
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                var end = newline
+                while end > start, pending[end - 1] == 0x0D || pending[end - 1] == 0x20 { end -= 1 }
+                defer { start = newline + 1 }
+                guard end - start >= 42, pending[start + 40] == UInt8(ascii: ":") else { continue }
+                var matches = true
+                for index in 0..<5 where Self.upper(pending[start + index]) != prefixBytes[index] { matches = false }
+                guard matches else { return body }
+                guard Self.appendLine(pending[(start + 5)..<end], to: &body) else { continue }
+            }
+            pending.removeFirst(start)
+            if offset >= size, !pending.isEmpty {
+                pending.append(0x0A)
+                var end = pending.count - 1
+                while end > 0, pending[end - 1] == 0x0D || pending[end - 1] == 0x20 { end -= 1 }
+                if end >= 42, pending[40] == UInt8(ascii: ":"), (0..<5).allSatisfy({ Self.upper(pending[$0]) == prefixBytes[$0] }) {
+                    _ = Self.appendLine(pending[5..<end], to: &body)
+                }
+            }
+        }
+        return body
+    }
+
+    static func upper(_ byte: UInt8) -> UInt8 { (0x61...0x66).contains(byte) ? byte - 0x20 : byte }
+
+    /// Appends `SUFFIX:COUNT\r\n` when the line's rest is 35 hexadecimal digits, a colon and digits.
+    static func appendLine(_ rest: ArraySlice<UInt8>, to body: inout [UInt8]) -> Bool {
+        let start = rest.startIndex
+        for index in start..<(start + 35) {
+            let byte = rest[index]
+            guard (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte) else { return false }
+        }
+        guard rest.count > 36, rest[start + 35] == UInt8(ascii: ":"), rest[(start + 36)...].allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
+        for byte in rest { body.append(upper(byte)) }
+        body.append(0x0D)
+        body.append(0x0A)
+        return true
+    }
+
+    /// A line `HASH:COUNT` read from its bytes: the hash's first five digits, the other 35 (upper
+    /// case), the count; nil for anything else.
+    static func parseBytes(_ line: ArraySlice<UInt8>) -> (prefix: ArraySlice<UInt8>, suffix: String, count: Int)? {
+        var end = line.endIndex
+        while end > line.startIndex, line[end - 1] == 0x0D || line[end - 1] == 0x20 { end -= 1 }
+        let start = line.startIndex
+        guard end - start >= 42, line[start + 40] == UInt8(ascii: ":") else { return nil }
+        var upper = [UInt8](repeating: 0, count: 40)
+        for index in 0..<40 {
+            let byte = line[start + index]
+            switch byte {
+            case 0x30...0x39, 0x41...0x46: upper[index] = byte
+            case 0x61...0x66: upper[index] = byte - 0x20
+            default: return nil
+            }
+        }
+        var count = 0
+        for byte in line[(start + 41)..<end] {
+            guard (0x30...0x39).contains(byte), count < Int.max / 10 - 9 else { return nil }
+            count = count * 10 + Int(byte - 0x30)
+        }
+        return (upper[0..<5], String(decoding: upper[5..<40], as: UTF8.self), count)
+    }
+
     /// Where the first line whose hash sorts at or after `target` begins (or the file's size).
-    private func lowerBound(_ target: String, _ handle: FileHandle) -> UInt64 {
+    func lowerBound(_ target: String, _ handle: FileHandle) -> UInt64 {
+        let targetBytes = Array(target.uppercased().utf8)
         var low: UInt64 = 0
         var high = size
         // Invariant: any line starting at an offset >= high sorts at or after the target, and
-        // every line before `low` sorts before it.
+        // every line before `low` sorts before it. Compared as bytes, upper-cased.
         while low < high {
             let middle = low + (high - low) / 2
-            guard let (lineStart, line) = lineAt(handle, from: middle), let entry = Self.parse(line) else {
+            guard let (lineStart, line) = lineAt(handle, from: middle), line.count >= 41, line[40] == UInt8(ascii: ":") else {
                 high = middle
                 continue
             }
-            if entry.hash < target {
-                low = lineStart + UInt64(line.utf8.count) + 1
+            if line[0..<40].lazy.map(Self.upper).lexicographicallyPrecedes(targetBytes) {
+                low = lineStart + UInt64(line.count) + 1
             } else {
                 high = middle
             }
@@ -213,8 +296,9 @@ public struct BreachedPasswordFile: Sendable {
         return low
     }
 
-    /// The first whole line starting at or after `offset` (or at 0), with where it starts.
-    private func lineAt(_ handle: FileHandle, from offset: UInt64) -> (UInt64, String)? {
+    /// The first whole line starting at or after `offset` (or at 0), as bytes without its line
+    /// feed, with where it starts.
+    private func lineAt(_ handle: FileHandle, from offset: UInt64) -> (UInt64, [UInt8])? {
         var start = offset
         if offset > 0 {
             try? handle.seek(toOffset: offset - 1)
@@ -226,6 +310,6 @@ public struct BreachedPasswordFile: Sendable {
         try? handle.seek(toOffset: start)
         guard let chunk = try? handle.read(upToCount: 128), !chunk.isEmpty else { return nil }
         let end = chunk.firstIndex(of: 0x0A) ?? chunk.endIndex
-        return (start, String(decoding: chunk[chunk.startIndex..<end], as: UTF8.self))
+        return (start, Array(chunk[chunk.startIndex..<end]))
     }
 }

@@ -19,6 +19,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let nodes: SQLStore
     /// `https` unless the server runs without TLS: the scheme a same-origin form's Origin names.
     let scheme: String
+    /// Without TLS there is no client certificate to ask the connection for (asking costs a hop to
+    /// the connection's event loop on every request).
+    var tls: Bool { scheme == "https" }
     static let sessionCookie = "__Host-qila_session"
 
     /// Paths anyone may reach: health, the API description, assets, the sign-in pages, and the
@@ -28,14 +31,27 @@ struct AuthenticationMiddleware: RouterMiddleware {
             || path == "/sign-in" || path.hasPrefix("/setup/") || path == "/favicon.ico" || path.hasPrefix("/problems/")
     }
 
+    /// The public portal's paths: nobody's identity is asked for or used there.
+    static func isPortal(_ path: String) -> Bool {
+        path == "/public" || path.hasPrefix("/public/") || path.hasPrefix("/api/v1/public/")
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // The public portal answers everyone alike: no certificate, token or session is looked up
+        // (a crowd after a national alert costs no database reads), and its forms act as nobody's
+        // account, so they need only come from this site.
+        if Self.isPortal(request.uri.path) {
+            if request.method != .get && request.method != .head { try CSRFCheck.sameOrigin(request, scheme: scheme) }
+            return try await next(request, context)
+        }
         var context = context
         let source = context.sourceAddress
+        let peerCertificate = tls ? try? await context.channel?.nioSSL_peerCertificate().get() : nil
         // TAXII and MISP feeds take HTTP Basic (an account's name and one of its tokens) as well.
         let isTAXII = request.uri.path == "/taxii2" || request.uri.path.hasPrefix("/taxii2/") || request.uri.path.hasPrefix("/misp/feeds/")
         let isAPI = request.uri.path.hasPrefix("/api/") || isTAXII
 
-        if let channel = context.channel, let certificate = try? await channel.nioSSL_peerCertificate().get(),
+        if let certificate = peerCertificate,
             let nodeID = (try? X509.Certificate(derEncoded: certificate.toDERBytes())).flatMap(CertificateAuthority.nodeIdentity(of:))
         {
             // Another node: its certificate chains to the installation's CA (the handshake checked)
@@ -44,7 +60,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 throw Problem(.unauthorized, "the node certificate names a node that has not registered")
             }
             context.node = node
-        } else if let channel = context.channel, let certificate = try? await channel.nioSSL_peerCertificate().get() {
+        } else if let certificate = peerCertificate {
             let fingerprint = Hex.encode(SHA256.hash(data: try certificate.toDERBytes()))
             guard let principal = try await authenticator.authenticate(certificateFingerprint: fingerprint, source: source) else {
                 throw Problem(.unauthorized, "the client certificate is not known to Qila, or has been revoked or has expired")
@@ -115,11 +131,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             return Response.redirect(to: "/sign-in")
         }
         var request = request
-        if request.uri.path.hasPrefix("/public/") {
-            // The public forms act as nobody's account, signed in or not: they need only come from
-            // this site (a session's token would leak into pages anyone may be sent to).
-            if request.method != .get && request.method != .head { try CSRFCheck.sameOrigin(request, scheme: scheme) }
-        } else if let session = context.principal?.session ?? context.awaitingSecondFactor?.session {
+        if let session = context.principal?.session ?? context.awaitingSecondFactor?.session {
             try await CSRFCheck.verify(request: &request, session: session, limit: context.maxUploadSize, scheme: scheme)
         } else if request.method != .get && request.method != .head && !isAPI {
             try CSRFCheck.sameOrigin(request, scheme: scheme)

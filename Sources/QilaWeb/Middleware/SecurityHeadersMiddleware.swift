@@ -6,25 +6,32 @@ import Hummingbird
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     let hsts: Bool
 
-    static var contentSecurityPolicy: String {
-        [
-            "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
-            "connect-src 'self'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
-        ].joined(separator: "; ")
-    }
+    static var contentSecurityPolicy: String { SecurityHeaderValues.contentSecurityPolicy }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        response.headers[.contentSecurityPolicy] = SecurityHeaderValues.contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        response.headers[HTTPField.Name("Cross-Origin-Opener-Policy")!] = "same-origin"
-        response.headers[HTTPField.Name("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=()"
+        response.headers[SecurityHeaderValues.referrerPolicy] = "no-referrer"
+        response.headers[SecurityHeaderValues.frameOptions] = "DENY"
+        response.headers[SecurityHeaderValues.openerPolicy] = "same-origin"
+        response.headers[SecurityHeaderValues.permissionsPolicy] = "camera=(), microphone=(), geolocation=()"
         if hsts { response.headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains" }
         if response.headers[.cacheControl] == nil, !request.uri.path.hasPrefix("/assets/") {
             response.headers[.cacheControl] = "no-store"
         }
         return response
     }
+}
+
+/// The headers' names and the policy, made once rather than on every answer.
+enum SecurityHeaderValues {
+    static let contentSecurityPolicy = [
+        "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+        "connect-src 'self'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
+    ].joined(separator: "; ")
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+    static let openerPolicy = HTTPField.Name("Cross-Origin-Opener-Policy")!
+    static let permissionsPolicy = HTTPField.Name("Permissions-Policy")!
 }

@@ -291,6 +291,8 @@ struct WebPages: Sendable {
     let campaigns: CampaignDesk
     let portal: PublicPortal
     let training: TrainingDesk
+    /// Rendered public pages, shared with the fast path that answers from it.
+    let publicCache: PublicPageCache
 
     static let navigation: [NavigationEntry] = (OverviewPages.navigation + AdminPages.navigation + CasePages.navigation + IntakePages.navigation
         + IntelPages.navigation + AssessmentPages.navigation + RetentionPages.navigation + WebhookPages.navigation
@@ -301,7 +303,7 @@ struct WebPages: Sendable {
             AccountPages(kit: kit), OverviewPages(kit: kit, cases: cases, retention: retention), AdminPages(kit: kit), CasePages(kit: kit, cases: cases, intel: intel, portal: portal),
             IntakePages(kit: kit, intake: intake, cases: cases), RetentionPages(kit: kit, retention: retention), WebhookPages(kit: kit),
             IntelPages(kit: kit, desk: intel, peers: intelPeers), AssessmentPages(kit: kit, desk: campaigns),
-            PublicPages(kit: kit, portal: portal, campaigns: campaigns), PortalAdminPages(kit: kit, portal: portal, intel: intel),
+            PublicPages(kit: kit, portal: portal, campaigns: campaigns, cache: publicCache), PortalAdminPages(kit: kit, portal: portal, intel: intel),
             TrainingPages(kit: kit, desk: training),
             OversightPages(
                 kit: kit,

@@ -21,12 +21,18 @@ struct PasswordRangeRoutes: Sendable {
                 .badRequest, "the prefix must be exactly five hexadecimal digits (0-9, A-F) of the password's SHA-1, such as 21BD1",
                 location: "path prefix", type: .invalidInput)
         }
-        let padding = request.headers[HTTPField.Name("Add-Padding")!]?.lowercased() == "true"
+        return Self.answer(range, prefix: prefix, padding: request.headers[Self.addPadding]?.lowercased() == "true")
+    }
+
+    static let addPadding = HTTPField.Name("Add-Padding")!
+
+    /// The answer for a checked prefix; cacheable for an hour unless padded (padding differs each time).
+    static func answer(_ range: PasswordRange, prefix: String, padding: Bool) -> Response {
         var random = SystemRandomNumberGenerator()
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         headers[.cacheControl] = padding ? "no-store" : "public, max-age=3600"
         headers[.vary] = "Add-Padding"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: range.body(prefix, padding: padding, random: &random))))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: range.bodyBytes(prefix, padding: padding, random: &random))))
     }
 }

@@ -15,7 +15,7 @@ struct PublicPages: PageCollection {
     let kit: PageKit
     let portal: PublicPortal
     let campaigns: CampaignDesk
-    let cache = PublicPageCache(seconds: 2)
+    let cache: PublicPageCache
     static let navigation: [NavigationEntry] = []
     static let languageCookie = "qila_lang"
 
@@ -390,6 +390,12 @@ final class PublicPageCache: Sendable {
 
     init(seconds: Int) {
         lifetime = .seconds(seconds)
+    }
+
+    /// The page kept under `key` if it is still fresh.
+    func fresh(_ key: String) -> Response? {
+        guard let entry = entries.withLock({ $0[key] }), entry.expires > ContinuousClock.now else { return nil }
+        return Response(status: .ok, headers: entry.headers, body: .init(byteBuffer: entry.body))
     }
 
     /// The page kept under `key`, or one made by `make` and kept.

@@ -79,6 +79,8 @@ public struct QilaServer: Sendable {
             auditReads: !configuration.benchmarkUnsafeSkipReadAudit)
         let router = Router(context: QilaRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware(hsts: configuration.tls))
+        let publicCache = PublicPageCache(seconds: 2)
+        router.add(middleware: PortalFastPath(range: portal.passwords, cache: publicCache))
         router.add(middleware: ProblemMiddleware(pages: renderer))
         router.add(middleware: MethodMiddleware())
         router.add(middleware: MetricsMiddleware())
@@ -156,7 +158,7 @@ public struct QilaServer: Sendable {
         try api.registerHandlers(on: router, serverURL: try Servers.Server1.url())
         let kit = PageKit(installation: installation, enforcement: enforcement, renderer: renderer, secureCookies: configuration.tls, web: configuration)
         PasswordRangeRoutes(range: portal.passwords).register(on: router)
-        WebPages(kit: kit, retention: retention, cases: cases, intake: intake, intel: intel, intelPeers: intelPeers, campaigns: campaigns, portal: portal, training: training).register(on: router)
+        WebPages(kit: kit, retention: retention, cases: cases, intake: intake, intel: intel, intelPeers: intelPeers, campaigns: campaigns, portal: portal, training: training, publicCache: publicCache).register(on: router)
         return router
     }
 
