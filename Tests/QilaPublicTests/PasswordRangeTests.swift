@@ -73,6 +73,17 @@ struct PasswordRangeTests {
         #expect(file.range(prefix: "00000").count == (byPrefix["00000"]?.count ?? 0))
     }
 
+    @Test("A file written in lower case is answered in upper case, as Pwned Passwords answers")
+    func lowerCaseFile() throws {
+        let hash = PasswordRange.sha1("correct horse battery staple")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("breached-lower-\(UUID().uuidString).txt").path
+        try "\(hash.lowercased()):42\r\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let range = PasswordRange(words: [], breached: try BreachedPasswordFile(path: path))
+        var random = SeededRandom(seed: 8)
+        #expect(String(decoding: range.bodyBytes(String(hash.prefix(5)).lowercased().uppercased(), padding: false, random: &random), as: UTF8.self)
+            == String(hash.dropFirst(5)) + ":42\r\n")
+    }
+
     @Test("Padding mixes in hashes of count 0 up to 800-1,000 lines, sorted, and keeps every real one")
     func padding() throws {
         let range = PasswordRange(words: ["password"], breached: nil)

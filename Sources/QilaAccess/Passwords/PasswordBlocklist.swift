@@ -239,12 +239,17 @@ public struct BreachedPasswordFile: Sendable {
     /// Appends `SUFFIX:COUNT\r\n` when the line's rest is 35 hexadecimal digits, a colon and digits.
     static func appendLine(_ rest: ArraySlice<UInt8>, to body: inout [UInt8]) -> Bool {
         let start = rest.startIndex
+        var lower = false
         for index in start..<(start + 35) {
-            let byte = rest[index]
-            guard (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte) else { return false }
+            switch rest[index] {
+            case 0x30...0x39, 0x41...0x46: continue
+            case 0x61...0x66: lower = true
+            default: return false
+            }
         }
         guard rest.count > 36, rest[start + 35] == UInt8(ascii: ":"), rest[(start + 36)...].allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
-        for byte in rest { body.append(upper(byte)) }
+        // One copy of the line, not a byte at a time (that was half the answer's time).
+        if lower { body.append(contentsOf: rest.lazy.map(upper)) } else { body.append(contentsOf: rest) }
         body.append(0x0D)
         body.append(0x0A)
         return true
