@@ -250,18 +250,7 @@ extension SQLStore {
     public func enrol(_ enrolments: [TrainingEnrolment], people: [TrainingPerson], at time: Date) async throws -> Int {
         guard !enrolments.isEmpty else { return 0 }
         var statements = personStatements(people, at: time)
-        for enrolment in enrolments {
-            statements.append(
-                SQLStatement(
-                    """
-                    INSERT INTO training_enrolments (course, organisation, email, enrolled_at, enrolled_by, reason, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (course, organisation, email) DO NOTHING
-                    """,
-                    [
-                        .text(enrolment.course), .text(enrolment.organisation.description), .text(enrolment.email), SQLValue(enrolment.enrolledAt),
-                        .text(enrolment.enrolledBy), .text(enrolment.reason), SQLValue(enrolment.dueAt),
-                    ]))
-        }
+        statements += enrolments.map(Self.enrolmentStatement)
         let before = try await enrolmentCount(course: enrolments[0].course)
         try await database.batch(statements)
         return try await enrolmentCount(course: enrolments[0].course) - before
@@ -269,6 +258,19 @@ extension SQLStore {
 
     func enrolmentCount(course: String) async throws -> Int {
         Int(try await database.query("SELECT COUNT(*) AS n FROM training_enrolments WHERE course = ?", .text(course)).first?.int("n") ?? 0)
+    }
+
+    /// Enrols one person; someone already enrolled on the course stays as first enrolled.
+    static func enrolmentStatement(_ enrolment: TrainingEnrolment) -> SQLStatement {
+        SQLStatement(
+            """
+            INSERT INTO training_enrolments (course, organisation, email, enrolled_at, enrolled_by, reason, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (course, organisation, email) DO NOTHING
+            """,
+            [
+                .text(enrolment.course), .text(enrolment.organisation.description), .text(enrolment.email), SQLValue(enrolment.enrolledAt),
+                .text(enrolment.enrolledBy), .text(enrolment.reason), SQLValue(enrolment.dueAt),
+            ])
     }
 
     public func enrolments(course: String? = nil, organisation: OrganisationID? = nil) async throws -> [TrainingEnrolment] {
@@ -373,18 +375,7 @@ extension SQLStore {
                         SQLValue(result.submitted ? 1 : 0), SQLValue(result.reported ? 1 : 0),
                     ]))
         }
-        for enrolment in enrolments {
-            statements.append(
-                SQLStatement(
-                    """
-                    INSERT INTO training_enrolments (course, organisation, email, enrolled_at, enrolled_by, reason, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (course, organisation, email) DO NOTHING
-                    """,
-                    [
-                        .text(enrolment.course), .text(enrolment.organisation.description), .text(enrolment.email), SQLValue(enrolment.enrolledAt),
-                        .text(enrolment.enrolledBy), .text(enrolment.reason), SQLValue(enrolment.dueAt),
-                    ]))
-        }
+        statements += enrolments.map(Self.enrolmentStatement)
         try await database.batch(statements)
     }
 

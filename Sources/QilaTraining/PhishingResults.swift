@@ -118,9 +118,7 @@ public struct PhishingResults: Sendable, Equatable {
     static func recipient(
         email: String, status: String, first: String, last: String, position: String, sent: String, reported: String, at location: String
     ) throws(ParseError) -> Recipient {
-        let address = email.trimmingCharacters(in: .whitespaces).lowercased()
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard address.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !address.contains(where: \.isWhitespace) else {
+        guard let address = TrainingDesk.email(email) else {
             throw ParseError(location: location, message: "'\(email.prefix(60))' is not an e-mail address")
         }
         guard !status.isEmpty, status.count <= 40 else { throw ParseError(location: location, message: "has no status (Email Sent, Clicked Link, …)") }

@@ -151,12 +151,12 @@ struct PublicPages: PageCollection {
                 heading: heading,
                 rows: figure.rows.map { row in
                     PublicStatisticsView.Row(
-                        label: t[row.key], shown: row.count.map { Self.number($0, language) } ?? t["statistics_withheld"],
+                        label: t[row.key], shown: row.count.map { Self.number($0) } ?? t["statistics_withheld"],
                         share: row.count.map { Int((Double($0) / Double(largest) * 100).rounded()) } ?? 0)
                 })
         }
         let view = PublicStatisticsView(
-            intro: t("statistics_intro", ["year": Self.number(year, language, grouping: false), "minimum": Self.number(minimum, language)]), tables: tables)
+            intro: t("statistics_intro", ["year": String(year), "minimum": Self.number(minimum)]), tables: tables)
         return renderer.publicPageParts("public-statistics", title: t["statistics_title"], language: language, path: "/public/statistics", view: view, remember: remember)
     }
 
@@ -198,7 +198,7 @@ struct PublicPages: PageCollection {
             name: field("name", "report_name", language, value: form.name, error: error("name"), autocomplete: "name"),
             phone: field("phone", "report_phone", language, value: form.phone, error: error("phone"), type: "tel", autocomplete: "tel", ltr: true),
             email: field("email", "report_email", language, value: form.email, error: error("email"), type: "email", autocomplete: "email", ltr: true),
-            evidenceHint: t("report_evidence_hint", ["count": Self.number(ComplaintDesk.maximumFiles, language)]), evidenceError: error("evidence"),
+            evidenceHint: t("report_evidence_hint", ["count": Self.number(ComplaintDesk.maximumFiles)]), evidenceError: error("evidence"),
             errors: Self.errorLines(refusals, language))
     }
 
@@ -362,15 +362,9 @@ struct PublicPages: PageCollection {
     }
 
     /// A count with grouping, in Western digits in both languages (as Pakistani Urdu print uses them).
-    static func number(_ value: Int, _ language: PublicLanguage, grouping: Bool = true) -> String {
-        guard grouping else { return String(value) }
-        let formatter = NumberFormatter()
-        formatter.numberStyle = .decimal
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.usesGroupingSeparator = true
-        formatter.groupingSize = 3
-        return formatter.string(from: NSNumber(value: value)) ?? String(value)
-    }
+    static func number(_ value: Int) -> String { value.formatted(Self.grouped) }
+
+    static let grouped = IntegerFormatStyle<Int>(locale: Locale(identifier: "en_US"))
 }
 
 struct EmptyPublicView: Sendable {}

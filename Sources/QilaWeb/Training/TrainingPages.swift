@@ -95,7 +95,6 @@ struct TrainingPages: PageCollection {
             owners.append((candidate.id.description, candidate.name))
         }
         let names = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id, $0.name) })
-        let path = "/training" + (organisation.map { "?organisation=\($0.id)" } ?? "")
         let current = courses.filter { $0.retiredAt == nil }
         let view = TrainingView(
             organisationName: organisation?.name, organisationID: organisation?.id.description ?? "",
@@ -141,7 +140,6 @@ struct TrainingPages: PageCollection {
                     enctype: "multipart/form-data", id: "import")
                 : nil,
             message: kept?.form == TrainingView.doneName ? kept?.value("message") : nil)
-        _ = path
         return render("training", "Training", context, view)
     }
 
@@ -365,10 +363,10 @@ struct TrainingPages: PageCollection {
             switch try await desk.verify(String(token.prefix(12_000))) {
             case .valid(let certificate):
                 view.valid = true
-                view.fill(certificate, t)
+                view.fill(certificate)
             case .revoked(let certificate):
                 view.revoked = true
-                view.fill(certificate, t)
+                view.fill(certificate)
             case .invalid:
                 view.invalid = true
             }
@@ -389,7 +387,7 @@ struct PublicCertificateView: Sendable {
     var invalid = false
     var name = "", course = "", organisation = "", score = "", completed = ""
 
-    mutating func fill(_ certificate: TrainingCertificate, _ t: Translations) {
+    mutating func fill(_ certificate: TrainingCertificate) {
         (name, course, organisation, score, completed) = (certificate.name, certificate.course, certificate.organisation, String(certificate.score), certificate.completed)
     }
 }
