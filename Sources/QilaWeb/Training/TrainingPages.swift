@@ -118,7 +118,7 @@ struct TrainingPages: PageCollection {
             chart: simulations.isEmpty
                 ? nil
                 : TimeSeriesChart(
-                    points: simulations.map { .init(label: TrainingPages.month($0.launchedAt), values: ["clicked": $0.clickRate * 100, "reported": $0.reportRate * 100]) },
+                    points: simulations.map { .init(label: PublicPages.day($0.launchedAt), values: ["clicked": $0.clickRate * 100, "reported": $0.reportRate * 100]) },
                     series: ["clicked", "reported"], title: "Phishing simulations: share who clicked and who reported (%)", unit: "%"
                 ).svg(),
             groups: groups, hasGroups: !groups.isEmpty, minimum: minimum,
@@ -141,13 +141,6 @@ struct TrainingPages: PageCollection {
                 : nil,
             message: kept?.form == TrainingView.doneName ? kept?.value("message") : nil)
         return render("training", "Training", context, view)
-    }
-
-    static func month(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = DisplayZone.current.zone
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
     }
 
     func createCourse(_ request: Request, context: QilaRequestContext) async throws -> Response {
