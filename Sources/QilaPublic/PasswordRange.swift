@@ -13,6 +13,9 @@ public struct PasswordRange: Sendable {
     /// The shipped list's hashes by their five-digit prefix: suffix → 1.
     private let listed: [String: [String]]
     private let breached: BreachedPasswordFile?
+    /// By prefix, the `SUFFIX:1` lines of listed words the breached file does not count, worked
+    /// out once: a word of the list is answered even when the file lacks it.
+    private let unlisted: [String: [UInt8]]
 
     public init(blocklist: PasswordBlocklist) {
         self.init(words: blocklist.words, breached: blocklist.breachedFile)
@@ -26,6 +29,12 @@ public struct PasswordRange: Sendable {
         }
         self.listed = listed
         self.breached = breached
+        var unlisted: [String: [UInt8]] = [:]
+        for (prefix, suffixes) in listed {
+            let missing = suffixes.sorted().filter { breached?.occurrences(hash: prefix + $0) == nil }
+            if !missing.isEmpty { unlisted[prefix] = Array(missing.map { $0 + ":1\r\n" }.joined().utf8) }
+        }
+        self.unlisted = unlisted
     }
 
     /// SHA-1 of the UTF-8 bytes, 40 upper-case hexadecimal digits.
@@ -51,28 +60,34 @@ public struct PasswordRange: Sendable {
         return (fromFile + extra.filter { !counted.contains($0) }.map { ($0, 1) }).sorted { $0.suffix < $1.suffix }
     }
 
-    /// The answer's body as bytes: taken straight from the breached-password file when nothing
-    /// needs merging or padding (the usual case, and a thousand lines), else as `body(_:padding:random:)`.
-    public func bodyBytes(_ prefix: String, padding: Bool, random: inout some RandomNumberGenerator) -> [UInt8] {
-        guard !padding, let breached else { return Array(body(prefix, padding: padding, random: &random).utf8) }
-        var bytes = breached.rangeBody(prefix: prefix)
-        // A listed word the file does not count is added at the end (clients look a suffix up;
-        // the order carries nothing).
-        for suffix in listed[prefix] ?? [] where !Self.contains(bytes, suffix: suffix) {
-            bytes += Array((suffix + ":1\r\n").utf8)
-        }
-        return bytes
+    /// The unpadded answer for a checked prefix, to be written into the response's buffer: the
+    /// breached file's lines of the prefix, then the listed words the file does not count.
+    public func answer(_ prefix: String) -> Answer {
+        Answer(span: breached?.rangeSpan(prefix: prefix), unlisted: unlisted[prefix] ?? [])
     }
 
-    static func contains(_ body: [UInt8], suffix: String) -> Bool {
-        let wanted = Array(suffix.utf8)
-        var start = 0
-        while start + wanted.count <= body.count {
-            if body[start..<(start + wanted.count)].elementsEqual(wanted) { return true }
-            guard let newline = body[start...].firstIndex(of: 0x0A) else { return false }
-            start = newline + 1
+    /// The answer's body as bytes: `answer(_:)` written out, or `body(_:padding:random:)` when padded.
+    public func bodyBytes(_ prefix: String, padding: Bool, random: inout some RandomNumberGenerator) -> [UInt8] {
+        guard !padding else { return Array(body(prefix, padding: padding, random: &random).utf8) }
+        let answer = answer(prefix)
+        return [UInt8](unsafeUninitializedCapacity: answer.capacity) { buffer, count in
+            count = answer.write(into: UnsafeMutableRawBufferPointer(buffer))
         }
-        return false
+    }
+
+    /// An unpadded range answer: at most `capacity` bytes, written by `write(into:)`.
+    public struct Answer: Sendable {
+        let span: RangeSpan?
+        let unlisted: [UInt8]
+
+        public var capacity: Int { (span?.capacity ?? 0) + unlisted.count }
+
+        /// Writes the answer into `target` (at least `capacity` bytes); answers how many bytes it wrote.
+        public func write(into target: UnsafeMutableRawBufferPointer) -> Int {
+            let written = span?.write(into: target) ?? 0
+            unlisted.withUnsafeBytes { target.baseAddress!.advanced(by: written).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            return written + unlisted.count
+        }
     }
 
     /// The answer's body: `SUFFIX:COUNT` lines ending in CRLF. With `padding`, hashes that do not

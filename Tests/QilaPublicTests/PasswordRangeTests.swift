@@ -84,6 +84,54 @@ struct PasswordRangeTests {
             == String(hash.dropFirst(5)) + ":42\r\n")
     }
 
+    @Test("Property: untidy files (LF or CRLF, lower case, spaces, stray lines, no final newline) answer the same lines on every request")
+    func untidyFiles() throws {
+        var random = SeededRandom(seed: 23)
+        let digits = Array("0123456789ABCDEF")
+        for round in 0..<40 {
+            // Few prefixes, many lines each, so that answers come from the checked and the remembered path.
+            let prefixes = (0..<3).map { _ in String((0..<5).map { _ in digits[Int.random(in: 0..<16, using: &random)] }) }
+            var hashes: [String] = []
+            for _ in 0..<120 {
+                hashes.append(prefixes.randomElement(using: &random)! + String((0..<35).map { _ in digits[Int.random(in: 0..<16, using: &random)] }))
+            }
+            hashes.sort()
+            var text = ""
+            for (index, hash) in hashes.enumerated() {
+                var line = "\(hash):\(Int.random(in: 1...99_999, using: &random))"
+                // The first line stays in form: a file that begins otherwise is refused at start.
+                switch index == 0 ? -1 : Int.random(in: 0..<40, using: &random) {
+                case 0: line = line.lowercased()
+                case 1: line += "  "
+                case 2: line = String(line.prefix(30))
+                case 3: line = ""
+                default: break
+                }
+                text += line + (round % 2 == 0 ? "\r\n" : "\n")
+            }
+            if round % 3 == 0 { text.removeLast(round % 2 == 0 ? 2 : 1) }
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("breached-untidy-\(UUID().uuidString).txt").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let file = try BreachedPasswordFile(path: path)
+            let range = PasswordRange(words: [], breached: file)
+            for prefix in prefixes {
+                // Worked out here from the text written, apart from the file's bisection.
+                let expected = text.utf8.split(separator: 0x0A).compactMap { raw -> String? in
+                    let line = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: " \r")).uppercased()
+                    let parts = line.split(separator: ":")
+                    guard parts.count == 2, parts[0].count == 40, parts[0].allSatisfy(\.isHexDigit), parts[1].allSatisfy(\.isNumber),
+                        line.hasPrefix(prefix) else { return nil }
+                    return String(line.dropFirst(5)) + "\r\n"
+                }.joined()
+                #expect(file.range(prefix: prefix).map { "\($0.suffix):\($0.count)\r\n" }.joined() == expected)
+                for _ in 0..<3 {
+                    #expect(String(decoding: range.bodyBytes(prefix, padding: false, random: &random), as: UTF8.self) == expected, "round \(round) prefix \(prefix)")
+                }
+            }
+        }
+    }
+
     @Test("Padding mixes in hashes of count 0 up to 800-1,000 lines, sorted, and keeps every real one")
     func padding() throws {
         let range = PasswordRange(words: ["password"], breached: nil)

@@ -1,10 +1,7 @@
 import Foundation
-import Logging
 import QilaAccess
 import QilaCore
 import QilaTestSupport
-import ServiceLifecycle
-import Synchronization
 import Testing
 @testable import QilaWeb
 
@@ -13,20 +10,11 @@ struct SlowConnectionTests {
     @Test("A slowloris from one address holds its slots only until the request-head deadline; other addresses are served meanwhile")
     func slowloris() async throws {
         let world = try await TenantWorld.make(on: .sqlite)
-        var configuration = WebConfiguration()
-        configuration.tls = false
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.requestHeadTimeout = 1
-        configuration.connectionsPerSource = 3
-        let server = try QilaServer(installation: world.installation, configuration: configuration)
-        let port = Mutex(0)
-        let services = try await server.services(logger: Logger(label: "test.slow"), onServerRunning: { bound in port.withLock { $0 = bound } })
-        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: Logger(label: "test.slow")))
-        let running = Task { try await group.run() }
-        defer { running.cancel() }
-        while port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
-        let bound = port.withLock { $0 }
+        let live = try await LiveServer.start(world.installation) { configuration in
+            configuration.requestHeadTimeout = 1
+            configuration.connectionsPerSource = 3
+        }
+        let server = live.server, bound = live.port
         let health = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 
         // Three connections trickle a request head that never ends.
@@ -58,7 +46,6 @@ struct SlowConnectionTests {
         let again = try LoopbackConnection(port: bound, from: "127.0.0.1")
         again.write(health)
         #expect(await again.readUntilClosed().hasPrefix("HTTP/1.1 200"), "its slots are free again")
-        await group.triggerGracefulShutdown()
-        _ = try? await running.value
+        await live.stop()
     }
 }

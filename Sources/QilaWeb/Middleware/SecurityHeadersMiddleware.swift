@@ -10,13 +10,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.contentSecurityPolicy] = SecurityHeaderValues.contentSecurityPolicy
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[SecurityHeaderValues.referrerPolicy] = "no-referrer"
-        response.headers[SecurityHeaderValues.frameOptions] = "DENY"
-        response.headers[SecurityHeaderValues.openerPolicy] = "same-origin"
-        response.headers[SecurityHeaderValues.permissionsPolicy] = "camera=(), microphone=(), geolocation=()"
-        if hsts { response.headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains" }
+        SecurityHeaderValues.apply(to: &response.headers, hsts: hsts)
         if response.headers[.cacheControl] == nil, !request.uri.path.hasPrefix("/assets/") {
             response.headers[.cacheControl] = "no-store"
         }
@@ -34,4 +28,15 @@ enum SecurityHeaderValues {
     static let frameOptions = HTTPField.Name("X-Frame-Options")!
     static let openerPolicy = HTTPField.Name("Cross-Origin-Opener-Policy")!
     static let permissionsPolicy = HTTPField.Name("Permissions-Policy")!
+
+    /// Sets the headers every answer carries (all but Cache-Control, which depends on the answer).
+    static func apply(to headers: inout HTTPFields, hsts: Bool) {
+        headers[.contentSecurityPolicy] = contentSecurityPolicy
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[referrerPolicy] = "no-referrer"
+        headers[frameOptions] = "DENY"
+        headers[openerPolicy] = "same-origin"
+        headers[permissionsPolicy] = "camera=(), microphone=(), geolocation=()"
+        if hsts { headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains" }
+    }
 }

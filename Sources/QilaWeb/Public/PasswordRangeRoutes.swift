@@ -26,13 +26,35 @@ struct PasswordRangeRoutes: Sendable {
 
     static let addPadding = HTTPField.Name("Add-Padding")!
 
-    /// The answer for a checked prefix; cacheable for an hour unless padded (padding differs each time).
+    /// The answer for a checked prefix; cacheable for an hour unless padded (padding differs each
+    /// time).
     static func answer(_ range: PasswordRange, prefix: String, padding: Bool) -> Response {
-        var random = SystemRandomNumberGenerator()
+        let (headers, body) = answerParts(range, prefix: prefix, padding: padding)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// The answer's headers (without the security headers every answer gets) and body.
+    static func answerParts(_ range: PasswordRange, prefix: String, padding: Bool) -> (HTTPFields, ByteBuffer) {
+        (headers(padding: padding), body(range, prefix: prefix, padding: padding))
+    }
+
+    static func headers(padding: Bool) -> HTTPFields {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         headers[.cacheControl] = padding ? "no-store" : "public, max-age=3600"
         headers[.vary] = "Add-Padding"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: range.bodyBytes(prefix, padding: padding, random: &random))))
+        return headers
+    }
+
+    /// The answer's lines; unpadded, written from the breached file straight into the buffer.
+    static func body(_ range: PasswordRange, prefix: String, padding: Bool) -> ByteBuffer {
+        if padding {
+            var random = SystemRandomNumberGenerator()
+            return ByteBuffer(string: range.body(prefix, padding: true, random: &random))
+        }
+        let answer = range.answer(prefix)
+        var buffer = ByteBufferAllocator().buffer(capacity: answer.capacity)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: answer.capacity) { answer.write(into: $0) }
+        return buffer
     }
 }

@@ -170,6 +170,7 @@ public struct QilaServer: Sendable {
         let router = try await router()
         let limiter = connections
         let head = TimeAmount.milliseconds(Int64(configuration.requestHeadTimeout * 1000))
+        let passwords = portal.passwords, hsts = configuration.tls
         let http = HTTP1Channel.Configuration(
             additionalChannelHandlers: [
                 ConnectionDeadline<HTTPRequestPart>(limiter: limiter, deadline: head) { part in
@@ -181,6 +182,10 @@ public struct QilaServer: Sendable {
                 }
             ],
             idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))
+        // Hummingbird's HTTP/1.1 channel, with the password range API answered on the event loop.
+        let http1 = HTTPServerBuilder { responder in
+            RangeAnsweringHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: http), range: passwords, hsts: hsts)
+        }
         let node = installation.node, store = installation.store, host = configuration.host
         let address = NodeAddress(configuration.nodeAddress)
         func lease(_ name: String) -> Lease { Lease(name, holder: node.id, store: store) }
@@ -200,9 +205,9 @@ public struct QilaServer: Sendable {
             tls.certificateVerification = .optionalVerification
             tls.trustRoots = .file(authority.caFile)
             tls.minimumTLSVersion = .tlsv12
-            server = try .tls(.http1(configuration: http), tlsConfiguration: tls)
+            server = try .tls(http1, tlsConfiguration: tls)
         } else {
-            server = .http1(configuration: http)
+            server = http1
         }
         let app = Application(
             router: router,
