@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "QilaPublic", targets: ["QilaPublic"]),
         .library(name: "QilaTraining", targets: ["QilaTraining"]),
         .library(name: "QilaOversight", targets: ["QilaOversight"]),
+        .library(name: "QilaVulnerabilities", targets: ["QilaVulnerabilities"]),
         .library(name: "QilaWeb", targets: ["QilaWeb"]),
     ],
     dependencies: [
@@ -209,6 +210,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QilaVulnerabilities",
+            dependencies: ["QilaCore", "QilaStore", "QilaAccess"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "QilaOversight",
             dependencies: ["QilaCore", "QilaStore", "QilaAccess", "QilaCases", "QilaAssess", "QilaTraining", "QilaRetention"],
             swiftSettings: strict
@@ -217,6 +223,7 @@ let package = Package(
             name: "QilaWeb",
             dependencies: [
                 "QilaOversight",
+                "QilaVulnerabilities",
                 "QilaPublic",
                 "QilaTraining",
                 "QilaIntel",
@@ -273,6 +280,7 @@ let package = Package(
                 "QilaPublic",
                 "QilaTraining",
                 "QilaOversight",
+                "QilaVulnerabilities",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -291,7 +299,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QilaDetectTests",
-            dependencies: ["QilaCore", "QilaDetect"],
+            dependencies: ["QilaCore", "QilaDetect", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -312,6 +320,11 @@ let package = Package(
         .testTarget(
             name: "QilaTrainingTests",
             dependencies: ["QilaTraining", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QilaVulnerabilitiesTests",
+            dependencies: ["QilaVulnerabilities", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -115,12 +115,7 @@ extension Frameworks {
 
         func run() async throws {
             let installation = try await storage.open()
-            guard let user = try await installation.store.user(username: account), !user.disabled,
-                let organisation = try await installation.store.organisation(user.organisation)
-            else { throw ValidationError("--as: no active account '\(account)'") }
-            // The operator at the server's shell acts as the account, as if it had just signed in with a second factor.
-            let now = Date()
-            let subject = Subject(user: user, organisation: organisation, method: .passwordAndTOTP, authenticatedAt: now, mfaAt: now)
+            let subject = try await installation.shellSubject(account: account)
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("\(file) cannot be read") }
             var yaml = String(decoding: data, as: UTF8.self)
             if let oscalId {
@@ -137,7 +132,7 @@ extension Frameworks {
             do {
                 let framework = try await desk.add(
                     yaml: yaml, named: URL(fileURLWithPath: file).lastPathComponent, by: subject,
-                    gate: DecisionGate(policy: installation.policy, audit: installation.audit), now: now)
+                    gate: DecisionGate(policy: installation.policy, audit: installation.audit), now: subject.authenticatedAt)
                 print("\(framework.id) \(framework.version) added: \(framework.name), \(framework.answered.count) requirements answered")
             } catch let error as QilaError {
                 throw ValidationError(error.message)

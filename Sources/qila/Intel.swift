@@ -22,13 +22,8 @@ struct Intel: AsyncParsableCommand {
 
         func run() async throws {
             let installation = try await storage.open()
-            guard let user = try await installation.store.user(username: account), !user.disabled,
-                let organisation = try await installation.store.organisation(user.organisation)
-            else { throw ValidationError("--as: no active account '\(account)'") }
+            let subject = try await installation.shellSubject(account: account)
             let desk = IntelDesk(store: installation.store, audit: installation.audit, policy: installation.policy)
-            // The operator at the server's shell acts as the account, as if it had just signed in with a second factor.
-            let now = Date()
-            let subject = Subject(user: user, organisation: organisation, method: .passwordAndTOTP, authenticatedAt: now, mfaAt: now)
             let all = try await desk.collections(for: subject)
             guard let target = all.first(where: { $0.record.id == collection }) ?? all.first(where: { $0.record.title == collection }), target.canWrite else {
                 throw ValidationError("--collection: '\(collection)' is no collection \(account) may add to")

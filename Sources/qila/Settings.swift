@@ -96,3 +96,14 @@ func fail(_ message: String) -> ExitCode {
     FileHandle.standardError.write(Data("qila: \(message)\n".utf8))
     return ExitCode(1)
 }
+
+extension Installation {
+    /// The account named by `--as`, as the subject the operator acts as at the server's shell: as if it had just signed in
+    /// with a second factor.
+    func shellSubject(account: String) async throws -> Subject {
+        guard let user = try await store.user(username: account), !user.disabled, let organisation = try await store.organisation(user.organisation)
+        else { throw ValidationError("--as: no active account '\(account)'") }
+        let now = Date()
+        return Subject(user: user, organisation: organisation, method: .passwordAndTOTP, authenticatedAt: now, mfaAt: now)
+    }
+}

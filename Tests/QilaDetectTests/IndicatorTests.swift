@@ -1,4 +1,5 @@
 import Foundation
+import QilaTestSupport
 import Testing
 
 @testable import QilaDetect

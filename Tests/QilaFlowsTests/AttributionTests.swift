@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import QilaTestSupport
 import Testing
 
 @testable import QilaFlows

@@ -1,8 +1,9 @@
+import QilaTestSupport
 import Testing
 
 @testable import QilaFlows
 
-extension SplitMix {
+extension SeededRandom {
     mutating func below(_ bound: UInt64) -> UInt64 { next() % bound }
 }
 

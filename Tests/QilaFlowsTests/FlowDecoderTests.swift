@@ -1,3 +1,4 @@
+import QilaTestSupport
 import Testing
 
 @testable import QilaFlows
@@ -74,16 +75,6 @@ enum Wire {
     }
 }
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("Flows: NetFlow v5, v9 and IPFIX decoding")
 struct FlowDecoderTests {

@@ -1,6 +1,7 @@
 import Foundation
 import QilaAccess
 import QilaPublic
+import QilaTestSupport
 import Testing
 
 @Suite("Password range API: k-anonymity over the breached-password file and the shipped blocklist")

@@ -1,5 +1,6 @@
 import Foundation
 import QilaPublic
+import QilaTestSupport
 import Testing
 
 @Suite("Guides and alerts: Markdown turned into HTML that cannot carry a script")
@@ -80,15 +81,3 @@ struct SafeMarkdownTests {
     }
 }
 
-/// SplitMix64: the same sequence on every run.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

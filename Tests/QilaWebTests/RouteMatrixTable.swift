@@ -365,7 +365,7 @@ enum ExpectationTable {
         ![403, 404].contains(status) && location != "/sign-in" && !location.hasPrefix("/sign-in?")
     }
 
-    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + intelPages + assessments + publicPortal + training + sessionEnding
+    static let all: [E] = pages + admin + cases + intake + retention + api + taxii + intelPages + assessments + publicPortal + training + vulnerabilities + sessionEnding
 
     static let trainingReadersA: Set<String> = ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "auditor"]
 
@@ -390,6 +390,19 @@ enum ExpectationTable {
     ]
 
     static let portalEditors: Set<String> = ["admin", "analyst"]
+
+    static let vulnerabilities: [E] = [
+        RouteMatrixTests.get("/kev", everyone.subtracting(["investigator", "a-legal"])) { _ in "/kev?q=log4j&state=all" },
+        E(route: "POST /kev/import", allowed: portalEditors) { _, _, _ in
+            let boundary = "matrix-kev"
+            return Call(method: .post, uri: "/kev/import", multipart: (boundary, Self.multipart(boundary, [], file: ("file", "kev.json", "{\"title\": 1}"))))
+        },
+        RouteMatrixTests.post("/kev/entries", portalEditors, { _ in "/kev/entries" }, [("cveID", "not-a-cve")]),
+        RouteMatrixTests.post("/kev/removals", portalEditors, { _ in "/kev/removals" }, [("cveID", "CVE-2099-0001"), ("reason", "not listed")]),
+        RouteMatrixTests.post("/kev/deadlines", portalEditors, { _ in "/kev/deadlines" }, [("scope", "sector"), ("value", "nowhere"), ("days", "7")]),
+        RouteMatrixTests.get("/kev/known_exploited_vulnerabilities.json", anyone) { _ in "/kev/known_exploited_vulnerabilities.json" },
+        RouteMatrixTests.get("/kev/known_exploited_vulnerabilities.ndjson", anyone) { _ in "/kev/known_exploited_vulnerabilities.ndjson" },
+    ]
 
     static let publicPortal: [E] = [
         RouteMatrixTests.get("/public", anyone) { _ in "/public/" },

@@ -163,6 +163,14 @@ public enum Policy {
             Rule(role: .oversightViewer, kind: .trainingStatistics, actions: [.read], reach: .all, note: "aggregates only"),
             Rule(role: .sectorRegulator, kind: .trainingStatistics, actions: [.read], reach: .ownSector, note: "its sector's figures"),
             Rule(role: .organisationAdmin, kind: .trainingStatistics, actions: [.read], reach: .ownSector, note: "its sector's figures beside its own"),
+            // Advisories and vulnerabilities
+            Rule(role: .authorityAdmin, kind: .kevCatalogue, actions: [.read, .update], reach: .installation, note: "imports CISA's catalogue, adds, removes, sets due dates"),
+            Rule(role: .authorityAnalyst, kind: .kevCatalogue, actions: [.read, .update], reach: .installation, note: "imports CISA's catalogue, adds, removes, sets due dates"),
+            Rule(role: .sectorRegulator, kind: .kevCatalogue, actions: [.read], reach: .installation, note: "the catalogue and its due dates"),
+            Rule(role: .organisationAdmin, kind: .kevCatalogue, actions: [.read], reach: .installation, note: "the catalogue and its due dates"),
+            Rule(role: .organisationReporter, kind: .kevCatalogue, actions: [.read], reach: .installation, note: "the catalogue and its due dates"),
+            Rule(role: .auditor, kind: .kevCatalogue, actions: [.read], reach: .installation, note: "the catalogue and its due dates"),
+            Rule(role: .oversightViewer, kind: .kevCatalogue, actions: [.read], reach: .installation, note: "the catalogue"),
             // Threat-intelligence sharing: who reaches a collection; each object's TLP decides the rest
             Rule(role: .authorityAnalyst, kind: .intelCollection, actions: [.read, .create, .update], reach: .all, note: "the national hub: every collection"),
             Rule(role: .authorityAdmin, kind: .intelCollection, actions: [.read, .create, .update, .administer], reach: .all, note: "creates collections, trust groups and peers"),

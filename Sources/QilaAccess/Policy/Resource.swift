@@ -70,6 +70,8 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         case trainingRecord = "training-record"
         /// Training coverage and phishing rates rolled up by sector and for the nation (no owner).
         case trainingStatistics = "training-statistics"
+        /// The national catalogue of known exploited vulnerabilities and its due dates (no owner).
+        case kevCatalogue = "kev-catalogue"
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.

@@ -1,4 +1,5 @@
 import Foundation
+import QilaCore
 
 /// When an event happened, read from its time field as milliseconds since 1970 (UTC).
 ///
@@ -109,10 +110,7 @@ public enum EventTime {
         let days = Int(milliseconds.quotientFloor(86_400_000))
         let rest = Int(milliseconds - Int64(days) * 86_400_000)
         let date = CivilTime.civil(days: days)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
+        let pad = CivilDay.pad
         return "\(pad(date.year, 4))-\(pad(date.month, 2))-\(pad(date.day, 2))T\(pad(rest / 3_600_000, 2)):\(pad(rest / 60_000 % 60, 2)):"
             + "\(pad(rest / 1000 % 60, 2)).\(pad(rest % 1000, 3))Z"
     }

@@ -552,5 +552,28 @@ public enum Schema {
                 """,
             ]
         ),
+        Migration(
+            version: 19,
+            name: "the national catalogue of known exploited vulnerabilities: entries (CISA's and the authority's), removals, due dates",
+            statements: [
+                // One row per CVE; a removed entry keeps its row with the date, reason and who removed it.
+                """
+                CREATE TABLE kev_entries (
+                    cve TEXT PRIMARY KEY, source TEXT NOT NULL, vendor_project TEXT NOT NULL, product TEXT NOT NULL,
+                    vulnerability_name TEXT NOT NULL, date_added TEXT NOT NULL, short_description TEXT NOT NULL,
+                    required_action TEXT NOT NULL, due_date TEXT NOT NULL, ransomware TEXT NOT NULL, notes TEXT NOT NULL,
+                    cwes TEXT NOT NULL, tlp TEXT NOT NULL, catalog_version TEXT NOT NULL, updated_at BIGINT NOT NULL,
+                    updated_by TEXT NOT NULL, removed_on TEXT, removal_reason TEXT, removed_by TEXT, removed_by_import BIGINT)
+                """,
+                "CREATE INDEX kev_entries_added ON kev_entries (date_added, cve)",
+                // Days after an entry's addition to fix it, for a sector or a criticality class;
+                // `cve` empty for every entry, else that entry alone (a fixed date then, or days).
+                """
+                CREATE TABLE kev_deadlines (
+                    cve TEXT NOT NULL, scope TEXT NOT NULL, scope_value TEXT NOT NULL, days BIGINT, due_date TEXT,
+                    set_by TEXT NOT NULL, set_at BIGINT NOT NULL, PRIMARY KEY (cve, scope, scope_value))
+                """,
+            ]
+        ),
     ]
 }

@@ -27,13 +27,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
     /// Paths anyone may reach: health, the API description, assets, the sign-in pages, and the
     /// public portal with its API.
     static func isPublic(_ path: String) -> Bool {
-        path == "/public" || path.hasPrefix("/public/") || path.hasPrefix("/api/v1/public/") || path == "/healthz" || path == "/readyz" || path == "/openapi.yaml" || path.hasPrefix("/assets/")
+        isPortal(path) || path == "/healthz" || path == "/readyz" || path == "/openapi.yaml" || path.hasPrefix("/assets/")
             || path == "/sign-in" || path.hasPrefix("/setup/") || path == "/favicon.ico" || path.hasPrefix("/problems/")
     }
 
-    /// The public portal's paths: nobody's identity is asked for or used there.
+    /// The public portal's paths, and the published KEV catalogue: nobody's identity is asked for
+    /// or used there.
     static func isPortal(_ path: String) -> Bool {
-        path == "/public" || path.hasPrefix("/public/") || path.hasPrefix("/api/v1/public/")
+        path == "/public" || path.hasPrefix("/public/") || path.hasPrefix("/api/v1/public/") || path.hasPrefix("/kev/known_exploited_vulnerabilities.")
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
