@@ -211,7 +211,7 @@ let package = Package(
         ),
         .target(
             name: "QilaVulnerabilities",
-            dependencies: ["QilaCore", "QilaStore", "QilaAccess"],
+            dependencies: ["QilaCore", "QilaStore", "QilaAccess", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
