@@ -378,7 +378,7 @@ let package = Package(
         .testTarget(
             name: "QilaWebTests",
             dependencies: [
-                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaAssess", "QilaCases", "QilaPublic", "QilaIntel", "QilaTraining", "QilaOversight", "QilaTestSupport",
+                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaAssess", "QilaCases", "QilaPublic", "QilaIntel", "QilaTraining", "QilaOversight", "QilaVulnerabilities", "QilaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

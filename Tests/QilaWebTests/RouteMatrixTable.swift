@@ -12,6 +12,7 @@ import QilaIntel
 import QilaStore
 import QilaTestSupport
 import QilaTraining
+import QilaVulnerabilities
 import Testing
 @testable import QilaWeb
 
@@ -104,6 +105,7 @@ enum ExpectationTable {
         let (campaign, evidence) = try await Self.campaign(context)
         let portal = try await Self.portal(context)
         let training = try await Self.training(context)
+        let advisories = try await Self.advisories(context)
         return RouteMatrixTests.Scenario(
             caseID: caseID, alertID: alert.id.description, sensorID: sensor.id.description, attachmentID: attachmentID,
             requestID: requestID, noticeID: noticeID, taskID: taskID, mispEvent: String(buffer: misp.body), warrantID: warrantID, queryID: queryID,
@@ -111,7 +113,34 @@ enum ExpectationTable {
             reporterTokenID: reporterToken.token.id.description, nationalCollection: collection, intelObject: object, intelStatus: status,
             campaignID: campaign, evidenceSHA: evidence, guideID: portal.guideID, guideSlug: portal.guideSlug, withdrawnID: portal.withdrawnID,
             alertSlug: portal.alertSlug, publicDirective: portal.directive, suspiciousID: portal.suspicious, complaintCase: portal.complaint,
-            courseID: training.course, completionID: training.completion, revokedCompletionID: training.revoked, phishingID: training.phishing)
+            courseID: training.course, completionID: training.completion, revokedCompletionID: training.revoked, phishingID: training.phishing,
+            clearAdvisory: advisories.clear, amberAdvisory: advisories.amber, advisoryYear: advisories.year, amberFile: advisories.amberFile,
+            csafKey: advisories.key)
+    }
+
+    /// Two published advisories: CLEAR, and AMBER for Operator A (written by the analyst, published by the administrator).
+    static func advisories(_ context: RouteMatrixTests.Context) async throws -> (clear: String, amber: String, year: String, amberFile: String, key: String) {
+        let world = context.harness.world
+        let installation = world.installation
+        let gate = DecisionGate(policy: installation.policy, audit: installation.audit)
+        let signer = try await AdvisoryDesk.signer(store: installation.store, sealingKey: installation.secrets.sealingKey, userID: "Matrix <csaf@matrix.test>")
+        let desk = AdvisoryDesk(
+            store: installation.store, audit: installation.audit, policy: installation.policy,
+            publisher: CSAFDocument.Publisher(name: "Matrix Authority", namespace: "https://qila.matrix.test"), signer: signer)
+        func publish(_ tlp: TLP, organisations: [String]) async throws -> AdvisoryRevision {
+            let input = AdvisoryInput(
+                title: "Matrix \(tlp.rawValue)", tlp: tlp.rawValue, summary: "Patch the gateway.", products: "Acme | Gateway | <2.0 | 2.0",
+                vulnerabilities: "CVE-2026-0001 | Overflow | CWE-787 | CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", remediations: "vendor fix | Update to 2.0",
+                organisations: organisations)
+            let record = try await desk.begin(input, by: world.subject("analyst"), gate: gate)
+            _ = try await desk.submit(record.id, by: world.subject("analyst"), gate: gate)
+            return try await desk.publish(record.id, summary: "", by: world.subject("admin"), gate: gate)
+        }
+        let clear = try await publish(.clear, organisations: [])
+        let amber = try await publish(.amber, organisations: [world.operatorA.id.description])
+        func tracking(_ revision: AdvisoryRevision) async throws -> String { try #require(try await installation.store.advisory(revision.advisoryID)?.trackingID) }
+        let parts = amber.path.split(separator: "/").map(String.init)
+        return (try await tracking(clear), try await tracking(amber), parts[1], parts[2], signer.fingerprint)
     }
 
     /// A national course; Operator A's two passed completions and one phishing simulation.
@@ -402,7 +431,29 @@ enum ExpectationTable {
         RouteMatrixTests.post("/kev/deadlines", portalEditors, { _ in "/kev/deadlines" }, [("scope", "sector"), ("value", "nowhere"), ("days", "7")]),
         RouteMatrixTests.get("/kev/known_exploited_vulnerabilities.json", anyone) { _ in "/kev/known_exploited_vulnerabilities.json" },
         RouteMatrixTests.get("/kev/known_exploited_vulnerabilities.ndjson", anyone) { _ in "/kev/known_exploited_vulnerabilities.ndjson" },
+        RouteMatrixTests.get("/advisories", everyone) { _ in "/advisories" },
+        RouteMatrixTests.get("/advisories/new", portalEditors) { _ in "/advisories/new" },
+        RouteMatrixTests.post("/advisories", portalEditors, { _ in "/advisories" }, [("title", ""), ("tlp", "TLP:CLEAR")]),
+        RouteMatrixTests.get("/advisories/{tracking}", amberReaders) { "/advisories/\($0.amberAdvisory)" },
+        RouteMatrixTests.get("/advisories/{tracking}/revisions/{number}", everyone) { "/advisories/\($0.clearAdvisory)/revisions/1" },
+        RouteMatrixTests.post("/advisories/{tracking}/draft", portalEditors, { "/advisories/\($0.clearAdvisory)/draft" }, [("title", "")]),
+        // The published advisory is not a draft: refused, and nothing changes.
+        RouteMatrixTests.post("/advisories/{tracking}/submit", portalEditors, { "/advisories/\($0.clearAdvisory)/submit" }),
+        RouteMatrixTests.post("/advisories/{tracking}/return", portalEditors, { "/advisories/\($0.clearAdvisory)/return" }, [("note", "")]),
+        RouteMatrixTests.post("/advisories/{tracking}/publish", portalEditors, { "/advisories/\($0.clearAdvisory)/publish" }, [("summary", "")]),
+        RouteMatrixTests.get("/.well-known/security.txt", anyone) { _ in "/.well-known/security.txt" },
+        RouteMatrixTests.get("/.well-known/csaf/provider-metadata.json", anyone) { _ in "/.well-known/csaf/provider-metadata.json" },
+        RouteMatrixTests.get("/.well-known/csaf/openpgp/{file}", anyone) { "/.well-known/csaf/openpgp/\($0.csafKey).asc" },
+        RouteMatrixTests.get("/.well-known/csaf/{tlp}", everyone) { _ in "/.well-known/csaf/feed-tlp-amber.json" },
+        RouteMatrixTests.get("/.well-known/csaf/{tlp}/index.txt", anyone) { _ in "/.well-known/csaf/clear/index.txt" },
+        RouteMatrixTests.get("/.well-known/csaf/{tlp}/changes.csv", everyone) { _ in "/.well-known/csaf/amber/changes.csv" },
+        RouteMatrixTests.get("/.well-known/csaf/{tlp}/{year}", anyone) { "/.well-known/csaf/clear/\($0.advisoryYear)" },
+        RouteMatrixTests.get("/.well-known/csaf/{tlp}/{year}/{file}", amberReaders) { "/.well-known/csaf/amber/\($0.advisoryYear)/\($0.amberFile).asc" },
     ]
+
+    /// Who reads the AMBER advisory addressed to Operator A: the authority and Operator A's people
+    /// cleared for AMBER (its reporter is cleared for GREEN only).
+    static let amberReaders: Set<String> = ["admin", "analyst", "a-admin", "a-sensor", "a-legal"]
 
     static let publicPortal: [E] = [
         RouteMatrixTests.get("/public", anyone) { _ in "/public/" },

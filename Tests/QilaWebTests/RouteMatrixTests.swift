@@ -52,6 +52,9 @@ struct RouteMatrixTests {
         var guideID, guideSlug, withdrawnID, alertSlug, publicDirective, suspiciousID, complaintCase: String
         /// Training: a national course, two passed completions of Operator A's (one to revoke), its phishing simulation.
         var courseID, completionID, revokedCompletionID, phishingID: String
+        /// Advisories: a published CLEAR one, a published AMBER one addressed to Operator A, the year
+        /// folder they are in, the AMBER one's file name, and the CSAF key's fingerprint.
+        var clearAdvisory, amberAdvisory, advisoryYear, amberFile, csafKey: String
     }
 
     typealias Builder = @Sendable (Scenario, String, Context) async throws -> Call

@@ -72,6 +72,11 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         case trainingStatistics = "training-statistics"
         /// The national catalogue of known exploited vulnerabilities and its due dates (no owner).
         case kevCatalogue = "kev-catalogue"
+        /// A published advisory (no owner): `tlp` its marking, `audience` the organisations a
+        /// TLP:AMBER or RED one was addressed to; CLEAR and GREEN ones have no audience.
+        case advisory
+        /// An advisory being written or reviewed, and its revisions before publication (no owner).
+        case advisoryDraft = "advisory-draft"
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.

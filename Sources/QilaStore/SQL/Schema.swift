@@ -575,5 +575,31 @@ public enum Schema {
                 """,
             ]
         ),
+        Migration(
+            version: 20,
+            name: "advisories: drafts under review and published revisions with their CSAF documents, hashes and signatures",
+            statements: [
+                // The working copy: `draft` is the form as typed (JSON); `state` draft or review.
+                """
+                CREATE TABLE advisories (
+                    id TEXT PRIMARY KEY, tracking_id TEXT NOT NULL UNIQUE, year BIGINT NOT NULL, sequence BIGINT NOT NULL,
+                    title TEXT NOT NULL, tlp TEXT NOT NULL, state TEXT NOT NULL, draft TEXT NOT NULL,
+                    created_by TEXT NOT NULL, created_at BIGINT NOT NULL, updated_by TEXT NOT NULL, updated_at BIGINT NOT NULL,
+                    submitted_by TEXT, submitted_at BIGINT, review_note TEXT, published_version BIGINT NOT NULL,
+                    UNIQUE (year, sequence))
+                """,
+                // One row per published revision, never changed: the checked content, the CSAF
+                // document's exact bytes, their hashes and the detached OpenPGP signature.
+                """
+                CREATE TABLE advisory_revisions (
+                    advisory_id TEXT NOT NULL, number BIGINT NOT NULL, title TEXT NOT NULL, tlp TEXT NOT NULL,
+                    audience TEXT NOT NULL, content TEXT NOT NULL, summary TEXT NOT NULL, path TEXT NOT NULL,
+                    document BYTES NOT NULL, sha256 TEXT NOT NULL, sha512 TEXT NOT NULL, signature TEXT NOT NULL,
+                    published_by TEXT NOT NULL, reviewed_by TEXT NOT NULL, published_at BIGINT NOT NULL,
+                    PRIMARY KEY (advisory_id, number))
+                """,
+                "CREATE INDEX advisory_revisions_published ON advisory_revisions (published_at)",
+            ]
+        ),
     ]
 }

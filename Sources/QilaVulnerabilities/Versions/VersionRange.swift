@@ -82,8 +82,8 @@ public struct VersionRange: Sendable, Hashable, CustomStringConvertible {
     /// Empty for `*`.
     public let constraints: [Constraint]
 
-    /// Reads `vers:generic/>=2.4.0|<2.4.60`, or the same constraints alone (`>=2.4.0|<2.4.60`,
-    /// `< 2.4.60`, `2.4.1`, `*`) in the scheme given.
+    /// Reads `vers:generic/>=2.4.0|<2.4.60`, or the same constraints alone, separated by `|` or by
+    /// commas as people type them in a form (`>=2.4.0, <2.4.60`, `< 2.4.60`, `2.4.1`, `*`), in the scheme given.
     public init(_ text: String, scheme defaultScheme: String = "generic") throws(VersionRangeProblem) {
         var body = text.trimmingCharacters(in: .whitespaces)
         var scheme = defaultScheme
@@ -102,9 +102,9 @@ public struct VersionRange: Sendable, Hashable, CustomStringConvertible {
             return
         }
         var read: [Constraint] = []
-        for piece in body.split(separator: "|", omittingEmptySubsequences: false) {
+        for piece in body.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "|" || $0 == "," }) {
             var item = piece.trimmingCharacters(in: .whitespaces)
-            guard !item.isEmpty else { throw VersionRangeProblem(message: "'\(text)' has an empty constraint between two |") }
+            guard !item.isEmpty else { throw VersionRangeProblem(message: "'\(text)' has an empty constraint") }
             var comparator = Comparator.equal
             for candidate in [Comparator.notEqual, .lessOrEqual, .greaterOrEqual, .less, .greater, .equal] where item.hasPrefix(candidate.rawValue) {
                 comparator = candidate

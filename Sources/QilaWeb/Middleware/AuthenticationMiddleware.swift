@@ -29,6 +29,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     static func isPublic(_ path: String) -> Bool {
         isPortal(path) || path == "/healthz" || path == "/readyz" || path == "/openapi.yaml" || path.hasPrefix("/assets/")
             || path == "/sign-in" || path.hasPrefix("/setup/") || path == "/favicon.ico" || path.hasPrefix("/problems/")
+            // The CSAF provider and security.txt: TLP:CLEAR for anyone; the handlers ask for an
+            // identity for any other marking, so credentials sent are still checked here.
+            || path.hasPrefix("/.well-known/")
     }
 
     /// The public portal's paths, and the published KEV catalogue: nobody's identity is asked for
@@ -50,6 +53,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let peerCertificate = tls ? try? await context.channel?.nioSSL_peerCertificate().get() : nil
         // TAXII and MISP feeds take HTTP Basic (an account's name and one of its tokens) as well.
         let isTAXII = request.uri.path == "/taxii2" || request.uri.path.hasPrefix("/taxii2/") || request.uri.path.hasPrefix("/misp/feeds/")
+            || request.uri.path.hasPrefix("/.well-known/csaf/")
         let isAPI = request.uri.path.hasPrefix("/api/") || isTAXII
 
         if let certificate = peerCertificate,
