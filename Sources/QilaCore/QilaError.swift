@@ -51,6 +51,9 @@ public struct QilaError: Error, Sendable, Hashable, CustomStringConvertible {
         let aboutTheSubject = ["is ", "are ", "must ", "has ", "have ", "was ", "cannot ", "should ", "does ", "names ", "needs "]
         if let subject, aboutTheSubject.contains(where: { text.hasPrefix($0) }) {
             text = subject + " " + text
+        } else if let subject, text.hasPrefix("line ") {
+            // A field of many lines: "Products, line 2: …".
+            text = subject + ", " + text
         } else if let first = text.first {
             text = first.uppercased() + text.dropFirst()
         }

@@ -60,7 +60,7 @@ struct AdvisoryTests {
         bad.products = "Acme | Gateway | <2.4.60 | 2.4.1"
         #expect(message { _ = try AdvisoryContent(bad) } == "products: line 1: fixed in: 2.4.1 lies in the affected versions")
         bad = Self.input()
-        bad.vulnerabilities = "\n# the CVE is pending\nCVE-26-1 | Overflow"
+        bad.vulnerabilities = "\r\n# the CVE is pending\r\nCVE-26-1 | Overflow"
         #expect(message { _ = try AdvisoryContent(bad) } == "vulnerabilities: line 3: 'CVE-26-1' is not a CVE identifier such as CVE-2024-3400")
         bad = Self.input()
         bad.vulnerabilities = "CVE-2026-10001 | Overflow | CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H"

@@ -460,6 +460,7 @@ enum ExpectationTable {
         RouteMatrixTests.get("/public/guides/{slug}", anyone) { "/public/guides/\($0.guideSlug)" },
         RouteMatrixTests.get("/public/alerts/{slug}", anyone) { "/public/alerts/\($0.alertSlug)" },
         RouteMatrixTests.get("/public/directives/{id}", anyone) { "/public/directives/\($0.publicDirective)" },
+        RouteMatrixTests.get("/public/advisories/{tracking}", anyone) { "/public/advisories/\($0.clearAdvisory)" },
         RouteMatrixTests.get("/public/statistics", anyone) { _ in "/public/statistics" },
         RouteMatrixTests.get("/public/report", anyone) { _ in "/public/report" },
         // Refused for its empty fields (422): the form comes back; nothing is filed.

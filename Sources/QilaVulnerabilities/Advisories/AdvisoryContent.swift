@@ -97,6 +97,11 @@ public struct AdvisoryContent: Codable, Sendable, Equatable {
         ("optional_patch", "optional patch"), ("no_fix_planned", "no fix planned"), ("none_available", "none available"),
     ]
 
+    /// A remediation category as a heading: `Vendor fix`, `No fix planned`.
+    public static func remediationLabel(_ category: String) -> String {
+        remediationCategories.first { $0.category == category }.map { $0.label.prefix(1).uppercased() + $0.label.dropFirst() } ?? category
+    }
+
     /// Reads and checks the input; the error names the field and, for the line fields, the line.
     public init(_ input: AdvisoryInput) throws(QilaError) {
         func text(_ value: String, _ field: String, required: Bool, limit: Int) throws(QilaError) -> String {
@@ -113,7 +118,8 @@ public struct AdvisoryContent: Codable, Sendable, Equatable {
 
         func lines(_ value: String, _ field: String, required: Bool) throws(QilaError) -> [(number: Int, parts: [String])] {
             var result: [(Int, [String])] = []
-            for (index, line) in value.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            // Browsers send a textarea's lines ended by CR LF, which Swift holds as one Character.
+            for (index, line) in value.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
                 let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { continue }
                 result.append((index + 1, trimmed.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }))

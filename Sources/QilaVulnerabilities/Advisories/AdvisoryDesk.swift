@@ -102,7 +102,7 @@ public struct AdvisoryDesk: Sendable {
     public func submit(_ id: String, by subject: Subject, gate: any AccessGate, now: Date = Date()) async throws -> AdvisoryRecord {
         try await gate.require(subject, .update, Self.drafts)
         guard var record = try await store.advisory(id) else { throw QilaError(.notFound, "no advisory \(id)") }
-        guard record.state == .draft else { throw QilaError(.conflict, "is \(record.state.rawValue), not a draft", at: "state") }
+        guard record.state == .draft else { throw QilaError(.conflict, "The advisory is \(record.state.rawValue), not a draft: save a change to begin its next revision", at: "state") }
         _ = try await checkedContent(record)
         let read = record.updatedAt
         record.state = .review
@@ -122,7 +122,7 @@ public struct AdvisoryDesk: Sendable {
     public func returnToAuthor(_ id: String, note: String, by subject: Subject, gate: any AccessGate, now: Date = Date()) async throws -> AdvisoryRecord {
         try await gate.require(subject, .update, Self.drafts)
         guard var record = try await store.advisory(id) else { throw QilaError(.notFound, "no advisory \(id)") }
-        guard record.state == .review else { throw QilaError(.conflict, "is not waiting for review", at: "state") }
+        guard record.state == .review else { throw QilaError(.conflict, "The advisory is not waiting for review", at: "state") }
         let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw QilaError.invalid("say what the author should change", field: "note") }
         guard text.count <= 2_000 else { throw QilaError.invalid("is longer than 2000 characters", field: "note") }
@@ -143,9 +143,9 @@ public struct AdvisoryDesk: Sendable {
     public func publish(_ id: String, summary: String, by subject: Subject, gate: any AccessGate, now: Date = Date()) async throws -> AdvisoryRevision {
         try await gate.require(subject, .update, Self.drafts)
         guard var record = try await store.advisory(id) else { throw QilaError(.notFound, "no advisory \(id)") }
-        guard record.state == .review else { throw QilaError(.conflict, "must be sent for review before it is published", at: "state") }
+        guard record.state == .review else { throw QilaError(.conflict, "The advisory must be sent for review before it is published", at: "state") }
         guard record.submittedBy != subject.user.id.description else {
-            throw QilaError(.forbidden, "was sent for review by you: another analyst or administrator reviews and publishes it", at: "state")
+            throw QilaError(.forbidden, "You sent this advisory for review: another analyst or administrator reviews and publishes it", at: "state")
         }
         let number = record.publishedVersion + 1
         let change = summary.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -151,6 +151,13 @@ public struct VersionRange: Sendable, Hashable, CustomStringConvertible {
         "vers:\(scheme)/" + (constraints.isEmpty ? "*" : constraints.map { ($0.comparator == .equal ? "" : $0.comparator.rawValue) + $0.version.description }.joined(separator: "|"))
     }
 
+    /// The constraints as people write them: `>= 2.4.0, < 2.4.60`, or `every version`.
+    public var readable: String {
+        constraints.isEmpty
+            ? "every version"
+            : constraints.map { ($0.comparator == .equal ? "" : $0.comparator.rawValue + " ") + $0.version.description }.joined(separator: ", ")
+    }
+
     /// A single version (`2.4.1`) rather than a range.
     public var singleVersion: ProductVersion? {
         constraints.count == 1 && constraints[0].comparator == .equal ? constraints[0].version : nil

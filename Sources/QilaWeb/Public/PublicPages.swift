@@ -7,6 +7,7 @@ import QilaAssess
 import QilaCore
 import QilaPublic
 import QilaStore
+import QilaVulnerabilities
 import Synchronization
 
 /// The public pages at `/public/`: no sign-in, English and Urdu. Everything they show comes from
@@ -25,6 +26,7 @@ struct PublicPages: PageCollection {
         routes.get("/public/guides/:slug") { request, context in try await publication(.guide, request, context) }
         routes.get("/public/alerts/:slug") { request, context in try await publication(.alert, request, context) }
         routes.get("/public/directives/:id", use: directive)
+        routes.get("/public/advisories/:tracking", use: advisory)
         routes.get("/public/statistics", use: statistics)
         routes.get("/public/report", use: complaintForm)
         routes.post("/public/report", use: fileComplaint)
@@ -93,9 +95,18 @@ struct PublicPages: PageCollection {
                 href: "/public/directives/\(campaign.id)", title: "\(directive.reference): \(campaign.title)",
                 due: t("directive_due", ["date": Self.day(campaign.dueAt)]))
         }
+        let advisoryDesk = try await AdvisoryPages.desk(kit)
+        var advisories: [PublicHomeView.DirectiveLink] = []
+        for revision in try await advisoryDesk.published(for: nil).prefix(10) {
+            guard let record = try await store.advisory(revision.advisoryID) else { continue }
+            advisories.append(
+                PublicHomeView.DirectiveLink(
+                    href: "/public/advisories/\(record.trackingID)", title: "\(record.trackingID): \(revision.title)",
+                    due: t("advisory_revision", ["number": String(revision.number), "date": Self.day(revision.publishedAt)])))
+        }
         let view = PublicHomeView(
             alerts: publications.filter { $0.kind == .alert }.prefix(10).map(item), guides: publications.filter { $0.kind == .guide }.prefix(30).map(item),
-            directives: Array(directives))
+            directives: Array(directives), advisories: advisories)
         return renderer.publicPageParts("public-home", title: t["home_title"], language: language, path: "/public/", view: view, remember: remember)
     }
 
@@ -125,6 +136,34 @@ struct PublicPages: PageCollection {
             reference: directive.reference, title: campaign.title, due: t(language)("directive_due", ["date": Self.day(campaign.dueAt)]),
             html: SafeMarkdown.html(directive.body), requirements: directive.requirements.map { .init(id: $0.id, text: $0.text) })
         return page("public-directive", "", language, path: path, view, remember: remember, title: "\(directive.reference): \(campaign.title)")
+    }
+
+    /// A TLP:CLEAR advisory's latest revision; anything else is not found here.
+    func advisory(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let (language, remember) = language(request)
+        let tracking = try context.parameters.require("tracking")
+        let path = "/public/advisories/\(tracking)"
+        guard let found = try await AdvisoryPages.desk(kit).revisions(trackingID: tracking, for: nil), let latest = found.revisions.last,
+            let content = try? JSONDecoder().decode(AdvisoryContent.self, from: Data(latest.content.utf8))
+        else { return notFound(language, path: path) }
+        let view = PublicAdvisoryView(
+            tracking: tracking, title: content.title,
+            revision: t(language)("advisory_revision", ["number": String(latest.number), "date": Self.day(latest.publishedAt)]),
+            summaryHTML: SafeMarkdown.html(content.summary), detailsHTML: SafeMarkdown.html(content.details),
+            products: content.products.map {
+                .init(vendor: $0.vendor, name: $0.name, affected: (try? VersionRange($0.affected))?.readable ?? $0.affected, fixed: $0.fixed ?? "—")
+            },
+            vulnerabilities: content.vulnerabilities.enumerated().map { index, item in
+                let score = [item.cvss40Score, item.cvss31Score].compactMap { $0 }.first
+                return .init(id: item.cve ?? "\(tracking)-\(index + 1)", title: item.title, severity: score.map(AdvisoryPages.scoreText) ?? "")
+            },
+            remediations: content.remediations.map { remediation in
+                .init(
+                    category: AdvisoryContent.remediationLabel(remediation.category),
+                    details: remediation.details, url: remediation.url)
+            },
+            references: content.references.map { .init(url: $0.url, summary: $0.summary) }, csaf: "/.well-known/csaf/\(latest.path)")
+        return page("public-advisory", "", language, path: path, view, remember: remember, title: "\(tracking): \(content.title)")
     }
 
     func statistics(_ request: Request, context: QilaRequestContext) async throws -> Response {

@@ -22,7 +22,7 @@ struct AdvisoryListView: Sendable {
 /// authority the working copy's form and the review actions.
 struct AdvisoryView: Sendable {
     struct Product: Sendable { var vendor, name, affected, fixed, identifier: String }
-    struct Vulnerability: Sendable { var id, title, cwe, cvss31, cvss40: String }
+    struct Vulnerability: Sendable { var id, title, cwe, cvss31, cvss31Vector, cvss40, cvss40Vector: String }
     struct Remediation: Sendable { var category, details: String; var url: String? }
     struct Reference: Sendable { var url, summary: String }
     struct Revision: Sendable { var number: String; var date, summary, csaf: String }

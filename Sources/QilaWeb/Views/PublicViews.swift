@@ -21,7 +21,11 @@ struct PublicErrorLine: Sendable {
 
 struct PublicHomeView: Sendable, MustacheView {
     func computed(_ name: String) -> Any? {
-        name == "hasDirectives" ? hasDirectives : nil
+        switch name {
+        case "hasDirectives": hasDirectives
+        case "hasAdvisories": hasAdvisories
+        default: nil
+        }
     }
 
     struct Item: Sendable {
@@ -43,6 +47,32 @@ struct PublicHomeView: Sendable, MustacheView {
     var guides: [Item]
     var directives: [DirectiveLink]
     var hasDirectives: Bool { !directives.isEmpty }
+    /// The latest TLP:CLEAR advisories (their text is in English).
+    var advisories: [DirectiveLink] = []
+    var hasAdvisories: Bool { !advisories.isEmpty }
+}
+
+/// A TLP:CLEAR advisory on the public pages.
+struct PublicAdvisoryView: Sendable, MustacheView {
+    func computed(_ name: String) -> Any? {
+        name == "hasReferences" ? !references.isEmpty : nil
+    }
+
+    struct Product: Sendable { var vendor, name, affected, fixed: String }
+    struct Vulnerability: Sendable { var id, title, severity: String }
+    struct Remediation: Sendable { var category, details: String; var url: String? }
+    struct Reference: Sendable { var url, summary: String }
+
+    var tracking: String
+    var title: String
+    var revision: String
+    var summaryHTML: String
+    var detailsHTML: String
+    var products: [Product]
+    var vulnerabilities: [Vulnerability]
+    var remediations: [Remediation]
+    var references: [Reference]
+    var csaf: String
 }
 
 struct PublicPublicationView: Sendable {

@@ -165,16 +165,20 @@ struct AdvisoryPages: PageCollection {
             tracking: tracking, title: content?.title ?? record?.title ?? "", tlp: (content?.tlp ?? record?.tlp ?? .clear).rawValue,
             tlpClass: (content?.tlp ?? record?.tlp ?? .clear).slug, published: content != nil, summaryHTML: SafeMarkdown.html(content?.summary ?? ""),
             detailsHTML: content.map { SafeMarkdown.html($0.details) } ?? "",
-            products: content?.products.map { .init(vendor: $0.vendor, name: $0.name, affected: $0.affected, fixed: $0.fixed ?? "—", identifier: $0.identifier ?? "") } ?? [],
+            products: content?.products.map { product in
+                .init(
+                    vendor: product.vendor, name: product.name, affected: (try? VersionRange(product.affected))?.readable ?? product.affected,
+                    fixed: product.fixed ?? "—", identifier: product.identifier ?? "")
+            } ?? [],
             vulnerabilities: content?.vulnerabilities.enumerated().map { index, item in
                 .init(
                     id: item.cve ?? "\(tracking)-\(index + 1)", title: item.title, cwe: item.cwe ?? "",
-                    cvss31: item.cvss31Score.map { "\(Self.scoreText($0)) (\(item.cvss31 ?? ""))" } ?? "",
-                    cvss40: item.cvss40Score.map { "\(Self.scoreText($0)) (\(item.cvss40 ?? ""))" } ?? "")
+                    cvss31: item.cvss31Score.map(Self.scoreText) ?? "—", cvss31Vector: item.cvss31 ?? "",
+                    cvss40: item.cvss40Score.map(Self.scoreText) ?? "—", cvss40Vector: item.cvss40 ?? "")
             } ?? [],
             remediations: content?.remediations.map { remediation in
                 .init(
-                    category: AdvisoryContent.remediationCategories.first { $0.category == remediation.category }?.label.capitalized ?? remediation.category,
+                    category: AdvisoryContent.remediationLabel(remediation.category),
                     details: remediation.details, url: remediation.url)
             } ?? [],
             references: content?.references.map { .init(url: $0.url, summary: $0.summary) } ?? [], hasReferences: !(content?.references.isEmpty ?? true),
