@@ -55,10 +55,7 @@ public struct AdvisoryDesk: Sendable {
 
     public func begin(_ input: AdvisoryInput, by subject: Subject, gate: any AccessGate, now: Date = Date()) async throws -> AdvisoryRecord {
         try await gate.require(subject, .create, Self.drafts)
-        let title = input.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !title.isEmpty else { throw QilaError.invalid("is required", field: "title") }
-        guard title.count <= 200 else { throw QilaError.invalid("is longer than 200 characters", field: "title") }
-        guard let tlp = TLP(label: input.tlp) else { throw QilaError.invalid("must be a TLP 2.0 label", field: "tlp") }
+        let (title, tlp) = try Self.titleAndMarking(input)
         let draft = try Self.encode(input)
         let time = Self.stored(now)
         for _ in 0..<5 {
@@ -73,69 +70,63 @@ public struct AdvisoryDesk: Sendable {
         throw QilaError(.conflict, "another advisory took the next tracking number five times; try again")
     }
 
-    /// Saves the draft as typed (only the title and marking must be sound); a published advisory
-    /// becomes a draft of its next revision; an advisory under review goes back to its author.
-    public func save(_ id: String, _ input: AdvisoryInput, by subject: Subject, gate: any AccessGate, now: Date = Date()) async throws -> AdvisoryRecord {
-        try await gate.require(subject, .update, Self.drafts)
-        guard var record = try await store.advisory(id) else { throw QilaError(.notFound, "no advisory \(id)") }
+    /// The title and marking, which a draft needs before it can be saved at all.
+    static func titleAndMarking(_ input: AdvisoryInput) throws -> (title: String, tlp: TLP) {
         let title = input.title.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !title.isEmpty else { throw QilaError.invalid("is required", field: "title") }
         guard title.count <= 200 else { throw QilaError.invalid("is longer than 200 characters", field: "title") }
         guard let tlp = TLP(label: input.tlp) else { throw QilaError.invalid("must be a TLP 2.0 label", field: "tlp") }
+        return (title, tlp)
+    }
+
+    /// Changes the working copy if nobody changed it since it was read here, and audits the change.
+    private func change(
+        _ id: String, _ action: String, by subject: Subject, gate: any AccessGate, now: Date, _ edit: (inout AdvisoryRecord) async throws -> Void
+    ) async throws -> AdvisoryRecord {
+        try await gate.require(subject, .update, Self.drafts)
+        guard var record = try await store.advisory(id) else { throw QilaError(.notFound, "no advisory \(id)") }
         let (state, read) = (record.state, record.updatedAt)
-        record.title = title
-        record.tlp = tlp
-        record.draft = try Self.encode(input)
-        record.state = .draft
-        record.submittedBy = nil
-        record.submittedAt = nil
+        try await edit(&record)
         record.updatedBy = subject.user.id.description
         record.updatedAt = Self.stored(now)
         guard try await store.updateAdvisory(record, expecting: state, expectingUpdate: read) else {
             throw QilaError(.conflict, "the advisory was changed by someone else meanwhile; reload it and try again")
         }
-        try await audit.recordChange(by: subject, "advisory.save", resource: "advisory:\(id)", source: nil, details: ["tracking": record.trackingID], now: now)
+        try await audit.recordChange(by: subject, action, resource: "advisory:\(id)", source: nil, details: ["tracking": record.trackingID], now: now)
         return record
+    }
+
+    /// Saves the draft as typed (only the title and marking must be sound); a published advisory
+    /// becomes a draft of its next revision; an advisory under review goes back to its author.
+    public func save(_ id: String, _ input: AdvisoryInput, by subject: Subject, gate: any AccessGate, now: Date = Date()) async throws -> AdvisoryRecord {
+        // Checked after the gate, in the change: who may not write learns nothing of the form.
+        try await change(id, "advisory.save", by: subject, gate: gate, now: now) { record in
+            let (title, tlp) = try Self.titleAndMarking(input)
+            (record.title, record.tlp, record.draft, record.state) = (title, tlp, try Self.encode(input), .draft)
+            (record.submittedBy, record.submittedAt) = (nil, nil)
+        }
     }
 
     /// Sends the draft for review: it must read and check whole (the error names the field and line).
     public func submit(_ id: String, by subject: Subject, gate: any AccessGate, now: Date = Date()) async throws -> AdvisoryRecord {
-        try await gate.require(subject, .update, Self.drafts)
-        guard var record = try await store.advisory(id) else { throw QilaError(.notFound, "no advisory \(id)") }
-        guard record.state == .draft else { throw QilaError(.conflict, "The advisory is \(record.state.rawValue), not a draft: save a change to begin its next revision", at: "state") }
-        _ = try await checkedContent(record)
-        let read = record.updatedAt
-        record.state = .review
-        record.submittedBy = subject.user.id.description
-        record.submittedAt = Self.stored(now)
-        record.reviewNote = nil
-        record.updatedBy = subject.user.id.description
-        record.updatedAt = Self.stored(now)
-        guard try await store.updateAdvisory(record, expecting: .draft, expectingUpdate: read) else {
-            throw QilaError(.conflict, "the advisory was changed by someone else meanwhile; reload it and try again")
+        try await change(id, "advisory.submit", by: subject, gate: gate, now: now) { record in
+            guard record.state == .draft else {
+                throw QilaError(.conflict, "The advisory is \(record.state.rawValue), not a draft: save a change to begin its next revision", at: "state")
+            }
+            _ = try await checkedContent(record)
+            (record.state, record.submittedBy, record.submittedAt, record.reviewNote) = (.review, subject.user.id.description, Self.stored(now), nil)
         }
-        try await audit.recordChange(by: subject, "advisory.submit", resource: "advisory:\(id)", source: nil, details: ["tracking": record.trackingID], now: now)
-        return record
     }
 
     /// Returns an advisory under review to its author with a note saying what to change.
     public func returnToAuthor(_ id: String, note: String, by subject: Subject, gate: any AccessGate, now: Date = Date()) async throws -> AdvisoryRecord {
-        try await gate.require(subject, .update, Self.drafts)
-        guard var record = try await store.advisory(id) else { throw QilaError(.notFound, "no advisory \(id)") }
-        guard record.state == .review else { throw QilaError(.conflict, "The advisory is not waiting for review", at: "state") }
-        let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw QilaError.invalid("say what the author should change", field: "note") }
-        guard text.count <= 2_000 else { throw QilaError.invalid("is longer than 2000 characters", field: "note") }
-        let read = record.updatedAt
-        record.state = .draft
-        record.reviewNote = text
-        record.updatedBy = subject.user.id.description
-        record.updatedAt = Self.stored(now)
-        guard try await store.updateAdvisory(record, expecting: .review, expectingUpdate: read) else {
-            throw QilaError(.conflict, "the advisory was changed by someone else meanwhile; reload it and try again")
+        try await change(id, "advisory.return", by: subject, gate: gate, now: now) { record in
+            let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard record.state == .review else { throw QilaError(.conflict, "The advisory is not waiting for review", at: "state") }
+            guard !text.isEmpty else { throw QilaError.invalid("say what the author should change", field: "note") }
+            guard text.count <= 2_000 else { throw QilaError.invalid("is longer than 2000 characters", field: "note") }
+            (record.state, record.reviewNote) = (.draft, text)
         }
-        try await audit.recordChange(by: subject, "advisory.return", resource: "advisory:\(id)", source: nil, details: ["tracking": record.trackingID], now: now)
-        return record
     }
 
     /// Publishes the advisory under review as its next revision: someone other than the person who
