@@ -13,6 +13,6 @@ struct Qila: AsyncParsableCommand {
             Settings come from flags, then QILA_* environment variables (QILA_DATA, QILA_DATABASE, \
             QILA_HTTP_HOST, QILA_HTTP_PORT, QILA_HTTP_TLS, QILA_HOSTNAMES), then qila.yaml.
             """,
-        subcommands: [Serve.self, Migrate.self, Admin.self, Certs.self, Audit.self, PolicyCommand.self, Rules.self, Detect.self, Flows.self, Sensors.self, Keys.self, Intel.self, Frameworks.self, KEV.self, CVSSCommand.self]
+        subcommands: [Serve.self, Migrate.self, Admin.self, Certs.self, Audit.self, PolicyCommand.self, Rules.self, Detect.self, Flows.self, Sensors.self, Keys.self, Intel.self, Frameworks.self, KEV.self, CVSSCommand.self, Assets.self, ExposureCommand.self]
     )
 }

@@ -171,6 +171,13 @@ public enum Policy {
             Rule(role: .organisationReporter, kind: .kevCatalogue, actions: [.read], reach: .installation, note: "the catalogue and its due dates"),
             Rule(role: .auditor, kind: .kevCatalogue, actions: [.read], reach: .installation, note: "the catalogue and its due dates"),
             Rule(role: .oversightViewer, kind: .kevCatalogue, actions: [.read], reach: .installation, note: "the catalogue"),
+            // Inventories and exposure: the organisation keeps its own; the authority, its regulator and its auditors read.
+            Rule(role: .organisationAdmin, kind: .inventory, actions: [.read, .create, .update], reach: .ownOrganisation, note: "imports inventories, states each exposure's status"),
+            Rule(role: .organisationReporter, kind: .inventory, actions: [.read, .create, .update], reach: .ownOrganisation, note: "imports inventories, states each exposure's status"),
+            Rule(role: .auditor, kind: .inventory, actions: [.read], reach: .audited, note: "the exposure of the organisations it audits"),
+            Rule(role: .sectorRegulator, kind: .inventory, actions: [.read], reach: .sector, note: "its sector's exposure and time to remediate"),
+            Rule(role: .authorityAdmin, kind: .inventory, actions: [.read], reach: .all, note: "every organisation's exposure"),
+            Rule(role: .authorityAnalyst, kind: .inventory, actions: [.read], reach: .all, note: "every organisation's exposure"),
             // Advisories: the authority writes, a second person reviews and publishes; readers get what the marking allows.
             Rule(role: .authorityAdmin, kind: .advisoryDraft, actions: [.read, .create, .update], reach: .installation, note: "writes, reviews and publishes advisories"),
             Rule(role: .authorityAnalyst, kind: .advisoryDraft, actions: [.read, .create, .update], reach: .installation, note: "writes, reviews and publishes advisories"),

@@ -77,6 +77,9 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         case advisory
         /// An advisory being written or reviewed, and its revisions before publication (no owner).
         case advisoryDraft = "advisory-draft"
+        /// What an organisation runs (its inventories) and its exposure to known exploited
+        /// vulnerabilities and advisories, with its statements on each; `owner` is the organisation.
+        case inventory
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.

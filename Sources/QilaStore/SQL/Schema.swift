@@ -601,5 +601,32 @@ public enum Schema {
                 "CREATE INDEX advisory_revisions_published ON advisory_revisions (published_at)",
             ]
         ),
+        Migration(
+            version: 21,
+            name: "inventories of what organisations run, and their statements on each exposure",
+            statements: [
+                // An inventory is a named file an organisation imports (an SBOM, a CSV); importing one
+                // of the same name again replaces its components.
+                """
+                CREATE TABLE inventories (
+                    id TEXT PRIMARY KEY, organisation TEXT NOT NULL, name TEXT NOT NULL, format TEXT NOT NULL, components BIGINT NOT NULL,
+                    imported_by TEXT NOT NULL, imported_at BIGINT NOT NULL, UNIQUE (organisation, name))
+                """,
+                """
+                CREATE TABLE inventory_components (
+                    id TEXT PRIMARY KEY, inventory TEXT NOT NULL, organisation TEXT NOT NULL, vendor TEXT NOT NULL, name TEXT NOT NULL,
+                    version TEXT NOT NULL, cpe TEXT, purl TEXT)
+                """,
+                "CREATE INDEX inventory_components_organisation ON inventory_components (organisation, inventory)",
+                // What an organisation says of one exposure (a component, by vendor, name and
+                // version, to a KEV entry or an advisory's product): kept across re-imports.
+                """
+                CREATE TABLE exposure_statements (
+                    organisation TEXT NOT NULL, component TEXT NOT NULL, kind TEXT NOT NULL, reference TEXT NOT NULL, status TEXT NOT NULL,
+                    justification TEXT, note TEXT NOT NULL, stated_by TEXT NOT NULL, stated_at BIGINT NOT NULL,
+                    PRIMARY KEY (organisation, component, kind, reference))
+                """,
+            ]
+        ),
     ]
 }
