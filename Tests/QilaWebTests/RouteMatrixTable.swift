@@ -441,6 +441,12 @@ enum ExpectationTable {
         RouteMatrixTests.post("/advisories/{tracking}/submit", portalEditors, { "/advisories/\($0.clearAdvisory)/submit" }),
         RouteMatrixTests.post("/advisories/{tracking}/return", portalEditors, { "/advisories/\($0.clearAdvisory)/return" }, [("note", "")]),
         RouteMatrixTests.post("/advisories/{tracking}/publish", portalEditors, { "/advisories/\($0.clearAdvisory)/publish" }, [("summary", "")]),
+        RouteMatrixTests.get("/exposure", everyone.subtracting(["overseer", "investigator", "a-legal"])) { _ in "/exposure" },
+        E(route: "POST /exposure/{organisation}/inventories", allowed: ["a-admin", "a-reporter", "a-sensor"]) { _, _, _ in
+            let boundary = "matrix-inventory"
+            return Call(method: .post, uri: "/exposure/{A}/inventories", multipart: (boundary, Self.multipart(boundary, [("name", "core")], file: ("file", "sbom.json", "{\"bomFormat\": 1}"))))
+        },
+        RouteMatrixTests.post("/exposure/{organisation}/statements", ["a-admin", "a-reporter", "a-sensor"], { _ in "/exposure/{A}/statements" }, [("status", "unknown")]),
         RouteMatrixTests.get("/.well-known/security.txt", anyone) { _ in "/.well-known/security.txt" },
         RouteMatrixTests.get("/.well-known/csaf/provider-metadata.json", anyone) { _ in "/.well-known/csaf/provider-metadata.json" },
         RouteMatrixTests.get("/.well-known/csaf/openpgp/{file}", anyone) { "/.well-known/csaf/openpgp/\($0.csafKey).asc" },

@@ -56,6 +56,11 @@ public struct ExposureDesk: Sendable {
         public var due: CivilDay?
         public var statement: ExposureStatement?
         public var status: Status { statement.flatMap { Status(rawValue: $0.status) } ?? .open }
+        /// Days from the entry's publication to the statement that closed it (mitigated, patched, not affected).
+        public var daysToClose: Double? {
+            guard status != .open, let statement, let published = target.published else { return nil }
+            return max(0, statement.statedAt.timeIntervalSince(published) / 86_400)
+        }
         /// Still open past its due date (a mitigation or a patch answers the due date).
         public func isOverdue(on day: CivilDay) -> Bool { (status == .open) && (due.map { $0 < day } ?? false) }
     }
@@ -85,7 +90,8 @@ public struct ExposureDesk: Sendable {
         do {
             read = try InventoryReader.read(data, file: file)
         } catch {
-            throw QilaError(.invalidInput, error.place.isEmpty ? error.message : "\(error.place) \(error.message)", at: "field file")
+            // "The file is refused: components[1].cpe … is not a CPE 2.3 formatted string."
+            throw QilaError.invalid("is refused: " + (error.place.isEmpty ? "it \(error.message)" : "\(error.place) \(error.message)"), field: "file")
         }
         let title = (name.trimmingCharacters(in: .whitespaces).isEmpty ? file : name).trimmingCharacters(in: .whitespaces)
         guard !title.isEmpty, title.count <= 200 else { throw QilaError.invalid("must be 1 to 200 characters", field: "name") }
@@ -121,8 +127,11 @@ public struct ExposureDesk: Sendable {
             kev[entry.cveID] = entry
             targets.append(
                 ExposureTarget(
-                    kind: .kev, reference: entry.cveID, cve: entry.cveID, title: entry.vulnerabilityName, vendor: entry.vendorProject, product: entry.product))
+                    kind: .kev, reference: entry.cveID, cve: entry.cveID, title: entry.vulnerabilityName, vendor: entry.vendorProject, product: entry.product,
+                    published: CivilDay(entry.dateAdded)?.start))
         }
+        var firstPublished: [String: Date] = [:]
+        for revision in try await store.allAdvisoryRevisions() { firstPublished[revision.advisoryID] = min(firstPublished[revision.advisoryID] ?? .distantFuture, revision.publishedAt) }
         for revision in try await store.latestAdvisoryRevisions() {
             guard let content = try? JSONDecoder().decode(AdvisoryContent.self, from: Data(revision.content.utf8)),
                 let record = try await store.advisory(revision.advisoryID)
@@ -136,7 +145,7 @@ public struct ExposureDesk: Sendable {
                 targets.append(
                     ExposureTarget(
                         kind: .advisory, reference: reference, cve: cves.first, title: "\(record.trackingID): \(content.title)", vendor: product.vendor,
-                        product: product.name, range: try? VersionRange(product.affected), cpe: cpe, purl: purl))
+                        product: product.name, range: try? VersionRange(product.affected), cpe: cpe, purl: purl, published: firstPublished[revision.advisoryID]))
             }
         }
         return (targets, audiences, kev)

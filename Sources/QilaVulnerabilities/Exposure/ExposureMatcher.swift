@@ -16,11 +16,14 @@ public struct ExposureTarget: Sendable, Equatable {
     public var cpe: String?
     /// `type/namespace/name` of a package URL, when the source gives one.
     public var purl: String?
+    /// When it was made known: the KEV entry's addition, the advisory's first publication.
+    public var published: Date?
 
     public init(
         kind: Kind, reference: String, cve: String?, title: String, vendor: String, product: String, range: VersionRange? = nil, cpe: String? = nil,
-        purl: String? = nil
+        purl: String? = nil, published: Date? = nil
     ) {
+        self.published = published
         self.kind = kind
         self.reference = reference
         self.cve = cve
