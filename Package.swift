@@ -211,7 +211,10 @@ let package = Package(
         ),
         .target(
             name: "QilaVulnerabilities",
-            dependencies: ["QilaCore", "QilaStore", "QilaAccess", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "QilaCore", "QilaStore", "QilaAccess", "QilaCases", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .target(

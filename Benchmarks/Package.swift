@@ -21,6 +21,10 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "exposure-match",
+            dependencies: [.product(name: "QilaVulnerabilities", package: "qila")]
+        ),
+        .executableTarget(
             name: "flow-ingest",
             dependencies: [.product(name: "QilaFlows", package: "qila")]
         ),

@@ -151,4 +151,21 @@ extension SQLStore {
                 note: try row.string("note"), statedBy: try row.string("stated_by"), statedAt: try row.date("stated_at"))
         }
     }
+
+    /// Claims one reminder or escalation of one exposure for one due date; false if a node already did.
+    public func claimExposureAlert(organisation: String, component: String, kind: String, reference: String, alert: String, due: String, at time: Date)
+        async throws -> Bool
+    {
+        !(try await database.writeReturning(
+            """
+            INSERT INTO exposure_alerts (organisation, component, kind, reference, alert, due, time) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING RETURNING alert
+            """,
+            [.text(organisation), .text(component), .text(kind), .text(reference), .text(alert), .text(due), SQLValue(time)])).isEmpty
+    }
+
+    /// The organisations that have imported an inventory.
+    public func organisationsWithInventories() async throws -> [String] {
+        try await database.query("SELECT DISTINCT organisation FROM inventories ORDER BY organisation").map { try $0.string("organisation") }
+    }
 }

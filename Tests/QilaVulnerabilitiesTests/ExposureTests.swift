@@ -150,4 +150,42 @@ struct ExposureTests {
         let after = try await desk.exposure(of: world.operatorA, for: world.subject("a-admin"), gate: gate, now: Self.t0)
         #expect(after.count == 2 && after.contains { $0.target.kind == .advisory && !$0.approximate && $0.target.reference == "QILA-2026-0002#1" })
     }
+
+    actor Heard: ExposureNotifier {
+        var events: [ExposureEvent] = []
+        func notify(_ event: ExposureEvent) async { events.append(event) }
+    }
+
+    @Test("Overdue items escalate once, to the organisation and the authority; items falling due are reminded once", arguments: TestBackend.available)
+    func escalation(backend: TestBackend) async throws {
+        let world = try await TenantWorld.make(on: backend)
+        let installation = world.installation
+        let gate = DecisionGate(policy: installation.policy, audit: installation.audit)
+        let kev = KEVDesk(store: installation.store, audit: installation.audit)
+        _ = try await kev.importCISA(Data(KEVTests.cisa().utf8), file: "kev.json", by: world.subject("analyst"), gate: gate, now: Self.t0)
+        // PAN-OS falls due in three days; FortiOS (CISA's due date, 2022-05-03) is long overdue.
+        _ = try await kev.setDeadline(
+            cve: "CVE-2024-3400", scope: "sector", value: "telecom", days: "", dueDate: "2026-11-23", by: world.subject("analyst"), gate: gate, now: Self.t0)
+        let desk = ExposureDesk(store: installation.store, audit: installation.audit, policy: installation.policy)
+        _ = try await desk.importInventory(
+            Data(Self.sbom().utf8), file: "core.json", name: "Core", organisation: world.operatorA, by: world.subject("a-admin"), gate: gate, now: Self.t0)
+        _ = try await desk.importInventory(
+            Data("vendor,product,version\nFortinet,FortiOS,6.0.4\n".utf8), file: "edge.csv", name: "Edge", organisation: world.operatorA,
+            by: world.subject("a-admin"), gate: gate, now: Self.t0)
+        let heard = Heard()
+        let first = try await desk.sweep(notifier: heard, now: Self.t0)
+        #expect(first.reminders == 1 && first.escalations == 1, "\(first)")
+        #expect(try await desk.sweep(notifier: heard, now: Self.t0.addingTimeInterval(3600)) == ExposureDesk.SweepResult(), "claimed once")
+        let events = await heard.events
+        #expect(events.map(\.kind) == [.reminder, .overdue])
+        #expect(events[1].references.first?.hasPrefix("CVE-2018-13379 (Fortinet FortiOS 6.0.4), due 2022-05-03") == true)
+        // Once PAN-OS is overdue it escalates too; a patched item does not.
+        let panos = try #require(try await desk.exposure(of: world.operatorA, for: world.subject("a-admin"), gate: gate, now: Self.t0).first { $0.target.reference == "CVE-2024-3400" })
+        let later = Self.t0.addingTimeInterval(5 * 86_400)
+        #expect(try await desk.sweep(notifier: heard, now: later).escalations == 1)
+        _ = try await desk.state(
+            organisation: world.operatorA, component: panos.componentKey, kind: "kev", reference: "CVE-2024-3400", status: "patched", justification: "", note: "",
+            by: world.subject("a-admin"), gate: gate, now: later)
+        #expect(try await installation.store.auditEntries(from: 0, limit: 100, actionPrefix: "exposure.overdue").count == 2)
+    }
 }

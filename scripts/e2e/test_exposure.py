@@ -35,8 +35,11 @@ def sbom(pan_os="10.2.9"):
 
 
 def test_exposure(browser, tmp_path):
+    # Deadlines swept every two seconds, so that the overdue items escalate during the test.
+    config = tmp_path / "qila.yaml"
+    config.write_text("cases:\n  sweepSeconds: 2\n")
     data = tempfile.mkdtemp(prefix="qila-e2e-exposure-")
-    server = Server(data, free_port()).start()
+    server = Server(data, free_port(), extra=["--config", str(config)]).start()
     try:
         run(browser, server, tmp_path)
     finally:
@@ -139,5 +142,9 @@ def run(browser, server, tmp_path):
     expect(n.locator("#import-form")).to_have_count(0)
     expect(n.locator("#exposures details")).to_have_count(0)
     n.screenshot(path=os.path.join(SHOTS, "exposure-regulator.png"), full_page=True)
+    # The overdue items escalated: recorded in the audit log for the authority to see.
+    page.goto(base + "/admin/audit?action=exposure.overdue")
+    expect(page.locator("td", has_text="exposure.overdue").first).to_be_visible(timeout=20000)
+    expect(page.locator("body")).to_contain_text("CVE-2025-")
     for someone in (admin, aisha, nadia):
         someone.context.close()

@@ -628,5 +628,16 @@ public enum Schema {
                 """,
             ]
         ),
+        Migration(
+            version: 22,
+            name: "reminders and escalations of exposure due dates, each claimed once",
+            statements: [
+                """
+                CREATE TABLE exposure_alerts (
+                    organisation TEXT NOT NULL, component TEXT NOT NULL, kind TEXT NOT NULL, reference TEXT NOT NULL, alert TEXT NOT NULL,
+                    due TEXT NOT NULL, time BIGINT NOT NULL, PRIMARY KEY (organisation, component, kind, reference, alert, due))
+                """
+            ]
+        ),
     ]
 }

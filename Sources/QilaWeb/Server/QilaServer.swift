@@ -10,6 +10,7 @@ import NIOSSL
 public import Prometheus
 public import QilaAccess
 import QilaStore
+import QilaVulnerabilities
 public import ServiceLifecycle
 import OpenAPIHummingbird
 import QilaCore
@@ -231,6 +232,12 @@ public struct QilaServer: Sendable {
             IntelPeerPoller(desk: intelPeers, lease: lease("intel.peers"), logger: logger),
             IntelPendingAddWorker(desk: intel, holder: node.id.description, logger: logger),
             AssessmentDeadlineService(desk: campaigns, lease: lease("assessments.deadlines"), interval: cases.settings.sweepInterval, logger: logger),
+            ExposureDeadlineService(
+                desk: ExposureDesk(store: installation.store, audit: installation.audit, policy: installation.policy),
+                notifier: OutboxNotifier(
+                    store: installation.store, logger: Logger(label: "qila.exposure.notify"), emailEnabled: cases.settings.smtp != nil,
+                    baseURL: cases.settings.baseURL),
+                lease: lease("exposure.deadlines"), interval: cases.settings.sweepInterval, logger: logger),
         ] + (intake.map {
             [
                 IntakeService(runtime: $0, logger: logger, onListening: onIntakeListening),
