@@ -219,7 +219,7 @@ let package = Package(
         ),
         .target(
             name: "QilaOversight",
-            dependencies: ["QilaCore", "QilaStore", "QilaAccess", "QilaCases", "QilaAssess", "QilaTraining", "QilaRetention"],
+            dependencies: ["QilaCore", "QilaStore", "QilaAccess", "QilaCases", "QilaAssess", "QilaTraining", "QilaRetention", "QilaVulnerabilities"],
             swiftSettings: strict
         ),
         .target(

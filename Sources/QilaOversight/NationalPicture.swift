@@ -1,6 +1,7 @@
 public import Foundation
 public import QilaCore
 public import QilaTraining
+public import QilaVulnerabilities
 
 /// The oversight committee's national picture for a quarter, arranged under the five pillars of
 /// the ITU Global Cybersecurity Index (legal, technical, organisational, capacity development,
@@ -61,6 +62,9 @@ public struct NationalPicture: Sendable {
         public var medianHoursToClose: Double?
         /// Complaints from the public per quarter.
         public var complaints: [Int]
+        /// Exposure to known exploited vulnerabilities and advisories now; nil when too few
+        /// organisations have imported an inventory (the minimum group) or none at all.
+        public var exposure: ExposureDesk.National? = nil
     }
 
     public struct Organisational: Sendable {

@@ -6,6 +6,7 @@ public import QilaCore
 public import QilaRetention
 public import QilaStore
 public import QilaTraining
+public import QilaVulnerabilities
 
 /// Builds the oversight committee's national picture from the other capabilities' records: cases
 /// and their deadlines, warrants, assessment campaigns and directives, training, sharing. Reading
@@ -18,12 +19,14 @@ public struct OversightDesk: Sendable {
     let campaigns: CampaignDesk
     let training: TrainingDesk
     let warrants: WarrantDesk
+    let exposure: ExposureDesk?
     public let zone: TimeZone
 
     public init(
         store: SQLStore, policy: PolicyDecisionPoint, cases: CaseDesk, campaigns: CampaignDesk, training: TrainingDesk, warrants: WarrantDesk,
-        zone: TimeZone = TimeZone(identifier: "Asia/Karachi")!
+        exposure: ExposureDesk? = nil, zone: TimeZone = TimeZone(identifier: "Asia/Karachi")!
     ) {
+        self.exposure = exposure
         self.store = store
         self.policy = policy
         self.cases = cases
@@ -42,7 +45,8 @@ public struct OversightDesk: Sendable {
         func index(_ date: Date) -> Int? { quarters.firstIndex { date >= $0.start(in: zone) && date < $0.end(in: zone) } }
         func withheld(_ count: Int) -> Int? { count > 0 && count < minimum ? nil : count }
         let legal = try await legal(quarters, index: index, now: now, subject: subject, gate: gate)
-        let technical = try await technical(quarters, index: index, withheld: withheld)
+        var technical = try await technical(quarters, index: index, withheld: withheld)
+        if let exposure, let national = try? await exposure.national(now: now), national.organisations >= max(1, minimum) { technical.exposure = national }
         let organisational = try await organisational(quarters, subject: subject, gate: gate)
         var capacity: NationalPicture.Capacity?
         if policy.decide(subject, .read, Resource(kind: .trainingStatistics)).allowed {

@@ -187,5 +187,9 @@ struct ExposureTests {
             organisation: world.operatorA, component: panos.componentKey, kind: "kev", reference: "CVE-2024-3400", status: "patched", justification: "", note: "",
             by: world.subject("a-admin"), gate: gate, now: later)
         #expect(try await installation.store.auditEntries(from: 0, limit: 100, actionPrefix: "exposure.overdue").count == 2)
+        // The national figure: one organisation, FortiOS still overdue, PAN-OS closed when stated, counted from CISA's listing on 2024-04-12.
+        let national = try await desk.national(now: later)
+        #expect(national.organisations == 1 && national.overdue == 1 && national.closed == 1 && national.organisationsOverdue == 1)
+        #expect(national.medianDaysToClose.map { Int($0) } == Int(later.timeIntervalSince(CivilDay("2024-04-12")!.start) / 86_400))
     }
 }

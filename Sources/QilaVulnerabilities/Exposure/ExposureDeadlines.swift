@@ -123,3 +123,40 @@ public struct ExposureDeadlineService: Service {
         await lease.release()
     }
 }
+
+extension ExposureDesk {
+    /// The nation's exposure now, in aggregate: for the oversight committee (no organisation named).
+    public struct National: Sendable, Equatable {
+        /// Organisations that have imported an inventory.
+        public var organisations: Int
+        public var open: Int
+        public var overdue: Int
+        public var closed: Int
+        /// Organisations with at least one overdue item.
+        public var organisationsOverdue: Int
+        /// Median days from an entry's publication to the statement that closed it, over every closed item.
+        public var medianDaysToClose: Double?
+    }
+
+    /// Aggregates every organisation's exposure; the caller decides who may read it.
+    public func national(now: Date = Date()) async throws -> National {
+        let today = CivilDay(now)
+        let organisations = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id.description, $0) })
+        var result = National(organisations: 0, open: 0, overdue: 0, closed: 0, organisationsOverdue: 0, medianDaysToClose: nil)
+        var days: [Double] = []
+        for id in try await store.organisationsWithInventories() {
+            guard let organisation = organisations[id] else { continue }
+            result.organisations += 1
+            let exposures = try await computeExposure(of: organisation, now: now)
+            let overdue = exposures.filter { $0.isOverdue(on: today) }.count
+            result.overdue += overdue
+            result.open += exposures.filter { $0.status == .open }.count
+            result.closed += exposures.filter { $0.status != .open }.count
+            if overdue > 0 { result.organisationsOverdue += 1 }
+            days += exposures.compactMap(\.daysToClose)
+        }
+        days.sort()
+        result.medianDaysToClose = days.isEmpty ? nil : days.count % 2 == 1 ? days[days.count / 2] : (days[days.count / 2 - 1] + days[days.count / 2]) / 2
+        return result
+    }
+}

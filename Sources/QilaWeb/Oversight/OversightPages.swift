@@ -154,11 +154,26 @@ struct OversightView: Sendable {
                 id: "complaints", title: "Complaints from the public", source: "Public portal: complaints to the designated agency", columns: columns,
                 rows: [Row(label: "Complaints", cells: technical.complaints.map(String.init))], chart: nil, hasRows: true),
         ]
-        let technicalFacts = [
+        var technicalFacts = [
             Fact(label: "Incidents reported this quarter", value: String(technical.total.last ?? 0), source: "Incident cases"),
             Fact(label: "Median time from the first report to triage", value: hours(technical.medianHoursToTriage), source: "Case timelines"),
             Fact(label: "Median time from the first report to resolution or closure", value: hours(technical.medianHoursToClose), source: "Case timelines"),
         ]
+        let exposureSource = "Organisations' inventories matched to the KEV catalogue and advisories (now, not per quarter)"
+        if let exposure = technical.exposure {
+            technicalFacts += [
+                Fact(label: "Organisations with an inventory", value: String(exposure.organisations), source: exposureSource),
+                Fact(
+                    label: "Exposures open / overdue / closed", value: "\(exposure.open) / \(exposure.overdue) / \(exposure.closed)", source: exposureSource),
+                Fact(label: "Organisations with an overdue exposure", value: String(exposure.organisationsOverdue), source: exposureSource),
+                Fact(
+                    label: "Median days from an entry's publication to its remediation",
+                    value: exposure.medianDaysToClose.map { String(format: "%.1f", $0) } ?? "—", source: exposureSource),
+            ]
+        } else {
+            technicalFacts.append(
+                Fact(label: "Exposure to known exploited vulnerabilities", value: "withheld: fewer organisations than the minimum group have an inventory", source: exposureSource))
+        }
         // 3. Organisational measures
         let organisational = picture.organisational
         var organisationalTables: [Table] = []

@@ -13,6 +13,7 @@ import QilaIntel
 import QilaPublic
 import QilaTraining
 import QilaOversight
+import QilaVulnerabilities
 
 /// What every page collection shares: the installation (its store, directory and authenticator),
 /// the policy enforcement point, the renderer and the web settings. Capability runtimes and desks
@@ -309,7 +310,8 @@ struct WebPages: Sendable {
                 kit: kit,
                 desk: OversightDesk(
                     store: kit.installation.store, policy: kit.installation.policy, cases: cases.desk, campaigns: campaigns, training: training,
-                    warrants: retention.desk, zone: DisplayZone(identifier: kit.web.displayTimeZone)?.zone ?? TimeZone(identifier: "Asia/Karachi")!)),
+                    warrants: retention.desk,
+                    exposure: ExposureDesk(store: kit.installation.store, audit: kit.installation.audit, policy: kit.installation.policy), zone: DisplayZone(identifier: kit.web.displayTimeZone)?.zone ?? TimeZone(identifier: "Asia/Karachi")!)),
         ]
         for collection in collections { router.addRoutes(collection.routes()) }
     }
