@@ -457,6 +457,9 @@ enum ExpectationTable {
         RouteMatrixTests.get("/.well-known/csaf/{tlp}/{year}/{file}", amberReaders) { "/.well-known/csaf/amber/\($0.advisoryYear)/\($0.amberFile).asc" },
     ]
 
+    /// Who reads Operator A's inventories and exposure: its people, its auditor, its regulator, the authority.
+    static let exposureReaders: Set<String> = ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor", "auditor"]
+
     /// Who reads the AMBER advisory addressed to Operator A: the authority and Operator A's people
     /// cleared for AMBER (its reporter is cleared for GREEN only).
     static let amberReaders: Set<String> = ["admin", "analyst", "a-admin", "a-sensor", "a-legal"]
@@ -748,6 +751,15 @@ enum ExpectationTable {
         RouteMatrixTests.api(.post, "/api/v1/organisations", ["admin"], { _ in "/api/v1/organisations" }, json: #"{"name":"Org of {caller}","kind":"bank","sector":"banking-finance"}"#),
         RouteMatrixTests.api(.get, "/api/v1/organisations/{organisationId}", ["admin", "analyst", "overseer", "investigator", "regulator", "a-admin", "a-reporter", "a-sensor", "auditor", "a-legal"]) { _ in "/api/v1/organisations/{A}" },
         RouteMatrixTests.api(.put, "/api/v1/organisations/{organisationId}", ["admin", "a-admin"], { _ in "/api/v1/organisations/{A}" }, json: #"{"name":"Operator A","kind":"licensee","sector":"telecom","registrationNumber":"L-1"}"#),
+        RouteMatrixTests.api(.get, "/api/v1/organisations/{organisationId}/inventories", exposureReaders) { _ in "/api/v1/organisations/{A}/inventories" },
+        E(route: "POST /api/v1/organisations/{organisationId}/inventories", allowed: ["a-admin", "a-reporter", "a-sensor"]) { _, _, _ in
+            // Refused for its content (422) where the caller may import: nothing is stored.
+            Call(method: .post, uri: "/api/v1/organisations/{A}/inventories?name=core", raw: ("application/octet-stream", "{\"bomFormat\": \"SPDX\"}"))
+        },
+        RouteMatrixTests.api(.get, "/api/v1/organisations/{organisationId}/exposure", exposureReaders) { _ in "/api/v1/organisations/{A}/exposure" },
+        RouteMatrixTests.api(
+            .post, "/api/v1/organisations/{organisationId}/exposure/statements", ["a-admin", "a-reporter", "a-sensor"], { _ in "/api/v1/organisations/{A}/exposure/statements" },
+            json: #"{"componentKey":"x|y|1","kind":"kev","reference":"CVE-2099-0001","status":"mitigated"}"#),
         RouteMatrixTests.api(.get, "/api/v1/organisations/{organisationId}/users", ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor"]) { _ in "/api/v1/organisations/{A}/users" },
         RouteMatrixTests.api(.post, "/api/v1/organisations/{organisationId}/users", ["admin", "a-admin"], { _ in "/api/v1/organisations/{A}/users" }, json: #"{"username":"new-{caller}","displayName":"New Person","roles":["organisation-reporter"]}"#),
         RouteMatrixTests.api(.get, "/api/v1/users/{userId}", ["admin", "analyst", "regulator", "a-admin", "a-reporter", "a-sensor"]) { _ in "/api/v1/users/{a-reporter}" },
