@@ -9,6 +9,7 @@ let package = Package(
         .package(name: "qila", path: "..")
     ],
     targets: [
+        .target(name: "BenchmarkSupport"),
         .executableTarget(
             name: "flow-query",
             dependencies: [.product(name: "QilaFlows", package: "qila")]
@@ -16,13 +17,14 @@ let package = Package(
         .executableTarget(
             name: "assessment-rollup",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "QilaAssess", package: "qila"), .product(name: "QilaAccess", package: "qila"),
                 .product(name: "QilaCases", package: "qila"), .product(name: "QilaStore", package: "qila"), .product(name: "QilaCore", package: "qila"),
             ]
         ),
         .executableTarget(
             name: "exposure-match",
-            dependencies: [.product(name: "QilaVulnerabilities", package: "qila")]
+            dependencies: ["BenchmarkSupport", .product(name: "QilaVulnerabilities", package: "qila")]
         ),
         .executableTarget(
             name: "flow-ingest",

@@ -5,6 +5,7 @@
 // national roll-up with its trend across the three cycles (as the authority and the oversight
 // committee see it) and one sector's roll-up (as its regulator sees it). Prints each run and the
 // medians. SQLite in a temporary directory unless a PostgreSQL URL is given.
+import BenchmarkSupport
 import Foundation
 import QilaAccess
 import QilaAssess
@@ -20,24 +21,6 @@ func option(_ name: String) -> String? {
 let organisationCount = Int(option("--organisations") ?? "") ?? 1000
 let runs = Int(option("--runs") ?? "") ?? 7
 let databaseURL = option("--database")
-
-/// SplitMix64: the same answers every run.
-struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-func seconds(_ start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qila-rollup-\(UUID().uuidString)").path
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

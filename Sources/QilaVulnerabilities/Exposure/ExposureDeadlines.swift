@@ -52,11 +52,12 @@ extension ExposureDesk {
         var result = SweepResult()
         let today = CivilDay(now)
         let organisations = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id.description, $0) })
+        let context = try await context()
         for id in try await store.organisationsWithInventories() {
             guard let organisation = organisations[id] else { continue }
             var reminders: [String] = []
             var overdue: [String] = []
-            for exposure in try await computeExposure(of: organisation, now: now) where exposure.status == .open {
+            for exposure in try await computeExposure(of: organisation, now: now, context: context) where exposure.status == .open {
                 guard let due = exposure.due else { continue }
                 let alert: String
                 if due < today {
@@ -144,10 +145,11 @@ extension ExposureDesk {
         let organisations = Dictionary(uniqueKeysWithValues: try await store.organisations().map { ($0.id.description, $0) })
         var result = National(organisations: 0, open: 0, overdue: 0, closed: 0, organisationsOverdue: 0, medianDaysToClose: nil)
         var days: [Double] = []
+        let context = try await context()
         for id in try await store.organisationsWithInventories() {
             guard let organisation = organisations[id] else { continue }
             result.organisations += 1
-            let exposures = try await computeExposure(of: organisation, now: now)
+            let exposures = try await computeExposure(of: organisation, now: now, context: context)
             let overdue = exposures.filter { $0.isOverdue(on: today) }.count
             result.overdue += overdue
             result.open += exposures.filter { $0.status == .open }.count

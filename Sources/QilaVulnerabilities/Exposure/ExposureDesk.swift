@@ -151,12 +151,26 @@ public struct ExposureDesk: Sendable {
         return (targets, audiences, kev)
     }
 
+    /// What every organisation's exposure is matched against, read and prepared once.
+    struct Context: Sendable {
+        var targets: [ExposureMatcher.Prepared]
+        var audiences: [String: Set<String>]
+        var kev: [String: KEVRecord]
+        var rules: [KEVDeadline]
+    }
+
+    func context() async throws -> Context {
+        let (targets, audiences, kev) = try await targets()
+        return Context(targets: targets.map(ExposureMatcher.Prepared.init), audiences: audiences, kev: kev, rules: try await store.kevDeadlines())
+    }
+
     /// The organisation's exposure, computed from its inventories now.
-    func computeExposure(of organisation: Organisation, now: Date) async throws -> [Exposure] {
+    func computeExposure(of organisation: Organisation, now: Date, context given: Context? = nil) async throws -> [Exposure] {
         let components = try await store.inventoryComponents(organisation: organisation.id.description)
         guard !components.isEmpty else { return [] }
-        let (targets, audiences, kev) = try await targets()
-        let rules = try await store.kevDeadlines()
+        let context: Context
+        if let given { context = given } else { context = try await self.context() }
+        let (audiences, kev, rules) = (context.audiences, context.kev, context.rules)
         let byID = Dictionary(uniqueKeysWithValues: components.map { ($0.id, $0) })
         let matcher = ExposureMatcher(
             assets: components.map {
@@ -168,9 +182,10 @@ public struct ExposureDesk: Sendable {
             uniquingKeysWith: { a, _ in a })
         var exposures: [Exposure] = []
         var seen = Set<String>()
-        for target in targets {
+        for prepared in context.targets {
+            let target = prepared.target
             if let audience = audiences[target.reference], !audience.contains(organisation.id.description) { continue }
-            for match in matcher.matches(target) {
+            for match in matcher.matches(prepared) {
                 guard let component = byID[match.asset] else { continue }
                 let key = Self.key(component)
                 // The same component listed twice (two inventories) is one exposure.

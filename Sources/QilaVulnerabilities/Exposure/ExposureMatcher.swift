@@ -68,26 +68,55 @@ public struct ExposureMatcher: Sendable {
     let assets: [ExposureAsset]
     let versions: [ProductVersion?]
     let cpeVendors: [String?]
+    /// Each asset's vendor, folded.
+    let vendors: [String]
     var byCPE: [String: [Int]] = [:]
     var byPURL: [String: [Int]] = [:]
     var byName: [String: [Int]] = [:]
 
     /// Lower case letters and digits only: `Palo Alto Networks` and `palo_alto_networks` agree.
     public static func fold(_ text: String) -> String {
-        String(text.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+        // ASCII, the usual case, byte by byte; anything else through Unicode's letters and digits.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): bytes.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes.append(byte + 32)
+            case 0x80...: return String(text.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+            default: continue
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A target with its names folded once, to be matched against many inventories.
+    public struct Prepared: Sendable {
+        public let target: ExposureTarget
+        let product: String
+        let vendor: String
+
+        public init(_ target: ExposureTarget) {
+            self.target = target
+            product = ExposureMatcher.fold(target.product)
+            vendor = ExposureMatcher.fold(target.vendor)
+        }
     }
 
     public init(assets: [ExposureAsset]) {
         self.assets = assets
         var versions: [ProductVersion?] = []
         var cpeVendors: [String?] = []
+        var vendors: [String] = []
         versions.reserveCapacity(assets.count)
+        vendors.reserveCapacity(assets.count)
         for (index, asset) in assets.enumerated() {
             let cpe = asset.component.cpe.flatMap(CPEName.init)
             let purl = asset.component.purl.flatMap(PackageURL.init)
             let version = [asset.component.version, cpe?.specificVersion, purl?.version].compactMap { $0 }.first { !$0.isEmpty }
             versions.append(version.flatMap(ProductVersion.init))
             cpeVendors.append(cpe.map { Self.fold($0.vendor) })
+            vendors.append(Self.fold(asset.component.vendor))
             if let cpe { byCPE["\(cpe.vendor):\(cpe.product)", default: []].append(index) }
             if let purl { byPURL[purl.key, default: []].append(index) }
             let name = Self.fold(asset.component.name)
@@ -99,10 +128,15 @@ public struct ExposureMatcher: Sendable {
         }
         self.versions = versions
         self.cpeVendors = cpeVendors
+        self.vendors = vendors
     }
 
     /// Every asset the target matches.
-    public func matches(_ target: ExposureTarget) -> [ExposureMatch] {
+    public func matches(_ target: ExposureTarget) -> [ExposureMatch] { matches(Prepared(target)) }
+
+    /// Every asset the prepared target matches.
+    public func matches(_ prepared: Prepared) -> [ExposureMatch] {
+        let target = prepared.target
         var found: [Int: ExposureMatch] = [:]
         func consider(_ index: Int, basis: String, exact: Bool) {
             guard found[index] == nil || (found[index]!.approximate && exact) else { return }
@@ -124,11 +158,10 @@ public struct ExposureMatcher: Sendable {
         if let cpe = target.cpe { for index in byCPE[cpe] ?? [] { consider(index, basis: "cpe", exact: true) } }
         if let purl = target.purl { for index in byPURL[purl] ?? [] { consider(index, basis: "purl", exact: true) } }
         // Names: the product must agree, and the vendor too where the asset names one.
-        let product = Self.fold(target.product)
-        let vendor = Self.fold(target.vendor)
+        let (product, vendor) = (prepared.product, prepared.vendor)
         if !product.isEmpty {
             for index in byName[product] ?? [] where found[index] == nil {
-                let assetVendor = Self.fold(assets[index].component.vendor)
+                let assetVendor = vendors[index]
                 let cpeVendor = cpeVendors[index]
                 let vendorAgrees = vendor.isEmpty || (assetVendor.isEmpty && cpeVendor == nil) || assetVendor == vendor || cpeVendor == vendor
                     || (!assetVendor.isEmpty && (vendor.hasPrefix(assetVendor) || assetVendor.hasPrefix(vendor)))
@@ -140,5 +173,5 @@ public struct ExposureMatcher: Sendable {
     }
 
     /// Every match of every target.
-    public func matches(_ targets: [ExposureTarget]) -> [ExposureMatch] { targets.flatMap(matches) }
+    public func matches(_ targets: [ExposureTarget]) -> [ExposureMatch] { targets.map(Prepared.init).flatMap { matches($0) } }
 }

@@ -138,23 +138,24 @@ public struct CPEName: Sendable, Hashable {
     public init?(_ text: String) {
         guard text.hasPrefix("cpe:2.3:") else { return nil }
         var fields: [String] = []
-        var current = ""
+        fields.reserveCapacity(11)
+        var current: [UInt8] = []
         var escaped = false
-        for character in text.dropFirst(8) {
+        for byte in text.utf8.dropFirst(8) {
             if escaped {
-                current.append(character)
+                current.append(byte)
                 escaped = false
-            } else if character == "\\" {
+            } else if byte == UInt8(ascii: "\\") {
                 escaped = true
-            } else if character == ":" {
-                fields.append(current)
-                current = ""
+            } else if byte == UInt8(ascii: ":") {
+                fields.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
             } else {
-                current.append(character)
+                current.append(byte)
             }
         }
         guard !escaped else { return nil }
-        fields.append(current)
+        fields.append(String(decoding: current, as: UTF8.self))
         guard fields.count == 11, ["a", "o", "h", "*"].contains(fields[0]), !fields[1].isEmpty, !fields[2].isEmpty else { return nil }
         part = fields[0]
         vendor = fields[1].lowercased()

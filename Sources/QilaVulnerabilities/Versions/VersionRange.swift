@@ -13,25 +13,37 @@ public struct ProductVersion: Sendable, Hashable, Comparable, CustomStringConver
     let parts: [Part]
 
     public init?(_ text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, !trimmed.contains(where: { $0.isWhitespace || "<>=!|*".contains($0) }) else { return nil }
+        let trimmed = text.utf8.first == 0x20 || text.utf8.last == 0x20 ? text.trimmingCharacters(in: .whitespaces) : text
+        guard !trimmed.isEmpty else { return nil }
         description = trimmed
+        // Read byte by byte: digits into numbers, everything else but separators into text parts.
         var parts: [Part] = []
-        var current = ""
-        var digits = false
+        var number: UInt64 = 0
+        var digits = 0
+        var letters: [UInt8] = []
         func flush() {
-            guard !current.isEmpty else { return }
-            parts.append(digits ? .number(UInt64(current.prefix(18)) ?? .max) : .text(current.lowercased()))
-            current = ""
+            if digits > 0 {
+                parts.append(.number(number))
+                (number, digits) = (0, 0)
+            } else if !letters.isEmpty {
+                parts.append(.text(String(decoding: letters, as: UTF8.self)))
+                letters.removeAll(keepingCapacity: true)
+            }
         }
-        for character in trimmed {
-            if ".-_+:~".contains(character) {
+        for byte in trimmed.utf8 {
+            switch byte {
+            case UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: ":"), UInt8(ascii: "~"):
                 flush()
-            } else {
-                let isDigit = character.isASCII && character.isNumber
-                if isDigit != digits { flush() }
-                digits = isDigit
-                current.append(character)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if !letters.isEmpty { flush() }
+                // Past 18 digits the number is held at its largest: such parts compare equal.
+                number = digits < 18 ? number * 10 + UInt64(byte - UInt8(ascii: "0")) : .max
+                digits += 1
+            case 0x09, 0x0A, 0x0D, 0x20, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "="), UInt8(ascii: "!"), UInt8(ascii: "|"), UInt8(ascii: "*"):
+                return nil
+            default:
+                if digits > 0 { flush() }
+                letters.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
             }
         }
         flush()
