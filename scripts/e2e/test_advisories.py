@@ -7,7 +7,7 @@ AMBER advisory goes to Operator A only. The CSAF tools from PyPI then check what
 `csaf validate` (CSAF 2.1) on every document, `csaf distribute provider` on the provider metadata,
 `csaf distribute audit` on the TLP:CLEAR folder as mirrored over HTTP; GnuPG verifies every
 signature with the published key, and the hashes match. The AMBER document is refused without
-credentials and to Operator B, and given to Operator A's token. A list of thirty advisories, and
+credentials and to Operator B, and given to Operator A's token. A list of fifty-two advisories (paged, searched), and
 the pages at phone width."""
 import hashlib
 import json
@@ -127,15 +127,23 @@ def run(browser, server, tmp_path):
     admin.submit("#publish-form button[type=submit]")
     expect(page.locator("#advisory-message")).to_contain_text("Published revision 1 (TLP:AMBER)")
 
-    # A long list: thirty drafts more.
-    for n in range(30):
+    # A long list: fifty drafts more, fifty a page, and a search.
+    for n in range(50):
         o.goto(base + "/advisories/new")
         o.fill("#advisory-title", f"Draft advisory {n:02d}")
         omar.submit("#advisory-form button[type=submit]")
         expect(o.locator("#advisory-message")).to_contain_text("Saved the draft")
     o.goto(base + "/advisories")
-    expect(o.locator("#advisories tbody tr")).to_have_count(32)
+    expect(o.locator("#advisories tbody tr")).to_have_count(50)
     o.screenshot(path=os.path.join(SHOTS, "advisories-list.png"), full_page=True)
+    o.click("text=Next page")
+    expect(o.locator("#advisories tbody tr")).to_have_count(2)
+    o.fill("#advisory-q", "subscriber gateway")
+    o.click("form[role=search] button")
+    expect(o.locator("#advisories tbody tr")).to_have_count(2)
+    o.fill("#advisory-q", "no such advisory")
+    o.click("form[role=search] button")
+    expect(o.locator("#advisories")).to_contain_text("No advisory matches")
 
     # Operator A reads both; Operator B only the CLEAR one, and not the AMBER one's page.
     aisha = person(browser, server, aisha_link, "aisha")

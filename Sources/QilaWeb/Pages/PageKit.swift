@@ -86,6 +86,11 @@ extension PageCollection {
     /// RFC 4180 quoting, as the case export does it (a leading =, +, - or @ is defused).
     static func csvField(_ value: String) -> String { CaseDesk.csvField(value) }
 
+    /// A value of the query string as a form sends it (`+` for a space, percent-encoding undone), trimmed.
+    func queryValue(_ request: Request, _ name: String) -> String {
+        (FormFields(request.uri.query ?? "")[name] ?? "").trimmingCharacters(in: .whitespaces)
+    }
+
     func subject(_ context: QilaRequestContext) throws -> Subject {
         guard let subject = context.subject() else { throw Problem.unauthenticated }
         return subject

@@ -82,7 +82,7 @@ struct IntelPages: PageCollection {
                 href: "/intel?collection=\(collection.record.id)", canWrite: collection.canWrite, chosen: collection.record.id == chosenID)
         }
         // Search.
-        let text = request.uri.queryParameters["q"].map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+        let text = queryValue(request, "q")
         var results: [IntelObjectRow] = []
         var searchError: String?
         if !text.isEmpty {

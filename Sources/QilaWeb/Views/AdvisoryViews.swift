@@ -13,6 +13,12 @@ struct AdvisoryListView: Sendable {
 
     let rows: [Row]
     let hasRows: Bool
+    /// What the empty table says: none yet, or none matching the search.
+    let emptyText: String
+    let query: String
+    let shown: String?
+    let previous: String?
+    let next: String?
     let canWrite: Bool
     let chart: String?
     let message: String?

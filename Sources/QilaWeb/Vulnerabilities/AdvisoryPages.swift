@@ -20,6 +20,8 @@ struct AdvisoryPages: PageCollection {
         }
     ]
 
+    static let pageSize = 50
+
     func routes() -> RouteCollection<QilaRequestContext> {
         let routes = RouteCollection(context: QilaRequestContext.self)
         routes.get("/advisories", use: list)
@@ -99,9 +101,24 @@ struct AdvisoryPages: PageCollection {
                 bars: months.map { BarChart.Bar(label: $0, values: perMonth[$0]!) }, series: TLP.allCases.map(\.rawValue),
                 title: "Advisories by month of their latest revision, by marking"
             ).svg()
+        // Searched by tracking id or title, fifty a page.
+        let query = queryValue(request, "q")
+        let offset = max(0, Int(String(request.uri.queryParameters["offset"] ?? "")) ?? 0)
+        let matching = query.isEmpty ? rows : rows.filter { $0.tracking.localizedCaseInsensitiveContains(query) || $0.title.localizedCaseInsensitiveContains(query) }
+        let page = Array(matching.dropFirst(offset).prefix(Self.pageSize))
+        func link(_ offset: Int) -> String {
+            var components = URLComponents()
+            components.path = "/advisories"
+            components.queryItems = [URLQueryItem(name: "offset", value: String(offset))] + (query.isEmpty ? [] : [URLQueryItem(name: "q", value: query)])
+            return components.string ?? "/advisories"
+        }
         let kept = try await refusedForms.kept(request, context: context)
         let view = AdvisoryListView(
-            rows: rows, hasRows: !rows.isEmpty, canWrite: writer, chart: chart, message: kept?.form == AdvisoryView.doneName ? kept?.value("message") : nil)
+            rows: page, hasRows: !page.isEmpty,
+            emptyText: rows.isEmpty ? "No advisories yet\(writer ? ": write the first with the button above" : "")." : "No advisory matches “\(query)”.",
+            query: query, shown: matching.count > Self.pageSize ? "\(offset + 1)–\(offset + page.count) of \(matching.count)" : nil,
+            previous: offset > 0 ? link(max(0, offset - Self.pageSize)) : nil, next: offset + Self.pageSize < matching.count ? link(offset + Self.pageSize) : nil,
+            canWrite: writer, chart: chart, message: kept?.form == AdvisoryView.doneName ? kept?.value("message") : nil)
         return render("advisories", "Advisories", context, view)
     }
 

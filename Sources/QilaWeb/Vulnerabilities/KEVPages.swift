@@ -40,7 +40,7 @@ struct KEVPages: PageCollection {
         let rules = try await desk.deadlines(for: subject, gate: gate(context))
         let canEdit = enforcement.permits(subject, .update, Resource(kind: .kevCatalogue))
         let parameters = request.uri.queryParameters
-        let query = String(parameters["q"] ?? "").trimmingCharacters(in: .whitespaces)
+        let query = queryValue(request, "q")
         let source = String(parameters["source"] ?? "")
         let state = String(parameters["state"] ?? "listed")
         let offset = max(0, Int(String(parameters["offset"] ?? "")) ?? 0)
