@@ -206,6 +206,18 @@ public struct ExposureDesk: Sendable {
         return try await computeExposure(of: organisation, now: now)
     }
 
+    /// Several organisations' exposure (a regulator's sector, the authority's table), the catalogue
+    /// and advisories read once for all of them.
+    public func exposure(of organisations: [Organisation], for subject: Subject, gate: any AccessGate, now: Date = Date()) async throws
+        -> [(organisation: Organisation, exposures: [Exposure])]
+    {
+        for organisation in organisations { try await gate.require(subject, .read, Self.resource(organisation)) }
+        let context = try await context()
+        var result: [(organisation: Organisation, exposures: [Exposure])] = []
+        for organisation in organisations { result.append((organisation, try await computeExposure(of: organisation, now: now, context: context))) }
+        return result
+    }
+
     /// States the status of one exposure: `not_affected` needs one of VEX's justifications.
     public func state(
         organisation: Organisation, component: String, kind: String, reference: String, status: String, justification: String, note: String, by subject: Subject,

@@ -129,8 +129,7 @@ struct ExposurePages: PageCollection {
         // Several organisations: a row each, with what is open, overdue and closed.
         var organisations: [ExposureView.OrganisationRow] = []
         if readable.count > 1, asked == nil {
-            for organisation in readable {
-                let exposures = try await desk.exposure(of: organisation, for: subject, gate: gate(context))
+            for (organisation, exposures) in try await desk.exposure(of: readable, for: subject, gate: gate(context)) {
                 let closed = exposures.filter { $0.status != .open }
                 let days = closed.compactMap(\.daysToClose).sorted()
                 let components = try await store.inventories(organisation: organisation.id.description).reduce(0) { $0 + $1.components }
