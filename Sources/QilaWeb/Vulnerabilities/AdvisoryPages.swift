@@ -90,7 +90,7 @@ struct AdvisoryPages: PageCollection {
         }
         // Published advisories by month and marking, the last twelve months that have any.
         var perMonth: [String: [String: Int]] = [:]
-        for revision in published where revision.number == 1 || true {
+        for revision in published {
             perMonth[String(RFC3339.format(revision.publishedAt).prefix(7)), default: [:]][revision.tlp.rawValue, default: 0] += 1
         }
         let months = perMonth.keys.sorted().suffix(12)
