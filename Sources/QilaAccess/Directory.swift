@@ -229,6 +229,12 @@ public final class Directory: Sendable {
         if roles.contains(.sectorRegulator), organisation.kind != .sectorRegulator, organisation.kind != .authority {
             throw QilaError(.invalidInput, "the role sector-regulator needs a sector regulator organisation", at: "field roles")
         }
+        if roles.contains(.vendorContact), organisation.kind != .vendor {
+            throw QilaError(.invalidInput, "the role vendor-contact needs a vendor organisation", at: "field roles")
+        }
+        if organisation.kind == .vendor, let role = roles.first(where: { $0 != .vendorContact }) {
+            throw QilaError(.invalidInput, "a vendor's accounts hold only the role vendor-contact, not \(role.rawValue)", at: "field roles")
+        }
     }
 
     /// Nobody grants a role they could not hold, or a clearance above their own; authority
@@ -299,7 +305,7 @@ public final class Directory: Sendable {
         return trimmed
     }
 
-    static func email(_ text: String?) throws -> String? {
+    public static func email(_ text: String?) throws -> String? {
         guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), trimmed.count <= 254,

@@ -11,6 +11,9 @@ public struct Organisation: Sendable, Codable, Hashable, Identifiable {
         case bank
         case governmentBody = "government-body"
         case other
+        /// A maker of products in a coordinated disclosure case: not under oversight; its accounts
+        /// reach only the cases it is a vendor in.
+        case vendor
 
         public var title: String {
             switch self {
@@ -20,9 +23,14 @@ public struct Organisation: Sendable, Codable, Hashable, Identifiable {
             case .bank: "Bank"
             case .governmentBody: "Government body"
             case .other: "Other"
+            case .vendor: "Vendor (coordinated disclosure)"
             }
         }
     }
+
+    /// Whether the organisation is one the programme oversees (reports incidents, is assessed,
+    /// trains, keeps inventories): not the authority, a regulator or a product vendor.
+    public var isOverseen: Bool { kind != .authority && kind != .sectorRegulator && kind != .vendor }
 
     public var id: OrganisationID
     public var name: String

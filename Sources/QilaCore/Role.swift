@@ -11,6 +11,9 @@ public enum Role: String, Sendable, Codable, CaseIterable, Hashable, Comparable 
     case legalOfficer = "legal-officer"
     case investigator
     case oversightViewer = "oversight-viewer"
+    /// A product vendor's contact in coordinated disclosure: sees and answers only the cases its
+    /// organisation is a vendor in.
+    case vendorContact = "vendor-contact"
 
     public var title: String {
         switch self {
@@ -23,6 +26,7 @@ public enum Role: String, Sendable, Codable, CaseIterable, Hashable, Comparable 
         case .legalOfficer: "Legal officer"
         case .investigator: "Investigator"
         case .oversightViewer: "Oversight viewer"
+        case .vendorContact: "Vendor contact"
         }
     }
 

@@ -7,6 +7,7 @@ public struct PublicPortal: Sendable {
     public let publications: PublicationDesk
     public let complaints: ComplaintDesk
     public let suspicious: SuspiciousReportDesk
+    public let vulnerabilities: VulnerabilityReportDesk
     public let passwords: PasswordRange
     public let text: PublicText
 
@@ -25,6 +26,9 @@ public struct PublicPortal: Sendable {
             policy: installation.policy, stamp: stamp, limit: SubmissionLimit(perHour: settings.complaintsPerHour))
         suspicious = SuspiciousReportDesk(
             store: installation.store, audit: installation.audit, intel: intel, stamp: stamp, limit: SubmissionLimit(perHour: settings.reportsPerHour))
+        vulnerabilities = VulnerabilityReportDesk(
+            store: installation.store, audit: installation.audit, secrets: installation.secrets, stamp: stamp,
+            limit: SubmissionLimit(perHour: settings.reportsPerHour))
         passwords = PasswordRange(blocklist: installation.authenticator.passwordPolicy.blocklist)
         text = .shipped
     }

@@ -197,6 +197,15 @@ public enum Policy {
             Rule(role: .investigator, kind: .advisory, actions: [.read], reach: .audience, note: "AMBER and RED advisories addressed to its organisation"),
             Rule(role: .oversightViewer, kind: .advisory, actions: [.read], reach: .national, note: "CLEAR and GREEN advisories"),
             Rule(role: .oversightViewer, kind: .advisory, actions: [.read], reach: .audience, note: "AMBER and RED advisories addressed to its organisation"),
+            // Coordinated vulnerability disclosure: the authority coordinates; each vendor reaches only its cases and answers for itself.
+            Rule(role: .authorityAdmin, kind: .vulnerabilityReport, actions: [.read, .update], reach: .all, note: "researchers' reports; reading a contact is audited"),
+            Rule(role: .authorityAnalyst, kind: .vulnerabilityReport, actions: [.read, .update], reach: .all, note: "researchers' reports; reading a contact is audited"),
+            Rule(role: .authorityAdmin, kind: .disclosureCase, actions: [.read, .create, .update], reach: .installation, note: "opens cases, invites vendors, sets embargoes"),
+            Rule(role: .authorityAnalyst, kind: .disclosureCase, actions: [.read, .create, .update], reach: .installation, note: "opens cases, invites vendors, sets embargoes"),
+            Rule(role: .authorityAdmin, kind: .disclosureVendor, actions: [.update], reach: .all, note: "records a vendor's answer on its behalf"),
+            Rule(role: .authorityAnalyst, kind: .disclosureVendor, actions: [.update], reach: .all, note: "records a vendor's answer on its behalf"),
+            Rule(role: .vendorContact, kind: .disclosureCase, actions: [.read], reach: .audience, note: "only the cases its organisation is a vendor in"),
+            Rule(role: .vendorContact, kind: .disclosureVendor, actions: [.update], reach: .ownOrganisation, note: "its own status, statement and agreement to the embargo"),
             // Threat-intelligence sharing: who reaches a collection; each object's TLP decides the rest
             Rule(role: .authorityAnalyst, kind: .intelCollection, actions: [.read, .create, .update], reach: .all, note: "the national hub: every collection"),
             Rule(role: .authorityAdmin, kind: .intelCollection, actions: [.read, .create, .update, .administer], reach: .all, note: "creates collections, trust groups and peers"),

@@ -80,6 +80,12 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
         /// What an organisation runs (its inventories) and its exposure to known exploited
         /// vulnerabilities and advisories, with its statements on each; `owner` is the organisation.
         case inventory
+        /// A vulnerability a researcher reported on the public pages, with sealed contact details (no owner).
+        case vulnerabilityReport = "vulnerability-report"
+        /// A coordinated disclosure case (no owner): `audience` its vendor organisations.
+        case disclosureCase = "disclosure-case"
+        /// One vendor's part in a case, its status and statement; `owner` is the vendor.
+        case disclosureVendor = "disclosure-vendor"
 
         /// Kinds that need a second factor checked within `Policy.mfaFreshness` for `action`,
         /// whatever the subject signed in with: API tokens and certificates alone never suffice.

@@ -639,5 +639,34 @@ public enum Schema {
                 """
             ]
         ),
+        Migration(
+            version: 23,
+            name: "coordinated vulnerability disclosure: researchers' reports, cases, their vendors",
+            statements: [
+                // A vulnerability reported on the public pages; the reporter's contact details sealed.
+                """
+                CREATE TABLE vulnerability_reports (
+                    id TEXT PRIMARY KEY, reference TEXT NOT NULL UNIQUE, vendor TEXT NOT NULL, product TEXT NOT NULL, version TEXT NOT NULL,
+                    description TEXT NOT NULL, credit TEXT NOT NULL, sealed_contact BYTES, language TEXT NOT NULL, created_at BIGINT NOT NULL,
+                    status TEXT NOT NULL, case_id TEXT, decided_by TEXT, decided_at BIGINT, note TEXT NOT NULL)
+                """,
+                "CREATE INDEX vulnerability_reports_created ON vulnerability_reports (status, created_at)",
+                // A coordination case: its embargo as an instant and the time zone it was agreed in,
+                // the advisory that will publish it, and who approved its release at the embargo's end.
+                """
+                CREATE TABLE disclosure_cases (
+                    id TEXT PRIMARY KEY, tracking_id TEXT NOT NULL UNIQUE, year BIGINT NOT NULL, sequence BIGINT NOT NULL, title TEXT NOT NULL,
+                    summary TEXT NOT NULL, status TEXT NOT NULL, embargo_at BIGINT, embargo_zone TEXT, report_id TEXT, advisory_id TEXT,
+                    release_by TEXT, release_summary TEXT, created_by TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+                    UNIQUE (year, sequence))
+                """,
+                """
+                CREATE TABLE disclosure_vendors (
+                    case_id TEXT NOT NULL, organisation TEXT NOT NULL, status TEXT NOT NULL, statement TEXT NOT NULL, embargo_agreed BIGINT NOT NULL,
+                    added_at BIGINT NOT NULL, updated_by TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (case_id, organisation))
+                """,
+                "CREATE INDEX disclosure_vendors_organisation ON disclosure_vendors (organisation)",
+            ]
+        ),
     ]
 }

@@ -138,6 +138,11 @@ public struct AdvisoryDesk: Sendable {
         guard record.submittedBy != subject.user.id.description else {
             throw QilaError(.forbidden, "You sent this advisory for review: another analyst or administrator reviews and publishes it", at: "state")
         }
+        if let linked = try await store.disclosureCase(advisoryID: id), linked.status == .open, let embargo = linked.embargoAt, embargo > now {
+            throw QilaError(
+                .conflict, "The advisory publishes \(linked.trackingID), under embargo until \(EmbargoInput.describe(embargo, zone: linked.embargoZone ?? "UTC"))",
+                at: "state")
+        }
         let number = record.publishedVersion + 1
         let change = summary.trimmingCharacters(in: .whitespacesAndNewlines)
         let changeSummary = change.isEmpty ? (number == 1 ? "Initial publication." : "") : change
@@ -171,6 +176,7 @@ public struct AdvisoryDesk: Sendable {
         try await audit.recordChange(
             by: subject, "advisory.publish", resource: "advisory:\(id)", source: nil,
             details: ["tracking": record.trackingID, "revision": String(number), "tlp": content.tlp.rawValue, "sha256": revision.sha256], now: now)
+        try await DisclosureDesk.published(id, store: store, audit: audit, by: subject, now: now)
         return revision
     }
 

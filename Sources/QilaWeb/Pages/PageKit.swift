@@ -302,7 +302,7 @@ struct WebPages: Sendable {
 
     static let navigation: [NavigationEntry] = (OverviewPages.navigation + AdminPages.navigation + CasePages.navigation + IntakePages.navigation
         + IntelPages.navigation + AssessmentPages.navigation + RetentionPages.navigation + WebhookPages.navigation
-        + PortalAdminPages.navigation + TrainingPages.navigation + OversightPages.navigation + KEVPages.navigation + AdvisoryPages.navigation + ExposurePages.navigation).sorted { $0.order < $1.order }
+        + PortalAdminPages.navigation + TrainingPages.navigation + OversightPages.navigation + KEVPages.navigation + AdvisoryPages.navigation + ExposurePages.navigation + DisclosurePages.navigation).sorted { $0.order < $1.order }
 
     func register(on router: Router<QilaRequestContext>) {
         let collections: [any PageCollection] = [
@@ -310,7 +310,7 @@ struct WebPages: Sendable {
             IntakePages(kit: kit, intake: intake, cases: cases), RetentionPages(kit: kit, retention: retention), WebhookPages(kit: kit),
             IntelPages(kit: kit, desk: intel, peers: intelPeers), AssessmentPages(kit: kit, desk: campaigns),
             PublicPages(kit: kit, portal: portal, campaigns: campaigns, cache: publicCache), PortalAdminPages(kit: kit, portal: portal, intel: intel),
-            TrainingPages(kit: kit, desk: training), KEVPages(kit: kit), AdvisoryPages(kit: kit), CSAFProviderPages(kit: kit), ExposurePages(kit: kit),
+            TrainingPages(kit: kit, desk: training), KEVPages(kit: kit), AdvisoryPages(kit: kit), CSAFProviderPages(kit: kit), ExposurePages(kit: kit), DisclosurePages(kit: kit),
             OversightPages(
                 kit: kit,
                 desk: OversightDesk(

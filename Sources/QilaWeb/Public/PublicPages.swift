@@ -34,6 +34,8 @@ struct PublicPages: PageCollection {
         routes.post("/public/report/status", use: checkStatus)
         routes.get("/public/suspicious", use: suspiciousForm)
         routes.post("/public/suspicious", use: reportSuspicious)
+        routes.get("/public/vulnerabilities", use: vulnerabilityForm)
+        routes.post("/public/vulnerabilities", use: reportVulnerability)
         routes.get("/public/passwords", use: passwords)
         routes.get("/public/self-check", use: selfCheck)
         routes.post("/public/self-check", use: selfCheckPlan)
@@ -345,6 +347,60 @@ struct PublicPages: PageCollection {
             return page(
                 "public-suspicious", "suspicious_title", language, path: "/public/suspicious", suspiciousView(language, form: form, refusals: refused.refusals),
                 status: throttled ? .tooManyRequests : .unprocessableContent)
+        }
+    }
+
+    // MARK: vulnerabilities reported by researchers
+
+    func vulnerabilityView(_ language: PublicLanguage, form: VulnerabilityReportDesk.Form = .init(), refusals: [PublicRefusal] = [], reference: String? = nil)
+        -> PublicVulnerabilityView
+    {
+        let t = t(language)
+        func error(_ field: String) -> String? { refusals.first { $0.field == field }?.text(language) }
+        return PublicVulnerabilityView(
+            reference: reference, thanks: reference.map { t("vulnerability_thanks_text", ["reference": $0]) } ?? "",
+            stamp: portal.vulnerabilities.stamp.issue(form: "vulnerability", now: Date()),
+            vendor: field("vendor", "vulnerability_vendor", language, hint: t["vulnerability_vendor_hint"], value: form.vendor, error: error("vendor"), required: true),
+            product: field("product", "vulnerability_product", language, value: form.product, error: error("product"), required: true),
+            version: field("version", "vulnerability_version", language, hint: t["vulnerability_version_hint"], value: form.version, error: error("version"), ltr: true),
+            description: field(
+                "description", "vulnerability_description", language, hint: t["vulnerability_description_hint"], value: form.description,
+                error: error("description"), textarea: true, rows: 10, required: true),
+            name: field("name", "vulnerability_name", language, value: form.name, error: error("name"), autocomplete: "name"),
+            email: field(
+                "email", "vulnerability_email", language, hint: t["vulnerability_email_hint"], value: form.email, error: error("email"), type: "email",
+                required: true, autocomplete: "email", ltr: true),
+            credit: field("credit", "vulnerability_credit", language, hint: t["vulnerability_credit_hint"], value: form.credit, error: error("credit")),
+            errors: Self.errorLines(refusals, language))
+    }
+
+    func vulnerabilityForm(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let (language, remember) = language(request)
+        return page("public-vulnerability", "vulnerability_title", language, path: "/public/vulnerabilities", vulnerabilityView(language), remember: remember)
+    }
+
+    func reportVulnerability(_ request: Request, context: QilaRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        let (language, _) = language(request, form: fields["lang"])
+        var form = VulnerabilityReportDesk.Form()
+        form.vendor = fields["vendor"] ?? ""
+        form.product = fields["product"] ?? ""
+        form.version = fields["version"] ?? ""
+        form.description = fields["description"] ?? ""
+        form.name = fields["name"] ?? ""
+        form.email = fields["email"] ?? ""
+        form.credit = fields["credit"] ?? ""
+        form.stamp = fields["stamp"] ?? ""
+        form.language = language
+        do {
+            let reference = try await portal.vulnerabilities.report(form, source: context.sourceAddress)
+            return page(
+                "public-vulnerability", "vulnerability_thanks_title", language, path: "/public/vulnerabilities", vulnerabilityView(language, reference: reference))
+        } catch let refused as PublicRefusals {
+            let throttled = refused.refusals.contains { $0.kind == .throttled }
+            return page(
+                "public-vulnerability", "vulnerability_title", language, path: "/public/vulnerabilities",
+                vulnerabilityView(language, form: form, refusals: refused.refusals), status: throttled ? .tooManyRequests : .unprocessableContent)
         }
     }
 

@@ -238,6 +238,8 @@ public struct QilaServer: Sendable {
                     store: installation.store, logger: Logger(label: "qila.exposure.notify"), emailEnabled: cases.settings.smtp != nil,
                     baseURL: cases.settings.baseURL),
                 lease: lease("exposure.deadlines"), interval: cases.settings.sweepInterval, logger: logger),
+            DisclosureReleaseService(
+                desk: { [installation, configuration] in try await DisclosurePages.desk(installation: installation, web: configuration) }, lease: lease("disclosure.release"), interval: cases.settings.sweepInterval, logger: logger),
         ] + (intake.map {
             [
                 IntakeService(runtime: $0, logger: logger, onListening: onIntakeListening),

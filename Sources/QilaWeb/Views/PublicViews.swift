@@ -190,6 +190,25 @@ struct PublicSuspiciousView: Sendable, MustacheView {
     var hasErrors: Bool { !errors.isEmpty }
 }
 
+struct PublicVulnerabilityView: Sendable, MustacheView {
+    func computed(_ name: String) -> Any? {
+        name == "hasErrors" ? hasErrors : nil
+    }
+
+    var reference: String?
+    var thanks: String
+    var stamp: String
+    var vendor: PublicField
+    var product: PublicField
+    var version: PublicField
+    var description: PublicField
+    var name: PublicField
+    var email: PublicField
+    var credit: PublicField
+    var errors: [PublicErrorLine]
+    var hasErrors: Bool { !errors.isEmpty }
+}
+
 struct PublicSelfCheckView: Sendable {
     struct Answer: Sendable {
         var name: String

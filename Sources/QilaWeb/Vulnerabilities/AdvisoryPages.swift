@@ -39,10 +39,11 @@ struct AdvisoryPages: PageCollection {
     func desk() async throws -> AdvisoryDesk { try await Self.desk(kit) }
 
     /// The desk with the installation's publisher (the authority, at the public address) and CSAF signing key.
-    static func desk(_ kit: PageKit) async throws -> AdvisoryDesk {
-        let installation = kit.installation
+    static func desk(_ kit: PageKit) async throws -> AdvisoryDesk { try await desk(installation: kit.installation, web: kit.web) }
+
+    static func desk(installation: Installation, web: WebConfiguration) async throws -> AdvisoryDesk {
         let authority = try await installation.store.organisations().first { $0.kind == .authority }
-        let origin = PublicOrigin.configured(kit.web).text
+        let origin = PublicOrigin.configured(web).text
         let name = authority?.name ?? "Qila"
         let signer = try await AdvisoryDesk.signer(
             store: installation.store, sealingKey: installation.secrets.sealingKey, userID: "\(name) CSAF signing key <\(origin)/.well-known/csaf/>")

@@ -73,7 +73,8 @@ struct CSAFProviderPages: PageCollection {
         return Self.text(
             """
             # Security contact of \(authority?.name ?? "this Qila installation")
-            Contact: \(origin)/public/report
+            Contact: \(origin)/public/vulnerabilities
+            Policy: \(origin)/public/vulnerabilities
             Expires: \(expires)
             Preferred-Languages: en, ur
             Canonical: \(origin)/.well-known/security.txt
