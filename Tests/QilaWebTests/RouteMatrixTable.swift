@@ -106,6 +106,7 @@ enum ExpectationTable {
         let portal = try await Self.portal(context)
         let training = try await Self.training(context)
         let advisories = try await Self.advisories(context)
+        let disclosure = try await Self.disclosure(context)
         return RouteMatrixTests.Scenario(
             caseID: caseID, alertID: alert.id.description, sensorID: sensor.id.description, attachmentID: attachmentID,
             requestID: requestID, noticeID: noticeID, taskID: taskID, mispEvent: String(buffer: misp.body), warrantID: warrantID, queryID: queryID,
@@ -115,7 +116,27 @@ enum ExpectationTable {
             alertSlug: portal.alertSlug, publicDirective: portal.directive, suspiciousID: portal.suspicious, complaintCase: portal.complaint,
             courseID: training.course, completionID: training.completion, revokedCompletionID: training.revoked, phishingID: training.phishing,
             clearAdvisory: advisories.clear, amberAdvisory: advisories.amber, advisoryYear: advisories.year, amberFile: advisories.amberFile,
-            csafKey: advisories.key)
+            csafKey: advisories.key, vulnerabilityReport: disclosure.report, disclosureCase: disclosure.tracking)
+    }
+
+    /// A researcher's report, as the public page stores it, and a case the analyst opened.
+    static func disclosure(_ context: RouteMatrixTests.Context) async throws -> (report: String, tracking: String) {
+        let world = context.harness.world
+        let installation = world.installation
+        let gate = DecisionGate(policy: installation.policy, audit: installation.audit)
+        let signer = try await AdvisoryDesk.signer(store: installation.store, sealingKey: installation.secrets.sealingKey, userID: "Matrix <csaf@matrix.test>")
+        let advisories = AdvisoryDesk(
+            store: installation.store, audit: installation.audit, policy: installation.policy,
+            publisher: CSAFDocument.Publisher(name: "Matrix Authority", namespace: "https://qila.matrix.test"), signer: signer)
+        let desk = DisclosureDesk(
+            store: installation.store, audit: installation.audit, policy: installation.policy, secrets: installation.secrets, advisories: advisories,
+            setupLink: { _ in "unused" })
+        let report = VulnerabilityReport(
+            reference: "VR-MATRIX01", vendor: "Acme", product: "Gateway", version: "1.0", description: "A forged cookie gives administrator rights.", credit: "",
+            sealedContact: try installation.secrets.seal(Array(#"{"name":"R","email":"r@example.test"}"#.utf8)), language: "en", createdAt: Date())
+        try await installation.store.addVulnerabilityReport(report)
+        let opened = try await desk.open(.init(title: "Matrix case", summary: "A flaw."), by: world.subject("analyst"), gate: gate)
+        return (report.id, opened.trackingID)
     }
 
     /// Two published advisories: CLEAR, and AMBER for Operator A (written by the analyst, published by the administrator).
@@ -441,6 +462,19 @@ enum ExpectationTable {
         RouteMatrixTests.post("/advisories/{tracking}/submit", portalEditors, { "/advisories/\($0.clearAdvisory)/submit" }),
         RouteMatrixTests.post("/advisories/{tracking}/return", portalEditors, { "/advisories/\($0.clearAdvisory)/return" }, [("note", "")]),
         RouteMatrixTests.post("/advisories/{tracking}/publish", portalEditors, { "/advisories/\($0.clearAdvisory)/publish" }, [("summary", "")]),
+        RouteMatrixTests.get("/disclosures", portalEditors) { _ in "/disclosures" },
+        RouteMatrixTests.post("/disclosures", portalEditors, { _ in "/disclosures" }, [("title", "")]),
+        RouteMatrixTests.get("/disclosures/reports/{id}", portalEditors) { "/disclosures/reports/\($0.vulnerabilityReport)" },
+        RouteMatrixTests.post("/disclosures/reports/{id}/case", portalEditors, { "/disclosures/reports/\($0.vulnerabilityReport)/case" }, [("title", "")]),
+        RouteMatrixTests.post("/disclosures/reports/{id}/decline", portalEditors, { "/disclosures/reports/\($0.vulnerabilityReport)/decline" }, [("note", "")]),
+        RouteMatrixTests.get("/disclosures/{tracking}", portalEditors) { "/disclosures/\($0.disclosureCase)" },
+        RouteMatrixTests.post("/disclosures/{tracking}/embargo", portalEditors, { "/disclosures/\($0.disclosureCase)/embargo" }, [("embargoDate", "soon")]),
+        RouteMatrixTests.post("/disclosures/{tracking}/vendors", portalEditors, { "/disclosures/\($0.disclosureCase)/vendors" }),
+        RouteMatrixTests.post("/disclosures/{tracking}/invitations", portalEditors, { "/disclosures/\($0.disclosureCase)/invitations" }, [("vendor", "")]),
+        RouteMatrixTests.post("/disclosures/{tracking}/answers", portalEditors, { "/disclosures/\($0.disclosureCase)/answers" }, [("status", "unknown")]),
+        RouteMatrixTests.post("/disclosures/{tracking}/advisory", portalEditors, { "/disclosures/\($0.disclosureCase)/advisory" }),
+        RouteMatrixTests.post("/disclosures/{tracking}/release", portalEditors, { "/disclosures/\($0.disclosureCase)/release" }),
+        RouteMatrixTests.post("/disclosures/{tracking}/close", portalEditors, { "/disclosures/\($0.disclosureCase)/close" }, [("reason", "")]),
         RouteMatrixTests.get("/exposure", everyone.subtracting(["overseer", "investigator", "a-legal"])) { _ in "/exposure" },
         E(route: "POST /exposure/{organisation}/inventories", allowed: ["a-admin", "a-reporter", "a-sensor"]) { _, _, _ in
             let boundary = "matrix-inventory"
@@ -481,6 +515,8 @@ enum ExpectationTable {
         RouteMatrixTests.post("/public/report/status", anyone, { _ in "/public/report/status" }, [("tracking", "QP-0000-0000"), ("secret", "wrong")]),
         RouteMatrixTests.get("/public/suspicious", anyone) { _ in "/public/suspicious" },
         RouteMatrixTests.post("/public/suspicious", anyone, { _ in "/public/suspicious" }, [("kind", "website")]),
+        RouteMatrixTests.get("/public/vulnerabilities", anyone) { _ in "/public/vulnerabilities" },
+        RouteMatrixTests.post("/public/vulnerabilities", anyone, { _ in "/public/vulnerabilities" }, [("vendor", "Acme")]),
         RouteMatrixTests.get("/public/passwords", anyone) { _ in "/public/passwords" },
         RouteMatrixTests.get("/public/self-check", anyone) { _ in "/public/self-check?audience=business" },
         RouteMatrixTests.post("/public/self-check", anyone, { _ in "/public/self-check" }, [("audience", "household"), ("updates", "no")]),

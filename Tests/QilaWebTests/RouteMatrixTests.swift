@@ -55,6 +55,8 @@ struct RouteMatrixTests {
         /// Advisories: a published CLEAR one, a published AMBER one addressed to Operator A, the year
         /// folder they are in, the AMBER one's file name, and the CSAF key's fingerprint.
         var clearAdvisory, amberAdvisory, advisoryYear, amberFile, csafKey: String
+        /// Coordinated disclosure: a researcher's new report and an open case.
+        var vulnerabilityReport, disclosureCase: String
     }
 
     typealias Builder = @Sendable (Scenario, String, Context) async throws -> Call

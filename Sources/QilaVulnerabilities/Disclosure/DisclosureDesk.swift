@@ -122,7 +122,7 @@ public struct DisclosureDesk: Sendable {
             guard
                 let record = try await store.createDisclosureCase(
                     id: UUID().uuidString.lowercased(), prefix: trackingPrefix, year: CivilDay(time).components.year, title: title, summary: summary,
-                    embargoAt: embargo?.instant, embargoZone: embargo?.zone.identifier, reportID: report?.id, by: subject.user.id.description, at: time)
+                    embargoAt: embargo?.instant, embargoZone: embargo?.zone, reportID: report?.id, by: subject.user.id.description, at: time)
             else { continue }
             if let report {
                 _ = try await store.decideVulnerabilityReport(
@@ -198,8 +198,8 @@ public struct DisclosureDesk: Sendable {
             try Self.requireOpen(record)
             if record.embargoAt != nil, why.isEmpty { throw QilaError.invalid("say why the embargo moves: the vendors read it", field: "reason") }
             let before = record.embargoAt.map(RFC3339.format) ?? "none"
-            (record.embargoAt, record.embargoZone) = (embargo.instant, embargo.zone.identifier)
-            return ["from": before, "to": RFC3339.format(embargo.instant), "zone": embargo.zone.identifier, "reason": why]
+            (record.embargoAt, record.embargoZone) = (embargo.instant, embargo.zone)
+            return ["from": before, "to": RFC3339.format(embargo.instant), "zone": embargo.zone, "reason": why]
         }
         try await store.clearDisclosureAgreements(caseID: record.id)
         return record
@@ -310,8 +310,9 @@ public struct DisclosureDesk: Sendable {
     {
         guard let record = try await store.disclosureCase(id) else { throw QilaError(.notFound, "no disclosure case \(id)") }
         let vendors = try await store.disclosureVendors(caseID: record.id)
+        try await gate.require(subject, .read, Self.resource(record, vendors: vendors))
         guard let organisation = OrganisationID(organisationText), var vendor = vendors.first(where: { $0.organisation == organisation }) else {
-            throw QilaError(.notFound, "no such vendor in \(record.trackingID)")
+            throw QilaError.invalid("choose one of the vendors of \(record.trackingID)", field: "organisation")
         }
         try await gate.require(subject, .update, Self.resource(vendor: organisation, in: record))
         try Self.requireOpen(record)
@@ -398,6 +399,7 @@ public struct DisclosureDesk: Sendable {
 
     /// Closes a case without an advisory; the reason is kept in the audit log.
     public func close(_ id: String, reason: String, by subject: Subject, gate: any AccessGate, now: Date = Date()) async throws {
+        try await gate.require(subject, .update, Self.desk)
         let why = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !why.isEmpty else { throw QilaError.invalid("say why the case closes without an advisory", field: "reason") }
         guard why.count <= 1_000 else { throw QilaError.invalid("is longer than 1000 characters", field: "reason") }

@@ -22,7 +22,7 @@ public struct EmbargoInput: Sendable, Equatable {
 
     /// The instant, checked: the day and time must exist in that zone (not skipped by a change of
     /// clocks) and lie after `now` and within two years.
-    public func resolved(after now: Date) throws(QilaError) -> (instant: Date, zone: TimeZone) {
+    public func resolved(after now: Date) throws(QilaError) -> (instant: Date, zone: String) {
         let zoneText = zone.trimmingCharacters(in: .whitespaces)
         guard !zoneText.isEmpty else { throw QilaError.invalid("name the time zone the embargo is agreed in, such as Asia/Karachi or UTC", field: "embargoZone") }
         guard let timeZone = TimeZone(identifier: zoneText), TimeZone.knownTimeZoneIdentifiers.contains(zoneText) || zoneText == "UTC" else {
@@ -41,9 +41,9 @@ public struct EmbargoInput: Sendable, Equatable {
         guard let instant = calendar.date(from: components),
             calendar.dateComponents([.year, .month, .day, .hour, .minute], from: instant) == components
         else { throw QilaError.invalid("\(dayText) \(timeText) does not exist in \(zoneText): the clocks skip it", field: "embargoTime") }
-        guard instant > now else { throw QilaError.invalid("\(Self.describe(instant, in: timeZone)) has passed; choose a later time", field: "embargoDate") }
+        guard instant > now else { throw QilaError.invalid("\(Self.describe(instant, in: zoneText)) has passed; choose a later time", field: "embargoDate") }
         guard instant.timeIntervalSince(now) <= 2 * 366 * 86_400 else { throw QilaError.invalid("is more than two years away", field: "embargoDate") }
-        return (instant, timeZone)
+        return (instant, zoneText)
     }
 
     /// The form's fields for an embargo already agreed, in its own zone.
@@ -58,17 +58,18 @@ public struct EmbargoInput: Sendable, Equatable {
     }
 
     /// `2026-12-10 09:00 Asia/Karachi (UTC+05:00)`.
-    public static func describe(_ instant: Date, in timeZone: TimeZone) -> String {
-        let fields = fields(of: instant, zone: timeZone.identifier)
+    static func describe(_ instant: Date, in identifier: String) -> String {
+        let timeZone = TimeZone(identifier: identifier) ?? .gmt
+        let fields = fields(of: instant, zone: identifier)
         let offset = timeZone.secondsFromGMT(for: instant)
         let sign = offset < 0 ? "-" : "+"
         let magnitude = abs(offset) / 60
-        return "\(fields.date) \(fields.time) \(timeZone.identifier) (UTC\(sign)\(CivilDay.pad(magnitude / 60, 2)):\(CivilDay.pad(magnitude % 60, 2)))"
+        return "\(fields.date) \(fields.time) \(identifier) (UTC\(sign)\(CivilDay.pad(magnitude / 60, 2)):\(CivilDay.pad(magnitude % 60, 2)))"
     }
 
     /// The embargo in its own zone and in UTC: `2026-12-10 09:00 Asia/Karachi (UTC+05:00), 2026-12-10 04:00 UTC`.
     public static func describe(_ instant: Date, zone identifier: String) -> String {
-        let own = describe(instant, in: TimeZone(identifier: identifier) ?? .gmt)
+        let own = describe(instant, in: identifier)
         guard identifier != "UTC" else { return own }
         let utc = fields(of: instant, zone: "UTC")
         return "\(own), \(utc.date) \(utc.time) UTC"
