@@ -55,7 +55,7 @@ struct DomainTests {
 
     @Test("authority roles, and every role has a title")
     func roles() {
-        #expect(Role.allCases.count == 9)
+        #expect(Role.allCases.count == 10)
         #expect(Role.allCases.allSatisfy { !$0.title.isEmpty })
         #expect(Role(rawValue: "organisation-reporter") == .organisationReporter)
     }
