@@ -96,7 +96,7 @@ def run(browser, server):
     o.click("#open-form button[type=submit]")
     expect(o.locator("#disclosure-message")).to_contain_text("Opened CVD-")
     tracking = re.search(r"CVD-\d{4}-\d{4}", o.locator("#disclosure-message").inner_text()).group(0)
-    case_url = o.url.split("#")[0]
+    case_url = o.url.split("#")[0].split("?")[0]
     expect(o.locator("#case-embargo")).to_contain_text(f"{later} 09:00 Asia/Karachi (UTC+05:00)")
     expect(o.locator("#case-embargo")).to_contain_text("04:00 UTC")
 
@@ -117,7 +117,7 @@ def run(browser, server):
     o.fill("#case-summary", "Registers the telecom vendors.")
     o.click("#open-form button[type=submit]")
     expect(o.locator("#disclosure-message")).to_contain_text("Opened CVD-")
-    register_url = o.url.split("#")[0]
+    register_url = o.url.split("#")[0].split("?")[0]
     for number in range(100):
         response = o.request.post(register_url + "/invitations", form={
             "_csrf": csrf, "vendor": f"Vendor {number:03d}", "sector": "telecom", "contactName": f"Contact {number:03d}",
@@ -160,11 +160,17 @@ def run(browser, server):
     expect(a.locator("#disclosure-message")).to_contain_text("Recorded for Acme: affected, fix ready, embargo agreed.")
     expect(a.locator("#case-embargo")).to_contain_text("1 of 102 vendors agree it")
 
-    # The analyst drafts the advisory from the case, finishes it and sends it for review.
+    # The analyst narrows the long list to the vendors with a fix ready, then drafts the advisory.
+    o.goto(case_url)
+    o.select_option("#vendor-status", "fix-ready")
+    o.click("form.filters button[type=submit]")
+    expect(o.locator("#vendors tbody tr")).to_have_count(1)
+    expect(o.locator("#vendors-shown")).to_have_text("1 of 102 shown")
+    expect(o.locator("#vendors")).to_contain_text("Fixed in Edge Gateway 4.2")
     o.goto(case_url)
     o.click("#draft-form button[type=submit]")
     expect(o.locator("#advisory-message")).to_contain_text("Drafted QILA-")
-    advisory_url = o.url.split("#")[0]
+    advisory_url = o.url.split("#")[0].split("?")[0]
     expect(o.locator("#products")).to_have_value(re.compile("Acme \\| Edge Gateway"))
     expect(o.locator("#details")).to_have_value(re.compile("Fixed in Edge Gateway 4.2"))
     o.fill("#products", "Acme | Edge Gateway | <4.2 | 4.2")
@@ -190,7 +196,7 @@ def run(browser, server):
     o.fill("#embargo-time", end.strftime("%H:%M"))
     o.fill("#embargo-zone", "UTC")
     o.click("#embargo-form button[type=submit]")
-    expect(o.locator("#embargo-reason-error")).to_contain_text("say why the embargo moves")
+    expect(o.locator("#embargo-reason-error")).to_contain_text("Say why the embargo moves")
     o.fill("#embargo-reason", "Acme shipped the fix early; all vendors are ready.")
     o.click("#embargo-form button[type=submit]")
     expect(o.locator("#disclosure-message")).to_contain_text("every vendor is asked to agree it")

@@ -18,7 +18,8 @@ public struct EmbargoInput: Sendable, Equatable {
         self.zone = zone
     }
 
-    public var isEmpty: Bool { [date, time, zone].allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
+    /// No day and no time given: no embargo agreed yet (the zone alone, which forms fill in, does not make one).
+    public var isEmpty: Bool { [date, time].allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
 
     /// The instant, checked: the day and time must exist in that zone (not skipped by a change of
     /// clocks) and lie after `now` and within two years.

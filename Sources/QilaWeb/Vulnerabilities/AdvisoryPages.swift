@@ -59,6 +59,8 @@ struct AdvisoryPages: PageCollection {
         let desk = try await desk()
         let zone = DisplayZone.current
         let writer = canWrite(subject)
+        // Members read at least CLEAR and GREEN advisories; an account limited to other things (a vendor's contact) is refused.
+        guard writer || enforcement.permits(subject, .read, Resource(kind: .advisory)) else { throw Problem(.forbidden, "advisories are for members") }
         let published = try await desk.published(for: subject)
         var rows: [AdvisoryListView.Row] = []
         var seen = Set<String>()

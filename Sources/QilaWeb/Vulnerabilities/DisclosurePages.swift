@@ -68,16 +68,16 @@ struct DisclosurePages: PageCollection {
         [
             FieldView("title", label: "Title", hint: "What vendors see first, such as “Authentication bypass in Edge Gateway web console”.", required: true, state: state, id: "case-title"),
             FieldView("summary", label: "Summary for the vendors", control: .textarea(rows: 5), hint: "Markdown: what the vulnerability is and how it was found.", required: true, state: state, id: "case-summary"),
-        ] + embargoFields(state: state, prefix: "case")
+        ] + embargoFields(state: state, prefix: "case-embargo")
     }
 
     static func embargoFields(state: FormState?, prefix: String) -> [FieldView] {
         [
-            FieldView("embargoDate", label: "Embargo ends on (YYYY-MM-DD)", control: .text(type: "date"), hint: "Leave the three embargo fields empty until one is agreed.", state: state, id: "\(prefix)-embargo-date"),
-            FieldView("embargoTime", label: "at (HH:MM, 24-hour)", control: .text(type: "time"), state: state, id: "\(prefix)-embargo-time"),
+            FieldView("embargoDate", label: "Embargo ends on (YYYY-MM-DD)", control: .text(type: "date"), hint: "Leave the three embargo fields empty until one is agreed.", state: state, id: "\(prefix)-date"),
+            FieldView("embargoTime", label: "at (HH:MM, 24-hour)", control: .text(type: "time"), state: state, id: "\(prefix)-time"),
             FieldView(
                 "embargoZone", label: "in the time zone", hint: "An IANA name: Asia/Karachi, Europe/London, America/New_York, UTC.", state: state,
-                initial: DisplayZone.installationDefault, id: "\(prefix)-embargo-zone"),
+                initial: DisplayZone.installationDefault, id: "\(prefix)-zone"),
         ]
     }
 
@@ -249,6 +249,12 @@ struct DisclosurePages: PageCollection {
             vendorOptions = try await kit.installation.store.organisations().filter { $0.kind == .vendor && !present.contains($0.id) }.sorted { $0.name < $1.name }
                 .map { .init(value: $0.id.description, label: $0.name) }
         }
+        // The table can be narrowed to a status or a name: a case may have a hundred vendors.
+        let statusFilter = queryValue(request, "status")
+        let nameFilter = queryValue(request, "q")
+        let shownVendors = detail.vendors.filter { vendor in
+            (statusFilter.isEmpty || vendor.status.rawValue == statusFilter) && (nameFilter.isEmpty || vendor.organisationName.localizedCaseInsensitiveContains(nameFilter))
+        }
         let advisory = detail.advisory
         var advisoryState: String?
         if let advisory {
@@ -268,14 +274,18 @@ struct DisclosurePages: PageCollection {
             embargo: record.embargoAt.map { EmbargoInput.describe($0, zone: record.embargoZone ?? "UTC") },
             embargoInYourZone: record.embargoAt.map { zone.format($0) }, agreed: "\(agreed) of \(detail.vendors.count) vendors agree it",
             report: detail.report.map { .init(reference: $0.reference, link: authority ? "/disclosures/reports/\($0.id)" : nil, description: $0.description, product: "\($0.vendor) \($0.product) \($0.version)") },
-            vendors: detail.vendors.map { vendor in
+            vendors: shownVendors.map { vendor in
                 let visible = authority || vendor.organisation == subject.organisation.id
                 return .init(
                     name: vendor.organisationName, status: vendor.status.title, statusClass: vendor.status.rawValue,
                     statement: visible ? (vendor.statement.isEmpty ? "—" : vendor.statement) : "—", agreed: vendor.embargoAgreed ? "yes" : "no",
                     updated: zone.format(vendor.updatedAt), own: vendor.organisation == subject.organisation.id)
             },
-            hasVendors: !detail.vendors.isEmpty, vendorCount: String(detail.vendors.count), chart: chart,
+            hasVendors: !shownVendors.isEmpty, vendorCount: String(detail.vendors.count),
+            shownCount: shownVendors.count == detail.vendors.count ? nil : "\(shownVendors.count) of \(detail.vendors.count) shown",
+            statusFilters: [FieldView.Option(value: "", label: "Every status", selected: statusFilter.isEmpty)]
+                + DisclosureVendor.Status.allCases.map { FieldView.Option(value: $0.rawValue, label: $0.title, selected: $0.rawValue == statusFilter) },
+            nameFilter: nameFilter, chart: chart,
             advisory: advisory.map { .init(tracking: $0.trackingID, link: "/advisories/\($0.trackingID)", state: advisoryState ?? "") },
             authority: authority,
             embargoForm: authority && open
@@ -463,6 +473,9 @@ struct DisclosureCaseView: Sendable {
     let vendors: [Vendor]
     let hasVendors: Bool
     let vendorCount: String
+    let shownCount: String?
+    let statusFilters: [FieldView.Option]
+    let nameFilter: String
     let chart: String?
     let advisory: Advisory?
     let authority: Bool
