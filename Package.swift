@@ -328,6 +328,7 @@ let package = Package(
         .testTarget(
             name: "QilaVulnerabilitiesTests",
             dependencies: ["QilaVulnerabilities", "QilaCore", "QilaStore", "QilaAccess", "QilaTestSupport"],
+            exclude: ["golden"],
             swiftSettings: strict
         ),
         .testTarget(

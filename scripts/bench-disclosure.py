@@ -4,6 +4,8 @@ vendor's contact see it, over keep-alive HTTP on loopback.
 
     scripts/bench-disclosure.py [VENDORS] [REQUESTS]     (defaults: 100 vendors, 200 requests each)
 
+QILA_BINARY names a release binary already built; otherwise the script builds one.
+
 Qila: a release build, SQLite, plain HTTP (--no-tls, as behind a TLS-terminating proxy). The first
 administrator opens a case and invites VENDORS vendors (each a vendor organisation with a contact
 account), half of whom answer with a status and a statement. Each page is fetched REQUESTS times
@@ -53,8 +55,10 @@ class Client:
 
 
 def main():
-    subprocess.run(["swift", "build", "-c", "release", "--product", "qila"], cwd=ROOT, check=True, capture_output=True)
-    binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip() + "/qila"
+    binary = os.environ.get("QILA_BINARY")
+    if not binary:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "qila"], cwd=ROOT, check=True, capture_output=True)
+        binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip() + "/qila"
     data = tempfile.mkdtemp(prefix="qila-bench-disclosure-")
     out = open(os.path.join(data, "out.log"), "w")
     server = subprocess.Popen([binary, "serve", "--data", data, "--port", str(PORT), "--no-tls", "--flows-listen", "off", "--syslog-udp", "off",

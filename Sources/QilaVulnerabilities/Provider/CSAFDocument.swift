@@ -69,122 +69,217 @@ public enum CSAFDocument {
         let base = publisher.namespace.hasSuffix("/") ? String(publisher.namespace.dropLast()) : publisher.namespace
         let selfURL = "\(base)/.well-known/csaf/\(path(trackingID: trackingID, tlp: content.tlp, initialRelease: first.date))"
 
-        var notes: [[String: Any]] = [["category": "summary", "title": "Summary", "text": content.summary]]
-        if !content.details.isEmpty { notes.append(["category": "details", "title": "Details", "text": content.details]) }
-        notes.append([
-            "category": "legal_disclaimer", "title": "Terms of use",
-            "text": "This advisory is provided by \(publisher.name) as it is, to help its readers protect their systems; it is shared under \(content.tlp.rawValue).",
-        ])
-
-        var references: [[String: Any]] = [["category": "self", "summary": "This advisory as a CSAF document", "url": selfURL]]
-        for reference in content.references { references.append(["category": "external", "summary": reference.summary, "url": reference.url]) }
-
-        var publisherObject: [String: Any] = ["category": "coordinator", "name": publisher.name, "namespace": base]
-        if let contact = publisher.contact { publisherObject["contact_details"] = contact }
+        var notes = [Note(category: "summary", title: "Summary", text: content.summary)]
+        if !content.details.isEmpty { notes.append(Note(category: "details", title: "Details", text: content.details)) }
+        notes.append(
+            Note(
+                category: "legal_disclaimer", title: "Terms of use",
+                text: "This advisory is provided by \(publisher.name) as it is, to help its readers protect their systems; it is shared under \(content.tlp.rawValue)."))
+        let references =
+            [Reference(category: "self", summary: "This advisory as a CSAF document", url: selfURL)]
+            + content.references.map { Reference(category: "external", summary: $0.summary, url: $0.url) }
 
         // Product tree: vendor → product name → affected range (and the fixed version, if any).
         var affectedIDs: [String] = []
         var fixedIDs: [String] = []
-        var vendors: [(String, [(String, [[String: Any]])])] = []
+        var vendors: [Branch] = []
         for (index, product) in content.products.enumerated() {
             let id = String(format: "CSAFPID-%04d", index + 1)
             affectedIDs.append(id)
-            var helper: [String: Any]?
-            if let identifier = product.identifier {
-                helper = identifier.hasPrefix("cpe:") ? ["cpe": identifier] : ["purls": [identifier]]
-            }
+            let helper = product.identifier.map { $0.hasPrefix("cpe:") ? IdentificationHelper(cpe: $0) : IdentificationHelper(purls: [$0]) }
             let range = try VersionRange(product.affected)
-            var versionBranches: [[String: Any]] = []
-            var affectedProduct: [String: Any] = ["product_id": id, "name": "\(product.vendor) \(product.name) \(range.singleVersion.map(\.description) ?? product.affected)"]
-            if let helper { affectedProduct["product_identification_helper"] = helper }
-            if let single = range.singleVersion {
-                versionBranches.append(["category": "product_version", "name": single.description, "product": affectedProduct])
-            } else {
-                versionBranches.append(["category": "product_version_range", "name": product.affected, "product": affectedProduct])
-            }
+            let affected = FullProductName(
+                productID: id, name: "\(product.vendor) \(product.name) \(range.singleVersion.map(\.description) ?? product.affected)", helper: helper)
+            var versions = [
+                range.singleVersion.map { Branch(category: "product_version", name: $0.description, product: affected) }
+                    ?? Branch(category: "product_version_range", name: product.affected, product: affected)
+            ]
             if let fixed = product.fixed {
                 let fixedID = id + "-FIXED"
                 fixedIDs.append(fixedID)
-                versionBranches.append([
-                    "category": "product_version", "name": fixed,
-                    "product": ["product_id": fixedID, "name": "\(product.vendor) \(product.name) \(fixed)"],
-                ])
+                versions.append(
+                    Branch(category: "product_version", name: fixed, product: FullProductName(productID: fixedID, name: "\(product.vendor) \(product.name) \(fixed)")))
             }
-            if let vendorIndex = vendors.firstIndex(where: { $0.0 == product.vendor }) {
-                if let productIndex = vendors[vendorIndex].1.firstIndex(where: { $0.0 == product.name }) {
-                    vendors[vendorIndex].1[productIndex].1 += versionBranches
-                } else {
-                    vendors[vendorIndex].1.append((product.name, versionBranches))
-                }
+            let vendorIndex =
+                vendors.firstIndex { $0.name == product.vendor }
+                ?? {
+                    vendors.append(Branch(category: "vendor", name: product.vendor, branches: []))
+                    return vendors.count - 1
+                }()
+            if let productIndex = vendors[vendorIndex].branches?.firstIndex(where: { $0.name == product.name }) {
+                vendors[vendorIndex].branches?[productIndex].branches?.append(contentsOf: versions)
             } else {
-                vendors.append((product.vendor, [(product.name, versionBranches)]))
+                vendors[vendorIndex].branches?.append(Branch(category: "product_name", name: product.name, branches: versions))
             }
-        }
-        let branches: [[String: Any]] = vendors.map { vendor in
-            [
-                "category": "vendor", "name": vendor.0,
-                "branches": vendor.1.map { product in ["category": "product_name", "name": product.0, "branches": product.1] as [String: Any] },
-            ]
         }
 
-        var vulnerabilities: [[String: Any]] = []
-        for (index, vulnerability) in content.vulnerabilities.enumerated() {
-            var item: [String: Any] = [
-                "title": vulnerability.title,
-                "notes": [["category": "description", "title": "Description", "text": vulnerability.title]],
-            ]
-            if let cve = vulnerability.cve {
-                item["cve"] = cve
-            } else {
-                item["ids"] = [["system_name": publisher.name, "text": "\(trackingID)-\(index + 1)"]]
-            }
-            var status: [String: Any] = ["known_affected": affectedIDs]
-            if !fixedIDs.isEmpty { status["fixed"] = fixedIDs }
-            item["product_status"] = status
-            var content31: [String: Any] = [:]
+        let vulnerabilities = content.vulnerabilities.enumerated().map { index, vulnerability in
+            var metrics = MetricContent()
             if let vector = vulnerability.cvss31, let score = vulnerability.cvss31Score {
-                content31["cvss_v3"] = [
-                    "version": "3.1", "vectorString": vector, "baseScore": score, "baseSeverity": CVSSSeverity(score: score).rawValue,
-                ]
+                metrics.cvssV3 = CVSSScore(version: "3.1", vectorString: vector, baseScore: score, baseSeverity: CVSSSeverity(score: score).rawValue)
             }
             if let vector = vulnerability.cvss40, let score = vulnerability.cvss40Score {
-                content31["cvss_v4"] = [
-                    "version": "4.0", "vectorString": vector, "baseScore": score, "baseSeverity": CVSSSeverity(score: score).rawValue,
-                ]
+                metrics.cvssV4 = CVSSScore(version: "4.0", vectorString: vector, baseScore: score, baseSeverity: CVSSSeverity(score: score).rawValue)
             }
-            if !content31.isEmpty { item["metrics"] = [["content": content31, "products": affectedIDs]] }
-            item["remediations"] = content.remediations.map { remediation -> [String: Any] in
-                var entry: [String: Any] = ["category": remediation.category, "details": remediation.details, "product_ids": affectedIDs]
-                if let url = remediation.url { entry["url"] = url }
-                return entry
-            }
-            vulnerabilities.append(item)
+            return Vulnerability(
+                title: vulnerability.title, notes: [Note(category: "description", title: "Description", text: vulnerability.title)], cve: vulnerability.cve,
+                ids: vulnerability.cve == nil ? [VulnerabilityID(systemName: publisher.name, text: "\(trackingID)-\(index + 1)")] : nil,
+                productStatus: ProductStatus(knownAffected: affectedIDs, fixed: fixedIDs.isEmpty ? nil : fixedIDs),
+                metrics: metrics.cvssV3 == nil && metrics.cvssV4 == nil ? nil : [Metric(content: metrics, products: affectedIDs)],
+                remediations: content.remediations.map { Remediation(category: $0.category, details: $0.details, productIDs: affectedIDs, url: $0.url) })
         }
 
-        let document: [String: Any] = [
-            "$schema": "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json",
-            "document": [
-                "category": "csaf_security_advisory",
-                "csaf_version": "2.1",
-                "distribution": ["tlp": ["label": content.tlp.rawValue.replacingOccurrences(of: "TLP:", with: ""), "url": "https://www.first.org/tlp/"]],
-                "lang": "en",
-                "notes": notes,
-                "publisher": publisherObject,
-                "references": references,
-                "title": content.title,
-                "tracking": [
-                    "id": trackingID,
-                    "status": "final",
-                    "version": String(latest.number),
-                    "initial_release_date": timestamp(first.date),
-                    "current_release_date": timestamp(latest.date),
-                    "revision_history": revisions.map { ["number": String($0.number), "date": timestamp($0.date), "summary": $0.summary] },
-                    "generator": ["engine": ["name": "Qila", "version": generatorVersion], "date": timestamp(latest.date)],
-                ] as [String: Any],
-            ] as [String: Any],
-            "product_tree": ["branches": branches],
-            "vulnerabilities": vulnerabilities,
-        ]
-        return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        let document = Document(
+            document: DocumentMetadata(
+                distribution: Distribution(tlp: TLPLabel(label: content.tlp.rawValue.replacingOccurrences(of: "TLP:", with: ""))), notes: notes,
+                publisher: PublisherObject(name: publisher.name, namespace: base, contactDetails: publisher.contact), references: references,
+                title: content.title,
+                tracking: Tracking(
+                    id: trackingID, version: String(latest.number), initialReleaseDate: timestamp(first.date), currentReleaseDate: timestamp(latest.date),
+                    revisionHistory: revisions.map { RevisionEntry(number: String($0.number), date: timestamp($0.date), summary: $0.summary) },
+                    generator: Generator(engine: Engine(version: generatorVersion), date: timestamp(latest.date)))),
+            productTree: ProductTree(branches: vendors), vulnerabilities: vulnerabilities)
+        return try encoder.encode(document)
+    }
+
+    /// Sorted keys, indented, slashes as they are: the bytes every node writes alike.
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    // MARK: the document's parts, as CSAF 2.1's JSON schema names them
+
+    struct Document: Encodable {
+        var schema = "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json"
+        var document: DocumentMetadata
+        var productTree: ProductTree
+        var vulnerabilities: [Vulnerability]
+        enum CodingKeys: String, CodingKey {
+            case schema = "$schema", document, productTree = "product_tree", vulnerabilities
+        }
+    }
+
+    struct DocumentMetadata: Encodable {
+        var category = "csaf_security_advisory"
+        var csafVersion = "2.1"
+        var distribution: Distribution
+        var lang = "en"
+        var notes: [Note]
+        var publisher: PublisherObject
+        var references: [Reference]
+        var title: String
+        var tracking: Tracking
+        enum CodingKeys: String, CodingKey {
+            case category, csafVersion = "csaf_version", distribution, lang, notes, publisher, references, title, tracking
+        }
+    }
+
+    struct Distribution: Encodable { var tlp: TLPLabel }
+    struct TLPLabel: Encodable {
+        var label: String
+        var url = "https://www.first.org/tlp/"
+    }
+    struct Note: Encodable { var category, title, text: String }
+    struct Reference: Encodable { var category, summary, url: String }
+
+    struct PublisherObject: Encodable {
+        var category = "coordinator"
+        var name: String
+        var namespace: String
+        var contactDetails: String?
+        enum CodingKeys: String, CodingKey { case category, name, namespace, contactDetails = "contact_details" }
+    }
+
+    struct Tracking: Encodable {
+        var id: String
+        var status = "final"
+        var version: String
+        var initialReleaseDate: String
+        var currentReleaseDate: String
+        var revisionHistory: [RevisionEntry]
+        var generator: Generator
+        enum CodingKeys: String, CodingKey {
+            case id, status, version, initialReleaseDate = "initial_release_date", currentReleaseDate = "current_release_date",
+                revisionHistory = "revision_history", generator
+        }
+    }
+    struct RevisionEntry: Encodable { var number, date, summary: String }
+    struct Generator: Encodable {
+        var engine: Engine
+        var date: String
+    }
+    struct Engine: Encodable {
+        var name = "Qila"
+        var version: String
+    }
+
+    struct ProductTree: Encodable { var branches: [Branch] }
+
+    /// A branch of the product tree: a vendor, a product name or a version (range) with its product.
+    struct Branch: Encodable {
+        var category: String
+        var name: String
+        var branches: [Branch]?
+        var product: FullProductName?
+        init(category: String, name: String, branches: [Branch]) {
+            (self.category, self.name, self.branches, self.product) = (category, name, branches, nil)
+        }
+        init(category: String, name: String, product: FullProductName) {
+            (self.category, self.name, self.branches, self.product) = (category, name, nil, product)
+        }
+    }
+
+    struct FullProductName: Encodable {
+        var productID: String
+        var name: String
+        var helper: IdentificationHelper?
+        enum CodingKeys: String, CodingKey { case productID = "product_id", name, helper = "product_identification_helper" }
+    }
+
+    struct IdentificationHelper: Encodable {
+        var cpe: String?
+        var purls: [String]?
+        init(cpe: String) { (self.cpe, self.purls) = (cpe, nil) }
+        init(purls: [String]) { (self.cpe, self.purls) = (nil, purls) }
+    }
+
+    struct Vulnerability: Encodable {
+        var title: String
+        var notes: [Note]
+        var cve: String?
+        var ids: [VulnerabilityID]?
+        var productStatus: ProductStatus
+        var metrics: [Metric]?
+        var remediations: [Remediation]
+        enum CodingKeys: String, CodingKey { case title, notes, cve, ids, productStatus = "product_status", metrics, remediations }
+    }
+    struct VulnerabilityID: Encodable {
+        var systemName: String
+        var text: String
+        enum CodingKeys: String, CodingKey { case systemName = "system_name", text }
+    }
+    struct ProductStatus: Encodable {
+        var knownAffected: [String]
+        var fixed: [String]?
+        enum CodingKeys: String, CodingKey { case knownAffected = "known_affected", fixed }
+    }
+    struct Metric: Encodable {
+        var content: MetricContent
+        var products: [String]
+    }
+    struct MetricContent: Encodable {
+        var cvssV3: CVSSScore?
+        var cvssV4: CVSSScore?
+        enum CodingKeys: String, CodingKey { case cvssV3 = "cvss_v3", cvssV4 = "cvss_v4" }
+    }
+    struct CVSSScore: Encodable { var version, vectorString: String; var baseScore: Double; var baseSeverity: String }
+    struct Remediation: Encodable {
+        var category: String
+        var details: String
+        var productIDs: [String]
+        var url: String?
+        enum CodingKeys: String, CodingKey { case category, details, productIDs = "product_ids", url }
     }
 }

@@ -41,8 +41,7 @@ struct CSAFProviderPages: PageCollection {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    static func json(_ object: Any) throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    static func json(_ data: Data) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.cacheControl] = "no-cache"
@@ -85,36 +84,8 @@ struct CSAFProviderPages: PageCollection {
 
     func providerMetadata(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let desk = try await AdvisoryPages.desk(kit)
-        let revisions = try await desk.allRevisions()
-        let updated = revisions.map(\.publishedAt).max() ?? Date(timeIntervalSince1970: 0)
-        let key = desk.publicKey
-        var distributions: [[String: Any]] = TLP.allCases.map { tlp in
-            ["directory": ["tlp_label": String(tlp.rawValue.dropFirst(4)), "url": "\(origin)\(Self.root)/\(CSAFDocument.folder(tlp))/"]]
-        }
-        distributions.append([
-            "rolie": [
-                "feeds": TLP.allCases.map { tlp -> [String: Any] in
-                    let last = revisions.filter { $0.tlp == tlp }.map(\.publishedAt).max() ?? updated
-                    return [
-                        "summary": "\(tlp.rawValue) advisories of \(desk.publisherName)\(tlp == .clear ? "" : " (for signed-in readers the marking allows)")",
-                        "tlp_label": tlp.rawValue.replacingOccurrences(of: "TLP:", with: ""),
-                        "url": "\(origin)\(Self.root)/feed-tlp-\(CSAFDocument.folder(tlp)).json", "last_updated": RFC3339.format(last),
-                    ]
-                }
-            ]
-        ])
-        return try Self.json([
-            "$schema": "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/provider.json",
-            "canonical_url": "\(origin)\(Self.root)/provider-metadata.json",
-            "last_updated": RFC3339.format(updated),
-            "list_on_CSAF_aggregators": true,
-            "mirror_on_CSAF_aggregators": true,
-            "metadata_version": "2.1",
-            "publisher": ["category": "coordinator", "name": desk.publisherName, "namespace": desk.namespace],
-            "role": "csaf_trusted_provider",
-            "public_openpgp_keys": [["fingerprint": key.fingerprint, "url": "\(origin)\(Self.root)/openpgp/\(key.fingerprint).asc"]],
-            "distributions": distributions,
-        ])
+        let provider = CSAFProvider(origin: origin, publisherName: desk.publisherName, namespace: desk.namespace)
+        return Self.json(try provider.metadata(revisions: try await desk.allRevisions(), keyFingerprint: desk.publicKey.fingerprint))
     }
 
     func publicKey(_ request: Request, context: QilaRequestContext) async throws -> Response {
@@ -138,31 +109,12 @@ struct CSAFProviderPages: PageCollection {
             latest[revision.advisoryID] = revision
         }
         let entries = latest.values.sorted { $0.publishedAt > $1.publishedAt }
-        let first = try await desk.allRevisions()
-        let feedURL = "\(origin)\(Self.root)/\(name)"
-        return try Self.json([
-            "feed": [
-                "id": "\(desk.namespace)/csaf-feed-tlp-\(CSAFDocument.folder(tlp))",
-                "title": "\(desk.publisherName): \(tlp.rawValue) CSAF advisories",
-                "link": [["rel": "self", "href": feedURL]],
-                "category": [["scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"]],
-                "updated": RFC3339.format(entries.first?.publishedAt ?? Date(timeIntervalSince1970: 0)),
-                "entry": entries.map { revision -> [String: Any] in
-                    let url = "\(origin)\(Self.root)/\(revision.path)"
-                    let initial = first.filter { $0.advisoryID == revision.advisoryID }.map(\.publishedAt).min() ?? revision.publishedAt
-                    return [
-                        "id": String(revision.path.split(separator: "/").last?.dropLast(5) ?? ""),
-                        "title": revision.title,
-                        "link": [["rel": "self", "href": url], ["rel": "hash", "href": url + ".sha256"], ["rel": "hash", "href": url + ".sha512"],
-                                 ["rel": "signature", "href": url + ".asc"]],
-                        "published": RFC3339.format(initial),
-                        "updated": RFC3339.format(revision.publishedAt),
-                        "content": ["type": "application/json", "src": url],
-                        "format": ["schema": "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json", "version": "2.1"],
-                    ]
-                },
-            ]
-        ])
+        let all = try await desk.allRevisions()
+        let provider = CSAFProvider(origin: origin, publisherName: desk.publisherName, namespace: desk.namespace)
+        return Self.json(
+            try provider.feed(tlp, latest: entries) { revision in
+                all.filter { $0.advisoryID == revision.advisoryID }.map(\.publishedAt).min() ?? revision.publishedAt
+            })
     }
 
     /// Requirement 14: a server-generated listing of a marking's folder (its years, index.txt, changes.csv).
