@@ -91,7 +91,7 @@ public struct CampaignDesk: Sendable {
     /// The organisations an audience names (never the authority or a regulator), within `sector`
     /// when the campaign or directive has one; refused when none matches.
     func addressees(_ audience: Audience, sector: SectorID?) async throws -> [Organisation] {
-        let everyone = try await store.organisations().filter { ![.authority, .sectorRegulator].contains($0.kind) }
+        let everyone = try await store.organisations().filter(\.isOverseen)
         var chosen: [Organisation]
         switch audience {
         case .sector(let named):

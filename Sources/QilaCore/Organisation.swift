@@ -28,8 +28,8 @@ public struct Organisation: Sendable, Codable, Hashable, Identifiable {
         }
     }
 
-    /// Whether the organisation is one the programme oversees (reports incidents, is assessed,
-    /// trains, keeps inventories): not the authority, a regulator or a product vendor.
+    /// Whether the organisation is one the programme oversees (assessed, addressed by directives):
+    /// not the authority, a regulator or a product vendor.
     public var isOverseen: Bool { kind != .authority && kind != .sectorRegulator && kind != .vendor }
 
     public var id: OrganisationID

@@ -48,7 +48,7 @@ struct PortalAdminPages: PageCollection {
         let publications = try await portal.publications.all(for: subject, gate: gate(context))
         let kept = try await refusedForms.kept(request, context: context)
         let zone = DisplayZone.current
-        let organisations = try await store.organisations().filter { $0.kind != .authority && $0.kind != .sectorRegulator }
+        let organisations = try await store.organisations().filter(\.isOverseen)
         let current = try await portal.complaints.agency()
         let chosen = try await portal.publications.publishedStatistics()
         let mayDesignate = enforcement.permits(subject, .administer, Resource(kind: .publicContent))

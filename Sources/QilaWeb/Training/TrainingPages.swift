@@ -44,7 +44,7 @@ struct TrainingPages: PageCollection {
     /// others' records, else the subject's own.
     func chosenOrganisation(_ request: Request, _ subject: Subject) async throws -> (Organisation?, [Organisation]) {
         let readable = try await store.organisations().filter {
-            $0.kind != .authority && enforcement.permits(subject, .read, Resource(kind: .trainingRecord, owner: $0.id, sector: $0.sector))
+            $0.kind != .authority && $0.kind != .vendor && enforcement.permits(subject, .read, Resource(kind: .trainingRecord, owner: $0.id, sector: $0.sector))
         }
         if let text = request.uri.queryParameters["organisation"].map(String.init), let found = readable.first(where: { $0.id.description == text }) {
             return (found, readable)
