@@ -140,6 +140,10 @@ def run(browser, server):
     a.fill("#username", "psirt@acme.example")
     a.fill("#password", "lantern orchard velvet ninety")
     a.click("button[type=submit]")
+    expect(a.get_by_role("heading", name="Overview")).to_be_visible()
+    nav = a.locator("header nav").inner_text()
+    assert "Disclosures" in nav and "Advisories" not in nav and "Cases" not in nav and "Exposure" not in nav, nav
+    a.screenshot(path=os.path.join(SHOTS, "disclosure-vendor-overview.png"), full_page=True)
     a.goto(base + "/disclosures")
     expect(a.locator("#cases tbody tr")).to_have_count(1)
     expect(a.locator("#cases")).to_contain_text(tracking)
