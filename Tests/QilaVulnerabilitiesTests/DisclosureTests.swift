@@ -51,12 +51,44 @@ struct DisclosureTests {
         #expect(EmbargoInput.fields(of: june, zone: "Europe/London") == EmbargoInput(date: "2027-06-01", time: "09:00", zone: "Europe/London"))
         #expect(message { _ = try EmbargoInput(date: "2027-03-28", time: "01:30", zone: "Europe/London").resolved(after: Self.t0) }
             == "embargoTime: 2027-03-28 01:30 does not exist in Europe/London: the clocks skip it")
+        #expect(message { _ = try EmbargoInput(date: "2027-10-31", time: "01:30", zone: "Europe/London").resolved(after: Self.t0) }
+            == "embargoTime: 2027-10-31 01:30 happens twice in Europe/London: the clocks go back; choose another time")
         #expect(message { _ = try EmbargoInput(date: "2026-12-10", time: "09:00", zone: "PKT").resolved(after: Self.t0) }?.hasPrefix("embargoZone: 'PKT' is not an IANA time zone name") == true)
         #expect(message { _ = try EmbargoInput(date: "10/12/2026", time: "09:00", zone: "UTC").resolved(after: Self.t0) } == "embargoDate: '10/12/2026' is not a day written YYYY-MM-DD")
         #expect(message { _ = try EmbargoInput(date: "2026-12-10", time: "9am", zone: "UTC").resolved(after: Self.t0) } == "embargoTime: '9am' is not a time of day written HH:MM (24-hour)")
         #expect(message { _ = try EmbargoInput(date: "2026-11-19", time: "09:00", zone: "UTC").resolved(after: Self.t0) }
             == "embargoDate: 2026-11-19 09:00 UTC (UTC+00:00) has passed; choose a later time")
         #expect(message { _ = try EmbargoInput(date: "2029-01-01", time: "09:00", zone: "UTC").resolved(after: Self.t0) } == "embargoDate: is more than two years away")
+    }
+
+    @Test("Any instant's fields in any zone read back as that instant, or are refused as skipped or doubled; any text is refused, never a crash")
+    func embargoRoundTrips() {
+        var random = SeededRandom(seed: 23)
+        let zones = ["UTC", "Asia/Karachi", "Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham"]
+        var doubled = 0
+        for _ in 0..<3_000 {
+            let zone = zones[Int(random.next() % UInt64(zones.count))]
+            let minutes = Double(random.next() % (700 * 24 * 60))
+            let instant = Date(timeIntervalSince1970: (Self.t0.timeIntervalSince1970 / 60).rounded(.down) * 60 + 60 + minutes * 60)
+            let fields = EmbargoInput.fields(of: instant, zone: zone)
+            do {
+                let resolved = try fields.resolved(after: Self.t0)
+                #expect(resolved.instant == instant && resolved.zone == zone, "\(fields)")
+            } catch {
+                doubled += 1
+                #expect(error.field == "embargoTime" && error.message.contains("happens twice"), "\(fields): \(error.message)")
+            }
+            var text = fields
+            let alphabet = Array("0123456789:-/ aZ+.")
+            let garbage = String((0..<Int(random.next() % 12)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
+            switch random.next() % 3 {
+            case 0: text.date = garbage
+            case 1: text.time = garbage
+            default: text.zone = garbage
+            }
+            if let resolved = try? text.resolved(after: Self.t0) { #expect(resolved.instant > Self.t0) }
+        }
+        #expect(doubled < 100)
     }
 
     @Test("From a researcher's report to the published advisory: vendors reach only their case and answer only for themselves", arguments: TestBackend.available)

@@ -42,6 +42,13 @@ public struct EmbargoInput: Sendable, Equatable {
         guard let instant = calendar.date(from: components),
             calendar.dateComponents([.year, .month, .day, .hour, .minute], from: instant) == components
         else { throw QilaError.invalid("\(dayText) \(timeText) does not exist in \(zoneText): the clocks skip it", field: "embargoTime") }
+        // When the clocks go back, an hour's times happen twice: the parties could mean either.
+        for shift in [-3_600.0, -1_800.0, 1_800.0, 3_600.0] {
+            let other = instant.addingTimeInterval(shift)
+            if calendar.dateComponents([.year, .month, .day, .hour, .minute], from: other) == components {
+                throw QilaError.invalid("\(dayText) \(timeText) happens twice in \(zoneText): the clocks go back; choose another time", field: "embargoTime")
+            }
+        }
         guard instant > now else { throw QilaError.invalid("\(Self.describe(instant, in: zoneText)) has passed; choose a later time", field: "embargoDate") }
         guard instant.timeIntervalSince(now) <= 2 * 366 * 86_400 else { throw QilaError.invalid("is more than two years away", field: "embargoDate") }
         return (instant, zoneText)
