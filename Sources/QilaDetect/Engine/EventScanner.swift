@@ -27,6 +27,9 @@ struct FieldTree: Sendable {
         var children = ByteKeyTable(capacity: 4)
         var childNodes: [Int32] = []
         var slot: Int32 = -1
+        /// The node for a `*` key: any member not named among the children (EVTX `UserData` holds
+        /// one element whose name depends on the event).
+        var wildcard: Int32 = -1
     }
 
     private(set) var nodes: [Node] = [Node()]
@@ -36,6 +39,14 @@ struct FieldTree: Sendable {
     mutating func slot(for path: [String]) -> Int {
         var node = 0
         for key in path {
+            if key == "*" {
+                if nodes[node].wildcard < 0 {
+                    nodes.append(Node())
+                    nodes[node].wildcard = Int32(nodes.count - 1)
+                }
+                node = Int(nodes[node].wildcard)
+                continue
+            }
             let bytes = Array(key.utf8)
             if let child = nodes[node].children.value(for: bytes) {
                 node = Int(child)
@@ -252,6 +263,7 @@ struct EventScanner: Sendable {
                             child = table.value(for: UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])).map(Int.init) ?? -1
                         }
                     }
+                    if child < 0 { child = Int(tree.nodes[node].wildcard) }
                 }
                 skipSpace()
                 guard peek == UInt8(ascii: ":") else { throw fail("expected ':' after a member name") }

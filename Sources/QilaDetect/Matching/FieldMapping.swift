@@ -155,7 +155,8 @@ public struct FieldMapping: Sendable {
 
     /// `{field}` is the name as written, as one key; `{field path}` splits it at dots into nested
     /// keys (`userIdentity.type`); `{field words}` splits it at case changes (`SourceName` becomes
-    /// `Source Name`, as Windows Defender names its fields).
+    /// `Source Name`, as Windows Defender names its fields). A key `*` in a path stands for any
+    /// member not otherwise named at that place (`Event.UserData.*.{field}`).
     public func paths(for field: String) -> [[String]] {
         if let listed = fields[field] { return listed }
         var seen: Set<[String]> = []

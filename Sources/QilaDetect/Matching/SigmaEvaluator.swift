@@ -148,14 +148,20 @@ public struct SigmaEvaluator: Sendable {
     /// next path, `EventID.#text`, is then used).
     static func lookup(_ paths: [[String]], in event: [String: Any]) -> Any? {
         for path in paths {
-            var current: Any? = event
-            for key in path {
-                current = (current as? [String: Any])?[key]
-                if current == nil { break }
-            }
-            if let current, !(current is [String: Any]) { return current }
+            if let found = lookup(path[...], in: event) { return found }
         }
         return nil
+    }
+
+    /// One path; a `*` key stands for any member (the first, in key order, under which the rest is found).
+    static func lookup(_ path: ArraySlice<String>, in value: Any) -> Any? {
+        guard let key = path.first else { return value is [String: Any] ? nil : value }
+        guard let object = value as? [String: Any] else { return nil }
+        if key == "*" {
+            for member in object.keys.sorted() { if let found = lookup(path.dropFirst(), in: object[member]!) { return found } }
+            return nil
+        }
+        return object[key].flatMap { lookup(path.dropFirst(), in: $0) }
     }
 
     /// An event value as the texts it can be compared as (arrays give each element).
