@@ -32,6 +32,10 @@ public struct Organisation: Sendable, Codable, Hashable, Identifiable {
     /// not the authority, a regulator or a product vendor.
     public var isOverseen: Bool { kind != .authority && kind != .sectorRegulator && kind != .vendor }
 
+    /// Whether the organisation keeps records of its own here (sensors, traffic data, training,
+    /// intelligence, inventories, webhooks): every one but the authority and product vendors.
+    public var keepsOwnRecords: Bool { kind != .authority && kind != .vendor }
+
     public var id: OrganisationID
     public var name: String
     public var kind: Kind

@@ -56,7 +56,7 @@ public struct IntelDesk: Sendable {
                     root: Self.sectorRoot(sector.id), kind: .sector, key: sector.id.rawValue, title: "\(sector.name) sector",
                     description: "Shared within the \(sector.name) sector, with its regulator and the authority.", sector: sector.id, createdAt: now))
         }
-        for organisation in try await store.organisations() where organisation.kind != .authority && organisation.kind != .vendor {
+        for organisation in try await store.organisations() where organisation.keepsOwnRecords {
             try await store.ensureIntelCollection(
                 IntelCollectionRecord(
                     root: Self.sectorRoot(organisation.sector), kind: .organisation, key: organisation.id.description, title: organisation.name,

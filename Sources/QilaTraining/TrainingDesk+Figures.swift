@@ -75,7 +75,7 @@ extension TrainingDesk {
         let headcounts = try await store.headcounts(), rosters = try await store.rosterSizes()
         let sectors = try await store.sectors()
         var coverages: [Coverage] = []
-        for organisation in try await store.organisations() where organisation.kind != .authority && organisation.kind != .vendor {
+        for organisation in try await store.organisations() where organisation.keepsOwnRecords {
             let coverage = try await coverage(organisation, year: year, headcounts: headcounts, rosters: rosters)
             if coverage.headcount > 0 || !coverage.simulations.isEmpty { coverages.append(coverage) }
         }

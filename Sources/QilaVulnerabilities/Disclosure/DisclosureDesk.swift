@@ -148,12 +148,11 @@ public struct DisclosureDesk: Sendable {
         guard let record = try await store.disclosureCase(id) else { throw QilaError(.notFound, "no disclosure case \(id)") }
         let vendors = try await store.disclosureVendors(caseID: record.id)
         try await gate.require(subject, .read, Self.resource(record, vendors: vendors))
-        let authority = policy.decide(subject, .update, Self.desk).allowed
-        let report = authority ? try await record.reportID.asyncMap { try await store.vulnerabilityReport(id: $0) } ?? nil : nil
+        var report = try await record.reportID.asyncMap { try await store.vulnerabilityReport(id: $0) } ?? nil
         // Vendors read the researcher's technical description, never the contact details.
-        let own = authority ? nil : try await record.reportID.asyncMap { try await store.vulnerabilityReport(id: $0) } ?? nil
+        if !policy.decide(subject, .update, Self.desk).allowed { report?.sealedContact = nil }
         let advisory = try await record.advisoryID.asyncMap { try await store.advisory($0) } ?? nil
-        return Detail(record: record, vendors: vendors, report: report ?? own.map { var r = $0; r.sealedContact = nil; return r }, advisory: advisory)
+        return Detail(record: record, vendors: vendors, report: report, advisory: advisory)
     }
 
     /// The cases the subject may read: every case for the authority, a vendor's own otherwise.
@@ -254,9 +253,8 @@ public struct DisclosureDesk: Sendable {
         let contactName = invitation.contactName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !contactName.isEmpty else { throw QilaError.invalid("is required", field: "contactName") }
         let email = invitation.contactEmail.trimmingCharacters(in: .whitespacesAndNewlines)
-        do { guard try Directory.email(email) != nil else { throw QilaError.invalid("is required", field: "contactEmail") } } catch let error as QilaError {
-            throw QilaError(error.code, error.message, at: "field contactEmail")
-        }
+        guard !email.isEmpty else { throw QilaError.invalid("is required", field: "contactEmail") }
+        do { _ = try Directory.email(email) } catch let error as QilaError { throw QilaError(error.code, error.message, at: "field contactEmail") }
         let existing = try await store.organisations().first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
         if let existing, existing.kind != .vendor {
             throw QilaError.invalid("names \(existing.kind.title.lowercased()) '\(existing.name)', not a vendor; choose another name", field: "vendor")
@@ -451,13 +449,6 @@ public struct DisclosureDesk: Sendable {
         if try await store.updateDisclosureCase(record, expecting: read) {
             try await audit.recordChange(by: subject, "disclosure.publish", resource: "disclosure:\(record.trackingID)", source: nil, now: now)
         }
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }
 

@@ -49,7 +49,7 @@ public struct EmbargoInput: Sendable, Equatable {
                 throw QilaError.invalid("\(dayText) \(timeText) happens twice in \(zoneText): the clocks go back; choose another time", field: "embargoTime")
             }
         }
-        guard instant > now else { throw QilaError.invalid("\(Self.describe(instant, in: zoneText)) has passed; choose a later time", field: "embargoDate") }
+        guard instant > now else { throw QilaError.invalid("\(Self.wallTime(instant, in: zoneText)) has passed; choose a later time", field: "embargoDate") }
         guard instant.timeIntervalSince(now) <= 2 * 366 * 86_400 else { throw QilaError.invalid("is more than two years away", field: "embargoDate") }
         return (instant, zoneText)
     }
@@ -66,7 +66,7 @@ public struct EmbargoInput: Sendable, Equatable {
     }
 
     /// `2026-12-10 09:00 Asia/Karachi (UTC+05:00)`.
-    static func describe(_ instant: Date, in identifier: String) -> String {
+    static func wallTime(_ instant: Date, in identifier: String) -> String {
         let timeZone = TimeZone(identifier: identifier) ?? .gmt
         let fields = fields(of: instant, zone: identifier)
         let offset = timeZone.secondsFromGMT(for: instant)
@@ -77,7 +77,7 @@ public struct EmbargoInput: Sendable, Equatable {
 
     /// The embargo in its own zone and in UTC: `2026-12-10 09:00 Asia/Karachi (UTC+05:00), 2026-12-10 04:00 UTC`.
     public static func describe(_ instant: Date, zone identifier: String) -> String {
-        let own = describe(instant, in: identifier)
+        let own = wallTime(instant, in: identifier)
         guard identifier != "UTC" else { return own }
         let utc = fields(of: instant, zone: "UTC")
         return "\(own), \(utc.date) \(utc.time) UTC"

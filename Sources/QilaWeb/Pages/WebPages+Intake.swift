@@ -81,7 +81,7 @@ extension IntakePages {
                     values: Dictionary(uniqueKeysWithValues: busiest.map { ($0.name, Int(hourly[$0.id]?[hour] ?? 0)) }))
             }, series: busiest.map(\.name), title: "Events per hour over the last 24 hours, \(DisplayZone.current.name)"
         ).svg()
-        let creatable = readable.filter { enforcement.permits(subject, .create, SensorDesk.resource($0)) && $0.kind != .authority && $0.kind != .vendor }
+        let creatable = readable.filter { enforcement.permits(subject, .create, SensorDesk.resource($0)) && $0.keepsOwnRecords }
         var serviceAccounts: [(User, Organisation)] = []
         for organisation in creatable {
             for user in try await store.users(in: organisation.id) where user.kind == .service && !user.disabled { serviceAccounts.append((user, organisation)) }

@@ -125,7 +125,7 @@ struct IntelPages: PageCollection {
             let chosenMembers = Set(refused?.values("member") ?? [])
             group = IntelView.Group(
                 title: refused?.value("title") ?? "", slug: refused?.value("slug") ?? "",
-                members: organisations.filter { $0.kind != .authority && $0.kind != .vendor }.sorted { $0.name < $1.name }.map {
+                members: organisations.filter(\.keepsOwnRecords).sorted { $0.name < $1.name }.map {
                     Choice(value: $0.id.description, title: $0.name, selected: chosenMembers.contains($0.id.description))
                 }, titleError: refused?.errors["title"], slugError: refused?.errors["slug"], membersError: refused?.errors["members"])
         }

@@ -36,7 +36,7 @@ extension RetentionPages {
     func flowsPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         try await enforcement.require(subject, .read, Resource(kind: .flowSource, owner: subject.organisation.id, reference: "flows"), source: context.sourceAddress)
-        let organisations = try await store.organisations().filter { $0.kind != .authority && $0.kind != .vendor }
+        let organisations = try await store.organisations().filter(\.keepsOwnRecords)
         let readable = organisations.filter { enforcement.permits(subject, .read, Resource(kind: .flowSource, owner: $0.id, sector: $0.sector)) }
         let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
         let visible = Set(readable.map(\.id))

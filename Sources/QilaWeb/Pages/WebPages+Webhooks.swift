@@ -22,7 +22,7 @@ extension WebhookPages {
     func webhooksPage(_ request: Request, context: QilaRequestContext) async throws -> Response {
         let subject = try subject(context)
         let organisations = try await store.organisations()
-        let scopes = organisations.filter { enforcement.permits(subject, .create, WebhookDesk.resource($0)) && $0.kind != .authority && $0.kind != .vendor }
+        let scopes = organisations.filter { enforcement.permits(subject, .create, WebhookDesk.resource($0)) && $0.keepsOwnRecords }
         let national = enforcement.permits(subject, .create, WebhookDesk.resource(nil))
         guard national || !scopes.isEmpty else {
             try await enforcement.require(subject, .read, WebhookDesk.resource(subject.organisation), source: context.sourceAddress)

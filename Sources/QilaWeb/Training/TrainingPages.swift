@@ -44,7 +44,7 @@ struct TrainingPages: PageCollection {
     /// others' records, else the subject's own.
     func chosenOrganisation(_ request: Request, _ subject: Subject) async throws -> (Organisation?, [Organisation]) {
         let readable = try await store.organisations().filter {
-            $0.kind != .authority && $0.kind != .vendor && enforcement.permits(subject, .read, Resource(kind: .trainingRecord, owner: $0.id, sector: $0.sector))
+            $0.keepsOwnRecords && enforcement.permits(subject, .read, Resource(kind: .trainingRecord, owner: $0.id, sector: $0.sector))
         }
         if let text = request.uri.queryParameters["organisation"].map(String.init), let found = readable.first(where: { $0.id.description == text }) {
             return (found, readable)
@@ -382,12 +382,5 @@ struct PublicCertificateView: Sendable {
 
     mutating func fill(_ certificate: TrainingCertificate) {
         (name, course, organisation, score, completed) = (certificate.name, certificate.course, certificate.organisation, String(certificate.score), certificate.completed)
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

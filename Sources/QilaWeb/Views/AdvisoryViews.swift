@@ -91,7 +91,7 @@ struct AdvisoryView: Sendable {
                 "sectors", label: "Sectors receiving it (AMBER)", control: .checkboxes(sectors.map { .init(value: $0.id.description, label: $0.name) }), state: state),
             FieldView(
                 "organisations", label: "Organisations receiving it (AMBER, RED)",
-                control: .checkboxes(organisations.filter { $0.kind != .authority && $0.kind != .vendor }.map { .init(value: $0.id.description, label: $0.name) }), state: state),
+                control: .checkboxes(organisations.filter(\.keepsOwnRecords).map { .init(value: $0.id.description, label: $0.name) }), state: state),
         ]
     }
 

@@ -17,7 +17,7 @@ import QilaVulnerabilities
 struct CSAFProviderPages: PageCollection {
     let kit: PageKit
     static let navigation: [NavigationEntry] = []
-    static let root = "/.well-known/csaf"
+    static let root = CSAFProvider.root
 
     func routes() -> RouteCollection<QilaRequestContext> {
         let routes = RouteCollection(context: QilaRequestContext.self)

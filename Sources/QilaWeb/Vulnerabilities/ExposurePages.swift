@@ -34,7 +34,7 @@ struct ExposurePages: PageCollection {
 
     /// The organisations the subject may read the exposure of (the authority's own is none).
     func readable(_ subject: Subject) async throws -> [Organisation] {
-        try await store.organisations().filter { $0.kind != .authority && $0.kind != .vendor && enforcement.permits(subject, .read, ExposureDesk.resource($0)) }
+        try await store.organisations().filter { $0.keepsOwnRecords && enforcement.permits(subject, .read, ExposureDesk.resource($0)) }
     }
 
     func organisation(_ context: QilaRequestContext, _ subject: Subject) async throws -> Organisation {
