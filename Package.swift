@@ -351,6 +351,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            exclude: ["formats"],
             swiftSettings: strict
         ),
         .testTarget(

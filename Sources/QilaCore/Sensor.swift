@@ -31,12 +31,51 @@ public struct Sensor: Sendable, Hashable, Codable, Identifiable {
         case text
         /// AWS CloudTrail: files with a `Records` array, or one record per line.
         case cloudtrail
+        /// Linux audit records (auditd's log lines, or audisp's syslog plugin).
+        case auditd
+        /// ArcSight Common Event Format.
+        case cef
+        /// IBM QRadar's Log Event Extended Format.
+        case leef
+        /// `key=value` pairs (FortiGate and many firewalls).
+        case keyValue = "key-value"
+        /// Cisco ASA/FTD and IOS system messages (`%ASA-6-302013: ...`).
+        case cisco
+        /// BIND 9's query log.
+        case bind
+        /// Unbound's query and reply log.
+        case unbound
+        /// Web servers' common or combined access log (Apache, nginx).
+        case accessLog = "access-log"
+        /// Squid's native access log.
+        case squid
 
         public var title: String {
             switch self {
             case .json: "JSON objects"
             case .text: "Plain syslog text"
             case .cloudtrail: "AWS CloudTrail"
+            case .auditd: "Linux audit (auditd)"
+            case .cef: "CEF (Common Event Format)"
+            case .leef: "LEEF (Log Event Extended Format)"
+            case .keyValue: "key=value pairs"
+            case .cisco: "Cisco ASA and IOS messages"
+            case .bind: "BIND query log"
+            case .unbound: "Unbound query log"
+            case .accessLog: "Web access log (common or combined)"
+            case .squid: "Squid access log (native)"
+            }
+        }
+
+        /// Read line by line as text (not JSON).
+        public var isText: Bool { self != .json && self != .cloudtrail }
+
+        /// Lines that usually carry a syslog header before the format's own text (a relay's file,
+        /// or HTTP intake of a syslog server's output): the header is read when it is there.
+        public var mayCarrySyslogHeader: Bool {
+            switch self {
+            case .text, .cef, .leef, .keyValue, .cisco: true
+            default: false
             }
         }
     }

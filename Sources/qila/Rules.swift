@@ -54,19 +54,32 @@ struct Rules: ParsableCommand {
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load Sigma rules and list every rule that is refused, with file, line and reason.",
-            discussion: "Exit status 1 if any rule is refused.")
+            discussion: """
+                With --mapping (repeatable; `shipped` for every shipped mapping), also says of each rule whether one of those \
+                mappings can feed it: whether one declares the rule's log source and compiles it, and if none does, which log \
+                source is missing and which shipped mapping would read it. --by-product adds the share that can fire per product. \
+                Exit status 1 if any rule is refused.
+                """)
 
         @Argument(help: "Rule files or directories (searched for .yml and .yaml).")
         var paths: [String]
 
-        @Option(help: "A shipped mapping's name or a mapping file; the default takes field names as they are.")
-        var mapping: String?
+        @Option(help: "A shipped mapping's name or a mapping file, repeatable; `shipped` for all shipped mappings. Without it field names are taken as they are.")
+        var mapping: [String] = []
+
+        @Flag(help: "With --mapping: how many rules of each product can fire.")
+        var byProduct = false
+
+        @Flag(help: "With --mapping: do not list each rule that cannot fire, only the totals.")
+        var quiet = false
 
         @Option(help: "A YAML file of values for the %name% placeholders of the expand modifier.")
         var placeholders: String?
 
         func run() throws {
-            let fieldMapping = try mapping.map { try FieldMapping.named($0) } ?? .flat
+            let names = mapping.flatMap { $0 == "shipped" ? FieldMapping.shippedNames : [$0] }
+            let mappings = try names.map { try FieldMapping.named($0) }
+            let fieldMapping = mappings.count == 1 ? mappings[0] : .flat
             let report = RuleSetLoader(mapping: fieldMapping, placeholders: try SigmaPlaceholders.load(placeholders)).load(paths)
             // Correlations are checked against the rules that loaded: every reference must resolve.
             let correlations = CorrelationSet(correlations: report.correlations, rules: report.rules, mapping: fieldMapping)
@@ -80,7 +93,42 @@ struct Rules: ParsableCommand {
                 summary += "; of them \(report.correlations.count) correlation rules, \(correlations.correlations.count) loaded"
             }
             print(summary)
+            if !mappings.isEmpty { printCoverage(report.rules, refused: report.refusals.count, mappings: mappings) }
             if !refusals.isEmpty { throw ExitCode(1) }
+        }
+
+        /// Each rule that cannot fire on the mappings, the totals, and the shares by product.
+        func printCoverage(_ rules: [SigmaRule], refused: Int, mappings: [FieldMapping]) {
+            let coverage = RuleCoverage(mappings: mappings)
+            var products: [String: (rules: Int, fire: Int)] = [:]
+            var fire = 0
+            var unfed = 0
+            for rule in rules {
+                let verdict = coverage.verdict(for: rule)
+                let product = rule.logSource.product ?? rule.logSource.category.map { "(\($0))" } ?? "(none)"
+                products[product, default: (0, 0)].rules += 1
+                switch verdict {
+                case .fed:
+                    fire += 1
+                    products[product, default: (0, 0)].fire += 1
+                case .unevaluable(let reasons):
+                    if !quiet { print("\(rule.file ?? rule.title): cannot fire: \(reasons.joined(separator: "; "))") }
+                case .unfed(let logSource, let shipped):
+                    unfed += 1
+                    if !quiet { print("\(rule.file ?? rule.title): cannot fire: \(RuleCoverage.unfedFinding(logSource, shipped: shipped))") }
+                }
+            }
+            // Refused rules cannot fire either: the share is of every rule read.
+            let total = rules.count + refused
+            let share = total == 0 ? 0 : Double(fire) / Double(total) * 100
+            print(
+                "\(fire) of \(total) rules can fire on \(mappings.count == 1 ? "mapping \(mappings[0].name)" : "\(mappings.count) mappings") (\(String(format: "%.2f", share))%); "
+                    + "\(unfed) read by none of them, \(rules.count - fire - unfed) read but not compiled, \(refused) refused")
+            guard byProduct else { return }
+            print("product\trules\tcan fire\tshare")
+            for (product, counts) in products.sorted(by: { ($0.value.rules, $1.key) > ($1.value.rules, $0.key) }) {
+                print("\(product)\t\(counts.rules)\t\(counts.fire)\t\(String(format: "%.1f", Double(counts.fire) / Double(counts.rules) * 100))%")
+            }
         }
     }
 }

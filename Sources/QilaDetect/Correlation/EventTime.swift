@@ -5,8 +5,8 @@ import QilaCore
 ///
 /// Reads ISO 8601 / RFC 3339 texts (`2020-09-14T00:44:23.000Z`, `2020-06-09 22:50:54`,
 /// `2019-04-27T15:57:25.868863+05:00`; a text without a zone is taken as UTC, as Windows'
-/// `UtcTime` and `SystemTime` are) and Unix times in seconds or milliseconds (`1600044263`,
-/// `1600044263000`, `1600044263.5`).
+/// `UtcTime` and `SystemTime` are) and Unix times in seconds, milliseconds, microseconds or
+/// nanoseconds, told apart by their number of digits (`1600044263`, `1600044263000`, `1600044263.5`).
 public enum EventTime {
     public static func milliseconds(_ text: String) -> Int64? {
         var copy = text
@@ -24,9 +24,13 @@ public enum EventTime {
         // A Unix time.
         if bytes.allSatisfy({ isDigit($0) || $0 == UInt8(ascii: ".") }) {
             let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-            guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.count <= 14 else { return nil }
+            guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.count <= 19 else { return nil }
             var value: Int64 = 0
-            for byte in whole { value = value * 10 + Int64(byte - zero) }
+            for byte in whole {
+                let (tens, overflow) = value.multipliedReportingOverflow(by: 10)
+                guard !overflow, tens <= Int64.max - 9 else { return nil }
+                value = tens + Int64(byte - zero)
+            }
             var fraction = 0.0
             if parts.count == 2 {
                 var scale = 0.1
@@ -36,9 +40,12 @@ public enum EventTime {
                     scale /= 10
                 }
             }
-            // Ten digits are seconds until the year 2286; thirteen are milliseconds.
+            // Ten digits are seconds until the year 2286; thirteen are milliseconds, sixteen
+            // microseconds (journald's __REALTIME_TIMESTAMP), nineteen nanoseconds (FortiGate's eventtime).
             if whole.count <= 11 { return value * 1000 + Int64((fraction * 1000).rounded(.down)) }
-            return value + Int64(fraction.rounded(.down))
+            if whole.count <= 14 { return value + Int64(fraction.rounded(.down)) }
+            if whole.count <= 17 { return value / 1000 }
+            return value / 1_000_000
         }
 
         // ISO 8601.

@@ -14,6 +14,16 @@ public struct FieldMapping: Sendable {
     /// Where an event's time is, in the order to try (`timestamp:` in the file); correlations
     /// place events in time by it.
     public var timestampPaths: [[String]]
+    /// What intake keeps from every event besides what rules read (`entity:` in the file).
+    public var entity: Entity?
+
+    /// Sigma field names (looked up through the mapping) whose values make an event's type
+    /// (joined by `/`, for volume baselines), name its host and its account (for grouping alerts).
+    public struct Entity: Sendable, Equatable {
+        public var type: [String]
+        public var host: [String]
+        public var account: [String]
+    }
 
     /// Where events of unknown formats usually keep their time.
     public static let commonTimestampPaths = [["@timestamp"], ["timestamp"], ["time"], ["eventTime"], ["TimeCreated"], ["UtcTime"], ["EventTime"]]
@@ -101,6 +111,20 @@ public struct FieldMapping: Sendable {
             defaultPaths: root["default"]?.sequence?.compactMap(\.string) ?? base?.defaultPaths ?? ["{field}"],
             logSources: base?.logSources,
             timestampPaths: root["timestamp"]?.sequence?.compactMap(\.string).map(Self.split) ?? base?.timestampPaths ?? Self.commonTimestampPaths)
+        entity = base?.entity
+        if let node = root["entity"] {
+            guard let map = node.mapping else {
+                throw SigmaError("entity maps type, host and account to lists of fields", file: url.lastPathComponent, line: node.mark?.line)
+            }
+            func list(_ key: String) throws -> [String] {
+                guard let value = map[key] else { return [] }
+                guard let items = value.sequence?.compactMap(\.string) else {
+                    throw SigmaError("entity's \(key) is a list of field names", file: url.lastPathComponent, line: value.mark?.line)
+                }
+                return items
+            }
+            entity = Entity(type: try list("type"), host: try list("host"), account: try list("account"))
+        }
         var sources = root["logsources"].map { [($0, url)] } ?? []
         if let included = root["logsources_from"] {
             let names = included.string.map { [$0] } ?? included.sequence?.compactMap(\.string) ?? []

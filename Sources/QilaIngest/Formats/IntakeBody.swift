@@ -1,8 +1,9 @@
 public import QilaCore
 import QilaDetect
 
-/// An HTTP intake body cut into records: JSON lines (blank lines skipped, CR LF accepted), or an
-/// AWS CloudTrail log file (`{"Records": [...]}`) whose records become one event each. Records
+/// An HTTP intake body cut into records: JSON lines (blank lines skipped, CR LF accepted), an
+/// AWS CloudTrail log file (`{"Records": [...]}`) whose records become one event each, or the
+/// lines of the sensor's text format (auditd, CEF, an access log, ...). Records
 /// that are not JSON objects are refused one by one, each with its line (or record number) and
 /// byte, so that a sender learns what to fix while the rest is kept.
 public struct IntakeBody: Sendable {
@@ -21,8 +22,13 @@ public struct IntakeBody: Sendable {
     }
 
     public init(_ body: [UInt8], sensor: Sensor, receivedAt: Int64, maximumEventSize: Int = 1 << 20) throws(Failure) {
-        entry = JournalEntry(sensor: sensor.id, receivedAt: receivedAt, kind: .json, capacity: body.count)
         refusals = []
+        if sensor.format.isText {
+            entry = JournalEntry(sensor: sensor.id, receivedAt: receivedAt, kind: .line, capacity: body.count)
+            acceptLines(body, format: sensor.format, receivedAt: receivedAt, maximumSize: maximumEventSize)
+            return
+        }
+        entry = JournalEntry(sensor: sensor.id, receivedAt: receivedAt, kind: .json, capacity: body.count)
         let ranges: [(range: Range<Int>, line: Int)]
         var start = 0
         while start < body.count, [0x20, 0x09, 0x0A, 0x0D].contains(body[start]) { start += 1 }
@@ -42,6 +48,33 @@ public struct IntakeBody: Sendable {
                 } catch {
                     refusals.append(Refusal(line: line, reason: error.description))
                 }
+            }
+        }
+    }
+
+    /// Lines of a text format: each is read now, so that the sender learns of a line that is not of
+    /// its sensor's format (with the byte), and only lines that read are kept.
+    private mutating func acceptLines(_ body: [UInt8], format: Sensor.Format, receivedAt: Int64, maximumSize: Int) {
+        var fields = EventFields()
+        var scratch: [UInt8] = []
+        body.withUnsafeBufferPointer { bytes in
+            for (range, line) in Self.lines(body) {
+                let record = UnsafeBufferPointer(rebasing: bytes[range])
+                guard record.count <= maximumSize else {
+                    refusals.append(Refusal(line: line, reason: "the line is longer than \(maximumSize) bytes"))
+                    continue
+                }
+                if format != .text {
+                    let header = LineFormat.syslogHeader(record, format: format, now: receivedAt, scratch: &scratch)
+                    let text = header.map { UnsafeBufferPointer(rebasing: record[$0.messageRange]) } ?? record
+                    do throws(LineFormatError) {
+                        try LineFormat.event(body: text, header: header, format: format, into: &fields)
+                    } catch {
+                        refusals.append(Refusal(line: line, reason: error.description))
+                        continue
+                    }
+                }
+                entry.append(record)
             }
         }
     }

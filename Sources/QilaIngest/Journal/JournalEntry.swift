@@ -9,6 +9,8 @@ public struct JournalEntry: Sendable {
         case syslog = 1
         /// JSON objects, one per record.
         case json = 2
+        /// Lines of a text log format (the sensor's), each with or without a syslog header.
+        case line = 3
     }
 
     public var sensor: Sensor.ID

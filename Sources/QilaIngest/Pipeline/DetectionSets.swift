@@ -94,13 +94,21 @@ public final class DetectionSets: Sendable {
         }
     }
 
+    /// The log source of each enabled rule, by the stored rule's id.
+    public var logSources: [String: LogSource] {
+        current.withLock { state in
+            Dictionary(state.rules.compactMap { rule in rule.file.map { ($0, rule.logSource) } }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     /// Compiles the sets of these mappings now (at start, so the first events do not wait).
     public func prepare(mappings: Set<String>) {
         for mapping in mappings { _ = ruleSet(for: mapping) }
     }
 
-    /// What is wrong with a rule's text: parse errors, and for each mapping in use whether it
-    /// compiles. Empty when it loads everywhere.
+    /// What is wrong with a rule's text: parse errors; whether a mapping in use reads its log
+    /// source (and if not, which shipped mapping would); and whether the mappings that read it can
+    /// compile it. Empty when some mapping in use feeds it.
     public func lint(_ yaml: String, file: String, mappings: Set<String>) -> RuleLint {
         var lint = RuleLint()
         var parsed: [SigmaRule] = []
@@ -113,9 +121,13 @@ public final class DetectionSets: Sendable {
             }
         }
         if parsed.isEmpty && correlations == 0 && lint.unreadable.isEmpty { lint.unreadable.append("\(file): no rule in the document") }
-        for mapping in mappings.sorted() {
-            guard let fieldMapping = try? FieldMapping.named(mapping) else { continue }
-            for refusal in RuleSetLoader.evaluable(parsed, mapping: fieldMapping).refusals { lint.unevaluable.append("for mapping \(mapping): \(refusal)") }
+        let coverage = RuleCoverage(mappings: mappings.sorted().compactMap { try? FieldMapping.named($0) })
+        for rule in parsed {
+            switch coverage.verdict(for: rule) {
+            case .fed: break
+            case .unevaluable(let reasons): lint.unevaluable += reasons
+            case .unfed(let logSource, let shipped): lint.unfed.append(RuleCoverage.unfedFinding(logSource, shipped: shipped))
+            }
         }
         return lint
     }
@@ -126,5 +138,7 @@ public final class DetectionSets: Sendable {
 public struct RuleLint: Sendable, Equatable {
     public var unreadable: [String] = []
     public var unevaluable: [String] = []
-    public var all: [String] { unreadable + unevaluable }
+    /// No mapping in use reads the rule's log source.
+    public var unfed: [String] = []
+    public var all: [String] { unreadable + unevaluable + unfed }
 }

@@ -1,3 +1,5 @@
+import QilaDetect
+
 /// What intake reads from every event of a format besides what rules read: the event's type
 /// (for volume baselines), the host and account (for grouping alerts) and the pairs whose first
 /// appearance is worth an alert (a new program on a host, a new network for an account).
@@ -51,6 +53,14 @@ struct EntityProfile: Sendable {
                 firstSeen: [
                     FirstSeen(kind: "network-of-account", subject: 2, value: 3, reduce: .network)
                 ])
+        }
+        if mapping != "linux-syslog", let entity = (try? FieldMapping.named(mapping))?.entity {
+            // Declared by the mapping file: type, host and account fields in that order.
+            let fields = entity.type + entity.host + entity.account
+            let host = entity.type.count..<(entity.type.count + entity.host.count)
+            return EntityProfile(
+                fields: fields, typeFields: Array(0..<entity.type.count), hostFields: Array(host), accountFields: Array(host.upperBound..<fields.count),
+                firstSeen: [])
         }
         return EntityProfile(
             fields: ["app", "host", "user"], typeFields: [0], hostFields: [1], accountFields: [2],

@@ -11,6 +11,8 @@ struct IntakeWorker {
     private var indicatorMatcher: IndicatorMatcher
     private var recent: Set<EntryResult.Observation> = []
     private var textEvent: [UInt8] = []
+    private var lineFields = EventFields()
+    private var headerScratch: [UInt8] = []
     private var extras: [String?] = []
     private var matched: [Int] = []
     private var findingIndex: [String: Int] = [:]
@@ -62,16 +64,28 @@ struct IntakeWorker {
                         refuse(&result, "malformed-syslog", "message \(index + 1) of the entry: \(error)")
                         continue
                     }
+                    let body = UnsafeBufferPointer(rebasing: record[message.messageRange])
                     if sensor.format == .text {
                         SyslogEventWriter.write(message, into: &textEvent)
                         textEvent.withUnsafeBufferPointer { examine($0, &result, &state, sensor: sensor, mapping: mapping) }
+                    } else if sensor.format.isText {
+                        line(body, header: message, index: index, &result, &state, sensor: sensor, mapping: mapping)
                     } else {
-                        let body = UnsafeBufferPointer(rebasing: record[message.messageRange])
                         guard !body.isEmpty else {
                             refuse(&result, "empty-message", "message \(index + 1) of the entry has no JSON body")
                             continue
                         }
                         examine(body, &result, &state, sensor: sensor, mapping: mapping)
+                    }
+                case .line:
+                    let header = LineFormat.syslogHeader(record, format: sensor.format, now: entry.receivedAt, scratch: &headerScratch)
+                    if sensor.format == .text, let header {
+                        SyslogEventWriter.write(header, into: &textEvent)
+                        textEvent.withUnsafeBufferPointer { examine($0, &result, &state, sensor: sensor, mapping: mapping) }
+                    } else if let header {
+                        line(UnsafeBufferPointer(rebasing: record[header.messageRange]), header: header, index: index, &result, &state, sensor: sensor, mapping: mapping)
+                    } else {
+                        line(record, header: nil, index: index, &result, &state, sensor: sensor, mapping: mapping)
                     }
                 case .json:
                     examine(record, &result, &state, sensor: sensor, mapping: mapping)
@@ -79,6 +93,21 @@ struct IntakeWorker {
             }
         }
         return result
+    }
+
+    /// A line of the sensor's text format, read into an event and examined; refused with the
+    /// format's reason (`not-cef`, ...) and the byte where it stopped making sense.
+    private mutating func line(
+        _ body: UnsafeBufferPointer<UInt8>, header: SyslogMessage?, index: Int, _ result: inout EntryResult,
+        _ state: inout (version: Int, matcher: RuleMatcher, correlated: Set<Int>, profile: EntityProfile), sensor: Sensor, mapping: String
+    ) {
+        do {
+            try LineFormat.event(body: body, header: header, format: sensor.format, into: &lineFields)
+        } catch {
+            refuse(&result, "not-\(sensor.format.rawValue)", "line \(index + 1) of the entry: \(error)")
+            return
+        }
+        lineFields.bytes.withUnsafeBufferPointer { examine($0, &result, &state, sensor: sensor, mapping: mapping) }
     }
 
     private func refuse(_ result: inout EntryResult, _ reason: String, _ detail: String) {
