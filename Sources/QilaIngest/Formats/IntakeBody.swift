@@ -66,9 +66,8 @@ public struct IntakeBody: Sendable {
                 }
                 if format != .text {
                     let header = LineFormat.syslogHeader(record, format: format, now: receivedAt, scratch: &scratch)
-                    let text = header.map { UnsafeBufferPointer(rebasing: record[$0.messageRange]) } ?? record
                     do throws(LineFormatError) {
-                        try LineFormat.event(body: text, header: header, format: format, into: &fields)
+                        try LineFormat.event(line: record, header: header, format: format, into: &fields)
                     } catch {
                         refusals.append(Refusal(line: line, reason: error.description))
                         continue

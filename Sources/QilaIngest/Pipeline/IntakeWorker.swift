@@ -69,7 +69,7 @@ struct IntakeWorker {
                         SyslogEventWriter.write(message, into: &textEvent)
                         textEvent.withUnsafeBufferPointer { examine($0, &result, &state, sensor: sensor, mapping: mapping) }
                     } else if sensor.format.isText {
-                        line(body, header: message, index: index, &result, &state, sensor: sensor, mapping: mapping)
+                        line(record, header: message, index: index, &result, &state, sensor: sensor, mapping: mapping)
                     } else {
                         guard !body.isEmpty else {
                             refuse(&result, "empty-message", "message \(index + 1) of the entry has no JSON body")
@@ -83,7 +83,7 @@ struct IntakeWorker {
                         SyslogEventWriter.write(header, into: &textEvent)
                         textEvent.withUnsafeBufferPointer { examine($0, &result, &state, sensor: sensor, mapping: mapping) }
                     } else if let header {
-                        line(UnsafeBufferPointer(rebasing: record[header.messageRange]), header: header, index: index, &result, &state, sensor: sensor, mapping: mapping)
+                        line(record, header: header, index: index, &result, &state, sensor: sensor, mapping: mapping)
                     } else {
                         line(record, header: nil, index: index, &result, &state, sensor: sensor, mapping: mapping)
                     }
@@ -98,11 +98,11 @@ struct IntakeWorker {
     /// A line of the sensor's text format, read into an event and examined; refused with the
     /// format's reason (`not-cef`, ...) and the byte where it stopped making sense.
     private mutating func line(
-        _ body: UnsafeBufferPointer<UInt8>, header: SyslogMessage?, index: Int, _ result: inout EntryResult,
+        _ record: UnsafeBufferPointer<UInt8>, header: SyslogMessage?, index: Int, _ result: inout EntryResult,
         _ state: inout (version: Int, matcher: RuleMatcher, correlated: Set<Int>, profile: EntityProfile), sensor: Sensor, mapping: String
     ) {
         do {
-            try LineFormat.event(body: body, header: header, format: sensor.format, into: &lineFields)
+            try LineFormat.event(line: record, header: header, format: sensor.format, into: &lineFields)
         } catch {
             refuse(&result, "not-\(sensor.format.rawValue)", "line \(index + 1) of the entry: \(error)")
             return

@@ -42,7 +42,14 @@ enum AccessLogLine {
         } else {
             line = Array(cursor[request.range])
         }
-        let parts = line.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: true)
+        // METHOD TARGET VERSION; a target with spaces in it (a probe's) keeps them.
+        var parts = line.split(separator: 0x20, omittingEmptySubsequences: true)
+        if parts.count > 3 {
+            let hasVersion = parts.last!.starts(with: "HTTP/".utf8)
+            let end = hasVersion ? parts.count - 1 : parts.count
+            let target = Array(parts[1..<end].joined(separator: [0x20]))
+            parts = [parts[0], target[...]] + (hasVersion ? [parts.last!] : [])
+        }
         if parts.count >= 2 {
             fields.string("cs-method", parts[0])
             fields.string("cs-uri", parts[1])

@@ -102,7 +102,8 @@ enum AuditdLine {
             decoded.append(byte == 0 ? 0x20 : byte)
             index += 2
         }
-        out = decoded
+        // What the kernel encoded need not be UTF-8; the event must be (invalid sequences become U+FFFD).
+        out = String(validating: decoded, as: UTF8.self) != nil ? decoded : Array(String(decoding: decoded, as: UTF8.self).utf8)
         return true
     }
 }

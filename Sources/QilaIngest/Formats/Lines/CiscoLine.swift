@@ -43,7 +43,8 @@ enum CiscoLine {
     static func details(_ text: String, facility: String, mnemonic: String, into fields: inout EventFields) {
         let words = text.split(separator: " ", omittingEmptySubsequences: true)
         if ["ASA", "FTD", "PIX", "FWSM"].contains(facility), let first = words.first {
-            fields.string("action", first.lowercased())
+            let verb = first.lowercased()
+            if ["built", "teardown", "deny", "denied", "permitted", "dropped", "discarded", "accessed", "failed"].contains(verb) { fields.string("action", verb) }
             if words.count > 1, ["tcp", "udp", "icmp"].contains(words[1].lowercased()) { fields.string("protocol", words[1].lowercased()) }
             if words.count > 2, ["tcp", "udp", "icmp"].contains(words[2].lowercased()) { fields.string("protocol", words[2].lowercased()) }
         }
@@ -61,7 +62,7 @@ enum CiscoLine {
             default: break
             }
         }
-        if let user = user(in: text) { fields.string("user", user) }
+        if let user = user(in: text, mnemonic: mnemonic) { fields.string("user", user) }
         if let command = command(in: text) { fields.string("command", command) }
         // IOS: "Configured from console by admin on vty0 (10.1.1.1)", "[Source: 10.1.1.1]".
         if let open = text.range(of: "[Source: ") {
@@ -85,8 +86,10 @@ enum CiscoLine {
         fields.string(prefix + "_port", String(port))
     }
 
-    static func user(in text: String) -> String? {
-        for marker in ["user = ", "Username = ", "user \"", "User \"", "user '", "User '", "User:", "[user: ", "Login Success [user: ", " by "] {
+    static func user(in text: String, mnemonic: String) -> String? {
+        // "by" names the user only in IOS's "Configured from console by admin".
+        let markers = ["user = ", "Username = ", "user \"", "User \"", "user '", "User '", "User:", "[user: "] + (mnemonic == "CONFIG_I" ? [" by "] : [])
+        for marker in markers {
             guard let found = text.range(of: marker) else { continue }
             var rest = text[found.upperBound...]
             if marker.hasSuffix("\"") || marker.hasSuffix("'") {
