@@ -186,3 +186,64 @@ struct IntakePipelineTests {
         try await third.stop()
     }
 }
+
+/// Text log formats end to end: lines arrive by syslog and HTTP, become events of their sensor's
+/// format, and rules written for the mapping's log sources fire on them.
+struct LineFormatIntakeTests {
+    static let smbDenied = """
+        title: Outbound SMB denied
+        id: 6d3c1f0e-0000-4000-8000-000000000024
+        logsource: {category: firewall}
+        detection:
+          selection: {dst_port: 445, action: deny}
+          condition: selection
+        level: medium
+        """
+    static let base64Decode = """
+        title: Base64 decoding by a shell
+        id: 6d3c1f0e-0000-4000-8000-000000000025
+        logsource: {product: linux, service: auditd}
+        detection:
+          selection: {type: EXECVE, a0: base64, a1: '-d'}
+          condition: selection
+        level: high
+        """
+
+    @Test("CEF over syslog TCP and auditd lines over HTTP raise their rules' alerts; a line of another format is refused by number", arguments: [TestBackend.sqlite])
+    func textFormats(backend: TestBackend) async throws {
+        let intake = try await IntakeHarness.start(backend, rules: [Self.smbDenied, Self.base64Decode])
+        let firewall = try await intake.sensor("fw01", of: intake.world.operatorA, format: .cef, mapping: "firewall")
+        let audit = try await intake.sensor(
+            "web01-audit", of: intake.world.operatorB, transport: .http, format: .auditd, mapping: "linux-auditd", addresses: [],
+            account: intake.world.users["b-admin"]!.id)
+        let tcp = try LoopbackSocket(tcp: intake.ports["syslog-tcp"]!)
+        let denied = "<134>Dec  5 07:56:17 fw01 CEF:0|Palo Alto Networks|PAN-OS|11.1|TRAFFIC|end|3|src=192.0.2.10 dst=198.51.100.20 spt=51234 dpt=445 act=deny"
+        let allowed = "<134>Dec  5 07:56:18 fw01 CEF:0|Palo Alto Networks|PAN-OS|11.1|TRAFFIC|end|3|src=192.0.2.10 dst=198.51.100.20 spt=51235 dpt=443 act=allow"
+        try tcp.send(LoopbackSocket.framed(denied) + LoopbackSocket.framed(allowed) + LoopbackSocket.framed("<134>Dec  5 07:56:19 fw01 not a CEF line"))
+        tcp.close()
+        let lines = """
+            type=EXECVE msg=audit(1733385378.001:24301): argc=3 a0="base64" a1="-d" a2=2F746D702F7061796C6F6164
+            type=SYSCALL msg=audit(1733385378.001:24301): arch=c000003e syscall=59 success=yes exe="/usr/bin/base64" key="exec"
+            msg=audit(1733385379.000:24302): not a record
+            """
+        guard case .accepted(let records, let refusals) = await intake.runtime.accept(Array(lines.utf8), sensor: audit) else {
+            Issue.record("the audit lines were refused")
+            return
+        }
+        #expect(records == 2)
+        #expect(refusals.map(\.line) == [3])
+        #expect(refusals.first?.reason.contains("an audit record begins with type=") == true)
+        try await intake.settle(events: 4)
+        let fired = try await intake.store.alerts(AlertFilter(organisations: [intake.world.operatorA.id]))
+        #expect(fired.map(\.title) == ["Outbound SMB denied"])
+        #expect(fired.first?.sensor == firewall.id)
+        #expect(fired.first?.fields.contains { $0.name == "dst_port" && $0.value == "445" } == true)
+        let decoded = try await intake.store.alerts(AlertFilter(organisations: [intake.world.operatorB.id]))
+        #expect(decoded.map(\.title) == ["Base64 decoding by a shell"])
+        let health = try await intake.store.sensorHealth()
+        #expect(health[firewall.id]?.refused["not-cef"] == 1)
+        #expect(health[firewall.id]?.lastError?.contains("no 'CEF:' header") == true)
+        #expect(health[audit.id]?.events == 2)
+        try await intake.stop()
+    }
+}

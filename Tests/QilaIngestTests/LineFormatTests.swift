@@ -175,3 +175,22 @@ struct LineFormatTests {
     }
 }
 
+
+/// HTTP bodies of JSON records in the shapes cloud services export them.
+struct JSONRecordsBodyTests {
+    static let sensor = Sensor(organisation: OrganisationID(), name: "cloud", transport: .http, format: .json, mapping: "azure-monitor", createdBy: nil)
+
+    static func records(_ body: String) throws -> (count: Int, refused: [Int]) {
+        let parsed = try IntakeBody(Array(body.utf8), sensor: sensor, receivedAt: 0)
+        return (parsed.entry.count, parsed.refusals.map(\.line))
+    }
+
+    @Test("Azure's records file, an API's array and JSON lines each give one event per record")
+    func shapes() throws {
+        #expect(try Self.records(#"{"records": [{"category":"SignInLogs"}, {"category":"AuditLogs"}, 7]}"#) == (2, [3]))
+        #expect(try Self.records(#"[{"eventType":"user.session.start"},{"eventType":"user.session.end"}]"#) == (2, []))
+        // A JSON line that merely has a records member, followed by another line, is two events.
+        #expect(try Self.records("{\"records\": [{\"a\":1}]}\n{\"b\":2}\n") == (2, []))
+        #expect(throws: IntakeBody.Failure.self) { try Self.records(#"[{"a":1},{"b":"#) }
+    }
+}

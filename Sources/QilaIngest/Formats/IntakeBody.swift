@@ -32,10 +32,12 @@ public struct IntakeBody: Sendable {
         let ranges: [(range: Range<Int>, line: Int)]
         var start = 0
         while start < body.count, [0x20, 0x09, 0x0A, 0x0D].contains(body[start]) { start += 1 }
-        let isRecordsFile = sensor.format == .cloudtrail && start < body.count && body[start] == UInt8(ascii: "{")
-            && Self.recordsArray(body, from: start) != nil
-        if isRecordsFile {
-            ranges = try Self.records(body, from: start).enumerated().map { ($0.element, $0.offset + 1) }
+        let first = start < body.count ? body[start] : nil
+        if first == UInt8(ascii: "{"), let array = Self.recordsArray(body, from: start, wholeBody: sensor.format != .cloudtrail) {
+            ranges = try Self.elements(body, ofArrayAt: array).enumerated().map { ($0.element, $0.offset + 1) }
+        } else if first == UInt8(ascii: "[") {
+            // A JSON array of records, as the Okta and Microsoft 365 APIs answer.
+            ranges = try Self.elements(body, ofArrayAt: start).enumerated().map { ($0.element, $0.offset + 1) }
         } else {
             ranges = Self.lines(body)
         }
@@ -93,27 +95,38 @@ public struct IntakeBody: Sendable {
         return result
     }
 
-    /// Where the value of the top-level `Records` member begins, if the object has one.
-    static func recordsArray(_ body: [UInt8], from start: Int) -> Int? {
+    /// Where the value of the top-level `Records` (CloudTrail) or `records` (Azure Monitor's
+    /// exports) member begins, if the object has one. With `wholeBody`, only when the object is the
+    /// whole body: a JSON line that happens to have such a member stays one event.
+    static func recordsArray(_ body: [UInt8], from start: Int, wholeBody: Bool = false) -> Int? {
         var reader = Reader(bytes: body, at: start + 1)
+        var found: Int?
         while true {
             reader.skipSpace()
+            if reader.peek == UInt8(ascii: "}") { break }
             guard reader.peek == UInt8(ascii: "\"") else { return nil }
             guard let key = reader.stringBody() else { return nil }
             reader.skipSpace()
             guard reader.peek == UInt8(ascii: ":") else { return nil }
             reader.at += 1
             reader.skipSpace()
-            if body[key].elementsEqual("Records".utf8) { return reader.peek == UInt8(ascii: "[") ? reader.at : nil }
-            guard reader.skipValue() else { return nil }
+            if found == nil, body[key].elementsEqual("Records".utf8) || body[key].elementsEqual("records".utf8), reader.peek == UInt8(ascii: "[") {
+                found = reader.at
+                if !wholeBody { return found }
+            }
+            guard reader.skipValue() else { return wholeBody ? nil : found }
             reader.skipSpace()
+            if reader.peek == UInt8(ascii: "}") { break }
             guard reader.peek == UInt8(ascii: ",") else { return nil }
             reader.at += 1
         }
+        reader.at += 1
+        reader.skipSpace()
+        return reader.peek == nil ? found : nil
     }
 
-    static func records(_ body: [UInt8], from start: Int) throws(Failure) -> [Range<Int>] {
-        guard let arrayStart = recordsArray(body, from: start) else { throw Failure(description: "no Records array") }
+    /// The ranges of the elements of the array that begins at `arrayStart`.
+    static func elements(_ body: [UInt8], ofArrayAt arrayStart: Int) throws(Failure) -> [Range<Int>] {
         var reader = Reader(bytes: body, at: arrayStart + 1)
         var result: [Range<Int>] = []
         reader.skipSpace()
@@ -122,7 +135,7 @@ public struct IntakeBody: Sendable {
             reader.skipSpace()
             let valueStart = reader.at
             guard reader.skipValue() else {
-                throw Failure(description: "record \(result.count + 1) of the Records array is not complete JSON (byte \(valueStart + 1))")
+                throw Failure(description: "record \(result.count + 1) of the array is not complete JSON (byte \(valueStart + 1))")
             }
             result.append(valueStart..<reader.at)
             reader.skipSpace()
