@@ -383,7 +383,7 @@ let package = Package(
         .testTarget(
             name: "QilaWebTests",
             dependencies: [
-                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaAssess", "QilaCases", "QilaPublic", "QilaIntel", "QilaTraining", "QilaOversight", "QilaVulnerabilities", "QilaTestSupport",
+                "QilaCore", "QilaStore", "QilaAccess", "QilaWeb", "QilaIngest", "QilaDetect", "QilaAssess", "QilaCases", "QilaPublic", "QilaIntel", "QilaTraining", "QilaOversight", "QilaVulnerabilities", "QilaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

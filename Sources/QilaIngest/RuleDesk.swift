@@ -32,6 +32,27 @@ public struct RuleDesk: Sendable {
         return mappings.isEmpty ? Self.defaultMappings : mappings
     }
 
+    /// Whether the mappings in use can feed each enabled rule, by the rule's id: the mappings that
+    /// read its log source, or the log source none reads and the shipped mappings that would.
+    /// Worked out now, not at upload, so registering a sensor changes the answer at once.
+    public func feeds(of rules: [DetectionRule]) async throws -> [String: RuleFeed] {
+        let inUse = try await mappings().sorted().compactMap { try? FieldMapping.named($0) }
+        var sources = sets.logSources
+        let missing = rules.filter { $0.enabled && sources[$0.id] == nil }
+        if !missing.isEmpty {
+            // Intake is not running on this node: read the rules' log sources from their text.
+            sources.merge(DetectionSets(rules: missing).logSources) { current, _ in current }
+        }
+        let coverage = RuleCoverage(mappings: inUse)
+        var feeds: [String: RuleFeed] = [:]
+        for rule in rules where rule.enabled {
+            guard let source = sources[rule.id] else { continue }
+            let readers = inUse.filter { $0.reads(source) }.map(\.name)
+            feeds[rule.id] = RuleFeed(logSource: source, mappings: readers, shipped: readers.isEmpty ? coverage.shippedReaders(of: source) : [])
+        }
+        return feeds
+    }
+
     /// Stores one rule pasted into the rules page. Refused, with lint's findings, if it does not parse.
     public func upload(yaml text: String, file fileText: String, by subject: Subject, gate: any AccessGate, source: String? = nil) async throws -> DetectionRule {
         try await gate.require(subject, .create, Self.resource)
@@ -89,5 +110,26 @@ public struct RuleDesk: Sendable {
 
     func log(_ subject: Subject, _ action: String, _ resource: String, _ source: String?, _ details: [String: String]) async throws {
         try await audit.recordChange(by: subject, action, resource: resource, source: source, details: details)
+    }
+}
+
+/// Whether some mapping in use reads a rule's log source.
+public struct RuleFeed: Sendable, Equatable {
+    public var logSource: LogSource
+    /// The mappings in use that read it; empty when none does.
+    public var mappings: [String]
+    /// When none does: the shipped mappings that would.
+    public var shipped: [String]
+
+    public init(logSource: LogSource, mappings: [String], shipped: [String]) {
+        self.logSource = logSource
+        self.mappings = mappings
+        self.shipped = shipped
+    }
+
+    public var isFed: Bool { !mappings.isEmpty }
+
+    public var description: String {
+        isFed ? "fed by " + mappings.joined(separator: ", ") : RuleCoverage.unfedFinding(logSource, shipped: shipped)
     }
 }

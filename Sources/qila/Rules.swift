@@ -48,6 +48,11 @@ struct Rules: ParsableCommand {
             let withProblems = rules.filter { !$0.problems.isEmpty }
             for rule in withProblems.prefix(50) { print("\(rule.file): \(rule.problems.joined(separator: "; "))") }
             print("\(rules.count) rules stored, \(withProblems.count) with lint findings (mappings: \(mappings.sorted().joined(separator: ", ")))")
+            let feeds = try await desk.feeds(of: rules)
+            let unfed = feeds.values.filter { !$0.isFed }.count
+            if unfed > 0 {
+                print("\(feeds.count - unfed) of the \(feeds.count) enabled rules can be fed by those mappings; \(unfed) read log sources none of them reads (the rules page lists them; `qila rules lint --mapping shipped` says which shipped mapping would)")
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 import QilaCore
+import QilaDetect
+import QilaIngest
 import Testing
 
 @testable import QilaWeb
@@ -61,7 +63,7 @@ struct GoldenPageTests {
         try Self.compare("alerts", html)
     }
 
-    @Test("the rules list, filtered to enabled rules with lint findings")
+    @Test("the rules list, filtered to enabled rules, with lint findings and the log source no mapping in use reads")
     func rules() async throws {
         let rules = (0..<4).map { index in
             DetectionRule(
@@ -69,7 +71,14 @@ struct GoldenPageTests {
                 enabled: index != 1, problems: index == 2 ? ["field CommandLine is not in windows-flat"] : [], uploadedAt: Self.instant, uploadedBy: nil)
         }
         let query = RuleQuery { ["state": "enabled"][$0] ?? nil }
-        let view = RulesView(rules: rules, alerts: ["rule-2": 5], query: query, canChange: true, chart: "", message: nil, kept: nil)
+        // Rule 3 reads Linux audit records, which no mapping in use (windows-flat) reads.
+        let feeds = [
+            "rule-0": RuleFeed(logSource: LogSource(category: "process_creation", product: "windows"), mappings: ["windows-flat"], shipped: []),
+            "rule-2": RuleFeed(logSource: LogSource(category: "process_creation", product: "windows"), mappings: ["windows-flat"], shipped: []),
+            "rule-3": RuleFeed(logSource: LogSource(product: "linux", service: "auditd"), mappings: [], shipped: ["linux-auditd"]),
+        ]
+        let view = RulesView(
+            rules: rules, alerts: ["rule-2": 5], feeds: feeds, mappings: ["windows-flat"], query: query, canChange: true, chart: "", message: nil, kept: nil)
         try Self.compare("rules", try await Self.render("rules", view))
     }
 }

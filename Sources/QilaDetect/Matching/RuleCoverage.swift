@@ -44,6 +44,11 @@ public struct RuleCoverage: Sendable {
         return fed.isEmpty ? .unevaluable(reasons) : .fed(fed)
     }
 
+    /// The shipped mappings that read the log source.
+    public func shippedReaders(of logSource: LogSource) -> [String] {
+        shipped.filter { $0.reads(logSource) }.map(\.name)
+    }
+
     /// The finding lint records for a rule no mapping in use reads.
     public static func unfedFinding(_ logSource: LogSource, shipped: [String]) -> String {
         let wanted = "no mapping in use reads its log source (\(Self.describe(logSource)))"

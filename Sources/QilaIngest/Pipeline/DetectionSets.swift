@@ -138,7 +138,9 @@ public final class DetectionSets: Sendable {
 public struct RuleLint: Sendable, Equatable {
     public var unreadable: [String] = []
     public var unevaluable: [String] = []
-    /// No mapping in use reads the rule's log source.
+    /// No mapping in use reads the rule's log source. Not stored with the rule: the rules page
+    /// works it out afresh, as sensors come and go (`RuleDesk.feeds`).
     public var unfed: [String] = []
-    public var all: [String] { unreadable + unevaluable + unfed }
+    /// What is stored with the rule.
+    public var all: [String] { unreadable + unevaluable }
 }

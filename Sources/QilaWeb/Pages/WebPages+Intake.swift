@@ -295,8 +295,14 @@ extension IntakePages {
         if let id = request.uri.queryParameters["stored"].map(String.init), let rule = rules.first(where: { $0.id == id }) {
             message = rule.problems.isEmpty ? "Rule “\(rule.title)” stored and running." : "Rule “\(rule.title)” stored; lint: " + rule.problems.joined(separator: "; ")
         }
+        let desk = ruleDesk
+        let feeds = try await desk.feeds(of: rules)
+        if let stored = request.uri.queryParameters["stored"].map(String.init), let feed = feeds[stored], !feed.isFed {
+            message = (message ?? "") + " It cannot fire yet: " + feed.description + "."
+        }
         let view = RulesView(
-            rules: rules, alerts: try await store.alertOccurrences().mapValues { Int($0) }, query: query,
+            rules: rules, alerts: try await store.alertOccurrences().mapValues { Int($0) }, feeds: feeds,
+            mappings: try await desk.mappings().sorted(), query: query,
             canChange: enforcement.permits(subject, .update, RuleDesk.resource), chart: chart, message: message,
             kept: try await refusedForms.kept(request, context: context))
         return renderer.page("rules", title: "Detection rules", context: context, view: view, enforcement: enforcement)
@@ -308,10 +314,15 @@ extension IntakePages {
         try await enforcement.require(subject, .read, RuleDesk.resource, source: context.sourceAddress)
         let query = RuleQuery { request.uri.queryParameters[Substring($0)].map(String.init) }
         let alerts = try await store.alertOccurrences().mapValues { Int($0) }
-        var lines = ["id,title,level,file,enabled,alerts,lint"]
-        for rule in query.ordered(try await store.detectionRules(), alerts: alerts) {
+        let rules = try await store.detectionRules()
+        let feeds = try await ruleDesk.feeds(of: rules)
+        var lines = ["id,title,level,file,enabled,alerts,fed by,lint"]
+        for rule in query.ordered(rules, alerts: alerts, feeds: feeds) {
             lines.append(
-                [rule.id, rule.title, rule.level ?? "", rule.file, rule.enabled ? "yes" : "no", String(alerts[rule.id, default: 0]), rule.problems.joined(separator: "; ")]
+                [
+                    rule.id, rule.title, rule.level ?? "", rule.file, rule.enabled ? "yes" : "no", String(alerts[rule.id, default: 0]),
+                    feeds[rule.id]?.description ?? "", rule.problems.joined(separator: "; "),
+                ]
                     .map(Self.csvField).joined(separator: ","))
         }
         return Self.csv(lines, filename: "qila-rules.csv")

@@ -6,6 +6,8 @@ import QilaIngest
 struct RuleQuery: Sendable, Equatable {
     enum State: String, CaseIterable, Sendable { case enabled, disabled }
     enum Lint: String, CaseIterable, Sendable { case clean, findings }
+    /// Whether a mapping in use reads the rule's log source.
+    enum Feed: String, CaseIterable, Sendable { case fed, unfed }
     enum Sort: String, CaseIterable, Sendable {
         case title, level, alerts, uploaded
         var label: String {
@@ -25,6 +27,7 @@ struct RuleQuery: Sendable, Equatable {
     var level: String?
     var state: State?
     var lint: Lint?
+    var feed: Feed?
     var sort = Sort.title
     /// The id of the last rule on the previous page: the page starts after it.
     var after: String?
@@ -43,6 +46,7 @@ struct RuleQuery: Sendable, Equatable {
         level = parameters("level").flatMap { Self.levels.contains($0) || $0 == "none" ? $0 : nil }
         state = parameters("state").flatMap(State.init(rawValue:))
         lint = parameters("lint").flatMap(Lint.init(rawValue:))
+        feed = parameters("feed").flatMap(Feed.init(rawValue:))
         sort = parameters("sort").flatMap(Sort.init(rawValue:)) ?? .title
         after = parameters("after").flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
     }
@@ -54,12 +58,16 @@ struct RuleQuery: Sendable, Equatable {
         if let level { items.append(("level", level)) }
         if let state { items.append(("state", state.rawValue)) }
         if let lint { items.append(("lint", lint.rawValue)) }
+        if let feed { items.append(("feed", feed.rawValue)) }
         if sort != .title { items.append(("sort", sort.rawValue)) }
         if let cursor { items.append(("after", cursor)) }
         return ListPaging.query(items)
     }
 
-    func matches(_ rule: DetectionRule) -> Bool {
+    func matches(_ rule: DetectionRule, feeds: [String: RuleFeed]) -> Bool {
+        if let feed {
+            guard let known = feeds[rule.id], known.isFed == (feed == .fed) else { return false }
+        }
         if let level, (rule.level ?? "none") != level { return false }
         if let state, rule.enabled != (state == .enabled) { return false }
         if let lint, rule.problems.isEmpty != (lint == .clean) { return false }
@@ -70,9 +78,9 @@ struct RuleQuery: Sendable, Equatable {
 
     /// Every matching rule in this query's order; ties broken by id, so the order is total and a
     /// cursor (a rule's id) always names the same place.
-    func ordered(_ rules: [DetectionRule], alerts: [String: Int]) -> [DetectionRule] {
+    func ordered(_ rules: [DetectionRule], alerts: [String: Int], feeds: [String: RuleFeed]) -> [DetectionRule] {
         func rank(_ level: String?) -> Int { level.flatMap { Self.levels.firstIndex(of: $0) } ?? Self.levels.count }
-        return rules.filter(matches).sorted { a, b in
+        return rules.filter { matches($0, feeds: feeds) }.sorted { a, b in
             switch sort {
             case .title: if a.title != b.title { return a.title.localizedCaseInsensitiveCompare(b.title) == .orderedAscending }
             case .level: if rank(a.level) != rank(b.level) { return rank(a.level) < rank(b.level) }
@@ -94,17 +102,22 @@ struct RuleQuery: Sendable, Equatable {
 struct RulesView: Sendable {
     struct Row: Sendable {
         var id, title, level, file, problems, href: String
-        var enabled, hasProblems: Bool
+        /// Which mappings in use feed it, or which log source none reads.
+        var feed: String
+        var enabled, hasProblems, fed: Bool
         var alerts: Int
     }
 
-    let total, enabledCount, problemCount, matching: Int
+    let total, enabledCount, problemCount, matching, fedCount: Int
+    /// The mappings in use, for the summary.
+    let mappingsText: String
+    let feedChart: String
     let rangeText: String
     let chart: String
     let rows: [Row]
     let hasRows: Bool
     let q: String
-    let levels, states, lints, sorts: [Choice]
+    let levels, states, lints, feedChoices, sorts: [Choice]
     let nextHref: String?
     let firstHref: String?
     let csvHref: String
@@ -126,12 +139,16 @@ struct RulesView: Sendable {
     }
 
     init(
-        rules: [DetectionRule], alerts: [String: Int], query: RuleQuery, canChange: Bool, chart: String, message: String?, kept: FormState?
+        rules: [DetectionRule], alerts: [String: Int], feeds: [String: RuleFeed], mappings: [String], query: RuleQuery, canChange: Bool, chart: String,
+        message: String?, kept: FormState?
     ) {
         total = rules.count
         enabledCount = rules.filter(\.enabled).count
         problemCount = rules.filter { !$0.problems.isEmpty }.count
-        let ordered = query.ordered(rules, alerts: alerts)
+        fedCount = feeds.values.filter(\.isFed).count
+        mappingsText = mappings.joined(separator: ", ")
+        feedChart = Self.feedChart(feeds)
+        let ordered = query.ordered(rules, alerts: alerts, feeds: feeds)
         matching = ordered.count
         let page = query.page(of: ordered)
         rangeText = page.rows.isEmpty ? "No rule matches." : "Rules \(page.start + 1)–\(page.start + page.rows.count) of \(ordered.count) matching."
@@ -139,7 +156,8 @@ struct RulesView: Sendable {
             Row(
                 id: rule.id, title: rule.title, level: rule.level ?? "-", file: rule.file, problems: rule.problems.joined(separator: "; "),
                 href: "/rules/" + (rule.id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? rule.id),
-                enabled: rule.enabled, hasProblems: !rule.problems.isEmpty, alerts: alerts[rule.id, default: 0])
+                feed: feeds[rule.id]?.description ?? (rule.enabled ? "" : "not running"),
+                enabled: rule.enabled, hasProblems: !rule.problems.isEmpty, fed: feeds[rule.id]?.isFed ?? false, alerts: alerts[rule.id, default: 0])
         }
         hasRows = !rows.isEmpty
         self.chart = chart
@@ -147,6 +165,10 @@ struct RulesView: Sendable {
         levels = (RuleQuery.levels + ["none"]).map { Choice(value: $0, title: $0, selected: query.level == $0) }
         states = RuleQuery.State.allCases.map { Choice(value: $0.rawValue, title: $0.rawValue, selected: query.state == $0) }
         lints = [Choice(value: "clean", title: "no findings", selected: query.lint == .clean), Choice(value: "findings", title: "with findings", selected: query.lint == .findings)]
+        feedChoices = [
+            Choice(value: "fed", title: "fed by a mapping in use", selected: query.feed == .fed),
+            Choice(value: "unfed", title: "no mapping in use reads its log source", selected: query.feed == .unfed),
+        ]
         sorts = RuleQuery.Sort.allCases.map { Choice(value: $0.rawValue, title: $0.label, selected: query.sort == $0) }
         nextHref = page.next.map { "/rules?" + query.string(after: $0) }
         firstHref = query.after == nil ? nil : "/rules?" + query.string()
@@ -161,6 +183,22 @@ struct RulesView: Sendable {
         let upload = kept?.form == Self.uploadFormName ? kept : nil
         uploadForm =
             canChange ? FormView(action: "/rules", submit: "Lint and store", fields: Self.uploadFields(state: upload), state: upload, id: "upload-rule") : nil
+    }
+
+    /// Enabled rules by their log source's product (category where none), fed or not, the ten
+    /// largest products.
+    static func feedChart(_ feeds: [String: RuleFeed]) -> String {
+        var counts: [String: (fed: Int, unfed: Int)] = [:]
+        for feed in feeds.values {
+            let product = feed.logSource.product ?? feed.logSource.category ?? "other"
+            if feed.isFed { counts[product, default: (0, 0)].fed += 1 } else { counts[product, default: (0, 0)].unfed += 1 }
+        }
+        let top = counts.sorted { ($0.value.fed + $0.value.unfed, $1.key) > ($1.value.fed + $1.value.unfed, $0.key) }.prefix(10)
+        guard !top.isEmpty else { return "" }
+        return BarChart(
+            bars: top.map { BarChart.Bar(label: $0.key, values: ["fed": $0.value.fed, "no mapping in use": $0.value.unfed]) },
+            series: ["fed", "no mapping in use"], title: "Enabled rules by product: can a sensor in use feed them?", height: 160
+        ).svg()
     }
 }
 
