@@ -104,6 +104,43 @@ struct LineFormatTests {
         }
     }
 
+    /// SigmaHQ's regression samples of text logs: each `.raw` line, read by its format, must be
+    /// matched by its rule on the shipped mapping (log source included). Today: Cisco AAA.
+    @Test("SigmaHQ's raw Cisco regression sample fires its rule through the cisco format (needs ../shared)")
+    func sigmaRawSamples() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/corpora/sigma")
+        guard FileManager.default.fileExists(atPath: corpus.path) else {
+            print("note: ../shared/corpora/sigma is absent; the raw regression samples are not checked")
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI has no ../shared/corpora/sigma") }
+            return
+        }
+        let formats: [String: (Sensor.Format, String)] = ["cisco": (.cisco, "cisco-ios")]
+        var checked = 0
+        let enumerator = FileManager.default.enumerator(at: corpus.appendingPathComponent("regression_data/rules"), includingPropertiesForKeys: nil)
+        while let url = enumerator?.nextObject() as? URL {
+            guard url.pathExtension == "raw" else { continue }
+            let product = url.pathComponents[url.pathComponents.firstIndex(of: "rules")! + 1]
+            guard let (format, mappingName) = formats[product] else { continue }
+            let ruleID = url.deletingPathExtension().lastPathComponent
+            let ruleFiles = FileManager.default.enumerator(at: corpus.appendingPathComponent("rules"), includingPropertiesForKeys: nil)
+            var rule: SigmaRule?
+            while let file = ruleFiles?.nextObject() as? URL, rule == nil {
+                guard file.pathExtension == "yml", let text = try? String(contentsOf: file, encoding: .utf8), text.contains(ruleID) else { continue }
+                if case .success(let parsed) = SigmaRuleParser().parse(yaml: text, file: file.lastPathComponent).first { rule = parsed }
+            }
+            let found = try #require(rule, "rule \(ruleID) of \(url.lastPathComponent)")
+            let evaluator = try SigmaEvaluator(rule: found, mapping: try FieldMapping.named(mappingName))
+            for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") where !line.isEmpty {
+                let event = try Self.event(String(line), format: format)
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(event)) as? [String: Any])
+                #expect(evaluator.detects(object), "\(found.title) does not fire on \(line)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 1)
+    }
+
     @Test("lines not of the format are refused with the byte", arguments: [
         (Sensor.Format.cef, "CEF:0|Vendor|Product|1.0|100|name", "the header has 5 of its 7 fields"),
         (.leef, "LEEF:2.0|V|P|1|id|xZZ|a=b", "the delimiter must be one character"),
