@@ -104,7 +104,7 @@ struct IntakeWorker {
         do {
             try LineFormat.event(line: record, header: header, format: sensor.format, into: &lineFields)
         } catch {
-            refuse(&result, "not-\(sensor.format.rawValue)", "line \(index + 1) of the entry: \(error)")
+            refuse(&result, "not-\(sensor.format.rawValue)", "\(header == nil ? "line" : "message") \(index + 1) of the entry: \(error)")
             return
         }
         lineFields.bytes.withUnsafeBufferPointer { examine($0, &result, &state, sensor: sensor, mapping: mapping) }

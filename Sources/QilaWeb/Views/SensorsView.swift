@@ -42,7 +42,8 @@ struct SensorsView: Sendable {
                 required: true, state: state, initial: Sensor.Format.json.rawValue),
             FieldView(
                 "mapping", label: "Field mapping", control: .select(FieldMapping.shippedNames.map { .init(value: $0, label: $0) }),
-                hint: "How the messages' fields are named, for the rules.", required: true, state: state),
+                hint: "How the messages' fields are named, for the rules. The log sources guide (docs/log-sources.md) says which mapping goes with which format.",
+                required: true, state: state),
             FieldView(
                 "addresses", label: "Source addresses or networks", hint: "Plain syslog only: addresses or CIDR networks, separated by commas (192.0.2.10, 198.51.100.0/24).",
                 state: state),
