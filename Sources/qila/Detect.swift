@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import QilaCore
 import QilaDetect
+import QilaIngest
 
 struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,6 +37,9 @@ struct Detect: ParsableCommand {
     @Option(help: "The event format: a shipped mapping's name or a mapping file.")
     var mapping: String
 
+    @Option(help: "What each line holds, as a sensor's format: \(Sensor.Format.allCases.filter { $0 != .cloudtrail }.map(\.rawValue).joined(separator: ", ")). Text formats are read into events as intake reads them.")
+    var format = "json"
+
     @Option(help: "A YAML file of values for the %name% placeholders of the expand modifier.")
     var placeholders: String?
 
@@ -53,6 +58,9 @@ struct Detect: ParsableCommand {
     func validate() throws {
         if rules.isEmpty && indicators.isEmpty { throw ValidationError("give --rules, --indicators or both") }
         if events.isEmpty { throw ValidationError("give at least one events file") }
+        if Sensor.Format(rawValue: format) == nil || format == "cloudtrail" {
+            throw ValidationError("--format is one of \(Sensor.Format.allCases.filter { $0 != .cloudtrail }.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() throws {
@@ -112,6 +120,10 @@ struct Detect: ParsableCommand {
         var progress = Progress(enabled: !quiet)
         var total = 0
         var refused: [EventError.Kind: Int] = [:]
+        // Lines of a text format that are not of it.
+        var unreadable = 0
+        var textReader = Sensor.Format(rawValue: format).flatMap { $0.isText ? TextEventReader(format: $0) : nil }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
         var perRule = [Int](repeating: 0, count: ruleSet.rules.count)
         let matchStart = ContinuousClock.now
         for (fileIndex, path) in events.enumerated() {
@@ -123,30 +135,42 @@ struct Detect: ParsableCommand {
                 case .failure(let error):
                     refused[error.kind, default: 0] += 1
                     if refused.values.reduce(0, +) <= listRefusedLines { note("\(path):\(number): \(error)") }
-                case .success(let bytes):
-                    do throws(EventError) {
-                        if !ruleSet.rules.isEmpty {
-                            matched.removeAll(keepingCapacity: true)
-                            try matcher.match(bytes) { match in
-                                perRule[match.rule] += 1
-                                matched.append(match.rule)
-                                if !correlations.silentRules.contains(match.rule) {
+                case .success(let line):
+                    func examine(_ bytes: UnsafeBufferPointer<UInt8>) {
+                        do throws(EventError) {
+                            if !ruleSet.rules.isEmpty {
+                                matched.removeAll(keepingCapacity: true)
+                                try matcher.match(bytes) { match in
+                                    perRule[match.rule] += 1
+                                    matched.append(match.rule)
+                                    if !correlations.silentRules.contains(match.rule) {
+                                        writer.write(match, source: path, line: number, event: bytes)
+                                    }
+                                }
+                                if !matched.isEmpty, !correlations.isEmpty {
+                                    emit(correlator.observe(rules: matched, event: bytes, reference: reference(file: fileIndex, line: number)))
+                                }
+                            }
+                            if indicatorSet.count > 0 {
+                                try indicatorMatcher.match(bytes) { match in
+                                    perIndicator[match.indicator, default: 0] += 1
                                     writer.write(match, source: path, line: number, event: bytes)
                                 }
                             }
-                            if !matched.isEmpty, !correlations.isEmpty {
-                                emit(correlator.observe(rules: matched, event: bytes, reference: reference(file: fileIndex, line: number)))
-                            }
+                        } catch {
+                            refused[error.kind, default: 0] += 1
+                            if refused.values.reduce(0, +) <= listRefusedLines { note("\(path):\(number): \(error)") }
                         }
-                        if indicatorSet.count > 0 {
-                            try indicatorMatcher.match(bytes) { match in
-                                perIndicator[match.indicator, default: 0] += 1
-                                writer.write(match, source: path, line: number, event: bytes)
-                            }
+                    }
+                    if textReader == nil {
+                        examine(line)
+                    } else {
+                        do {
+                            try textReader!.withEvent(line, now: now) { examine($0) }
+                        } catch {
+                            unreadable += 1
+                            if unreadable + refused.values.reduce(0, +) <= listRefusedLines { note("\(path):\(number): \(error)") }
                         }
-                    } catch {
-                        refused[error.kind, default: 0] += 1
-                        if refused.values.reduce(0, +) <= listRefusedLines { note("\(path):\(number): \(error)") }
                     }
                 }
                 if total & 4095 == 0 {
@@ -158,9 +182,11 @@ struct Detect: ParsableCommand {
         writer.flush()
         progress.finish()
         let elapsed = (ContinuousClock.now - matchStart).seconds
-        let refusedTotal = refused.values.reduce(0, +)
+        let refusedTotal = refused.values.reduce(0, +) + unreadable
+        var reasons = refused.map { "\($0.value) \($0.key.rawValue)" }
+        if unreadable > 0 { reasons.append("\(unreadable) not \(format)") }
         note("")
-        note("events: \(total) read, \(total - refusedTotal) examined, \(refusedTotal) refused\(refused.isEmpty ? "" : " (" + refused.map { "\($0.value) \($0.key.rawValue)" }.sorted().joined(separator: ", ") + ")")")
+        note("events: \(total) read, \(total - refusedTotal) examined, \(refusedTotal) refused\(reasons.isEmpty ? "" : " (" + reasons.sorted().joined(separator: ", ") + ")")")
         if !rules.isEmpty { note("rules: \(ruleSet.rules.count) loaded, \(ruleSet.correlations.correlations.count) correlation rules, \(ruleSet.refusals.count) refused") }
         if !indicators.isEmpty {
             note("indicators: \(indicatorSet.count) loaded, \(indicatorSet.refusals.count) refused; \(perIndicator.values.reduce(0, +)) alerts from \(perIndicator.count) indicators")

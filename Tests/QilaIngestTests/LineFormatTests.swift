@@ -51,14 +51,10 @@ struct LineFormatTests {
     /// The event a sample line becomes (for JSON formats, the line itself).
     static func event(_ line: String, format: Sensor.Format) throws -> [UInt8] {
         guard format.isText else { return Array(line.utf8) }
-        var fields = EventFields()
-        var scratch: [UInt8] = []
-        let bytes = Array(line.utf8)
-        try bytes.withUnsafeBufferPointer { record in
-            let header = LineFormat.syslogHeader(record, format: format, now: 1_733_385_377_000, scratch: &scratch)
-            try LineFormat.event(line: record, header: header, format: format, into: &fields)
+        var reader = TextEventReader(format: format)
+        return try Array(line.utf8).withUnsafeBufferPointer { record in
+            try reader.withEvent(record, now: 1_733_385_377_000) { Array($0) }
         }
-        return fields.bytes
     }
 
     @Test("every sample reads as its golden file says", arguments: samples)

@@ -57,8 +57,7 @@ public struct IntakeBody: Sendable {
     /// Lines of a text format: each is read now, so that the sender learns of a line that is not of
     /// its sensor's format (with the byte), and only lines that read are kept.
     private mutating func acceptLines(_ body: [UInt8], format: Sensor.Format, receivedAt: Int64, maximumSize: Int) {
-        var fields = EventFields()
-        var scratch: [UInt8] = []
+        var reader = TextEventReader(format: format)
         body.withUnsafeBufferPointer { bytes in
             for (range, line) in Self.lines(body) {
                 let record = UnsafeBufferPointer(rebasing: bytes[range])
@@ -66,14 +65,11 @@ public struct IntakeBody: Sendable {
                     refusals.append(Refusal(line: line, reason: "the line is longer than \(maximumSize) bytes"))
                     continue
                 }
-                if format != .text {
-                    let header = LineFormat.syslogHeader(record, format: format, now: receivedAt, scratch: &scratch)
-                    do throws(LineFormatError) {
-                        try LineFormat.event(line: record, header: header, format: format, into: &fields)
-                    } catch {
-                        refusals.append(Refusal(line: line, reason: error.description))
-                        continue
-                    }
+                do throws(LineFormatError) {
+                    try reader.check(record, now: receivedAt)
+                } catch {
+                    refusals.append(Refusal(line: line, reason: error.description))
+                    continue
                 }
                 entry.append(record)
             }

@@ -12,7 +12,7 @@ struct IntakeWorker {
     private var recent: Set<EntryResult.Observation> = []
     private var textEvent: [UInt8] = []
     private var lineFields = EventFields()
-    private var headerScratch: [UInt8] = []
+    private var lineReader: TextEventReader?
     private var extras: [String?] = []
     private var matched: [Int] = []
     private var findingIndex: [String: Int] = [:]
@@ -78,15 +78,15 @@ struct IntakeWorker {
                         examine(body, &result, &state, sensor: sensor, mapping: mapping)
                     }
                 case .line:
-                    let header = LineFormat.syslogHeader(record, format: sensor.format, now: entry.receivedAt, scratch: &headerScratch)
-                    if sensor.format == .text, let header {
-                        SyslogEventWriter.write(header, into: &textEvent)
-                        textEvent.withUnsafeBufferPointer { examine($0, &result, &state, sensor: sensor, mapping: mapping) }
-                    } else if let header {
-                        line(record, header: header, index: index, &result, &state, sensor: sensor, mapping: mapping)
-                    } else {
-                        line(record, header: nil, index: index, &result, &state, sensor: sensor, mapping: mapping)
+                    var reader = lineReader.take().flatMap { $0.format == sensor.format ? $0 : nil } ?? TextEventReader(format: sensor.format)
+                    do {
+                        try reader.withEvent(record, now: entry.receivedAt) { event in
+                            examine(event, &result, &state, sensor: sensor, mapping: mapping)
+                        }
+                    } catch {
+                        refuse(&result, "not-\(sensor.format.rawValue)", "line \(index + 1) of the entry: \(error)")
                     }
+                    lineReader = reader
                 case .json:
                     examine(record, &result, &state, sensor: sensor, mapping: mapping)
                 }
@@ -104,7 +104,7 @@ struct IntakeWorker {
         do {
             try LineFormat.event(line: record, header: header, format: sensor.format, into: &lineFields)
         } catch {
-            refuse(&result, "not-\(sensor.format.rawValue)", "\(header == nil ? "line" : "message") \(index + 1) of the entry: \(error)")
+            refuse(&result, "not-\(sensor.format.rawValue)", "message \(index + 1) of the entry: \(error)")
             return
         }
         lineFields.bytes.withUnsafeBufferPointer { examine($0, &result, &state, sensor: sensor, mapping: mapping) }
