@@ -3,15 +3,19 @@
 /// fields win over the syslog header's when a sender uses the same name (`severity` in CEF, say).
 struct EventFields {
     private(set) var bytes: [UInt8] = []
-    /// Where each written key's escaped text lies in `bytes`, by a hash of its raw bytes.
-    private var keys: [Int: [Range<Int>]] = [:]
+    /// A hash of each written key's raw bytes and where its escaped text lies in `bytes`, in
+    /// writing order: lines hold tens of fields, so a scan of the hashes beats a dictionary (no
+    /// allocation per field).
+    private var keyHashes: [Int] = []
+    private var keyRanges: [Range<Int>] = []
     private(set) var count = 0
 
     init() { bytes.reserveCapacity(1024) }
 
     mutating func begin() {
         bytes.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: true)
+        keyHashes.removeAll(keepingCapacity: true)
+        keyRanges.removeAll(keepingCapacity: true)
         count = 0
         bytes.append(UInt8(ascii: "{"))
     }
@@ -20,12 +24,16 @@ struct EventFields {
 
     /// True when the key is already in the object.
     func has(_ key: some Collection<UInt8>) -> Bool {
-        guard let ranges = keys[Self.hash(key)] else { return false }
-        if key.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
-            let escaped = Self.escapedKey(key)
-            return ranges.contains { bytes[$0].elementsEqual(escaped) }
+        has(key, hash: Self.hash(key))
+    }
+
+    private func has(_ key: some Collection<UInt8>, hash: Int) -> Bool {
+        guard keyHashes.contains(hash) else { return false }
+        let escaped = key.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) ? Self.escapedKey(key) : nil
+        for (index, candidate) in keyHashes.enumerated() where candidate == hash {
+            if let escaped { if bytes[keyRanges[index]].elementsEqual(escaped) { return true } } else if bytes[keyRanges[index]].elementsEqual(key) { return true }
         }
-        return ranges.contains { bytes[$0].elementsEqual(key) }
+        return false
     }
 
     /// Adds `key: "value"` unless the key is already there or empty.
@@ -53,13 +61,15 @@ struct EventFields {
     }
 
     private mutating func startField(_ key: some Collection<UInt8>) -> Bool {
-        guard !key.isEmpty, !has(key) else { return false }
+        let hash = Self.hash(key)
+        guard !key.isEmpty, !has(key, hash: hash) else { return false }
         if count > 0 { bytes.append(UInt8(ascii: ",")) }
         count += 1
         bytes.append(UInt8(ascii: "\""))
         let start = bytes.count
         Self.escape(key, into: &bytes)
-        keys[Self.hash(key), default: []].append(start..<bytes.count)
+        keyHashes.append(hash)
+        keyRanges.append(start..<bytes.count)
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
         return true
