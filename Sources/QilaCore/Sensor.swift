@@ -49,6 +49,8 @@ public struct Sensor: Sendable, Hashable, Codable, Identifiable {
         case accessLog = "access-log"
         /// Squid's native access log.
         case squid
+        /// Windows event XML on one line: Sysmon for Linux's syslog messages, forwarded Windows events.
+        case eventXML = "event-xml"
 
         public var title: String {
             switch self {
@@ -64,6 +66,7 @@ public struct Sensor: Sendable, Hashable, Codable, Identifiable {
             case .unbound: "Unbound query log"
             case .accessLog: "Web access log (common or combined)"
             case .squid: "Squid access log (native)"
+            case .eventXML: "Event XML (Sysmon for Linux, forwarded Windows events)"
             }
         }
 
@@ -74,7 +77,7 @@ public struct Sensor: Sendable, Hashable, Codable, Identifiable {
         /// or HTTP intake of a syslog server's output): the header is read when it is there.
         public var mayCarrySyslogHeader: Bool {
             switch self {
-            case .text, .cef, .leef, .keyValue, .cisco: true
+            case .text, .cef, .leef, .keyValue, .cisco, .eventXML: true
             default: false
             }
         }

@@ -35,6 +35,7 @@ struct LineFormatTests {
         Sample(file: "unbound.log", format: .unbound, mapping: "dns-server", fields: ["query", "record_type", "query_class", "src_ip", "rcode", "timestamp"]),
         Sample(file: "access-log.log", format: .accessLog, mapping: "web-access", fields: ["c-ip", "cs-username", "cs-method", "cs-uri-stem", "cs-uri-query", "sc-status", "cs-referer", "cs-user-agent", "c-uri-extension", "timestamp"]),
         Sample(file: "squid.log", format: .squid, mapping: "proxy", fields: ["c-ip", "cs-method", "c-uri", "cs-host", "c-uri-extension", "c-uri-query", "sc-status", "cs-username", "dst_ip", "c-useragent", "timestamp"]),
+        Sample(file: "event-xml.log", format: .eventXML, mapping: "linux-sysmon", fields: ["EventID", "Channel", "Computer", "Provider_Name", "Image", "CommandLine", "ParentCommandLine", "User", "DestinationIp", "DestinationPort", "Initiated", "TargetFilename", "TimeCreated_SystemTime"]),
         Sample(file: "journald.jsonl", format: .json, mapping: "linux-journald", fields: ["app", "host", "message", "facility", "Image", "CommandLine"]),
         Sample(file: "zeek.jsonl", format: .json, mapping: "zeek", fields: ["_path", "query", "record_type", "answer", "id.resp_p", "uri", "user_agent", "name", "path"]),
         Sample(file: "azure-monitor.jsonl", format: .json, mapping: "azure-monitor", fields: ["OperationName", "operationName", "ResultType", "ResultDescription", "AuthenticationRequirement", "DeviceDetail.trusttype", "LoggedByService", "ActivityDisplayName", "Category"]),
@@ -148,6 +149,9 @@ struct LineFormatTests {
         (.accessLog, "192.0.2.1 - - [05/Dec/2026:07:56:17] \"GET / HTTP/1.1\" 200 1", "the time is not day/month/year"),
         (.squid, "1733385377.779 180 192.168.0.224 TCP_MISS 411 GET http://x/", "result code and status"),
         (.auditd, "msg=audit(1.0:1): pid=1", "an audit record begins with type="),
+        (.eventXML, "<Event><System><EventID>1</EventID></Sys></Event>", "</Sys> closes <System>"),
+        (.eventXML, "<Event><System><Channel>a &bogus; b</Channel></System></Event>", "&bogus; is not an entity"),
+        (.eventXML, "<Event><EventData><Data Name=\"x\">1</Data></EventData></Event>", "no <System> element"),
         (.auditd, "type=SYSCALL msg=audit(abc:1): pid=1", "msg=audit( holds the time and serial"),
     ])
     func refusals(_ format: Sensor.Format, _ line: String, _ reason: String) throws {

@@ -5,12 +5,13 @@ extension LineFormat {
     /// (`host`, `app`, `procid`, `msgid`, `facility`, `severity`, `timestamp`) where the format did not
     /// name them, and the whole body as `message` where it did not either.
     ///
-    /// `line` is the whole record; the format reads the header's message, except CEF, LEEF and
-    /// Cisco's, which find their own marker in the whole line (a relay's tag can swallow `CEF:`).
+    /// `line` is the whole record; the format reads the header's message, except CEF, LEEF, Cisco
+    /// and event XML, which find their own marker in the whole line (a relay's tag can swallow
+    /// `CEF:`).
     static func event(
         line: UnsafeBufferPointer<UInt8>, header: SyslogMessage?, format: Sensor.Format, into fields: inout EventFields
     ) throws(LineFormatError) {
-        let findsMarker = format == .cef || format == .leef || format == .cisco
+        let findsMarker = format == .cef || format == .leef || format == .cisco || format == .eventXML
         let body = header.map { findsMarker ? line : UnsafeBufferPointer(rebasing: line[$0.messageRange]) } ?? line
         fields.begin()
         try parse(body, as: format, into: &fields)

@@ -26,6 +26,7 @@ enum LineFormat {
         case .unbound: try DNSQueryLine.parseUnbound(&cursor, into: &fields)
         case .accessLog: try AccessLogLine.parseCombined(&cursor, into: &fields)
         case .squid: try AccessLogLine.parseSquid(&cursor, into: &fields)
+        case .eventXML: try EventXMLLine.parse(&cursor, into: &fields)
         case .text: fields.string("message", line)
         case .json, .cloudtrail: throw cursor.fail("JSON is not read line by line")
         }
