@@ -388,6 +388,10 @@ struct LogSourcePlan: Sendable {
     var conditions: [Condition]?
     /// The fields whose values decide the log source, in a fixed order.
     var keyFields: [Int32]
+    /// For each key field, whether every condition only asks that it be present (`["*"]`): then
+    /// its presence, not its value, goes into the bucket's key (an event id or an address under
+    /// `where: {uid: ["*"]}` would otherwise make every event a bucket of its own).
+    var presenceOnly: [Bool] = []
     /// For each rule, the conditions that cover it.
     var ruleConditions: [[Int]]
 }
@@ -587,7 +591,10 @@ extension CompiledRuleSet {
                 conditions.append(LogSourcePlan.Condition(requirements: requirements))
             }
             let ruleConditions = rules.map { rule in entries.indices.filter { entries[$0].match == rule.logSource } }
-            return LogSourcePlan(conditions: conditions, keyFields: keyFields, ruleConditions: ruleConditions)
+            let presenceOnly = keyFields.map { field in
+                conditions.allSatisfy { condition in condition.requirements.allSatisfy { $0.field != field || $0.values == ["*"] } }
+            }
+            return LogSourcePlan(conditions: conditions, keyFields: keyFields, presenceOnly: presenceOnly, ruleConditions: ruleConditions)
         }
     }
 }

@@ -178,8 +178,12 @@ public struct RuleMatcher {
         // The log source is decided by a few fields' values: look their bytes up without
         // building strings, and build a bucket once per distinct set of rules.
         keyScratch.removeAll(keepingCapacity: true)
-        for field in plan.keyFields {
+        for (position, field) in plan.keyFields.enumerated() {
             materialise(Int(field))
+            if plan.presenceOnly[position] {
+                keyScratch.append(fieldTexts[Int(field)].isEmpty ? 3 : 4)
+                continue
+            }
             for text in fieldTexts[Int(field)] {
                 keyScratch += arena[texts[text].lower]
                 keyScratch.append(1)
