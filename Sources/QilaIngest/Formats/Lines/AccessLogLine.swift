@@ -1,3 +1,5 @@
+import QilaCore
+
 /// Web servers' and proxies' access logs.
 ///
 /// Common and combined log formats (Apache HTTP Server "Log Files"; nginx's default `combined`):
@@ -175,23 +177,13 @@ enum AccessLogLine {
         guard zone.count == 5, let sign = zone.first, sign == "+" || sign == "-", let hours = Int(zone.dropFirst().prefix(2)), let minutes = Int(zone.suffix(2))
         else { return nil }
         let offset = (hours * 3600 + minutes * 60) * (sign == "-" ? -1 : 1)
-        let days = EventTimeText.days(year: year, month: month + 1, day: day)
+        let days = CivilDay(year: year, month: month + 1, day: day).ordinal
         return (Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)) * 1000
     }
 }
 
 /// Small time readings the text formats share.
 enum EventTimeText {
-    /// Days from 1970-01-01 to a day of the proleptic Gregorian calendar.
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
     /// `1286536308.779` (seconds, optional fraction) as milliseconds.
     static func seconds(_ text: String) -> Int64? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
