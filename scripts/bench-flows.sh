@@ -41,9 +41,9 @@ if [ "${PROFILE:-0}" = 1 ]; then perf record -F 997 -g -o "$WORK/perf.data" -p $
 python3 "$KIT/flowgen.py" --proto ipfix --port 9995 --rate "$RATE" --duration "$SECS" --pool 40000 --stats-out "$WORK/qila-gen.json" > /dev/null
 sleep 2
 CPU=$(awk '{printf "%.2f", ($14+$15)/100}' /proc/$CPID/stat)
-# Where the collector's CPU went, by thread (name: user s + system s), busiest first.
-for t in /proc/$CPID/task/*; do awk -v name="$(cat "$t/comm")" '{printf "%s %.2f %.2f\n", name, $14/100, $15/100}' "$t/stat"; done \
-  | awk '$2+$3 >= 0.05' | sort -k2,2nr | awk '{printf "%s%s: %s user + %s sys", sep, $1, $2, $3; sep="; "} END {print ""}' > "$WORK/qila-threads.txt"
+# Where the collector's CPU went, by thread (name: user s + system s, minor page faults), busiest first.
+for t in /proc/$CPID/task/*; do awk -v name="$(cat "$t/comm")" '{printf "%s %.2f %.2f %d\n", name, $14/100, $15/100, $10}' "$t/stat"; done \
+  | awk '$2+$3 >= 0.05' | sort -k2,2nr | awk '{printf "%s%s: %s user + %s sys, %s faults", sep, $1, $2, $3, $4; sep="; "} END {print ""}' > "$WORK/qila-threads.txt"
 echo "== qila collector threads: $(cat "$WORK/qila-threads.txt")" >&2
 if [ -n "${PERF:-}" ]; then kill -INT $PERF; wait $PERF || true; fi
 kill -TERM $CPID; wait $CPID || true

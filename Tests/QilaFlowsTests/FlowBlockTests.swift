@@ -194,6 +194,28 @@ struct FlowBlockTests {
         #expect(refused > 100, "most damage must be noticed: \(refused) of 300 refused")
     }
 
+    @Test("The encoder's reused workspace leaves nothing of one block in the next: a block after a larger one is encoded as alone")
+    func workspaceReuse() async throws {
+        #expect(MemoryLayout<FlowBlock.Line>.stride == 64, "a line is one cache line")
+        func batch(_ count: Int, seed: UInt64) -> FlowBatch {
+            var batch = FlowBatch()
+            for (record, exporter) in sampleFlows(count, seed: seed) { batch.append(record, from: exporter) }
+            return batch
+        }
+        let small = batch(3_000, seed: 31)
+        let large = batch(90_000, seed: 32)
+        let alone = FlowBlock.encode(small).bytes
+        let first = FlowBlock.encode(large).bytes
+        // Two encodings at once take two workspaces; the pool then holds both.
+        let concurrent = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            for which in [large, small] { group.addTask { FlowBlock.encode(which).bytes } }
+            return Set(try await group.reduce(into: [[UInt8]]()) { $0.append($1) })
+        }
+        #expect(concurrent == [first, alone])
+        #expect(FlowBlock.encode(small).bytes == alone)
+        #expect(FlowBlock.encode(large).bytes == first)
+    }
+
     @Test("Flows without IPv6 or translation keep their block small")
     func compact() throws {
         let flows = sampleFlows(100_000, seed: 9, ipv6: false, translation: false)

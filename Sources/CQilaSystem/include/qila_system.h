@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /// The kernel's count of datagrams dropped on this socket since it was opened (its receive queue
 /// was full, or memory ran short), read with SO_MEMINFO; -1 when the kernel cannot tell.
@@ -33,5 +36,29 @@ void qila_name_thread(const char *name);
 
 /// Asks the processor to start loading the cache line at `address` (a hint; never faults).
 static inline void qila_prefetch(const void *address) { __builtin_prefetch(address); }
+
+/// Writes the 64 bytes at `source` to `destination` (64-byte aligned) past the caches: the line
+/// goes to memory without being read first. For scattering whole lines in an order the caches
+/// cannot follow, when they are read again only after the scatter; `qila_stream_fence` after the
+/// last.
+static inline void qila_stream_line(void *destination, const void *source) {
+#if defined(__x86_64__) && defined(__SSE2__)
+    __m128i *to = (__m128i *)destination;
+    const __m128i *from = (const __m128i *)source;
+    _mm_stream_si128(to, _mm_loadu_si128(from));
+    _mm_stream_si128(to + 1, _mm_loadu_si128(from + 1));
+    _mm_stream_si128(to + 2, _mm_loadu_si128(from + 2));
+    _mm_stream_si128(to + 3, _mm_loadu_si128(from + 3));
+#else
+    __builtin_memcpy(destination, source, 64);
+#endif
+}
+
+/// Orders the streamed lines before whatever the thread stores next.
+static inline void qila_stream_fence(void) {
+#if defined(__x86_64__) && defined(__SSE2__)
+    _mm_sfence();
+#endif
+}
 
 #endif

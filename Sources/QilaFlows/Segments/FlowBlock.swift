@@ -1,4 +1,5 @@
 import CQilaSystem
+import Synchronization
 
 /// One block of a segment: the flows of one durability interval, sorted by source address and
 /// stored column by column (`docs/decisions/0007-flow-segments.md`).
@@ -74,6 +75,54 @@ public enum FlowBlock {
     public static func encode(_ batch: FlowBatch) -> Encoded {
         var encoder = Encoder(batch)
         return encoder.run()
+    }
+
+    /// A row as the block stores it (address numbers, ranks, times relative to the block), one
+    /// cache line, written in the block's order by the encoder's scatter.
+    struct Line {
+        var end: UInt64 = 0
+        var duration: UInt64 = 0
+        var packets: UInt64 = 0
+        var octets: UInt64 = 0
+        var destination: UInt32 = 0
+        /// 0 = no translation, else the address number + 1.
+        var translated: UInt32 = 0
+        var protocolFlagsService: UInt32 = 0
+        var ingress: UInt32 = 0
+        var egress: UInt32 = 0
+        var exporter: UInt32 = 0
+        var sourcePort: UInt16 = 0
+        var destinationPort: UInt16 = 0
+        var translatedPort: UInt16 = 0
+        var unused: UInt16 = 0
+    }
+
+    /// The block's lines, kept from one encoding to the next: at 900,000 flows a block they take
+    /// 58 MB, which glibc would map and the kernel zero afresh at every block (past its 32 MiB
+    /// largest heap allocation). One workspace per encoding under way, reused by the next.
+    final class Workspace: @unchecked Sendable {
+        private var base: UnsafeMutableRawPointer?
+        private var capacity = 0
+
+        deinit { base?.deallocate() }
+
+        /// Room for `rows` lines, 64-byte aligned; what it held before is gone.
+        func lines(_ rows: Int) -> UnsafeMutablePointer<Line> {
+            if rows > capacity || base == nil {
+                base?.deallocate()
+                capacity = max(rows, 1 << 16)
+                let bytes = capacity * MemoryLayout<Line>.stride
+                base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+                qila_advise_huge_pages(base, bytes)
+            }
+            return base!.bindMemory(to: Line.self, capacity: capacity)
+        }
+
+        private static let spare = Mutex<[Workspace]>([])
+
+        static func take() -> Workspace { spare.withLock { $0.popLast() } ?? Workspace() }
+
+        static func giveBack(_ workspace: Workspace) { spare.withLock { $0.append(workspace) } }
     }
 
     private struct Encoder {
@@ -200,11 +249,24 @@ public enum FlowBlock {
             add(.addressesV4, dictionaryV4, layout: .sorted)
             add(.addressesV6, dictionaryV6)
 
+            // Low-cardinality columns: each value's rank in a table of the values by frequency.
+            let portRanks = UnsafeMutablePointer<UInt32>.allocate(capacity: 3 << 16)
+            defer { portRanks.deallocate() }
+            let sourcePortTable = Self.rankPorts(portCounts, portRanks)
+            let destinationPortTable = Self.rankPorts(portCounts + (1 << 16), portRanks + (1 << 16))
+            let translatedPortTable = translation ? Self.rankPorts(portCounts + (2 << 16), portRanks + (2 << 16)) : []
+            let (protocolTable, protocolRanks) = protocols.ranked()
+            let (ingressTable, ingressRanks) = ingresses.ranked()
+            let (egressTable, egressRanks) = egresses.ranked()
+
             // Rows ordered by source number, arrival order within a source (a counting sort:
-            // numbers are dense). Each source's rows are one run.
-            let order = UnsafeMutablePointer<UInt32>.allocate(capacity: max(n, 1))
-            defer { order.deallocate() }
-            qila_advise_huge_pages(order, n * 4)
+            // numbers are dense). Each source's rows are one run. Every row is written, as the
+            // numbers the block stores, to its place in that order: one pass over the rows as
+            // they arrived, each scattered as one line past the caches, so that the next pass
+            // reads the block's order as a stream instead of a cache miss a row.
+            let workspace = Workspace.take()
+            defer { Workspace.giveBack(workspace) }
+            let lines = workspace.lines(n)
             var runIDs: [UInt64] = []
             var runStarts: [UInt64] = []
             do {
@@ -220,27 +282,35 @@ public enum FlowBlock {
                     next[id] = position
                     position += rowsOfSource
                 }
+                let firstEnd = statistics.firstEnd
+                var line = Line()
                 for i in 0..<n {
+                    let row = rows[i]
+                    line.end = UInt64(bitPattern: row.end &- firstEnd)
+                    line.duration = zigzag(row.end &- row.start)
+                    line.packets = row.packets
+                    line.octets = row.octets
+                    line.destination = ids[n + i]
+                    line.translated = translation && row.translatedSource != .zero ? ids[2 * n + i] &+ 1 : 0
+                    line.protocolFlagsService = protocolRanks[protocols.number(of: UInt64(row.protocolFlagsService))]
+                    line.ingress = ingressRanks[ingresses.number(of: UInt64(row.ingress))]
+                    line.egress = egressRanks[egresses.number(of: UInt64(row.egress))]
+                    line.exporter = row.exporter
+                    line.sourcePort = UInt16(truncatingIfNeeded: portRanks[Int(row.sourcePort)])
+                    line.destinationPort = UInt16(truncatingIfNeeded: portRanks[1 << 16 | Int(row.destinationPort)])
+                    line.translatedPort = UInt16(truncatingIfNeeded: portRanks[2 << 16 | Int(row.translatedPort)])
                     let id = Int(ids[i])
-                    order[Int(next[id])] = UInt32(i)
-                    next[id] += 1
+                    let at = Int(next[id])
+                    next[id] = UInt32(at + 1)
+                    withUnsafePointer(to: &line) { qila_stream_line(lines + at, $0) }
                 }
+                qila_stream_fence()
             }
             add(.sourceRunIDs, runIDs, layout: .sorted)
             add(.sourceRunStarts, runStarts, layout: .sorted)
 
-            // Low-cardinality columns: each value's rank in a table of the values by frequency.
-            let portRanks = UnsafeMutablePointer<UInt32>.allocate(capacity: 3 << 16)
-            defer { portRanks.deallocate() }
-            let sourcePortTable = Self.rankPorts(portCounts, portRanks)
-            let destinationPortTable = Self.rankPorts(portCounts + (1 << 16), portRanks + (1 << 16))
-            let translatedPortTable = translation ? Self.rankPorts(portCounts + (2 << 16), portRanks + (2 << 16)) : []
-            let (protocolTable, protocolRanks) = protocols.ranked()
-            let (ingressTable, ingressRanks) = ingresses.ranked()
-            let (egressTable, egressRanks) = egresses.ranked()
-
-            // 3. Block order, frame by frame: every column's frame is gathered from the rows
-            // and coded at once.
+            // 3. Block order, frame by frame: every column's frame is taken from the lines and
+            // coded at once.
             enum Slot: Int, CaseIterable {
                 case destination, end, duration, sourcePort, destinationPort, protocolFlagsService, ingress, egress, packets, octets, exporter
                 case translated, translatedPort
@@ -259,38 +329,26 @@ public enum FlowBlock {
             var destinationPairs: [UInt64] = []
             destinationPairs.reserveCapacity(n)
             var translatedPairs: [UInt64] = []
-            let firstEnd = statistics.firstEnd
-            let rowBytes = UnsafeRawPointer(rows.baseAddress)
-            let stride = MemoryLayout<FlowBatch.Row>.stride
-            let ahead = 12
             var lower = 0
             var frame: UInt64 = 0
             while lower < n {
                 let count = min(frameLength, n - lower)
                 for j in 0..<count {
-                    let k = lower + j
-                    if k + ahead < n {
-                        let future = Int(order[k + ahead])
-                        qila_prefetch(rowBytes! + future * stride)
-                        qila_prefetch(rowBytes! + future * stride + stride - 8)
-                        qila_prefetch(ids + n + future)
-                    }
-                    let i = Int(order[k])
-                    let row = rows[i]
-                    destinations[j] = UInt64(ids[n + i])
-                    ends[j] = UInt64(bitPattern: row.end &- firstEnd)
-                    durations[j] = zigzag(row.end &- row.start)
-                    sourcePorts[j] = UInt64(portRanks[Int(row.sourcePort)])
-                    destinationPorts[j] = UInt64(portRanks[1 << 16 | Int(row.destinationPort)])
-                    protocolColumn[j] = UInt64(protocolRanks[protocols.number(of: UInt64(row.protocolFlagsService))])
-                    ingressColumn[j] = UInt64(ingressRanks[ingresses.number(of: UInt64(row.ingress))])
-                    egressColumn[j] = UInt64(egressRanks[egresses.number(of: UInt64(row.egress))])
-                    packetColumn[j] = row.packets
-                    octetColumn[j] = row.octets
-                    exporterColumn[j] = UInt64(row.exporter)
+                    let line = lines[lower + j]
+                    destinations[j] = UInt64(line.destination)
+                    ends[j] = line.end
+                    durations[j] = line.duration
+                    sourcePorts[j] = UInt64(line.sourcePort)
+                    destinationPorts[j] = UInt64(line.destinationPort)
+                    protocolColumn[j] = UInt64(line.protocolFlagsService)
+                    ingressColumn[j] = UInt64(line.ingress)
+                    egressColumn[j] = UInt64(line.egress)
+                    packetColumn[j] = line.packets
+                    octetColumn[j] = line.octets
+                    exporterColumn[j] = UInt64(line.exporter)
                     if translation {
-                        translatedColumn[j] = row.translatedSource == .zero ? 0 : UInt64(ids[2 * n + i]) + 1
-                        translatedPorts[j] = UInt64(portRanks[2 << 16 | Int(row.translatedPort)])
+                        translatedColumn[j] = UInt64(line.translated)
+                        translatedPorts[j] = UInt64(line.translatedPort)
                     }
                 }
                 // The frames each destination (and translated address) occurs in.
