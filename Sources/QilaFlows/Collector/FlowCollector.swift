@@ -456,9 +456,10 @@ public final class FlowCollector: Sendable {
     }
 
     private func write() {
-        // Encoding yields to receiving and decoding: a datagram not read in time is lost, a block
-        // written a little later is not. (On Linux, who = 0 names the calling thread alone.)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        // At normal priority, like the other stages (docs/decisions/0014, item 14): the receiver
+        // sleeps between batches of datagrams and wins the processor when it wakes, while a writer
+        // at nice 10 got a tenth of a core whenever it shared one with a busy process, fell
+        // behind, and the hand-off overflowed behind it.
         var batch = FlowBatch()
         while let (organisation, received) = toWriter.take(into: &batch) {
             do {
