@@ -298,7 +298,7 @@ public enum FlowBlock {
                     line.exporter = row.exporter
                     line.sourcePort = UInt16(truncatingIfNeeded: portRanks[Int(row.sourcePort)])
                     line.destinationPort = UInt16(truncatingIfNeeded: portRanks[1 << 16 | Int(row.destinationPort)])
-                    line.translatedPort = UInt16(truncatingIfNeeded: portRanks[2 << 16 | Int(row.translatedPort)])
+                    line.translatedPort = translation ? UInt16(truncatingIfNeeded: portRanks[2 << 16 | Int(row.translatedPort)]) : 0
                     let id = Int(ids[i])
                     let at = Int(next[id])
                     next[id] = UInt32(at + 1)
