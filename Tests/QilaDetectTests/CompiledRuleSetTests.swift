@@ -1,11 +1,11 @@
 import Foundation
 import QilaDetect
+import QilaTestSupport
 import Testing
 
 /// The compiled rule set must find exactly what the reference interpreter finds.
 @Suite("Detection: compiled rule set agrees with the reference interpreter")
 struct CompiledRuleSetTests {
-    static let shared = RegressionDataTests.corpus.deletingLastPathComponent().deletingLastPathComponent()
     static let nestedMapping = RegressionDataTests.repository.appendingPathComponent("mappings/windows-evtx-nested.yml")
 
     static func rules(_ yaml: String) -> [SigmaRule] {
@@ -128,11 +128,7 @@ struct CompiledRuleSetTests {
 
     @Test("every SigmaHQ rule on every regression event: same rules as the reference (needs ../shared)")
     func regressionEvents() throws {
-        guard FileManager.default.fileExists(atPath: RegressionDataTests.corpus.path) else {
-            print("note: ../shared/corpora/sigma is absent; the differential test checks nothing")
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI has no ../shared/corpora/sigma") }
-            return
-        }
+        guard SharedCorpus.url("corpora/sigma", unchecked: "the differential test checks nothing") != nil else { return }
         var events: [String] = []
         let enumerator = FileManager.default.enumerator(
             at: RegressionDataTests.corpus.appendingPathComponent("regression_data"), includingPropertiesForKeys: nil)
@@ -152,12 +148,8 @@ struct CompiledRuleSetTests {
 
     @Test("every SigmaHQ rule on a sample of EVTX attack samples, nested form (needs ../shared)")
     func attackSamples() throws {
-        let file = Self.shared.appendingPathComponent("corpora/events/evtx-attack-samples.nested.jsonl.gz")
-        guard FileManager.default.fileExists(atPath: file.path) else {
-            print("note: \(file.lastPathComponent) is absent; the differential test checks nothing")
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI has no ../shared/corpora/events") }
-            return
-        }
+        guard let file = SharedCorpus.url("corpora/events/evtx-attack-samples.nested.jsonl.gz", unchecked: "the differential test checks nothing")
+        else { return }
         let lines = try EventLineReader(path: file.path).lines()
         // Every 8th event keeps the test quick; the benchmark cross-check covers everything.
         let sample = lines.enumerated().filter { $0.offset % 8 == 0 }.map(\.element)

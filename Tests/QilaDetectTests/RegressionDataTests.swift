@@ -1,5 +1,6 @@
 import Foundation
 import QilaDetect
+import QilaTestSupport
 import Testing
 import Yams
 
@@ -10,7 +11,7 @@ import Yams
 struct RegressionDataTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let corpus = repository.deletingLastPathComponent().appendingPathComponent("shared/corpora/sigma")
+    static let corpus = SharedCorpus.root.appendingPathComponent("corpora/sigma")
 
     /// Splits concatenated JSON objects (`{...}{...}` or one per line).
     static func objects(in text: String) -> [[String: Any]] {
@@ -49,11 +50,7 @@ struct RegressionDataTests {
 
     @Test("every regression test gives exactly its match count, log source included (needs ../shared)")
     func regression() throws {
-        guard FileManager.default.fileExists(atPath: Self.corpus.path) else {
-            print("note: ../shared/corpora/sigma is absent; the regression test checks nothing")
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI has no ../shared/corpora/sigma") }
-            return
-        }
+        guard SharedCorpus.url("corpora/sigma", unchecked: "the regression test checks nothing") != nil else { return }
         let mapping = try FieldMapping(contentsOf: Self.repository.appendingPathComponent("mappings/windows-evtx-nested.yml"))
         var rules: [String: SigmaRule] = [:]
         for folder in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {

@@ -1,5 +1,6 @@
 import Foundation
 import QilaDetect
+import QilaTestSupport
 import Testing
 
 @Suite("Sigma: strings, wildcards and escaping")
@@ -143,13 +144,7 @@ struct SigmaRuleTests {
 
     @Test("SigmaHQ's rules load, and every refusal has a reason (needs ../shared)")
     func corpus() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/corpora/sigma")
-        guard FileManager.default.fileExists(atPath: root.path) else {
-            print("note: ../shared/corpora/sigma is absent; the corpus test checks nothing")
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI has no ../shared/corpora/sigma") }
-            return
-        }
+        guard let root = SharedCorpus.url("corpora/sigma", unchecked: "the corpus test checks nothing") else { return }
         var loaded = 0
         var refused: [SigmaError] = []
         for folder in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {

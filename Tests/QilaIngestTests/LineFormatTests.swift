@@ -105,13 +105,7 @@ struct LineFormatTests {
     /// matched by its rule on the shipped mapping (log source included). Today: Cisco AAA.
     @Test("SigmaHQ's raw Cisco regression sample fires its rule through the cisco format (needs ../shared)")
     func sigmaRawSamples() throws {
-        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/corpora/sigma")
-        guard FileManager.default.fileExists(atPath: corpus.path) else {
-            print("note: ../shared/corpora/sigma is absent; the raw regression samples are not checked")
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI has no ../shared/corpora/sigma") }
-            return
-        }
+        guard let corpus = SharedCorpus.url("corpora/sigma", unchecked: "the raw regression samples are not checked") else { return }
         let formats: [String: (Sensor.Format, String)] = ["cisco": (.cisco, "cisco-ios")]
         var checked = 0
         let enumerator = FileManager.default.enumerator(at: corpus.appendingPathComponent("regression_data/rules"), includingPropertiesForKeys: nil)
@@ -143,13 +137,7 @@ struct LineFormatTests {
     /// thousand varied Zeek and firewall events, whose ids and addresses differ in every event.
     @Test("the compiled SigmaHQ rule set agrees with the interpreter on every sample (needs ../shared)", arguments: samples)
     func compiledAgrees(_ sample: Sample) throws {
-        let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/corpora/sigma/rules")
-        guard FileManager.default.fileExists(atPath: rules.path) else {
-            print("note: ../shared/corpora/sigma is absent; the compiled set is not compared")
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI has no ../shared/corpora/sigma") }
-            return
-        }
+        guard let rules = SharedCorpus.url("corpora/sigma/rules", unchecked: "the compiled set is not compared") else { return }
         let mapping = try FieldMapping.named(sample.mapping)
         let report = RuleSetLoader(mapping: mapping).load([rules.path])
         let set = CompiledRuleSet(rules: report.rules, mapping: mapping)
