@@ -388,13 +388,9 @@ public final class FlowCollector: Sendable {
                         continue
                     }
                     decoder.decode(bytes, from: exporter, received: received, into: &batches[number].batch)
-                    // A batch goes to the writer before it would grow past a block's rows or,
-                    // once batches have their working size (a million rows), past its capacity:
-                    // after a delay the decoder catches up with seconds of datagrams at once, and
-                    // growing a batch then (copying it into freshly mapped memory) would slow it
-                    // further just when it is behind.
-                    let (rows, capacity) = (batches[number].batch.count, batches[number].batch.capacity)
-                    if rows >= FlowBlock.maximumRows - 65_536 || (capacity >= 1 << 20 && rows + 8_192 > capacity) {
+                    // A batch goes to the writer before it would grow past a block's rows (its
+                    // storage holds that many: it never grows, see `FlowBatch.Rows`).
+                    if batches[number].batch.count >= FlowBlock.maximumRows - 65_536 {
                         toWriter.put(batches[number].organisation, &batches[number].batch, received: received)
                         batches[number].batch = toWriter.takeSpare()
                     }

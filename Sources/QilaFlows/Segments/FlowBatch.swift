@@ -1,5 +1,9 @@
 import CQilaSystem
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Flows held until they are written as one block: the collector's decoding stage appends
 /// decoded records here and the writing stage encodes the batch at each durability interval.
 ///
@@ -30,7 +34,11 @@ public struct FlowBatch: Sendable {
         var translatedPort: UInt16
     }
 
-    private(set) var rows: [Row] = []
+    private var rows = Rows()
+    /// Rows in use (the storage holds `rows.capacity`). Kept here, not in the shared storage, so
+    /// that appending touches no class property (which Swift checks for exclusive access at run
+    /// time) and copies sharing storage each keep their own count.
+    public private(set) var count = 0
     public private(set) var exporters: [FlowDecoder.Domain] = []
     private var exporterIndex: [FlowDecoder.Domain: UInt32] = [:]
     public private(set) var hasTranslation = false
@@ -39,26 +47,25 @@ public struct FlowBatch: Sendable {
 
     public init() {}
 
-    public var count: Int { rows.count }
-    public var isEmpty: Bool { rows.isEmpty }
+    public var isEmpty: Bool { count == 0 }
     /// Rows the batch holds without growing.
     var capacity: Int { rows.capacity }
 
+    /// Calls `body` with the rows in the order they were appended.
+    func withRows<Result>(_ body: (UnsafeBufferPointer<Row>) throws -> Result) rethrows -> Result {
+        try body(UnsafeBufferPointer(start: rows.base, count: count))
+    }
+
     public mutating func reserve(_ capacity: Int) {
         guard capacity > rows.capacity else { return }
-        rows.reserveCapacity(capacity)
-        // The encoder reads the rows in its own order: with huge pages that costs a cache miss
-        // a row, not a cache miss and a page walk.
-        let bytes = rows.capacity * MemoryLayout<Row>.stride
-        rows.withUnsafeBufferPointer { rows in
-            if let base = rows.baseAddress { qila_advise_huge_pages(UnsafeMutableRawPointer(mutating: base), bytes) }
-        }
+        rows = rows.copy(count, capacity: capacity)
     }
 
     /// Empties the batch and keeps its storage, so that the next second's flows are appended
-    /// without growing arrays (and faulting in fresh pages) on the decoding thread.
+    /// without growing (and faulting in fresh pages) on the decoding thread.
     public mutating func removeAll(keepingCapacity: Bool) {
-        rows.removeAll(keepingCapacity: keepingCapacity)
+        if !keepingCapacity { rows = Rows() } else if !isKnownUniquelyReferenced(&rows) { rows = Rows(capacity: rows.capacity) }
+        count = 0
         exporters.removeAll(keepingCapacity: keepingCapacity)
         exporterIndex.removeAll(keepingCapacity: keepingCapacity)
         hasTranslation = false
@@ -78,15 +85,18 @@ public struct FlowBatch: Sendable {
     public mutating func append(_ record: FlowRecord, exporter number: UInt32) {
         let translated = record.translatedSource ?? .zero
         if translated != .zero || record.translatedSourcePort != nil { hasTranslation = true }
-        if rows.count == rows.capacity { reserve(max(rows.capacity * 2, 1 << 16)) }
-        rows.append(
-            Row(
+        if count == rows.capacity || !isKnownUniquelyReferenced(&rows) {
+            rows = rows.copy(count, capacity: count == rows.capacity ? max(rows.capacity * 2, FlowBlock.maximumRows) : rows.capacity)
+        }
+        (rows.base! + count).initialize(
+            to: Row(
                 source: record.source, destination: record.destination, translatedSource: translated, start: record.start,
                 end: record.end, packets: record.packets, octets: record.octets, ingress: record.ingressInterface,
                 egress: record.egressInterface,
                 protocolFlagsService: UInt32(record.protocolNumber) << 16 | UInt32(record.tcpFlags) << 8 | UInt32(record.typeOfService),
                 exporter: number, sourcePort: record.sourcePort, destinationPort: record.destinationPort,
                 translatedPort: record.translatedSourcePort ?? 0))
+        count += 1
     }
 
     public mutating func append(_ record: FlowRecord, from domain: FlowDecoder.Domain) {
@@ -95,6 +105,47 @@ public struct FlowBatch: Sendable {
 
     public mutating func removeAll() {
         self = FlowBatch()
+    }
+}
+
+extension FlowBatch {
+    /// The rows' storage, shared between copies of a batch until one of them changes (copy on
+    /// write, as an array's). Not an array: an array grows by copying its rows into fresh memory,
+    /// and fresh memory is what costs here: every page's first touch is a fault and a page the
+    /// kernel zeroes. The storage is mapped at its full size, a block's most rows (436 MB of
+    /// address space), and only the pages rows are written to are ever touched: a batch costs
+    /// the memory of the most rows it has held, once, and never grows or copies.
+    ///
+    /// Small pages on purpose: the rows are written and read in order, so huge pages would save
+    /// few TLB misses, and on the virtual machines the benchmark runs on a huge page's first
+    /// touch costs 5 to 13 times a small page's, per byte (docs/decisions/0014, item 15).
+    final class Rows: @unchecked Sendable {
+        let base: UnsafeMutablePointer<Row>?
+        let capacity: Int
+        private let bytes: Int
+
+        init(capacity: Int = 0) {
+            guard capacity > 0 else {
+                (base, self.capacity, bytes) = (nil, 0, 0)
+                return
+            }
+            bytes = capacity * MemoryLayout<Row>.stride
+            guard
+                let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+                mapped != MAP_FAILED
+            else { fatalError("cannot map \(bytes) bytes for a batch of flows (errno \(errno))") }
+            base = mapped.bindMemory(to: Row.self, capacity: capacity)
+            self.capacity = capacity
+        }
+
+        deinit { if let base { munmap(base, bytes) } }
+
+        /// A copy of the first `count` rows in storage for `capacity` rows.
+        func copy(_ count: Int, capacity: Int) -> Rows {
+            let copy = Rows(capacity: Swift.max(capacity, count))
+            if count > 0 { copy.base!.initialize(from: base!, count: count) }
+            return copy
+        }
     }
 }
 
