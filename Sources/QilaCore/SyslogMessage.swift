@@ -238,19 +238,9 @@ public enum SyslogParser {
                 offsetMinutes = sign * (hours * 60 + minutes)
             default: throw fail("the timestamp ends with Z or an offset such as +05:00")
             }
-            let days = Self.daysFromCivil(year, month, day)
+            let days = CivilDay(year: year, month: month, day: day).ordinal
             let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetMinutes * 60)
             return seconds * 1000 + Int64(millis)
-        }
-
-        /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-        static func daysFromCivil(_ y: Int, _ m: Int, _ d: Int) -> Int {
-            let year = m <= 2 ? y - 1 : y
-            let era = (year >= 0 ? year : year - 399) / 400
-            let yoe = year - era * 400
-            let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-            let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-            return era * 146_097 + doe - 719_468
         }
 
         static let months: [[UInt8]] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].map { Array($0.utf8) }
@@ -317,12 +307,12 @@ public enum SyslogParser {
             let nowDays = Int(now / 86_400_000)
             // The year of `now`: step from the days count.
             var year = 1970 + nowDays / 366
-            while daysFromCivil(year + 1, 1, 1) <= nowDays { year += 1 }
+            while CivilDay(year: year + 1, month: 1, day: 1).ordinal <= nowDays { year += 1 }
             for candidate in [year + 1, year, year - 1] {
-                let millis = (Int64(daysFromCivil(candidate, month, day)) * 86_400 + Int64(hour * 3600 + minute * 60 + second)) * 1000
+                let millis = (Int64(CivilDay(year: candidate, month: month, day: day).ordinal) * 86_400 + Int64(hour * 3600 + minute * 60 + second)) * 1000
                 if millis <= now + 86_400_000 { return millis }
             }
-            return (Int64(daysFromCivil(year - 1, month, day)) * 86_400 + Int64(hour * 3600 + minute * 60 + second)) * 1000
+            return (Int64(CivilDay(year: year - 1, month: month, day: day).ordinal) * 86_400 + Int64(hour * 3600 + minute * 60 + second)) * 1000
         }
     }
 }

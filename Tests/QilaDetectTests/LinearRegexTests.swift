@@ -1,5 +1,6 @@
 import Foundation
 import QilaDetect
+import QilaTestSupport
 import Testing
 
 @Suite("Sigma: linear-time regular expressions")
@@ -50,9 +51,8 @@ struct LinearRegexTests {
 
     @Test("agrees with NSRegularExpression on SigmaHQ's patterns and generated inputs (needs ../shared)")
     func differential() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/corpora/sigma/rules")
-        guard FileManager.default.fileExists(atPath: root.path) else { return }
+        guard let root = SharedCorpus.url("corpora/sigma/rules", unchecked: "the linear matcher is not compared with NSRegularExpression on SigmaHQ's patterns")
+        else { return }
         var patterns: [String] = []
         let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
         while let url = enumerator?.nextObject() as? URL {
