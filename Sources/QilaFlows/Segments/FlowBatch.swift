@@ -8,8 +8,8 @@ import CQilaSystem
 /// decoded records here and the writing stage encodes the batch at each durability interval.
 ///
 /// Rows, not columns: appending a flow is one append (fourteen column appends cost a quarter of
-/// decoding), and the encoder, which visits the rows in the block's sorted order, reads each
-/// flow from two cache lines instead of from fourteen arrays (docs/decisions/0014).
+/// decoding), and the encoder reads each flow from two cache lines instead of from fourteen
+/// arrays (docs/decisions/0014).
 public struct FlowBatch: Sendable {
     /// One flow as the block encoder needs it (104 bytes).
     struct Row: Sendable {
