@@ -69,8 +69,8 @@ fi
 }
 
 # Whichever runs second does so beside the first one's files in the page cache (nfcapd's 3.3 GB at
-# 900,000 flows/s), and on a virtual machine that hands free memory back to its host, its fresh
-# pages then cost more: QILA_FIRST=1 swaps the order, and a series should alternate it.
+# 900,000 flows/s). QILA_FIRST=1 swaps the order, so that a series can alternate it and neither
+# side always meets the machine as the other left it.
 if [ "${QILA_FIRST:-0}" = 1 ]; then qila_ingest; nfcapd_ingest; else nfcapd_ingest; qila_ingest; fi
 # Ingest only: the figures are kept, nfcapd's 3 GB of files are not (runs in a row fill a disk).
 [ "${INGEST_ONLY:-0}" = 1 ] && { rm -rf "$WORK/nfcapd/data"; exit 0; }
