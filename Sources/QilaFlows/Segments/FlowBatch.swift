@@ -48,17 +48,10 @@ public struct FlowBatch: Sendable {
     public init() {}
 
     public var isEmpty: Bool { count == 0 }
-    /// Rows the batch holds without growing.
-    var capacity: Int { rows.capacity }
 
     /// Calls `body` with the rows in the order they were appended.
     func withRows<Result>(_ body: (UnsafeBufferPointer<Row>) throws -> Result) rethrows -> Result {
         try body(UnsafeBufferPointer(start: rows.base, count: count))
-    }
-
-    public mutating func reserve(_ capacity: Int) {
-        guard capacity > rows.capacity else { return }
-        rows = rows.copy(count, capacity: capacity)
     }
 
     /// Empties the batch and keeps its storage, so that the next second's flows are appended
