@@ -98,6 +98,35 @@ struct FlowBlockTests {
         #expect(listed.count == reference.count && Set(listed) == reference)
     }
 
+    @Test("The encoder's address table numbers addresses by first appearance, through growth and from one block to the next")
+    func addressNumbers() {
+        var random = SplitMix(state: 43)
+        var numbers = FlowBlock.AddressNumbers()
+        defer { numbers.deallocate() }
+        // A large block (the table grows several times), a small one (it shrinks), a large one.
+        for (block, count) in [200_000, 3_000, 120_000].enumerated() {
+            numbers.reset()
+            var reference: [UInt32: UInt32] = [:]
+            for round in 0..<count {
+                let address: UInt32 =
+                    switch round % 4 {
+                    case 0: [0, 1, .max, .max - 1][Int(random.below(4))]
+                    case 1: 0x0A00_0000 + UInt32(random.below(40_000))
+                    default: UInt32(truncatingIfNeeded: random.next())
+                    }
+                let expected = reference[address] ?? UInt32(reference.count)
+                reference[address] = expected
+                let number = numbers.number(address)
+                if number != expected {
+                    Issue.record("block \(block), round \(round): \(address) numbered \(number), expected \(expected)")
+                    return
+                }
+            }
+            #expect(numbers.count == reference.count)
+            #expect((0..<numbers.count).allSatisfy { reference[numbers.addresses[$0]] == UInt32($0) })
+        }
+    }
+
     @Test("The radix sort orders by the chosen bits only and keeps equal keys in their order")
     func radixSort() {
         var random = SplitMix(state: 7)

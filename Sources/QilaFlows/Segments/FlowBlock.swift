@@ -104,7 +104,10 @@ public enum FlowBlock {
         private var base: UnsafeMutableRawPointer?
         private var capacity = 0
 
-        deinit { base?.deallocate() }
+        deinit {
+            base?.deallocate()
+            addressNumbers.deallocate()
+        }
 
         /// Room for `rows` lines, 64-byte aligned; what it held before is gone. Grown with a
         /// quarter to spare: blocks of a steady rate differ by a few rows, and growing by exactly
@@ -120,11 +123,108 @@ public enum FlowBlock {
             return base!.bindMemory(to: Line.self, capacity: capacity)
         }
 
+        /// The table numbering the block's IPv4 addresses, kept for the next block.
+        var addressNumbers = AddressNumbers()
+
         private static let spare = Mutex<[Workspace]>([])
 
         static func take() -> Workspace { spare.withLock { $0.popLast() } ?? Workspace() }
 
         static func giveBack(_ workspace: Workspace) { spare.withLock { $0.append(workspace) } }
+    }
+
+    /// A block's IPv4 addresses numbered in the order they first appear, through an
+    /// open-addressing table of the distinct addresses (`address << 32 | number + 1`, 0 where
+    /// empty), so that only the distinct addresses are sorted for their ranks, not one key per
+    /// address slot. The encoder asks for an address's table slot a few rows before it needs it
+    /// (`prefetch`), so that the lookups' cache misses overlap. The hash is multiplicative with a
+    /// random odd multiplier for each table, so that addresses chosen by a sender cannot be made to
+    /// collide. Storage is raw and owned by the `Workspace` that holds the table.
+    struct AddressNumbers {
+        private var table: UnsafeMutablePointer<UInt64>
+        private var capacity: Int
+        private var shift: UInt64
+        private let multiplier = UInt64.random(in: 0...UInt64.max) | 1
+        /// The addresses by number.
+        private(set) var addresses: UnsafeMutablePointer<UInt32>
+        private var addressCapacity: Int
+        private(set) var count = 0
+
+        init() {
+            capacity = 1 << 16
+            shift = 64 - 16
+            table = .allocate(capacity: capacity)
+            table.initialize(repeating: 0, count: capacity)
+            addressCapacity = capacity / 2
+            addresses = .allocate(capacity: addressCapacity)
+        }
+
+        func deallocate() {
+            table.deallocate()
+            addresses.deallocate()
+        }
+
+        /// Empties the table for the next block. A table four times larger than its last block
+        /// needed is halved, so that one burst of addresses does not keep its memory for good.
+        mutating func reset() {
+            if capacity > 1 << 16 && count * 8 < capacity {
+                table.deallocate()
+                capacity /= 2
+                shift += 1
+                table = .allocate(capacity: capacity)
+            }
+            table.update(repeating: 0, count: capacity)
+            count = 0
+        }
+
+        @inline(__always)
+        private func slot(_ address: UInt32) -> Int { Int(truncatingIfNeeded: (UInt64(address) &* multiplier) &>> shift) }
+
+        @inline(__always)
+        func prefetch(_ address: UInt32) { qila_prefetch(table + slot(address)) }
+
+        /// The number of `address`: how many distinct addresses came before its first appearance.
+        @inline(__always)
+        mutating func number(_ address: UInt32) -> UInt32 {
+            let mask = capacity - 1
+            var at = slot(address)
+            while true {
+                let entry = table[at]
+                if entry == 0 { break }
+                if UInt32(truncatingIfNeeded: entry &>> 32) == address { return UInt32(truncatingIfNeeded: entry) &- 1 }
+                at = (at + 1) & mask
+            }
+            let number = count
+            table[at] = UInt64(address) << 32 | UInt64(number + 1)
+            if number == addressCapacity { growAddresses() }
+            addresses[number] = address
+            count = number + 1
+            if count * 2 > capacity { grow() }
+            return UInt32(truncatingIfNeeded: number)
+        }
+
+        private mutating func growAddresses() {
+            let larger = UnsafeMutablePointer<UInt32>.allocate(capacity: addressCapacity * 2)
+            larger.moveInitialize(from: addresses, count: count)
+            addresses.deallocate()
+            addresses = larger
+            addressCapacity *= 2
+        }
+
+        /// Doubles the table and enters the addresses again (at most half of it is ever in use).
+        private mutating func grow() {
+            table.deallocate()
+            capacity *= 2
+            shift -= 1
+            table = .allocate(capacity: capacity)
+            table.initialize(repeating: 0, count: capacity)
+            let mask = capacity - 1
+            for number in 0..<count {
+                var at = slot(addresses[number])
+                while table[at] != 0 { at = (at + 1) & mask }
+                table[at] = UInt64(addresses[number]) << 32 | UInt64(number + 1)
+            }
+        }
     }
 
     private struct Encoder {
@@ -147,9 +247,10 @@ public enum FlowBlock {
             batch.withRows { rows in run(rows) }
         }
 
-        /// Three passes: one over the rows as they arrived (addresses to number, statistics,
-        /// value counts), the numbering itself, and one over the rows in the block's order that
-        /// codes every row column frame by frame while the frame is in the cache.
+        /// Three passes: one over the rows as they arrived (addresses numbered by first
+        /// appearance, statistics, value counts), the ranks (only the distinct addresses are
+        /// sorted) with the rows scattered into the block's order, and one over the rows in that
+        /// order that codes every row column frame by frame while the frame is in the cache.
         private mutating func run(_ rows: UnsafeBufferPointer<FlowBatch.Row>) -> Encoded {
             let n = rows.count
             let translation = batch.hasTranslation
@@ -165,29 +266,48 @@ public enum FlowBlock {
             var protocols = ValueTable(capacity: 256)
             var ingresses = ValueTable(capacity: 256)
             var egresses = ValueTable(capacity: 256)
-            var v4Keys = [UInt64](unsafeUninitializedCapacity: slots) { keys, filled in
-                qila_advise_huge_pages(keys.baseAddress, slots * 8)
-                var k = 0
+            let workspace = Workspace.take()
+            defer { Workspace.giveBack(workspace) }
+            // Address numbers, by slot: for an IPv4 address first its number in the order of
+            // first appearance (`AddressNumbers`), for an IPv6 one its rank; then every slot its
+            // address's rank. The slots of rows without a translated source hold 0 and are not used.
+            let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: max(slots, 1))
+            defer { ids.deallocate() }
+            // Each row's numbers in the protocol, ingress and egress tables, kept from the first
+            // pass for the scatter: reading them back costs less than looking the values up again.
+            let valueNumbers = UnsafeMutablePointer<UInt32>.allocate(capacity: max(3 * n, 1))
+            defer { valueNumbers.deallocate() }
+            qila_advise_huge_pages(ids, slots * 4)
+            var numbers = workspace.addressNumbers
+            numbers.reset()
+            do {
                 var firstStart = Int64.max, lastStart = Int64.min, firstEnd = Int64.max, lastEnd = Int64.min
                 var packets: UInt64 = 0, octets: UInt64 = 0
+                // The table's slot for a row's addresses is asked for this many rows ahead, so
+                // that its cache miss is under way when the row comes.
+                let ahead = 12
                 for i in 0..<n {
+                    if i + ahead < n {
+                        let later = rows[i + ahead]
+                        numbers.prefetch(UInt32(truncatingIfNeeded: later.source.low))
+                        numbers.prefetch(UInt32(truncatingIfNeeded: later.destination.low))
+                    }
                     let row = rows[i]
                     if row.source.isIPv4 {
-                        keys[k] = UInt64(UInt32(truncatingIfNeeded: row.source.low)) << 32 | UInt64(i)
-                        k += 1
+                        ids[i] = numbers.number(UInt32(truncatingIfNeeded: row.source.low))
                     } else {
                         v6.append((row.source, i))
                     }
                     if row.destination.isIPv4 {
-                        keys[k] = UInt64(UInt32(truncatingIfNeeded: row.destination.low)) << 32 | UInt64(n + i)
-                        k += 1
+                        ids[n + i] = numbers.number(UInt32(truncatingIfNeeded: row.destination.low))
                     } else {
                         v6.append((row.destination, n + i))
                     }
-                    if translation && row.translatedSource != .zero {
-                        if row.translatedSource.isIPv4 {
-                            keys[k] = UInt64(UInt32(truncatingIfNeeded: row.translatedSource.low)) << 32 | UInt64(2 * n + i)
-                            k += 1
+                    if translation {
+                        if row.translatedSource == .zero {
+                            ids[2 * n + i] = 0
+                        } else if row.translatedSource.isIPv4 {
+                            ids[2 * n + i] = numbers.number(UInt32(truncatingIfNeeded: row.translatedSource.low))
                         } else {
                             v6.append((row.translatedSource, 2 * n + i))
                         }
@@ -201,11 +321,10 @@ public enum FlowBlock {
                     portCounts[Int(row.sourcePort)] &+= 1
                     portCounts[1 << 16 | Int(row.destinationPort)] &+= 1
                     portCounts[2 << 16 | Int(row.translatedPort)] &+= 1
-                    _ = protocols.add(UInt64(row.protocolFlagsService))
-                    _ = ingresses.add(UInt64(row.ingress))
-                    _ = egresses.add(UInt64(row.egress))
+                    valueNumbers[3 * i] = UInt32(truncatingIfNeeded: protocols.add(UInt64(row.protocolFlagsService)))
+                    valueNumbers[3 * i + 1] = UInt32(truncatingIfNeeded: ingresses.add(UInt64(row.ingress)))
+                    valueNumbers[3 * i + 2] = UInt32(truncatingIfNeeded: egresses.add(UInt64(row.egress)))
                 }
-                filled = k
                 statistics.firstStart = firstStart
                 statistics.lastStart = lastStart
                 statistics.firstEnd = firstEnd
@@ -214,24 +333,13 @@ public enum FlowBlock {
                 statistics.octets = octets
             }
 
-            // 2. Address numbers: every address's rank among the block's addresses.
-            let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: max(slots, 1))
-            defer { ids.deallocate() }
-            qila_advise_huge_pages(ids, slots * 4)
-            RadixSort.sort(&v4Keys, bits: 32..<64)
-            var dictionaryV4: [UInt64] = []
-            var nextID: UInt32 = 0
-            var previous = UInt64.max
-            for key in v4Keys {
-                let address = key >> 32
-                if address != previous {
-                    dictionaryV4.append(address)
-                    previous = address
-                    nextID += 1
-                }
-                ids[Int(key & 0xFFFF_FFFF)] = nextID - 1
-            }
-            v4Keys = []
+            // 2. Address numbers: every address's rank among the block's addresses, IPv4 ones
+            // first. Only the distinct IPv4 addresses are sorted, not every slot.
+            var sortedV4 = (0..<numbers.count).map { UInt64(numbers.addresses[$0]) << 32 | UInt64($0) }
+            workspace.addressNumbers = numbers
+            RadixSort.sort(&sortedV4, bits: 32..<64)
+            let dictionaryV4 = sortedV4.map { $0 >> 32 }
+            var nextID = UInt32(sortedV4.count)
             v6.sort { $0.0 < $1.0 }
             var dictionaryV6: [UInt64] = []
             var addressesV6: [FlowAddress] = []
@@ -247,6 +355,17 @@ public enum FlowBlock {
                 ids[slot] = nextID - 1
             }
             statistics.addresses = Int(nextID)
+            // Every slot's rank: IPv4 numbers by the sort, IPv6 ones are ranks already. One pass
+            // here costs less than looking the ranks up where the slots are read.
+            do {
+                let rank = UnsafeMutablePointer<UInt32>.allocate(capacity: max(Int(nextID), 1))
+                defer { rank.deallocate() }
+                rank[0] = 0
+                for (position, key) in sortedV4.enumerated() { rank[Int(key & 0xFFFF_FFFF)] = UInt32(position) }
+                for id in sortedV4.count..<Int(nextID) { rank[id] = UInt32(id) }
+                for slot in 0..<slots { ids[slot] = rank[Int(ids[slot])] }
+            }
+            sortedV4 = []
             add(.addressesV4, dictionaryV4, layout: .sorted)
             add(.addressesV6, dictionaryV6)
 
@@ -265,8 +384,6 @@ public enum FlowBlock {
             // numbers the block stores, to its place in that order: one pass over the rows as
             // they arrived, each scattered as one line past the caches, so that the next pass
             // reads the block's order as a stream instead of a cache miss a row.
-            let workspace = Workspace.take()
-            defer { Workspace.giveBack(workspace) }
             let lines = workspace.lines(n)
             var runIDs: [UInt64] = []
             var runStarts: [UInt64] = []
@@ -293,9 +410,9 @@ public enum FlowBlock {
                     line.octets = row.octets
                     line.destination = ids[n + i]
                     line.translated = translation && row.translatedSource != .zero ? ids[2 * n + i] &+ 1 : 0
-                    line.protocolFlagsService = protocolRanks[protocols.number(of: UInt64(row.protocolFlagsService))]
-                    line.ingress = ingressRanks[ingresses.number(of: UInt64(row.ingress))]
-                    line.egress = egressRanks[egresses.number(of: UInt64(row.egress))]
+                    line.protocolFlagsService = protocolRanks[Int(valueNumbers[3 * i])]
+                    line.ingress = ingressRanks[Int(valueNumbers[3 * i + 1])]
+                    line.egress = egressRanks[Int(valueNumbers[3 * i + 2])]
                     line.exporter = row.exporter
                     line.sourcePort = UInt16(truncatingIfNeeded: portRanks[Int(row.sourcePort)])
                     line.destinationPort = UInt16(truncatingIfNeeded: portRanks[1 << 16 | Int(row.destinationPort)])

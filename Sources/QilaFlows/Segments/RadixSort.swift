@@ -76,14 +76,6 @@ struct ValueTable {
         return index
     }
 
-    /// The number of a value already added.
-    @inline(__always)
-    func number(of value: UInt64) -> Int {
-        var slot = Int(truncatingIfNeeded: (value &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
-        while keys[slot] != value || slots[slot] < 0 { slot = (slot + 1) & mask }
-        return Int(slots[slot])
-    }
-
     /// The values most frequent first (ties by value), and each value's rank by its number.
     func ranked() -> (values: [UInt64], ranks: [UInt32]) {
         let byFrequency = values.indices.sorted { (counts[$0], values[$1]) > (counts[$1], values[$0]) }
