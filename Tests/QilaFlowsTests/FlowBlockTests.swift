@@ -194,6 +194,27 @@ struct FlowBlockTests {
         }
     }
 
+    @Test("A batch's row is one cache line, and a batch of as many exporters as rows can number gives each flow its own back")
+    func compactRowsAndManyExporters() throws {
+        #expect(MemoryLayout<FlowBatch.Row>.stride == 64)
+        let flows = sampleFlows(FlowBatch.maximumExporters - 1, seed: 5)
+        var batch = FlowBatch()
+        var expected: [String] = []
+        for (index, (record, _)) in flows.enumerated() {
+            #expect(!batch.isFull || index == flows.count)
+            let exporter = FlowDecoder.Domain(exporter: FlowAddress(ipv4: 0xAC10_0000 | UInt32(index)), domain: UInt32(index % 7))
+            batch.append(record, from: exporter)
+            expected.append("\(record.source) \(record.destination) \(record.start) \(exporter)")
+        }
+        // The collector hands such a batch to the writer before decoding another datagram into it.
+        #expect(batch.isFull && batch.exporters.count == FlowBatch.maximumExporters - 1)
+        let encoded = FlowBlock.encode(batch)
+        try encoded.bytes.withUnsafeBytes { raw in
+            let all = try FlowBlockReader(raw).allRecords()
+            #expect(all.map { "\($0.record.source) \($0.record.destination) \($0.record.start) \($0.exporter)" }.sorted() == expected.sorted())
+        }
+    }
+
     @Test("A damaged block is refused or read as wrong numbers, never a crash: truncation, flipped bytes")
     func damagedBlocks() throws {
         let flows = sampleFlows(1_000, seed: 77)

@@ -397,8 +397,9 @@ public final class FlowCollector: Sendable {
                     }
                     decoder.decode(bytes, from: exporter, received: received, into: &batches[number].batch)
                     // A batch goes to the writer before it would grow past a block's rows (its
-                    // storage holds that many: it never grows, see `FlowBatch.Rows`).
-                    if batches[number].batch.count >= FlowBlock.maximumRows - 65_536 {
+                    // storage holds that many: it never grows, see `FlowBatch.Rows`) or number
+                    // more exporters than its rows can hold.
+                    if batches[number].batch.isFull {
                         toWriter.put(batches[number].organisation, &batches[number].batch, received: received)
                         batches[number].batch = toWriter.takeSpare()
                     }

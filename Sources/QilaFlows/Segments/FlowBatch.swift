@@ -8,31 +8,58 @@ import CQilaSystem
 /// decoded records here and the writing stage encodes the batch at each durability interval.
 ///
 /// Rows, not columns: appending a flow is one append (fourteen column appends cost a quarter of
-/// decoding), and the encoder reads each flow from two cache lines instead of from fourteen
+/// decoding), and the encoder reads each flow from one cache line instead of from fourteen
 /// arrays (docs/decisions/0014).
 public struct FlowBatch: Sendable {
-    /// One flow as the block encoder needs it (104 bytes).
+    /// One flow as the block encoder needs it, in one cache line (64 bytes). An IPv4 address is
+    /// its 32 bits; an IPv6 address (marked in `kinds`) is its place in the batch's
+    /// `addressesV6`. IPv4 flows are the many, and 40 bytes a flow less (against three 16-byte
+    /// addresses) is that much less memory for the decoder to write and the encoder to read twice,
+    /// and fewer fresh pages, which cost most on the benchmark's machine (decision 0014, item 18).
     struct Row: Sendable {
-        var source: FlowAddress
-        var destination: FlowAddress
-        /// `FlowAddress.zero` when the exporter reported no translation.
-        var translatedSource: FlowAddress
         /// Milliseconds since 1970.
         var start: Int64
         var end: Int64
         var packets: UInt64
         var octets: UInt64
+        var source: UInt32
+        var destination: UInt32
+        /// Meaningful when `kinds` has `Row.translated`.
+        var translatedSource: UInt32
         var ingress: UInt32
         var egress: UInt32
-        /// Protocol, TCP flags and type of service packed as `protocol << 16 | flags << 8 | tos`:
-        /// they vary together, so one dictionary serves them.
-        var protocolFlagsService: UInt32
+        /// Protocol, TCP flags and type of service packed as `protocol << 16 | flags << 8 | tos`
+        /// (they vary together, so one dictionary serves them) in the low 24 bits; `kinds` above.
+        private var protocolFlagsServiceAndKinds: UInt32
         /// Index into `exporters`.
-        var exporter: UInt32
+        var exporter: UInt16
         var sourcePort: UInt16
         var destinationPort: UInt16
         var translatedPort: UInt16
+
+        static let sourceV6: UInt8 = 1, destinationV6: UInt8 = 2, translatedV6: UInt8 = 4, translated: UInt8 = 8
+
+        init(
+            start: Int64, end: Int64, packets: UInt64, octets: UInt64, source: UInt32, destination: UInt32, translatedSource: UInt32,
+            ingress: UInt32, egress: UInt32, protocolFlagsService: UInt32, kinds: UInt8, exporter: UInt16, sourcePort: UInt16,
+            destinationPort: UInt16, translatedPort: UInt16
+        ) {
+            (self.start, self.end, self.packets, self.octets) = (start, end, packets, octets)
+            (self.source, self.destination, self.translatedSource) = (source, destination, translatedSource)
+            (self.ingress, self.egress) = (ingress, egress)
+            protocolFlagsServiceAndKinds = protocolFlagsService & 0xFF_FFFF | UInt32(kinds) << 24
+            (self.exporter, self.sourcePort, self.destinationPort, self.translatedPort) = (exporter, sourcePort, destinationPort, translatedPort)
+        }
+
+        var protocolFlagsService: UInt32 { protocolFlagsServiceAndKinds & 0xFF_FFFF }
+        /// Which addresses are IPv6 (`sourceV6`, `destinationV6`, `translatedV6`) and whether the
+        /// exporter reported a translated source (`translated`).
+        var kinds: UInt8 { UInt8(truncatingIfNeeded: protocolFlagsServiceAndKinds >> 24) }
     }
+
+    /// Exporters a batch can number (a row holds its exporter's number in 16 bits); the collector
+    /// hands a batch to the writer before it would number more (`isFull`).
+    public static let maximumExporters = 1 << 16
 
     private var rows = Rows()
     /// Rows in use (the storage holds `rows.capacity`). Kept here, not in the shared storage, so
@@ -40,6 +67,8 @@ public struct FlowBatch: Sendable {
     /// time) and copies sharing storage each keep their own count.
     public private(set) var count = 0
     public private(set) var exporters: [FlowDecoder.Domain] = []
+    /// The IPv6 addresses of the rows, where their rows point.
+    private(set) var addressesV6: [FlowAddress] = []
     private var exporterIndex: [FlowDecoder.Domain: UInt32] = [:]
     public private(set) var hasTranslation = false
     /// The exporter of the records the decoder is appending (see `FlowSink`).
@@ -48,6 +77,11 @@ public struct FlowBatch: Sendable {
     public init() {}
 
     public var isEmpty: Bool { count == 0 }
+
+    /// Whether the batch should go to the writer before the next datagram is decoded into it:
+    /// another datagram could bring more rows than a block holds (a datagram holds at most some
+    /// 65,000 flows) or a new exporter past those a row can number.
+    public var isFull: Bool { count >= FlowBlock.maximumRows - 65_536 || exporters.count >= FlowBatch.maximumExporters - 1 }
 
     /// Calls `body` with the rows in the order they were appended.
     func withRows<Result>(_ body: (UnsafeBufferPointer<Row>) throws -> Result) rethrows -> Result {
@@ -60,6 +94,7 @@ public struct FlowBatch: Sendable {
         if !keepingCapacity { rows = Rows() } else if !isKnownUniquelyReferenced(&rows) { rows = Rows(capacity: rows.capacity) }
         count = 0
         exporters.removeAll(keepingCapacity: keepingCapacity)
+        addressesV6.removeAll(keepingCapacity: keepingCapacity)
         exporterIndex.removeAll(keepingCapacity: keepingCapacity)
         hasTranslation = false
         currentExporter = 0
@@ -68,6 +103,7 @@ public struct FlowBatch: Sendable {
     /// The index of `domain` in `exporters`, adding it when new.
     public mutating func exporterNumber(_ domain: FlowDecoder.Domain) -> UInt32 {
         if let known = exporterIndex[domain] { return known }
+        precondition(exporters.count < FlowBatch.maximumExporters, "a batch numbers at most \(FlowBatch.maximumExporters) exporters")
         let number = UInt32(exporters.count)
         exporters.append(domain)
         exporterIndex[domain] = number
@@ -81,15 +117,38 @@ public struct FlowBatch: Sendable {
         if count == rows.capacity || !isKnownUniquelyReferenced(&rows) {
             rows = rows.copy(count, capacity: count == rows.capacity ? max(rows.capacity * 2, FlowBlock.maximumRows) : rows.capacity)
         }
+        var kinds: UInt8 = 0
+        let source = compact(record.source, kinds: &kinds, v6: Row.sourceV6)
+        let destination = compact(record.destination, kinds: &kinds, v6: Row.destinationV6)
+        var translatedSource: UInt32 = 0
+        if translated != .zero {
+            kinds |= Row.translated
+            translatedSource = compact(translated, kinds: &kinds, v6: Row.translatedV6)
+        }
         (rows.base! + count).initialize(
             to: Row(
-                source: record.source, destination: record.destination, translatedSource: translated, start: record.start,
-                end: record.end, packets: record.packets, octets: record.octets, ingress: record.ingressInterface,
+                start: record.start, end: record.end, packets: record.packets, octets: record.octets, source: source,
+                destination: destination, translatedSource: translatedSource, ingress: record.ingressInterface,
                 egress: record.egressInterface,
                 protocolFlagsService: UInt32(record.protocolNumber) << 16 | UInt32(record.tcpFlags) << 8 | UInt32(record.typeOfService),
-                exporter: number, sourcePort: record.sourcePort, destinationPort: record.destinationPort,
-                translatedPort: record.translatedSourcePort ?? 0))
+                kinds: kinds, exporter: UInt16(truncatingIfNeeded: number), sourcePort: record.sourcePort,
+                destinationPort: record.destinationPort, translatedPort: record.translatedSourcePort ?? 0))
         count += 1
+    }
+
+    /// An address as a row holds it: an IPv4 address's 32 bits, else (marked `v6` in `kinds`)
+    /// its place in `addressesV6`.
+    @inline(__always)
+    private mutating func compact(_ address: FlowAddress, kinds: inout UInt8, v6: UInt8) -> UInt32 {
+        if address.isIPv4 { return UInt32(truncatingIfNeeded: address.low) }
+        kinds |= v6
+        addressesV6.append(address)
+        return UInt32(addressesV6.count - 1)
+    }
+
+    /// The address a row holds as `value`, an IPv6 one when `kinds` has `v6`.
+    func address(_ value: UInt32, kinds: UInt8, v6: UInt8) -> FlowAddress {
+        kinds & v6 == 0 ? FlowAddress(ipv4: value) : addressesV6[Int(value)]
     }
 
     public mutating func append(_ record: FlowRecord, from domain: FlowDecoder.Domain) {
@@ -105,7 +164,7 @@ extension FlowBatch {
     /// The rows' storage, shared between copies of a batch until one of them changes (copy on
     /// write, as an array's). Not an array: an array grows by copying its rows into fresh memory,
     /// and fresh memory is what costs here: every page's first touch is a fault and a page the
-    /// kernel zeroes. The storage is mapped at its full size, a block's most rows (436 MB of
+    /// kernel zeroes. The storage is mapped at its full size, a block's most rows (268 MB of
     /// address space), and only the pages rows are written to are ever touched: a batch costs
     /// the memory of the most rows it has held, once, and never grows or copies.
     ///

@@ -289,27 +289,28 @@ public enum FlowBlock {
                 for i in 0..<n {
                     if i + ahead < n {
                         let later = rows[i + ahead]
-                        numbers.prefetch(UInt32(truncatingIfNeeded: later.source.low))
-                        numbers.prefetch(UInt32(truncatingIfNeeded: later.destination.low))
+                        numbers.prefetch(later.source)
+                        numbers.prefetch(later.destination)
                     }
                     let row = rows[i]
-                    if row.source.isIPv4 {
-                        ids[i] = numbers.number(UInt32(truncatingIfNeeded: row.source.low))
+                    let kinds = row.kinds
+                    if kinds & FlowBatch.Row.sourceV6 == 0 {
+                        ids[i] = numbers.number(row.source)
                     } else {
-                        v6.append((row.source, i))
+                        v6.append((batch.addressesV6[Int(row.source)], i))
                     }
-                    if row.destination.isIPv4 {
-                        ids[n + i] = numbers.number(UInt32(truncatingIfNeeded: row.destination.low))
+                    if kinds & FlowBatch.Row.destinationV6 == 0 {
+                        ids[n + i] = numbers.number(row.destination)
                     } else {
-                        v6.append((row.destination, n + i))
+                        v6.append((batch.addressesV6[Int(row.destination)], n + i))
                     }
                     if translation {
-                        if row.translatedSource == .zero {
+                        if kinds & FlowBatch.Row.translated == 0 {
                             ids[2 * n + i] = 0
-                        } else if row.translatedSource.isIPv4 {
-                            ids[2 * n + i] = numbers.number(UInt32(truncatingIfNeeded: row.translatedSource.low))
+                        } else if kinds & FlowBatch.Row.translatedV6 == 0 {
+                            ids[2 * n + i] = numbers.number(row.translatedSource)
                         } else {
-                            v6.append((row.translatedSource, 2 * n + i))
+                            v6.append((batch.addressesV6[Int(row.translatedSource)], 2 * n + i))
                         }
                     }
                     firstStart = min(firstStart, row.start)
@@ -409,11 +410,11 @@ public enum FlowBlock {
                     line.packets = row.packets
                     line.octets = row.octets
                     line.destination = ids[n + i]
-                    line.translated = translation && row.translatedSource != .zero ? ids[2 * n + i] &+ 1 : 0
+                    line.translated = translation && row.kinds & FlowBatch.Row.translated != 0 ? ids[2 * n + i] &+ 1 : 0
                     line.protocolFlagsService = protocolRanks[Int(valueNumbers[3 * i])]
                     line.ingress = ingressRanks[Int(valueNumbers[3 * i + 1])]
                     line.egress = egressRanks[Int(valueNumbers[3 * i + 2])]
-                    line.exporter = row.exporter
+                    line.exporter = UInt32(row.exporter)
                     line.sourcePort = UInt16(truncatingIfNeeded: portRanks[Int(row.sourcePort)])
                     line.destinationPort = UInt16(truncatingIfNeeded: portRanks[1 << 16 | Int(row.destinationPort)])
                     line.translatedPort = translation ? UInt16(truncatingIfNeeded: portRanks[2 << 16 | Int(row.translatedPort)]) : 0
