@@ -148,6 +148,25 @@ struct FlowDecoderTests {
         #expect(decoder.counters[FlowDecoder.Domain(exporter: Self.exporter, domain: 3)]?.lost == 0)
     }
 
+    @Test("Decoding into a batch leaves a copy of it as it was (the batch makes its rows its own once a set)")
+    func batchCopyOnWrite() throws {
+        let flows = sampleFlows(60, seed: 12, ipv6: false, translation: false).map(\.0)
+        let exporter = FlowAddress(ipv4: 0x7F00_0001)
+        var decoder = FlowDecoder()
+        var batch = FlowBatch()
+        let first = Wire.v5(sequence: 0, uptime: 3_600_000, seconds: 1_790_000_000, Array(flows[0..<30]))
+        let second = Wire.v5(sequence: 30, uptime: 3_601_000, seconds: 1_790_000_001, Array(flows[30..<60]))
+        first.withUnsafeBytes { _ = decoder.decode($0, from: exporter, received: 1_790_000_000_000, into: &batch) }
+        let copy = batch
+        second.withUnsafeBytes { _ = decoder.decode($0, from: exporter, received: 1_790_000_001_000, into: &batch) }
+        #expect(copy.count == 30 && batch.count == 60)
+        func sources(_ batch: FlowBatch) throws -> [String] {
+            try FlowBlock.encode(batch).bytes.withUnsafeBytes { try FlowBlockReader($0).allRecords().map { "\($0.record.source) \($0.record.destination)" }.sorted() }
+        }
+        #expect(try sources(copy) == flows[0..<30].map { "\($0.source) \($0.destination)" }.sorted())
+        #expect(try sources(batch) == flows.map { "\($0.source) \($0.destination)" }.sorted())
+    }
+
     @Test("NetFlow v5: fixed records, times from the header's uptime and clock")
     func v5RoundTrip() {
         var random = SplitMix(state: 3)
