@@ -162,10 +162,6 @@ public struct FlowBatch: Sendable {
         return UInt32(addressesV6.count - 1)
     }
 
-    /// The address a row holds as `value`, an IPv6 one when `kinds` has `v6`.
-    func address(_ value: UInt32, kinds: UInt8, v6: UInt8) -> FlowAddress {
-        kinds & v6 == 0 ? FlowAddress(ipv4: value) : addressesV6[Int(value)]
-    }
 
     public mutating func append(_ record: FlowRecord, from domain: FlowDecoder.Domain) {
         append(record, exporter: exporterNumber(domain))
