@@ -138,8 +138,8 @@ public enum FlowBlock {
     /// empty), so that only the distinct addresses are sorted for their ranks, not one key per
     /// address slot. The encoder asks for an address's table slot a few rows before it needs it
     /// (`prefetch`), so that the lookups' cache misses overlap. The hash is multiplicative with a
-    /// random odd multiplier for each table, so that addresses chosen by a sender cannot be made to
-    /// collide. Storage is raw and owned by the `Workspace` that holds the table.
+    /// random odd multiplier for each table, so that a sender cannot know which addresses collide.
+    /// Storage is raw and owned by the `Workspace` that holds the table.
     struct AddressNumbers {
         private var table: UnsafeMutablePointer<UInt64>
         private var capacity: Int
