@@ -74,6 +74,7 @@ let package = Package(
             dependencies: [
                 "QilaCore",
                 "CQilaSystem",
+                "CQilaFrames",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -123,6 +124,7 @@ let package = Package(
         ),
         .target(name: "CQilaCRC"),
         .target(name: "CQilaSystem"),
+        .target(name: "CQilaFrames"),
         .target(name: "CQilaProcess"),
         .target(
             name: "QilaIngest",
@@ -307,7 +309,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QilaFlowsTests",
-            dependencies: ["QilaFlows", "QilaTestSupport"],
+            dependencies: ["QilaFlows", "CQilaFrames", "QilaTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

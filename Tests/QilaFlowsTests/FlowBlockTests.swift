@@ -1,3 +1,4 @@
+import CQilaFrames
 import QilaTestSupport
 import Testing
 
@@ -75,6 +76,44 @@ struct FlowBlockTests {
             let decodedSorted = try bytes.withUnsafeBytes { try IntegerColumnReader($0).decodeAll(layout: .sorted) }
             #expect(decodedSorted == sorted)
         }
+    }
+
+    @Test("Frames coded in vector registers are the portable coder's bytes, and decode to their values, long codes included")
+    func frameCoders() throws {
+        var random = SplitMix(state: 57)
+        var checked = 0
+        for round in 0..<3_000 {
+            let count = 1 + Int(random.below(256))
+            // Heavy tails (Golomb frames), a few huge values among small ones (codes over 56
+            // bits), whole 64-bit words (packing over 56 bits), and the top of the range.
+            var values: [UInt64] =
+                switch round % 5 {
+                case 0: (0..<count).map { _ in random.below(1 << random.below(24)) }
+                case 1: (0..<count).map { _ in random.below(4) == 0 ? UInt64(1) << (50 + random.below(14)) : random.below(8) }
+                case 2: (0..<count).map { _ in random.next() }
+                case 3: (0..<count).map { _ in UInt64.max - random.below(1 << random.below(10)) }
+                default: (0..<count).map { _ in random.below(1 << 12) }
+                }
+            if round % 2 == 1 { values.sort() }
+            let sorted = Int32(round % 2)
+            var fast = [UInt8](repeating: 0xAA, count: qila_frame_bound(count))
+            var portable = [UInt8](repeating: 0x55, count: qila_frame_bound(count))
+            let fastLength = qila_code_frame(values, count, sorted, &fast)
+            let portableLength = qila_code_frame_portable(values, count, sorted, &portable)
+            #expect(fastLength == portableLength && fast[..<fastLength] == portable[..<portableLength], "round \(round), \(count) values")
+            // The frame alone, as a column of one frame, reads back.
+            var column: [UInt8] = []
+            VarInt.append(UInt64(count), to: &column)
+            column += [0, 0, 0, 0] + portable[..<portableLength]
+            var decoded = [UInt64](repeating: 0, count: 256)
+            let layout: IntegerColumn.Layout = sorted == 1 ? .sorted : .plain
+            try column.withUnsafeBytes { raw in _ = try IntegerColumnReader(raw).decode(frame: 0, layout: layout, into: &decoded) }
+            let same = Array(decoded[..<count]) == values
+            #expect(same, "round \(round): \(count) values do not read back")
+            checked += 1
+        }
+        #expect(checked == 3_000)
+        #expect(["avx512", "avx2", "portable"].contains(String(cString: qila_frame_coder())))
     }
 
     @Test("The open segment's IPv4 set holds exactly the distinct addresses inserted, through growth")

@@ -1,3 +1,5 @@
+import CQilaFrames
+
 /// A column of unsigned integers in frames of 256, each frame coded on its own in whichever of two
 /// ways is smaller for it: bit packing above the frame's least value, or exponential-Golomb codes
 /// of an order chosen from the frame's value lengths (short codes for the many small values of
@@ -28,7 +30,8 @@ struct IntegerColumn {
     }
 
     /// Writes a column frame by frame, so that the block encoder can code each frame of every
-    /// column while the frame's values are still in the cache.
+    /// column while the frame's values are still in the cache. The frames are coded in C
+    /// (`qila_code_frame`, CQilaFrames), in vector registers where the processor has them.
     struct Writer {
         private var bytes: [UInt8] = []
         private let layout: Layout
@@ -56,14 +59,14 @@ struct IntegerColumn {
             precondition(
                 frame < frames && values.count == min(frameLength, count - written), "frame \(frame) of \(frames) with \(values.count) values")
             written += values.count
-            let offset = UInt32(bytes.count - dataStart)
+            let offset = UInt32(bytes.count - dataStart), sorted: Int32 = layout == .sorted ? 1 : 0
             bytes.withUnsafeMutableBytes { raw in
                 raw.storeBytes(of: offset.littleEndian, toByteOffset: table + frame * 4, as: UInt32.self)
             }
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: frameLength) { scratch in
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * 65) { lengths in
-                    code(values, scratch.baseAddress!, lengths.baseAddress!)
-                }
+            // Coded on the stack (the coder's stores run past what it keeps), then appended.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: qila_frame_bound(values.count)) { frameBytes in
+                let used = qila_code_frame(values.baseAddress!, values.count, sorted, frameBytes.baseAddress!)
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: frameBytes[..<used]))
             }
         }
 
@@ -71,105 +74,6 @@ struct IntegerColumn {
         consuming func finish() -> [UInt8] {
             precondition(written == count, "column of \(count) values finished after \(written)")
             return bytes
-        }
-
-        private mutating func code(_ values: UnsafeBufferPointer<UInt64>, _ scratch: UnsafeMutablePointer<UInt64>, _ lengths: UnsafeMutablePointer<Int>) {
-            // The numbers stored: differences from the predecessor in sorted columns (in
-            // `scratch`), else the values above the frame's least, subtracted where they are used.
-            var base: UInt64
-            let numbers: UnsafePointer<UInt64>
-            let stored: Int
-            var subtract: UInt64 = 0
-            if layout == .sorted {
-                base = values[0]
-                stored = values.count - 1
-                var previous = base
-                for i in 0..<stored {
-                    scratch[i] = values[i + 1] &- previous
-                    previous = values[i + 1]
-                }
-                numbers = UnsafePointer(scratch)
-            } else {
-                base = UInt64.max
-                var highest: UInt64 = 0
-                for value in values {
-                    base = min(base, value)
-                    highest = max(highest, value)
-                }
-                stored = values.count
-                numbers = values.baseAddress!
-                subtract = base
-                if highest == base {
-                    // One value throughout: a packed frame of width 0, no bits.
-                    bytes.append(0)
-                    bytes.append(0)
-                    VarInt.append(base, to: &bytes)
-                    return
-                }
-            }
-            // Lengths of the stored numbers decide the cheapest coding. Four histograms, so
-            // that runs of equal lengths do not wait on one counter.
-            lengths.initialize(repeating: 0, count: 4 * 65)
-            var widest = 0
-            var i = 0
-            while i + 4 <= stored {
-                for lane in 0..<4 {
-                    let length = 64 &- (numbers[i &+ lane] &- subtract).leadingZeroBitCount
-                    lengths[lane &* 65 &+ length] &+= 1
-                    widest = max(widest, length)
-                }
-                i &+= 4
-            }
-            while i < stored {
-                let length = 64 &- (numbers[i] &- subtract).leadingZeroBitCount
-                lengths[length] &+= 1
-                widest = max(widest, length)
-                i &+= 1
-            }
-            for length in 0...widest { lengths[length] &+= lengths[65 + length] &+ lengths[130 + length] &+ lengths[195 + length] }
-            var bestCost = widest * stored
-            var bestOrder = -1
-            if stored > 0 && widest > 1 {
-                // Golomb cost of order k: values of length ≤ k take k+1 bits, of length
-                // k+1 take k+3, longer ones 2·length−k−1 (about). Kept as running sums so
-                // that every order is priced in one pass over the lengths.
-                var longer = 0  // values longer than k+1
-                var longerBits = 0  // and the sum of their lengths
-                for length in 2...widest {
-                    longer += lengths[length]
-                    longerBits += lengths[length] * length
-                }
-                var shorter = lengths[0]  // values of length ≤ k
-                for order in 0..<widest {
-                    // Here `shorter` counts lengths ≤ order; `longer`/`longerBits` lengths > order+1.
-                    let atNext = lengths[order + 1]
-                    let cost = shorter * (order + 1) + atNext * (order + 3) + 2 * longerBits - (order + 1) * longer
-                    if cost < bestCost { bestCost = cost; bestOrder = order }
-                    shorter += atNext
-                    if order + 2 <= widest {
-                        longer -= lengths[order + 2]
-                        longerBits -= lengths[order + 2] * (order + 2)
-                    }
-                }
-            }
-            bytes.append(bestOrder < 0 ? 0 : 1)
-            bytes.append(UInt8(bestOrder < 0 ? widest : bestOrder))
-            VarInt.append(base, to: &bytes)
-            // The cost above is exact for packing and short by at most 2 bits a value for
-            // Golomb codes (a quotient one bit longer than its value's length suggests).
-            let bound = (bestCost + 2 * stored + 7) / 8 + 8 + BitWriter.slack
-            let at = bytes.count
-            bytes.append(contentsOf: repeatElement(0, count: bound))
-            let used = bytes.withUnsafeMutableBytes { raw in
-                var writer = BitWriter(into: raw.baseAddress! + at, capacity: bound)
-                if bestOrder < 0 {
-                    if widest > 0 { for i in 0..<stored { writer.write(numbers[i] &- subtract, bits: widest) } }
-                } else {
-                    for i in 0..<stored { writer.writeGolomb(numbers[i] &- subtract, order: bestOrder) }
-                }
-                return writer.finish()
-            }
-            bytes.removeLast(bound - used)
         }
     }
 }
