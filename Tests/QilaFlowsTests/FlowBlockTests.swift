@@ -116,6 +116,31 @@ struct FlowBlockTests {
         #expect(["avx512", "avx2", "portable"].contains(String(cString: qila_frame_coder())))
     }
 
+    @Test("A value table numbers values by first appearance and ranks them by count, through growth")
+    func valueTable() {
+        var random = SplitMix(state: 59)
+        var table = ValueTable(capacity: 4)
+        var numbers: [UInt64: Int] = [:]
+        var counts: [UInt64: Int] = [:]
+        for round in 0..<50_000 {
+            // A few common values and a long tail, with 0 and the top of the range among them.
+            let value: UInt64 = round % 3 == 0 ? [0, .max, 6, 17][Int(random.below(4))] : random.below(5_000) << 20
+            let expected = numbers[value] ?? numbers.count
+            numbers[value] = expected
+            counts[value, default: 0] += 1
+            let number = table.add(value)
+            if number != expected {
+                Issue.record("value \(value): number \(number), expected \(expected)")
+                return
+            }
+        }
+        #expect(table.count == numbers.count)
+        let (values, ranks) = table.ranked()
+        let byFrequency = counts.keys.sorted { (counts[$0]!, $1) > (counts[$1]!, $0) }
+        #expect(values == byFrequency)
+        #expect(ranks.count == numbers.count && numbers.allSatisfy { value, number in values[Int(ranks[number])] == value })
+    }
+
     @Test("The open segment's IPv4 set holds exactly the distinct addresses inserted, through growth")
     func ipv4Set() {
         var random = SplitMix(state: 41)
