@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "qila_system.h"
 
-#include <sys/mman.h>
 
 #include <errno.h>
 #include <linux/sock_diag.h>
@@ -59,13 +58,6 @@ int qila_udp_receive(int fd, uint8_t *buffers, size_t size, unsigned count, size
 void qila_keep_heap_memory(int mmap_threshold, int trim_threshold) {
     mallopt(M_MMAP_THRESHOLD, mmap_threshold);
     mallopt(M_TRIM_THRESHOLD, trim_threshold);
-}
-
-void qila_advise_huge_pages(void *address, size_t length) {
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t start = ((uintptr_t)address + huge - 1) & ~(huge - 1);
-    uintptr_t end = ((uintptr_t)address + length) & ~(huge - 1);
-    if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
 void qila_name_thread(const char *name) {

@@ -26,11 +26,6 @@ int qila_udp_receive(int fd, uint8_t *buffers, size_t size, unsigned count, size
 /// `trim_threshold` bytes of free heap are kept (glibc's M_MMAP_THRESHOLD, M_TRIM_THRESHOLD).
 void qila_keep_heap_memory(int mmap_threshold, int trim_threshold);
 
-/// Asks the kernel to back the whole 2 MiB pages inside `[address, address + length)` with huge
-/// pages (madvise MADV_HUGEPAGE, for transparent huge pages in `madvise` mode): large arrays read
-/// in random order then miss the TLB far less. A hint; errors are ignored.
-void qila_advise_huge_pages(void *address, size_t length);
-
 /// Names the calling thread (at most 15 bytes are kept), as `top -H` and /proc show it.
 void qila_name_thread(const char *name);
 

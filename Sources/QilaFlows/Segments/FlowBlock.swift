@@ -116,9 +116,10 @@ public enum FlowBlock {
             if rows > capacity || base == nil {
                 base?.deallocate()
                 capacity = max(rows + rows / 4, 1 << 16)
-                let bytes = capacity * MemoryLayout<Line>.stride
-                base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-                qila_advise_huge_pages(base, bytes)
+                // Small pages (not advised for huge ones): the first touch of a fresh huge page
+                // costs the writer far more than the scatter's TLB misses save (decision 0014,
+                // item 22).
+                base = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Line>.stride, alignment: 64)
             }
             return base!.bindMemory(to: Line.self, capacity: capacity)
         }
@@ -277,7 +278,6 @@ public enum FlowBlock {
             // pass for the scatter: reading them back costs less than looking the values up again.
             let valueNumbers = UnsafeMutablePointer<UInt32>.allocate(capacity: max(3 * n, 1))
             defer { valueNumbers.deallocate() }
-            qila_advise_huge_pages(ids, slots * 4)
             var numbers = workspace.addressNumbers
             numbers.reset()
             do {

@@ -1,5 +1,3 @@
-import CQilaSystem
-
 /// Stable least-significant-digit radix sort of 64-bit keys on their bits `low..<high`, 11 bits a
 /// pass. The block encoder sorts `key << 32 | position` pairs with it: comparison sorts of a
 /// second's million flows cost more than the rest of encoding.
@@ -7,10 +5,7 @@ enum RadixSort {
     static func sort(_ values: inout [UInt64], bits range: Range<Int>) {
         let count = values.count
         guard count > 1, !range.isEmpty else { return }
-        var other = [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
-            qila_advise_huge_pages(buffer.baseAddress, count * 8)
-            initialized = count
-        }
+        var other = [UInt64](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         var shift = range.lowerBound
         var counts = [Int](repeating: 0, count: 2049)
         while shift < range.upperBound {
