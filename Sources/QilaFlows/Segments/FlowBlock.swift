@@ -238,6 +238,10 @@ public enum FlowBlock {
         }
 
         mutating func add(_ column: Column, _ values: [UInt64], layout: IntegerColumn.Layout = .plain) {
+            values.withUnsafeBufferPointer { add(column, $0, layout: layout) }
+        }
+
+        mutating func add(_ column: Column, _ values: UnsafeBufferPointer<UInt64>, layout: IntegerColumn.Layout = .plain) {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(values.count * 2 + 16)
             IntegerColumn.encode(values, layout: layout, into: &bytes)
@@ -404,6 +408,12 @@ public enum FlowBlock {
                 let firstEnd = statistics.firstEnd
                 var line = Line()
                 for i in 0..<n {
+                    // The source's place and the source port's rank are random reads; asked for
+                    // a few rows ahead, as in the first pass.
+                    if i + 16 < n {
+                        qila_prefetch(next + Int(ids[i + 16]))
+                        qila_prefetch(portRanks + Int(rows[i + 16].sourcePort))
+                    }
                     let row = rows[i]
                     line.end = UInt64(bitPattern: row.end &- firstEnd)
                     line.duration = zigzag(row.end &- row.start)
@@ -445,9 +455,13 @@ public enum FlowBlock {
             let protocolColumn = column(.protocolFlagsService), ingressColumn = column(.ingress), egressColumn = column(.egress)
             let packetColumn = column(.packets), octetColumn = column(.octets), exporterColumn = column(.exporter)
             let translatedColumn = column(.translated), translatedPorts = column(.translatedPort)
-            var destinationPairs: [UInt64] = []
-            destinationPairs.reserveCapacity(n)
-            var translatedPairs: [UInt64] = []
+            // `number << 32 | frame` for each frame a destination (or translated address)
+            // occurs in: at most one a row.
+            let destinationPairs = UnsafeMutablePointer<UInt64>.allocate(capacity: max(n, 1))
+            defer { destinationPairs.deallocate() }
+            let translatedPairs = UnsafeMutablePointer<UInt64>.allocate(capacity: translation ? max(n, 1) : 1)
+            defer { translatedPairs.deallocate() }
+            var destinationPairCount = 0, translatedPairCount = 0
             var lower = 0
             var frame: UInt64 = 0
             while lower < n {
@@ -470,17 +484,23 @@ public enum FlowBlock {
                         translatedPorts[j] = UInt64(line.translatedPort)
                     }
                 }
-                // The frames each destination (and translated address) occurs in.
+                // The frames each destination (and translated address) occurs in. Each pair is
+                // stored, and kept (counted) only when it differs from the one before: no branch
+                // to mispredict.
                 var lastPair = UInt64.max
                 for j in 0..<count {
                     let pair = destinations[j] << 32 | frame
-                    if pair != lastPair { destinationPairs.append(pair); lastPair = pair }
+                    destinationPairs[destinationPairCount] = pair
+                    destinationPairCount &+= pair != lastPair ? 1 : 0
+                    lastPair = pair
                 }
                 if translation {
                     lastPair = UInt64.max
                     for j in 0..<count where translatedColumn[j] != 0 {
                         let pair = translatedColumn[j] << 32 | frame
-                        if pair != lastPair { translatedPairs.append(pair); lastPair = pair }
+                        translatedPairs[translatedPairCount] = pair
+                        translatedPairCount &+= pair != lastPair ? 1 : 0
+                        lastPair = pair
                     }
                 }
                 for slot in 0..<slotCount {
@@ -493,7 +513,7 @@ public enum FlowBlock {
             func take(_ slot: Slot) -> [UInt8] { defer { coded[slot.rawValue] = [] }; return coded[slot.rawValue] }
 
             columns.append((.destination, take(.destination)))
-            index(destinationPairs, values: Int(nextID), keys: .destinationKeys, starts: .destinationListStarts, frames: .destinationFrames)
+            index(UnsafeBufferPointer(start: destinationPairs, count: destinationPairCount), values: Int(nextID), keys: .destinationKeys, starts: .destinationListStarts, frames: .destinationFrames)
             columns.append((.end, take(.end)))
             columns.append((.duration, take(.duration)))
             add(.sourcePortTable, sourcePortTable)
@@ -520,7 +540,7 @@ public enum FlowBlock {
             // 4. Carrier-grade NAT: the translated source (0 = none, else number + 1) and port.
             if translation {
                 columns.append((.translated, take(.translated)))
-                index(translatedPairs, values: Int(nextID) + 1, keys: .translatedKeys, starts: .translatedListStarts, frames: .translatedFrames)
+                index(UnsafeBufferPointer(start: translatedPairs, count: translatedPairCount), values: Int(nextID) + 1, keys: .translatedKeys, starts: .translatedListStarts, frames: .translatedFrames)
                 add(.translatedPortTable, translatedPortTable)
                 columns.append((.translatedPort, take(.translatedPort)))
             }
@@ -552,7 +572,7 @@ public enum FlowBlock {
         /// every distinct value, the frames it occurs in. The values are dense numbers, so the
         /// pairs are put in value order by counting (one pass to count, one to place each frame,
         /// frames staying ascending within a value), which costs a third of sorting them.
-        mutating func index(_ pairs: [UInt64], values: Int, keys keyColumn: Column, starts startColumn: Column, frames frameColumn: Column) {
+        mutating func index(_ pairs: UnsafeBufferPointer<UInt64>, values: Int, keys keyColumn: Column, starts startColumn: Column, frames frameColumn: Column) {
             let next = UnsafeMutablePointer<UInt32>.allocate(capacity: values + 1)
             defer { next.deallocate() }
             next.initialize(repeating: 0, count: values + 1)
@@ -567,27 +587,31 @@ public enum FlowBlock {
                 placed[Int(next[value])] = UInt32(truncatingIfNeeded: pair)
                 next[value] &+= 1
             }
-            var keys: [UInt64] = []
-            var starts: [UInt64] = []
-            var frames: [UInt64] = []
-            frames.reserveCapacity(pairs.count)
+            // At most one key, start and frame a pair.
+            let lists = UnsafeMutablePointer<UInt64>.allocate(capacity: max(3 * pairs.count, 1))
+            defer { lists.deallocate() }
+            let keys = lists, starts = lists + pairs.count, frames = lists + 2 * pairs.count
+            var listed = 0, framed = 0
             var begin = 0
             for value in 0..<values {
                 let end = Int(next[value])
                 guard end > begin else { continue }
-                keys.append(UInt64(value))
-                starts.append(UInt64(frames.count))
+                keys[listed] = UInt64(value)
+                starts[listed] = UInt64(framed)
+                listed += 1
                 var previous = placed[begin]
-                frames.append(UInt64(previous))
+                frames[framed] = UInt64(previous)
+                framed += 1
                 for k in (begin + 1)..<end where placed[k] != previous {
-                    frames.append(UInt64(placed[k] - previous - 1))
+                    frames[framed] = UInt64(placed[k] - previous - 1)
+                    framed += 1
                     previous = placed[k]
                 }
                 begin = end
             }
-            add(keyColumn, keys, layout: .sorted)
-            add(startColumn, starts, layout: .sorted)
-            add(frameColumn, frames)
+            add(keyColumn, UnsafeBufferPointer(start: keys, count: listed), layout: .sorted)
+            add(startColumn, UnsafeBufferPointer(start: starts, count: listed), layout: .sorted)
+            add(frameColumn, UnsafeBufferPointer(start: frames, count: framed))
         }
 
         func assemble(_ statistics: Statistics) -> [UInt8] {
