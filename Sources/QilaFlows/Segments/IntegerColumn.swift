@@ -11,7 +11,8 @@ import CQilaFrames
 /// In `sorted` columns the base is the frame's first value and the rest are stored as differences
 /// from their predecessor, so a sorted column is searched by its frame bases.
 struct IntegerColumn {
-    static let frameLength = 256
+    /// The C coder's frame length, so that the two cannot disagree.
+    static let frameLength = Int(QILA_FRAME_LENGTH)
 
     enum Layout { case plain, sorted }
 
