@@ -62,6 +62,17 @@ INLINE void put_wide(bits_t *w, uint64_t value, unsigned count) {
     }
 }
 
+/// The exponential-Golomb code of order k of `value`, whose quotient `(value >> k) + 1` has
+/// `length` significant bits, when the code's 2·length−1+k bits fit 56: the quotient's leading one
+/// at bit length−1, its other bits above it, then the value's low k bits. Shifts are taken modulo
+/// 64, so that the vector loop has no branch; they are out of range only for longer codes, which
+/// the callers write otherwise.
+INLINE uint64_t short_golomb_code(uint64_t value, uint64_t quotient, unsigned length, unsigned k) {
+    uint64_t top = (uint64_t)1 << ((length - 1) & 63);
+    uint64_t code = top | (quotient ^ top) << (length & 63);
+    return code | (value & low_mask(k)) << ((2 * length - 1) & 63);
+}
+
 /// One exponential-Golomb code of order k, for any value (the long forms included).
 INLINE void put_golomb(bits_t *w, uint64_t value, unsigned k) {
     uint64_t quotient = (value >> k) + 1;
@@ -74,9 +85,7 @@ INLINE void put_golomb(bits_t *w, uint64_t value, unsigned k) {
     unsigned length = bit_length(quotient);
     unsigned total = 2 * length - 1 + k;
     if (total <= 56) {
-        uint64_t code = (uint64_t)1 << (length - 1) | (quotient & low_mask(length - 1)) << length;
-        code |= (value & low_mask(k)) << (2 * length - 1);
-        put(w, code, total);
+        put(w, short_golomb_code(value, quotient, length, k), total);
     } else {
         put_wide(w, (uint64_t)1 << (length - 1), length);
         put_wide(w, quotient, length - 1);
@@ -174,17 +183,12 @@ INLINE size_t code_frame(const uint64_t *values, size_t count, int sorted, uint8
     unsigned k = (unsigned)best_order;
     uint64_t codes[QILA_FRAME_LENGTH];
     uint8_t totals[QILA_FRAME_LENGTH];
-    uint64_t value_mask = low_mask(k);
     unsigned long_codes = 0;
     for (size_t j = 0; j < stored; j++) {
         uint64_t quotient = (numbers[j] >> k) + 1;
         unsigned length = bit_length(quotient);
         unsigned total = 2 * length - 1 + k;
-        // The quotient's leading one at bit length−1, its other bits above it, then the value's
-        // low k bits. (Shifts are taken modulo 64: out of range only in codes flagged long.)
-        uint64_t top = (uint64_t)1 << ((length - 1) & 63);
-        uint64_t code = top | (quotient ^ top) << (length & 63);
-        codes[j] = code | (numbers[j] & value_mask) << ((2 * length - 1) & 63);
+        codes[j] = short_golomb_code(numbers[j], quotient, length, k);
         totals[j] = (uint8_t)total;
         long_codes |= (unsigned)(total > 56) | (unsigned)(quotient == 0);
     }

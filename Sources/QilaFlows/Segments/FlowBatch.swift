@@ -162,7 +162,6 @@ public struct FlowBatch: Sendable {
         return UInt32(addressesV6.count - 1)
     }
 
-
     public mutating func append(_ record: FlowRecord, from domain: FlowDecoder.Domain) {
         append(record, exporter: exporterNumber(domain))
     }

@@ -32,8 +32,8 @@ enum RadixSort {
     }
 }
 
-/// Counts and numbers the distinct values of a low-cardinality column (ports, interfaces,
-/// protocol and flags) with open addressing; far cheaper than `Dictionary` in the encoder's loops.
+/// Counts and numbers the distinct values of a low-cardinality column (protocol and flags,
+/// interfaces) with open addressing; far cheaper than `Dictionary` in the encoder's loops.
 /// Raw storage, so that counting an occurrence is one add, without a uniqueness check or bounds
 /// checks; the table owns it, and cannot be copied.
 struct ValueTable: ~Copyable {
